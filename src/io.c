@@ -1,0 +1,271 @@
+/*
+ * io.c — everything between files and codecs: format sniffing from magic
+ * bytes, reading whole files or standard input within the memory limit, and
+ * atomic writes (a temporary file beside the target, renamed on success).
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+sz_format sz_format_from_name(const char *path)
+{
+    const char *dot = path ? strrchr(path, '.') : NULL;
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    if (!dot || (slash && dot < slash)) return SZ_FORMAT_UNKNOWN;
+    dot++;
+    if (!strcasecmp(dot, "png")) return SZ_FORMAT_PNG;
+    if (!strcasecmp(dot, "tif") || !strcasecmp(dot, "tiff")) return SZ_FORMAT_TIFF;
+    if (!strcasecmp(dot, "psd") || !strcasecmp(dot, "psb")) return SZ_FORMAT_PSD;
+    if (!strcasecmp(dot, "pam")) return SZ_FORMAT_PAM;
+    return SZ_FORMAT_UNKNOWN;
+}
+
+sz_format sz_format_sniff(const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    if (len >= 8 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8)) return SZ_FORMAT_PNG;
+    if (len >= 4 && (!memcmp(p, "II*\0", 4) || !memcmp(p, "MM\0*", 4) || !memcmp(p, "II+\0", 4) ||
+                     !memcmp(p, "MM\0+", 4)))
+        return SZ_FORMAT_TIFF;
+    if (len >= 4 && !memcmp(p, "8BPS", 4)) return SZ_FORMAT_PSD;
+    if (len >= 3 && !memcmp(p, "P7\n", 3)) return SZ_FORMAT_PAM;
+    return SZ_FORMAT_UNKNOWN;
+}
+
+const char *sz_format_name(sz_format fmt)
+{
+    switch (fmt) {
+    case SZ_FORMAT_PNG: return "PNG";
+    case SZ_FORMAT_TIFF: return "TIFF";
+    case SZ_FORMAT_PSD: return "PSD";
+    case SZ_FORMAT_PAM: return "PAM";
+    default: return "unknown";
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading                                                             */
+/* ------------------------------------------------------------------ */
+
+sz_status sz_read_whole_file(sz_ctx *ctx, const char *path, uint8_t **data, size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    bool is_stdin = !strcmp(path, "-");
+    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY);
+    if (fd < 0) return sz_fail(ctx, SZ_ERR_IO, "cannot open: %s", strerror(errno));
+    uint64_t limit = ctx->limits[SZ_LIMIT_MEMORY];
+    struct stat sb;
+    size_t cap = 1 << 16;
+    if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        if (!is_stdin) close(fd);
+        return sz_fail(ctx, SZ_ERR_IO, "is a directory");
+    }
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        if ((uint64_t)sb.st_size > limit) {
+            if (!is_stdin) close(fd);
+            return sz_fail(ctx, SZ_ERR_LIMIT, "file of %lld bytes exceeds the memory limit",
+                           (long long)sb.st_size);
+        }
+        cap = (size_t)sb.st_size + 1;
+    }
+    uint8_t *buf = sz_malloc(ctx, cap);
+    size_t n = 0;
+    sz_status st = buf ? SZ_OK : SZ_ERR_NOMEM;
+    while (!st) {
+        if (n == cap) {
+            if ((uint64_t)cap * 2 > limit + 1) {
+                st = sz_fail(ctx, SZ_ERR_LIMIT, "input exceeds the memory limit");
+                break;
+            }
+            uint8_t *b = realloc(buf, cap * 2);
+            if (!b) {
+                st = sz_fail(ctx, SZ_ERR_NOMEM, "out of memory reading input");
+                break;
+            }
+            buf = b;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            st = sz_fail(ctx, SZ_ERR_IO, "read failed: %s", strerror(errno));
+        } else if (r == 0) {
+            break;
+        } else {
+            n += (size_t)r;
+        }
+    }
+    if (!is_stdin) close(fd);
+    if (st) {
+        free(buf);
+        return st;
+    }
+    *data = buf;
+    *len = n;
+    return SZ_OK;
+}
+
+sz_status sz_doc_read_memory(sz_ctx *ctx, const void *data, size_t len, sz_doc **out)
+{
+    *out = NULL;
+    if (!data || !len) return sz_fail(ctx, SZ_ERR_FORMAT, "empty input");
+    switch (sz_format_sniff(data, len)) {
+    case SZ_FORMAT_PNG: return sz_png_read(ctx, data, len, out);
+    case SZ_FORMAT_TIFF: return sz_tiff_read(ctx, data, len, out);
+    case SZ_FORMAT_PSD: return sz_psd_read(ctx, data, len, out);
+    case SZ_FORMAT_PAM: return sz_pam_read(ctx, data, len, out);
+    default: return sz_fail(ctx, SZ_ERR_FORMAT, "not a PNG, TIFF, PSD or PAM file");
+    }
+}
+
+sz_status sz_doc_read_file(sz_ctx *ctx, const char *path, sz_doc **out)
+{
+    uint8_t *data;
+    size_t len;
+    *out = NULL;
+    sz_status st = sz_read_whole_file(ctx, path, &data, &len);
+    if (!st) st = sz_doc_read_memory(ctx, data, len, out);
+    free(data);
+    if (st) sz_error_prefix(ctx, "%s", strcmp(path, "-") ? path : "stdin");
+    return st;
+}
+
+sz_status sz_image_read_file(sz_ctx *ctx, const char *path, sz_image **out)
+{
+    sz_doc *doc;
+    *out = NULL;
+    sz_status st = sz_doc_read_file(ctx, path, &doc);
+    if (st) return st;
+    *out = sz_doc_composite(ctx, doc);
+    sz_doc_free(doc);
+    if (!*out) {
+        sz_error_prefix(ctx, "%s", path);
+        return ctx->status ? ctx->status : SZ_ERR_NOMEM;
+    }
+    return SZ_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing                                                             */
+/* ------------------------------------------------------------------ */
+
+sz_status sz_doc_write_memory(sz_ctx *ctx, const sz_doc *doc, sz_format fmt,
+                              const sz_write_options *opt, uint8_t **data, size_t *len)
+{
+    static const sz_write_options defaults;
+    sz_buf b = {0};
+    sz_status st;
+    *data = NULL;
+    *len = 0;
+    if (!opt) opt = &defaults;
+    if (opt->depth && opt->depth != 8 && opt->depth != 16)
+        return sz_fail(ctx, SZ_ERR_ARG, "output depth must be 8 or 16, not %d", opt->depth);
+    switch (fmt) {
+    case SZ_FORMAT_PNG: st = sz_png_write(ctx, doc, opt, &b); break;
+    case SZ_FORMAT_TIFF: st = sz_tiff_write(ctx, doc, opt, &b); break;
+    case SZ_FORMAT_PSD: st = sz_psd_write(ctx, doc, opt, &b); break;
+    case SZ_FORMAT_PAM: st = sz_pam_write(ctx, doc, opt, &b); break;
+    default: return sz_fail(ctx, SZ_ERR_ARG, "unknown output format");
+    }
+    if (!st) st = sz_buf_check(ctx, &b);
+    if (st) {
+        sz_buf_free(&b);
+        return st;
+    }
+    *data = b.data;
+    *len = b.len;
+    return SZ_OK;
+}
+
+static sz_status write_all(sz_ctx *ctx, int fd, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n > (1u << 30) ? (1u << 30) : n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return sz_fail(ctx, SZ_ERR_IO, "write failed: %s", strerror(errno));
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return SZ_OK;
+}
+
+sz_status sz_write_atomic(sz_ctx *ctx, const char *path, const void *data, size_t len)
+{
+    if (!strcmp(path, "-")) return write_all(ctx, STDOUT_FILENO, data, len);
+
+    /* The temporary file lives in the target's directory so that rename()
+     * replaces the target atomically (same file system). */
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+    if (!*base) return sz_fail(ctx, SZ_ERR_ARG, "%s: not a file name", path);
+    size_t tlen = dirlen + strlen(base) + 16;
+    char *tmp = sz_malloc(ctx, tlen);
+    if (!tmp) return SZ_ERR_NOMEM;
+    snprintf(tmp, tlen, "%.*s.%s.XXXXXX", (int)dirlen, path, base);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        sz_status st = sz_fail(ctx, SZ_ERR_IO, "cannot create a file beside it: %s", strerror(errno));
+        free(tmp);
+        return st;
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    struct stat old;
+    mode_t mode = stat(path, &old) == 0 ? (old.st_mode & 07777) : (0666 & ~mask);
+    sz_status st = write_all(ctx, fd, data, len);
+    if (!st && fchmod(fd, mode) != 0) { /* not fatal: the data is what matters */ }
+    if (!st && fsync(fd) != 0 && errno != EINVAL)
+        st = sz_fail(ctx, SZ_ERR_IO, "cannot flush: %s", strerror(errno));
+    if (close(fd) != 0 && !st) st = sz_fail(ctx, SZ_ERR_IO, "cannot close: %s", strerror(errno));
+    if (!st && rename(tmp, path) != 0)
+        st = sz_fail(ctx, SZ_ERR_IO, "cannot rename into place: %s", strerror(errno));
+    if (st) unlink(tmp);
+    free(tmp);
+    return st;
+}
+
+sz_status sz_doc_write_file(sz_ctx *ctx, const sz_doc *doc, const char *path, sz_format fmt,
+                            const sz_write_options *opt)
+{
+    if (fmt == SZ_FORMAT_UNKNOWN) fmt = sz_format_from_name(path);
+    if (fmt == SZ_FORMAT_UNKNOWN)
+        return sz_fail(ctx, SZ_ERR_ARG, "%s: cannot tell the output format from the name "
+                       "(use .png, .tif, .psd, .psb or .pam)", path);
+    sz_write_options o = opt ? *opt : (sz_write_options){0};
+    if (fmt == SZ_FORMAT_PSD && strlen(path) > 4 && !strcasecmp(path + strlen(path) - 4, ".psb"))
+        o.force_psb = 1;
+    uint8_t *data;
+    size_t len;
+    sz_status st = sz_doc_write_memory(ctx, doc, fmt, &o, &data, &len);
+    if (!st) st = sz_write_atomic(ctx, path, data, len);
+    free(data);
+    if (st) sz_error_prefix(ctx, "%s", strcmp(path, "-") ? path : "stdout");
+    return st;
+}
+
+sz_status sz_image_write_file(sz_ctx *ctx, const sz_image *img, const char *path,
+                              const sz_write_options *opt)
+{
+    sz_doc *doc = sz_doc_new(ctx, img->w > 0 ? img->w : 1, img->h > 0 ? img->h : 1);
+    if (!doc) return ctx->status;
+    doc->depth = img->depth;
+    sz_layer *l = sz_layer_new(ctx, doc->root, SZ_LAYER_PIXEL, "image");
+    sz_image *copy = l ? sz_image_copy(ctx, img) : NULL;
+    sz_status st = copy ? SZ_OK : ctx->status;
+    if (!st) {
+        sz_layer_set_image(l, copy);
+        st = sz_doc_write_file(ctx, doc, path, SZ_FORMAT_UNKNOWN, opt);
+    }
+    sz_doc_free(doc);
+    return st;
+}

@@ -1,0 +1,231 @@
+/*
+ * io_png.c — PNG through libpng: every colour type and depth to RGBA at 8
+ * or 16 bits, interlacing, tRNS, and the colour chunks (iCCP, sRGB, gAMA,
+ * cHRM) kept for writing back.
+ */
+#include "internal.h"
+#include "color.h"
+
+#include <png.h>
+#include <setjmp.h>
+#include <stdlib.h>
+
+typedef struct png_io {
+    sz_ctx *ctx;
+    const uint8_t *data;
+    size_t len, pos;
+    sz_buf *out;
+    jmp_buf jmp;
+} png_io;
+
+static void on_error(png_structp png, png_const_charp msg)
+{
+    png_io *io = png_get_error_ptr(png);
+    if (io->ctx->status == SZ_OK) sz_fail(io->ctx, SZ_ERR_FORMAT, "PNG: %s", msg);
+    longjmp(io->jmp, 1);
+}
+
+static void on_warning(png_structp png, png_const_charp msg)
+{
+    png_io *io = png_get_error_ptr(png);
+    sz_log(io->ctx, SZ_LOG_DEBUG, "PNG: %s", msg);
+}
+
+static void read_fn(png_structp png, png_bytep dst, size_t n)
+{
+    png_io *io = png_get_io_ptr(png);
+    if (n > io->len - io->pos) png_error(png, "file is truncated");
+    memcpy(dst, io->data + io->pos, n);
+    io->pos += n;
+}
+
+static sz_status read_colour_chunks(sz_ctx *ctx, png_structp png, png_infop info, sz_doc *doc,
+                                    int color_type)
+{
+    png_charp name;
+    int comp;
+    png_bytep profile;
+    png_uint_32 plen;
+    if (png_get_iCCP(png, info, &name, &comp, &profile, &plen) && plen) {
+        sz_colorspace space;
+        if (!(color_type & PNG_COLOR_MASK_COLOR) && sz_icc_space(profile, plen, &space) &&
+            space == SZ_CS_GRAY) {
+            /* The pixels are widened to RGB, so the gray profile becomes the
+             * equivalent RGB one. */
+            uint8_t *rgb;
+            size_t rlen;
+            if (sz_icc_gray_to_rgb(ctx, profile, plen, &rgb, &rlen)) {
+                sz_warn(ctx, "PNG: the gray ICC profile could not be converted; dropping it");
+                sz_ctx_clear_error(ctx);
+            } else {
+                sz_status st = sz_doc_set_icc(ctx, doc, rgb, rlen);
+                free(rgb);
+                if (st) return st;
+            }
+        } else {
+            sz_status st = sz_doc_set_icc(ctx, doc, profile, plen);
+            if (st) return st;
+        }
+    }
+    int intent;
+    if (png_get_sRGB(png, info, &intent)) doc->srgb_intent = intent;
+    double g;
+    if (png_get_gAMA(png, info, &g) && g > 0) doc->gamma = g;
+    double c[8];
+    if (png_get_cHRM(png, info, &c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6], &c[7])) {
+        doc->has_chrm = true;
+        memcpy(doc->chrm, c, sizeof c);
+    }
+    png_uint_32 rx, ry;
+    int unit;
+    if (png_get_pHYs(png, info, &rx, &ry, &unit) && unit == PNG_RESOLUTION_METER && rx)
+        doc->ppi = rx * 0.0254;
+    sz_doc_describe_color(doc);
+    return SZ_OK;
+}
+
+sz_status sz_png_read(sz_ctx *ctx, const uint8_t *data, size_t len, sz_doc **out)
+{
+    png_io io = {.ctx = ctx, .data = data, .len = len};
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &io, on_error, on_warning);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    sz_doc *volatile doc = NULL;
+    sz_image *volatile img = NULL;
+    png_bytep *volatile rows = NULL;
+    *out = NULL;
+    if (!info) {
+        png_destroy_read_struct(&png, NULL, NULL);
+        return sz_fail(ctx, SZ_ERR_NOMEM, "cannot create a PNG decoder");
+    }
+    if (setjmp(io.jmp)) {
+        png_destroy_read_struct(&png, &info, NULL);
+        free(rows);
+        sz_image_free(img);
+        sz_doc_free(doc);
+        return ctx->status ? ctx->status : SZ_ERR_FORMAT;
+    }
+    png_set_read_fn(png, &io, read_fn);
+    /* Bound what the file may make us allocate before it can do so. */
+    png_set_user_limits(png, 1u << 24, 1u << 24);
+    png_set_chunk_malloc_max(png, 64u << 20);
+    png_set_chunk_cache_max(png, 10000);
+    png_read_info(png, info);
+
+    png_uint_32 w, h;
+    int bit_depth, color_type, interlace;
+    png_get_IHDR(png, info, &w, &h, &bit_depth, &color_type, &interlace, NULL, NULL);
+    if (sz_check_canvas_size(ctx, w, h) || sz_check_layer_size(ctx, w, h)) longjmp(io.jmp, 1);
+    int depth = bit_depth == 16 ? 16 : 8;
+
+    if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+    if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
+    if (png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
+    if (!(color_type & PNG_COLOR_MASK_COLOR)) png_set_gray_to_rgb(png);
+    if (!(color_type & PNG_COLOR_MASK_ALPHA) && !png_get_valid(png, info, PNG_INFO_tRNS))
+        png_set_add_alpha(png, depth == 16 ? 0xffff : 0xff, PNG_FILLER_AFTER);
+#ifndef WORDS_BIGENDIAN
+    if (depth == 16) png_set_swap(png);
+#endif
+    png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+    if (png_get_rowbytes(png, info) != (size_t)w * 4 * (size_t)(depth / 8))
+        png_error(png, "unexpected row layout after transformations");
+
+    doc = sz_doc_new(ctx, (int)w, (int)h);
+    if (!doc) longjmp(io.jmp, 1);
+    doc->depth = depth;
+    doc->source_depth = bit_depth;
+    doc->source_format = SZ_FORMAT_PNG;
+    doc->source_mode = color_type == PNG_COLOR_TYPE_PALETTE ? SZ_MODE_INDEXED
+                       : (color_type & PNG_COLOR_MASK_COLOR) ? SZ_MODE_RGB
+                                                             : SZ_MODE_GRAY;
+    if (read_colour_chunks(ctx, png, info, doc, color_type)) longjmp(io.jmp, 1);
+    img = sz_image_new(ctx, (int)w, (int)h, depth);
+    rows = img ? sz_malloc_array(ctx, h, sizeof *rows) : NULL;
+    if (!rows) longjmp(io.jmp, 1);
+    for (png_uint_32 y = 0; y < h; y++) rows[y] = sz_row8(img, (int)y);
+    png_read_image(png, rows);
+    png_read_end(png, NULL);
+
+    sz_layer *l = sz_layer_new(ctx, doc->root, SZ_LAYER_PIXEL, "image");
+    if (!l) longjmp(io.jmp, 1);
+    sz_layer_set_image(l, img);
+    img = NULL;
+    png_destroy_read_struct(&png, &info, NULL);
+    free(rows);
+    *out = doc;
+    return SZ_OK;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void write_fn(png_structp png, png_bytep src, size_t n)
+{
+    png_io *io = png_get_io_ptr(png);
+    sz_buf_append(io->out, src, n);
+    if (io->out->failed) png_error(png, "out of memory");
+}
+
+static void flush_fn(png_structp png) { (void)png; }
+
+static bool image_opaque(const sz_image *im)
+{
+    for (int y = 0; y < im->h; y++)
+        for (int x = 0; x < im->w; x++)
+            if (sz_alpha16(im, x, y) != 65535) return false;
+    return true;
+}
+
+sz_status sz_png_write(sz_ctx *ctx, const sz_doc *doc, const sz_write_options *opt, sz_buf *out)
+{
+    int depth = opt->depth ? opt->depth : doc->depth;
+    bool owned;
+    sz_image *img = sz_doc_flat_image(ctx, doc, depth, "PNG", &owned);
+    if (!img) return ctx->status;
+    bool opaque = image_opaque(img);
+    png_io io = {.ctx = ctx, .out = out};
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &io, on_error, on_warning);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    uint8_t *volatile row = NULL;
+    if (!info) {
+        png_destroy_write_struct(&png, NULL);
+        if (owned) sz_image_free(img);
+        return sz_fail(ctx, SZ_ERR_NOMEM, "cannot create a PNG encoder");
+    }
+    if (setjmp(io.jmp)) {
+        png_destroy_write_struct(&png, &info);
+        free(row);
+        if (owned) sz_image_free(img);
+        return ctx->status ? ctx->status : SZ_ERR_INTERNAL;
+    }
+    png_set_write_fn(png, &io, write_fn, flush_fn);
+    png_set_compression_level(png, opt->level ? opt->level : 6);
+    png_set_IHDR(png, info, (png_uint_32)img->w, (png_uint_32)img->h, depth,
+                 opaque ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_RGB_ALPHA, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    if (doc->icc) {
+        png_set_iCCP(png, info, "ICC Profile", PNG_COMPRESSION_TYPE_BASE, doc->icc,
+                     (png_uint_32)doc->icc_len);
+    } else if (doc->srgb_intent >= 0) {
+        png_set_sRGB(png, info, doc->srgb_intent);
+    } else {
+        if (doc->gamma > 0) png_set_gAMA(png, info, doc->gamma);
+        if (doc->has_chrm)
+            png_set_cHRM(png, info, doc->chrm[0], doc->chrm[1], doc->chrm[2], doc->chrm[3],
+                         doc->chrm[4], doc->chrm[5], doc->chrm[6], doc->chrm[7]);
+    }
+    if (doc->ppi > 0) {
+        png_uint_32 ppm = (png_uint_32)(doc->ppi / 0.0254 + 0.5);
+        png_set_pHYs(png, info, ppm, ppm, PNG_RESOLUTION_METER);
+    }
+    png_write_info(png, info);
+    if (opaque) png_set_filler(png, 0, PNG_FILLER_AFTER); /* strips the alpha sample */
+#ifndef WORDS_BIGENDIAN
+    if (depth == 16) png_set_swap(png);
+#endif
+    for (int y = 0; y < img->h; y++) png_write_row(png, sz_row8(img, y));
+    png_write_end(png, info);
+    png_destroy_write_struct(&png, &info);
+    if (owned) sz_image_free(img);
+    return SZ_OK;
+}
