@@ -144,18 +144,18 @@ static inline uint16_t to16(float v)
 static inline void composite_px(uint16_t *d, const uint16_t s[4], float k, sz_blend mode, bool atop)
 {
     unsigned sa16 = s[3];
-    if (sa16 == 0 || k <= 0) return;
     bool normal = mode == SZ_BLEND_NORMAL || mode == SZ_BLEND_DISSOLVE ||
                   mode == SZ_BLEND_PASS_THROUGH;
-    if (normal && k >= 1 && !atop) {
-        if (sa16 == 65535 || d[3] == 0) { /* exact: one layer decides the pixel */
-            d[0] = s[0], d[1] = s[1], d[2] = s[2], d[3] = (uint16_t)sa16;
-            return;
-        }
-    }
-    if (d[3] == 0 && !atop && normal) {
+    if (normal && !atop && d[3] == 0) {
+        /* Nothing below: the layer decides the pixel exactly, including the
+         * colour of its transparent pixels (which bleed puts there). */
         d[0] = s[0], d[1] = s[1], d[2] = s[2];
-        d[3] = to16(sa16 / 65535.0f * k);
+        d[3] = k >= 1 ? (uint16_t)sa16 : to16(sa16 / 65535.0f * k);
+        return;
+    }
+    if (sa16 == 0 || k <= 0) return;
+    if (normal && k >= 1 && !atop && sa16 == 65535) { /* exact: an opaque layer covers it */
+        d[0] = s[0], d[1] = s[1], d[2] = s[2], d[3] = (uint16_t)sa16;
         return;
     }
     float sa = sa16 / 65535.0f * k, da = d[3] / 65535.0f;

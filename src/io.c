@@ -115,6 +115,7 @@ sz_status sz_read_whole_file(sz_ctx *ctx, const char *path, uint8_t **data, size
 sz_status sz_doc_read_memory(sz_ctx *ctx, const void *data, size_t len, sz_doc **out)
 {
     *out = NULL;
+    sz_ctx_clear_error(ctx);
     if (!data || !len) return sz_fail(ctx, SZ_ERR_FORMAT, "empty input");
     switch (sz_format_sniff(data, len)) {
     case SZ_FORMAT_PNG: return sz_png_read(ctx, data, len, out);
@@ -130,6 +131,7 @@ sz_status sz_doc_read_file(sz_ctx *ctx, const char *path, sz_doc **out)
     uint8_t *data;
     size_t len;
     *out = NULL;
+    sz_ctx_clear_error(ctx);
     sz_status st = sz_read_whole_file(ctx, path, &data, &len);
     if (!st) st = sz_doc_read_memory(ctx, data, len, out);
     free(data);
@@ -164,6 +166,7 @@ sz_status sz_doc_write_memory(sz_ctx *ctx, const sz_doc *doc, sz_format fmt,
     sz_status st;
     *data = NULL;
     *len = 0;
+    sz_ctx_clear_error(ctx);
     if (!opt) opt = &defaults;
     if (opt->depth && opt->depth != 8 && opt->depth != 16)
         return sz_fail(ctx, SZ_ERR_ARG, "output depth must be 8 or 16, not %d", opt->depth);

@@ -7,6 +7,7 @@
 #include "color.h"
 
 #include <png.h>
+#include <zlib.h>
 #include <setjmp.h>
 #include <stdlib.h>
 
@@ -39,15 +40,70 @@ static void read_fn(png_structp png, png_bytep dst, size_t n)
     io->pos += n;
 }
 
+/* An iCCP chunk: name, NUL, method 0, zlib stream.  Bounded inflate; the
+ * profile must look like ICC (its size field matches, 'acsp' signature). */
+static sz_status decode_iccp(sz_ctx *ctx, const uint8_t *d, size_t n, uint8_t **out, size_t *out_len)
+{
+    *out = NULL;
+    size_t k = 0;
+    while (k < n && k < 80 && d[k]) k++;
+    if (k == 0 || k >= n || k >= 80 || k + 2 > n || d[k + 1] != 0)
+        return sz_fail(ctx, SZ_ERR_FORMAT, "the iCCP chunk is damaged");
+    const size_t max = 64u << 20;
+    size_t cap = 1 << 16, len = 0;
+    uint8_t *buf = sz_malloc(ctx, cap);
+    if (!buf) return SZ_ERR_NOMEM;
+    z_stream z = {0};
+    if (inflateInit(&z) != Z_OK) {
+        free(buf);
+        return sz_fail(ctx, SZ_ERR_NOMEM, "cannot start zlib");
+    }
+    z.next_in = (Bytef *)(d + k + 2);
+    z.avail_in = (uInt)(n - k - 2);
+    int zr = Z_OK;
+    while (zr == Z_OK) {
+        if (len == cap) {
+            uint8_t *b = cap < max ? realloc(buf, cap * 2) : NULL;
+            if (!b) break;
+            buf = b;
+            cap *= 2;
+        }
+        z.next_out = buf + len;
+        z.avail_out = (uInt)(cap - len);
+        zr = inflate(&z, Z_NO_FLUSH);
+        len = cap - z.avail_out;
+        if (zr == Z_BUF_ERROR && z.avail_in == 0) break;
+        if (zr == Z_BUF_ERROR) zr = Z_OK;
+    }
+    inflateEnd(&z);
+    uint32_t declared = len >= 4 ? (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 | (uint32_t)buf[2] << 8 | buf[3] : 0;
+    if (zr != Z_STREAM_END || len < 132 || declared != len || memcmp(buf + 36, "acsp", 4)) {
+        free(buf);
+        return sz_fail(ctx, SZ_ERR_FORMAT, "the embedded ICC profile is damaged");
+    }
+    *out = buf;
+    *out_len = len;
+    return SZ_OK;
+}
+
+__attribute__((noinline)) /* keeps its locals out of setjmp's frame */
 static sz_status read_colour_chunks(sz_ctx *ctx, png_structp png, png_infop info, sz_doc *doc,
                                     int color_type)
 {
-    png_charp name;
-    int comp;
-    png_bytep profile;
-    png_uint_32 plen;
-    if (png_get_iCCP(png, info, &name, &comp, &profile, &plen) && plen) {
+    png_unknown_chunkp chunks;
+    int nchunks = png_get_unknown_chunks(png, info, &chunks);
+    for (int i = 0; i < nchunks; i++) {
+        if (memcmp(chunks[i].name, "iCCP", 4)) continue;
+        uint8_t *profile = NULL;
+        size_t plen = 0;
+        if (decode_iccp(ctx, chunks[i].data, chunks[i].size, &profile, &plen)) {
+            if (ctx->status == SZ_ERR_NOMEM) return SZ_ERR_NOMEM;
+            sz_warn(ctx, "PNG: %s; the image is read without it", ctx->error);
+            sz_ctx_clear_error(ctx);
+            break;
+        }
         sz_colorspace space;
+        sz_status st = SZ_OK;
         if (!(color_type & PNG_COLOR_MASK_COLOR) && sz_icc_space(profile, plen, &space) &&
             space == SZ_CS_GRAY) {
             /* The pixels are widened to RGB, so the gray profile becomes the
@@ -58,14 +114,15 @@ static sz_status read_colour_chunks(sz_ctx *ctx, png_structp png, png_infop info
                 sz_warn(ctx, "PNG: the gray ICC profile could not be converted; dropping it");
                 sz_ctx_clear_error(ctx);
             } else {
-                sz_status st = sz_doc_set_icc(ctx, doc, rgb, rlen);
+                st = sz_doc_set_icc(ctx, doc, rgb, rlen);
                 free(rgb);
-                if (st) return st;
             }
         } else {
-            sz_status st = sz_doc_set_icc(ctx, doc, profile, plen);
-            if (st) return st;
+            st = sz_doc_set_icc(ctx, doc, profile, plen);
         }
+        free(profile);
+        if (st) return st;
+        break;
     }
     int intent;
     if (png_get_sRGB(png, info, &intent)) doc->srgb_intent = intent;
@@ -105,6 +162,14 @@ sz_status sz_png_read(sz_ctx *ctx, const uint8_t *data, size_t len, sz_doc **out
         return ctx->status ? ctx->status : SZ_ERR_FORMAT;
     }
     png_set_read_fn(png, &io, read_fn);
+    /* A damaged ancillary chunk is an error, not a silent skip: the user
+     * learns the file is broken before anything is written from it. */
+    png_set_benign_errors(png, 0);
+    /* The one exception is the ICC profile: we take iCCP as a raw chunk and
+     * decode it ourselves, so a damaged profile costs a warning, not the
+     * artist's pixels. */
+    static const png_byte iccp_name[] = {'i', 'C', 'C', 'P', '\0'};
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_ALWAYS, iccp_name, 1);
     /* Bound what the file may make us allocate before it can do so. */
     png_set_user_limits(png, 1u << 24, 1u << 24);
     png_set_chunk_malloc_max(png, 64u << 20);

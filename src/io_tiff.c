@@ -33,10 +33,13 @@ typedef struct mem_stream {
 static tmsize_t mem_read(thandle_t h, void *buf, tmsize_t n)
 {
     mem_stream *m = h;
-    if (n < 0 || !m->rdata) return -1;
-    size_t avail = m->pos < m->len ? m->len - m->pos : 0;
+    /* libtiff reads back what it wrote when it links directories. */
+    const uint8_t *data = m->wbuf ? m->wbuf->data : m->rdata;
+    size_t len = m->wbuf ? m->wbuf->len : m->len;
+    if (n < 0 || !data) return n < 0 ? -1 : 0;
+    size_t avail = m->pos < len ? len - m->pos : 0;
     size_t k = (size_t)n < avail ? (size_t)n : avail;
-    memcpy(buf, m->rdata + m->pos, k);
+    memcpy(buf, data + m->pos, k);
     m->pos += k;
     return (tmsize_t)k;
 }
@@ -152,7 +155,7 @@ static sz_status read_raw(sz_ctx *ctx, TIFF *tif, const page_info *pi, uint8_t *
         TIFFGetField(tif, TIFFTAG_TILELENGTH, &th);
         tmsize_t tsize = TIFFTileSize(tif);
         uint64_t trb = ((uint64_t)tw * per_plane * pi->bps + 7) / 8;
-        if (!tw || !th || tsize <= 0 || trb * th > (uint64_t)tsize || (pi->bps * per_plane) % 8) {
+        if (!tw || !th || tsize <= 0 || trb * th > (uint64_t)tsize || ((uint64_t)tw * per_plane * pi->bps) % 8) {
             free(raw);
             return sz_fail(ctx, SZ_ERR_FORMAT, "TIFF: bad tile layout");
         }
@@ -161,7 +164,7 @@ static sz_status read_raw(sz_ctx *ctx, TIFF *tif, const page_info *pi, uint8_t *
             free(raw);
             return SZ_ERR_NOMEM;
         }
-        size_t px_bytes = (size_t)per_plane * pi->bps / 8;
+        uint64_t px_bits = (uint64_t)per_plane * pi->bps;
         for (int p = 0; p < planes && !st; p++)
             for (uint32_t ty = 0; ty < pi->h && !st; ty += th)
                 for (uint32_t tx = 0; tx < pi->w && !st; tx += tw) {
@@ -171,9 +174,10 @@ static sz_status read_raw(sz_ctx *ctx, TIFF *tif, const page_info *pi, uint8_t *
                         break;
                     }
                     uint32_t cw = SZ_MIN(tw, pi->w - tx), ch = SZ_MIN(th, pi->h - ty);
+                    /* Tile widths are multiples of 16, so a tile starts on a byte. */
+                    size_t off = (size_t)(tx * px_bits / 8), bytes = (size_t)((cw * px_bits + 7) / 8);
                     for (uint32_t y = 0; y < ch; y++)
-                        memcpy(raw + p * plane_bytes + (ty + y) * rb + tx * px_bytes,
-                               tile + y * trb, cw * px_bytes);
+                        memcpy(raw + p * plane_bytes + (ty + y) * rb + off, tile + y * trb, bytes);
                 }
         free(tile);
     } else {
@@ -215,10 +219,27 @@ static sz_status read_raw(sz_ctx *ctx, TIFF *tif, const page_info *pi, uint8_t *
     return SZ_OK;
 }
 
-/* Sample `s` of pixel `x` in row `y` of a raw page, as a value scaled to
- * 0..65535 (integers) or clamped float. */
+static float half_to_float(uint16_t h)
+{
+    int e = (h >> 10) & 31, m = h & 1023;
+    float v = e == 0 ? ldexpf((float)m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexpf((float)(m | 1024), e - 25);
+    return (h & 0x8000) ? -v : v;
+}
+
+static inline uint32_t clamp_unit(double f, uint32_t full)
+{
+    if (!(f > 0)) return 0; /* also NaN */
+    if (f >= 1) return full;
+    return (uint32_t)(f * full + 0.5);
+}
+
+/* Sample `s` of pixel `x` in row `y` of a raw page, scaled to 0..255 when
+ * the page decodes to 8 bits and 0..65535 when it decodes to 16 (`full`).
+ * Palette indexes come back unscaled (`index`).  libtiff hands 16-, 24-,
+ * 32- and 64-bit samples over in host order; other depths are an MSB-first
+ * bit stream. */
 static inline uint32_t raw_sample(const page_info *pi, const uint8_t *raw, size_t rb, uint32_t x,
-                                  uint32_t y, int s)
+                                  uint32_t y, int s, uint32_t full, bool index)
 {
     size_t plane_bytes = rb * pi->h;
     const uint8_t *row;
@@ -230,48 +251,62 @@ static inline uint32_t raw_sample(const page_info *pi, const uint8_t *raw, size_
         row = raw + (size_t)y * rb;
         idx = (uint64_t)x * pi->spp + (uint64_t)s;
     }
-    switch (pi->bps) {
-    case 8: return row[idx];
-    case 16: {
-        uint16_t v;
-        memcpy(&v, row + 2 * idx, 2); /* libtiff already swapped to host order */
-        return v;
+    unsigned bps = pi->bps;
+    uint64_t v;
+    if (pi->fmt == SAMPLEFORMAT_IEEEFP) {
+        double f;
+        if (bps == 16) {
+            uint16_t h;
+            memcpy(&h, row + 2 * idx, 2);
+            f = half_to_float(h);
+        } else if (bps == 32) {
+            float g;
+            memcpy(&g, row + 4 * idx, 4);
+            f = g;
+        } else {
+            memcpy(&f, row + 8 * idx, 8);
+        }
+        return clamp_unit(f, full);
     }
-    case 32: {
-        float f;
-        memcpy(&f, row + 4 * idx, 4);
-        if (!(f > 0)) return 0; /* also NaN */
-        if (f >= 1) return 65535;
-        return (uint32_t)(f * 65535.0f + 0.5f);
+    switch (bps) {
+    case 8: v = row[idx]; break;
+    case 16: { uint16_t t; memcpy(&t, row + 2 * idx, 2); v = t; break; }
+    case 32: { uint32_t t; memcpy(&t, row + 4 * idx, 4); v = t; break; }
+    case 64: memcpy(&v, row + 8 * idx, 8); break;
+    case 24: {
+        const uint8_t *p = row + 3 * idx;
+#ifdef WORDS_BIGENDIAN
+        v = (uint64_t)p[0] << 16 | (uint64_t)p[1] << 8 | p[2];
+#else
+        v = (uint64_t)p[2] << 16 | (uint64_t)p[1] << 8 | p[0];
+#endif
+        break;
     }
-    default: { /* 1, 2, 4 bits, MSB first */
-        uint64_t bit = idx * pi->bps;
-        unsigned byte = row[bit >> 3];
-        unsigned shift = 8 - pi->bps - (unsigned)(bit & 7);
-        return (byte >> shift) & ((1u << pi->bps) - 1);
+    default: { /* packed, MSB first */
+        uint64_t bit = idx * bps;
+        v = 0;
+        for (unsigned k = 0; k < bps; k++, bit++) v = v << 1 | ((row[bit >> 3] >> (7 - (bit & 7))) & 1);
     }
     }
-}
-
-/* Scales a raw sample to the output depth: low depths to 8 bits. */
-static inline unsigned scale_sample(const page_info *pi, uint32_t v)
-{
-    if (pi->bps < 8) return v * 255u / ((1u << pi->bps) - 1);
-    return v;
+    if (pi->fmt == SAMPLEFORMAT_INT && bps < 64) v ^= (uint64_t)1 << (bps - 1); /* offset binary */
+    if (index) return (uint32_t)v;
+    uint64_t vmax = bps >= 64 ? UINT64_MAX : ((uint64_t)1 << bps) - 1;
+    if (vmax == full) return (uint32_t)v;
+    if (bps <= 32) return (uint32_t)((v * full + vmax / 2) / vmax);
+    return (uint32_t)((double)v / (double)vmax * full + 0.5);
 }
 
 static bool native_supported(const page_info *pi)
 {
     if (pi->orientation != ORIENTATION_TOPLEFT) return false;
-    bool uint_ok = pi->fmt == SAMPLEFORMAT_UINT &&
-                   (pi->bps == 1 || pi->bps == 2 || pi->bps == 4 || pi->bps == 8 || pi->bps == 16);
-    bool float_ok = pi->fmt == SAMPLEFORMAT_IEEEFP && pi->bps == 32;
-    if (!uint_ok && !float_ok) return false;
+    bool float_ok = pi->fmt == SAMPLEFORMAT_IEEEFP && (pi->bps == 16 || pi->bps == 32 || pi->bps == 64);
+    bool int_ok = (pi->fmt == SAMPLEFORMAT_UINT || pi->fmt == SAMPLEFORMAT_INT) && (pi->bps <= 32 || pi->bps == 64);
+    if (!float_ok && !int_ok) return false;
     switch (pi->photometric) {
     case PHOTOMETRIC_MINISBLACK:
     case PHOTOMETRIC_MINISWHITE: return pi->spp >= 1;
-    case PHOTOMETRIC_RGB: return pi->spp >= 3 && pi->bps >= 8;
-    case PHOTOMETRIC_PALETTE: return pi->spp >= 1 && uint_ok && pi->bps <= 16;
+    case PHOTOMETRIC_RGB: return pi->spp >= 3;
+    case PHOTOMETRIC_PALETTE: return pi->spp >= 1 && pi->fmt == SAMPLEFORMAT_UINT && pi->bps <= 16;
     case PHOTOMETRIC_SEPARATED: return pi->inkset == INKSET_CMYK && pi->spp >= 4 && pi->bps >= 8;
     default: return false;
     }
@@ -298,7 +333,7 @@ static sz_status convert_native(sz_ctx *ctx, TIFF *tif, const page_info *pi, con
     if (pi->photometric == PHOTOMETRIC_PALETTE &&
         !TIFFGetField(tif, TIFFTAG_COLORMAP, &cmap[0], &cmap[1], &cmap[2]))
         return sz_fail(ctx, SZ_ERR_FORMAT, "TIFF: palette image without a colour map");
-    unsigned maxv = pi->bps == 16 || pi->bps == 32 ? 65535u : 255u;
+    unsigned maxv = out16 ? 65535u : 255u;
     sz_xform *cmyk = NULL;
     if (pi->photometric == PHOTOMETRIC_SEPARATED && icc) {
         cmyk = sz_xform_new(ctx, icc, icc_len, SZ_CS_CMYK, 2, false, 2, NULL);
@@ -309,17 +344,18 @@ static sz_status convert_native(sz_ctx *ctx, TIFF *tif, const page_info *pi, con
     size_t ncolors = (size_t)1 << (pi->bps < 16 ? pi->bps : 16);
     for (uint32_t y = 0; y < pi->h; y++) {
         for (uint32_t x = 0; x < pi->w; x++) {
-            unsigned r, g, b, a = pi->alpha_index >= 0 ? scale_sample(pi, raw_sample(pi, raw, rb, x, y, pi->alpha_index)) : maxv;
+            unsigned r, g, b;
+            unsigned a = pi->alpha_index >= 0 ? raw_sample(pi, raw, rb, x, y, pi->alpha_index, maxv, false) : maxv;
             switch (pi->photometric) {
             case PHOTOMETRIC_MINISBLACK:
             case PHOTOMETRIC_MINISWHITE: {
-                unsigned v = scale_sample(pi, raw_sample(pi, raw, rb, x, y, 0));
+                unsigned v = raw_sample(pi, raw, rb, x, y, 0, maxv, false);
                 if (pi->photometric == PHOTOMETRIC_MINISWHITE) v = maxv - v;
                 r = g = b = v;
                 break;
             }
             case PHOTOMETRIC_PALETTE: {
-                uint32_t i = raw_sample(pi, raw, rb, x, y, 0);
+                uint32_t i = raw_sample(pi, raw, rb, x, y, 0, maxv, true);
                 if (i >= ncolors) i = (uint32_t)ncolors - 1;
                 r = cmap[0][i], g = cmap[1][i], b = cmap[2][i];
                 if (!out16) r /= 257, g /= 257, b /= 257;
@@ -328,8 +364,7 @@ static sz_status convert_native(sz_ctx *ctx, TIFF *tif, const page_info *pi, con
             case PHOTOMETRIC_SEPARATED: {
                 uint16_t k4[4], rgb[3];
                 for (int s = 0; s < 4; s++) {
-                    unsigned v = raw_sample(pi, raw, rb, x, y, s);
-                    k4[s] = (uint16_t)(maxv == 255 ? v * 257 : v);
+                    k4[s] = (uint16_t)raw_sample(pi, raw, rb, x, y, s, 65535, false);
                 }
                 if (cmyk) {
                     sz_xform_run(cmyk, k4, rgb, 1);
@@ -342,9 +377,9 @@ static sz_status convert_native(sz_ctx *ctx, TIFF *tif, const page_info *pi, con
                 break;
             }
             default:
-                r = raw_sample(pi, raw, rb, x, y, 0);
-                g = raw_sample(pi, raw, rb, x, y, 1);
-                b = raw_sample(pi, raw, rb, x, y, 2);
+                r = raw_sample(pi, raw, rb, x, y, 0, maxv, false);
+                g = raw_sample(pi, raw, rb, x, y, 1, maxv, false);
+                b = raw_sample(pi, raw, rb, x, y, 2, maxv, false);
             }
             if (out16) {
                 uint16_t *p = sz_row16(img, (int)y) + 4 * (size_t)x;
@@ -436,7 +471,7 @@ static sz_status read_page(sz_ctx *ctx, TIFF *tif, sz_doc *doc, bool first, floa
     if (native_supported(&pi)) {
         uint8_t *raw = NULL;
         size_t rb = 0;
-        int depth = pi.bps >= 16 ? 16 : 8;
+        int depth = pi.bps > 8 || pi.fmt == SAMPLEFORMAT_IEEEFP ? 16 : 8;
         if (pi.photometric == PHOTOMETRIC_PALETTE) {
             uint16_t *cm[3];
             depth = 8;
@@ -447,7 +482,8 @@ static sz_status read_page(sz_ctx *ctx, TIFF *tif, sz_doc *doc, bool first, floa
                         if (cm[c][i] % 257) depth = 16;
             }
         }
-        if (pi.photometric == PHOTOMETRIC_SEPARATED && pi.bps == 8) depth = 16; /* after conversion */
+        bool cmyk8 = pi.photometric == PHOTOMETRIC_SEPARATED && depth == 8;
+        if (cmyk8) depth = 16; /* converted at 16 bits, narrowed after */
         st = read_raw(ctx, tif, &pi, &raw, &rb);
         if (st) return st;
         img = sz_image_new(ctx, (int)pi.w, (int)pi.h, depth);
@@ -458,7 +494,7 @@ static sz_status read_page(sz_ctx *ctx, TIFF *tif, sz_doc *doc, bool first, floa
         st = convert_native(ctx, tif, &pi, raw, rb, img,
                             icc && icc_cs == SZ_CS_CMYK ? icc : NULL, icc_len);
         free(raw);
-        if (!st && pi.photometric == PHOTOMETRIC_SEPARATED && pi.bps == 8) st = sz_image_set_depth(ctx, img, 8);
+        if (!st && cmyk8) st = sz_image_set_depth(ctx, img, 8);
         if (st) {
             sz_image_free(img);
             return st;

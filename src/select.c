@@ -32,6 +32,7 @@ char *sz_layer_path(sz_ctx *ctx, const sz_layer *l)
 {
     size_t len = 0;
     for (const sz_layer *p = l; p && p->parent; p = p->parent) len += strlen(p->name) + 1;
+    if (len) len--; /* separators sit between names */
     char *s = sz_malloc(ctx, len + 1);
     if (!s) return NULL;
     s[len] = '\0';

@@ -1,0 +1,356 @@
+/*
+ * test_png — PNG decoding against PngSuite and libpng's own test images,
+ * clean failure on every corrupt file, exact round trips with profiles.
+ */
+#include "testutil.h"
+#include "color.h"
+
+#include <stdlib.h>
+
+#define PNGSUITE "png/pngsuite"
+
+static sz_doc *read_doc(sz_ctx *ctx, const char *dir, const char *name, sz_status *st)
+{
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", tu_data_path(dir), name);
+    sz_doc *doc = NULL;
+    *st = sz_doc_read_file(ctx, path, &doc);
+    return doc;
+}
+
+START_TEST(pngsuite_valid_files_decode)
+{
+    TU_SKIP_WITHOUT_DATA();
+    char **names;
+    int n = tu_list(tu_data_path(PNGSUITE), ".png", &names), valid = 0;
+    sz_ctx *ctx = sz_ctx_new();
+    for (int i = 0; i < n; i++) {
+        if (names[i][0] == 'x') continue;
+        sz_status st;
+        sz_doc *doc = read_doc(ctx, PNGSUITE, names[i], &st);
+        ck_assert_msg(st == SZ_OK, "%s: %s", names[i], sz_ctx_error(ctx));
+        sz_image *im = tu_doc_image(doc);
+        ck_assert_ptr_nonnull(im);
+        /* s01..s40: the name gives the size */
+        if (names[i][0] == 's' && names[i][1] >= '0' && names[i][1] <= '9') {
+            int side = (names[i][1] - '0') * 10 + (names[i][2] - '0');
+            ck_assert_int_eq(im->w, side);
+            ck_assert_int_eq(im->h, side);
+        }
+        /* 16-bit sources stay 16-bit, others are 8-bit */
+        if (!strncmp(names[i], "basn", 4) || !strncmp(names[i], "basi", 4))
+            ck_assert_int_eq(im->depth, !strcmp(names[i] + 6, "16.png") ? 16 : 8);
+        sz_doc_free(doc);
+        valid++;
+    }
+    printf("PngSuite: %d valid files decoded\n", valid);
+    ck_assert_int_eq(valid, 161);
+    tu_free_list(names, n);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(pngsuite_interlaced_equals_progressive)
+{
+    TU_SKIP_WITHOUT_DATA();
+    char **names;
+    int n = tu_list(tu_data_path(PNGSUITE), ".png", &names), pairs = 0;
+    sz_ctx *ctx = sz_ctx_new();
+    for (int i = 0; i < n; i++) {
+        if (strncmp(names[i], "basi", 4)) continue;
+        char twin[64];
+        snprintf(twin, sizeof twin, "basn%s", names[i] + 4);
+        sz_status s1, s2;
+        sz_doc *a = read_doc(ctx, PNGSUITE, names[i], &s1);
+        sz_doc *b = read_doc(ctx, PNGSUITE, twin, &s2);
+        ck_assert_msg(s1 == SZ_OK && s2 == SZ_OK, "%s / %s", names[i], twin);
+        ck_assert_msg(tu_same_pixels(tu_doc_image(a), tu_doc_image(b)), "%s differs from %s", names[i], twin);
+        sz_doc_free(a);
+        sz_doc_free(b);
+        pairs++;
+    }
+    printf("PngSuite: %d interlaced files match their twins\n", pairs);
+    ck_assert_int_eq(pairs, 15);
+    tu_free_list(names, n);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+/* Known answers for a few exact values PngSuite documents. */
+START_TEST(pngsuite_known_pixels)
+{
+    TU_SKIP_WITHOUT_DATA();
+    sz_ctx *ctx = sz_ctx_new();
+    sz_status st;
+    /* tbrn2c08: 16-bit-free RGB with a tRNS colour: transparent corners */
+    sz_doc *doc = read_doc(ctx, PNGSUITE, "tbrn2c08.png", &st);
+    ck_assert_int_eq(st, SZ_OK);
+    sz_image *im = tu_doc_image(doc);
+    uint16_t p[4];
+    sz_get16(im, 0, 0, p);
+    ck_assert_uint_eq(p[3], 0);
+    sz_doc_free(doc);
+    /* basn0g16: 16-bit gray ramp, top-left black, kept at 16 bits */
+    doc = read_doc(ctx, PNGSUITE, "basn0g16.png", &st);
+    ck_assert_int_eq(st, SZ_OK);
+    im = tu_doc_image(doc);
+    ck_assert_int_eq(im->depth, 16);
+    sz_get16(im, 0, 0, p);
+    ck_assert_uint_eq(p[0], 0);
+    ck_assert_uint_eq(p[3], 65535);
+    ck_assert_uint_eq(p[0], p[1]);
+    sz_doc_free(doc);
+    /* basn0g01: 1-bit gray expands to 0 and 255 */
+    doc = read_doc(ctx, PNGSUITE, "basn0g01.png", &st);
+    ck_assert_int_eq(st, SZ_OK);
+    im = tu_doc_image(doc);
+    for (int y = 0; y < im->h; y++)
+        for (int x = 0; x < im->w; x++) {
+            uint8_t v = sz_row8(im, y)[4 * x];
+            ck_assert(v == 0 || v == 255);
+        }
+    sz_doc_free(doc);
+    /* g03n0g16 carries gAMA; the colour description says so */
+    doc = read_doc(ctx, PNGSUITE, "g03n0g16.png", &st);
+    ck_assert_int_eq(st, SZ_OK);
+    ck_assert_ptr_nonnull(strstr(sz_doc_color_description(doc), "gamma"));
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+static void expect_clean_failure(const char *dir, const char *name)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_status st;
+    sz_doc *doc = read_doc(ctx, dir, name, &st);
+    ck_assert_msg(st != SZ_OK, "%s/%s was accepted", dir, name);
+    ck_assert_msg(st == SZ_ERR_FORMAT || st == SZ_ERR_UNSUPPORTED || st == SZ_ERR_LIMIT,
+                  "%s: unexpected status %d", name, st);
+    ck_assert_ptr_null(doc);
+    ck_assert_msg(strlen(sz_ctx_error(ctx)) > 0, "%s: no message", name);
+    ck_assert_msg(strstr(sz_ctx_error(ctx), name) != NULL, "%s: the message does not name the file", name);
+    sz_ctx_free(ctx);
+}
+
+START_TEST(corrupt_pngs_fail_cleanly)
+{
+    TU_SKIP_WITHOUT_DATA();
+    static const char *dirs[] = {PNGSUITE, "png/libpng/contrib/testpngs/crashers", "png/image-png-extra/bugfixes"};
+    int rejected = 0;
+    for (size_t d = 0; d < SZ_COUNTOF(dirs); d++) {
+        char **names;
+        int n = tu_list(tu_data_path(dirs[d]), ".png", &names);
+        for (int i = 0; i < n; i++) {
+            if (d != 1 && strncmp(names[i], "x", 1)) continue; /* x*: must fail */
+            expect_clean_failure(dirs[d], names[i]);
+            rejected++;
+        }
+        tu_free_list(names, n);
+    }
+    static const char *pillow[] = {"broken.png", "broken_data_stream.png", "truncated_end_chunk.png", "truncated_image.png"};
+    for (size_t i = 0; i < SZ_COUNTOF(pillow); i++, rejected++) expect_clean_failure("misc/pillow-tests", pillow[i]);
+    printf("corrupt PNGs rejected cleanly: %d\n", rejected);
+    ck_assert_int_eq(rejected, 14 + 23 + 8 + 4);
+}
+END_TEST
+
+START_TEST(damaged_icc_profile_is_dropped_with_a_warning)
+{
+    TU_SKIP_WITHOUT_DATA();
+    sz_ctx *ctx = sz_ctx_new();
+    sz_status st;
+    sz_doc *doc = read_doc(ctx, "png/image-png-extra/iccp", "broken_iccp.png", &st);
+    ck_assert_int_eq(st, SZ_OK);
+    size_t len;
+    ck_assert_ptr_null(sz_doc_icc(doc, &len));
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(libpng_test_images_decode)
+{
+    TU_SKIP_WITHOUT_DATA();
+    static const char *dirs[] = {"png/libpng/contrib/testpngs", "png/libpng/contrib/pngsuite",
+                                 "png/libpng/contrib/testpngs/badpal"};
+    sz_ctx *ctx = sz_ctx_new();
+    int ok = 0;
+    for (size_t d = 0; d < SZ_COUNTOF(dirs); d++) {
+        char **names;
+        int n = tu_list(tu_data_path(dirs[d]), ".png", &names);
+        for (int i = 0; i < n; i++) {
+            sz_status st;
+            sz_doc *doc = read_doc(ctx, dirs[d], names[i], &st);
+            ck_assert_msg(st == SZ_OK, "%s: %s", names[i], sz_ctx_error(ctx));
+            sz_doc_free(doc);
+            ok++;
+        }
+        tu_free_list(names, n);
+    }
+    printf("libpng test images decoded: %d\n", ok);
+    ck_assert_int_ge(ok, 150);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+
+static sz_doc *roundtrip(sz_ctx *ctx, const sz_doc *doc, int depth)
+{
+    uint8_t *data;
+    size_t len;
+    sz_write_options o = {.depth = depth};
+    ck_assert_int_eq(sz_doc_write_memory(ctx, doc, SZ_FORMAT_PNG, &o, &data, &len), SZ_OK);
+    sz_doc *back = NULL;
+    ck_assert_msg(sz_doc_read_memory(ctx, data, len, &back) == SZ_OK, "%s", sz_ctx_error(ctx));
+    free(data);
+    return back;
+}
+
+START_TEST(roundtrip_8_and_16_bit_with_icc)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    for (int depth = 8; depth <= 16; depth += 8) {
+        sz_doc *doc = sz_doc_new(ctx, 37, 23);
+        sz_doc_set_depth(doc, depth);
+        sz_layer *l = sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "x");
+        sz_layer_set_image(l, tu_random_image(ctx, 37, 23, depth, 7u + (unsigned)depth));
+        uint8_t *icc;
+        size_t icc_len;
+        ck_assert_int_eq(sz_icc_srgb(ctx, &icc, &icc_len), SZ_OK);
+        sz_doc_set_icc(ctx, doc, icc, icc_len);
+        sz_doc *back = roundtrip(ctx, doc, 0);
+        ck_assert(tu_same_pixels(tu_doc_image(doc), tu_doc_image(back)));
+        size_t blen;
+        const uint8_t *bicc = sz_doc_icc(back, &blen);
+        ck_assert_uint_eq(blen, icc_len);
+        ck_assert_int_eq(memcmp(bicc, icc, icc_len), 0);
+        free(icc);
+        sz_doc_free(back);
+        sz_doc_free(doc);
+    }
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(roundtrip_every_pngsuite_image)
+{
+    TU_SKIP_WITHOUT_DATA();
+    char **names;
+    int n = tu_list(tu_data_path(PNGSUITE), ".png", &names), done = 0;
+    sz_ctx *ctx = sz_ctx_new();
+    for (int i = 0; i < n; i++) {
+        if (names[i][0] == 'x') continue;
+        sz_status st;
+        sz_doc *doc = read_doc(ctx, PNGSUITE, names[i], &st);
+        ck_assert_int_eq(st, SZ_OK);
+        sz_doc *back = roundtrip(ctx, doc, 0);
+        ck_assert_msg(tu_same_pixels(tu_doc_image(doc), tu_doc_image(back)), "%s", names[i]);
+        ck_assert_str_eq(sz_doc_color_description(doc), sz_doc_color_description(back));
+        sz_doc_free(back);
+        sz_doc_free(doc);
+        done++;
+    }
+    ck_assert_int_eq(done, 161);
+    tu_free_list(names, n);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(depth_conversion_on_write)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = sz_doc_new(ctx, 16, 16);
+    sz_doc_set_depth(doc, 8);
+    sz_layer *l = sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "x");
+    sz_layer_set_image(l, tu_random_image(ctx, 16, 16, 8, 99));
+    /* 8 -> 16 -> 8 is lossless */
+    sz_doc *wide = roundtrip(ctx, doc, 16);
+    ck_assert_int_eq(tu_doc_image(wide)->depth, 16);
+    sz_doc *narrow = roundtrip(ctx, wide, 8);
+    ck_assert(tu_same_pixels(tu_doc_image(doc), tu_doc_image(narrow)));
+    sz_doc_free(wide);
+    sz_doc_free(narrow);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(opaque_images_are_written_without_alpha)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = sz_doc_new(ctx, 8, 8);
+    sz_layer *l = sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "x");
+    sz_image *im = sz_image_new(ctx, 8, 8, 8);
+    for (int y = 0; y < 8; y++)
+        for (int x = 0; x < 8; x++) {
+            uint16_t p[4] = {(uint16_t)(x * 1000), (uint16_t)(y * 1000), 500, 65535};
+            sz_put16(im, x, y, p);
+        }
+    sz_layer_set_image(l, im);
+    uint8_t *data;
+    size_t len;
+    ck_assert_int_eq(sz_doc_write_memory(ctx, doc, SZ_FORMAT_PNG, NULL, &data, &len), SZ_OK);
+    ck_assert_uint_eq(data[25], 2); /* IHDR colour type: RGB */
+    sz_doc *back;
+    ck_assert_int_eq(sz_doc_read_memory(ctx, data, len, &back), SZ_OK);
+    ck_assert(tu_same_pixels(im, tu_doc_image(back)));
+    free(data);
+    sz_doc_free(back);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(truncations_of_a_valid_file_fail_cleanly)
+{
+    TU_SKIP_WITHOUT_DATA();
+    size_t len;
+    uint8_t *d = tu_read_file(tu_data_path(PNGSUITE "/basn6a16.png"), &len);
+    ck_assert_ptr_nonnull(d);
+    sz_ctx *ctx = sz_ctx_new();
+    for (size_t cut = 0; cut < len; cut += 7) {
+        sz_doc *doc = NULL;
+        sz_status st = sz_doc_read_memory(ctx, d, cut, &doc);
+        ck_assert_msg(st != SZ_OK, "truncated at %zu accepted", cut);
+        ck_assert_ptr_null(doc);
+    }
+    free(d);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(size_limits_are_enforced_before_decoding)
+{
+    TU_SKIP_WITHOUT_DATA();
+    sz_ctx *ctx = sz_ctx_new();
+    sz_ctx_set_limit(ctx, SZ_LIMIT_DOC_PIXELS, 100); /* basn6a16 is 32x32 */
+    sz_doc *doc;
+    sz_status st = sz_doc_read_file(ctx, tu_data_path(PNGSUITE "/basn6a16.png"), &doc);
+    ck_assert_int_eq(st, SZ_ERR_LIMIT);
+    ck_assert_ptr_nonnull(strstr(sz_ctx_error(ctx), "limit"));
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("png");
+    TCase *tc = tcase_create("png");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, pngsuite_valid_files_decode);
+    tcase_add_test(tc, pngsuite_interlaced_equals_progressive);
+    tcase_add_test(tc, pngsuite_known_pixels);
+    tcase_add_test(tc, corrupt_pngs_fail_cleanly);
+    tcase_add_test(tc, damaged_icc_profile_is_dropped_with_a_warning);
+    tcase_add_test(tc, libpng_test_images_decode);
+    tcase_add_test(tc, roundtrip_8_and_16_bit_with_icc);
+    tcase_add_test(tc, roundtrip_every_pngsuite_image);
+    tcase_add_test(tc, depth_conversion_on_write);
+    tcase_add_test(tc, opaque_images_are_written_without_alpha);
+    tcase_add_test(tc, truncations_of_a_valid_file_fail_cleanly);
+    tcase_add_test(tc, size_limits_are_enforced_before_decoding);
+    suite_add_tcase(s, tc);
+    return tu_run(s);
+}
