@@ -1,0 +1,62 @@
+#!/bin/sh
+# build.sh — the two commands of the README, on a fresh Debian 12 machine:
+#
+#   sh build.sh demo    install what is missing, build, run sozai on the sample
+#   sh build.sh check   install what is missing, build, run the whole test suite
+#
+# Packages are installed with apt-get (as root, or through sudo) only when
+# missing.  The build is the usual autotools one, in this directory.
+set -eu
+cd "$(dirname "$0")"
+
+BUILD_PKGS="build-essential autoconf automake libtool pkg-config libpng-dev libtiff-dev liblcms2-dev zlib1g-dev check"
+TEST_PKGS="python3 python3-numpy python3-pil"
+
+install_missing() {
+    missing=""
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+    done
+    [ -z "$missing" ] && return 0
+    echo "build.sh: installing$missing"
+    if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo=sudo; else
+        echo "build.sh: please install:$missing" >&2
+        exit 1
+    fi
+    $sudo apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing >/dev/null
+}
+
+build() {
+    [ -x configure ] || ./autogen.sh
+    [ -f Makefile ] || ./configure --enable-werror
+    make -j"$(nproc)"
+}
+
+case "${1:-}" in
+demo)
+    install_missing $BUILD_PKGS
+    build
+    mkdir -p out
+    set -x
+    ./cli/sozai samples/character.tif info
+    ./cli/sozai samples/character.tif to-srgb --depth 8 bleed --radius 4 -o out/character-bleed.tif
+    ./cli/sozai out/character-bleed.tif -q -o out/character-bleed.png
+    ;;
+check)
+    install_missing $BUILD_PKGS $TEST_PKGS
+    build
+    status=0
+    make -j"$(nproc)" check || status=$?
+    echo "== test summaries"
+    for log in tests/*.log; do
+        printf '%-28s %s\n' "$(basename "$log" .log)" "$(grep -h -E '^([0-9]+%: )?Checks: ' "$log" | tail -1)"
+    done
+    [ -f test-suite.log ] && grep -E '^# (TOTAL|PASS|SKIP|XFAIL|FAIL|XPASS|ERROR):' test-suite.log
+    exit $status
+    ;;
+*)
+    echo "usage: sh build.sh demo | check" >&2
+    exit 2
+    ;;
+esac

@@ -1,1 +1,111 @@
-exit 77
+#!/bin/sh
+# The command line: help and registry listings, exit codes, messages,
+# pipes, atomic output, refusal to overwrite the input, golden outputs
+# (netpbm style: checksums of PAM renderings in tests/golden).
+. "$(dirname "$0")/lib.sh"
+SAMPLE=$SRC/samples/character.tif
+GOLDEN=$SRC/tests/golden
+
+# --- help, version, registry ------------------------------------------------
+expect_exit 0 "--version" "$SOZAI" --version
+expect_grep "^sozai [0-9]" "$TMP/stdout" "--version"
+expect_exit 0 "--help" "$SOZAI" --help
+expect_grep "operations:" "$TMP/stdout" "--help lists operations"
+expect_exit 0 "list" "$SOZAI" list
+for op in info bleed to-srgb; do expect_grep "^$op " "$TMP/stdout" "list shows $op"; done
+expect_exit 0 "list --json" "$SOZAI" list --json
+if command -v /usr/bin/python3 >/dev/null && /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert any(o["name"]=="bleed" and o["params"][0]["name"]=="radius" for o in d["operations"])' "$TMP/stdout"; then pass; else fail "list --json is not the registry as JSON"; fi
+expect_exit 0 "help bleed" "$SOZAI" help bleed
+expect_grep "--radius N" "$TMP/stdout" "help bleed shows its option"
+expect_grep "--layers" "$TMP/stdout" "help bleed shows layer selection"
+expect_exit 2 "help of an unknown op" "$SOZAI" help frobnicate
+
+# --- usage errors (2) ----------------------------------------------------------
+expect_exit 2 "no arguments" "$SOZAI"
+expect_exit 2 "unknown operation" "$SOZAI" "$SAMPLE" frobnicate -o "$TMP/x.png"
+expect_grep "frobnicate" "$TMP/stderr" "unknown operation is named"
+expect_exit 2 "unknown option" "$SOZAI" "$SAMPLE" bleed --nope 3 -o "$TMP/x.png"
+expect_exit 2 "out-of-range value" "$SOZAI" "$SAMPLE" bleed --radius 0 -o "$TMP/x.png"
+expect_grep "radius" "$TMP/stderr" "range error names the option"
+expect_exit 2 "missing -o" "$SOZAI" "$SAMPLE" bleed
+expect_exit 2 "unknown output format" "$SOZAI" "$SAMPLE" -o "$TMP/x.gif"
+expect_exit 2 "no layer matches" "$SOZAI" "$SAMPLE" bleed --layers nosuchlayer -o "$TMP/x.png"
+expect_grep "nosuchlayer" "$TMP/stderr" "selection error names the pattern"
+if [ ! -e "$TMP/x.png" ]; then pass; else fail "a failed chain left an output file"; fi
+
+# --- bad input (3) ---------------------------------------------------------------
+expect_exit 3 "missing input" "$SOZAI" "$TMP/missing.png" -o "$TMP/x.png"
+expect_grep "missing.png" "$TMP/stderr" "missing input is named"
+printf 'not an image' >"$TMP/junk.png"
+expect_exit 3 "not an image" "$SOZAI" "$TMP/junk.png" -o "$TMP/x.png"
+expect_grep "junk.png: not a PNG" "$TMP/stderr" "bad input message"
+expect_exit 3 "over the canvas limit" "$SOZAI" --limit-doc-pixels 1000 "$SAMPLE" -o "$TMP/x.png"
+expect_grep "limit" "$TMP/stderr" "limit message"
+if [ ! -e "$TMP/x.png" ]; then pass; else fail "bad input left an output file"; fi
+
+# --- output safety ------------------------------------------------------------------
+cp "$SAMPLE" "$TMP/in.tif"
+expect_exit 2 "output is the input" "$SOZAI" "$TMP/in.tif" bleed -o "$TMP/in.tif"
+if same_file "$SAMPLE" "$TMP/in.tif"; then pass; else fail "the input was overwritten"; fi
+ln -s "$TMP/in.tif" "$TMP/link.tif"
+expect_exit 2 "output is the input through a link" "$SOZAI" "$TMP/in.tif" bleed -o "$TMP/link.tif"
+expect_exit 0 "--overwrite-input" "$SOZAI" "$TMP/in.tif" bleed --overwrite-input -o "$TMP/in.tif"
+printf 'keep me' >"$TMP/old.png"
+expect_exit 2 "failing chain with an existing output" "$SOZAI" "$SAMPLE" bleed --layers nope -o "$TMP/old.png"
+if [ "$(cat "$TMP/old.png")" = "keep me" ]; then pass; else fail "an existing output was replaced on failure"; fi
+expect_exit 1 "unwritable directory" "$SOZAI" "$SAMPLE" -o /nonexistent-dir/x.png
+expect_grep "nonexistent-dir" "$TMP/stderr" "write error names the file"
+
+# --- formats, pipes ---------------------------------------------------------------------
+expect_exit 0 "TIFF to PNG" "$SOZAI" "$SAMPLE" -q -o "$TMP/a.png"
+expect_exit 0 "PNG to TIFF" "$SOZAI" "$TMP/a.png" -o "$TMP/b.tif"
+expect_exit 0 "TIFF to PAM" "$SOZAI" "$TMP/b.tif" -o "$TMP/b.pam"
+expect_exit 0 "PNG to PAM" "$SOZAI" "$TMP/a.png" -o "$TMP/a.pam"
+if same_file "$TMP/a.pam" "$TMP/b.pam"; then pass; else fail "PNG -> TIFF changed pixels"; fi
+"$SOZAI" - -o -.pam <"$TMP/a.png" >"$TMP/piped.pam" 2>"$TMP/stderr"
+if same_file "$TMP/a.pam" "$TMP/piped.pam"; then pass; else fail "stdin -> stdout differs: $(cat "$TMP/stderr")"; fi
+"$SOZAI" "$TMP/a.png" -o - --format png 2>/dev/null | "$SOZAI" - -o "$TMP/c.pam"
+if same_file "$TMP/a.pam" "$TMP/c.pam"; then pass; else fail "a pipe of two sozai processes changed pixels"; fi
+expect_exit 0 "warnings go to stderr" "$SOZAI" "$SAMPLE" -o "$TMP/flat.png"
+expect_grep "composite of 4 layers" "$TMP/stderr" "flattening warns"
+expect_exit 0 "-q silences warnings" "$SOZAI" -q "$SAMPLE" -o "$TMP/flat.png"
+if [ ! -s "$TMP/stderr" ]; then pass; else fail "-q printed: $(cat "$TMP/stderr")"; fi
+if [ ! -s "$TMP/stdout" ]; then pass; else fail "writing a file printed to stdout"; fi
+
+# --- operations ----------------------------------------------------------------------------
+expect_exit 0 "to-srgb --depth 16" "$SOZAI" "$SAMPLE" to-srgb --depth 16 -o "$TMP/wide.tif"
+expect_exit 0 "info of the result" "$SOZAI" "$TMP/wide.tif" info
+expect_grep "16-bit" "$TMP/stdout" "to-srgb changed the depth"
+expect_exit 0 "info --json" "$SOZAI" "$SAMPLE" info --json
+if /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["layer_count"]==4' "$TMP/stdout" 2>/dev/null; then pass; else fail "info --json"; fi
+expect_exit 0 "a chain of operations" "$SOZAI" "$SAMPLE" to-srgb bleed --radius 2 --layers face info -o "$TMP/chain.tif"
+expect_grep '"face"' "$TMP/stdout" "info at the end of a chain"
+"$SOZAI" --threads 1 "$SAMPLE" bleed --radius 6 -o "$TMP/t1.pam" 2>/dev/null
+"$SOZAI" --threads 2 "$SAMPLE" bleed --radius 6 -o "$TMP/t2.pam" 2>/dev/null
+if same_file "$TMP/t1.pam" "$TMP/t2.pam"; then pass; else fail "bleed differs between 1 and 2 threads"; fi
+
+# --- golden outputs ---------------------------------------------------------------------------
+golden() { # NAME CMD... : the command's stdout must match $GOLDEN/NAME
+    name=$1
+    shift
+    "$@" >"$TMP/golden.out" 2>"$TMP/stderr"
+    if [ -n "${SOZAI_UPDATE_GOLDEN:-}" ]; then cp "$TMP/golden.out" "$GOLDEN/$name"; fi
+    if cmp -s "$TMP/golden.out" "$GOLDEN/$name"; then pass; else
+        fail "golden $name differs: $(diff "$GOLDEN/$name" "$TMP/golden.out" | head -5)"
+    fi
+}
+pam_sum() { "$SOZAI" "$@" -q -o -.pam | sha256sum | cut -d' ' -f1; }
+golden sample-info.txt "$SOZAI" "$SAMPLE" info
+golden sample-composite.sha256 pam_sum "$SAMPLE"
+golden sample-bleed.sha256 pam_sum "$SAMPLE" bleed --radius 8
+golden sample-srgb16.sha256 pam_sum "$SAMPLE" to-srgb --depth 16
+
+# --- the sample is reproducible from its generator ------------------------------------------
+if [ -x "${SOZAI_MAKE_SAMPLE:-}" ]; then
+    "$SOZAI_MAKE_SAMPLE" "$TMP/regen.tif"
+    if [ "$(pam_sum "$TMP/regen.tif")" = "$(pam_sum "$SAMPLE")" ]; then pass; else
+        fail "samples/make_sample no longer draws the committed sample"
+    fi
+fi
+
+finish
