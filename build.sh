@@ -50,6 +50,7 @@ check)
     make -j"$(nproc)" check || status=$?
     echo "== test summaries"
     for log in tests/*.log; do
+        [ -f "$log" ] || continue
         printf '%-28s %s\n' "$(basename "$log" .log)" "$(grep -h -E '^([0-9]+%: )?Checks: ' "$log" | tail -1)"
     done
     [ -f test-suite.log ] && grep -E '^# (TOTAL|PASS|SKIP|XFAIL|FAIL|XPASS|ERROR):' test-suite.log
