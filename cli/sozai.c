@@ -376,6 +376,8 @@ static int parse_args(sz_ctx *ctx, options *o, int argc, char **argv)
             only_positional = true;
             continue;
         }
+        if (is_opt && cur && !strcmp(arg, "-o") && op_has_param(cur, "output"))
+            arg = "--output"; /* an operation that writes files takes -o itself */
         if (is_opt && arg[1] == '-' && cur) {
             /* An option of the current operation takes precedence. */
             const char *eq = strchr(arg + 2, '=');

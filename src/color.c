@@ -111,6 +111,15 @@ static cmsHPROFILE open_source_profile(sz_ctx *ctx, cmsContext lc, const uint8_t
             return p;
         }
         return cmsCreate_sRGBProfileTHR(lc);
+    case SZ_CS_RGB_LINEAR: {
+        cmsCIExyY white = {0.3127, 0.3290, 1.0};
+        cmsCIExyYTRIPLE prim = {{0.64, 0.33, 1.0}, {0.30, 0.60, 1.0}, {0.15, 0.06, 1.0}};
+        cmsToneCurve *c = cmsBuildGamma(lc, 1.0);
+        cmsToneCurve *trc[3] = {c, c, c};
+        cmsHPROFILE p = c ? cmsCreateRGBProfileTHR(lc, &white, &prim, trc) : NULL;
+        if (c) cmsFreeToneCurve(c);
+        return p;
+    }
     case SZ_CS_CMYK:
         break;
     }
@@ -124,9 +133,9 @@ static cmsUInt32Number lcms_format(sz_colorspace space, int bytes, bool alpha)
     case SZ_CS_GRAY: f = COLORSPACE_SH(PT_GRAY) | CHANNELS_SH(1); break;
     case SZ_CS_CMYK: f = COLORSPACE_SH(PT_CMYK) | CHANNELS_SH(4); break;
     case SZ_CS_LAB: f = COLORSPACE_SH(PT_Lab) | CHANNELS_SH(3); break;
-    default: f = COLORSPACE_SH(PT_RGB) | CHANNELS_SH(3); break;
+    default: f = COLORSPACE_SH(PT_RGB) | CHANNELS_SH(3); break; /* RGB and linear RGB */
     }
-    f |= BYTES_SH(bytes == 4 ? 0 : bytes);
+    f |= BYTES_SH(bytes); /* 4 with FLOAT_SH: single-precision float */
     if (bytes == 4) f |= FLOAT_SH(1);
     if (alpha) f |= EXTRA_SH(1);
     return f;

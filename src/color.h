@@ -7,12 +7,19 @@
 
 #include "internal.h"
 
-typedef enum sz_colorspace { SZ_CS_RGB, SZ_CS_GRAY, SZ_CS_CMYK, SZ_CS_LAB } sz_colorspace;
+typedef enum sz_colorspace {
+    SZ_CS_RGB,
+    SZ_CS_GRAY,
+    SZ_CS_CMYK,
+    SZ_CS_LAB,
+    SZ_CS_RGB_LINEAR /* RGB whose default profile is linear sRGB (32-bit float documents) */
+} sz_colorspace;
 
 typedef struct sz_xform sz_xform;
 
 /** A transform from `space` (described by `icc`, or a default when NULL:
- *  sRGB, the PNG gAMA/cHRM chunks of `chunks`, gamma-2.2 gray or D50 Lab;
+ *  sRGB, the PNG gAMA/cHRM chunks of `chunks`, linear sRGB, gamma-2.2
+ *  gray or D50 Lab;
  *  CMYK needs a profile) to sRGB.  Samples are 1 or 2 bytes (integers) or
  *  4 (float); with `alpha` one extra sample per pixel is copied.  The
  *  transform may be shared by threads. */

@@ -193,7 +193,11 @@ static float mask_at(const sz_mask *m, int cx, int cy)
         return v / 255.0f;
     }
     size_t i = (size_t)my * (size_t)m->w + (size_t)mx;
-    if (m->depth == 16) return (m->data[2 * i] << 8 | m->data[2 * i + 1]) / 65535.0f;
+    if (m->depth == 16) {
+        uint16_t v16;
+        memcpy(&v16, m->data + 2 * i, 2);
+        return v16 / 65535.0f;
+    }
     return m->data[i] / 255.0f;
 }
 

@@ -99,6 +99,9 @@ static void layer_free(sz_layer *l)
 {
     if (!l) return;
     for (int i = 0; i < l->nchildren; i++) layer_free(l->children[i]);
+    for (int i = 0; i < l->nchannels; i++) mask_free(l->channels[i]);
+    free(l->channels);
+    free(l->blend_ranges.data);
     free(l->children);
     free(l->name);
     free(l->legacy_name);
@@ -199,7 +202,30 @@ static sz_layer *layer_copy(sz_ctx *ctx, sz_doc *doc, const sz_layer *src)
     l->open = src->open;
     l->blend = src->blend;
     l->psd_flags = src->psd_flags;
+    l->psd_no_alpha = src->psd_no_alpha;
     l->id = src->id;
+    if (src->nchannels) {
+        l->channels = sz_calloc(ctx, (size_t)src->nchannels, sizeof *l->channels);
+        if (!l->channels) {
+            layer_free(l);
+            return NULL;
+        }
+        for (int i = 0; i < src->nchannels; i++) {
+            if (!(l->channels[i] = mask_copy(ctx, src->channels[i]))) {
+                layer_free(l);
+                return NULL;
+            }
+            l->nchannels++;
+        }
+    }
+    if (src->blend_ranges.len) {
+        if (!(l->blend_ranges.data = sz_malloc(ctx, src->blend_ranges.len))) {
+            layer_free(l);
+            return NULL;
+        }
+        memcpy(l->blend_ranges.data, src->blend_ranges.data, src->blend_ranges.len);
+        l->blend_ranges.len = src->blend_ranges.len;
+    }
     if ((src->image && !(l->image = sz_image_copy(ctx, src->image))) ||
         (src->mask && !(l->mask = mask_copy(ctx, src->mask))) ||
         (src->legacy_name && !(l->legacy_name = sz_strdup(ctx, src->legacy_name))) ||
@@ -295,12 +321,12 @@ static int count_tree(const sz_layer *l)
 
 int sz_doc_layer_count(const sz_doc *doc)
 {
-    return count_tree(doc->root);
+    return doc->nlayers;
 }
 
 sz_status sz_doc_check_layer_count(sz_ctx *ctx, sz_doc *doc, int more)
 {
-    uint64_t n = (uint64_t)count_tree(doc->root) + (uint64_t)(more > 0 ? more : 0);
+    uint64_t n = (uint64_t)doc->nlayers + (uint64_t)(more > 0 ? more : 0);
     if (n > ctx->limits[SZ_LIMIT_LAYERS])
         return sz_fail(ctx, SZ_ERR_LIMIT,
                        "%llu layers exceed the limit of %llu (raise it with --limit-layers)",
@@ -323,6 +349,7 @@ sz_layer *sz_layer_new(sz_ctx *ctx, sz_layer *group, sz_layer_kind kind, const c
         layer_free(l);
         return NULL;
     }
+    group->doc->nlayers++;
     return l;
 }
 
@@ -343,6 +370,7 @@ sz_status sz_layer_move(sz_ctx *ctx, sz_layer *layer, sz_layer *group, int index
 void sz_layer_delete(sz_layer *layer)
 {
     if (!layer || !layer->parent) return;
+    layer->doc->nlayers -= 1 + count_tree(layer);
     detach(layer);
     layer_free(layer);
 }

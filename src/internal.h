@@ -213,11 +213,13 @@ SZ_INTERNAL sz_status sz_blob_list_copy(sz_ctx *ctx, sz_blob_list *dst, const sz
 SZ_INTERNAL void sz_blob_list_free(sz_blob_list *list);
 SZ_INTERNAL const sz_blob *sz_blob_list_find_key(const sz_blob_list *list, const char key[4]);
 
-/** A layer's user mask (PSD): one 8- or 16-bit channel with its own rectangle. */
+/** One extra channel of a layer with its own rectangle: the user mask
+ *  (PSD channel -2), the real user mask (-3) and any others a file has. */
 typedef struct sz_mask {
+    int16_t id;            /* PSD channel id */
     int x, y, w, h;
     int depth;             /* 8 or 16 */
-    uint8_t *data;         /* w*h samples, big-endian when 16-bit */
+    uint8_t *data;         /* w*h samples (uint16_t in host order when 16-bit) */
     uint8_t default_color; /* value outside the rectangle (0 or 255) */
     uint8_t flags;         /* PSD mask flags: bit 0 position relative, bit 1 disabled, bit 2 invert */
     sz_blob extra;         /* remaining mask record bytes (real mask, params), verbatim */
@@ -236,8 +238,12 @@ struct sz_layer {
     bool visible, clipping, open;
     sz_blend blend;
     uint8_t psd_flags;      /* the PSD flags byte, to keep bits we do not model */
+    bool psd_no_alpha;      /* read without a transparency channel (a Background layer) */
     uint32_t id;
-    sz_mask *mask;
+    sz_mask *mask;          /* user mask (-2), NULL when none */
+    sz_mask **channels;     /* other extra channels (-3, ...) kept for a round trip */
+    int nchannels;
+    sz_blob blend_ranges;   /* PSD blending ranges, verbatim (len 0 = none) */
     char *legacy_name;      /* the PSD Pascal name when it differs from the Unicode one */
     sz_blob_list extra;     /* tagged blocks kept verbatim */
 };
@@ -257,6 +263,7 @@ struct sz_doc {
     int w, h;
     int depth;
     sz_layer *root;
+    int nlayers;             /* layers and groups in the tree, root excluded */
     uint8_t *icc;
     size_t icc_len;
     double ppi;

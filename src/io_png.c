@@ -264,6 +264,10 @@ sz_status sz_png_write(sz_ctx *ctx, const sz_doc *doc, const sz_write_options *o
         return ctx->status ? ctx->status : SZ_ERR_INTERNAL;
     }
     png_set_write_fn(png, &io, write_fn, flush_fn);
+    /* Profiles are written as they came: libpng's opinion of a well-known
+     * sRGB profile is no reason to drop it or fail. */
+    png_set_option(png, PNG_SKIP_sRGB_CHECK_PROFILE, PNG_OPTION_ON);
+    png_set_benign_errors(png, 1);
     png_set_compression_level(png, opt->level ? opt->level : 6);
     png_set_IHDR(png, info, (png_uint_32)img->w, (png_uint_32)img->h, depth,
                  opaque ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_RGB_ALPHA, PNG_INTERLACE_NONE,
