@@ -10,7 +10,7 @@ set -eu
 cd "$(dirname "$0")"
 
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config libpng-dev libtiff-dev liblcms2-dev zlib1g-dev check"
-TEST_PKGS="python3 python3-numpy python3-pil"
+TEST_PKGS="python3 python3-numpy python3-pil python3-psd-tools gimp"
 
 install_missing() {
     missing=""
@@ -39,9 +39,9 @@ demo)
     build
     mkdir -p out
     set -x
-    ./cli/sozai samples/character.tif info
-    ./cli/sozai samples/character.tif to-srgb --depth 8 bleed --radius 4 -o out/character-bleed.tif
-    ./cli/sozai out/character-bleed.tif -q -o out/character-bleed.png
+    ./cli/sozai samples/character.psd info
+    ./cli/sozai samples/character.psd to-srgb --depth 8 bleed --radius 4 -o out/character-bleed.psd
+    ./cli/sozai out/character-bleed.psd export-layers -o 'out/parts/%02i_%n.png'
     ;;
 check)
     install_missing $BUILD_PKGS $TEST_PKGS

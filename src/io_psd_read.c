@@ -477,7 +477,7 @@ static sz_status apply_record(psd_reader *r, const psd_record *rec, record_block
     l->fill_opacity = bl->fill >= 0 ? (uint8_t)bl->fill : 255;
     l->visible = !(rec->flags & PSD_FLAG_HIDDEN);
     l->clipping = rec->clipping != 0;
-    l->psd_flags = rec->flags;
+    l->psd_flags = rec->flags & ~PSD_FLAG_HIDDEN; /* visibility lives in `visible` */
     l->id = bl->id;
     /* A group's blend mode is in its 'lsct' block when that has one (the
      * record often says "norm" there), else in the record. */

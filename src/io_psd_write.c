@@ -388,8 +388,9 @@ static sz_status write_layer_info_body(psd_writer *w, sz_buf *b)
 static void write_resources(psd_writer *w, sz_buf *b, const uint8_t *icc, size_t icc_len)
 {
     size_t at = len_field(b, false);
-    /* 1005: resolution, 16.16 fixed pixels per inch, both axes */
-    double ppi = w->doc->ppi > 0 ? w->doc->ppi : 72.0;
+    /* 1005: resolution, 16.16 fixed pixels per inch, both axes (only when
+     * known: readers take 72 ppi otherwise) */
+    double ppi = w->doc->ppi;
     uint32_t fixed = (uint32_t)lround(ppi * 65536.0);
     uint8_t r[16] = {0};
     for (int k = 0; k < 2; k++) {
@@ -400,7 +401,7 @@ static void write_resources(psd_writer *w, sz_buf *b, const uint8_t *icc, size_t
     }
     const sz_blob_list *kept = &w->doc->resources;
     struct { uint16_t id; const char *sig, *name; const uint8_t *data; size_t len; } own[2] = {
-        {1005, "8BIM", "", r, sizeof r},
+        {1005, "8BIM", "", ppi > 0 ? r : NULL, sizeof r},
         {1039, "8BIM", "", icc, icc_len},
     };
     for (int i = 0; i < 2 + kept->count; i++) {

@@ -3,8 +3,10 @@
 # pipes, atomic output, refusal to overwrite the input, golden outputs
 # (netpbm style: checksums of PAM renderings in tests/golden).
 . "$(dirname "$0")/lib.sh"
-SAMPLE=$SRC/samples/character.tif
+SAMPLE=$SRC/samples/character.psd
 GOLDEN=$SRC/tests/golden
+
+pam_sum() { "$SOZAI" "$@" -q -o -.pam | sha256sum | cut -d' ' -f1; }
 
 # --- help, version, registry ------------------------------------------------
 expect_exit 0 "--version" "$SOZAI" --version
@@ -12,7 +14,7 @@ expect_grep "^sozai [0-9]" "$TMP/stdout" "--version"
 expect_exit 0 "--help" "$SOZAI" --help
 expect_grep "operations:" "$TMP/stdout" "--help lists operations"
 expect_exit 0 "list" "$SOZAI" list
-for op in info bleed to-srgb; do expect_grep "^$op " "$TMP/stdout" "list shows $op"; done
+for op in info bleed to-srgb export-layers; do expect_grep "^$op " "$TMP/stdout" "list shows $op"; done
 expect_exit 0 "list --json" "$SOZAI" list --json
 if command -v /usr/bin/python3 >/dev/null && /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert any(o["name"]=="bleed" and o["params"][0]["name"]=="radius" for o in d["operations"])' "$TMP/stdout"; then pass; else fail "list --json is not the registry as JSON"; fi
 expect_exit 0 "help bleed" "$SOZAI" help bleed
@@ -44,12 +46,12 @@ expect_grep "limit" "$TMP/stderr" "limit message"
 if [ ! -e "$TMP/x.png" ]; then pass; else fail "bad input left an output file"; fi
 
 # --- output safety ------------------------------------------------------------------
-cp "$SAMPLE" "$TMP/in.tif"
-expect_exit 2 "output is the input" "$SOZAI" "$TMP/in.tif" bleed -o "$TMP/in.tif"
-if same_file "$SAMPLE" "$TMP/in.tif"; then pass; else fail "the input was overwritten"; fi
-ln -s "$TMP/in.tif" "$TMP/link.tif"
-expect_exit 2 "output is the input through a link" "$SOZAI" "$TMP/in.tif" bleed -o "$TMP/link.tif"
-expect_exit 0 "--overwrite-input" "$SOZAI" "$TMP/in.tif" bleed --overwrite-input -o "$TMP/in.tif"
+cp "$SAMPLE" "$TMP/in.psd"
+expect_exit 2 "output is the input" "$SOZAI" "$TMP/in.psd" bleed -o "$TMP/in.psd"
+if same_file "$SAMPLE" "$TMP/in.psd"; then pass; else fail "the input was overwritten"; fi
+ln -s "$TMP/in.psd" "$TMP/link.psd"
+expect_exit 2 "output is the input through a link" "$SOZAI" "$TMP/in.psd" bleed -o "$TMP/link.psd"
+expect_exit 0 "--overwrite-input" "$SOZAI" "$TMP/in.psd" bleed --overwrite-input -o "$TMP/in.psd"
 printf 'keep me' >"$TMP/old.png"
 expect_exit 2 "failing chain with an existing output" "$SOZAI" "$SAMPLE" bleed --layers nope -o "$TMP/old.png"
 if [ "$(cat "$TMP/old.png")" = "keep me" ]; then pass; else fail "an existing output was replaced on failure"; fi
@@ -57,7 +59,7 @@ expect_exit 1 "unwritable directory" "$SOZAI" "$SAMPLE" -o /nonexistent-dir/x.pn
 expect_grep "nonexistent-dir" "$TMP/stderr" "write error names the file"
 
 # --- formats, pipes ---------------------------------------------------------------------
-expect_exit 0 "TIFF to PNG" "$SOZAI" "$SAMPLE" -q -o "$TMP/a.png"
+expect_exit 0 "PSD to PNG" "$SOZAI" "$SAMPLE" -q -o "$TMP/a.png"
 expect_exit 0 "PNG to TIFF" "$SOZAI" "$TMP/a.png" -o "$TMP/b.tif"
 expect_exit 0 "TIFF to PAM" "$SOZAI" "$TMP/b.tif" -o "$TMP/b.pam"
 expect_exit 0 "PNG to PAM" "$SOZAI" "$TMP/a.png" -o "$TMP/a.pam"
@@ -84,6 +86,22 @@ expect_grep '"face"' "$TMP/stdout" "info at the end of a chain"
 "$SOZAI" --threads 2 "$SAMPLE" bleed --radius 6 -o "$TMP/t2.pam" 2>/dev/null
 if same_file "$TMP/t1.pam" "$TMP/t2.pam"; then pass; else fail "bleed differs between 1 and 2 threads"; fi
 
+# --- export-layers and PSD round trips --------------------------------------------------------
+expect_exit 0 "export-layers" "$SOZAI" "$SAMPLE" export-layers -o "$TMP/parts/%02i_%n.png"
+for f in 00_back\ hair 01_body 02_face 03_bangs; do
+    if [ -f "$TMP/parts/$f.png" ]; then pass; else fail "export-layers did not write $f.png"; fi
+done
+expect_exit 0 "export-layers --canvas as TIFF" "$SOZAI" "$SAMPLE" export-layers --canvas --layers face -o "$TMP/c/%n.tif"
+expect_exit 0 "info of an exported layer" "$SOZAI" "$TMP/c/face.tif" info
+expect_grep "canvas: 480x600" "$TMP/stdout" "--canvas keeps the canvas size"
+expect_exit 2 "export-layers without a pattern" "$SOZAI" "$SAMPLE" export-layers
+expect_exit 2 "export-layers pattern without an index" "$SOZAI" "$SAMPLE" export-layers -o "$TMP/same.png"
+expect_exit 0 "PSD to PSB" "$SOZAI" "$SAMPLE" -o "$TMP/s.psb"
+expect_exit 0 "PSB to PSD, ZIP" "$SOZAI" "$TMP/s.psb" --compression zip -o "$TMP/s.psd"
+"$SOZAI" "$SAMPLE" info >"$TMP/i1"; "$SOZAI" "$TMP/s.psd" info >"$TMP/i2"
+if diff "$TMP/i1" "$TMP/i2" | grep -v "source:" | grep -q "^[<>]"; then fail "PSB/ZIP round trip changed the tree"; else pass; fi
+if [ "$(pam_sum "$SAMPLE")" = "$(pam_sum "$TMP/s.psd")" ]; then pass; else fail "PSB/ZIP round trip changed pixels"; fi
+
 # --- golden outputs ---------------------------------------------------------------------------
 golden() { # NAME CMD... : the command's stdout must match $GOLDEN/NAME
     name=$1
@@ -94,7 +112,6 @@ golden() { # NAME CMD... : the command's stdout must match $GOLDEN/NAME
         fail "golden $name differs: $(diff "$GOLDEN/$name" "$TMP/golden.out" | head -5)"
     fi
 }
-pam_sum() { "$SOZAI" "$@" -q -o -.pam | sha256sum | cut -d' ' -f1; }
 golden sample-info.txt "$SOZAI" "$SAMPLE" info
 golden sample-composite.sha256 pam_sum "$SAMPLE"
 golden sample-bleed.sha256 pam_sum "$SAMPLE" bleed --radius 8
@@ -102,8 +119,8 @@ golden sample-srgb16.sha256 pam_sum "$SAMPLE" to-srgb --depth 16
 
 # --- the sample is reproducible from its generator ------------------------------------------
 if [ -x "${SOZAI_MAKE_SAMPLE:-}" ]; then
-    "$SOZAI_MAKE_SAMPLE" "$TMP/regen.tif"
-    if [ "$(pam_sum "$TMP/regen.tif")" = "$(pam_sum "$SAMPLE")" ]; then pass; else
+    "$SOZAI_MAKE_SAMPLE" "$TMP/regen.psd"
+    if cmp -s "$TMP/regen.psd" "$SAMPLE"; then pass; else
         fail "samples/make_sample no longer draws the committed sample"
     fi
 fi

@@ -22,6 +22,10 @@ list_corrupt() {
         echo "$D/misc/pillow-tests/$f"
     done
     ls "$D"/misc/pillow-tests/crash-*.tif "$D"/misc/pillow-tests/oom-*.tif
+    for f in combined_larger_than_size.psd psd-oob-write-overflow.psd psd-oob-write.psd psd-oob-write-y.psd; do
+        echo "$D/misc/pillow-tests/$f"
+    done
+    ls "$D"/misc/pillow-tests/timeout-*.psd
 }
 
 printf 'precious' >"$TMP/existing.png"

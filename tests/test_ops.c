@@ -207,8 +207,16 @@ static const char *const *args_for(const char *op)
 {
     static const char *bleed[] = {"radius", "6", NULL};
     static const char *srgb[] = {"depth", "8", NULL};
+    static char pattern[64];
+    static const char *export[] = {"output", pattern, NULL};
     if (!strcmp(op, "bleed")) return bleed;
     if (!strcmp(op, "to-srgb")) return srgb;
+    if (!strcmp(op, "export-layers")) {
+        char dir[] = "/tmp/sozai-ops-XXXXXX";
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        snprintf(pattern, sizeof pattern, "%s/%%i.png", dir);
+        return export;
+    }
     return NULL;
 }
 
