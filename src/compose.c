@@ -13,15 +13,18 @@
 #include <math.h>
 #include <stdlib.h>
 
+/* A band of the document: every column, rows y0 .. y0 + h - 1.  Working in
+ * bands keeps memory to a few rows however large the canvas. */
 typedef struct canvas {
-    int w, h;
+    int w, h, y0;
     uint16_t *px; /* RGBA, straight alpha */
 } canvas;
 
-static bool canvas_init(sz_ctx *ctx, canvas *c, int w, int h)
+static bool canvas_init(sz_ctx *ctx, canvas *c, int w, int h, int y0)
 {
     c->w = w;
     c->h = h;
+    c->y0 = y0;
     c->px = sz_calloc(ctx, (size_t)w * (size_t)h, 8);
     return c->px != NULL;
 }
@@ -206,20 +209,21 @@ static bool mask_active(const sz_mask *m)
     return m && !(m->flags & 2);
 }
 
-/* Draws a pixel layer (or an already composited canvas, `src_canvas`) onto
- * `dst`.  Rows run in parallel; each row is independent, so the result does
- * not depend on the thread count. */
+/* Draws a pixel layer at (ox, oy), or an already composited band of the
+ * same geometry (`src_canvas`), onto `dst`.  Rows run in parallel; each row
+ * is independent, so the result does not depend on the thread count. */
 static void draw_image(sz_ctx *ctx, canvas *dst, const sz_image *img, const canvas *src_canvas,
                        int ox, int oy, float opacity, sz_blend mode, const sz_mask *mask, bool atop)
 {
     int sw = img ? img->w : src_canvas->w, sh = img ? img->h : src_canvas->h;
-    int x0 = SZ_MAX(ox, 0), y0 = SZ_MAX(oy, 0);
-    int x1 = SZ_MIN(ox + sw, dst->w), y1 = SZ_MIN(oy + sh, dst->h);
+    if (!img) oy = src_canvas->y0;
+    int x0 = SZ_MAX(ox, 0), y0 = SZ_MAX(oy, dst->y0);
+    int x1 = SZ_MIN(ox + sw, dst->w), y1 = SZ_MIN(oy + sh, dst->y0 + dst->h);
     if (x1 <= x0 || y1 <= y0 || opacity <= 0) return;
     bool use_mask = mask_active(mask);
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int y = y0; y < y1; y++) {
-        uint16_t *drow = dst->px + ((size_t)y * (size_t)dst->w) * 4;
+        uint16_t *drow = dst->px + ((size_t)(y - dst->y0) * (size_t)dst->w) * 4;
         for (int x = x0; x < x1; x++) {
             uint16_t s[4];
             if (img)
@@ -247,7 +251,7 @@ static sz_status draw_node(sz_ctx *ctx, canvas *dst, const sz_layer *l, bool ato
     if (l->blend == SZ_BLEND_PASS_THROUGH && l->opacity == 255 && !mask_active(l->mask) && !atop)
         return draw_children(ctx, dst, l);
     canvas iso;
-    if (!canvas_init(ctx, &iso, dst->w, dst->h)) return SZ_ERR_NOMEM;
+    if (!canvas_init(ctx, &iso, dst->w, dst->h, dst->y0)) return SZ_ERR_NOMEM;
     sz_status st = draw_children(ctx, &iso, l);
     if (!st) {
         sz_blend mode = l->blend == SZ_BLEND_PASS_THROUGH ? SZ_BLEND_NORMAL : l->blend;
@@ -276,7 +280,7 @@ static sz_status draw_children(sz_ctx *ctx, canvas *dst, const sz_layer *group)
              * layers atop it (keeping its alpha), then the whole with the
              * base's opacity and blend mode. */
             canvas iso;
-            if (!canvas_init(ctx, &iso, dst->w, dst->h)) return SZ_ERR_NOMEM;
+            if (!canvas_init(ctx, &iso, dst->w, dst->h, dst->y0)) return SZ_ERR_NOMEM;
             sz_layer tmp = *base;
             tmp.opacity = 255;
             tmp.fill_opacity = 255;
@@ -297,20 +301,48 @@ static sz_status draw_children(sz_ctx *ctx, canvas *dst, const sz_layer *group)
     return SZ_OK;
 }
 
+sz_status sz_doc_composite_rows(sz_ctx *ctx, const sz_doc *doc, int y0, int rows, uint16_t *out)
+{
+    canvas c = {.w = doc->w, .h = rows, .y0 = y0, .px = out};
+    memset(out, 0, (size_t)doc->w * (size_t)rows * 8);
+    return draw_children(ctx, &c, doc->root);
+}
+
+int sz_composite_band_rows(const sz_doc *doc)
+{
+    /* about 8 MiB of 16-bit RGBA per band */
+    int rows = (int)((8u << 20) / ((size_t)doc->w * 8 + 1));
+    return SZ_CLAMP(rows, 16, 1024);
+}
+
 sz_image *sz_doc_composite(sz_ctx *ctx, const sz_doc *doc)
 {
-    canvas c;
-    if (!canvas_init(ctx, &c, doc->w, doc->h)) return NULL;
-    sz_image *out = NULL;
-    if (!draw_children(ctx, &c, doc->root)) {
-        out = sz_image_adopt(ctx, c.w, c.h, 16, c.px);
-        c.px = NULL;
-        if (out && doc->depth == 8 && sz_image_set_depth(ctx, out, 8)) {
+    sz_image *out = sz_image_new(ctx, doc->w, doc->h, doc->depth == 16 ? 16 : 8);
+    int band = sz_composite_band_rows(doc);
+    uint16_t *buf = out ? sz_malloc_array(ctx, (size_t)doc->w * (size_t)band, 8) : NULL;
+    if (!buf) {
+        sz_image_free(out);
+        return NULL;
+    }
+    for (int y0 = 0; y0 < doc->h; y0 += band) {
+        int rows = SZ_MIN(band, doc->h - y0);
+        if (sz_doc_composite_rows(ctx, doc, y0, rows, buf)) {
             sz_image_free(out);
             out = NULL;
+            break;
+        }
+        size_t n = (size_t)doc->w * 4;
+        for (int r = 0; r < rows; r++) {
+            const uint16_t *s = buf + (size_t)r * n;
+            if (out->depth == 16) {
+                memcpy(sz_row16(out, y0 + r), s, n * 2);
+            } else {
+                uint8_t *d = sz_row8(out, y0 + r);
+                for (size_t i = 0; i < n; i++) d[i] = sz_16to8(s[i]);
+            }
         }
     }
-    free(c.px);
+    free(buf);
     return out;
 }
 

@@ -47,21 +47,6 @@ sz_image *sz_image_new_from_data(sz_ctx *ctx, int width, int height, int depth, 
     return im;
 }
 
-sz_image *sz_image_adopt(sz_ctx *ctx, int width, int height, int depth, void *data)
-{
-    sz_image *im = sz_calloc(ctx, 1, sizeof *im);
-    if (!im) {
-        free(data);
-        return NULL;
-    }
-    im->w = width;
-    im->h = height;
-    im->depth = depth;
-    im->stride = (size_t)width * 4 * (size_t)(depth / 8);
-    im->data = data;
-    return im;
-}
-
 sz_image *sz_image_copy(sz_ctx *ctx, const sz_image *src)
 {
     return sz_image_new_from_data(ctx, src->w, src->h, src->depth, src->data, src->stride);

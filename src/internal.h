@@ -177,9 +177,6 @@ static inline void sz_putf(sz_image *im, int x, int y, const float v[4])
     }
 }
 
-/** An image that takes ownership of `data` (malloc'd, tightly packed rows);
- *  frees `data` when it fails. */
-SZ_INTERNAL sz_image *sz_image_adopt(sz_ctx *ctx, int width, int height, int depth, void *data);
 /** Smallest rectangle holding every pixel with alpha > 0; false if none. */
 SZ_INTERNAL bool sz_image_alpha_bounds(const sz_image *im, int *x0, int *y0, int *x1, int *y1);
 /** A new image holding the rectangle [x0,x1)x[y0,y1) of `im`; parts outside
@@ -283,6 +280,11 @@ struct sz_doc {
     bool merged_alpha;       /* the PSD composite had a transparency channel */
 };
 
+/** Composites rows [y0, y0 + rows) of the document into `out` (16-bit
+ *  straight-alpha RGBA, canvas width, `rows` rows). */
+SZ_INTERNAL sz_status sz_doc_composite_rows(sz_ctx *ctx, const sz_doc *doc, int y0, int rows, uint16_t *out);
+/** A good band height for sz_doc_composite_rows on this canvas. */
+SZ_INTERNAL int sz_composite_band_rows(const sz_doc *doc);
 /** The image a single-image format writes, at `depth`: the lone layer when
  *  it covers the canvas as is (borrowed, *owned = false), otherwise the
  *  composite (*owned = true; a warning names `format`). */

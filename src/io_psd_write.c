@@ -429,53 +429,84 @@ static void write_resources(psd_writer *w, sz_buf *b, const uint8_t *icc, size_t
     patch_len(b, at, false);
 }
 
-/* The merged image: the composite over white, three channels. */
-static sz_status write_merged(psd_writer *w, sz_buf *b)
+/* One band of the merged image: rows [y0, y0 + rows) of the composite over
+ * white, as three big-endian channel planes of `rows` rows each. */
+static void merged_band(const psd_writer *w, const uint16_t *comp, int rows, uint8_t *planes[3])
 {
-    sz_ctx *ctx = w->ctx;
-    sz_image *comp = sz_doc_composite(ctx, w->doc);
-    if (!comp) return ctx->status;
-    int W = comp->w, H = comp->h, bps = w->depth / 8;
+    int W = w->doc->w, bps = w->depth / 8;
     size_t rb = (size_t)W * (size_t)bps;
-    uint8_t *rows = sz_malloc_array(ctx, rb ? rb : 1, (size_t)H * 3);
-    if (!rows) {
-        sz_image_free(comp);
-        return SZ_ERR_NOMEM;
-    }
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < H; y++)
+#pragma omp parallel for num_threads(sz_threads(w->ctx)) schedule(static)
+    for (int y = 0; y < rows; y++)
         for (int x = 0; x < W; x++) {
-            uint16_t p[4];
-            sz_get16(comp, x, y, p);
+            const uint16_t *p = comp + ((size_t)y * (size_t)W + (size_t)x) * 4;
             for (int c = 0; c < 3; c++) {
                 unsigned v = (unsigned)((p[c] * (uint64_t)p[3] + 65535u * (uint64_t)(65535u - p[3]) + 32767) / 65535u);
-                uint8_t *d = rows + ((size_t)c * (size_t)H + (size_t)y) * rb;
+                uint8_t *d = planes[c] + (size_t)y * rb;
                 if (bps == 1) d[x] = sz_16to8(v);
                 else d[2 * x] = (uint8_t)(v >> 8), d[2 * x + 1] = (uint8_t)v;
             }
         }
-    sz_image_free(comp);
-    if (w->comp == PSD_COMP_RLE) {
-        /* one compression field, then all rows' counts, then all rows */
-        size_t cw = w->psb ? 4 : 2, nrows = (size_t)H * 3;
+}
+
+/* The merged image: the composite over white, three channels.  It is made
+ * band by band, so no canvas-sized buffer is needed for RLE; ZIP, one
+ * stream over all three planes, keeps the planes. */
+static sz_status write_merged(psd_writer *w, sz_buf *b)
+{
+    sz_ctx *ctx = w->ctx;
+    const sz_doc *doc = w->doc;
+    int W = doc->w, H = doc->h, band = sz_composite_band_rows(doc);
+    size_t rb = (size_t)W * (size_t)(w->depth / 8), cw = w->psb ? 4 : 2, maxenc = rb + rb / 128 + 2;
+    bool rle = w->comp == PSD_COMP_RLE;
+    uint16_t *comp = sz_malloc_array(ctx, (size_t)W * (size_t)band, 8);
+    uint8_t *planes = sz_malloc_array(ctx, rb, rle ? (size_t)band * 3 : (size_t)H * 3);
+    uint8_t *enc = rle ? sz_malloc_array(ctx, maxenc, (size_t)band * 3) : NULL;
+    size_t *enc_len = rle ? sz_malloc_array(ctx, (size_t)band * 3, sizeof *enc_len) : NULL;
+    sz_buf data[3] = {{0}};
+    sz_status st = comp && planes && (!rle || (enc && enc_len)) ? SZ_OK : SZ_ERR_NOMEM;
+    size_t table = 0;
+    if (!st && rle) {
         sz_buf_be16(b, PSD_COMP_RLE);
-        size_t table = b->len;
-        sz_buf_zeros(b, cw * nrows);
-        for (size_t r = 0; r < nrows && !b->failed; r++) {
-            if (!sz_buf_reserve(b, rb + rb / 128 + 2)) break;
-            size_t n = psd_packbits(rows + r * rb, rb, b->data + b->len);
-            b->len += n;
-            uint8_t *c = b->data + table + r * cw;
-            if (w->psb) c[0] = (uint8_t)(n >> 24), c[1] = (uint8_t)(n >> 16), c += 2;
-            c[0] = (uint8_t)(n >> 8), c[1] = (uint8_t)n;
-        }
-    } else {
-        int comp_kind = w->comp == PSD_COMP_ZIP && w->depth == 16 ? PSD_COMP_ZIP_PRED : w->comp;
-        /* ZIP covers the three planes as one tall plane */
-        psd_encode_rows(b, rows, rb, H * 3, w->depth, comp_kind, w->psb, w->level);
+        table = b->len;
+        sz_buf_zeros(b, cw * (size_t)H * 3);
     }
-    free(rows);
-    return SZ_OK;
+    for (int y0 = 0; !st && y0 < H; y0 += band) {
+        int rows = SZ_MIN(band, H - y0);
+        st = sz_doc_composite_rows(ctx, doc, y0, rows, comp);
+        if (st) break;
+        uint8_t *p3[3];
+        for (int c = 0; c < 3; c++)
+            p3[c] = rle ? planes + (size_t)c * (size_t)band * rb : planes + ((size_t)c * (size_t)H + (size_t)y0) * rb;
+        merged_band(w, comp, rows, p3);
+        if (!rle) continue;
+        int jobs = rows * 3;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+        for (int k = 0; k < jobs; k++) {
+            int c = k / rows, r = k % rows;
+            enc_len[k] = psd_packbits(p3[c] + (size_t)r * rb, rb, enc + (size_t)k * maxenc);
+        }
+        for (int k = 0; k < jobs; k++) {
+            int c = k / rows, r = k % rows;
+            size_t n = enc_len[k];
+            sz_buf_append(&data[c], enc + (size_t)k * maxenc, n);
+            uint8_t *cnt = b->data + table + ((size_t)c * (size_t)H + (size_t)(y0 + r)) * cw;
+            if (b->failed) break;
+            if (w->psb) cnt[0] = (uint8_t)(n >> 24), cnt[1] = (uint8_t)(n >> 16), cnt += 2;
+            cnt[0] = (uint8_t)(n >> 8), cnt[1] = (uint8_t)n;
+        }
+    }
+    if (!st && rle) {
+        for (int c = 0; c < 3; c++) sz_buf_append(b, data[c].data, data[c].len);
+    } else if (!st) {
+        int comp_kind = w->depth == 16 ? PSD_COMP_ZIP_PRED : PSD_COMP_ZIP;
+        psd_encode_rows(b, planes, rb, H * 3, w->depth, comp_kind, w->psb, w->level);
+    }
+    for (int c = 0; c < 3; c++) {
+        if (data[c].failed) st = sz_fail(ctx, SZ_ERR_NOMEM, "out of memory writing the merged image");
+        sz_buf_free(&data[c]);
+    }
+    free(comp), free(planes), free(enc), free(enc_len);
+    return st;
 }
 
 sz_status sz_psd_write(sz_ctx *ctx, const sz_doc *doc, const sz_write_options *opt, sz_buf *b)

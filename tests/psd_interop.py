@@ -178,11 +178,29 @@ def main():
         else:
             modes += 1
     print(f"colour modes converted like psd-tools (gray, Lab, RGB): {modes} of {len(names)}")
+    # The merged image sozai writes is its composite over white (RLE 8-bit
+    # and ZIP 16-bit).
+    sample = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "samples", "character.psd")
+    flat = os.path.join(tmp, "flat.pam")
+    subprocess.run([sozai, sample, "-q", "-o", flat], check=True)
+    raw = open(flat, "rb").read()
+    c = np.frombuffer(raw[raw.index(b"ENDHDR\n") + 7:], np.uint8).reshape(600, 480, 4).astype(float)
+    over_white = c[..., :3] * c[..., 3:] / 255 + 255 * (1 - c[..., 3:] / 255)
+    merged_ok = 0
+    for extra in ([], ["--compression", "zip", "--depth", "16"]):
+        out = os.path.join(tmp, "merged.psd")
+        subprocess.run([sozai, sample, "-q", "-o", out] + extra, check=True)
+        m = np.array(PSDImage.open(out).topil().convert("RGB")).astype(float)
+        if np.abs(m - over_white).max() > 1.5:
+            failures.append(f"merged image {extra}: not the composite over white")
+        else:
+            merged_ok += 1
+    print(f"merged images equal to the composite over white: {merged_ok} of 2")
     for f in failures:
         print("FAIL", f)
     print(f"psd-tools fixtures read with the same tree: {read_ok} of {len(fixtures)}")
     print(f"8/16-bit RGB round trips identical under psd-tools: {rt_ok} of {rt_total}")
-    print(f"Checks: {len(fixtures) + rt_total + len(names)}, Failures: {len(failures)}")
+    print(f"Checks: {len(fixtures) + rt_total + len(names) + 2}, Failures: {len(failures)}")
     return 1 if failures else 0
 
 
