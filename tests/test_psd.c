@@ -50,12 +50,18 @@ static sz_doc *roundtrip(sz_ctx *ctx, const sz_doc *doc, const sz_write_options 
     return back;
 }
 
+/* Byte equality that also accepts NULL for an empty range. */
+static bool same_bytes(const void *a, size_t alen, const void *b, size_t blen)
+{
+    return alen == blen && (alen == 0 || !memcmp(a, b, alen));
+}
+
 static bool same_blob_list(const sz_blob_list *a, const sz_blob_list *b)
 {
     if (a->count != b->count) return false;
     for (int i = 0; i < a->count; i++) {
         const sz_blob *x = &a->items[i], *y = &b->items[i];
-        if (memcmp(x->key, y->key, 4) || x->id != y->id || x->len != y->len || memcmp(x->data, y->data, x->len))
+        if (memcmp(x->key, y->key, 4) || x->id != y->id || !same_bytes(x->data, x->len, y->data, y->len))
             return false;
     }
     return true;
@@ -66,8 +72,8 @@ static bool same_mask(const sz_mask *a, const sz_mask *b)
     if (!a || !b) return a == b;
     size_t n = (size_t)a->w * (size_t)a->h * (size_t)(a->depth / 8);
     return a->id == b->id && a->x == b->x && a->y == b->y && a->w == b->w && a->h == b->h && a->depth == b->depth &&
-           a->default_color == b->default_color && a->flags == b->flags && a->extra.len == b->extra.len &&
-           !memcmp(a->extra.data, b->extra.data, a->extra.len) && !memcmp(a->data, b->data, n);
+           a->default_color == b->default_color && a->flags == b->flags &&
+           same_bytes(a->extra.data, a->extra.len, b->extra.data, b->extra.len) && same_bytes(a->data, n, b->data, n);
 }
 
 /* Everything a round trip must keep, layer by layer; NULL when equal. */
@@ -77,7 +83,7 @@ static const char *doc_difference(sz_doc *a, sz_doc *b, char *why, size_t cap)
     int na = sz_doc_flatten_tree(a, la, 4096), nb = sz_doc_flatten_tree(b, lb, 4096);
     if (a->w != b->w || a->h != b->h) return "canvas";
     if (na != nb) return "layer count";
-    if (a->icc_len != b->icc_len || (a->icc_len && memcmp(a->icc, b->icc, a->icc_len))) return "ICC profile";
+    if (!same_bytes(a->icc, a->icc_len, b->icc, b->icc_len)) return "ICC profile";
     if (!same_blob_list(&a->resources, &b->resources)) return "image resources";
     if (!same_blob_list(&a->global_blocks, &b->global_blocks)) return "global blocks";
     if (a->global_mask.len != b->global_mask.len) return "global mask";
@@ -94,8 +100,8 @@ static const char *doc_difference(sz_doc *a, sz_doc *b, char *why, size_t cap)
         else if (x->kind == SZ_LAYER_GROUP && x->open != y->open) what = "group state";
         else if (x->id != y->id || x->psd_flags != y->psd_flags) what = "id or flags";
         else if (!same_blob_list(&x->extra, &y->extra)) what = "tagged blocks";
-        else if (x->blend_ranges.len != y->blend_ranges.len ||
-                 memcmp(x->blend_ranges.data, y->blend_ranges.data, x->blend_ranges.len)) what = "blending ranges";
+        else if (!same_bytes(x->blend_ranges.data, x->blend_ranges.len, y->blend_ranges.data, y->blend_ranges.len))
+            what = "blending ranges";
         else if (!same_mask(x->mask, y->mask)) what = "mask";
         else if (x->nchannels != y->nchannels) what = "extra channels";
         else if (x->kind == SZ_LAYER_PIXEL && (x->x != y->x || x->y != y->y) && x->image) what = "offset";
