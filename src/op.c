@@ -15,11 +15,13 @@ extern const sz_op sz_op_info;
 extern const sz_op sz_op_bleed;
 extern const sz_op sz_op_to_srgb;
 extern const sz_op sz_op_export_layers;
+extern const sz_op sz_op_extend_lines;
 
 static const sz_op *const registry[] = {
     &sz_op_info,
     &sz_op_to_srgb,
     &sz_op_bleed,
+    &sz_op_extend_lines,
     &sz_op_export_layers,
 };
 

@@ -1,0 +1,129 @@
+/*
+ * extend-lines — continues broken strokes under occluders and bridges small
+ * gaps in line art (the engine is lines.c; this file is the operation).
+ */
+#include "debug_overlay.h"
+#include "extend_lines.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+const char *const sz_ink_modes[] = {"auto", "alpha", "dark", NULL};
+static const char *const targets[] = {"same", "new", NULL};
+
+void sz_line_params_from_args(const sz_args *args, sz_line_params *lp)
+{
+    const char *ink = sz_arg_str(args, "ink");
+    lp->ink = !strcmp(ink, "alpha") ? SZ_INK_ALPHA : !strcmp(ink, "dark") ? SZ_INK_DARK : SZ_INK_AUTO;
+    lp->ink_threshold = (float)sz_arg_float(args, "ink-threshold");
+    lp->max_gap = (float)sz_arg_float(args, "max-gap");
+    lp->max_extension = (float)sz_arg_float(args, "max-extension");
+    lp->max_width = (float)sz_arg_float(args, "max-width");
+    lp->tolerance = (float)sz_arg_float(args, "tolerance");
+    lp->smoothness = (float)sz_arg_float(args, "smoothness");
+    lp->fill_holes = !sz_arg_bool(args, "keep-holes");
+    lp->ink_prob = NULL;
+}
+
+sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_line_params *lp, bool new_layer,
+                               sz_overlay *debug, long *changed)
+{
+    sz_lines ln;
+    sz_status st = sz_lines_analyse(ctx, p, lp, &ln);
+    if (!st) st = sz_lines_decide(ctx, p, lp, &ln);
+    if (st) {
+        sz_lines_free(&ln);
+        return st;
+    }
+    *changed = 0;
+    if (new_layer) {
+        sz_image *img = sz_image_new(ctx, p->w, p->h, p->img->depth);
+        if (!img) st = ctx->status;
+        if (!st) {
+            *changed = sz_lines_apply(p, &ln, img);
+            st = sz_part_new_layer(ctx, doc, p, img, "(lines)", true);
+        }
+        sz_image_free(img);
+    } else {
+        *changed = sz_lines_apply(p, &ln, p->img);
+        if (*changed) st = sz_part_store(ctx, p);
+    }
+    sz_log(ctx, SZ_LOG_INFO,
+           "extend-lines: \"%s\": %d ends: %d bridged, %d joined, %d paired, %d extended; %d holes closed; %ld px",
+           p->layer->name, ln.nends, ln.bridges, ln.joins, ln.pairs, ln.extensions, ln.holes, *changed);
+    if (debug && debug->img) {
+        static const uint8_t blue[3] = {40, 60, 255};
+        sz_overlay_hidden(debug, p);
+        sz_overlay_added(debug, p, ln.drawn.cover, blue);
+        sz_overlay_ends(debug, p, &ln);
+    }
+    sz_lines_free(&ln);
+    return st;
+}
+
+static sz_status run(sz_ctx *ctx, sz_doc *doc, const sz_args *args)
+{
+    sz_line_params lp;
+    sz_line_params_from_args(args, &lp);
+    sz_image *mask = NULL;
+    sz_status st = sz_load_mask(ctx, doc, sz_arg_str(args, "mask"), &mask);
+    if (st) return st;
+    sz_hidden_source src = {.mask = mask, .occluders = sz_arg_str(args, "occluders")};
+    const char *debug_path = sz_arg_str(args, "debug");
+    sz_overlay debug = {0};
+    if (debug_path) st = sz_overlay_begin(ctx, doc, &debug);
+    sz_layer **layers = NULL;
+    int n = 0;
+    if (!st) st = sz_select_layers(ctx, doc, args, &layers, &n);
+    bool new_layer = !strcmp(sz_arg_str(args, "to-layer"), "new");
+    long total = 0;
+    int worked = 0;
+    for (int i = 0; i < n && !st; i++) {
+        sz_layer *l = layers[i];
+        if (!src.mask && sz_layer_generated_for(l, l)) continue;
+        sz_part p;
+        st = sz_part_load(ctx, doc, l, &src, &p);
+        if (!st && p.img) {
+            long changed;
+            st = sz_extend_part_lines(ctx, doc, &p, &lp, new_layer, debug_path ? &debug : NULL, &changed);
+            total += changed;
+            worked++;
+        }
+        sz_part_free(&p);
+        if (st) sz_error_prefix(ctx, "layer \"%s\"", l->name);
+        else st = sz_progress(ctx, "extend-lines", (i + 1.0) / n);
+    }
+    if (!st && !worked && n) sz_log(ctx, SZ_LOG_INFO, "extend-lines: the selected layers have no visible pixels");
+    if (!st && debug_path) st = sz_overlay_finish(ctx, &debug, debug_path);
+    else if (debug.img) sz_image_free(debug.img);
+    free(layers);
+    sz_image_free(mask);
+    return st;
+}
+
+static const sz_param params[] = {
+    SZ_LINE_PARAMS,
+    {"to-layer", SZ_PARAM_CHOICE, "Draw into the layer itself (same) or onto a new layer above it (new)", "same",
+     0, -1, targets},
+    {"debug", SZ_PARAM_PATH, "Write a picture of the ends found, the pairs chosen and the new strokes", NULL, 0, -1,
+     NULL},
+    {NULL, 0, NULL, NULL, 0, 0, NULL},
+};
+
+const sz_op sz_op_extend_lines = {
+    .name = "extend-lines",
+    .summary = "continue broken strokes under occluders and bridge small gaps in line art",
+    .help = "Finds the ink of each layer (a line-art layer is all ink; in a painted part,\n"
+            "strokes clearly darker than the part) and the ends of its strokes.  Ends\n"
+            "that run into the hidden region (--mask, or the visible layers above the\n"
+            "layer) are joined in pairs by smooth curves keeping both tangents, or, when\n"
+            "alone, continued along their curvature and tapered.  Facing ends within\n"
+            "--max-gap px are bridged and an end stopping short of a stroke joins it,\n"
+            "so regions close.  New strokes are anti-aliased, their width and colour\n"
+            "blend from end to end, and they are drawn only where the layer had no ink\n"
+            "and shows nothing (or is hidden): every visible pixel stays as it was.\n"
+            "--to-layer new puts them on a layer of their own; --debug shows why.",
+    .params = params,
+    .flags = SZ_OP_NEEDS_OUTPUT | SZ_OP_SELECTS_LAYERS,
+    .run = run,
+};

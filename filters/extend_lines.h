@@ -1,0 +1,43 @@
+/*
+ * extend_lines.h — what extend-lines shares with complete: its parameters
+ * (one definition, so both operations accept the same options) and the
+ * per-layer work.
+ */
+#ifndef SOZAI_EXTEND_LINES_H
+#define SOZAI_EXTEND_LINES_H
+
+#include "debug_overlay.h"
+
+SZ_INTERNAL extern const char *const sz_ink_modes[];
+
+/* The line parameters, as entries of an operation's sz_param table. */
+#define SZ_LINE_PARAMS                                                                                              \
+    {"mask", SZ_PARAM_PATH, "Image of the hidden region (white or opaque = hidden), for a single image; "      \
+                            "default: the visible layers above each layer", NULL, 0, -1, NULL},                  \
+    {"occluders", SZ_PARAM_STRING, "Only these layers above count as occluders (same syntax as --layers)",     \
+     NULL, 0, -1, NULL},                                                                                         \
+    {"max-gap", SZ_PARAM_FLOAT, "Ends this close (px, tip to tip) are bridged, and an end this close to a "    \
+                                "stroke joins it", "16", 0, 200, NULL},                                          \
+    {"max-extension", SZ_PARAM_FLOAT, "Longest stroke drawn under an occluder (px)", "400", 0, 10000, NULL},   \
+    {"max-width", SZ_PARAM_FLOAT, "Ink wider than this (px) is a painted region, not a stroke", "14", 1, 200, \
+     NULL},                                                                                                      \
+    {"tolerance", SZ_PARAM_FLOAT, "How far (degrees) an end may point away from its partner", "50", 1, 90,     \
+     NULL},                                                                                                      \
+    {"smoothness", SZ_PARAM_FLOAT, "Weight of bending when choosing partners (0: ignore curvature)", "1", 0,    \
+     10, NULL},                                                                                                  \
+    {"ink", SZ_PARAM_CHOICE, "What ink is: auto, alpha (a line-art layer: all ink), dark (dark strokes in a "  \
+                             "painted part)", "auto", 0, -1, sz_ink_modes},                                         \
+    {"keep-holes", SZ_PARAM_BOOL, "Leave small holes inside filled ink open (they are closed by default)",    \
+     NULL, 0, -1, NULL},                                                                                         \
+    {"ink-threshold", SZ_PARAM_FLOAT, "Dark ink: luma below this share of the part's median luma", "0.6",      \
+     0.05, 1, NULL}
+
+/** Reads the SZ_LINE_PARAMS arguments. */
+SZ_INTERNAL void sz_line_params_from_args(const sz_args *args, sz_line_params *lp);
+
+/** Extends the lines of one prepared part: into the part itself, or onto
+ *  a new layer above it.  *changed receives the pixels drawn. */
+SZ_INTERNAL sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_line_params *lp,
+                                           bool new_layer, sz_overlay *debug, long *changed);
+
+#endif

@@ -1,0 +1,264 @@
+/*
+ * geom.c — distance transforms, thinning, labelling and stroke rendering
+ * for the completion filters (see geom.h).
+ */
+#include "geom.h"
+
+#include <stdlib.h>
+
+#define EDT_INF 1e20f
+
+/* 1-D squared distance transform of f (n samples, EDT_INF where there is
+ * no site) into d, with the index of the minimising sample in arg
+ * (Felzenszwalb & Huttenlocher 2012): the lower envelope of parabolas
+ * rooted at the finite samples.  Breakpoints in double precision: squares
+ * of large coordinates lose integer exactness in float. */
+static void edt_1d(const float *f, int n, float *d, int32_t *arg, int *v, double *z)
+{
+    int k = -1;
+    for (int q = 0; q < n; q++) {
+        if (f[q] >= EDT_INF) continue;
+        double s = 0;
+        while (k >= 0) {
+            int p = v[k];
+            s = (((double)f[q] + (double)q * q) - ((double)f[p] + (double)p * p)) / (2.0 * (q - p));
+            if (s > z[k]) break;
+            k--;
+        }
+        k++;
+        v[k] = q;
+        z[k] = k == 0 ? -1e300 : s;
+        z[k + 1] = 1e300;
+    }
+    if (k < 0) {
+        for (int q = 0; q < n; q++) d[q] = EDT_INF, arg[q] = -1;
+        return;
+    }
+    int j = 0;
+    for (int q = 0; q < n; q++) {
+        while (z[j + 1] < (double)q) j++;
+        double dq = (double)(q - v[j]);
+        d[q] = (float)(dq * dq + f[v[j]]);
+        arg[q] = v[j];
+    }
+}
+
+sz_status sz_edt(sz_ctx *ctx, const uint8_t *feature, int w, int h, float *dist2, int32_t *nearest)
+{
+    size_t n = (size_t)w * (size_t)h;
+    int32_t *rowof = sz_malloc_array(ctx, n ? n : 1, sizeof *rowof); /* nearest feature row per column */
+    if (!rowof) return SZ_ERR_NOMEM;
+    int m = SZ_MAX(w, h);
+    bool fail = false;
+#pragma omp parallel num_threads(sz_threads(ctx))
+    {
+        float *f = malloc((size_t)m * sizeof *f), *d = malloc((size_t)m * sizeof *d);
+        double *z = malloc(((size_t)m + 1) * sizeof *z);
+        int32_t *arg = malloc((size_t)m * sizeof *arg);
+        int *v = malloc((size_t)m * sizeof *v);
+        if (!f || !d || !z || !arg || !v) fail = true;
+        /* columns */
+#pragma omp for schedule(static)
+        for (int x = 0; x < w; x++) {
+            if (!v) continue;
+            for (int y = 0; y < h; y++) f[y] = feature[(size_t)y * w + x] ? 0 : EDT_INF;
+            edt_1d(f, h, d, arg, v, z);
+            for (int y = 0; y < h; y++) {
+                dist2[(size_t)y * w + x] = d[y];
+                rowof[(size_t)y * w + x] = arg[y];
+            }
+        }
+        /* rows */
+#pragma omp for schedule(static)
+        for (int y = 0; y < h; y++) {
+            if (!v) continue;
+            float *row = dist2 + (size_t)y * w;
+            memcpy(f, row, (size_t)w * sizeof *f);
+            edt_1d(f, w, d, arg, v, z);
+            for (int x = 0; x < w; x++) {
+                row[x] = d[x];
+                if (nearest) {
+                    int32_t fx = arg[x];
+                    int32_t fy = fx >= 0 ? rowof[(size_t)y * w + fx] : -1;
+                    nearest[(size_t)y * w + x] = fx >= 0 && fy >= 0 ? fy * w + fx : -1;
+                }
+            }
+        }
+        free(f), free(d), free(z), free(arg), free(v);
+    }
+    free(rowof);
+    return fail ? sz_fail(ctx, SZ_ERR_NOMEM, "out of memory in the distance transform") : SZ_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Thinning                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Neighbours P2..P9 clockwise from north, as bits. */
+static inline unsigned neighbours(const uint8_t *m, int w, int h, int x, int y)
+{
+    unsigned b = 0;
+    static const int dx[8] = {0, 1, 1, 1, 0, -1, -1, -1}, dy[8] = {-1, -1, 0, 1, 1, 1, 0, -1};
+    for (int k = 0; k < 8; k++) {
+        int xx = x + dx[k], yy = y + dy[k];
+        if (xx >= 0 && yy >= 0 && xx < w && yy < h && m[(size_t)yy * w + xx]) b |= 1u << k;
+    }
+    return b;
+}
+
+static bool zs_deletable(unsigned b, int pass)
+{
+    int count = __builtin_popcount(b);
+    if (count < 2 || count > 6) return false;
+    int transitions = 0;
+    for (int k = 0; k < 8; k++) transitions += !((b >> k) & 1) && ((b >> ((k + 1) & 7)) & 1);
+    if (transitions != 1) return false;
+    bool p2 = b & 1, p4 = b & 4, p6 = b & 16, p8 = b & 64;
+    if (pass == 0) return !(p2 && p4 && p6) && !(p4 && p6 && p8);
+    return !(p2 && p4 && p8) && !(p2 && p6 && p8);
+}
+
+sz_status sz_thin(sz_ctx *ctx, uint8_t *m, int w, int h)
+{
+    size_t n = (size_t)w * (size_t)h;
+    /* Only pixels on the border of the set can go: keep them in a list. */
+    int32_t *cand = sz_malloc_array(ctx, n ? n : 1, sizeof *cand);
+    uint8_t *del = sz_calloc(ctx, n ? n : 1, 1);
+    uint8_t *queued = sz_calloc(ctx, n ? n : 1, 1);
+    if (!cand || !del || !queued) {
+        free(cand), free(del), free(queued);
+        return SZ_ERR_NOMEM;
+    }
+    size_t nc = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            if (m[i] && neighbours(m, w, h, x, y) != 0xff) cand[nc++] = (int32_t)i, queued[i] = 1;
+        }
+    bool changed = true;
+    while (changed && nc) {
+        changed = false;
+        for (int pass = 0; pass < 2; pass++) {
+            /* decide from the state before this sub-iteration, then delete */
+            long count = (long)nc;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+            for (long k = 0; k < count; k++) {
+                int32_t i = cand[k];
+                del[i] = m[i] && zs_deletable(neighbours(m, w, h, i % w, i / w), pass);
+            }
+            size_t keep = 0;
+            for (size_t k = 0; k < nc; k++) {
+                int32_t i = cand[k];
+                if (del[i]) {
+                    m[i] = 0;
+                    del[i] = 0;
+                    changed = true;
+                } else if (m[i]) {
+                    cand[keep++] = i;
+                }
+            }
+            nc = keep;
+        }
+        /* the neighbours of what went may now be on the border */
+        size_t base = nc;
+        for (size_t k = 0; k < base; k++) queued[cand[k]] = 1;
+        for (size_t k = 0; k < base; k++) {
+            int32_t i = cand[k];
+            int x = i % w, y = i / w;
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++) {
+                    int xx = x + dx, yy = y + dy;
+                    if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+                    size_t j = (size_t)yy * w + xx;
+                    if (m[j] && !queued[j]) queued[j] = 1, cand[nc++] = (int32_t)j;
+                }
+        }
+        for (size_t k = 0; k < nc; k++) queued[cand[k]] = 0;
+    }
+    free(cand), free(del), free(queued);
+    return SZ_OK;
+}
+
+/* ------------------------------------------------------------------ */
+
+int sz_label(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, int32_t *labels)
+{
+    size_t n = (size_t)w * (size_t)h;
+    int32_t *stack = sz_malloc_array(ctx, n ? n : 1, sizeof *stack);
+    if (!stack) return -1;
+    memset(labels, 0, n * sizeof *labels);
+    int count = 0;
+    for (size_t s = 0; s < n; s++) {
+        if (!mask[s] || labels[s]) continue;
+        count++;
+        size_t top = 0;
+        stack[top++] = (int32_t)s;
+        labels[s] = count;
+        while (top) {
+            int32_t i = stack[--top];
+            int x = i % w, y = i / w;
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++) {
+                    if ((!dx && !dy) || (!eight && dx && dy)) continue;
+                    int xx = x + dx, yy = y + dy;
+                    if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+                    size_t j = (size_t)yy * w + xx;
+                    if (mask[j] && !labels[j]) labels[j] = count, stack[top++] = (int32_t)j;
+                }
+        }
+    }
+    free(stack);
+    return count;
+}
+
+/* ------------------------------------------------------------------ */
+/* Strokes                                                             */
+/* ------------------------------------------------------------------ */
+
+sz_status sz_ink_canvas_init(sz_ctx *ctx, ink_canvas *c, int w, int h)
+{
+    c->w = w, c->h = h;
+    c->cover = sz_calloc(ctx, (size_t)w * (size_t)h, sizeof(float));
+    c->rgb = sz_calloc(ctx, (size_t)w * (size_t)h * 3, sizeof(float));
+    if (!c->cover || !c->rgb) {
+        sz_ink_canvas_free(c);
+        return SZ_ERR_NOMEM;
+    }
+    return SZ_OK;
+}
+
+void sz_ink_canvas_free(ink_canvas *c)
+{
+    free(c->cover), free(c->rgb);
+    c->cover = c->rgb = NULL;
+}
+
+/* One segment as a capsule whose radius and colour vary along it. */
+static void draw_segment(ink_canvas *c, const stroke_pt *a, const stroke_pt *b)
+{
+    float ra = a->width / 2, rb = b->width / 2, rmax = SZ_MAX(ra, rb);
+    int x0 = (int)floorf(SZ_MIN(a->p.x, b->p.x) - rmax - 1), x1 = (int)ceilf(SZ_MAX(a->p.x, b->p.x) + rmax + 1);
+    int y0 = (int)floorf(SZ_MIN(a->p.y, b->p.y) - rmax - 1), y1 = (int)ceilf(SZ_MAX(a->p.y, b->p.y) + rmax + 1);
+    x0 = SZ_MAX(x0, 0), y0 = SZ_MAX(y0, 0), x1 = SZ_MIN(x1, c->w - 1), y1 = SZ_MIN(y1, c->h - 1);
+    vec2 ab = v2_sub(b->p, a->p);
+    float len2 = v2_dot(ab, ab);
+    for (int y = y0; y <= y1; y++)
+        for (int x = x0; x <= x1; x++) {
+            vec2 p = v2(x + 0.5f, y + 0.5f);
+            float t = len2 > 1e-9f ? SZ_CLAMP(v2_dot(v2_sub(p, a->p), ab) / len2, 0.0f, 1.0f) : 0;
+            float d = v2_len(v2_sub(p, v2_add(a->p, v2_scale(ab, t))));
+            float r = ra + (rb - ra) * t;
+            float cov = SZ_CLAMP(r - d + 0.5f, 0.0f, 1.0f) * (a->alpha + (b->alpha - a->alpha) * t);
+            size_t i = (size_t)y * c->w + x;
+            if (cov > c->cover[i]) {
+                c->cover[i] = cov;
+                for (int k = 0; k < 3; k++) c->rgb[3 * i + k] = a->rgb[k] + (b->rgb[k] - a->rgb[k]) * t;
+            }
+        }
+}
+
+void sz_draw_stroke(ink_canvas *c, const stroke_pt *pts, int n)
+{
+    if (n == 1) draw_segment(c, &pts[0], &pts[0]);
+    for (int i = 0; i + 1 < n; i++) draw_segment(c, &pts[i], &pts[i + 1]);
+}

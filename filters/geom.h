@@ -1,0 +1,75 @@
+/*
+ * geom.h — raster geometry the completion filters share: distance
+ * transforms, thinning, connected components, anti-aliased strokes.
+ * Everything here is deterministic and independent of the thread count.
+ */
+#ifndef SOZAI_GEOM_H
+#define SOZAI_GEOM_H
+
+#include "internal.h"
+
+#include <math.h>
+
+typedef struct vec2 {
+    float x, y;
+} vec2;
+
+static inline vec2 v2(float x, float y) { return (vec2){x, y}; }
+static inline vec2 v2_add(vec2 a, vec2 b) { return v2(a.x + b.x, a.y + b.y); }
+static inline vec2 v2_sub(vec2 a, vec2 b) { return v2(a.x - b.x, a.y - b.y); }
+static inline vec2 v2_scale(vec2 a, float s) { return v2(a.x * s, a.y * s); }
+static inline float v2_dot(vec2 a, vec2 b) { return a.x * b.x + a.y * b.y; }
+static inline float v2_cross(vec2 a, vec2 b) { return a.x * b.y - a.y * b.x; }
+static inline float v2_len(vec2 a) { return sqrtf(a.x * a.x + a.y * a.y); }
+static inline vec2 v2_norm(vec2 a)
+{
+    float l = v2_len(a);
+    return l > 1e-9f ? v2_scale(a, 1.0f / l) : v2(1, 0);
+}
+static inline vec2 v2_rot(vec2 a, float angle)
+{
+    float c = cosf(angle), s = sinf(angle);
+    return v2(a.x * c - a.y * s, a.x * s + a.y * c);
+}
+
+/** Exact squared Euclidean distance to the nearest pixel where `feature`
+ *  is nonzero (Felzenszwalb-Huttenlocher), for every pixel of a w x h
+ *  grid.  With `nearest` (may be NULL) also the index y*w+x of that
+ *  feature pixel (-1 when there is none).  Distances with no feature at
+ *  all are a large value (>= 1e20). */
+SZ_INTERNAL sz_status sz_edt(sz_ctx *ctx, const uint8_t *feature, int w, int h, float *dist2, int32_t *nearest);
+
+/** Thins a binary mask (nonzero = set) to an 8-connected skeleton one pixel
+ *  wide (Zhang-Suen), in place. */
+SZ_INTERNAL sz_status sz_thin(sz_ctx *ctx, uint8_t *mask, int w, int h);
+
+/** Labels 8-connected (or 4-connected) components of nonzero pixels;
+ *  labels[i] = 0 for background, 1.. for components.  Returns the count
+ *  or -1 on allocation failure. */
+SZ_INTERNAL int sz_label(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, int32_t *labels);
+
+/** One point of a stroke: centre, full width, colour (linear RGB) and
+ *  opacity of the ink. */
+typedef struct stroke_pt {
+    vec2 p;
+    float width;
+    float rgb[3];
+    float alpha;
+} stroke_pt;
+
+/** Coverage and colour accumulated from strokes over a w x h grid: each
+ *  pixel keeps the largest coverage any stroke gives it, with that
+ *  stroke's colour. */
+typedef struct ink_canvas {
+    int w, h;
+    float *cover;  /* 0..1 */
+    float *rgb;    /* linear RGB, 3 per pixel */
+} ink_canvas;
+
+SZ_INTERNAL sz_status sz_ink_canvas_init(sz_ctx *ctx, ink_canvas *c, int w, int h);
+SZ_INTERNAL void sz_ink_canvas_free(ink_canvas *c);
+/** Draws a polyline stroke with round joins and caps, anti-aliased, width
+ *  and colour interpolated along it. */
+SZ_INTERNAL void sz_draw_stroke(ink_canvas *c, const stroke_pt *pts, int n);
+
+#endif

@@ -1,0 +1,708 @@
+/*
+ * lines.c — the line-art engine (see lines.h).
+ *
+ * 1. Ink: a layer of dark lines on transparency is all ink (coverage =
+ *    alpha x darkness); in a painted part, ink is what is clearly darker
+ *    than the part's median luma.  Pixels partly covered by an occluder
+ *    count by their colour, since their alpha was cut by the occluder.
+ * 2. Ends: the ink is thinned to a skeleton; an end is a skeleton pixel
+ *    with one neighbour group.  Tracing back from it gives the stroke's
+ *    direction, curvature, width (and how it tapers) and colour.  Spurs
+ *    (branches shorter than the stroke is wide) and ends of regions wider
+ *    than a stroke are dropped.
+ * 3. Decisions: ends running into the hidden region pair with each other
+ *    when a smooth curve (cubic Hermite, keeping both tangents) joins them
+ *    through the hidden region; facing cut ends within the gap distance
+ *    are bridged; a cut end stopping short of another stroke joins it; an
+ *    unpaired end under an occluder continues along its curvature and
+ *    tapers.  Pairing is greedy by a cost of bending, misalignment, width
+ *    and colour mismatch (and, with a learned model, how unlikely ink is
+ *    along the curve).
+ * 4. Drawing: anti-aliased round-capped strokes whose width and colour
+ *    blend from end to end, composited only where the part may take new
+ *    content and has no ink.
+ */
+#include "lines.h"
+#include "color.h"
+
+#include <stdlib.h>
+
+#define MAX_TRACE 48
+
+/* ------------------------------------------------------------------ */
+/* Ink                                                                 */
+/* ------------------------------------------------------------------ */
+
+static float luma(const uint16_t p[4])
+{
+    return (0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2]) / 65535.0f;
+}
+
+static sz_status find_ink(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln)
+{
+    int w = p->w, h = p->h;
+    size_t n = (size_t)w * (size_t)h;
+    ln->ink = sz_malloc_array(ctx, n, sizeof *ln->ink);
+    ln->solid = sz_malloc(ctx, n);
+    if (!ln->ink || !ln->solid) return SZ_ERR_NOMEM;
+    /* median luma of the part's visible, opaque pixels */
+    long hist[256] = {0}, total = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            uint16_t px[4];
+            sz_get16(p->img, x, y, px);
+            if (px[3] < 32768 || p->hidden[(size_t)y * w + x]) continue;
+            hist[SZ_MIN(255, (int)(luma(px) * 255 + 0.5f))]++;
+            total++;
+        }
+    long acc = 0;
+    int med = 0;
+    while (med < 255 && (acc += hist[med]) * 2 < total) med++;
+    float median = med / 255.0f;
+    bool line_art = lp->ink == SZ_INK_ALPHA || (lp->ink == SZ_INK_AUTO && median < 0.3f);
+    float t = lp->ink_threshold * SZ_MAX(median, 0.05f);
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            uint16_t px[4];
+            sz_get16(p->img, x, y, px);
+            float a = px[3] / 65535.0f, Y = luma(px);
+            if (p->hidden[i] && a > 0.02f) a = 1; /* cut by the occluder, not thin */
+            float v = line_art ? a * (1 - Y) : a * SZ_CLAMP((t - Y) / (0.15f * t) + 0.5f, 0.0f, 1.0f);
+            ln->ink[i] = v;
+            ln->solid[i] = v >= 0.5f;
+        }
+    return SZ_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Skeleton and ends                                                   */
+/* ------------------------------------------------------------------ */
+
+static const int DX[8] = {0, 1, 1, 1, 0, -1, -1, -1}, DY[8] = {-1, -1, 0, 1, 1, 1, 0, -1};
+
+static inline bool at(const uint8_t *m, int w, int h, int x, int y)
+{
+    return x >= 0 && y >= 0 && x < w && y < h && m[(size_t)y * w + x];
+}
+
+static unsigned ring(const uint8_t *m, int w, int h, int x, int y)
+{
+    unsigned b = 0;
+    for (int k = 0; k < 8; k++) b |= (unsigned)at(m, w, h, x + DX[k], y + DY[k]) << k;
+    return b;
+}
+
+/* Number of separate groups of set pixels around the 8-ring. */
+static int ring_groups(unsigned b)
+{
+    if (b == 0xff) return 1;
+    int t = 0;
+    for (int k = 0; k < 8; k++) t += !((b >> k) & 1) && ((b >> ((k + 1) & 7)) & 1);
+    return t;
+}
+
+static inline bool adjacent(int ax, int ay, int bx, int by)
+{
+    return abs(ax - bx) <= 1 && abs(ay - by) <= 1;
+}
+
+/* Follows the skeleton from an end; returns the points (end first) and
+ * whether it stopped at a junction. */
+static int trace(const uint8_t *sk, int w, int h, int x, int y, int max, int *px, int *py, bool *junction)
+{
+    int n = 0, prevx = -9, prevy = -9;
+    *junction = false;
+    while (n < max) {
+        px[n] = x, py[n] = y;
+        n++;
+        int cx[8], cy[8], c = 0;
+        for (int k = 0; k < 8; k++) {
+            int xx = x + DX[k], yy = y + DY[k];
+            if (!at(sk, w, h, xx, yy) || (xx == prevx && yy == prevy) || adjacent(xx, yy, prevx, prevy)) continue;
+            bool seen = false;
+            for (int j = SZ_MAX(0, n - 4); j < n && !seen; j++) seen = px[j] == xx && py[j] == yy;
+            if (!seen) cx[c] = xx, cy[c] = yy, c++;
+        }
+        if (c == 0) break;
+        int pick = 0;
+        if (c > 1) {
+            bool close = true;
+            for (int a = 0; a < c; a++)
+                for (int b = a + 1; b < c; b++) close &= adjacent(cx[a], cy[a], cx[b], cy[b]);
+            if (!close || c > 2) {
+                *junction = true;
+                break;
+            }
+            pick = (cx[0] == x || cy[0] == y) ? 0 : 1; /* the 4-neighbour of a staircase */
+        }
+        prevx = x, prevy = y;
+        x = cx[pick], y = cy[pick];
+    }
+    return n;
+}
+
+/* Distance from (x, y) to the nearest pixel without ink, searched up to r. */
+static float dist_to_paper(const uint8_t *solid, int w, int h, int x, int y, int r)
+{
+    float best = (float)r;
+    for (int dy = -r; dy <= r; dy++)
+        for (int dx = -r; dx <= r; dx++) {
+            float d = sqrtf((float)(dx * dx + dy * dy));
+            if (d >= best) continue;
+            int xx = x + dx, yy = y + dy;
+            if (xx < 0 || yy < 0 || xx >= w || yy >= h || !solid[(size_t)yy * w + xx]) best = d;
+        }
+    return best;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+static float median_of(float *v, int n)
+{
+    if (n <= 0) return 0;
+    qsort(v, (size_t)n, sizeof *v, cmp_float);
+    return v[n / 2];
+}
+
+/* Describes the stroke behind one skeleton end; false for a spur or a
+ * region too wide to be a stroke. */
+static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_lines *ln, const uint8_t *sk, int x,
+                         int y, sz_line_end *e)
+{
+    int w = p->w, h = p->h, px[MAX_TRACE], py[MAX_TRACE];
+    bool junction;
+    int n = trace(sk, w, h, x, y, MAX_TRACE, px, py, &junction);
+    int rmax = (int)ceilf(lp->max_width / 2 + 1);
+    float widths[MAX_TRACE];
+    for (int i = 0; i < n; i++) widths[i] = SZ_MAX(1.0f, 2 * dist_to_paper(ln->solid, w, h, px[i], py[i], rmax) - 1);
+    float tmp[MAX_TRACE];
+    int k1 = SZ_MIN(n, 3);
+    memcpy(tmp, widths, (size_t)k1 * sizeof *tmp);
+    float tip = median_of(tmp, k1);
+    int from = SZ_MIN(n - 1, SZ_MAX(2, n / 3));
+    memcpy(tmp, widths + from, (size_t)(n - from) * sizeof *tmp);
+    float width = median_of(tmp, n - from);
+    if (width > lp->max_width) return false;
+    /* a branch shorter than the stroke is wide is a thinning artefact */
+    if (junction && n < SZ_MAX(4.0f, 1.5f * width)) return false;
+    if (n < 3) return false;
+    /* direction from the stretch right behind the end (a longer one would
+     * blend in a corner further back); curvature from a longer one */
+    int kd = SZ_MIN(n - 1, SZ_MAX(3, (int)lroundf(width + 2)));
+    int kb = SZ_MIN(n - 1, SZ_MAX(4, (int)lroundf(1.5f * width + 3)));
+    int km = kb / 2;
+    vec2 q2 = v2((float)px[0], (float)py[0]), q1 = v2((float)px[km], (float)py[km]), q0 = v2((float)px[kb], (float)py[kb]);
+    e->p = q2;
+    e->dir = v2_norm(v2_sub(q2, v2((float)px[kd], (float)py[kd])));
+    float a = v2_len(v2_sub(q1, q0)), b = v2_len(v2_sub(q2, q1)), c = v2_len(v2_sub(q2, q0));
+    e->curvature = a > 0 && b > 0 && c > 0 ? 2 * v2_cross(v2_sub(q1, q0), v2_sub(q2, q1)) / (a * b * c) : 0;
+    e->curvature = SZ_CLAMP(e->curvature, -0.5f / SZ_MAX(width, 1.0f), 0.5f / SZ_MAX(width, 1.0f));
+    e->width = width;
+    /* a tip narrower than the stroke is a natural end; too thin strokes
+     * cannot tell */
+    e->taper = width < 4 ? 1.0f : SZ_MIN(1.0f, tip / SZ_MAX(width, 1.0f));
+    /* colour and opacity of the stroke's core near the end */
+    double acc[3] = {0, 0, 0}, wsum = 0, asum = 0;
+    int acount = 0;
+    int r = (int)ceilf(width / 2);
+    for (int i = 0; i <= kb; i++)
+        for (int dy = -r; dy <= r; dy++)
+            for (int dx = -r; dx <= r; dx++) {
+                int xx = px[i] + dx, yy = py[i] + dy;
+                if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+                size_t j = (size_t)yy * w + xx;
+                if (!ln->solid[j] || p->hidden[j]) continue;
+                uint16_t c16[4];
+                sz_get16(p->img, xx, yy, c16);
+                float wgt = ln->ink[j];
+                for (int k = 0; k < 3; k++) acc[k] += wgt * sz_srgb16_to_linear(c16[k]);
+                wsum += wgt;
+                asum += c16[3] / 65535.0;
+                acount++;
+            }
+    for (int k = 0; k < 3; k++) e->rgb[k] = wsum > 0 ? (float)(acc[k] / wsum) : 0;
+    e->alpha = acount ? (float)SZ_MIN(1.0, asum / acount * 1.15) : 1.0f;
+    /* does it run into the hidden region? */
+    e->at_hidden = false;
+    vec2 t0 = v2_add(e->p, v2_scale(e->dir, width / 2));
+    for (float s = -width / 2; s <= 3 && !e->at_hidden; s += 0.5f) {
+        vec2 q = v2_add(t0, v2_scale(e->dir, s));
+        int qx = (int)lroundf(q.x), qy = (int)lroundf(q.y);
+        for (int dy = -1; dy <= 1 && !e->at_hidden; dy++)
+            for (int dx = -1; dx <= 1 && !e->at_hidden; dx++) e->at_hidden = at(p->hidden, w, h, qx + dx, qy + dy);
+    }
+    e->partner = -1;
+    e->fate = SZ_END_NONE;
+    return true;
+}
+
+sz_status sz_lines_analyse(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln)
+{
+    memset(ln, 0, sizeof *ln);
+    ln->w = p->w, ln->h = p->h;
+    sz_linear_init();
+    sz_status st = find_ink(ctx, p, lp, ln);
+    if (st) return st;
+    size_t n = (size_t)p->w * (size_t)p->h;
+    /* Pieces of ink: strokes worth continuing are longer than specks of
+     * texture, whose ends must not be joined into a mesh. */
+    ln->comp = sz_malloc_array(ctx, n, sizeof *ln->comp);
+    if (!ln->comp) return SZ_ERR_NOMEM;
+    int ncomp = sz_label(ctx, ln->solid, p->w, p->h, true, ln->comp);
+    if (ncomp < 0) return SZ_ERR_NOMEM;
+    ln->comp_size = sz_calloc(ctx, (size_t)ncomp + 1, sizeof *ln->comp_size);
+    if (!ln->comp_size) return SZ_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) ln->comp_size[ln->comp[i]]++;
+    uint8_t *sk = sz_malloc(ctx, n);
+    if (!sk) return SZ_ERR_NOMEM;
+    memcpy(sk, ln->solid, n);
+    st = sz_thin(ctx, sk, p->w, p->h);
+    int cap = 256;
+    ln->ends = st ? NULL : sz_malloc_array(ctx, (size_t)cap, sizeof *ln->ends);
+    if (!st && !ln->ends) st = SZ_ERR_NOMEM;
+    for (int y = 0; y < p->h && !st; y++)
+        for (int x = 0; x < p->w; x++) {
+            if (!sk[(size_t)y * p->w + x]) continue;
+            unsigned b = ring(sk, p->w, p->h, x, y);
+            if (!b || ring_groups(b) != 1 || __builtin_popcount(b) > 2) continue;
+            sz_line_end e;
+            if (!describe_end(p, lp, ln, sk, x, y, &e)) continue;
+            e.comp = ln->comp[(size_t)y * p->w + x];
+            e.speck = ln->comp_size[e.comp] < SZ_MAX(40.0f, 12 * e.width) && !e.at_hidden;
+            if (ln->nends == cap) {
+                sz_line_end *v = sz_realloc_array(ctx, ln->ends, (size_t)(cap *= 2), sizeof *v);
+                if (!v) {
+                    st = SZ_ERR_NOMEM;
+                    break;
+                }
+                ln->ends = v;
+            }
+            ln->ends[ln->nends++] = e;
+        }
+    free(sk);
+    if (!st) st = sz_ink_canvas_init(ctx, &ln->drawn, p->w, p->h);
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Curves                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Cubic Hermite from a (tangent ta) to b (tangent tb). */
+static vec2 hermite(vec2 a, vec2 ta, vec2 b, vec2 tb, float t)
+{
+    float t2 = t * t, t3 = t2 * t;
+    float h00 = 2 * t3 - 3 * t2 + 1, h10 = t3 - 2 * t2 + t, h01 = -2 * t3 + 3 * t2, h11 = t3 - t2;
+    return v2(h00 * a.x + h10 * ta.x + h01 * b.x + h11 * tb.x, h00 * a.y + h10 * ta.y + h01 * b.y + h11 * tb.y);
+}
+
+typedef struct curve {
+    vec2 pt[1024];
+    int n;
+} curve;
+
+/* The smooth curve leaving end a along its direction and arriving at b
+ * against b's direction, sampled about every px. */
+static void connect(const sz_line_end *a, const sz_line_end *b, curve *c)
+{
+    float d = v2_len(v2_sub(b->p, a->p));
+    vec2 ta = v2_scale(a->dir, d), tb = v2_scale(b->dir, -d);
+    int n = SZ_CLAMP((int)(d * 1.3f) + 2, 2, 1024);
+    for (int i = 0; i < n; i++) c->pt[i] = hermite(a->p, ta, b->p, tb, (float)i / (float)(n - 1));
+    c->n = n;
+}
+
+/* Bending of a sampled curve, scale-free: sum of squared turning angles
+ * per unit length, times the curve's length. */
+static float bending(const curve *c)
+{
+    float e = 0, len = 0;
+    for (int i = 1; i + 1 < c->n; i++) {
+        vec2 u = v2_sub(c->pt[i], c->pt[i - 1]), v = v2_sub(c->pt[i + 1], c->pt[i]);
+        float lu = v2_len(u), lv = v2_len(v);
+        if (lu < 1e-6f || lv < 1e-6f) continue;
+        float ang = atan2f(v2_cross(u, v), v2_dot(u, v));
+        e += ang * ang / ((lu + lv) / 2);
+        len += lu;
+    }
+    return e * SZ_MAX(len, 1.0f);
+}
+
+static float angle_between(vec2 a, vec2 b)
+{
+    return acosf(SZ_CLAMP(v2_dot(v2_norm(a), v2_norm(b)), -1.0f, 1.0f));
+}
+
+/* What a curve crosses: hidden pixels, existing ink, pixels where the part
+ * is visible without ink (it must not cross those), empty pixels. */
+typedef struct crossing {
+    int hidden, ink, visible, empty, outside;
+    float prob;   /* mean learned ink probability along it (1 without a model) */
+} crossing;
+
+static crossing cross(const sz_part *p, const sz_lines *ln, const sz_line_params *lp, const curve *c, float skip)
+{
+    crossing r = {0};
+    double prob = 0;
+    int counted = 0;
+    float along = 0;
+    for (int i = 0; i < c->n; i++) {
+        if (i) along += v2_len(v2_sub(c->pt[i], c->pt[i - 1]));
+        int x = (int)lroundf(c->pt[i].x), y = (int)lroundf(c->pt[i].y);
+        if (x < 0 || y < 0 || x >= p->w || y >= p->h) {
+            r.outside++;
+            continue;
+        }
+        size_t j = (size_t)y * p->w + x;
+        if (lp->ink_prob) prob += lp->ink_prob[j], counted++;
+        /* near the start the curve is still inside its own stroke */
+        if (along < skip) continue;
+        if (p->hidden[j]) r.hidden++;
+        else if (ln->solid[j]) r.ink++;
+        else if (sz_alpha16(p->img, x, y) > 16384) r.visible++;
+        else r.empty++;
+    }
+    r.prob = counted ? (float)(prob / counted) : 1.0f;
+    return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Decisions                                                           */
+/* ------------------------------------------------------------------ */
+
+typedef struct candidate {
+    int a, b;
+    float cost;
+} candidate;
+
+static int cmp_candidate(const void *x, const void *y)
+{
+    const candidate *a = x, *b = y;
+    if (a->cost != b->cost) return a->cost < b->cost ? -1 : 1;
+    if (a->a != b->a) return a->a - b->a;
+    return a->b - b->b;
+}
+
+static float colour_distance(const sz_line_end *a, const sz_line_end *b)
+{
+    float d = 0;
+    for (int k = 0; k < 3; k++) d += (a->rgb[k] - b->rgb[k]) * (a->rgb[k] - b->rgb[k]);
+    return sqrtf(d);
+}
+
+/* The cost of joining ends a and b (lower is better), or < 0 when they
+ * cannot be joined.  `hidden_pair`: across the hidden region. */
+static float pair_cost(const sz_part *p, const sz_lines *ln, const sz_line_params *lp, const sz_line_end *a,
+                       const sz_line_end *b, bool hidden_pair)
+{
+    vec2 v = v2_sub(b->p, a->p);
+    float d = v2_len(v);
+    if (d < 1) return -1;
+    float tol = lp->tolerance * (float)M_PI / 180 * (hidden_pair ? 1.5f : 1.0f);
+    float aa = angle_between(a->dir, v), ab = angle_between(b->dir, v2_scale(v, -1));
+    if (aa > tol || ab > tol || aa + ab > 1.6f * tol) return -1;
+    float wr = SZ_MIN(a->width, b->width) / SZ_MAX(a->width, b->width);
+    if (wr < (hidden_pair ? 0.35f : 0.45f)) return -1;
+    float cd = colour_distance(a, b);
+    if (cd > 0.35f) return -1;
+    if (hidden_pair) {
+        if (d > lp->max_extension * 2) return -1;
+    } else {
+        float gap = d - (a->width + b->width) / 2;
+        if (gap > lp->max_gap) return -1;
+    }
+    curve c;
+    connect(a, b, &c);
+    float skip = SZ_MAX(a->width, b->width) / 2 + 1;
+    crossing x = cross(p, ln, lp, &c, skip);
+    int n = x.hidden + x.ink + x.visible + x.empty + x.outside;
+    if (x.outside || x.visible > n / 10 + 1) return -1;
+    if (hidden_pair) {
+        if (x.hidden < n / 2 || x.empty > n / 5 + 1) return -1;
+    } else {
+        /* a gap is paper between the tips; a curve through ink is no gap */
+        if (x.ink > n / 2 + 1 || x.hidden) return -1;
+    }
+    float cost = lp->smoothness * bending(&c) / 10 + (aa + ab) / (float)M_PI + (1 - wr) + cd * 2;
+    if (!hidden_pair) cost += d / (lp->max_gap + 1) * 0.5f;
+    if (lp->ink_prob) cost += 2 * (1 - x.prob);
+    return cost;
+}
+
+static void stroke_between(sz_lines *ln, const sz_line_end *a, const sz_line_end *b)
+{
+    curve c;
+    connect(a, b, &c);
+    stroke_pt *pts = malloc((size_t)c.n * sizeof *pts);
+    if (!pts) return;
+    for (int i = 0; i < c.n; i++) {
+        float t = (float)i / (float)(c.n - 1);
+        pts[i].p = v2_add(c.pt[i], v2(0.5f, 0.5f));
+        pts[i].width = a->width + (b->width - a->width) * t;
+        for (int k = 0; k < 3; k++) pts[i].rgb[k] = a->rgb[k] + (b->rgb[k] - a->rgb[k]) * t;
+        pts[i].alpha = a->alpha + (b->alpha - a->alpha) * t;
+    }
+    sz_draw_stroke(&ln->drawn, pts, c.n);
+    free(pts);
+}
+
+/* Marches from end e along its curvature; stops leaving the grid, at ink
+ * that is not its own stroke (`hit`), after leaving the hidden region
+ * when `in_hidden`, or at max_len.  Returns the points walked. */
+static int march(const sz_part *p, const sz_lines *ln, const sz_line_params *lp, const sz_line_end *e, float max_len,
+                 bool in_hidden, vec2 *pts, int cap, bool *hit, bool *left)
+{
+    vec2 q = e->p, d = e->dir;
+    float k = e->curvature;
+    int n = 0;
+    *hit = *left = false;
+    bool outside_own = false;
+    for (float s = 0; s <= max_len && n < cap; s += 1.0f) {
+        pts[n++] = q;
+        q = v2_add(q, d);
+        d = v2_rot(d, k);
+        k *= 0.985f; /* curvature relaxes: strokes straighten as they run on */
+        int x = (int)lroundf(q.x), y = (int)lroundf(q.y);
+        if (x < 0 || y < 0 || x >= p->w || y >= p->h) break;
+        size_t j = (size_t)y * p->w + x;
+        bool ink = ln->solid[j];
+        if (!ink && s > e->width / 2) outside_own = true;
+        if (ink && outside_own) {
+            if (ln->comp_size[ln->comp[j]] < SZ_MAX(40.0f, 12 * e->width)) break; /* a speck is no stroke */
+            pts[n++] = q;
+            *hit = true;
+            break;
+        }
+        if (lp->ink_prob && in_hidden && p->hidden[j] && lp->ink_prob[j] < 0.2f && s > e->width) break;
+        if (in_hidden && !p->hidden[j] && s > e->width) {
+            *left = true;
+            break;
+        }
+    }
+    return n;
+}
+
+static void stroke_along(sz_lines *ln, const sz_line_end *e, const vec2 *pts, int n, float taper_from)
+{
+    stroke_pt *sp = malloc((size_t)(n ? n : 1) * sizeof *sp);
+    if (!sp) return;
+    for (int i = 0; i < n; i++) {
+        float t = (float)i / (float)SZ_MAX(n - 1, 1);
+        float wscale = t <= taper_from ? 1.0f : SZ_MAX(0.15f, 1 - (t - taper_from) / (1 - taper_from));
+        sp[i].p = v2_add(pts[i], v2(0.5f, 0.5f));
+        sp[i].width = e->width * wscale;
+        memcpy(sp[i].rgb, e->rgb, sizeof sp[i].rgb);
+        sp[i].alpha = e->alpha;
+    }
+    sz_draw_stroke(&ln->drawn, sp, n);
+    free(sp);
+}
+
+static sz_status fill_holes(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln);
+
+sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln)
+{
+    int n = ln->nends;
+    sz_line_end *e = ln->ends;
+    /* Pair candidates: across the hidden region, or across a gap. */
+    size_t cap = 1024, nc = 0;
+    candidate *c = sz_malloc_array(ctx, cap, sizeof *c);
+    if (!c) return SZ_ERR_NOMEM;
+    for (int i = 0; i < n; i++) {
+        for (int j = i + 1; j < n; j++) {
+            bool hidden_pair = e[i].at_hidden && e[j].at_hidden;
+            if (!hidden_pair && (e[i].at_hidden || e[j].at_hidden)) continue;
+            if (e[i].speck || e[j].speck) continue;
+            if (!hidden_pair && (e[i].taper < 0.5f || e[j].taper < 0.5f)) continue; /* natural ends */
+            float dx = e[j].p.x - e[i].p.x, dy = e[j].p.y - e[i].p.y;
+            float lim = hidden_pair ? lp->max_extension * 2 : lp->max_gap + (e[i].width + e[j].width) / 2 + 1;
+            if (dx * dx + dy * dy > lim * lim) continue;
+            float cost = pair_cost(p, ln, lp, &e[i], &e[j], hidden_pair);
+            if (cost < 0 || cost > 2.5f) continue;
+            if (nc == cap) {
+                candidate *v = sz_realloc_array(ctx, c, cap *= 2, sizeof *v);
+                if (!v) {
+                    free(c);
+                    return SZ_ERR_NOMEM;
+                }
+                c = v;
+            }
+            c[nc++] = (candidate){i, j, cost};
+        }
+    }
+    qsort(c, nc, sizeof *c, cmp_candidate);
+    for (size_t k = 0; k < nc; k++) {
+        sz_line_end *a = &e[c[k].a], *b = &e[c[k].b];
+        if (a->partner >= 0 || b->partner >= 0) continue;
+        a->partner = c[k].b, b->partner = c[k].a;
+        sz_end_fate f = a->at_hidden ? SZ_END_PAIRED : SZ_END_BRIDGED;
+        a->fate = b->fate = f;
+        a->target = b->p, b->target = a->p;
+        stroke_between(ln, a, b);
+        if (f == SZ_END_PAIRED) ln->pairs++;
+        else ln->bridges++;
+    }
+    free(c);
+
+    /* Ends left over: a cut end stopping short of another stroke joins it;
+     * one under an occluder runs on along its curvature and tapers. */
+    vec2 *pts = sz_malloc_array(ctx, 4096, sizeof *pts);
+    if (!pts) return SZ_ERR_NOMEM;
+    for (int i = 0; i < n; i++) {
+        sz_line_end *a = &e[i];
+        if (a->partner >= 0) continue;
+        bool hit, left;
+        if (!a->at_hidden) {
+            if (a->taper < 0.5f || a->speck) continue;
+            int m = march(p, ln, lp, a, lp->max_gap + a->width / 2 + 1, false, pts, 4096, &hit, &left);
+            if (!hit) continue;
+            /* only across paper, never across what the part shows */
+            curve cv = {.n = SZ_MIN(m, 1024)};
+            memcpy(cv.pt, pts, (size_t)cv.n * sizeof *pts);
+            crossing x = cross(p, ln, lp, &cv, a->width / 2 + 1);
+            if (x.visible || x.hidden) continue;
+            a->fate = SZ_END_JOINED;
+            a->target = pts[m - 1];
+            stroke_along(ln, a, pts, m, 1.0f);
+            ln->joins++;
+        } else {
+            float max_len = SZ_MIN(lp->max_extension, 4096.0f);
+            int m = march(p, ln, lp, a, max_len, true, pts, 4096, &hit, &left);
+            if (m < 2) continue;
+            float taper = 0.6f;
+            if (left || !hit) {
+                /* A stroke that would come out on the far side would show
+                 * there; it ends inside, so draw half-way and taper. */
+                m = SZ_MAX(2, left ? m / 2 : m);
+            } else {
+                taper = 1.0f;
+            }
+            a->fate = SZ_END_EXTENDED;
+            a->target = pts[m - 1];
+            stroke_along(ln, a, pts, m, taper);
+            ln->extensions++;
+        }
+    }
+    free(pts);
+    return lp->fill_holes ? fill_holes(ctx, p, lp, ln) : SZ_OK;
+}
+
+/* Small holes inside filled ink (a gap is not always across a stroke: it
+ * can be a hole in a dark area) take the colour of the ink around them.
+ * A hole qualifies when it is at most a max-gap disc in area and a ring of
+ * 3 px around it is all ink, which thin lines around a small cell are not. */
+static sz_status fill_holes(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln)
+{
+    int w = p->w, h = p->h;
+    size_t n = (size_t)w * (size_t)h;
+    uint8_t *paper = sz_malloc(ctx, n);
+    int32_t *lab = sz_malloc_array(ctx, n, sizeof *lab);
+    if (!paper || !lab) {
+        free(paper), free(lab);
+        return SZ_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) paper[i] = !ln->solid[i] && !p->hidden[i];
+    int count = sz_label(ctx, paper, w, h, false, lab);
+    if (count < 0) {
+        free(paper), free(lab);
+        return SZ_ERR_NOMEM;
+    }
+    int32_t *area = sz_calloc(ctx, (size_t)count + 1, sizeof *area);
+    int32_t *bbox = sz_malloc_array(ctx, (size_t)count + 1, 4 * sizeof *bbox);
+    if (!area || !bbox) {
+        free(paper), free(lab), free(area), free(bbox);
+        return SZ_ERR_NOMEM;
+    }
+    for (int k = 0; k <= count; k++) bbox[4 * k] = w, bbox[4 * k + 1] = h, bbox[4 * k + 2] = -1, bbox[4 * k + 3] = -1;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            int32_t k = lab[(size_t)y * w + x];
+            if (!k) continue;
+            area[k]++;
+            bbox[4 * k] = SZ_MIN(bbox[4 * k], x), bbox[4 * k + 1] = SZ_MIN(bbox[4 * k + 1], y);
+            bbox[4 * k + 2] = SZ_MAX(bbox[4 * k + 2], x), bbox[4 * k + 3] = SZ_MAX(bbox[4 * k + 3], y);
+        }
+    float max_area = (float)M_PI * (lp->max_gap / 2) * (lp->max_gap / 2);
+    for (int k = 1; k <= count; k++) {
+        if (area[k] > max_area) continue;
+        int x0 = bbox[4 * k] - 3, y0 = bbox[4 * k + 1] - 3, x1 = bbox[4 * k + 2] + 3, y1 = bbox[4 * k + 3] + 3;
+        if (x0 < 0 || y0 < 0 || x1 >= w || y1 >= h) continue; /* touches the edge: not enclosed */
+        bool ok = true;
+        double rgb[3] = {0, 0, 0}, alpha = 0;
+        int ring = 0;
+        for (int y = y0; y <= y1 && ok; y++)
+            for (int x = x0; x <= x1 && ok; x++) {
+                size_t i = (size_t)y * w + x;
+                if (lab[i] == k) continue;
+                /* within 3 px of the hole? */
+                bool near = false;
+                for (int dy = -3; dy <= 3 && !near; dy++)
+                    for (int dx = -3; dx <= 3 && !near; dx++) {
+                        int xx = x + dx, yy = y + dy;
+                        near = xx >= 0 && yy >= 0 && xx < w && yy < h && lab[(size_t)yy * w + xx] == k &&
+                               dx * dx + dy * dy <= 9;
+                    }
+                if (!near) continue;
+                if (!ln->solid[i]) ok = false;
+                uint16_t c[4];
+                sz_get16(p->img, x, y, c);
+                for (int j = 0; j < 3; j++) rgb[j] += sz_srgb16_to_linear(c[j]);
+                alpha += c[3] / 65535.0;
+                ring++;
+            }
+        if (!ok || !ring) continue;
+        for (int y = bbox[4 * k + 1]; y <= bbox[4 * k + 3]; y++)
+            for (int x = bbox[4 * k]; x <= bbox[4 * k + 2]; x++) {
+                size_t i = (size_t)y * w + x;
+                if (lab[i] != k) continue;
+                ln->drawn.cover[i] = (float)(alpha / ring);
+                for (int j = 0; j < 3; j++) ln->drawn.rgb[3 * i + j] = (float)(rgb[j] / ring);
+            }
+        ln->holes++;
+    }
+    free(paper), free(lab), free(area), free(bbox);
+    return SZ_OK;
+}
+
+long sz_lines_apply(const sz_part *p, const sz_lines *ln, sz_image *img)
+{
+    long changed = 0;
+    for (int y = 0; y < p->h; y++)
+        for (int x = 0; x < p->w; x++) {
+            size_t i = (size_t)y * p->w + x;
+            float cov = ln->drawn.cover[i];
+            if (cov <= 0.002f || ln->solid[i]) continue;
+            uint16_t old[4];
+            sz_get16(p->img, x, y, old);
+            if (!sz_part_writable(p, i, old[3])) continue;
+            uint16_t cur[4];
+            sz_get16(img, x, y, cur);
+            float a = cur[3] / 65535.0f, oa = cov + a * (1 - cov);
+            float out[4];
+            for (int k = 0; k < 3; k++) {
+                float lin = (ln->drawn.rgb[3 * i + k] * cov + sz_srgb16_to_linear(cur[k]) * a * (1 - cov)) / oa;
+                out[k] = sz_linear_to_srgb(lin);
+            }
+            out[3] = oa;
+            sz_putf(img, x, y, out);
+            changed++;
+        }
+    return changed;
+}
+
+void sz_lines_free(sz_lines *ln)
+{
+    free(ln->ink);
+    free(ln->solid);
+    free(ln->comp);
+    free(ln->comp_size);
+    free(ln->ends);
+    sz_ink_canvas_free(&ln->drawn);
+    memset(ln, 0, sizeof *ln);
+}

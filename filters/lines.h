@@ -1,0 +1,75 @@
+/*
+ * lines.h — the line-art engine behind extend-lines (and complete): find
+ * the ink, the ends of its strokes, decide which ends belong together and
+ * where the others go, and draw the new strokes.
+ *
+ * The decisions (which ends pair, how far an unpaired stroke runs) are
+ * made in one place, sz_lines_decide(), from geometry and, when a learned
+ * model supplies one, a map of where ink is likely to run.
+ */
+#ifndef SOZAI_LINES_H
+#define SOZAI_LINES_H
+
+#include "geom.h"
+#include "part.h"
+
+typedef enum sz_ink_mode { SZ_INK_AUTO = 0, SZ_INK_ALPHA, SZ_INK_DARK } sz_ink_mode;
+
+typedef struct sz_line_params {
+    sz_ink_mode ink;
+    float ink_threshold;   /* dark ink: luma below this share of the part's median */
+    float max_gap;         /* px: ends this close (tip to tip) may be bridged */
+    float max_extension;   /* px: the longest stroke drawn under an occluder */
+    float max_width;       /* px: ink wider than this is a region, not a stroke */
+    float tolerance;       /* degrees: how far an end may point away from its partner */
+    float smoothness;      /* 0..1: weight of bending in the pairing cost */
+    bool fill_holes;       /* close small holes inside filled ink */
+    const float *ink_prob; /* learned map of where ink runs (work grid), or NULL */
+} sz_line_params;
+
+typedef enum sz_end_fate {
+    SZ_END_NONE = 0,   /* left as it is (a natural end) */
+    SZ_END_BRIDGED,    /* joined to another end across a gap */
+    SZ_END_JOINED,     /* joined to the side of another stroke */
+    SZ_END_PAIRED,     /* joined to another end under an occluder */
+    SZ_END_EXTENDED    /* continued under an occluder on its own */
+} sz_end_fate;
+
+typedef struct sz_line_end {
+    vec2 p;            /* skeleton end (work coordinates, pixel centres) */
+    vec2 dir;          /* unit, pointing out of the stroke */
+    float width;       /* stroke width near the end */
+    float curvature;   /* signed, 1/px, positive turning left toward the end */
+    float taper;       /* width at the tip / width further back (1: cut, < 1: tapered) */
+    float rgb[3];      /* linear light */
+    float alpha;
+    bool at_hidden;    /* the stroke runs into the hidden region here */
+    bool speck;        /* on a small piece of ink (texture, dots): never joined */
+    int comp;          /* its piece of ink */
+    int partner;       /* other end (paired/bridged), -1 */
+    vec2 target;       /* where a join or extension ends */
+    sz_end_fate fate;
+} sz_line_end;
+
+typedef struct sz_lines {
+    int w, h;
+    float *ink;        /* ink coverage of the input (work grid) */
+    uint8_t *solid;    /* ink >= 0.5 */
+    int32_t *comp;     /* connected piece of solid ink each pixel belongs to (0: none) */
+    int32_t *comp_size;/* pixels per piece */
+    sz_line_end *ends;
+    int nends;
+    ink_canvas drawn;  /* the new strokes */
+    int bridges, joins, pairs, extensions, holes;
+} sz_lines;
+
+/** Finds ink and stroke ends of a part. */
+SZ_INTERNAL sz_status sz_lines_analyse(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *out);
+/** Decides every end's fate and draws the strokes into out->drawn. */
+SZ_INTERNAL sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *out);
+/** Composites the drawn strokes into `img` (work grid) where the part may
+ *  take new content and has no ink; returns the pixels changed. */
+SZ_INTERNAL long sz_lines_apply(const sz_part *p, const sz_lines *ln, sz_image *img);
+SZ_INTERNAL void sz_lines_free(sz_lines *ln);
+
+#endif

@@ -1,0 +1,232 @@
+/*
+ * part.c — a layer prepared for completion (see part.h): the work
+ * rectangle, the hidden region from a mask or the layers above, and the
+ * writing back.
+ */
+#include "part.h"
+#include "geom.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+sz_status sz_load_mask(sz_ctx *ctx, const sz_doc *doc, const char *path, sz_image **out)
+{
+    *out = NULL;
+    if (!path) return SZ_OK;
+    sz_image *m;
+    sz_status st = sz_image_read_file(ctx, path, &m);
+    if (st) return st;
+    if (m->w != doc->w || m->h != doc->h) {
+        st = sz_fail(ctx, SZ_ERR_ARG, "--mask %s is %dx%d but the image is %dx%d", path, m->w, m->h, doc->w, doc->h);
+        sz_image_free(m);
+        return st;
+    }
+    /* The mask is its alpha when it has transparency (an occluder layer),
+     * else its gray value (white = hidden).  Kept in the alpha channel. */
+    bool has_alpha = false;
+    for (int y = 0; y < m->h && !has_alpha; y++)
+        for (int x = 0; x < m->w && !has_alpha; x++) has_alpha = sz_alpha16(m, x, y) != 65535;
+    if (!has_alpha)
+        for (int y = 0; y < m->h; y++)
+            for (int x = 0; x < m->w; x++) {
+                uint16_t p[4];
+                sz_get16(m, x, y, p);
+                p[3] = (uint16_t)((p[0] * 299u + p[1] * 587u + p[2] * 114u + 500u) / 1000u);
+                sz_put16(m, x, y, p);
+            }
+    *out = m;
+    return SZ_OK;
+}
+
+bool sz_layer_generated_for(const sz_layer *l, const sz_layer *part)
+{
+    size_t n = strlen(part->name);
+    return !strncmp(l->name, part->name, n) && (!strcmp(l->name + n, " (fill)") || !strcmp(l->name + n, " (lines)"));
+}
+
+/* Whether `l` is clipped to `base` (a clipping mask sitting on it). */
+static bool clipped_to(const sz_layer *l, const sz_layer *base)
+{
+    if (!l->clipping || l->parent != base->parent) return false;
+    for (int i = sz_layer_index(l) - 1; i >= 0; i--) {
+        const sz_layer *below = l->parent->children[i];
+        if (!below->clipping) return below == base;
+    }
+    return false;
+}
+
+/* Adds the coverage of the layers above `part` into cov (work rectangle). */
+static sz_status occluder_cover(sz_ctx *ctx, sz_doc *doc, const sz_part *p, const char *spec, float *cov)
+{
+    sz_layer **all;
+    int n;
+    sz_status st = sz_select_layers_spec(ctx, doc, spec, &all, &n);
+    if (st) return st;
+    sz_layer **pix;
+    int np;
+    st = sz_doc_pixel_layers(ctx, doc, &pix, &np);
+    if (st) {
+        free(all);
+        return st;
+    }
+    int at = 0;
+    while (at < np && pix[at] != p->layer) at++;
+    for (int i = at + 1; i < np; i++) {
+        sz_layer *o = pix[i];
+        bool chosen = false;
+        for (int k = 0; k < n && !chosen; k++) chosen = all[k] == o;
+        if (!chosen || !o->image || !sz_layer_effectively_visible(o) || clipped_to(o, p->layer) ||
+            sz_layer_generated_for(o, p->layer))
+            continue;
+        float op = o->opacity / 255.0f;
+        for (const sz_layer *g = o->parent; g && g->parent; g = g->parent) op *= g->opacity / 255.0f;
+        int ox0 = SZ_MAX(o->x, p->x0), oy0 = SZ_MAX(o->y, p->y0);
+        int ox1 = SZ_MIN(o->x + o->image->w, p->x0 + p->w), oy1 = SZ_MIN(o->y + o->image->h, p->y0 + p->h);
+        for (int y = oy0; y < oy1; y++)
+            for (int x = ox0; x < ox1; x++) {
+                float a = sz_alpha16(o->image, x - o->x, y - o->y) / 65535.0f * op;
+                float *c = &cov[(size_t)(y - p->y0) * p->w + (size_t)(x - p->x0)];
+                *c = 1 - (1 - *c) * (1 - a);
+            }
+    }
+    free(all);
+    free(pix);
+    return SZ_OK;
+}
+
+sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidden_source *src, sz_part *p)
+{
+    memset(p, 0, sizeof *p);
+    p->layer = layer;
+    sz_image *im = layer->image;
+    int bx0, by0, bx1, by1;
+    if (!im || !sz_image_alpha_bounds(im, &bx0, &by0, &bx1, &by1)) return SZ_OK; /* nothing visible */
+    bx0 += layer->x, bx1 += layer->x, by0 += layer->y, by1 += layer->y;
+    int reach = src->reach > 0 ? src->reach : SZ_MAX(32, SZ_MAX(bx1 - bx0, by1 - by0) / 2);
+    int x0 = SZ_MAX(0, bx0 - reach), y0 = SZ_MAX(0, by0 - reach);
+    int x1 = SZ_MIN(doc->w, bx1 + reach), y1 = SZ_MIN(doc->h, by1 + reach);
+    /* the layer's own rectangle stays whole, even off the canvas */
+    x0 = SZ_MIN(x0, layer->x), y0 = SZ_MIN(y0, layer->y);
+    x1 = SZ_MAX(x1, layer->x + im->w), y1 = SZ_MAX(y1, layer->y + im->h);
+    sz_status st = sz_check_layer_size(ctx, x1 - x0, y1 - y0);
+    if (st) return st;
+    p->x0 = x0, p->y0 = y0, p->w = x1 - x0, p->h = y1 - y0;
+    p->vx0 = bx0 - x0, p->vy0 = by0 - y0, p->vx1 = bx1 - x0, p->vy1 = by1 - y0;
+    size_t n = (size_t)p->w * (size_t)p->h;
+    p->img = sz_image_crop(ctx, im, x0 - layer->x, y0 - layer->y, x1 - layer->x, y1 - layer->y);
+    p->hidden = sz_calloc(ctx, n, 1);
+    float *cov = sz_calloc(ctx, n, sizeof *cov);
+    if (!p->img || !p->hidden || !cov) {
+        free(cov);
+        sz_part_free(p);
+        return ctx->status ? ctx->status : SZ_ERR_NOMEM;
+    }
+    if (src->mask) {
+        const sz_image *m = src->mask;
+        for (int y = SZ_MAX(y0, 0); y < SZ_MIN(y1, m->h); y++)
+            for (int x = SZ_MAX(x0, 0); x < SZ_MIN(x1, m->w); x++)
+                cov[(size_t)(y - y0) * p->w + (size_t)(x - x0)] = sz_alpha16(m, x, y) / 65535.0f;
+    } else {
+        st = occluder_cover(ctx, doc, p, src->occluders, cov);
+    }
+    /* Hidden: covered at least half, and on the canvas. */
+    for (int y = 0; y < p->h && !st; y++)
+        for (int x = 0; x < p->w; x++) {
+            int cx = x + x0, cy = y + y0;
+            size_t i = (size_t)y * p->w + x;
+            p->hidden[i] = cov[i] >= 0.5f && cx >= 0 && cy >= 0 && cx < doc->w && cy < doc->h;
+        }
+    free(cov);
+    if (!st && src->margin > 0) {
+        /* Rigs move parts: grow the region by the margin, into pixels where
+         * this part shows nothing (its visible pixels stay). */
+        float *d2 = sz_malloc_array(ctx, n, sizeof *d2);
+        st = d2 ? sz_edt(ctx, p->hidden, p->w, p->h, d2, NULL) : SZ_ERR_NOMEM;
+        float m2 = (float)src->margin * (float)src->margin;
+        for (int y = 0; y < p->h && !st; y++)
+            for (int x = 0; x < p->w; x++) {
+                size_t i = (size_t)y * p->w + x;
+                int cx = x + x0, cy = y + y0;
+                if (!p->hidden[i] && d2[i] <= m2 && sz_alpha16(p->img, x, y) == 0 && cx >= 0 && cy >= 0 &&
+                    cx < doc->w && cy < doc->h)
+                    p->hidden[i] = 1;
+            }
+        free(d2);
+    }
+    for (size_t i = 0; i < n && !st; i++) p->nhidden += p->hidden[i];
+    if (st) sz_part_free(p);
+    return st;
+}
+
+void sz_part_free(sz_part *p)
+{
+    sz_image_free(p->img);
+    free(p->hidden);
+    p->img = NULL;
+    p->hidden = NULL;
+}
+
+/* The rectangle (work coordinates) holding every pixel with alpha > 0,
+ * united with `keep` (a rectangle that must stay); false when empty. */
+static bool content_rect(const sz_image *img, int keep[4], int r[4])
+{
+    int ax0, ay0, ax1, ay1;
+    bool any = sz_image_alpha_bounds(img, &ax0, &ay0, &ax1, &ay1);
+    if (!any && !keep) return false;
+    if (!any) {
+        memcpy(r, keep, 4 * sizeof *r);
+        return true;
+    }
+    r[0] = ax0, r[1] = ay0, r[2] = ax1, r[3] = ay1;
+    if (keep) {
+        r[0] = SZ_MIN(r[0], keep[0]), r[1] = SZ_MIN(r[1], keep[1]);
+        r[2] = SZ_MAX(r[2], keep[2]), r[3] = SZ_MAX(r[3], keep[3]);
+    }
+    return true;
+}
+
+sz_status sz_part_store(sz_ctx *ctx, sz_part *p)
+{
+    sz_layer *l = p->layer;
+    /* the layer's old rectangle stays, so no pixel of it (not even the
+     * colour under a transparent one) is dropped */
+    int keep[4] = {l->x - p->x0, l->y - p->y0, l->x - p->x0 + l->image->w, l->y - p->y0 + l->image->h};
+    int r[4];
+    content_rect(p->img, keep, r);
+    sz_image *out = sz_image_crop(ctx, p->img, r[0], r[1], r[2], r[3]);
+    if (!out) return ctx->status;
+    sz_layer_set_image(l, out);
+    l->x = p->x0 + r[0];
+    l->y = p->y0 + r[1];
+    return SZ_OK;
+}
+
+sz_status sz_part_new_layer(sz_ctx *ctx, sz_doc *doc, const sz_part *p, sz_image *img, const char *suffix, bool above)
+{
+    int r[4];
+    if (!content_rect(img, NULL, r)) return SZ_OK; /* nothing to add */
+    sz_image *out = sz_image_crop(ctx, img, r[0], r[1], r[2], r[3]);
+    if (!out) return ctx->status;
+    char name[1024];
+    snprintf(name, sizeof name, "%s %s", p->layer->name, suffix);
+    sz_layer *parent = p->layer->parent;
+    sz_layer *l = sz_layer_new(ctx, parent, SZ_LAYER_PIXEL, name);
+    if (!l) {
+        sz_image_free(out);
+        return ctx->status;
+    }
+    sz_layer_set_image(l, out);
+    l->x = p->x0 + r[0];
+    l->y = p->y0 + r[1];
+    l->visible = p->layer->visible;
+    (void)doc;
+    int at = sz_layer_index(p->layer);
+    if (above) {
+        /* above the part and the layers clipped to it, not between them */
+        at++;
+        while (at < parent->nchildren - 1 && parent->children[at]->clipping) at++;
+    } else {
+        l->clipping = p->layer->clipping; /* under a clipped part: clipped to the same base */
+    }
+    return sz_layer_move(ctx, l, parent, at);
+}

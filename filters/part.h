@@ -1,0 +1,57 @@
+/*
+ * part.h — one layer prepared for completion: its pixels over a work
+ * rectangle, the region other parts hide, and the rules for writing new
+ * pixels back without touching a visible one.
+ */
+#ifndef SOZAI_PART_H
+#define SOZAI_PART_H
+
+#include "op.h"
+
+typedef struct sz_part {
+    sz_layer *layer;
+    int x0, y0, w, h;  /* work rectangle, canvas coordinates */
+    sz_image *img;     /* the layer's pixels over the work rectangle (a copy) */
+    uint8_t *hidden;   /* w*h: 1 where another part covers this one */
+    int nhidden;
+    int vx0, vy0, vx1, vy1; /* bounds of the visible pixels, work coordinates */
+} sz_part;
+
+/** Where the hidden region comes from. */
+typedef struct sz_hidden_source {
+    const sz_image *mask;     /* explicit mask over the canvas, or NULL */
+    const char *occluders;    /* layer selection narrowing the occluders, or NULL */
+    int margin;               /* grow the hidden region by this many px */
+    int reach;                /* how far beyond its visible pixels the part may grow; 0 = automatic */
+} sz_hidden_source;
+
+/** Loads the mask image named by an operation's --mask argument (NULL when
+ *  unset); the caller frees it. */
+SZ_INTERNAL sz_status sz_load_mask(sz_ctx *ctx, const sz_doc *doc, const char *path, sz_image **out);
+
+/** Prepares `layer` of `doc`.  An empty layer gives a part with no
+ *  pixels (img NULL), which callers skip. */
+SZ_INTERNAL sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidden_source *src,
+                                   sz_part *out);
+SZ_INTERNAL void sz_part_free(sz_part *p);
+
+/** Whether work pixel i may receive new content: fully transparent, or
+ *  hidden (covered by another part, so not visible in the picture). */
+static inline bool sz_part_writable(const sz_part *p, size_t i, unsigned alpha16)
+{
+    return alpha16 == 0 || p->hidden[i];
+}
+
+/** Puts the part's (changed) pixels back as the layer's image, cropped to
+ *  what holds content. */
+SZ_INTERNAL sz_status sz_part_store(sz_ctx *ctx, sz_part *p);
+
+/** A new layer holding `img` (work rectangle of `p`, cropped to its
+ *  content), named "<part> <suffix>", directly above or below the part. */
+SZ_INTERNAL sz_status sz_part_new_layer(sz_ctx *ctx, sz_doc *doc, const sz_part *p, sz_image *img,
+                                        const char *suffix, bool above);
+
+/** Whether `l` was made by sozai for `part` ("<part> (fill)", "(lines)"). */
+SZ_INTERNAL bool sz_layer_generated_for(const sz_layer *l, const sz_layer *part);
+
+#endif
