@@ -21,7 +21,7 @@ SZ_INTERNAL extern const char *const sz_ink_modes[];
     {"max-extension", SZ_PARAM_FLOAT, "Longest stroke drawn under an occluder (px)", "400", 0, 10000, NULL},   \
     {"max-width", SZ_PARAM_FLOAT, "Ink wider than this (px) is a painted region, not a stroke", "14", 1, 200, \
      NULL},                                                                                                      \
-    {"tolerance", SZ_PARAM_FLOAT, "How far (degrees) an end may point away from its partner", "50", 1, 90,     \
+    {"tolerance", SZ_PARAM_FLOAT, "How far (degrees) an end may point away from its partner", "60", 1, 90,     \
      NULL},                                                                                                      \
     {"smoothness", SZ_PARAM_FLOAT, "Weight of bending when choosing partners (0: ignore curvature)", "1", 0,    \
      10, NULL},                                                                                                  \

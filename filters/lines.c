@@ -71,7 +71,7 @@ static sz_status find_ink(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
             if (p->hidden[i] && a > 0.02f) a = 1; /* cut by the occluder, not thin */
             float v = line_art ? a * (1 - Y) : a * SZ_CLAMP((t - Y) / (0.15f * t) + 0.5f, 0.0f, 1.0f);
             ln->ink[i] = v;
-            ln->solid[i] = v >= 0.5f;
+            ln->solid[i] = v >= 0.3f;
         }
     return SZ_OK;
 }
@@ -157,6 +157,33 @@ static float dist_to_paper(const uint8_t *solid, int w, int h, int x, int y, int
     return best;
 }
 
+static float ink_at(const sz_lines *ln, float x, float y)
+{
+    int x0 = (int)floorf(x), y0 = (int)floorf(y);
+    float fx = x - x0, fy = y - y0, v = 0;
+    for (int k = 0; k < 4; k++) {
+        int xx = x0 + (k & 1), yy = y0 + (k >> 1);
+        float wgt = ((k & 1) ? fx : 1 - fx) * ((k >> 1) ? fy : 1 - fy);
+        if (xx >= 0 && yy >= 0 && xx < ln->w && yy < ln->h) v += wgt * ln->ink[(size_t)yy * ln->w + xx];
+    }
+    return v;
+}
+
+/* Stroke width across (x, y) along `normal`: the ink integrated outward
+ * on both sides until it fades, which measures anti-aliased lines right
+ * (a 1.5 px grey line is 1.5 px, not "one pixel above threshold"). */
+__attribute__((unused)) static float width_across(const sz_lines *ln, int x, int y, vec2 normal, float rmax)
+{
+    float total = ink_at(ln, (float)x, (float)y) * 0.5f;
+    for (int side = -1; side <= 1; side += 2)
+        for (float t = 0.5f; t <= rmax; t += 0.5f) {
+            float v = ink_at(ln, x + normal.x * t * side, y + normal.y * t * side);
+            if (v < 0.05f) break;
+            total += v * 0.5f;
+        }
+    return total;
+}
+
 static int cmp_float(const void *a, const void *b)
 {
     float x = *(const float *)a, y = *(const float *)b;
@@ -178,9 +205,56 @@ static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_li
     int w = p->w, h = p->h, px[MAX_TRACE], py[MAX_TRACE];
     bool junction;
     int n = trace(sk, w, h, x, y, MAX_TRACE, px, py, &junction);
-    int rmax = (int)ceilf(lp->max_width / 2 + 1);
+    /* Direction and curvature at the tip from a quadratic fit of the trace
+     * against arc length: a chord would lag behind a curving stroke, and a
+     * longer stretch would blend in a corner further back. */
+    if (n < 3) return false;
+    /* a first width from the distance to paper sizes the fit */
+    float width0 = SZ_MAX(1.0f, 2 * dist_to_paper(ln->solid, w, h, px[SZ_MIN(n - 1, 2)], py[SZ_MIN(n - 1, 2)],
+                                                   (int)ceilf(lp->max_width / 2 + 1)) - 1);
+    /* Thinning often curls the last pixel or two of a blunt end toward a
+     * corner: the fit skips them and extrapolates to the tip. */
+    int K = SZ_MIN(n, SZ_MAX(6, SZ_MIN(18, (int)lroundf(2 * width0 + 8))));
+    int i0 = SZ_MIN(K - 4, SZ_MAX(0, (int)lroundf(width0 / 2)));
+    if (i0 < 0) i0 = 0;
+    double S[5] = {0}, SX[3] = {0}, SY[3] = {0}, s_len = 0;
+    for (int i = 0; i < K; i++) {
+        if (i) s_len += hypot(px[i] - px[i - 1], py[i] - py[i - 1]);
+        if (i < i0) continue;
+        double t = s_len, tp = 1;
+        for (int k = 0; k < 5; k++, tp *= t) S[k] += tp;
+        tp = 1;
+        for (int k = 0; k < 3; k++, tp *= t) SX[k] += tp * px[i], SY[k] += tp * py[i];
+    }
+    /* normal equations of x(t) = a + b t + c t^2 (Cramer's rule) */
+    double A[3][3] = {{S[0], S[1], S[2]}, {S[1], S[2], S[3]}, {S[2], S[3], S[4]}};
+    double det = A[0][0] * (A[1][1] * A[2][2] - A[1][2] * A[2][1]) - A[0][1] * (A[1][0] * A[2][2] - A[1][2] * A[2][0]) +
+                 A[0][2] * (A[1][0] * A[2][1] - A[1][1] * A[2][0]);
+    double fit[2][3];
+    const double *rhs[2] = {SX, SY};
+    for (int d = 0; d < 2; d++)
+        for (int c = 0; c < 3; c++) {
+            double M[3][3];
+            memcpy(M, A, sizeof M);
+            for (int r = 0; r < 3; r++) M[r][c] = rhs[d][r];
+            double dc = M[0][0] * (M[1][1] * M[2][2] - M[1][2] * M[2][1]) - M[0][1] * (M[1][0] * M[2][2] - M[1][2] * M[2][0]) +
+                        M[0][2] * (M[1][0] * M[2][1] - M[1][1] * M[2][0]);
+            fit[d][c] = fabs(det) > 1e-9 ? dc / det : 0;
+        }
+    int kd = SZ_MIN(n - 1, SZ_MAX(3, (int)lroundf(width0 + 2)));
+    vec2 chord = v2_norm(v2_sub(v2((float)px[0], (float)py[0]), v2((float)px[kd], (float)py[kd])));
+    vec2 tangent = v2((float)-fit[0][1], (float)-fit[1][1]); /* the trace runs away from the tip */
+    e->p = v2((float)px[0], (float)py[0]);
+    e->dir = fabs(det) > 1e-9 && v2_len(tangent) > 0.3f && v2_dot(v2_norm(tangent), chord) > 0.3f ? v2_norm(tangent) : chord;
+    /* curvature of the fitted curve at the tip, signed toward the tip */
+    double tx = -fit[0][1], ty = -fit[1][1], ddx = 2 * fit[0][2], ddy = 2 * fit[1][2];
+    double sp = pow(tx * tx + ty * ty, 1.5);
+    e->curvature = sp > 1e-6 ? (float)((tx * ddy - ty * ddx) / sp) : 0;
+    e->curvature = SZ_CLAMP(e->curvature, -0.5f / SZ_MAX(width0, 1.0f), 0.5f / SZ_MAX(width0, 1.0f));
+    vec2 normal = v2(-e->dir.y, e->dir.x);
+    (void)normal;
     float widths[MAX_TRACE];
-    for (int i = 0; i < n; i++) widths[i] = SZ_MAX(1.0f, 2 * dist_to_paper(ln->solid, w, h, px[i], py[i], rmax) - 1);
+    for (int i = 0; i < n; i++) widths[i] = SZ_MAX(1.0f, 2 * dist_to_paper(ln->solid, w, h, px[i], py[i], (int)ceilf(lp->max_width / 2 + 1)) - 1);
     float tmp[MAX_TRACE];
     int k1 = SZ_MIN(n, 3);
     memcpy(tmp, widths, (size_t)k1 * sizeof *tmp);
@@ -191,18 +265,7 @@ static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_li
     if (width > lp->max_width) return false;
     /* a branch shorter than the stroke is wide is a thinning artefact */
     if (junction && n < SZ_MAX(4.0f, 1.5f * width)) return false;
-    if (n < 3) return false;
-    /* direction from the stretch right behind the end (a longer one would
-     * blend in a corner further back); curvature from a longer one */
-    int kd = SZ_MIN(n - 1, SZ_MAX(3, (int)lroundf(width + 2)));
     int kb = SZ_MIN(n - 1, SZ_MAX(4, (int)lroundf(1.5f * width + 3)));
-    int km = kb / 2;
-    vec2 q2 = v2((float)px[0], (float)py[0]), q1 = v2((float)px[km], (float)py[km]), q0 = v2((float)px[kb], (float)py[kb]);
-    e->p = q2;
-    e->dir = v2_norm(v2_sub(q2, v2((float)px[kd], (float)py[kd])));
-    float a = v2_len(v2_sub(q1, q0)), b = v2_len(v2_sub(q2, q1)), c = v2_len(v2_sub(q2, q0));
-    e->curvature = a > 0 && b > 0 && c > 0 ? 2 * v2_cross(v2_sub(q1, q0), v2_sub(q2, q1)) / (a * b * c) : 0;
-    e->curvature = SZ_CLAMP(e->curvature, -0.5f / SZ_MAX(width, 1.0f), 0.5f / SZ_MAX(width, 1.0f));
     e->width = width;
     /* a tip narrower than the stroke is a natural end; too thin strokes
      * cannot tell */
@@ -307,10 +370,53 @@ typedef struct curve {
     int n;
 } curve;
 
-/* The smooth curve leaving end a along its direction and arriving at b
- * against b's direction, sampled about every px. */
-static void connect(const sz_line_end *a, const sz_line_end *b, curve *c)
+/* Where the rays of a and b meet ahead of both (the apex of a corner, a V
+ * or an elbow whose tip was lost); false when they do not. */
+static bool apex_of(const sz_line_end *a, const sz_line_end *b, vec2 *apex, float *sa, float *sb)
 {
+    float den = v2_cross(a->dir, b->dir);
+    if (fabsf(den) < 0.05f) return false; /* parallel */
+    vec2 w = v2_sub(b->p, a->p);
+    float s = v2_cross(w, b->dir) / den, t = v2_cross(w, a->dir) / den;
+    if (s <= 0.5f || t <= 0.5f) return false;
+    *apex = v2_add(a->p, v2_scale(a->dir, s));
+    *sa = s, *sb = t;
+    return true;
+}
+
+static float angle_between(vec2 a, vec2 b)
+{
+    return acosf(SZ_CLAMP(v2_dot(v2_norm(a), v2_norm(b)), -1.0f, 1.0f));
+}
+
+/* Whether a and b point at each other (within `tol` radians each). */
+static bool facing(const sz_line_end *a, const sz_line_end *b, float tol)
+{
+    vec2 v = v2_sub(b->p, a->p);
+    float aa = angle_between(a->dir, v), ab = angle_between(b->dir, v2_scale(v, -1));
+    return aa <= tol && ab <= tol && aa + ab <= 1.6f * tol;
+}
+
+static void add_segment(curve *c, vec2 a, vec2 b)
+{
+    float len = v2_len(v2_sub(b, a));
+    int n = SZ_MAX(1, (int)ceilf(len));
+    for (int i = c->n ? 1 : 0; i <= n && c->n < 1024; i++) c->pt[c->n++] = v2_add(a, v2_scale(v2_sub(b, a), (float)i / n));
+}
+
+/* The path joining a to b: a smooth curve keeping both tangents (cubic
+ * Hermite) when they face each other, else two straight runs meeting
+ * where their rays do (a corner whose tip was lost). */
+static void connect(const sz_line_end *a, const sz_line_end *b, float tol, curve *c)
+{
+    vec2 apex;
+    float sa, sb;
+    c->n = 0;
+    if (!facing(a, b, tol) && apex_of(a, b, &apex, &sa, &sb)) {
+        add_segment(c, a->p, apex);
+        add_segment(c, apex, b->p);
+        return;
+    }
     float d = v2_len(v2_sub(b->p, a->p));
     vec2 ta = v2_scale(a->dir, d), tb = v2_scale(b->dir, -d);
     int n = SZ_CLAMP((int)(d * 1.3f) + 2, 2, 1024);
@@ -332,11 +438,6 @@ static float bending(const curve *c)
         len += lu;
     }
     return e * SZ_MAX(len, 1.0f);
-}
-
-static float angle_between(vec2 a, vec2 b)
-{
-    return acosf(SZ_CLAMP(v2_dot(v2_norm(a), v2_norm(b)), -1.0f, 1.0f));
 }
 
 /* What a curve crosses: hidden pixels, existing ink, pixels where the part
@@ -396,49 +497,64 @@ static float colour_distance(const sz_line_end *a, const sz_line_end *b)
     return sqrtf(d);
 }
 
-/* The cost of joining ends a and b (lower is better), or < 0 when they
- * cannot be joined.  `hidden_pair`: across the hidden region. */
-static float pair_cost(const sz_part *p, const sz_lines *ln, const sz_line_params *lp, const sz_line_end *a,
-                       const sz_line_end *b, bool hidden_pair)
+float sz_lines_pair_cost(const sz_part *p, const sz_lines *ln, const sz_line_params *lp, const sz_line_end *a,
+                         const sz_line_end *b, bool hidden_pair, const char **why)
 {
+    const char *dummy;
+    if (!why) why = &dummy;
+    *why = NULL;
+#define REJECT(reason) return (*why = (reason), -1.0f)
     vec2 v = v2_sub(b->p, a->p);
     float d = v2_len(v);
-    if (d < 1) return -1;
+    if (d < 1) REJECT("same place");
     float tol = lp->tolerance * (float)M_PI / 180 * (hidden_pair ? 1.5f : 1.0f);
+    if (a->speck || b->speck) tol *= 0.5f; /* a small piece must line up well */
     float aa = angle_between(a->dir, v), ab = angle_between(b->dir, v2_scale(v, -1));
-    if (aa > tol || ab > tol || aa + ab > 1.6f * tol) return -1;
+    float corner = 0; /* > 0: joined through the apex of a lost corner, its run length */
+    if (!facing(a, b, tol)) {
+        vec2 apex;
+        float sa, sb, lim = hidden_pair ? lp->max_extension : lp->max_gap;
+        if (a->speck || b->speck || !apex_of(a, b, &apex, &sa, &sb) || sa > lim || sb > lim) REJECT("not facing");
+        corner = sa + sb;
+        aa = ab = 0;
+    }
     float wr = SZ_MIN(a->width, b->width) / SZ_MAX(a->width, b->width);
-    if (wr < (hidden_pair ? 0.35f : 0.45f)) return -1;
+    if (wr < (hidden_pair ? 0.35f : 0.45f)) REJECT("widths differ");
     float cd = colour_distance(a, b);
-    if (cd > 0.35f) return -1;
+    if (cd > 0.35f) REJECT("colours differ");
     if (hidden_pair) {
-        if (d > lp->max_extension * 2) return -1;
+        if (d > lp->max_extension * 2) REJECT("too far");
     } else {
         float gap = d - (a->width + b->width) / 2;
-        if (gap > lp->max_gap) return -1;
+        if (gap > lp->max_gap) REJECT("gap too wide");
     }
     curve c;
-    connect(a, b, &c);
+    connect(a, b, tol, &c);
     float skip = SZ_MAX(a->width, b->width) / 2 + 1;
     crossing x = cross(p, ln, lp, &c, skip);
     int n = x.hidden + x.ink + x.visible + x.empty + x.outside;
-    if (x.outside || x.visible > n / 10 + 1) return -1;
+    if (x.outside || x.visible > n / 10 + 1) REJECT("crosses what the part shows");
     if (hidden_pair) {
-        if (x.hidden < n / 2 || x.empty > n / 5 + 1) return -1;
+        if (x.hidden < n / 2 || x.empty > n / 5 + 1) REJECT("leaves the hidden region");
     } else {
         /* a gap is paper between the tips; a curve through ink is no gap */
-        if (x.ink > n / 2 + 1 || x.hidden) return -1;
+        if (x.ink > n / 2 + 1 || x.hidden) REJECT("runs through ink");
     }
-    float cost = lp->smoothness * bending(&c) / 10 + (aa + ab) / (float)M_PI + (1 - wr) + cd * 2;
-    if (!hidden_pair) cost += d / (lp->max_gap + 1) * 0.5f;
+    float cost = corner > 0 ? 0.4f + corner / (hidden_pair ? lp->max_extension : lp->max_gap + 1) * 0.6f
+                            : lp->smoothness * bending(&c) / 10 + (aa + ab) / (float)M_PI;
+    cost += (1 - wr) + cd * 2;
+    if (!hidden_pair && corner <= 0) cost += d / (lp->max_gap + 1) * 0.5f;
     if (lp->ink_prob) cost += 2 * (1 - x.prob);
     return cost;
+#undef REJECT
 }
 
-static void stroke_between(sz_lines *ln, const sz_line_end *a, const sz_line_end *b)
+static void stroke_between(sz_lines *ln, const sz_line_params *lp, const sz_line_end *a, const sz_line_end *b)
 {
     curve c;
-    connect(a, b, &c);
+    float tol = lp->tolerance * (float)M_PI / 180 * (a->at_hidden ? 1.5f : 1.0f);
+    if (a->speck || b->speck) tol *= 0.5f;
+    connect(a, b, tol, &c);
     stroke_pt *pts = malloc((size_t)c.n * sizeof *pts);
     if (!pts) return;
     for (int i = 0; i < c.n; i++) {
@@ -505,6 +621,7 @@ static void stroke_along(sz_lines *ln, const sz_line_end *e, const vec2 *pts, in
 }
 
 static sz_status fill_holes(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln);
+static sz_status close_bites(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln);
 
 sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln)
 {
@@ -518,12 +635,12 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
         for (int j = i + 1; j < n; j++) {
             bool hidden_pair = e[i].at_hidden && e[j].at_hidden;
             if (!hidden_pair && (e[i].at_hidden || e[j].at_hidden)) continue;
-            if (e[i].speck || e[j].speck) continue;
+            if (e[i].speck && e[j].speck) continue; /* a speck may only end a broken stroke */
             if (!hidden_pair && (e[i].taper < 0.5f || e[j].taper < 0.5f)) continue; /* natural ends */
             float dx = e[j].p.x - e[i].p.x, dy = e[j].p.y - e[i].p.y;
             float lim = hidden_pair ? lp->max_extension * 2 : lp->max_gap + (e[i].width + e[j].width) / 2 + 1;
             if (dx * dx + dy * dy > lim * lim) continue;
-            float cost = pair_cost(p, ln, lp, &e[i], &e[j], hidden_pair);
+            float cost = sz_lines_pair_cost(p, ln, lp, &e[i], &e[j], hidden_pair, NULL);
             if (cost < 0 || cost > 2.5f) continue;
             if (nc == cap) {
                 candidate *v = sz_realloc_array(ctx, c, cap *= 2, sizeof *v);
@@ -544,7 +661,7 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
         sz_end_fate f = a->at_hidden ? SZ_END_PAIRED : SZ_END_BRIDGED;
         a->fate = b->fate = f;
         a->target = b->p, b->target = a->p;
-        stroke_between(ln, a, b);
+        stroke_between(ln, lp, a, b);
         if (f == SZ_END_PAIRED) ln->pairs++;
         else ln->bridges++;
     }
@@ -590,7 +707,55 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
         }
     }
     free(pts);
-    return lp->fill_holes ? fill_holes(ctx, p, lp, ln) : SZ_OK;
+    sz_status st = lp->fill_holes ? fill_holes(ctx, p, lp, ln) : SZ_OK;
+    if (!st && lp->fill_holes) st = close_bites(ctx, p, lp, ln);
+    return st;
+}
+
+/* Bites out of filled ink: where a thick area of ink (wider than 5 px)
+ * has a notch narrower than the gap distance, a closing of that area with
+ * a disc of the gap's radius fills the notch.  Thin lines take no part
+ * (their gaps are bridged by their ends), and only paper is painted. */
+static sz_status close_bites(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln)
+{
+    int w = p->w, h = p->h;
+    size_t n = (size_t)w * (size_t)h;
+    uint8_t *m = sz_malloc(ctx, n);
+    float *d2 = sz_malloc_array(ctx, n, sizeof *d2);
+    int32_t *near = sz_malloc_array(ctx, n, sizeof *near);
+    sz_status st = m && d2 && near ? SZ_OK : SZ_ERR_NOMEM;
+    float r = lp->max_gap / 2;
+    /* thick: ink at least 2.5 px from paper (paper = no ink, not hidden) */
+    for (size_t i = 0; i < n && !st; i++) m[i] = !ln->solid[i] && !p->hidden[i];
+    if (!st) st = sz_edt(ctx, m, w, h, d2, NULL);
+    bool any = false;
+    for (size_t i = 0; i < n && !st; i++) any |= (m[i] = d2[i] >= 2.5f * 2.5f);
+    if (!st && any) {
+        /* the thick areas grown back to their edges (an opening), then by r */
+        st = sz_edt(ctx, m, w, h, d2, near);
+        for (size_t i = 0; i < n && !st; i++) m[i] = ln->solid[i] && d2[i] <= 3.0f * 3.0f;
+        if (!st) st = sz_edt(ctx, m, w, h, d2, near);
+        for (size_t i = 0; i < n && !st; i++) m[i] = d2[i] > r * r; /* outside the dilation */
+        float *d2b = st ? NULL : sz_malloc_array(ctx, n, sizeof *d2b);
+        if (!st && !d2b) st = SZ_ERR_NOMEM;
+        if (!st) st = sz_edt(ctx, m, w, h, d2b, NULL);
+        for (int y = 0; y < h && !st; y++)
+            for (int x = 0; x < w; x++) {
+                size_t i = (size_t)y * w + x;
+                /* closed: farther than r from anything outside the dilation */
+                if (d2b[i] <= r * r || ln->solid[i] || p->hidden[i] || ln->drawn.cover[i] > 0 || near[i] < 0) continue;
+                if (sz_alpha16(p->img, x, y) != 0) continue;
+                int32_t src = near[i];
+                uint16_t c[4];
+                sz_get16(p->img, src % w, src / w, c);
+                float cov = SZ_CLAMP(sqrtf(d2b[i]) - r + 0.5f, 0.0f, 1.0f) * c[3] / 65535.0f;
+                ln->drawn.cover[i] = cov;
+                for (int k = 0; k < 3; k++) ln->drawn.rgb[3 * i + k] = sz_srgb16_to_linear(c[k]);
+            }
+        free(d2b);
+    }
+    free(m), free(d2), free(near);
+    return st;
 }
 
 /* Small holes inside filled ink (a gap is not always across a stroke: it

@@ -67,6 +67,10 @@ typedef struct sz_lines {
 SZ_INTERNAL sz_status sz_lines_analyse(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *out);
 /** Decides every end's fate and draws the strokes into out->drawn. */
 SZ_INTERNAL sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *out);
+/** The cost of joining two ends (lower is better; below 2.5 they may be
+ *  joined), or < 0 with the reason in *why (may be NULL) when they cannot. */
+SZ_INTERNAL float sz_lines_pair_cost(const sz_part *p, const sz_lines *ln, const sz_line_params *lp,
+                                     const sz_line_end *a, const sz_line_end *b, bool hidden_pair, const char **why);
 /** Composites the drawn strokes into `img` (work grid) where the part may
  *  take new content and has no ink; returns the pixels changed. */
 SZ_INTERNAL long sz_lines_apply(const sz_part *p, const sz_lines *ln, sz_image *img);
