@@ -135,36 +135,34 @@ sz_status sz_thin(sz_ctx *ctx, uint8_t *m, int w, int h)
             size_t i = (size_t)y * w + x;
             if (m[i] && neighbours(m, w, h, x, y) != 0xff) cand[nc++] = (int32_t)i, queued[i] = 1;
         }
-    bool changed = true;
-    while (changed && nc) {
-        changed = false;
-        for (int pass = 0; pass < 2; pass++) {
-            /* decide from the state before this sub-iteration, then delete */
-            long count = (long)nc;
+    /* cand holds the pixels to examine in the next sub-iteration: the
+     * survivors of the last one and every set neighbour of a pixel it
+     * deleted (those may have just become border pixels). */
+    int32_t *gone = sz_malloc_array(ctx, n ? n : 1, sizeof *gone);
+    if (!gone) {
+        free(cand), free(del), free(queued);
+        return SZ_ERR_NOMEM;
+    }
+    for (size_t k = 0; k < nc; k++) queued[cand[k]] = 0;
+    int idle = 0;
+    for (int pass = 0; idle < 2 && nc; pass ^= 1) {
+        long count = (long)nc;
+        /* decide from the state before this sub-iteration, then delete */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-            for (long k = 0; k < count; k++) {
-                int32_t i = cand[k];
-                del[i] = m[i] && zs_deletable(neighbours(m, w, h, i % w, i / w), pass);
-            }
-            size_t keep = 0;
-            for (size_t k = 0; k < nc; k++) {
-                int32_t i = cand[k];
-                if (del[i]) {
-                    m[i] = 0;
-                    del[i] = 0;
-                    changed = true;
-                } else if (m[i]) {
-                    cand[keep++] = i;
-                }
-            }
-            nc = keep;
-        }
-        /* the neighbours of what went may now be on the border */
-        size_t base = nc;
-        for (size_t k = 0; k < base; k++) queued[cand[k]] = 1;
-        for (size_t k = 0; k < base; k++) {
+        for (long k = 0; k < count; k++) {
             int32_t i = cand[k];
-            int x = i % w, y = i / w;
+            del[i] = m[i] && zs_deletable(neighbours(m, w, h, i % w, i / w), pass);
+        }
+        size_t keep = 0, ngone = 0;
+        for (size_t k = 0; k < nc; k++) {
+            int32_t i = cand[k];
+            if (del[i]) m[i] = 0, del[i] = 0, gone[ngone++] = i;
+            else if (m[i]) cand[keep++] = i, queued[i] = 1;
+        }
+        nc = keep;
+        idle = ngone ? 0 : idle + 1;
+        for (size_t k = 0; k < ngone; k++) {
+            int x = gone[k] % w, y = gone[k] / w;
             for (int dy = -1; dy <= 1; dy++)
                 for (int dx = -1; dx <= 1; dx++) {
                     int xx = x + dx, yy = y + dy;
@@ -175,6 +173,7 @@ sz_status sz_thin(sz_ctx *ctx, uint8_t *m, int w, int h)
         }
         for (size_t k = 0; k < nc; k++) queued[cand[k]] = 0;
     }
+    free(gone);
     free(cand), free(del), free(queued);
     return SZ_OK;
 }

@@ -25,6 +25,7 @@
 #include "lines.h"
 #include "color.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #define MAX_TRACE 48
@@ -417,8 +418,13 @@ static void connect(const sz_line_end *a, const sz_line_end *b, float tol, curve
         add_segment(c, apex, b->p);
         return;
     }
-    float d = v2_len(v2_sub(b->p, a->p));
-    vec2 ta = v2_scale(a->dir, d), tb = v2_scale(b->dir, -d);
+    /* Tangent lengths that make the cubic follow a circular arc when the
+     * ends turn toward each other (d / cos^2(angle/2) for the angle between
+     * an end's direction and the chord): a plain d flattens round shapes. */
+    vec2 chord = v2_sub(b->p, a->p);
+    float d = v2_len(chord);
+    float ca = cosf(0.5f * angle_between(a->dir, chord)), cb = cosf(0.5f * angle_between(b->dir, v2_scale(chord, -1)));
+    vec2 ta = v2_scale(a->dir, d / SZ_MAX(ca * ca, 0.5f)), tb = v2_scale(b->dir, -d / SZ_MAX(cb * cb, 0.5f));
     int n = SZ_CLAMP((int)(d * 1.3f) + 2, 2, 1024);
     for (int i = 0; i < n; i++) c->pt[i] = hermite(a->p, ta, b->p, tb, (float)i / (float)(n - 1));
     c->n = n;

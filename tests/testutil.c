@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -171,4 +172,90 @@ int tu_run(Suite *s)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed ? 1 : 0;
+}
+
+/* Distance from p to the segment a-b, and where along it (0..1) the
+ * nearest point lies. */
+static float seg_dist(float px, float py, float ax, float ay, float bx, float by, float *t)
+{
+    float dx = bx - ax, dy = by - ay, l2 = dx * dx + dy * dy;
+    float s = l2 > 0 ? ((px - ax) * dx + (py - ay) * dy) / l2 : 0;
+    s = s < 0 ? 0 : s > 1 ? 1 : s;
+    *t = s;
+    float ex = ax + s * dx - px, ey = ay + s * dy - py;
+    return sqrtf(ex * ex + ey * ey);
+}
+
+void tu_draw_polyline(sz_image *img, const float *xy, int n, float w0, float w1, const uint8_t rgb[3])
+{
+    double total = 0, *at = malloc((size_t)n * sizeof *at);
+    for (int i = 0; i < n; i++) {
+        if (i) total += hypot(xy[2 * i] - xy[2 * i - 2], xy[2 * i + 1] - xy[2 * i - 1]);
+        at[i] = total;
+    }
+    for (int y = 0; y < img->h; y++)
+        for (int x = 0; x < img->w; x++) {
+            float px = x + 0.5f, py = y + 0.5f, cover = 0;
+            for (int i = 0; i + 1 < n; i++) {
+                float t, d = seg_dist(px, py, xy[2 * i], xy[2 * i + 1], xy[2 * i + 2], xy[2 * i + 3], &t);
+                float along = (float)((at[i] + t * (at[i + 1] - at[i])) / (total > 0 ? total : 1));
+                float w = w0 + (w1 - w0) * along, c = w / 2 - d + 0.5f;
+                c = c < 0 ? 0 : c > 1 ? 1 : c;
+                if (c > cover) cover = c;
+            }
+            if (cover <= 0) continue;
+            uint16_t p[4];
+            sz_get16(img, x, y, p);
+            float a = p[3] / 65535.0f, out = cover + a * (1 - cover);
+            for (int k = 0; k < 3; k++)
+                p[k] = (uint16_t)lrintf((rgb[k] * 257.0f * cover + p[k] * a * (1 - cover)) / out);
+            p[3] = (uint16_t)lrintf(out * 65535);
+            sz_put16(img, x, y, p);
+        }
+    free(at);
+}
+
+void tu_fill_rect(sz_image *img, int x0, int y0, int x1, int y1, const uint16_t rgba[4])
+{
+    for (int y = y0 < 0 ? 0 : y0; y < y1 && y < img->h; y++)
+        for (int x = x0 < 0 ? 0 : x0; x < x1 && x < img->w; x++) sz_put16(img, x, y, rgba);
+}
+
+sz_doc *tu_doc_of(sz_ctx *ctx, sz_image *img, const char *name)
+{
+    sz_doc *doc = sz_doc_new(ctx, img->w, img->h);
+    sz_doc_set_depth(doc, img->depth);
+    sz_layer *l = sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, name);
+    sz_layer_set_image(l, img);
+    return doc;
+}
+
+sz_status tu_run_op(sz_ctx *ctx, sz_doc *doc, const char *name, const char *const *kv)
+{
+    const sz_op *op = sz_op_find(name);
+    if (!op) return SZ_ERR_ARG;
+    sz_args *a = sz_args_new(ctx, op);
+    sz_status st = SZ_OK;
+    for (int i = 0; kv && kv[i] && !st; i += 2) st = sz_args_set(ctx, a, kv[i], kv[i + 1]);
+    if (!st) st = sz_op_run(ctx, op, doc, a);
+    sz_args_free(a);
+    return st;
+}
+
+long tu_changed_visible(const sz_image *a, const sz_image *b, const sz_image *hidden)
+{
+    long n = 0;
+    for (int y = 0; y < a->h; y++)
+        for (int x = 0; x < a->w; x++) {
+            uint16_t p[4], q[4];
+            sz_get16(a, x, y, p);
+            if (!p[3] || (hidden && sz_alpha16(hidden, x, y))) continue;
+            if (x >= b->w || y >= b->h) {
+                n++;
+                continue;
+            }
+            sz_get16(b, x, y, q);
+            n += memcmp(p, q, sizeof p) != 0;
+        }
+    return n;
 }

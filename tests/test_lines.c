@@ -1,0 +1,364 @@
+/*
+ * test_lines — extend-lines on generated strokes: where the new ink goes
+ * (straight lines, arcs, S-curves, tapered ends, T-junctions, gaps), that
+ * visible pixels stay untouched, and what bad input does.
+ */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+enum { W = 200, H = 120 };
+static const uint8_t black[3] = {20, 16, 24};
+
+static sz_image *blank(sz_ctx *ctx)
+{
+    return sz_image_new(ctx, W, H, 8);
+}
+
+/* A document of the line layer `img` under a "hair" layer that covers the
+ * columns [x0, x1) over the whole height; the line layer is cut there, as
+ * when a part is separated from an illustration. */
+static sz_doc *under_bar(sz_ctx *ctx, sz_image *img, int x0, int x1)
+{
+    static const uint16_t none[4] = {0, 0, 0, 0}, hair[4] = {40000, 20000, 10000, 65535};
+    tu_fill_rect(img, x0, 0, x1, H, none);
+    sz_doc *doc = tu_doc_of(ctx, img, "lines");
+    sz_layer *top = sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "hair");
+    sz_image *bar = sz_image_new(ctx, x1 - x0, H, 8);
+    tu_fill_rect(bar, 0, 0, x1 - x0, H, hair);
+    sz_layer_set_image(top, bar);
+    sz_layer_set_offset(top, x0, 0);
+    return doc;
+}
+
+static sz_image *line_layer(sz_doc *doc)
+{
+    return sz_layer_image(sz_layer_child(sz_doc_root(doc), 0));
+}
+
+/* The largest alpha in the (2r+1)^2 window around (x, y) of a layer that
+ * covers the canvas. */
+static unsigned max_alpha(const sz_image *im, int x, int y, int r)
+{
+    unsigned m = 0;
+    for (int j = y - r; j <= y + r; j++)
+        for (int i = x - r; i <= x + r; i++)
+            if (i >= 0 && j >= 0 && i < im->w && j < im->h && sz_alpha16(im, i, j) > m) m = sz_alpha16(im, i, j);
+    return m >> 8;
+}
+
+/* Runs extend-lines on doc and checks that no pixel the layer showed
+ * outside the bar changed. */
+static void extend(sz_ctx *ctx, sz_doc *doc, int x0, int x1, const char *const *kv)
+{
+    sz_image *before = sz_image_copy(ctx, line_layer(doc));
+    sz_status st = tu_run_op(ctx, doc, "extend-lines", kv);
+    ck_assert_msg(st == SZ_OK, "%s", sz_ctx_error(ctx));
+    sz_image *after = line_layer(doc);
+    ck_assert_int_eq(sz_layer_x(sz_layer_child(sz_doc_root(doc), 0)), 0);
+    ck_assert_int_eq(after->w, W);
+    ck_assert_int_eq(tu_changed_visible(before, after, NULL), 0);
+    /* new ink went only into empty pixels or under the bar */
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            if (sz_alpha16(before, x, y) && (x < x0 || x >= x1)) ck_assert_uint_eq(sz_alpha16(after, x, y), sz_alpha16(before, x, y));
+    sz_image_free(before);
+}
+
+START_TEST(straight_line_continues_under_the_occluder)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    float pts[] = {10, 60.5f, 190, 60.5f};
+    tu_draw_polyline(im, pts, 2, 4, 4, black);
+    sz_doc *doc = under_bar(ctx, im, 85, 115);
+    ck_assert_uint_eq(max_alpha(line_layer(doc), 100, 60, 0), 0);
+    extend(ctx, doc, 85, 115, NULL);
+    sz_image *out = line_layer(doc);
+    for (int x = 86; x < 115; x++) {
+        uint16_t p[4];
+        sz_get16(out, x, 60, p);
+        ck_assert_msg(p[3] > 60000, "x=%d alpha %u", x, p[3]);
+        ck_assert_uint_lt(p[0], 40 * 257); /* the stroke's colour */
+        ck_assert_uint_eq(sz_alpha16(out, x, 55), 0); /* the width is kept: nothing 5 px off */
+        ck_assert_uint_eq(sz_alpha16(out, x, 66), 0);
+    }
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(arc_is_closed_along_its_curvature)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    float pts[2 * 129];
+    for (int i = 0; i <= 128; i++) {
+        pts[2 * i] = 100 + 45 * cosf(i * 2 * (float)M_PI / 128);
+        pts[2 * i + 1] = 60 + 45 * sinf(i * 2 * (float)M_PI / 128);
+    }
+    tu_draw_polyline(im, pts, 129, 3, 3, black);
+    sz_doc *doc = under_bar(ctx, im, 130, 200);
+    extend(ctx, doc, 130, 200, NULL);
+    sz_image *out = line_layer(doc);
+    /* the rightmost point of the circle is ink again, and the stroke did
+     * not cut across the chord */
+    ck_assert_uint_gt(max_alpha(out, 145, 60, 2), 200);
+    ck_assert_uint_eq(max_alpha(out, 135, 60, 1), 0);
+    ck_assert_uint_gt(max_alpha(out, 100 + (int)(45 * cosf(0.45f)), 60 + (int)(45 * sinf(0.45f)), 2), 200);
+    ck_assert_uint_eq(max_alpha(out, 160, 60, 3), 0);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(s_curve_keeps_both_tangents)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    float pts[2 * 91];
+    for (int i = 0; i <= 90; i++) {
+        float x = 10 + 2 * i;
+        pts[2 * i] = x;
+        pts[2 * i + 1] = 60 + 30 * sinf(2 * (float)M_PI * (x - 10) / 180);
+    }
+    tu_draw_polyline(im, pts, 91, 3, 3, black);
+    sz_doc *doc = under_bar(ctx, im, 84, 116);
+    extend(ctx, doc, 84, 116, NULL);
+    sz_image *out = line_layer(doc);
+    for (int x = 86; x < 116; x += 4) {
+        int y = (int)floorf(60 + 30 * sinf(2 * (float)M_PI * (x + 0.5f - 10) / 180));
+        ck_assert_msg(max_alpha(out, x, y, 1) > 200, "no ink near (%d,%d)", x, y);
+        ck_assert_uint_eq(max_alpha(out, x, y - 6, 0), 0);
+        ck_assert_uint_eq(max_alpha(out, x, y + 6, 0), 0);
+    }
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+/* Width of the ink in column x (pixels with alpha >= half). */
+static int column_width(const sz_image *im, int x)
+{
+    int n = 0;
+    for (int y = 0; y < im->h; y++) n += sz_alpha16(im, x, y) >= 32768;
+    return n;
+}
+
+START_TEST(lone_stroke_runs_on_and_tapers)
+{
+    /* a stroke enters a bar and nothing comes out on the other side: it
+     * continues, tapering, and stops where the bar does */
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    float pts[] = {10, 60.5f, 130, 60.5f};
+    tu_draw_polyline(im, pts, 2, 5, 5, black);
+    sz_doc *doc = under_bar(ctx, im, 100, 170);
+    extend(ctx, doc, 100, 170, NULL);
+    sz_image *out = line_layer(doc);
+    ck_assert_int_ge(column_width(out, 102), 4);
+    int last = 100;
+    while (last + 1 < W && column_width(out, last + 1) > 0) last++;
+    ck_assert_int_gt(last, 130);  /* it continues ... */
+    ck_assert_int_lt(last, 170);  /* ... not beyond the hidden region */
+    ck_assert_int_lt(column_width(out, last - 1), column_width(out, 102)); /* and tapers */
+    ck_assert_uint_eq(max_alpha(out, (100 + last) / 2, 54, 0), 0); /* straight on */
+    ck_assert_uint_eq(max_alpha(out, (100 + last) / 2, 66, 0), 0);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(natural_tapered_end_is_left_alone)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    float pts[] = {20, 60, 80, 50, 150, 62};
+    tu_draw_polyline(im, pts, 3, 4, 0.6f, black);
+    sz_doc *doc = tu_doc_of(ctx, im, "lines");
+    sz_image *before = sz_image_copy(ctx, im);
+    ck_assert_int_eq(tu_run_op(ctx, doc, "extend-lines", NULL), SZ_OK);
+    ck_assert(tu_same_pixels(before, line_layer(doc)));
+    sz_image_free(before);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(end_short_of_a_stroke_joins_it)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    float top[] = {10, 30.5f, 190, 30.5f}, stem[] = {100.5f, 110, 100.5f, 39};
+    tu_draw_polyline(im, top, 2, 3, 3, black);
+    tu_draw_polyline(im, stem, 2, 3, 3, black);
+    sz_doc *doc = tu_doc_of(ctx, im, "lines");
+    ck_assert_uint_eq(max_alpha(im, 100, 35, 0), 0);
+    im = sz_image_copy(ctx, im);
+    extend(ctx, doc, 0, 0, NULL);
+    sz_image *out = line_layer(doc);
+    /* every empty pixel between the two strokes is ink now (the
+     * anti-aliased rims they had stay as they were) */
+    int filled = 0;
+    for (int y = 32; y <= 38; y++)
+        if (!sz_alpha16(im, 100, y)) ck_assert_msg(sz_alpha16(out, 100, y) > 50000, "gap open at y=%d", y), filled++;
+    ck_assert_int_ge(filled, 3);
+    ck_assert_uint_eq(max_alpha(out, 94, 35, 0), 0);
+    sz_image_free(im);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(gap_is_bridged_up_to_max_gap)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        sz_ctx *ctx = sz_ctx_new();
+        sz_image *im = blank(ctx);
+        float a[] = {10, 60.5f, 94, 60.5f}, b[] = {106, 60.5f, 190, 60.5f};
+        tu_draw_polyline(im, a, 2, 3, 3, black);
+        tu_draw_polyline(im, b, 2, 3, 3, black);
+        sz_doc *doc = tu_doc_of(ctx, im, "lines");
+        const char *small[] = {"max-gap", "6", NULL};
+        extend(ctx, doc, 0, 0, pass ? small : NULL);
+        unsigned mid = sz_alpha16(line_layer(doc), 100, 60);
+        if (pass) ck_assert_uint_eq(mid, 0);  /* 10 px apart: beyond --max-gap 6 */
+        else ck_assert_uint_gt(mid, 60000);   /* within the default 16 */
+        sz_doc_free(doc);
+        sz_ctx_free(ctx);
+    }
+}
+END_TEST
+
+START_TEST(painted_part_outline_continues)
+{
+    /* a skin-coloured disc with a dark outline: the outline is ink, the
+     * fill is not */
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            float d = hypotf(x + 0.5f - 100, y + 0.5f - 60), a = SZ_CLAMP(50 - d + 0.5f, 0.0f, 1.0f);
+            uint16_t p[4] = {250 * 257, 220 * 257, 200 * 257, (uint16_t)(a * 65535)};
+            if (a > 0) sz_put16(im, x, y, p);
+        }
+    float ring[2 * 129];
+    for (int i = 0; i <= 128; i++) {
+        ring[2 * i] = 100 + 48.5f * cosf(i * 2 * (float)M_PI / 128);
+        ring[2 * i + 1] = 60 + 48.5f * sinf(i * 2 * (float)M_PI / 128);
+    }
+    tu_draw_polyline(im, ring, 129, 3, 3, black);
+    sz_doc *doc = under_bar(ctx, im, 90, 110);
+    extend(ctx, doc, 90, 110, NULL);
+    sz_image *out = line_layer(doc);
+    uint16_t p[4];
+    sz_get16(out, 100, 60 - 48, p); /* the outline at the top, under the bar */
+    ck_assert_uint_gt(p[3], 50000);
+    ck_assert_uint_lt(p[0], 120 * 257);
+    sz_get16(out, 100, 60, p);      /* the middle stays for fill-behind */
+    ck_assert_uint_eq(p[3], 0);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(new_layer_holds_only_the_new_ink)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    float pts[] = {10, 60.5f, 190, 60.5f};
+    tu_draw_polyline(im, pts, 2, 4, 4, black);
+    sz_doc *doc = under_bar(ctx, im, 85, 115);
+    sz_image *before = sz_image_copy(ctx, line_layer(doc));
+    const char *kv[] = {"to-layer", "new", NULL};
+    ck_assert_int_eq(tu_run_op(ctx, doc, "extend-lines", kv), SZ_OK);
+    sz_layer *root = sz_doc_root(doc);
+    ck_assert_int_eq(sz_layer_child_count(root), 3);
+    ck_assert(tu_same_pixels(before, line_layer(doc)));
+    sz_layer *nl = sz_layer_child(root, 1);
+    ck_assert_str_eq(sz_layer_name(nl), "lines (lines)");
+    ck_assert_int_ge(sz_layer_x(nl), 80);
+    ck_assert_int_le(sz_layer_x(nl) + sz_image_width(sz_layer_image(nl)), 120);
+    sz_image_free(before);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(mask_file_gives_the_hidden_region)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx), *mask = blank(ctx);
+    float pts[] = {10, 60.5f, 190, 60.5f};
+    tu_draw_polyline(im, pts, 2, 4, 4, black);
+    static const uint16_t none[4] = {0, 0, 0, 0}, dark[4] = {0, 0, 0, 65535}, white[4] = {65535, 65535, 65535, 65535};
+    tu_fill_rect(im, 85, 0, 115, H, none);
+    tu_fill_rect(mask, 0, 0, W, H, dark);
+    tu_fill_rect(mask, 85, 0, 115, H, white);
+    char path[] = "/tmp/sozai-mask-XXXXXX.png";
+    int fd = mkstemps(path, 4);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    sz_doc *md = tu_doc_of(ctx, mask, "mask");
+    ck_assert_int_eq(sz_doc_write_file(ctx, md, path, SZ_FORMAT_PNG, NULL), SZ_OK);
+    sz_doc_free(md);
+    sz_doc *doc = tu_doc_of(ctx, im, "lines");
+    const char *kv[] = {"mask", path, NULL};
+    extend(ctx, doc, 85, 115, kv);
+    ck_assert_uint_gt(sz_alpha16(line_layer(doc), 100, 60), 60000);
+
+    /* a mask of another size is refused with a message naming it */
+    sz_image *small = sz_image_new(ctx, 20, 20, 8);
+    sz_doc *other = tu_doc_of(ctx, small, "x");
+    sz_image *before = sz_image_copy(ctx, line_layer(other));
+    ck_assert_int_eq(tu_run_op(ctx, other, "extend-lines", kv), SZ_ERR_ARG);
+    ck_assert_ptr_nonnull(strstr(sz_ctx_error(ctx), "--mask"));
+    ck_assert(tu_same_pixels(before, line_layer(other)));
+    sz_image_free(before);
+    sz_doc_free(other);
+    unlink(path);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(empty_and_all_ink_layers_are_no_ops)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    static const uint16_t ink[4] = {0, 0, 0, 65535};
+    for (int k = 0; k < 2; k++) {
+        sz_image *im = blank(ctx);
+        if (k) tu_fill_rect(im, 0, 0, W, H, ink);
+        sz_doc *doc = under_bar(ctx, im, 90, 110);
+        sz_image *before = sz_image_copy(ctx, line_layer(doc));
+        ck_assert_msg(tu_run_op(ctx, doc, "extend-lines", NULL) == SZ_OK, "%s", sz_ctx_error(ctx));
+        if (!k) ck_assert(line_layer(doc) == NULL || tu_changed_visible(line_layer(doc), before, NULL) == 0);
+        else ck_assert_int_eq(tu_changed_visible(before, line_layer(doc), NULL), 0);
+        sz_image_free(before);
+        sz_doc_free(doc);
+    }
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("lines");
+    TCase *tc = tcase_create("lines");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, straight_line_continues_under_the_occluder);
+    tcase_add_test(tc, arc_is_closed_along_its_curvature);
+    tcase_add_test(tc, s_curve_keeps_both_tangents);
+    tcase_add_test(tc, lone_stroke_runs_on_and_tapers);
+    tcase_add_test(tc, natural_tapered_end_is_left_alone);
+    tcase_add_test(tc, end_short_of_a_stroke_joins_it);
+    tcase_add_test(tc, gap_is_bridged_up_to_max_gap);
+    tcase_add_test(tc, painted_part_outline_continues);
+    tcase_add_test(tc, new_layer_holds_only_the_new_ink);
+    tcase_add_test(tc, mask_file_gives_the_hidden_region);
+    tcase_add_test(tc, empty_and_all_ink_layers_are_no_ops);
+    suite_add_tcase(s, tc);
+    return tu_run(s);
+}
