@@ -15,18 +15,22 @@
  * of large coordinates lose integer exactness in float. */
 static void edt_1d(const float *f, int n, float *d, int32_t *arg, int *v, double *z)
 {
+    /* g[q] = f[q] + q^2 is held in z's upper half as the parabolas are
+     * pushed, so each intersection costs one division. */
     int k = -1;
+    double *g = z + n + 1;
     for (int q = 0; q < n; q++) {
         if (f[q] >= EDT_INF) continue;
-        double s = 0;
+        double gq = (double)f[q] + (double)q * q, s = 0;
         while (k >= 0) {
             int p = v[k];
-            s = (((double)f[q] + (double)q * q) - ((double)f[p] + (double)p * p)) / (2.0 * (q - p));
+            s = (gq - g[k]) / (2.0 * (q - p));
             if (s > z[k]) break;
             k--;
         }
         k++;
         v[k] = q;
+        g[k] = gq;
         z[k] = k == 0 ? -1e300 : s;
         z[k + 1] = 1e300;
     }
@@ -43,29 +47,43 @@ static void edt_1d(const float *f, int n, float *d, int32_t *arg, int *v, double
     }
 }
 
+/* Columns are transformed in blocks this wide, gathered row by row, so the
+ * column pass reads memory in order instead of one cache line per pixel. */
+#define EDT_BLOCK 16
+
 sz_status sz_edt(sz_ctx *ctx, const uint8_t *feature, int w, int h, float *dist2, int32_t *nearest)
 {
     size_t n = (size_t)w * (size_t)h;
-    int32_t *rowof = sz_malloc_array(ctx, n ? n : 1, sizeof *rowof); /* nearest feature row per column */
-    if (!rowof) return SZ_ERR_NOMEM;
+    int32_t *rowof = nearest ? sz_malloc_array(ctx, n ? n : 1, sizeof *rowof) : NULL; /* nearest feature row */
+    if (nearest && !rowof) return SZ_ERR_NOMEM;
     int m = SZ_MAX(w, h);
     bool fail = false;
 #pragma omp parallel num_threads(sz_threads(ctx))
     {
-        float *f = malloc((size_t)m * sizeof *f), *d = malloc((size_t)m * sizeof *d);
-        double *z = malloc(((size_t)m + 1) * sizeof *z);
-        int32_t *arg = malloc((size_t)m * sizeof *arg);
+        float *f = malloc((size_t)m * EDT_BLOCK * sizeof *f), *d = malloc((size_t)m * EDT_BLOCK * sizeof *d);
+        double *z = malloc((2 * (size_t)m + 2) * sizeof *z);
+        int32_t *arg = malloc((size_t)m * EDT_BLOCK * sizeof *arg);
         int *v = malloc((size_t)m * sizeof *v);
-        if (!f || !d || !z || !arg || !v) fail = true;
-        /* columns */
+        if (!f || !d || !z || !arg || !v) {
+#pragma omp atomic write
+            fail = true;
+        }
+        /* columns, EDT_BLOCK at a time: f, d and arg hold one column per
+         * stretch of m samples */
 #pragma omp for schedule(static)
-        for (int x = 0; x < w; x++) {
+        for (int x0 = 0; x0 < w; x0 += EDT_BLOCK) {
             if (!v) continue;
-            for (int y = 0; y < h; y++) f[y] = feature[(size_t)y * w + x] ? 0 : EDT_INF;
-            edt_1d(f, h, d, arg, v, z);
+            int bw = SZ_MIN(EDT_BLOCK, w - x0);
             for (int y = 0; y < h; y++) {
-                dist2[(size_t)y * w + x] = d[y];
-                rowof[(size_t)y * w + x] = arg[y];
+                const uint8_t *src = feature + (size_t)y * w + x0;
+                for (int b = 0; b < bw; b++) f[(size_t)b * m + y] = src[b] ? 0 : EDT_INF;
+            }
+            for (int b = 0; b < bw; b++) edt_1d(f + (size_t)b * m, h, d + (size_t)b * m, arg + (size_t)b * m, v, z);
+            for (int y = 0; y < h; y++) {
+                float *dst = dist2 + (size_t)y * w + x0;
+                for (int b = 0; b < bw; b++) dst[b] = d[(size_t)b * m + y];
+                if (rowof)
+                    for (int b = 0; b < bw; b++) rowof[(size_t)y * w + x0 + b] = arg[(size_t)b * m + y];
             }
         }
         /* rows */
