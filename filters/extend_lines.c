@@ -23,6 +23,7 @@ void sz_line_params_from_args(const sz_args *args, sz_line_params *lp)
     lp->smoothness = (float)sz_arg_float(args, "smoothness");
     lp->fill_holes = !sz_arg_bool(args, "keep-holes");
     lp->ink_prob = NULL;
+    lp->inside = NULL;
 }
 
 sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_line_params *lp, bool new_layer,

@@ -279,3 +279,64 @@ void sz_draw_stroke(ink_canvas *c, const stroke_pt *pts, int n)
     if (n == 1) draw_segment(c, &pts[0], &pts[0]);
     for (int i = 0; i + 1 < n; i++) draw_segment(c, &pts[i], &pts[i + 1]);
 }
+
+/* ------------------------------------------------------------------ */
+/* One-pixel curves                                                    */
+/* ------------------------------------------------------------------ */
+
+static const int DX[8] = {0, 1, 1, 1, 0, -1, -1, -1}, DY[8] = {-1, -1, 0, 1, 1, 1, 0, -1};
+
+/* Number of separate groups of set pixels around the 8-ring. */
+static int ring_groups(unsigned b)
+{
+    if (b == 0xff) return 1;
+    int t = 0;
+    for (int k = 0; k < 8; k++) t += !((b >> k) & 1) && ((b >> ((k + 1) & 7)) & 1);
+    return t;
+}
+
+bool sz_curve_is_end(const uint8_t *m, int w, int h, int x, int y)
+{
+    unsigned b = 0;
+    for (int k = 0; k < 8; k++) b |= (unsigned)sz_mask_at(m, w, h, x + DX[k], y + DY[k]) << k;
+    return b && ring_groups(b) == 1 && __builtin_popcount(b) <= 2;
+}
+
+static inline bool adjacent(int ax, int ay, int bx, int by)
+{
+    return abs(ax - bx) <= 1 && abs(ay - by) <= 1;
+}
+
+int sz_curve_trace(const uint8_t *m, int w, int h, int x, int y, int max, int *px, int *py, bool *junction)
+{
+    int n = 0, prevx = -9, prevy = -9;
+    *junction = false;
+    while (n < max) {
+        px[n] = x, py[n] = y;
+        n++;
+        int cx[8], cy[8], c = 0;
+        for (int k = 0; k < 8; k++) {
+            int xx = x + DX[k], yy = y + DY[k];
+            if (!sz_mask_at(m, w, h, xx, yy) || (xx == prevx && yy == prevy) || adjacent(xx, yy, prevx, prevy))
+                continue;
+            bool seen = false;
+            for (int j = SZ_MAX(0, n - 4); j < n && !seen; j++) seen = px[j] == xx && py[j] == yy;
+            if (!seen) cx[c] = xx, cy[c] = yy, c++;
+        }
+        if (c == 0) break;
+        int pick = 0;
+        if (c > 1) {
+            bool close = true;
+            for (int a = 0; a < c; a++)
+                for (int b = a + 1; b < c; b++) close &= adjacent(cx[a], cy[a], cx[b], cy[b]);
+            if (!close || c > 2) {
+                *junction = true;
+                break;
+            }
+            pick = (cx[0] == x || cy[0] == y) ? 0 : 1; /* the 4-neighbour of a staircase */
+        }
+        prevx = x, prevy = y;
+        x = cx[pick], y = cy[pick];
+    }
+    return n;
+}

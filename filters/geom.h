@@ -48,6 +48,19 @@ SZ_INTERNAL sz_status sz_thin(sz_ctx *ctx, uint8_t *mask, int w, int h);
  *  or -1 on allocation failure. */
 SZ_INTERNAL int sz_label(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, int32_t *labels);
 
+static inline bool sz_mask_at(const uint8_t *m, int w, int h, int x, int y)
+{
+    return x >= 0 && y >= 0 && x < w && y < h && m[(size_t)y * w + x];
+}
+
+/** Whether (x, y) ends a one-pixel curve of mask m (its neighbours form
+ *  one group of at most two pixels). */
+SZ_INTERNAL bool sz_curve_is_end(const uint8_t *m, int w, int h, int x, int y);
+/** Follows a one-pixel curve from (x, y) for at most `max` pixels into
+ *  px, py (start first); *junction tells whether it stopped at a fork. */
+SZ_INTERNAL int sz_curve_trace(const uint8_t *m, int w, int h, int x, int y, int max, int *px, int *py,
+                               bool *junction);
+
 /** One point of a stroke: centre, full width, colour (linear RGB) and
  *  opacity of the ink. */
 typedef struct stroke_pt {

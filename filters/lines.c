@@ -81,69 +81,6 @@ static sz_status find_ink(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
 /* Skeleton and ends                                                   */
 /* ------------------------------------------------------------------ */
 
-static const int DX[8] = {0, 1, 1, 1, 0, -1, -1, -1}, DY[8] = {-1, -1, 0, 1, 1, 1, 0, -1};
-
-static inline bool at(const uint8_t *m, int w, int h, int x, int y)
-{
-    return x >= 0 && y >= 0 && x < w && y < h && m[(size_t)y * w + x];
-}
-
-static unsigned ring(const uint8_t *m, int w, int h, int x, int y)
-{
-    unsigned b = 0;
-    for (int k = 0; k < 8; k++) b |= (unsigned)at(m, w, h, x + DX[k], y + DY[k]) << k;
-    return b;
-}
-
-/* Number of separate groups of set pixels around the 8-ring. */
-static int ring_groups(unsigned b)
-{
-    if (b == 0xff) return 1;
-    int t = 0;
-    for (int k = 0; k < 8; k++) t += !((b >> k) & 1) && ((b >> ((k + 1) & 7)) & 1);
-    return t;
-}
-
-static inline bool adjacent(int ax, int ay, int bx, int by)
-{
-    return abs(ax - bx) <= 1 && abs(ay - by) <= 1;
-}
-
-/* Follows the skeleton from an end; returns the points (end first) and
- * whether it stopped at a junction. */
-static int trace(const uint8_t *sk, int w, int h, int x, int y, int max, int *px, int *py, bool *junction)
-{
-    int n = 0, prevx = -9, prevy = -9;
-    *junction = false;
-    while (n < max) {
-        px[n] = x, py[n] = y;
-        n++;
-        int cx[8], cy[8], c = 0;
-        for (int k = 0; k < 8; k++) {
-            int xx = x + DX[k], yy = y + DY[k];
-            if (!at(sk, w, h, xx, yy) || (xx == prevx && yy == prevy) || adjacent(xx, yy, prevx, prevy)) continue;
-            bool seen = false;
-            for (int j = SZ_MAX(0, n - 4); j < n && !seen; j++) seen = px[j] == xx && py[j] == yy;
-            if (!seen) cx[c] = xx, cy[c] = yy, c++;
-        }
-        if (c == 0) break;
-        int pick = 0;
-        if (c > 1) {
-            bool close = true;
-            for (int a = 0; a < c; a++)
-                for (int b = a + 1; b < c; b++) close &= adjacent(cx[a], cy[a], cx[b], cy[b]);
-            if (!close || c > 2) {
-                *junction = true;
-                break;
-            }
-            pick = (cx[0] == x || cy[0] == y) ? 0 : 1; /* the 4-neighbour of a staircase */
-        }
-        prevx = x, prevy = y;
-        x = cx[pick], y = cy[pick];
-    }
-    return n;
-}
-
 /* Distance from (x, y) to the nearest pixel without ink, searched up to r. */
 static float dist_to_paper(const uint8_t *solid, int w, int h, int x, int y, int r)
 {
@@ -205,7 +142,7 @@ static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_li
 {
     int w = p->w, h = p->h, px[MAX_TRACE], py[MAX_TRACE];
     bool junction;
-    int n = trace(sk, w, h, x, y, MAX_TRACE, px, py, &junction);
+    int n = sz_curve_trace(sk, w, h, x, y, MAX_TRACE, px, py, &junction);
     /* Direction and curvature at the tip from a quadratic fit of the trace
      * against arc length: a chord would lag behind a curving stroke, and a
      * longer stretch would blend in a corner further back. */
@@ -299,7 +236,7 @@ static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_li
         vec2 q = v2_add(t0, v2_scale(e->dir, s));
         int qx = (int)lroundf(q.x), qy = (int)lroundf(q.y);
         for (int dy = -1; dy <= 1 && !e->at_hidden; dy++)
-            for (int dx = -1; dx <= 1 && !e->at_hidden; dx++) e->at_hidden = at(p->hidden, w, h, qx + dx, qy + dy);
+            for (int dx = -1; dx <= 1 && !e->at_hidden; dx++) e->at_hidden = sz_mask_at(p->hidden, w, h, qx + dx, qy + dy);
     }
     e->partner = -1;
     e->fate = SZ_END_NONE;
@@ -310,6 +247,7 @@ sz_status sz_lines_analyse(sz_ctx *ctx, const sz_part *p, const sz_line_params *
 {
     memset(ln, 0, sizeof *ln);
     ln->w = p->w, ln->h = p->h;
+    ln->inside = lp->inside;
     sz_linear_init();
     sz_status st = find_ink(ctx, p, lp, ln);
     if (st) return st;
@@ -333,8 +271,7 @@ sz_status sz_lines_analyse(sz_ctx *ctx, const sz_part *p, const sz_line_params *
     for (int y = 0; y < p->h && !st; y++)
         for (int x = 0; x < p->w; x++) {
             if (!sk[(size_t)y * p->w + x]) continue;
-            unsigned b = ring(sk, p->w, p->h, x, y);
-            if (!b || ring_groups(b) != 1 || __builtin_popcount(b) > 2) continue;
+            if (!sz_curve_is_end(sk, p->w, p->h, x, y)) continue;
             sz_line_end e;
             if (!describe_end(p, lp, ln, sk, x, y, &e)) continue;
             e.comp = ln->comp[(size_t)y * p->w + x];
@@ -602,6 +539,7 @@ static int march(const sz_part *p, const sz_lines *ln, const sz_line_params *lp,
             break;
         }
         if (lp->ink_prob && in_hidden && p->hidden[j] && lp->ink_prob[j] < 0.2f && s > e->width) break;
+        if (lp->inside && in_hidden && p->hidden[j] && lp->inside[j] <= 0 && s > e->width) break;
         if (in_hidden && !p->hidden[j] && s > e->width) {
             *left = true;
             break;
@@ -841,6 +779,19 @@ static sz_status fill_holes(sz_ctx *ctx, const sz_part *p, const sz_line_params 
     return SZ_OK;
 }
 
+/* Whether the completed shape leaves hidden pixel (x, y) out (with a
+ * pixel of tolerance, so a stroke along the shape's edge keeps its width). */
+static bool lp_inside_excludes(const sz_part *p, const float *inside, int x, int y)
+{
+    if (!inside || !p->hidden[(size_t)y * p->w + x]) return false;
+    for (int dy = -1; dy <= 1; dy++)
+        for (int dx = -1; dx <= 1; dx++) {
+            int xx = x + dx, yy = y + dy;
+            if (xx >= 0 && yy >= 0 && xx < p->w && yy < p->h && inside[(size_t)yy * p->w + xx] > 0) return false;
+        }
+    return true;
+}
+
 long sz_lines_apply(const sz_part *p, const sz_lines *ln, sz_image *img)
 {
     long changed = 0;
@@ -849,6 +800,7 @@ long sz_lines_apply(const sz_part *p, const sz_lines *ln, sz_image *img)
             size_t i = (size_t)y * p->w + x;
             float cov = ln->drawn.cover[i];
             if (cov <= 0.002f || ln->solid[i]) continue;
+            if (lp_inside_excludes(p, ln->inside, x, y)) continue;
             uint16_t old[4];
             sz_get16(p->img, x, y, old);
             if (!sz_part_writable(p, i, old[3])) continue;

@@ -25,6 +25,8 @@ typedef struct sz_line_params {
     float smoothness;      /* 0..1: weight of bending in the pairing cost */
     bool fill_holes;       /* close small holes inside filled ink */
     const float *ink_prob; /* learned map of where ink runs (work grid), or NULL */
+    const float *inside;   /* the completed shape (work grid, > 0 inside): new ink under the occluder
+                            * stays within a pixel of it; NULL: anywhere */
 } sz_line_params;
 
 typedef enum sz_end_fate {
@@ -60,6 +62,7 @@ typedef struct sz_lines {
     sz_line_end *ends;
     int nends;
     ink_canvas drawn;  /* the new strokes */
+    const float *inside; /* lp->inside, for drawing */
     int bridges, joins, pairs, extensions, holes;
 } sz_lines;
 

@@ -44,6 +44,20 @@ bool sz_layer_generated_for(const sz_layer *l, const sz_layer *part)
     return !strncmp(l->name, part->name, n) && (!strcmp(l->name + n, " (fill)") || !strcmp(l->name + n, " (lines)"));
 }
 
+bool sz_layer_is_generated(const sz_layer *l)
+{
+    size_t n = strlen(l->name);
+    return (n > 7 && !strcmp(l->name + n - 7, " (fill)")) || (n > 8 && !strcmp(l->name + n - 8, " (lines)"));
+}
+
+bool sz_part_fully_hidden(const sz_part *p)
+{
+    for (int y = 0; y < p->h; y++)
+        for (int x = 0; x < p->w; x++)
+            if (!p->hidden[(size_t)y * p->w + x] && sz_alpha16(p->img, x, y)) return false;
+    return true;
+}
+
 /* Whether `l` is clipped to `base` (a clipping mask sitting on it). */
 static bool clipped_to(const sz_layer *l, const sz_layer *base)
 {
@@ -76,7 +90,7 @@ static sz_status occluder_cover(sz_ctx *ctx, sz_doc *doc, const sz_part *p, cons
         bool chosen = false;
         for (int k = 0; k < n && !chosen; k++) chosen = all[k] == o;
         if (!chosen || !o->image || !sz_layer_effectively_visible(o) || clipped_to(o, p->layer) ||
-            sz_layer_generated_for(o, p->layer))
+            sz_layer_is_generated(o))
             continue;
         float op = o->opacity / 255.0f;
         for (const sz_layer *g = o->parent; g && g->parent; g = g->parent) op *= g->opacity / 255.0f;

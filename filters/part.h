@@ -51,6 +51,12 @@ SZ_INTERNAL sz_status sz_part_store(sz_ctx *ctx, sz_part *p);
 SZ_INTERNAL sz_status sz_part_new_layer(sz_ctx *ctx, sz_doc *doc, const sz_part *p, sz_image *img,
                                         const char *suffix, bool above);
 
+/** Whether `l` was made by sozai (named "<part> (fill)" or "(lines)"). */
+SZ_INTERNAL bool sz_layer_is_generated(const sz_layer *l);
+
+/** Whether every pixel the part has is hidden (nothing to continue from). */
+SZ_INTERNAL bool sz_part_fully_hidden(const sz_part *p);
+
 /** Whether `l` was made by sozai for `part` ("<part> (fill)", "(lines)"). */
 SZ_INTERNAL bool sz_layer_generated_for(const sz_layer *l, const sz_layer *part);
 

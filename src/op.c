@@ -16,12 +16,16 @@ extern const sz_op sz_op_bleed;
 extern const sz_op sz_op_to_srgb;
 extern const sz_op sz_op_export_layers;
 extern const sz_op sz_op_extend_lines;
+extern const sz_op sz_op_fill_behind;
+extern const sz_op sz_op_complete;
 
 static const sz_op *const registry[] = {
     &sz_op_info,
     &sz_op_to_srgb,
     &sz_op_bleed,
     &sz_op_extend_lines,
+    &sz_op_fill_behind,
+    &sz_op_complete,
     &sz_op_export_layers,
 };
 

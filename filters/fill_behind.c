@@ -1,0 +1,271 @@
+/*
+ * fill-behind — paints the hidden part of a layer: the shape from
+ * shape.c, the colour continued from the nearest visible colour and
+ * averaged in linear light, onto a new layer under the part (Live2D's own
+ * procedure) or into the part with --merge.
+ */
+#include "fill.h"
+#include "extend_lines.h"
+#include "color.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+void sz_fill_params_from_args(const sz_args *args, sz_fill_params *fp)
+{
+    fp->reach = (float)sz_arg_float(args, "reach");
+    fp->smoothness = (float)sz_arg_float(args, "shape-smoothness");
+    fp->colour_radius = (int)sz_arg_int(args, "colour-smoothness");
+    fp->shape_prob = NULL;
+}
+
+/* Linear-light colour of every filled pixel: that of the nearest opaque
+ * visible pixel (flat colours stay exact), then averaged over the filled
+ * pixels within `radius` that took their colour from the same side of
+ * the line art (so gradients continue without streaks, and regions split
+ * by a line do not bleed). */
+static sz_status fill_colour(sz_ctx *ctx, const sz_part *p, const float *alpha, int radius, float *rgb)
+{
+    int w = p->w, h = p->h;
+    size_t n = (size_t)w * (size_t)h;
+    uint8_t *src = sz_malloc(ctx, n);
+    float *d2 = sz_malloc_array(ctx, n, sizeof *d2);
+    int32_t *near = sz_malloc_array(ctx, n, sizeof *near);
+    float *tmp = sz_malloc_array(ctx, 3 * n, sizeof *tmp);
+    if (!src || !d2 || !near || !tmp) {
+        free(src), free(d2), free(near), free(tmp);
+        return SZ_ERR_NOMEM;
+    }
+    /* Sources: opaque visible pixels that are not line art (strokes much
+     * darker than the part: an outline must not spread into the fill);
+     * failing that, any solid visible pixel. */
+    long hist[256] = {0}, total = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint16_t c[4];
+        sz_get16(p->img, (int)(i % w), (int)(i / w), c);
+        if (p->hidden[i] || c[3] < 64880) continue;
+        hist[SZ_MIN(255, (c[0] * 299u + c[1] * 587u + c[2] * 114u) / 257000u)]++;
+        total++;
+    }
+    long below = 0;
+    int median = 0;
+    while (median < 255 && (below += hist[median]) * 2 < total) median++;
+    unsigned dark = median >= 77 ? (unsigned)(median * 0.6) : 0; /* a dark part is all ink: keep it */
+    long nsrc = 0;
+    for (int pass = 0; pass < 2 && !nsrc; pass++)
+        for (size_t i = 0; i < n; i++) {
+            uint16_t c[4];
+            sz_get16(p->img, (int)(i % w), (int)(i / w), c);
+            unsigned luma = (c[0] * 299u + c[1] * 587u + c[2] * 114u) / 257000u;
+            src[i] = !p->hidden[i] && (pass ? c[3] >= 32768 : c[3] >= 64880 && luma >= dark);
+            nsrc += src[i];
+        }
+    sz_status st = sz_edt(ctx, src, w, h, d2, near);
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (long i = 0; i < (long)n; i++) {
+        if (st || alpha[i] <= 0 || near[i] < 0) continue;
+        uint16_t c[4];
+        sz_get16(p->img, near[i] % w, near[i] / w, c);
+        for (int k = 0; k < 3; k++) rgb[3 * i + k] = sz_srgb16_to_linear(c[k]);
+    }
+    /* separable box average over filled pixels (rows, then columns) */
+    for (int pass = 0; pass < 2 && !st && radius > 0; pass++) {
+        const float *in = pass ? tmp : rgb;
+        float *out = pass ? rgb : tmp;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                size_t i = (size_t)y * w + x;
+                if (alpha[i] <= 0) continue;
+                double acc[3] = {0, 0, 0};
+                int cnt = 0;
+                for (int t = -radius; t <= radius; t++) {
+                    int xx = pass ? x : x + t, yy = pass ? y + t : y;
+                    if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+                    size_t j = (size_t)yy * w + xx;
+                    if (alpha[j] <= 0) continue;
+                    for (int k = 0; k < 3; k++) acc[k] += in[3 * j + k];
+                    cnt++;
+                }
+                for (int k = 0; k < 3; k++) out[3 * i + k] = (float)(acc[k] / cnt);
+            }
+    }
+    free(src), free(d2), free(near), free(tmp);
+    return st;
+}
+
+sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_params *fp, bool merge,
+                       const float *shape, sz_overlay *debug, long *changed)
+{
+    size_t n = (size_t)p->w * (size_t)p->h;
+    float *alpha = sz_malloc_array(ctx, n, sizeof *alpha);
+    float *rgb = sz_calloc(ctx, 3 * n, sizeof *rgb);
+    sz_image *layer = merge ? NULL : sz_image_new(ctx, p->w, p->h, p->img->depth);
+    sz_status st = alpha && rgb && (merge || layer) ? SZ_OK : SZ_ERR_NOMEM;
+    int pairs = 0;
+    *changed = 0;
+    sz_linear_init();
+    if (!st && shape) memcpy(alpha, shape, n * sizeof *alpha);
+    else if (!st) st = sz_shape_complete(ctx, p, fp, alpha, &pairs);
+    if (!st) st = fill_colour(ctx, p, alpha, fp->colour_radius, rgb);
+    for (int y = 0; y < p->h && !st; y++)
+        for (int x = 0; x < p->w; x++) {
+            size_t i = (size_t)y * p->w + x;
+            float fa = alpha[i];
+            if (fa <= 0) continue;
+            uint16_t old[4];
+            sz_get16(p->img, x, y, old);
+            if (!sz_part_writable(p, i, old[3])) continue;
+            float out[4];
+            if (merge) {
+                /* the part's own pixel stays on top of the fill */
+                float a = old[3] / 65535.0f, oa = a + fa * (1 - a);
+                for (int k = 0; k < 3; k++)
+                    out[k] = sz_linear_to_srgb((sz_srgb16_to_linear(old[k]) * a + rgb[3 * i + k] * fa * (1 - a)) / oa);
+                out[3] = oa;
+                sz_putf(p->img, x, y, out);
+            } else {
+                for (int k = 0; k < 3; k++) out[k] = sz_linear_to_srgb(rgb[3 * i + k]);
+                out[3] = fa;
+                sz_putf(layer, x, y, out);
+            }
+            ++*changed;
+        }
+    if (!st && *changed) st = merge ? sz_part_store(ctx, p) : sz_part_new_layer(ctx, doc, p, layer, "(fill)", false);
+    if (!st)
+        sz_log(ctx, SZ_LOG_INFO, "fill-behind: \"%s\": %d hidden px, outline closed by %d curves, %ld px filled",
+               p->layer->name, p->nhidden, pairs, *changed);
+    (void)pairs;
+    if (!st && debug && debug->img) {
+        static const uint8_t green[3] = {30, 170, 60};
+        sz_overlay_hidden(debug, p);
+        sz_overlay_added(debug, p, alpha, green);
+    }
+    sz_image_free(layer);
+    free(alpha), free(rgb);
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* The operations: fill-behind, and complete (extend-lines, then fill)  */
+/* ------------------------------------------------------------------ */
+
+static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool lines, bool fill)
+{
+    sz_line_params lp;
+    sz_fill_params fp;
+    if (lines) sz_line_params_from_args(args, &lp);
+    sz_fill_params_from_args(args, &fp);
+    bool merge = sz_arg_bool(args, "merge");
+    sz_image *mask = NULL;
+    sz_status st = sz_load_mask(ctx, doc, sz_arg_str(args, "mask"), &mask);
+    if (st) return st;
+    sz_hidden_source src = {.mask = mask,
+                            .occluders = sz_arg_str(args, "occluders"),
+                            .margin = (int)sz_arg_int(args, "margin"),
+                            .reach = (int)ceilf(fp.reach)};
+    const char *debug_path = sz_arg_str(args, "debug");
+    sz_overlay debug = {0};
+    if (debug_path) st = sz_overlay_begin(ctx, doc, &debug);
+    sz_layer **layers = NULL;
+    int n = 0;
+    if (!st) st = sz_select_layers(ctx, doc, args, &layers, &n);
+    const char *name = lines && fill ? "complete" : "fill-behind";
+    int worked = 0, fully_hidden = 0;
+    for (int i = 0; i < n && !st; i++) {
+        sz_layer *l = layers[i];
+        if (sz_layer_is_generated(l)) continue;
+        sz_part p;
+        st = sz_part_load(ctx, doc, l, &src, &p);
+        if (!st && p.img && p.nhidden) {
+            long changed = 0;
+            float *shape = NULL;
+            if (lines) {
+                /* the shape first, so continued strokes stay within it */
+                int pairs;
+                shape = sz_malloc_array(ctx, (size_t)p.w * (size_t)p.h, sizeof *shape);
+                st = shape ? sz_shape_complete(ctx, &p, &fp, shape, &pairs) : SZ_ERR_NOMEM;
+                lp.inside = shape;
+                if (!st) st = sz_extend_part_lines(ctx, doc, &p, &lp, false, debug_path ? &debug : NULL, &changed);
+            }
+            if (!st && fill) st = sz_fill_part(ctx, doc, &p, &fp, merge, shape, debug_path ? &debug : NULL, &changed);
+            free(shape);
+            worked++;
+        } else if (!st && p.img && !p.nhidden && lines) {
+            long changed = 0; /* nothing hidden: complete still closes gaps */
+            st = sz_extend_part_lines(ctx, doc, &p, &lp, false, debug_path ? &debug : NULL, &changed);
+        }
+        if (!st && p.img && sz_part_fully_hidden(&p)) fully_hidden++;
+        sz_part_free(&p);
+        if (st) sz_error_prefix(ctx, "layer \"%s\"", l->name);
+        else st = sz_progress(ctx, name, (i + 1.0) / n);
+    }
+    if (!st && !worked && n) sz_log(ctx, SZ_LOG_INFO, "%s: no selected layer has a hidden region", name);
+    if (!st && fully_hidden)
+        sz_log(ctx, SZ_LOG_WARNING, "%s: %d layer(s) are hidden entirely: there is nothing visible to continue", name,
+               fully_hidden);
+    if (!st && debug_path) st = sz_overlay_finish(ctx, &debug, debug_path);
+    else if (debug.img) sz_image_free(debug.img);
+    free(layers);
+    sz_image_free(mask);
+    return st;
+}
+
+static sz_status run_fill(sz_ctx *ctx, sz_doc *doc, const sz_args *args)
+{
+    return run_parts(ctx, doc, args, false, true);
+}
+
+static sz_status run_complete(sz_ctx *ctx, sz_doc *doc, const sz_args *args)
+{
+    return run_parts(ctx, doc, args, !sz_arg_bool(args, "no-lines"), true);
+}
+
+static const sz_param fill_params[] = {
+    {"mask", SZ_PARAM_PATH, "Image of the hidden region (white or opaque = hidden), for a single image; "
+                            "default: the visible layers above each layer", NULL, 0, -1, NULL},
+    {"occluders", SZ_PARAM_STRING, "Only these layers above count as occluders (same syntax as --layers)", NULL,
+     0, -1, NULL},
+    SZ_FILL_PARAMS,
+    {"debug", SZ_PARAM_PATH, "Write a picture of the hidden regions and the completed shapes", NULL, 0, -1, NULL},
+    {NULL, 0, NULL, NULL, 0, 0, NULL},
+};
+
+const sz_op sz_op_fill_behind = {
+    .name = "fill-behind",
+    .summary = "paint the hidden part of each layer (shape continued, colours continued)",
+    .help = "Where other layers cover a layer (or --mask says), continues the layer's\n"
+            "shape as its silhouette suggests: outline curves that run under the\n"
+            "occluder are joined smoothly and the part fills what they enclose, never\n"
+            "spilling into background it never occupied, and never further than --reach\n"
+            "from what is visible.  Colours continue from the nearest visible colour\n"
+            "(flat colours stay exact) averaged in linear light over\n"
+            "--colour-smoothness px.  The fill goes on a new layer \"<name> (fill)\"\n"
+            "directly under the part (--merge paints into the part); no visible pixel\n"
+            "changes.  --margin grows the hidden region for rigs that move parts.",
+    .params = fill_params,
+    .flags = SZ_OP_NEEDS_OUTPUT | SZ_OP_SELECTS_LAYERS,
+    .run = run_fill,
+};
+
+static const sz_param complete_params[] = {
+    SZ_LINE_PARAMS,
+    SZ_FILL_PARAMS,
+    {"no-lines", SZ_PARAM_BOOL, "Do not continue the line art (fill only)", NULL, 0, -1, NULL},
+    {"debug", SZ_PARAM_PATH, "Write a picture of the hidden regions, stroke ends, new strokes and shapes", NULL,
+     0, -1, NULL},
+    {NULL, 0, NULL, NULL, 0, 0, NULL},
+};
+
+const sz_op sz_op_complete = {
+    .name = "complete",
+    .summary = "extend-lines then fill-behind: the one-command completion of every layer",
+    .help = "For each selected layer: continues its strokes under the layers above it\n"
+            "(or under --mask) into the layer itself, as extend-lines does, then paints\n"
+            "the hidden part as fill-behind does, on a new layer under it (or into it\n"
+            "with --merge).  Every visible pixel stays as it was.  Options are those of\n"
+            "extend-lines and fill-behind.",
+    .params = complete_params,
+    .flags = SZ_OP_NEEDS_OUTPUT | SZ_OP_SELECTS_LAYERS,
+    .run = run_complete,
+};

@@ -1,0 +1,399 @@
+/*
+ * shape.c — where a part continues under its occluders.
+ *
+ * The part's silhouette (its edge against the background, away from the
+ * hidden region) is a set of curves that stop where the occluder begins.
+ * Each stopping end is an exit or an entry of the outline, told apart by
+ * the side the part lies on.  Exits are paired with entries by smooth
+ * curves keeping both tangents (cheapest total bending, length and travel
+ * outside the hidden region first); the curves become walls, and every
+ * hidden pixel the background cannot reach around the walls belongs to
+ * the part.  A reach limit bounds what cannot be known.
+ */
+#include "fill.h"
+
+#include <stdlib.h>
+
+typedef struct silhouette_end {
+    vec2 p, dir;   /* end point; unit direction out of the silhouette, into the hidden region */
+    int side;      /* +1: the part lies on the left of dir, -1: on the right */
+    bool used;
+} silhouette_end;
+
+typedef struct pairing {
+    int a, b;
+    float cost;
+} pairing;
+
+static int cmp_pairing(const void *x, const void *y)
+{
+    const pairing *a = x, *b = y;
+    if (a->cost != b->cost) return a->cost < b->cost ? -1 : 1;
+    return a->a != b->a ? a->a - b->a : a->b - b->b; /* a total order: results never depend on qsort */
+}
+
+/* The cubic Hermite from a to b keeping both tangents, the tangents sized
+ * so that ends turning toward each other follow a circular arc. */
+static int hermite_path(const silhouette_end *a, const silhouette_end *b, vec2 *pts, int cap)
+{
+    vec2 chord = v2_sub(b->p, a->p);
+    float d = v2_len(chord);
+    if (d < 1e-3f) {
+        pts[0] = a->p;
+        return 1;
+    }
+    float ca = cosf(0.5f * acosf(SZ_CLAMP(v2_dot(a->dir, v2_scale(chord, 1 / d)), -1.0f, 1.0f)));
+    float cb = cosf(0.5f * acosf(SZ_CLAMP(v2_dot(b->dir, v2_scale(chord, -1 / d)), -1.0f, 1.0f)));
+    vec2 ta = v2_scale(a->dir, d / SZ_MAX(ca * ca, 0.5f)), tb = v2_scale(b->dir, -d / SZ_MAX(cb * cb, 0.5f));
+    int n = SZ_CLAMP((int)(d * 2.5f) + 2, 2, cap);
+    for (int i = 0; i < n; i++) {
+        float t = (float)i / (float)(n - 1), t2 = t * t, t3 = t2 * t;
+        float h00 = 2 * t3 - 3 * t2 + 1, h10 = t3 - 2 * t2 + t, h01 = -2 * t3 + 3 * t2, h11 = t3 - t2;
+        pts[i] = v2(h00 * a->p.x + h10 * ta.x + h01 * b->p.x + h11 * tb.x,
+                    h00 * a->p.y + h10 * ta.y + h01 * b->p.y + h11 * tb.y);
+    }
+    return n;
+}
+
+/* Squared turning angles per unit length, times the length: zero for a
+ * straight run, about pi^2 for a half circle at any size. */
+static float bending(const vec2 *pts, int n, float *length)
+{
+    float e = 0, len = 0;
+    for (int i = 1; i + 1 < n; i++) {
+        vec2 u = v2_sub(pts[i], pts[i - 1]), v = v2_sub(pts[i + 1], pts[i]);
+        float lu = v2_len(u), lv = v2_len(v);
+        len += lu;
+        if (lu < 1e-6f || lv < 1e-6f) continue;
+        float ang = atan2f(v2_cross(u, v), v2_dot(u, v));
+        e += ang * ang / ((lu + lv) / 2);
+    }
+    *length = len;
+    return e * SZ_MAX(len, 1.0f);
+}
+
+/* Cost of closing the outline from exit a to entry b; < 0 when not allowed. */
+static float pair_cost(const sz_part *p, const sz_fill_params *fp, const silhouette_end *a, const silhouette_end *b,
+                       vec2 *pts, int cap)
+{
+    int n = hermite_path(a, b, pts, cap);
+    float len, bend = bending(pts, n, &len);
+    int outside = 0, counted = 0;
+    double prob = 0;
+    for (int i = 0; i < n; i++) {
+        int x = (int)lroundf(pts[i].x), y = (int)lroundf(pts[i].y);
+        if (x < 0 || y < 0 || x >= p->w || y >= p->h) {
+            outside++, counted++;
+            continue;
+        }
+        size_t j = (size_t)y * p->w + x;
+        if (fp->shape_prob) prob += fp->shape_prob[j];
+        /* the first and last pixels are still on the silhouette */
+        if (v2_len(v2_sub(pts[i], a->p)) < 3 || v2_len(v2_sub(pts[i], b->p)) < 3) continue;
+        counted++;
+        outside += !p->hidden[j];
+    }
+    float out = counted ? (float)outside / counted : 0;
+    if (out > 0.5f) return -1; /* the outline would run through open background */
+    float cost = fp->smoothness * bend + 0.03f * len + 30 * out;
+    if (fp->shape_prob && n) cost += 4 * (float)(1 - prob / n); /* the model's say on where the part goes */
+    return cost;
+}
+
+/* Marks the pixels of a path (8-connected: sampled finer than a pixel). */
+static void wall_path(uint8_t *wall, int w, int h, const vec2 *pts, int n)
+{
+    for (int i = 0; i < n; i++) {
+        vec2 a = pts[i], b = i + 1 < n ? pts[i + 1] : pts[i];
+        int steps = (int)ceilf(2 * v2_len(v2_sub(b, a))) + 1;
+        for (int s = 0; s <= steps; s++) {
+            vec2 q = v2_add(a, v2_scale(v2_sub(b, a), (float)s / steps));
+            int x = (int)lroundf(q.x), y = (int)lroundf(q.y);
+            if (x >= 0 && y >= 0 && x < w && y < h) wall[(size_t)y * w + x] = 1;
+        }
+    }
+}
+
+/* Finds the ends where the silhouette stops at the unknown region. */
+static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, const uint8_t *unknown,
+                           silhouette_end **out, int *count)
+{
+    int w = p->w, h = p->h;
+    size_t n = (size_t)w * (size_t)h;
+    uint8_t *sil = sz_calloc(ctx, n, 1);
+    if (!sil) return SZ_ERR_NOMEM;
+    /* silhouette: known pixels beside background, at least 3 px from the
+     * unknown region (there the edge is the occluder's, not the part's) */
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 1; y < h - 1; y++)
+        for (int x = 1; x < w - 1; x++) {
+            size_t i = (size_t)y * w + x;
+            if (!known[i]) continue;
+            bool edge = false;
+            static const int nx[4] = {1, -1, 0, 0}, ny[4] = {0, 0, 1, -1};
+            for (int k = 0; k < 4; k++) {
+                size_t j = (size_t)(y + ny[k]) * w + (size_t)(x + nx[k]);
+                edge |= !known[j] && !unknown[j];
+            }
+            if (!edge) continue;
+            bool near = false;
+            for (int dy = -2; dy <= 2 && !near; dy++)
+                for (int dx = -2; dx <= 2 && !near; dx++) near = sz_mask_at(unknown, w, h, x + dx, y + dy);
+            sil[i] = !near;
+        }
+    sz_status st = sz_thin(ctx, sil, w, h);
+    int cap = 64, m = 0;
+    silhouette_end *e = st ? NULL : sz_malloc_array(ctx, (size_t)cap, sizeof *e);
+    if (!st && !e) st = SZ_ERR_NOMEM;
+    enum { TRACE = 10 };
+    for (int y = 0; y < h && !st; y++)
+        for (int x = 0; x < w; x++) {
+            if (!sil[(size_t)y * w + x] || !sz_curve_is_end(sil, w, h, x, y)) continue;
+            bool near = false;
+            for (int dy = -5; dy <= 5 && !near; dy++)
+                for (int dx = -5; dx <= 5 && !near; dx++) near = sz_mask_at(unknown, w, h, x + dx, y + dy);
+            if (!near) continue;
+            int px[TRACE], py[TRACE];
+            bool junction;
+            int k = sz_curve_trace(sil, w, h, x, y, TRACE, px, py, &junction);
+            if (k < 4) continue;
+            /* the chord lags behind a curving outline by half its turn,
+             * which is about the turn between its two halves */
+            int mid = k / 2;
+            vec2 chord = v2_norm(v2(px[0] - px[k - 1], py[0] - py[k - 1]));
+            vec2 near_half = v2(px[0] - px[mid], py[0] - py[mid]), far_half = v2(px[mid] - px[k - 1], py[mid] - py[k - 1]);
+            float turn = atan2f(v2_cross(far_half, near_half), v2_dot(far_half, near_half));
+            vec2 dir = v2_rot(chord, SZ_CLAMP(turn, -0.6f, 0.6f));
+            vec2 left = v2(dir.y, -dir.x); /* left of dir on a y-down grid, seen on screen */
+            int on_left = 0, on_right = 0;
+            for (float r = 1.5f; r <= 3.5f; r += 1) {
+                on_left += sz_mask_at(known, w, h, (int)lroundf(x + left.x * r), (int)lroundf(y + left.y * r));
+                on_right += sz_mask_at(known, w, h, (int)lroundf(x - left.x * r), (int)lroundf(y - left.y * r));
+            }
+            if (on_left == on_right) continue; /* a sliver: no side to tell */
+            if (m == cap) {
+                silhouette_end *v = sz_realloc_array(ctx, e, (size_t)(cap *= 2), sizeof *v);
+                if (!v) {
+                    st = SZ_ERR_NOMEM;
+                    break;
+                }
+                e = v;
+            }
+            e[m++] = (silhouette_end){v2((float)x, (float)y), dir, on_left > on_right ? 1 : -1, false};
+        }
+    free(sil);
+    if (st) {
+        free(e);
+        return st;
+    }
+    *out = e;
+    *count = m;
+    return SZ_OK;
+}
+
+/* Pairs exits with entries and walls the paths; ends left alone run
+ * straight on until they leave the unknown region. */
+static sz_status build_walls(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp, const uint8_t *unknown,
+                             silhouette_end *e, int m, uint8_t *wall, int *npairs)
+{
+    enum { CAP = 8192 };
+    vec2 *pts = sz_malloc_array(ctx, CAP, sizeof *pts);
+    size_t cap = 256, nc = 0;
+    pairing *c = sz_malloc_array(ctx, cap, sizeof *c);
+    if (!pts || !c) {
+        free(pts), free(c);
+        return SZ_ERR_NOMEM;
+    }
+    float span = (float)(p->w + p->h);
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < m; j++) {
+            if (e[i].side != 1 || e[j].side != -1) continue;
+            if (v2_len(v2_sub(e[i].p, e[j].p)) > span) continue;
+            float cost = pair_cost(p, fp, &e[i], &e[j], pts, CAP);
+            if (cost < 0) continue;
+            if (nc == cap) {
+                pairing *v = sz_realloc_array(ctx, c, cap *= 2, sizeof *v);
+                if (!v) {
+                    free(pts), free(c);
+                    return SZ_ERR_NOMEM;
+                }
+                c = v;
+            }
+            c[nc++] = (pairing){i, j, cost};
+        }
+    qsort(c, nc, sizeof *c, cmp_pairing);
+    *npairs = 0;
+    for (size_t k = 0; k < nc; k++) {
+        silhouette_end *a = &e[c[k].a], *b = &e[c[k].b];
+        if (a->used || b->used) continue;
+        a->used = b->used = true;
+        int n = hermite_path(a, b, pts, CAP);
+        wall_path(wall, p->w, p->h, pts, n);
+        ++*npairs;
+    }
+    for (int i = 0; i < m; i++) {
+        if (e[i].used) continue;
+        int n = 0;
+        vec2 q = e[i].p;
+        for (int s = 0; s < CAP; s++) {
+            pts[n++] = q;
+            q = v2_add(q, e[i].dir);
+            int x = (int)lroundf(q.x), y = (int)lroundf(q.y);
+            if (x < 0 || y < 0 || x >= p->w || y >= p->h || (s > 4 && !unknown[(size_t)y * p->w + x])) break;
+        }
+        wall_path(wall, p->w, p->h, pts, n);
+    }
+    free(pts), free(c);
+    return SZ_OK;
+}
+
+/* The convex hull of the known pixels, as the [from, to] column span it
+ * covers on each row (from > to: none).  Andrew's monotone chain over the
+ * outermost known pixel of each row, both sides. */
+static sz_status hull_spans(sz_ctx *ctx, const uint8_t *known, int w, int h, int *from, int *to)
+{
+    vec2 *pt = sz_malloc_array(ctx, 4 * (size_t)h + 8, sizeof *pt), *hull = sz_malloc_array(ctx, 8 * (size_t)h + 16, sizeof *hull);
+    if (!pt || !hull) {
+        free(pt), free(hull);
+        return SZ_ERR_NOMEM;
+    }
+    int n = 0;
+    for (int y = 0; y < h; y++) {
+        from[y] = w, to[y] = -1;
+        const uint8_t *row = known + (size_t)y * w;
+        int a = 0, b = w - 1;
+        while (a < w && !row[a]) a++;
+        if (a == w) continue;
+        while (!row[b]) b--;
+        /* pixel corners, so the hull holds the pixels whole */
+        pt[n++] = v2((float)a, (float)y), pt[n++] = v2((float)a, y + 1.0f);
+        pt[n++] = v2(b + 1.0f, (float)y), pt[n++] = v2(b + 1.0f, y + 1.0f);
+    }
+    /* sort by x, then y (a shell sort: n is a few times h) */
+    for (int gap = n / 2; gap > 0; gap /= 2)
+        for (int i = gap; i < n; i++)
+            for (int j = i; j >= gap && (pt[j - gap].x > pt[j].x || (pt[j - gap].x == pt[j].x && pt[j - gap].y > pt[j].y)); j -= gap) {
+                vec2 t = pt[j];
+                pt[j] = pt[j - gap], pt[j - gap] = t;
+            }
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        while (k >= 2 && v2_cross(v2_sub(hull[k - 1], hull[k - 2]), v2_sub(pt[i], hull[k - 2])) <= 0) k--;
+        hull[k++] = pt[i];
+    }
+    for (int i = n - 2, lower = k + 1; i >= 0; i--) {
+        while (k >= lower && v2_cross(v2_sub(hull[k - 1], hull[k - 2]), v2_sub(pt[i], hull[k - 2])) <= 0) k--;
+        hull[k++] = pt[i];
+    }
+    /* each row's span: where the row's centre line crosses the hull's edges */
+    for (int e = 0; e + 1 < k; e++) {
+        vec2 a = hull[e], b = hull[e + 1];
+        float y0 = SZ_MIN(a.y, b.y), y1 = SZ_MAX(a.y, b.y);
+        for (int y = SZ_MAX(0, (int)ceilf(y0 - 0.5f)); y < h && y + 0.5f <= y1; y++) {
+            float cy = y + 0.5f, x = fabsf(b.y - a.y) < 1e-6f ? a.x : a.x + (b.x - a.x) * (cy - a.y) / (b.y - a.y);
+            int lo = (int)ceilf(x - 0.5f), hi = (int)floorf(x - 0.5f);
+            if (hi > to[y]) to[y] = SZ_MIN(w - 1, hi);
+            if (lo < from[y]) from[y] = SZ_MAX(0, lo);
+        }
+    }
+    free(pt), free(hull);
+    return SZ_OK;
+}
+
+sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp, float *alpha, int *pairs)
+{
+    int w = p->w, h = p->h;
+    size_t n = (size_t)w * (size_t)h;
+    uint8_t *known = sz_malloc(ctx, n), *unknown = sz_malloc(ctx, n), *wall = sz_calloc(ctx, n, 1);
+    int32_t *queue = sz_malloc_array(ctx, n, sizeof *queue);
+    float *d2 = sz_malloc_array(ctx, n, sizeof *d2);
+    silhouette_end *ends = NULL;
+    sz_status st = known && unknown && wall && queue && d2 ? SZ_OK : SZ_ERR_NOMEM;
+    long nknown = 0;
+    *pairs = 0;
+    for (size_t i = 0; i < n && !st; i++) {
+        uint16_t a = (uint16_t)sz_alpha16(p->img, (int)(i % w), (int)(i / w));
+        known[i] = a >= 32768;
+        unknown[i] = p->hidden[i] && !known[i];
+        nknown += known[i];
+        alpha[i] = 0;
+    }
+    int m = 0;
+    if (!st && nknown) st = find_ends(ctx, p, known, unknown, &ends, &m);
+    if (!st && nknown) st = build_walls(ctx, p, fp, unknown, ends, m, wall, pairs);
+    if (!st && nknown) {
+        /* the background floods the unknown region around the walls
+         * (4-connected: an 8-connected wall holds it) */
+        size_t head = 0, tail = 0;
+        uint8_t *outside = wall; /* 1 wall, 2 reached by the background */
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                size_t i = (size_t)y * w + x;
+                if (!unknown[i] || wall[i]) continue;
+                bool seed = false;
+                static const int nx[4] = {1, -1, 0, 0}, ny[4] = {0, 0, 1, -1};
+                for (int k = 0; k < 4 && !seed; k++) {
+                    int xx = x + nx[k], yy = y + ny[k];
+                    if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+                    size_t j = (size_t)yy * w + xx;
+                    seed = !known[j] && !unknown[j];
+                }
+                if (seed) outside[i] = 2, queue[tail++] = (int32_t)i;
+            }
+        while (head < tail) {
+            int32_t i = queue[head++];
+            int x = i % w, y = i / w;
+            static const int nx[4] = {1, -1, 0, 0}, ny[4] = {0, 0, 1, -1};
+            for (int k = 0; k < 4; k++) {
+                int xx = x + nx[k], yy = y + ny[k];
+                if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+                size_t j = (size_t)yy * w + xx;
+                if (unknown[j] && !outside[j]) outside[j] = 2, queue[tail++] = (int32_t)j;
+            }
+        }
+        /* what the background did not reach is the part, within reach */
+        st = sz_edt(ctx, known, w, h, d2, NULL);
+        float reach = fp->reach > 0 ? fp->reach : SZ_MAX(16.0f, 0.75f * sqrtf((float)nknown));
+        /* When the walls leak (an outline the pairing got wrong lets the
+         * background in), the enclosed area collapses: then the part's
+         * convex hull is the better guess of where it goes on. */
+        long enclosed = 0, in_hull = 0;
+        int *from = st ? NULL : sz_malloc_array(ctx, (size_t)h, sizeof *from);
+        int *to = st ? NULL : sz_malloc_array(ctx, (size_t)h, sizeof *to);
+        if (!st && (!from || !to)) st = SZ_ERR_NOMEM;
+        if (!st) st = hull_spans(ctx, known, w, h, from, to);
+        for (int y = 0; y < h && !st; y++)
+            for (int x = 0; x < w; x++) {
+                size_t i = (size_t)y * w + x;
+                if (!unknown[i] || d2[i] > reach * reach) continue;
+                enclosed += outside[i] != 2;
+                in_hull += x >= from[y] && x <= to[y];
+            }
+        bool leaked = enclosed < in_hull / 3;
+        for (int y = 0; y < h && !st; y++)
+            for (int x = 0; x < w; x++) {
+                size_t i = (size_t)y * w + x;
+                bool in = unknown[i] && d2[i] <= reach * reach &&
+                          (outside[i] != 2 || (leaked && x >= from[y] && x <= to[y]));
+                known[i] = known[i] || in;
+            }
+        free(from), free(to);
+        /* a soft edge: the share of the 3x3 neighbourhood inside */
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                size_t i = (size_t)y * w + x;
+                if (!unknown[i] || !known[i]) continue;
+                int in = 0, all = 0;
+                for (int dy = -1; dy <= 1; dy++)
+                    for (int dx = -1; dx <= 1; dx++) {
+                        int xx = x + dx, yy = y + dy;
+                        if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+                        in += known[(size_t)yy * w + xx], all++;
+                    }
+                alpha[i] = in == all ? 1.0f : SZ_MAX(0.5f, (float)in / all);
+            }
+    }
+    free(known), free(unknown), free(wall), free(queue), free(d2), free(ends);
+    return st;
+}

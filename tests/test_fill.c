@@ -1,0 +1,321 @@
+/*
+ * test_fill — fill-behind and complete on generated parts: the shape that
+ * continues under an occluder, its colour (flat, gradient, split by a
+ * line, soft edges), documents of stacked layers, and bad input.
+ */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+enum { W = 200, H = 120 };
+
+typedef void (*paint_fn)(int x, int y, uint16_t px[4]);
+
+/* A part painted by `paint` under an opaque "cover" layer over the
+ * rectangle [x0,x1) x [y0,y1); the part is cut there. */
+static sz_doc *part_under(sz_ctx *ctx, paint_fn paint, int x0, int y0, int x1, int y1)
+{
+    sz_image *im = sz_image_new(ctx, W, H, 8);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            uint16_t px[4] = {0, 0, 0, 0};
+            paint(x, y, px);
+            if (x >= x0 && x < x1 && y >= y0 && y < y1) px[0] = px[1] = px[2] = px[3] = 0;
+            sz_put16(im, x, y, px);
+        }
+    sz_doc *doc = tu_doc_of(ctx, im, "part");
+    sz_layer *top = sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "cover");
+    sz_image *bar = sz_image_new(ctx, x1 - x0, y1 - y0, 8);
+    static const uint16_t hair[4] = {20000, 10000, 5000, 65535};
+    tu_fill_rect(bar, 0, 0, x1 - x0, y1 - y0, hair);
+    sz_layer_set_image(top, bar);
+    sz_layer_set_offset(top, x0, y0);
+    return doc;
+}
+
+/* The fill layer's pixel at canvas (x, y), zero when it has none there. */
+static void fill_at(sz_doc *doc, int x, int y, uint16_t px[4])
+{
+    sz_layer *root = sz_doc_root(doc);
+    memset(px, 0, 4 * sizeof *px);
+    for (int i = 0; i < sz_layer_child_count(root); i++) {
+        sz_layer *l = sz_layer_child(root, i);
+        size_t n = strlen(sz_layer_name(l));
+        if (n < 7 || strcmp(sz_layer_name(l) + n - 7, " (fill)")) continue;
+        sz_image *im = sz_layer_image(l);
+        int lx = x - sz_layer_x(l), ly = y - sz_layer_y(l);
+        if (lx >= 0 && ly >= 0 && lx < im->w && ly < im->h) sz_get16(im, lx, ly, px);
+    }
+}
+
+static float disc_d(int x, int y, float cx, float cy)
+{
+    return hypotf(x + 0.5f - cx, y + 0.5f - cy);
+}
+
+static void flat_disc(int x, int y, uint16_t px[4])
+{
+    float a = SZ_CLAMP(40 - disc_d(x, y, 100, 60) + 0.5f, 0.0f, 1.0f);
+    if (a <= 0) return;
+    px[0] = 230 * 257, px[1] = 140 * 257, px[2] = 90 * 257, px[3] = (uint16_t)lrintf(a * 65535);
+}
+
+/* Runs `op` and checks that the document's picture did not change where
+ * it was opaque or empty (at the soft rim of an occluder a part filled
+ * underneath shows through, which is the point). */
+static void run_keeping_picture(sz_ctx *ctx, sz_doc *doc, const char *op, const char *const *kv)
+{
+    sz_image *before = sz_doc_composite(ctx, doc);
+    sz_status st = tu_run_op(ctx, doc, op, kv);
+    ck_assert_msg(st == SZ_OK, "%s", sz_ctx_error(ctx));
+    sz_image *after = sz_doc_composite(ctx, doc);
+    for (int y = 0; y < before->h; y++)
+        for (int x = 0; x < before->w; x++) {
+            uint16_t a[4], b[4];
+            sz_get16(before, x, y, a);
+            sz_get16(after, x, y, b);
+            if (a[3] != 0 && a[3] != 65535) continue;
+            ck_assert_msg(!memcmp(a, b, sizeof a), "%s changed the picture at %d,%d: %u,%u,%u,%u -> %u,%u,%u,%u", op, x,
+                          y, a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]);
+        }
+    sz_image_free(before);
+    sz_image_free(after);
+}
+
+START_TEST(disc_half_under_a_bar_is_completed)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under(ctx, flat_disc, 100, 0, 200, 120);
+    run_keeping_picture(ctx, doc, "fill-behind", NULL);
+    sz_layer *root = sz_doc_root(doc);
+    ck_assert_int_eq(sz_layer_child_count(root), 3);
+    ck_assert_str_eq(sz_layer_name(sz_layer_child(root, 0)), "part (fill)"); /* directly under the part */
+    long agree = 0, total = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 100; x < W; x++) {
+            float d = disc_d(x, y, 100, 60);
+            if (fabsf(d - 40) < 3) continue; /* the edge itself may be a pixel off */
+            uint16_t px[4];
+            fill_at(doc, x, y, px);
+            bool in = d < 40;
+            agree += in == (px[3] > 32768), total++;
+            if (in && d < 36) {
+                /* a flat colour stays flat and exact */
+                ck_assert_uint_eq(px[3], 65535);
+                ck_assert_uint_eq(px[0] >> 8, 230);
+                ck_assert_uint_eq(px[1] >> 8, 140);
+                ck_assert_uint_eq(px[2] >> 8, 90);
+            }
+        }
+    ck_assert_msg(agree > 0.97 * total, "shape agrees on %ld of %ld pixels", agree, total);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+static void vertical_gradient(int x, int y, uint16_t px[4])
+{
+    if (x < 30 || x >= 170 || y < 10 || y >= 110) return;
+    px[0] = (uint16_t)((40 + 2 * y) * 257), px[1] = 100 * 257, px[2] = (uint16_t)((250 - 2 * y) * 257), px[3] = 65535;
+}
+
+START_TEST(gradient_continues)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under(ctx, vertical_gradient, 90, 0, 110, 120);
+    const char *kv[] = {"merge", "true", NULL};
+    run_keeping_picture(ctx, doc, "fill-behind", kv);
+    sz_image *im = sz_layer_image(sz_layer_child(sz_doc_root(doc), 0));
+    ck_assert_int_eq(sz_layer_child_count(sz_doc_root(doc)), 2); /* merged: no new layer */
+    for (int y = 14; y < 106; y++) {
+        uint16_t px[4], ref[4];
+        sz_get16(im, 100 - sz_layer_x(sz_layer_child(sz_doc_root(doc), 0)), y - sz_layer_y(sz_layer_child(sz_doc_root(doc), 0)), px);
+        vertical_gradient(100, y, ref);
+        ck_assert_uint_eq(px[3], 65535);
+        ck_assert_msg(abs((int)(px[0] >> 8) - (int)(ref[0] >> 8)) <= 3, "y=%d red %u want %u", y, px[0] >> 8, ref[0] >> 8);
+        ck_assert_msg(abs((int)(px[2] >> 8) - (int)(ref[2] >> 8)) <= 3, "y=%d blue %u want %u", y, px[2] >> 8, ref[2] >> 8);
+    }
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+static void two_regions(int x, int y, uint16_t px[4])
+{
+    if (x < 20 || x >= 180 || y < 10 || y >= 110) return;
+    px[3] = 65535;
+    if (x >= 98 && x < 102) return; /* a black line between them */
+    px[0] = x < 100 ? 240 * 257 : 110 * 257, px[1] = x < 100 ? 120 * 257 : 150 * 257, px[2] = x < 100 ? 100 * 257 : 240 * 257;
+}
+
+START_TEST(regions_split_by_a_line_do_not_bleed)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under(ctx, two_regions, 0, 45, 200, 75);
+    run_keeping_picture(ctx, doc, "complete", NULL);
+    uint16_t px[4];
+    for (int x = 30; x < 170; x += 5) {
+        if (x >= 94 && x < 106) continue;
+        fill_at(doc, x, 60, px);
+        ck_assert_uint_eq(px[3], 65535);
+        if (x < 100) ck_assert_msg(px[0] >> 8 == 240 && px[2] >> 8 == 100, "x=%d", x);
+        else ck_assert_msg(px[0] >> 8 == 110 && px[2] >> 8 == 240, "x=%d", x);
+    }
+    /* the line itself continues (complete draws it into the part) */
+    sz_layer *part = sz_layer_child(sz_doc_root(doc), 1);
+    ck_assert_str_eq(sz_layer_name(part), "part");
+    sz_image *im = sz_layer_image(part);
+    sz_get16(im, 100 - sz_layer_x(part), 60 - sz_layer_y(part), px);
+    ck_assert_uint_gt(px[3], 60000);
+    ck_assert_uint_lt(px[0], 40 * 257);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(soft_edges_stay_clean)
+{
+    /* the anti-aliased rim of the disc (partly transparent) must not lend
+     * its colour: the fill near the completed edge has the disc's colour */
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under(ctx, flat_disc, 0, 40, 200, 80);
+    run_keeping_picture(ctx, doc, "fill-behind", NULL);
+    int checked = 0;
+    for (int y = 40; y < 80; y++)
+        for (int x = 0; x < W; x++) {
+            uint16_t px[4];
+            fill_at(doc, x, y, px);
+            if (!px[3]) continue;
+            ck_assert_msg(abs((int)(px[0] >> 8) - 230) <= 2 && abs((int)(px[1] >> 8) - 140) <= 2, "halo at %d,%d", x, y);
+            checked++;
+        }
+    ck_assert_int_gt(checked, 2500);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+static void edge_disc(int x, int y, uint16_t px[4])
+{
+    float a = SZ_CLAMP(50 - disc_d(x, y, 0, 60) + 0.5f, 0.0f, 1.0f);
+    if (a > 0) px[0] = 90 * 257, px[1] = 200 * 257, px[2] = 90 * 257, px[3] = (uint16_t)lrintf(a * 65535);
+}
+
+START_TEST(part_touching_the_canvas_edge)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under(ctx, edge_disc, 0, 50, 200, 70);
+    run_keeping_picture(ctx, doc, "fill-behind", NULL);
+    uint16_t px[4];
+    fill_at(doc, 0, 60, px);
+    ck_assert_uint_eq(px[3], 65535);
+    fill_at(doc, 30, 60, px);
+    ck_assert_uint_eq(px[3], 65535);
+    fill_at(doc, 70, 60, px); /* 20 px beyond the half disc's edge */
+    ck_assert_uint_eq(px[3], 0);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(fully_hidden_part_is_a_no_op)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under(ctx, flat_disc, 0, 0, 200, 120);
+    run_keeping_picture(ctx, doc, "complete", NULL);
+    ck_assert_int_eq(sz_layer_child_count(sz_doc_root(doc)), 2);
+    sz_doc_free(doc);
+    /* and an empty layer */
+    sz_doc *empty = tu_doc_of(ctx, sz_image_new(ctx, 30, 30, 8), "empty");
+    run_keeping_picture(ctx, empty, "fill-behind", NULL);
+    ck_assert_int_eq(sz_layer_child_count(sz_doc_root(empty)), 1);
+    sz_doc_free(empty);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+static void big_rect(int x, int y, uint16_t px[4])
+{
+    if (x >= 10 && x < 190 && y >= 10 && y < 110) px[0] = 200 * 257, px[1] = 200 * 257, px[2] = 60 * 257, px[3] = 65535;
+}
+
+START_TEST(stacked_layers_are_each_completed_from_those_above)
+{
+    /* bottom: a large rectangle; middle: a disc; top: a bar.  Each layer
+     * is cut where those above cover it. */
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under(ctx, big_rect, 60, 0, 80, 120); /* "part" under "cover" */
+    sz_layer *root = sz_doc_root(doc);
+    sz_layer *mid = sz_layer_new(ctx, root, SZ_LAYER_PIXEL, "disc");
+    ck_assert_int_eq(sz_layer_move(ctx, mid, root, 1), SZ_OK); /* between part and cover */
+    sz_image *dim = sz_image_new(ctx, W, H, 8), *base = sz_layer_image(sz_layer_child(root, 0));
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            uint16_t px[4] = {0, 0, 0, 0}, none[4] = {0, 0, 0, 0};
+            flat_disc(x, y, px);
+            if (x >= 60 && x < 80) px[3] = 0, px[0] = px[1] = px[2] = 0; /* under the cover */
+            sz_put16(dim, x, y, px);
+            if (disc_d(x, y, 100, 60) < 40) sz_put16(base, x, y, none); /* the rectangle is cut by the disc */
+        }
+    sz_layer_set_image(mid, dim);
+    run_keeping_picture(ctx, doc, "complete", NULL);
+    ck_assert_int_eq(sz_layer_child_count(root), 5);
+    ck_assert_str_eq(sz_layer_name(sz_layer_child(root, 0)), "part (fill)");
+    ck_assert_str_eq(sz_layer_name(sz_layer_child(root, 1)), "part");
+    ck_assert_str_eq(sz_layer_name(sz_layer_child(root, 2)), "disc (fill)");
+    ck_assert_str_eq(sz_layer_name(sz_layer_child(root, 3)), "disc");
+    ck_assert_str_eq(sz_layer_name(sz_layer_child(root, 4)), "cover");
+    /* the rectangle is whole again under the disc, the disc under the bar */
+    uint16_t px[4];
+    sz_layer *pf = sz_layer_child(root, 0), *df = sz_layer_child(root, 2);
+    sz_get16(sz_layer_image(pf), 100 - sz_layer_x(pf), 60 - sz_layer_y(pf), px);
+    ck_assert_uint_eq(px[3], 65535);
+    ck_assert_uint_eq(px[2] >> 8, 60);
+    sz_get16(sz_layer_image(df), 70 - sz_layer_x(df), 60 - sz_layer_y(df), px);
+    ck_assert_uint_eq(px[3], 65535);
+    ck_assert_uint_eq(px[0] >> 8, 230);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(mask_of_another_size_is_refused)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *md = tu_doc_of(ctx, sz_image_new(ctx, 10, 10, 8), "m");
+    char path[] = "/tmp/sozai-fillmask-XXXXXX.png";
+    int fd = mkstemps(path, 4);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_int_eq(sz_doc_write_file(ctx, md, path, SZ_FORMAT_PNG, NULL), SZ_OK);
+    sz_doc_free(md);
+    sz_doc *doc = part_under(ctx, flat_disc, 100, 0, 200, 120);
+    const char *kv[] = {"mask", path, NULL};
+    ck_assert_int_eq(tu_run_op(ctx, doc, "fill-behind", kv), SZ_ERR_ARG);
+    ck_assert_ptr_nonnull(strstr(sz_ctx_error(ctx), "--mask"));
+    ck_assert_int_eq(tu_run_op(ctx, doc, "complete", kv), SZ_ERR_ARG);
+    ck_assert_int_eq(sz_layer_child_count(sz_doc_root(doc)), 2);
+    unlink(path);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("fill");
+    TCase *tc = tcase_create("fill");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, disc_half_under_a_bar_is_completed);
+    tcase_add_test(tc, gradient_continues);
+    tcase_add_test(tc, regions_split_by_a_line_do_not_bleed);
+    tcase_add_test(tc, soft_edges_stay_clean);
+    tcase_add_test(tc, part_touching_the_canvas_edge);
+    tcase_add_test(tc, fully_hidden_part_is_a_no_op);
+    tcase_add_test(tc, stacked_layers_are_each_completed_from_those_above);
+    tcase_add_test(tc, mask_of_another_size_is_refused);
+    suite_add_tcase(s, tc);
+    return tu_run(s);
+}
