@@ -42,6 +42,8 @@ demo)
     ./cli/sozai samples/character.psd info
     ./cli/sozai samples/character.psd to-srgb --depth 8 bleed --radius 4 -o out/character-bleed.psd
     ./cli/sozai out/character-bleed.psd export-layers -o 'out/parts/%02i_%n.png'
+    ./cli/sozai samples/character.psd complete --debug out/complete-debug.png -o out/character-complete.psd
+    ./cli/sozai out/character-complete.psd export-layers -o 'out/complete/%02i_%n.png'
     ;;
 check)
     install_missing $BUILD_PKGS $TEST_PKGS

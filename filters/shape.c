@@ -108,8 +108,10 @@ static void wall_path(uint8_t *wall, int w, int h, const vec2 *pts, int n)
         int steps = (int)ceilf(2 * v2_len(v2_sub(b, a))) + 1;
         for (int s = 0; s <= steps; s++) {
             vec2 q = v2_add(a, v2_scale(v2_sub(b, a), (float)s / steps));
-            int x = (int)lroundf(q.x), y = (int)lroundf(q.y);
-            if (x >= 0 && y >= 0 && x < w && y < h) wall[(size_t)y * w + x] = 1;
+            /* a path leaving the grid runs along its border instead, so
+             * the wall stays closed */
+            int x = SZ_CLAMP((int)lroundf(q.x), 0, w - 1), y = SZ_CLAMP((int)lroundf(q.y), 0, h - 1);
+            wall[(size_t)y * w + x] = 1;
         }
     }
 }

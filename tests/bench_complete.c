@@ -153,9 +153,92 @@ static int cmd_lines(void)
     return 0;
 }
 
+/* A painted part: an ellipse with a vertical gradient, a dark outline and a
+ * few interior strokes, filling most of an n x n canvas. */
+static sz_image *painted_part(sz_ctx *ctx, int n)
+{
+    sz_image *im = sz_image_new(ctx, n, n, 8);
+    double cx = n * 0.5, cy = n * 0.55, rx = n * 0.42, ry = n * 0.4;
+    for (int y = 0; y < n; y++)
+        for (int x = 0; x < n; x++) {
+            double ex = (x + 0.5 - cx) / rx, ey = (y + 0.5 - cy) / ry, d = (sqrt(ex * ex + ey * ey) - 1) * fmin(rx, ry);
+            double a = fmin(1, fmax(0, 0.5 - d));
+            if (a <= 0) continue;
+            double t = (double)y / n;
+            uint8_t px[4] = {(uint8_t)(240 - 40 * t), (uint8_t)(200 - 50 * t), (uint8_t)(180 - 40 * t), (uint8_t)lrint(a * 255)};
+            if (d > -0.004 * n) px[0] = 60, px[1] = 40, px[2] = 40;
+            put(im, x, y, px);
+        }
+    static const uint8_t ink[4] = {70, 45, 45, 255};
+    for (int i = 0; i < 6; i++) arc(im, cx, cy + n * 0.5, n * (0.2 + 0.05 * i), -2.2, -0.9, n / 512.0 + 1, ink);
+    return im;
+}
+
+static int cmd_complete(const char *dir)
+{
+    double t4 = 0;
+    int top = getenv("BENCH_MAX") ? atoi(getenv("BENCH_MAX")) : 4096;
+    for (int n = 1024; n <= top; n *= 2) {
+        sz_ctx *ctx = sz_ctx_new();
+        sz_doc *doc = scene(ctx, painted_part(ctx, n), 0.4);
+        if (n == top && dir) {
+            /* the part and its hidden region, for the Telea comparison */
+            char path[4096];
+            sz_layer *root = sz_doc_root(doc);
+            sz_doc *one = sz_doc_new(ctx, n, n);
+            sz_layer *l = sz_layer_new(ctx, sz_doc_root(one), SZ_LAYER_PIXEL, "x");
+            sz_layer_set_image(l, sz_image_copy(ctx, sz_layer_image(sz_layer_child(root, 0))));
+            snprintf(path, sizeof path, "%s/complete-part.png", dir);
+            sz_doc_write_file(ctx, one, path, SZ_FORMAT_PNG, NULL);
+            sz_layer_set_image(l, sz_image_copy(ctx, sz_layer_image(sz_layer_child(root, 1))));
+            snprintf(path, sizeof path, "%s/complete-mask.png", dir);
+            sz_doc_write_file(ctx, one, path, SZ_FORMAT_PNG, NULL);
+            sz_doc_free(one);
+        }
+        const char *kv[] = {"layers", "part", NULL};
+        double t = timed(ctx, doc, "complete", kv);
+        printf("complete %dx%d (40%% hidden): %.3f s, %.1f ns/px\n", n, n, t, t * 1e9 / ((double)n * n));
+        t4 = t;
+        sz_doc_free(doc);
+        sz_ctx_free(ctx);
+    }
+    printf("complete %dx%d: %.3f s (target < 1 s)\n", top, top, t4);
+    return 0;
+}
+
+/* 60 parts of rig sizes on a 4000x6000 canvas, each partly under the
+ * parts above it, completed in one run. */
+static int cmd_document(void)
+{
+    rng = 11;
+    sz_ctx *ctx = sz_ctx_new();
+    const int W = 4000, H = 6000, N = 60;
+    sz_doc *doc = sz_doc_new(ctx, W, H);
+    sz_doc_set_depth(doc, 8);
+    double pixels = 0;
+    for (int i = 0; i < N; i++) {
+        double s = i < 6 ? 0.35 + 0.2 * frand() : i < 20 ? 0.12 + 0.15 * frand() : 0.04 + 0.08 * frand();
+        int n = (int)(W * s);
+        char name[32];
+        snprintf(name, sizeof name, "part %02d", i);
+        sz_layer *l = sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, name);
+        sz_layer_set_image(l, painted_part(ctx, n));
+        sz_layer_set_offset(l, (int)((W - n) * frand()), (int)((H - n) * frand()));
+        pixels += (double)n * n;
+    }
+    double t = timed(ctx, doc, "complete", NULL);
+    printf("complete on a %dx%d document of %d layers (%.0f Mpx of layers): %.2f s, %.1f ns/px\n", W, H, N,
+           pixels / 1e6, t, t * 1e9 / pixels);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 2 && !strcmp(argv[1], "lines")) return cmd_lines();
+    if (argc >= 2 && !strcmp(argv[1], "complete")) return cmd_complete(argc > 2 ? argv[2] : NULL);
+    if (argc == 2 && !strcmp(argv[1], "document")) return cmd_document();
     fprintf(stderr, "usage: bench_complete lines | complete DIR | document\n");
     return 2;
 }

@@ -116,6 +116,16 @@ golden sample-info.txt "$SOZAI" "$SAMPLE" info
 golden sample-composite.sha256 pam_sum "$SAMPLE"
 golden sample-bleed.sha256 pam_sum "$SAMPLE" bleed --radius 8
 golden sample-srgb16.sha256 pam_sum "$SAMPLE" to-srgb --depth 16
+layers_after() { # OP ARGS...: the layer tree and a checksum of every layer after the operation
+    rm -rf "$TMP/after" && mkdir -p "$TMP/after"
+    "$SOZAI" "$SAMPLE" "$@" -q -o "$TMP/after/doc.psd" &&
+        "$SOZAI" "$TMP/after/doc.psd" info | grep -v "^source:" &&
+        "$SOZAI" "$TMP/after/doc.psd" export-layers -o "$TMP/after/%02i.pam" >/dev/null &&
+        cat "$TMP/after"/*.pam | sha256sum | cut -d' ' -f1
+}
+golden sample-extend-lines.txt layers_after extend-lines --to-layer new
+golden sample-complete.txt layers_after complete
+golden sample-fill-merge.txt layers_after fill-behind --merge --margin 4
 
 # --- the sample is reproducible from its generator ------------------------------------------
 if [ -x "${SOZAI_MAKE_SAMPLE:-}" ]; then
