@@ -20,10 +20,9 @@ void sz_fill_params_from_args(const sz_args *args, sz_fill_params *fp)
 }
 
 /* Linear-light colour of every filled pixel: that of the nearest opaque
- * visible pixel (flat colours stay exact), then averaged over the filled
- * pixels within `radius` that took their colour from the same side of
- * the line art (so gradients continue without streaks, and regions split
- * by a line do not bleed). */
+ * visible pixel that is not line art (flat colours stay exact, outlines
+ * do not smear into the fill), then box-averaged over the filled pixels
+ * within `radius` (so gradients continue without streaks). */
 static sz_status fill_colour(sz_ctx *ctx, const sz_part *p, const float *alpha, int radius, float *rgb)
 {
     int w = p->w, h = p->h;
@@ -36,9 +35,12 @@ static sz_status fill_colour(sz_ctx *ctx, const sz_part *p, const float *alpha, 
         free(src), free(d2), free(near), free(tmp);
         return SZ_ERR_NOMEM;
     }
-    /* Sources: opaque visible pixels that are not line art (strokes much
-     * darker than the part: an outline must not spread into the fill);
-     * failing that, any solid visible pixel. */
+    /* Sources: opaque visible pixels that are not line art, that is not
+     * in a stroke thinner than 2*INK+1 px and much darker than the part
+     * (an outline must not spread into the fill, but dark areas, hair or
+     * shading, are colours to continue); failing that, any solid visible
+     * pixel. */
+    enum { INK = 2 };
     long hist[256] = {0}, total = 0;
     for (size_t i = 0; i < n; i++) {
         uint16_t c[4];
@@ -50,17 +52,28 @@ static sz_status fill_colour(sz_ctx *ctx, const sz_part *p, const float *alpha, 
     long below = 0;
     int median = 0;
     while (median < 255 && (below += hist[median]) * 2 < total) median++;
-    unsigned dark = median >= 77 ? (unsigned)(median * 0.6) : 0; /* a dark part is all ink: keep it */
+    unsigned dark = (unsigned)(median * 0.6);
+    for (size_t i = 0; i < n; i++) {
+        uint16_t c[4];
+        sz_get16(p->img, (int)(i % w), (int)(i / w), c);
+        unsigned luma = (c[0] * 299u + c[1] * 587u + c[2] * 114u) / 257000u;
+        src[i] = !p->hidden[i] && c[3] >= 64880 && luma < dark;
+    }
+    /* an opening of the dark pixels keeps the broad ones: the rest is ink */
+    uint8_t *wide = (uint8_t *)tmp, *broad = wide + n; /* tmp is free until the averaging */
+    sz_status st = sz_square_reach(ctx, src, 0, w, h, INK, wide);
+    for (size_t i = 0; i < n && !st; i++) wide[i] = !wide[i];
+    if (!st) st = sz_square_reach(ctx, wide, 1, w, h, INK, broad);
     long nsrc = 0;
-    for (int pass = 0; pass < 2 && !nsrc; pass++)
+    for (int pass = 0; pass < 2 && !nsrc && !st; pass++)
         for (size_t i = 0; i < n; i++) {
             uint16_t c[4];
             sz_get16(p->img, (int)(i % w), (int)(i / w), c);
-            unsigned luma = (c[0] * 299u + c[1] * 587u + c[2] * 114u) / 257000u;
-            src[i] = !p->hidden[i] && (pass ? c[3] >= 32768 : c[3] >= 64880 && luma >= dark);
+            bool ink = src[i] && !broad[i];
+            src[i] = !p->hidden[i] && (pass ? c[3] >= 32768 : c[3] >= 64880 && !ink);
             nsrc += src[i];
         }
-    sz_status st = sz_edt(ctx, src, w, h, d2, near);
+    if (!st) st = sz_edt(ctx, src, w, h, d2, near);
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (long i = 0; i < (long)n; i++) {
         if (st || alpha[i] <= 0 || near[i] < 0) continue;
@@ -115,7 +128,7 @@ sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_param
             if (fa <= 0) continue;
             uint16_t old[4];
             sz_get16(p->img, x, y, old);
-            if (!sz_part_writable(p, i, old[3])) continue;
+            if (!(merge ? sz_part_writable(p, i, old[3]) : sz_part_fillable_under(p, i, old[3]))) continue;
             float out[4];
             if (merge) {
                 /* the part's own pixel stays on top of the fill */

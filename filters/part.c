@@ -129,8 +129,9 @@ sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidde
     size_t n = (size_t)p->w * (size_t)p->h;
     p->img = sz_image_crop(ctx, im, x0 - layer->x, y0 - layer->y, x1 - layer->x, y1 - layer->y);
     p->hidden = sz_calloc(ctx, n, 1);
+    p->touched = sz_calloc(ctx, n, 1);
     float *cov = sz_calloc(ctx, n, sizeof *cov);
-    if (!p->img || !p->hidden || !cov) {
+    if (!p->img || !p->hidden || !p->touched || !cov) {
         free(cov);
         sz_part_free(p);
         return ctx->status ? ctx->status : SZ_ERR_NOMEM;
@@ -148,7 +149,9 @@ sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidde
         for (int x = 0; x < p->w; x++) {
             int cx = x + x0, cy = y + y0;
             size_t i = (size_t)y * p->w + x;
-            p->hidden[i] = cov[i] >= 0.5f && cx >= 0 && cy >= 0 && cx < doc->w && cy < doc->h;
+            bool on_canvas = cx >= 0 && cy >= 0 && cx < doc->w && cy < doc->h;
+            p->hidden[i] = cov[i] >= 0.5f && on_canvas;
+            p->touched[i] = cov[i] >= 1.0f / 255 && on_canvas;
         }
     free(cov);
     if (!st && src->margin > 0) {
@@ -163,7 +166,7 @@ sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidde
                 int cx = x + x0, cy = y + y0;
                 if (!p->hidden[i] && d2[i] <= m2 && sz_alpha16(p->img, x, y) == 0 && cx >= 0 && cy >= 0 &&
                     cx < doc->w && cy < doc->h)
-                    p->hidden[i] = 1;
+                    p->hidden[i] = p->touched[i] = 1;
             }
         free(d2);
     }
@@ -176,8 +179,9 @@ void sz_part_free(sz_part *p)
 {
     sz_image_free(p->img);
     free(p->hidden);
+    free(p->touched);
     p->img = NULL;
-    p->hidden = NULL;
+    p->hidden = p->touched = NULL;
 }
 
 /* The rectangle (work coordinates) holding every pixel with alpha > 0,

@@ -13,6 +13,8 @@ typedef struct sz_part {
     int x0, y0, w, h;  /* work rectangle, canvas coordinates */
     sz_image *img;     /* the layer's pixels over the work rectangle (a copy) */
     uint8_t *hidden;   /* w*h: 1 where another part covers this one */
+    uint8_t *touched;  /* w*h: 1 where another part covers this one at all, if only by
+                          its anti-aliased edge (the part is cut there: a fill goes under it) */
     int nhidden;
     int vx0, vy0, vx1, vy1; /* bounds of the visible pixels, work coordinates */
 } sz_part;
@@ -40,6 +42,14 @@ SZ_INTERNAL void sz_part_free(sz_part *p);
 static inline bool sz_part_writable(const sz_part *p, size_t i, unsigned alpha16)
 {
     return alpha16 == 0 || p->hidden[i];
+}
+
+/** Whether a layer under the part may receive new content at work pixel i:
+ *  where it may be written, and also under the soft edge the occluder cut,
+ *  so no seam shows there when the rig moves the occluder. */
+static inline bool sz_part_fillable_under(const sz_part *p, size_t i, unsigned alpha16)
+{
+    return sz_part_writable(p, i, alpha16) || p->touched[i];
 }
 
 /** Puts the part's (changed) pixels back as the layer's image, cropped to

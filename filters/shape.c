@@ -6,9 +6,11 @@
  * Each stopping end is an exit or an entry of the outline, told apart by
  * the side the part lies on.  Exits are paired with entries by smooth
  * curves keeping both tangents (cheapest total bending, length and travel
- * outside the hidden region first); the curves become walls, and every
- * hidden pixel the background cannot reach around the walls belongs to
- * the part.  A reach limit bounds what cannot be known.
+ * outside the hidden region first); the curves become walls.  The part
+ * and the background then grow into the hidden region at the same speed
+ * (a geodesic Voronoi split that may not cross a wall), so a hidden pixel
+ * belongs to whichever side reaches it first.  A reach limit bounds what
+ * cannot be known.
  */
 #include "fill.h"
 
@@ -44,7 +46,7 @@ static int hermite_path(const silhouette_end *a, const silhouette_end *b, vec2 *
     }
     float ca = cosf(0.5f * acosf(SZ_CLAMP(v2_dot(a->dir, v2_scale(chord, 1 / d)), -1.0f, 1.0f)));
     float cb = cosf(0.5f * acosf(SZ_CLAMP(v2_dot(b->dir, v2_scale(chord, -1 / d)), -1.0f, 1.0f)));
-    vec2 ta = v2_scale(a->dir, d / SZ_MAX(ca * ca, 0.5f)), tb = v2_scale(b->dir, -d / SZ_MAX(cb * cb, 0.5f));
+    vec2 ta = v2_scale(a->dir, d / SZ_MAX(ca * ca, 0.35f)), tb = v2_scale(b->dir, -d / SZ_MAX(cb * cb, 0.35f));
     int n = SZ_CLAMP((int)(d * 2.5f) + 2, 2, cap);
     for (int i = 0; i < n; i++) {
         float t = (float)i / (float)(n - 1), t2 = t * t, t3 = t2 * t;
@@ -249,57 +251,100 @@ static sz_status build_walls(sz_ctx *ctx, const sz_part *p, const sz_fill_params
     return SZ_OK;
 }
 
-/* The convex hull of the known pixels, as the [from, to] column span it
- * covers on each row (from > to: none).  Andrew's monotone chain over the
- * outermost known pixel of each row, both sides. */
-static sz_status hull_spans(sz_ctx *ctx, const uint8_t *known, int w, int h, int *from, int *to)
+/* Unknown: not known to be part, and hidden or within FRINGE px of the
+ * hidden region.  The occluder's anti-aliased edge half-covers the part
+ * along the whole boundary; those pixels are too faint to be known, yet
+ * they are no background, and letting the background in through them
+ * would open every wall. */
+static sz_status mark_unknown(sz_ctx *ctx, const sz_part *p, const uint8_t *known, uint8_t *unknown)
 {
-    vec2 *pt = sz_malloc_array(ctx, 4 * (size_t)h + 8, sizeof *pt), *hull = sz_malloc_array(ctx, 8 * (size_t)h + 16, sizeof *hull);
-    if (!pt || !hull) {
-        free(pt), free(hull);
-        return SZ_ERR_NOMEM;
+    enum { FRINGE = 2 };
+    size_t n = (size_t)p->w * (size_t)p->h;
+    sz_status st = sz_square_reach(ctx, p->hidden, 1, p->w, p->h, FRINGE, unknown);
+    for (size_t i = 0; i < n && !st; i++) unknown[i] = unknown[i] && !known[i];
+    return st;
+}
+
+enum { FREE, WALL, BY_PART, BY_BACKGROUND };
+
+/* Chamfer steps (5 across, 7 diagonally: within 2% of Euclidean for the
+ * purpose of who arrives first) and the ring of buckets Dial's algorithm
+ * needs for them. */
+enum { STEP = 5, DIAGONAL = 7, RING = 8 };
+
+typedef struct bucket {
+    int32_t *px;
+    size_t n, cap;
+} bucket;
+
+static bool bucket_push(sz_ctx *ctx, bucket *b, int32_t i)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 1024;
+        int32_t *v = sz_realloc_array(ctx, b->px, cap, sizeof *v);
+        if (!v) return false;
+        b->px = v, b->cap = cap;
     }
-    int n = 0;
-    for (int y = 0; y < h; y++) {
-        from[y] = w, to[y] = -1;
-        const uint8_t *row = known + (size_t)y * w;
-        int a = 0, b = w - 1;
-        while (a < w && !row[a]) a++;
-        if (a == w) continue;
-        while (!row[b]) b--;
-        /* pixel corners, so the hull holds the pixels whole */
-        pt[n++] = v2((float)a, (float)y), pt[n++] = v2((float)a, y + 1.0f);
-        pt[n++] = v2(b + 1.0f, (float)y), pt[n++] = v2(b + 1.0f, y + 1.0f);
-    }
-    /* sort by x, then y (a shell sort: n is a few times h) */
-    for (int gap = n / 2; gap > 0; gap /= 2)
-        for (int i = gap; i < n; i++)
-            for (int j = i; j >= gap && (pt[j - gap].x > pt[j].x || (pt[j - gap].x == pt[j].x && pt[j - gap].y > pt[j].y)); j -= gap) {
-                vec2 t = pt[j];
-                pt[j] = pt[j - gap], pt[j - gap] = t;
+    b->px[b->n++] = i;
+    return true;
+}
+
+/* The part and the background race into the unknown region from its
+ * border, around the walls; each unknown pixel goes to whichever arrives
+ * first.  Walls paired right enclose what the part continues into; where
+ * no wall says, the region splits halfway between the part and the
+ * background, as an artist's guess would. */
+static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uint8_t *unknown, uint8_t *side)
+{
+    size_t n = (size_t)w * (size_t)h;
+    int32_t *dist = sz_malloc_array(ctx, n, sizeof *dist);
+    bucket ring[RING] = {{0}};
+    sz_status st = dist ? SZ_OK : SZ_ERR_NOMEM;
+    static const int nx[8] = {1, -1, 0, 0, 1, 1, -1, -1}, ny[8] = {0, 0, 1, -1, 1, -1, 1, -1};
+    for (int y = 0; y < h && !st; y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            dist[i] = INT32_MAX;
+            if (!unknown[i] || side[i] == WALL) continue;
+            int part = 0, background = 0;
+            for (int k = 0; k < 4; k++) {
+                int xx = x + nx[k], yy = y + ny[k];
+                if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+                size_t j = (size_t)yy * w + xx;
+                part += known[j], background += !known[j] && !unknown[j];
             }
-    int k = 0;
-    for (int i = 0; i < n; i++) {
-        while (k >= 2 && v2_cross(v2_sub(hull[k - 1], hull[k - 2]), v2_sub(pt[i], hull[k - 2])) <= 0) k--;
-        hull[k++] = pt[i];
-    }
-    for (int i = n - 2, lower = k + 1; i >= 0; i--) {
-        while (k >= lower && v2_cross(v2_sub(hull[k - 1], hull[k - 2]), v2_sub(pt[i], hull[k - 2])) <= 0) k--;
-        hull[k++] = pt[i];
-    }
-    /* each row's span: where the row's centre line crosses the hull's edges */
-    for (int e = 0; e + 1 < k; e++) {
-        vec2 a = hull[e], b = hull[e + 1];
-        float y0 = SZ_MIN(a.y, b.y), y1 = SZ_MAX(a.y, b.y);
-        for (int y = SZ_MAX(0, (int)ceilf(y0 - 0.5f)); y < h && y + 0.5f <= y1; y++) {
-            float cy = y + 0.5f, x = fabsf(b.y - a.y) < 1e-6f ? a.x : a.x + (b.x - a.x) * (cy - a.y) / (b.y - a.y);
-            int lo = (int)ceilf(x - 0.5f), hi = (int)floorf(x - 0.5f);
-            if (hi > to[y]) to[y] = SZ_MIN(w - 1, hi);
-            if (lo < from[y]) from[y] = SZ_MAX(0, lo);
+            if (!part && !background) continue;
+            side[i] = part > background ? BY_PART : BY_BACKGROUND;
+            dist[i] = 0;
+            if (!bucket_push(ctx, &ring[0], (int32_t)i)) st = SZ_ERR_NOMEM;
         }
+    size_t pending = ring[0].n;
+    for (int32_t d = 0; pending && !st; d++) {
+        bucket *b = &ring[d % RING];
+        for (size_t k = 0; k < b->n && !st; k++) {
+            int32_t i = b->px[k];
+            pending--;
+            if (dist[i] != d) continue; /* reached sooner since */
+            int x = i % w, y = i / w;
+            for (int e = 0; e < 8; e++) {
+                int xx = x + nx[e], yy = y + ny[e];
+                if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+                size_t j = (size_t)yy * w + xx;
+                if (!unknown[j] || side[j] == WALL) continue;
+                /* a diagonal step may not slip between two wall pixels */
+                if (e >= 4 && (side[(size_t)y * w + xx] == WALL || side[(size_t)yy * w + x] == WALL)) continue;
+                int32_t nd = d + (e < 4 ? STEP : DIAGONAL);
+                if (nd >= dist[j]) continue;
+                dist[j] = nd, side[j] = side[i];
+                if (!bucket_push(ctx, &ring[nd % RING], (int32_t)j)) st = SZ_ERR_NOMEM;
+                pending++;
+            }
+        }
+        b->n = 0;
     }
-    free(pt), free(hull);
-    return SZ_OK;
+    for (int k = 0; k < RING; k++) free(ring[k].px);
+    free(dist);
+    return st;
 }
 
 sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp, float *alpha, int *pairs)
@@ -307,85 +352,44 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
     int w = p->w, h = p->h;
     size_t n = (size_t)w * (size_t)h;
     uint8_t *known = sz_malloc(ctx, n), *unknown = sz_malloc(ctx, n), *wall = sz_calloc(ctx, n, 1);
-    int32_t *queue = sz_malloc_array(ctx, n, sizeof *queue);
     float *d2 = sz_malloc_array(ctx, n, sizeof *d2);
     silhouette_end *ends = NULL;
-    sz_status st = known && unknown && wall && queue && d2 ? SZ_OK : SZ_ERR_NOMEM;
+    sz_status st = known && unknown && wall && d2 ? SZ_OK : SZ_ERR_NOMEM;
     long nknown = 0;
     *pairs = 0;
     for (size_t i = 0; i < n && !st; i++) {
         uint16_t a = (uint16_t)sz_alpha16(p->img, (int)(i % w), (int)(i / w));
         known[i] = a >= 32768;
-        unknown[i] = p->hidden[i] && !known[i];
         nknown += known[i];
         alpha[i] = 0;
     }
+    if (!st) st = mark_unknown(ctx, p, known, unknown);
     int m = 0;
     if (!st && nknown) st = find_ends(ctx, p, known, unknown, &ends, &m);
     if (!st && nknown) st = build_walls(ctx, p, fp, unknown, ends, m, wall, pairs);
+    uint8_t *side = wall; /* WALL, or which side reached the pixel first */
+    if (!st && nknown) st = race(ctx, w, h, known, unknown, side);
     if (!st && nknown) {
-        /* the background floods the unknown region around the walls
-         * (4-connected: an 8-connected wall holds it) */
-        size_t head = 0, tail = 0;
-        uint8_t *outside = wall; /* 1 wall, 2 reached by the background */
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++) {
-                size_t i = (size_t)y * w + x;
-                if (!unknown[i] || wall[i]) continue;
-                bool seed = false;
-                static const int nx[4] = {1, -1, 0, 0}, ny[4] = {0, 0, 1, -1};
-                for (int k = 0; k < 4 && !seed; k++) {
-                    int xx = x + nx[k], yy = y + ny[k];
-                    if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
-                    size_t j = (size_t)yy * w + xx;
-                    seed = !known[j] && !unknown[j];
-                }
-                if (seed) outside[i] = 2, queue[tail++] = (int32_t)i;
-            }
-        while (head < tail) {
-            int32_t i = queue[head++];
-            int x = i % w, y = i / w;
-            static const int nx[4] = {1, -1, 0, 0}, ny[4] = {0, 0, 1, -1};
-            for (int k = 0; k < 4; k++) {
-                int xx = x + nx[k], yy = y + ny[k];
-                if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
-                size_t j = (size_t)yy * w + xx;
-                if (unknown[j] && !outside[j]) outside[j] = 2, queue[tail++] = (int32_t)j;
-            }
-        }
-        /* what the background did not reach is the part, within reach */
+        /* what the part reached first is the part, within reach */
         st = sz_edt(ctx, known, w, h, d2, NULL);
         float reach = fp->reach > 0 ? fp->reach : SZ_MAX(16.0f, 0.75f * sqrtf((float)nknown));
-        /* When the walls leak (an outline the pairing got wrong lets the
-         * background in), the enclosed area collapses: then the part's
-         * convex hull is the better guess of where it goes on. */
-        long enclosed = 0, in_hull = 0;
-        int *from = st ? NULL : sz_malloc_array(ctx, (size_t)h, sizeof *from);
-        int *to = st ? NULL : sz_malloc_array(ctx, (size_t)h, sizeof *to);
-        if (!st && (!from || !to)) st = SZ_ERR_NOMEM;
-        if (!st) st = hull_spans(ctx, known, w, h, from, to);
         for (int y = 0; y < h && !st; y++)
             for (int x = 0; x < w; x++) {
                 size_t i = (size_t)y * w + x;
                 if (!unknown[i] || d2[i] > reach * reach) continue;
-                enclosed += outside[i] != 2;
-                in_hull += x >= from[y] && x <= to[y];
+                /* a wall is the outline itself: the part's where it borders it */
+                bool in = side[i] == BY_PART;
+                if (side[i] == WALL)
+                    in = (x > 0 && side[i - 1] == BY_PART) || (x + 1 < w && side[i + 1] == BY_PART) ||
+                         (y > 0 && side[i - w] == BY_PART) || (y + 1 < h && side[i + w] == BY_PART);
+                known[i] = in;
             }
-        bool leaked = enclosed < in_hull / 3;
-        for (int y = 0; y < h && !st; y++)
-            for (int x = 0; x < w; x++) {
-                size_t i = (size_t)y * w + x;
-                bool in = unknown[i] && d2[i] <= reach * reach &&
-                          (outside[i] != 2 || (leaked && x >= from[y] && x <= to[y]));
-                known[i] = known[i] || in;
-            }
-        free(from), free(to);
         /* a soft edge: the share of the 3x3 neighbourhood inside */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++) {
                 size_t i = (size_t)y * w + x;
-                if (!unknown[i] || !known[i]) continue;
+                if (!known[i] || !p->touched[i]) continue; /* the part's own soft edge is visible */
                 int in = 0, all = 0;
                 for (int dy = -1; dy <= 1; dy++)
                     for (int dx = -1; dx <= 1; dx++) {
@@ -396,6 +400,6 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
                 alpha[i] = in == all ? 1.0f : SZ_MAX(0.5f, (float)in / all);
             }
     }
-    free(known), free(unknown), free(wall), free(queue), free(d2), free(ends);
+    free(known), free(unknown), free(wall), free(d2), free(ends);
     return st;
 }

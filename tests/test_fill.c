@@ -103,7 +103,7 @@ START_TEST(disc_half_under_a_bar_is_completed)
             agree += in == (px[3] > 32768), total++;
             if (in && d < 36) {
                 /* a flat colour stays flat and exact */
-                ck_assert_uint_eq(px[3], 65535);
+                ck_assert_msg(px[3] == 65535, "alpha %u at %d,%d", px[3], x, y);
                 ck_assert_uint_eq(px[0] >> 8, 230);
                 ck_assert_uint_eq(px[1] >> 8, 140);
                 ck_assert_uint_eq(px[2] >> 8, 90);
@@ -281,6 +281,45 @@ START_TEST(stacked_layers_are_each_completed_from_those_above)
 }
 END_TEST
 
+START_TEST(no_seam_under_the_soft_edge_of_the_cut)
+{
+    /* a bar with anti-aliased sides cuts a flat rectangle: where the bar is
+     * partly transparent the part is partly transparent too; the fill goes
+     * under it, so without the bar the part and its fill are solid */
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under(ctx, big_rect, 90, 0, 110, 120);
+    sz_layer *root = sz_doc_root(doc);
+    sz_image *part = sz_layer_image(sz_layer_child(root, 0)), *bar = sz_layer_image(sz_layer_child(root, 1));
+    for (int y = 0; y < H; y++)
+        for (int k = 0; k < 3; k++) {
+            float cover = (k + 1) / 4.0f; /* the bar's three outer columns on each side ramp up */
+            int cols[2] = {90 + k, 109 - k};
+            for (int c = 0; c < 2; c++) {
+                uint16_t px[4];
+                sz_get16(bar, cols[c] - 90, y, px);
+                px[3] = (uint16_t)lrintf(cover * 65535);
+                sz_put16(bar, cols[c] - 90, y, px);
+                big_rect(cols[c], y, px);
+                px[3] = (uint16_t)lrintf(px[3] * (1 - cover));
+                sz_put16(part, cols[c], y, px);
+            }
+        }
+    ck_assert_int_eq(tu_run_op(ctx, doc, "fill-behind", NULL), SZ_OK);
+    sz_layer *self = sz_layer_child(root, 1);
+    ck_assert_str_eq(sz_layer_name(self), "part");
+    for (int y = 20; y < 100; y++)
+        for (int x = 80; x < 120; x++) {
+            uint16_t f[4], p[4];
+            fill_at(doc, x, y, f);
+            sz_get16(sz_layer_image(self), x - sz_layer_x(self), y - sz_layer_y(self), p);
+            float a = 1 - (1 - f[3] / 65535.0f) * (1 - p[3] / 65535.0f);
+            ck_assert_msg(a > 0.999f, "part and fill only %.3f opaque at %d,%d", a, x, y);
+        }
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(mask_of_another_size_is_refused)
 {
     sz_ctx *ctx = sz_ctx_new();
@@ -315,6 +354,7 @@ int main(void)
     tcase_add_test(tc, part_touching_the_canvas_edge);
     tcase_add_test(tc, fully_hidden_part_is_a_no_op);
     tcase_add_test(tc, stacked_layers_are_each_completed_from_those_above);
+    tcase_add_test(tc, no_seam_under_the_soft_edge_of_the_cut);
     tcase_add_test(tc, mask_of_another_size_is_refused);
     suite_add_tcase(s, tc);
     return tu_run(s);
