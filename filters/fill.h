@@ -15,6 +15,7 @@ typedef struct sz_fill_params {
     float reach;            /* px the shape may extend beyond the visible part; 0 = automatic */
     float smoothness;       /* weight of bending when pairing silhouette ends */
     int colour_radius;      /* px of linear-light smoothing of the continued colour */
+    bool seal_edge;         /* also fill under the soft edge the occluder cut (on a layer of its own) */
     const float *shape_prob;/* learned map of where the part continues (work grid), or NULL */
 } sz_fill_params;
 
@@ -29,6 +30,9 @@ typedef struct sz_fill_params {
     {"colour-smoothness", SZ_PARAM_INT, "Radius (px) over which continued colour is averaged in linear light "  \
                                         "(0: nearest visible colour, exact for flat colours)", "2", 0, 50, NULL}, \
     {"merge", SZ_PARAM_BOOL, "Paint the fill into the part itself instead of a new layer under it", NULL, 0, -1, \
+     NULL},                                                                                                        \
+    {"seal-edge", SZ_PARAM_BOOL, "Fill also under the part's pixels the occluder's soft edge cut, so no seam "    \
+                                 "shows when it moves (the picture then changes along that edge)", NULL, 0, -1,   \
      NULL}
 
 /** Reads the SZ_FILL_PARAMS arguments. */

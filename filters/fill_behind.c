@@ -16,6 +16,7 @@ void sz_fill_params_from_args(const sz_args *args, sz_fill_params *fp)
     fp->reach = (float)sz_arg_float(args, "reach");
     fp->smoothness = (float)sz_arg_float(args, "shape-smoothness");
     fp->colour_radius = (int)sz_arg_int(args, "colour-smoothness");
+    fp->seal_edge = sz_arg_bool(args, "seal-edge");
     fp->shape_prob = NULL;
 }
 
@@ -128,7 +129,8 @@ sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_param
             if (fa <= 0) continue;
             uint16_t old[4];
             sz_get16(p->img, x, y, old);
-            if (!(merge ? sz_part_writable(p, i, old[3]) : sz_part_fillable_under(p, i, old[3]))) continue;
+            bool may = merge || !fp->seal_edge ? sz_part_writable(p, i, old[3]) : sz_part_fillable_under(p, i, old[3]);
+            if (!may) continue;
             float out[4];
             if (merge) {
                 /* the part's own pixel stays on top of the fill */

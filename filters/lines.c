@@ -548,7 +548,11 @@ static int march(const sz_part *p, const sz_lines *ln, const sz_line_params *lp,
     return n;
 }
 
-static void stroke_along(sz_lines *ln, const sz_line_end *e, const vec2 *pts, int n, float taper_from)
+/* A stroke along pts from end e; its width and colour blend into those of
+ * end `to` when it arrives at one, else it tapers after `taper_from`
+ * (share of its length). */
+static void stroke_along(sz_lines *ln, const sz_line_end *e, const sz_line_end *to, const vec2 *pts, int n,
+                         float taper_from)
 {
     stroke_pt *sp = malloc((size_t)(n ? n : 1) * sizeof *sp);
     if (!sp) return;
@@ -559,9 +563,73 @@ static void stroke_along(sz_lines *ln, const sz_line_end *e, const vec2 *pts, in
         sp[i].width = e->width * wscale;
         memcpy(sp[i].rgb, e->rgb, sizeof sp[i].rgb);
         sp[i].alpha = e->alpha;
+        if (to) {
+            sp[i].width = e->width + (to->width - e->width) * t;
+            for (int k = 0; k < 3; k++) sp[i].rgb[k] = e->rgb[k] + (to->rgb[k] - e->rgb[k]) * t;
+            sp[i].alpha = e->alpha + (to->alpha - e->alpha) * t;
+        }
     }
     sz_draw_stroke(&ln->drawn, sp, n);
     free(sp);
+}
+
+/* Whether solid ink lies within r px of q. */
+static bool ink_near(const sz_lines *ln, vec2 q, int r)
+{
+    int x = (int)lroundf(q.x), y = (int)lroundf(q.y);
+    for (int dy = -r; dy <= r; dy++)
+        for (int dx = -r; dx <= r; dx++)
+            if (sz_mask_at(ln->solid, ln->w, ln->h, x + dx, y + dy)) return true;
+    return false;
+}
+
+/* With a completed shape, ends of the part's outline follow its completed
+ * edge (outline.c): where it comes out on the far side, the stroke meets
+ * the outline there (and the end found there is its partner). */
+static sz_status follow_outlines(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln, vec2 *pts,
+                                 int cap)
+{
+    float *dist = sz_malloc_array(ctx, (size_t)p->w * (size_t)p->h, sizeof *dist);
+    sz_status st = dist ? sz_outline_distance(ctx, p, lp->inside, dist) : SZ_ERR_NOMEM;
+    for (int i = 0; i < ln->nends && !st; i++) {
+        sz_line_end *a = &ln->ends[i];
+        if (!a->at_hidden || a->partner >= 0 || a->fate != SZ_END_NONE || !sz_outline_end(p, ln, dist, a)) continue;
+        bool came_out;
+        int m = sz_outline_follow(p, dist, a, SZ_MIN(2 * lp->max_extension, (float)cap - 2), pts, cap, &came_out);
+        if (m < 2) continue;
+        vec2 last = pts[m - 1];
+        if (!came_out || !ink_near(ln, last, (int)ceilf(a->width) + 2)) {
+            /* it ran out of length, or came out where no outline waits:
+             * draw it the way an unpaired stroke ends */
+            a->fate = SZ_END_EXTENDED;
+            a->target = last;
+            stroke_along(ln, a, NULL, pts, m, 0.6f);
+            ln->extensions++;
+            continue;
+        }
+        sz_line_end *to = NULL;
+        float best = 1e30f;
+        for (int j = 0; j < ln->nends; j++) {
+            sz_line_end *b = &ln->ends[j];
+            if (j == i || !b->at_hidden || b->partner >= 0 || b->fate != SZ_END_NONE) continue;
+            vec2 d = v2_sub(b->p, last);
+            float d2 = v2_dot(d, d), lim = b->width + 4;
+            if (d2 <= lim * lim && d2 < best) best = d2, to = b;
+        }
+        a->target = last;
+        if (to) {
+            a->partner = (int)(to - ln->ends), to->partner = i;
+            a->fate = to->fate = SZ_END_PAIRED;
+            to->target = a->p;
+            ln->pairs++;
+        } else {
+            a->fate = SZ_END_JOINED;
+            ln->joins++;
+        }
+        stroke_along(ln, a, to, pts, m, 1.0f);
+    }
+    free(dist);
+    return st;
 }
 
 static sz_status fill_holes(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln);
@@ -571,10 +639,21 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
 {
     int n = ln->nends;
     sz_line_end *e = ln->ends;
+    enum { PATH_CAP = 4096 };
+    vec2 *pts = sz_malloc_array(ctx, PATH_CAP, sizeof *pts);
+    if (!pts) return SZ_ERR_NOMEM;
+    sz_status st = lp->inside ? follow_outlines(ctx, p, lp, ln, pts, PATH_CAP) : SZ_OK;
+    if (st) {
+        free(pts);
+        return st;
+    }
     /* Pair candidates: across the hidden region, or across a gap. */
     size_t cap = 1024, nc = 0;
     candidate *c = sz_malloc_array(ctx, cap, sizeof *c);
-    if (!c) return SZ_ERR_NOMEM;
+    if (!c) {
+        free(pts);
+        return SZ_ERR_NOMEM;
+    }
     for (int i = 0; i < n; i++) {
         for (int j = i + 1; j < n; j++) {
             bool hidden_pair = e[i].at_hidden && e[j].at_hidden;
@@ -589,7 +668,7 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
             if (nc == cap) {
                 candidate *v = sz_realloc_array(ctx, c, cap *= 2, sizeof *v);
                 if (!v) {
-                    free(c);
+                    free(c), free(pts);
                     return SZ_ERR_NOMEM;
                 }
                 c = v;
@@ -613,15 +692,13 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
 
     /* Ends left over: a cut end stopping short of another stroke joins it;
      * one under an occluder runs on along its curvature and tapers. */
-    vec2 *pts = sz_malloc_array(ctx, 4096, sizeof *pts);
-    if (!pts) return SZ_ERR_NOMEM;
     for (int i = 0; i < n; i++) {
         sz_line_end *a = &e[i];
         if (a->partner >= 0) continue;
         bool hit, left;
         if (!a->at_hidden) {
             if (a->taper < 0.5f || a->speck) continue;
-            int m = march(p, ln, lp, a, lp->max_gap + a->width / 2 + 1, false, pts, 4096, &hit, &left);
+            int m = march(p, ln, lp, a, lp->max_gap + a->width / 2 + 1, false, pts, PATH_CAP, &hit, &left);
             if (!hit) continue;
             /* only across paper, never across what the part shows */
             curve cv = {.n = SZ_MIN(m, 1024)};
@@ -630,11 +707,11 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
             if (x.visible || x.hidden) continue;
             a->fate = SZ_END_JOINED;
             a->target = pts[m - 1];
-            stroke_along(ln, a, pts, m, 1.0f);
+            stroke_along(ln, a, NULL, pts, m, 1.0f);
             ln->joins++;
         } else {
             float max_len = SZ_MIN(lp->max_extension, 4096.0f);
-            int m = march(p, ln, lp, a, max_len, true, pts, 4096, &hit, &left);
+            int m = march(p, ln, lp, a, max_len, true, pts, PATH_CAP, &hit, &left);
             if (m < 2) continue;
             float taper = 0.6f;
             if (left || !hit) {
@@ -646,12 +723,12 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
             }
             a->fate = SZ_END_EXTENDED;
             a->target = pts[m - 1];
-            stroke_along(ln, a, pts, m, taper);
+            stroke_along(ln, a, NULL, pts, m, taper);
             ln->extensions++;
         }
     }
     free(pts);
-    sz_status st = lp->fill_holes ? fill_holes(ctx, p, lp, ln) : SZ_OK;
+    st = lp->fill_holes ? fill_holes(ctx, p, lp, ln) : SZ_OK;
     if (!st && lp->fill_holes) st = close_bites(ctx, p, lp, ln);
     return st;
 }

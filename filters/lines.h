@@ -79,4 +79,18 @@ SZ_INTERNAL float sz_lines_pair_cost(const sz_part *p, const sz_lines *ln, const
 SZ_INTERNAL long sz_lines_apply(const sz_part *p, const sz_lines *ln, sz_image *img);
 SZ_INTERNAL void sz_lines_free(sz_lines *ln);
 
+/* outline.c: strokes along the completed silhouette */
+
+/** dist = distance (px) from each pixel to the outside of the part
+ *  completed by `inside` (its visible pixels and inside >= 0.5). */
+SZ_INTERNAL sz_status sz_outline_distance(sz_ctx *ctx, const sz_part *p, const float *inside, float *dist);
+/** Whether end e is of an outline: a stroke running along the part's
+ *  edge, its paint on the inner side and nothing on the outer. */
+SZ_INTERNAL bool sz_outline_end(const sz_part *p, const sz_lines *ln, const float *dist, const sz_line_end *e);
+/** Walks from e along the completed edge at e's distance from it, at most
+ *  max_len px, into pts; *came_out tells whether it left the hidden
+ *  region (the last point is the first one outside). */
+SZ_INTERNAL int sz_outline_follow(const sz_part *p, const float *dist, const sz_line_end *e, float max_len, vec2 *pts,
+                                  int cap, bool *came_out);
+
 #endif

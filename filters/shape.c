@@ -347,11 +347,49 @@ static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uin
     return st;
 }
 
+/* Marks the unknown pixels the background can reach at all, around the
+ * walls (side[] holds them): the others are enclosed by the part's own
+ * outline, whose shape is then known however far it runs. */
+static sz_status background_reach(sz_ctx *ctx, int w, int h, const uint8_t *known, const uint8_t *unknown,
+                                  const uint8_t *side, uint8_t *reached)
+{
+    size_t n = (size_t)w * (size_t)h, top = 0;
+    int32_t *stack = sz_malloc_array(ctx, n, sizeof *stack);
+    if (!stack) return SZ_ERR_NOMEM;
+    static const int nx[8] = {1, -1, 0, 0, 1, 1, -1, -1}, ny[8] = {0, 0, 1, -1, 1, -1, 1, -1};
+    memset(reached, 0, n);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            if (!unknown[i] || side[i] == WALL) continue;
+            for (int k = 0; k < 4 && !reached[i]; k++) {
+                int xx = x + nx[k], yy = y + ny[k];
+                if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+                size_t j = (size_t)yy * w + xx;
+                if (!known[j] && !unknown[j]) reached[i] = 1, stack[top++] = (int32_t)i;
+            }
+        }
+    while (top) {
+        int32_t i = stack[--top];
+        int x = i % w, y = i / w;
+        for (int e = 0; e < 8; e++) {
+            int xx = x + nx[e], yy = y + ny[e];
+            if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+            size_t j = (size_t)yy * w + xx;
+            if (reached[j] || !unknown[j] || side[j] == WALL) continue;
+            if (e >= 4 && (side[(size_t)y * w + xx] == WALL || side[(size_t)yy * w + x] == WALL)) continue;
+            reached[j] = 1, stack[top++] = (int32_t)j;
+        }
+    }
+    free(stack);
+    return SZ_OK;
+}
+
 sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp, float *alpha, int *pairs)
 {
     int w = p->w, h = p->h;
     size_t n = (size_t)w * (size_t)h;
-    uint8_t *known = sz_malloc(ctx, n), *unknown = sz_malloc(ctx, n), *wall = sz_calloc(ctx, n, 1);
+    uint8_t *known = sz_malloc(ctx, n), *unknown = sz_malloc(ctx, n), *wall = sz_calloc(ctx, n, 1), *enclosed = NULL;
     float *d2 = sz_malloc_array(ctx, n, sizeof *d2);
     silhouette_end *ends = NULL;
     sz_status st = known && unknown && wall && d2 ? SZ_OK : SZ_ERR_NOMEM;
@@ -370,13 +408,18 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
     uint8_t *side = wall; /* WALL, or which side reached the pixel first */
     if (!st && nknown) st = race(ctx, w, h, known, unknown, side);
     if (!st && nknown) {
-        /* what the part reached first is the part, within reach */
-        st = sz_edt(ctx, known, w, h, d2, NULL);
+        /* what the part reached first is the part, within reach unless
+         * its outline encloses it */
+        uint8_t *open = d2 ? (uint8_t *)d2 : NULL; /* d2 is free until the distances */
+        enclosed = sz_malloc(ctx, n);
+        st = enclosed ? background_reach(ctx, w, h, known, unknown, side, open) : SZ_ERR_NOMEM;
+        for (size_t i = 0; i < n && !st; i++) enclosed[i] = unknown[i] && side[i] == BY_PART && !open[i];
+        if (!st) st = sz_edt(ctx, known, w, h, d2, NULL);
         float reach = fp->reach > 0 ? fp->reach : SZ_MAX(16.0f, 0.75f * sqrtf((float)nknown));
         for (int y = 0; y < h && !st; y++)
             for (int x = 0; x < w; x++) {
                 size_t i = (size_t)y * w + x;
-                if (!unknown[i] || d2[i] > reach * reach) continue;
+                if (!unknown[i] || (d2[i] > reach * reach && !enclosed[i])) continue;
                 /* a wall is the outline itself: the part's where it borders it */
                 bool in = side[i] == BY_PART;
                 if (side[i] == WALL)
@@ -400,6 +443,6 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
                 alpha[i] = in == all ? 1.0f : SZ_MAX(0.5f, (float)in / all);
             }
     }
-    free(known), free(unknown), free(wall), free(d2), free(ends);
+    free(known), free(unknown), free(wall), free(d2), free(ends), free(enclosed);
     return st;
 }

@@ -220,6 +220,56 @@ START_TEST(part_touching_the_canvas_edge)
 }
 END_TEST
 
+/* A flat disc with a dark outline 3 px wide along its edge. */
+static void outlined_disc(int x, int y, uint16_t px[4])
+{
+    flat_disc(x, y, px);
+    float d = disc_d(x, y, 100, 60);
+    float ink = SZ_CLAMP(3 - fabsf(d - 38) + 0.5f - 1.5f + 1, 0.0f, 1.0f); /* 36.5..39.5 */
+    if (px[3] && ink > 0) {
+        px[0] = (uint16_t)lrintf(px[0] * (1 - ink) + 40 * 257 * ink);
+        px[1] = (uint16_t)lrintf(px[1] * (1 - ink) + 30 * 257 * ink);
+        px[2] = (uint16_t)lrintf(px[2] * (1 - ink) + 30 * 257 * ink);
+    }
+}
+
+START_TEST(outline_follows_the_completed_edge)
+{
+    /* the right half of an outlined disc is hidden: complete continues the
+     * outline along the completed edge, from one visible end to the other */
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under(ctx, outlined_disc, 100, 0, 200, 120);
+    run_keeping_picture(ctx, doc, "complete", NULL);
+    sz_layer *part = sz_layer_child(sz_doc_root(doc), 1);
+    ck_assert_str_eq(sz_layer_name(part), "part");
+    int on = 0, total = 0;
+    for (int deg = -80; deg <= 80; deg += 4) {
+        float t = deg * (float)M_PI / 180;
+        uint16_t px[4] = {0, 0, 0, 0};
+        bool ink = false;
+        /* the completed edge may be a pixel or two off the true circle */
+        for (float r = 35; r <= 43 && !ink; r += 0.5f) {
+            int x = (int)floorf(100 + r * cosf(t)), y = (int)floorf(60 + r * sinf(t));
+            int lx = x - sz_layer_x(part), ly = y - sz_layer_y(part);
+            if (lx < 0 || ly < 0 || lx >= sz_layer_image(part)->w || ly >= sz_layer_image(part)->h) continue;
+            sz_get16(sz_layer_image(part), lx, ly, px);
+            ink = px[3] > 32768 && px[0] < 100 * 257;
+        }
+        on += ink, total++;
+        /* and no ink inside the disc */
+        int xi = (int)floorf(100 + 30 * cosf(t)), yi = (int)floorf(60 + 30 * sinf(t));
+        int lx = xi - sz_layer_x(part), ly = yi - sz_layer_y(part);
+        if (lx >= 0 && ly >= 0 && lx < sz_layer_image(part)->w && ly < sz_layer_image(part)->h) {
+            sz_get16(sz_layer_image(part), lx, ly, px);
+            ck_assert_msg(px[3] == 0, "ink inside the disc at %d,%d", xi, yi);
+        }
+    }
+    ck_assert_msg(on >= total - 2, "the outline runs through %d of %d points of the hidden arc", on, total);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(fully_hidden_part_is_a_no_op)
 {
     sz_ctx *ctx = sz_ctx_new();
@@ -281,18 +331,16 @@ START_TEST(stacked_layers_are_each_completed_from_those_above)
 }
 END_TEST
 
-START_TEST(no_seam_under_the_soft_edge_of_the_cut)
+/* A flat rectangle cut by a bar whose three outer columns on each side
+ * ramp up in opacity: there the part is partly transparent too. */
+static sz_doc *rect_under_soft_bar(sz_ctx *ctx)
 {
-    /* a bar with anti-aliased sides cuts a flat rectangle: where the bar is
-     * partly transparent the part is partly transparent too; the fill goes
-     * under it, so without the bar the part and its fill are solid */
-    sz_ctx *ctx = sz_ctx_new();
     sz_doc *doc = part_under(ctx, big_rect, 90, 0, 110, 120);
     sz_layer *root = sz_doc_root(doc);
     sz_image *part = sz_layer_image(sz_layer_child(root, 0)), *bar = sz_layer_image(sz_layer_child(root, 1));
     for (int y = 0; y < H; y++)
         for (int k = 0; k < 3; k++) {
-            float cover = (k + 1) / 4.0f; /* the bar's three outer columns on each side ramp up */
+            float cover = (k + 1) / 4.0f;
             int cols[2] = {90 + k, 109 - k};
             for (int c = 0; c < 2; c++) {
                 uint16_t px[4];
@@ -304,18 +352,41 @@ START_TEST(no_seam_under_the_soft_edge_of_the_cut)
                 sz_put16(part, cols[c], y, px);
             }
         }
-    ck_assert_int_eq(tu_run_op(ctx, doc, "fill-behind", NULL), SZ_OK);
-    sz_layer *self = sz_layer_child(root, 1);
+    return doc;
+}
+
+/* How opaque the part and its fill are together at (x, y). */
+static float part_and_fill_alpha(sz_doc *doc, int x, int y)
+{
+    sz_layer *self = sz_layer_child(sz_doc_root(doc), 1);
     ck_assert_str_eq(sz_layer_name(self), "part");
+    uint16_t f[4], p[4];
+    fill_at(doc, x, y, f);
+    sz_get16(sz_layer_image(self), x - sz_layer_x(self), y - sz_layer_y(self), p);
+    return 1 - (1 - f[3] / 65535.0f) * (1 - p[3] / 65535.0f);
+}
+
+START_TEST(soft_edge_of_the_cut_is_sealed_on_request)
+{
+    /* by default the picture stays as it was, even where the bar's soft
+     * edge shows the part through it; with --seal-edge the fill goes under
+     * that edge too, so without the bar the part and its fill are solid */
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *plain = rect_under_soft_bar(ctx), *sealed = rect_under_soft_bar(ctx);
+    ck_assert_int_eq(tu_run_op(ctx, plain, "fill-behind", NULL), SZ_OK);
+    const char *const seal[] = {"seal-edge", "true", NULL};
+    ck_assert_int_eq(tu_run_op(ctx, sealed, "fill-behind", seal), SZ_OK);
     for (int y = 20; y < 100; y++)
         for (int x = 80; x < 120; x++) {
-            uint16_t f[4], p[4];
-            fill_at(doc, x, y, f);
-            sz_get16(sz_layer_image(self), x - sz_layer_x(self), y - sz_layer_y(self), p);
-            float a = 1 - (1 - f[3] / 65535.0f) * (1 - p[3] / 65535.0f);
-            ck_assert_msg(a > 0.999f, "part and fill only %.3f opaque at %d,%d", a, x, y);
+            bool soft = x == 90 || x == 109; /* covered less than half: visible */
+            float a = part_and_fill_alpha(plain, x, y);
+            if (soft) ck_assert_msg(a < 0.9f, "the fill went under the visible soft edge at %d,%d", x, y);
+            else ck_assert_msg(a > 0.999f, "part and fill only %.3f opaque at %d,%d", a, x, y);
+            a = part_and_fill_alpha(sealed, x, y);
+            ck_assert_msg(a > 0.999f, "sealed: part and fill only %.3f opaque at %d,%d", a, x, y);
         }
-    sz_doc_free(doc);
+    sz_doc_free(plain);
+    sz_doc_free(sealed);
     sz_ctx_free(ctx);
 }
 END_TEST
@@ -352,9 +423,10 @@ int main(void)
     tcase_add_test(tc, regions_split_by_a_line_do_not_bleed);
     tcase_add_test(tc, soft_edges_stay_clean);
     tcase_add_test(tc, part_touching_the_canvas_edge);
+    tcase_add_test(tc, outline_follows_the_completed_edge);
     tcase_add_test(tc, fully_hidden_part_is_a_no_op);
     tcase_add_test(tc, stacked_layers_are_each_completed_from_those_above);
-    tcase_add_test(tc, no_seam_under_the_soft_edge_of_the_cut);
+    tcase_add_test(tc, soft_edge_of_the_cut_is_sealed_on_request);
     tcase_add_test(tc, mask_of_another_size_is_refused);
     suite_add_tcase(s, tc);
     return tu_run(s);

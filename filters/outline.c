@@ -1,0 +1,107 @@
+/*
+ * outline.c — an outline continues along the completed silhouette.
+ *
+ * When `complete` has decided the part's shape under the occluder, a
+ * stroke that ran along the part's visible edge (its outline) should run
+ * on along the completed edge, at the same distance from it, rather than
+ * along its own curvature or to whichever end a smooth curve reaches.  The
+ * follower walks the level line of the distance to the outside of the
+ * completed shape, starting at the end's own distance, until it comes out
+ * of the hidden region (normally onto the outline on the other side).
+ */
+#include "lines.h"
+
+#include <stdlib.h>
+
+/* Distance to the outside at a real position, bilinear. */
+static float dist_at(const float *dist, int w, int h, vec2 q)
+{
+    float fx = SZ_CLAMP(q.x, 0.0f, (float)(w - 1)), fy = SZ_CLAMP(q.y, 0.0f, (float)(h - 1));
+    int x0 = SZ_MIN((int)fx, w - 2 < 0 ? 0 : w - 2), y0 = SZ_MIN((int)fy, h - 2 < 0 ? 0 : h - 2);
+    int x1 = SZ_MIN(x0 + 1, w - 1), y1 = SZ_MIN(y0 + 1, h - 1);
+    float tx = fx - (float)x0, ty = fy - (float)y0;
+    float a = dist[(size_t)y0 * w + x0], b = dist[(size_t)y0 * w + x1];
+    float c = dist[(size_t)y1 * w + x0], d = dist[(size_t)y1 * w + x1];
+    return (a * (1 - tx) + b * tx) * (1 - ty) + (c * (1 - tx) + d * tx) * ty;
+}
+
+/* The gradient of the distance (pointing into the shape). */
+static vec2 dist_grad(const float *dist, int w, int h, vec2 q)
+{
+    float gx = dist_at(dist, w, h, v2_add(q, v2(1, 0))) - dist_at(dist, w, h, v2_sub(q, v2(1, 0)));
+    float gy = dist_at(dist, w, h, v2_add(q, v2(0, 1))) - dist_at(dist, w, h, v2_sub(q, v2(0, 1)));
+    return v2(gx / 2, gy / 2);
+}
+
+sz_status sz_outline_distance(sz_ctx *ctx, const sz_part *p, const float *inside, float *dist)
+{
+    int w = p->w, h = p->h;
+    size_t n = (size_t)w * (size_t)h;
+    uint8_t *outside = sz_malloc(ctx, n);
+    if (!outside) return SZ_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        outside[i] = !(inside[i] >= 0.5f || sz_alpha16(p->img, (int)(i % w), (int)(i / w)) >= 32768);
+    sz_status st = sz_edt(ctx, outside, w, h, dist, NULL);
+    free(outside);
+    for (size_t i = 0; i < n && !st; i++) dist[i] = sqrtf(dist[i]);
+    return st;
+}
+
+bool sz_outline_end(const sz_part *p, const sz_lines *ln, const float *dist, const sz_line_end *e)
+{
+    int w = p->w, h = p->h;
+    float d0 = dist_at(dist, w, h, e->p);
+    if (d0 > e->width / 2 + 2.5f) return false; /* not along the edge */
+    vec2 g = dist_grad(dist, w, h, e->p);
+    if (v2_len(g) < 0.5f) return false;
+    vec2 in = v2_norm(g);
+    if (fabsf(v2_dot(in, e->dir)) > 0.7f) return false; /* running across the edge, not along it */
+    /* On the visible stretch behind the end, the part's own paint (not
+     * ink) lies on the inner side of the stroke and nothing on the outer
+     * side: an outline, not a line drawn on its own (a line-art layer's
+     * strokes are their own silhouette). */
+    float off = e->width / 2 + 2.5f;
+    for (float back = 3; back <= 9; back += 3) {
+        vec2 c = v2_sub(e->p, v2_scale(e->dir, back));
+        vec2 qi = v2_add(c, v2_scale(in, off)), qo = v2_sub(c, v2_scale(in, off));
+        int xi = (int)lroundf(qi.x), yi = (int)lroundf(qi.y), xo = (int)lroundf(qo.x), yo = (int)lroundf(qo.y);
+        if (xi < 0 || yi < 0 || xi >= w || yi >= h || xo < 0 || yo < 0 || xo >= w || yo >= h) return false;
+        size_t ji = (size_t)yi * w + xi, jo = (size_t)yo * w + xo;
+        if (p->hidden[ji] || ln->solid[ji] || sz_alpha16(p->img, xi, yi) < 32768) return false;
+        if (p->hidden[jo] || sz_alpha16(p->img, xo, yo) >= 32768) return false;
+    }
+    return true;
+}
+
+int sz_outline_follow(const sz_part *p, const float *dist, const sz_line_end *e, float max_len, vec2 *pts, int cap,
+                      bool *came_out)
+{
+    int w = p->w, h = p->h, n = 0;
+    float level = SZ_MAX(0.5f, dist_at(dist, w, h, e->p));
+    vec2 q = e->p, d = e->dir;
+    *came_out = false;
+    for (float s = 0; s <= max_len && n < cap; s += 1.0f) {
+        pts[n++] = q;
+        vec2 g = dist_grad(dist, w, h, q);
+        if (v2_len(g) >= 0.3f) {
+            /* along the level line, the way the stroke was going */
+            vec2 t = v2_norm(v2(-g.y, g.x));
+            if (v2_dot(t, d) < 0) t = v2_scale(t, -1);
+            d = v2_norm(v2_add(d, t)); /* half a turn per pixel: no kinks at the medial axis */
+        }
+        q = v2_add(q, d);
+        vec2 g2 = dist_grad(dist, w, h, q);
+        if (v2_len(g2) >= 0.3f) {
+            float off = SZ_CLAMP(level - dist_at(dist, w, h, q), -0.5f, 0.5f);
+            q = v2_add(q, v2_scale(v2_norm(g2), off));
+        }
+        int x = (int)lroundf(q.x), y = (int)lroundf(q.y);
+        if (x < 0 || y < 0 || x >= w || y >= h) break;
+        if (!p->hidden[(size_t)y * w + x] && s > e->width) {
+            pts[n++] = q;
+            *came_out = true;
+            break;
+        }
+    }
+    return n;
+}
