@@ -112,8 +112,12 @@ sz_status sz_edt(sz_ctx *ctx, const uint8_t *feature, int w, int h, float *dist2
 /* Thinning                                                            */
 /* ------------------------------------------------------------------ */
 
-/* Neighbours P2..P9 clockwise from north, as bits. */
 sz_status sz_square_reach(sz_ctx *ctx, const uint8_t *in, uint8_t value, int w, int h, int r, uint8_t *out)
+{
+    return sz_rect_reach(ctx, in, value, w, h, r, r, out);
+}
+
+sz_status sz_rect_reach(sz_ctx *ctx, const uint8_t *in, uint8_t value, int w, int h, int rx, int ry, uint8_t *out)
 {
     uint8_t *rows = sz_malloc(ctx, (size_t)w * (size_t)h);
     if (!rows) return SZ_ERR_NOMEM;
@@ -123,15 +127,15 @@ sz_status sz_square_reach(sz_ctx *ctx, const uint8_t *in, uint8_t value, int w, 
     for (int y = 0; y < h; y++) {
         const uint8_t *src = in + (size_t)y * w;
         uint8_t *dst = rows + (size_t)y * w;
-        int last = -r - 1;
+        int last = -rx - 1;
         for (int x = 0; x < w; x++) {
             if ((src[x] != 0) == (value != 0)) last = x;
-            dst[x] = x - last <= r;
+            dst[x] = x - last <= rx;
         }
-        last = w + r + 1;
+        last = w + rx + 1;
         for (int x = w - 1; x >= 0; x--) {
             if ((src[x] != 0) == (value != 0)) last = x;
-            dst[x] |= last - x <= r;
+            dst[x] |= last - x <= rx;
         }
     }
     /* columns in blocks, walked row by row so that memory is read in order */
@@ -139,23 +143,24 @@ sz_status sz_square_reach(sz_ctx *ctx, const uint8_t *in, uint8_t value, int w, 
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int x0 = 0; x0 < w; x0 += BLOCK) {
         int last[BLOCK], x1 = SZ_MIN(w, x0 + BLOCK);
-        for (int x = x0; x < x1; x++) last[x - x0] = -r - 1;
+        for (int x = x0; x < x1; x++) last[x - x0] = -ry - 1;
         for (int y = 0; y < h; y++)
             for (int x = x0; x < x1; x++) {
                 if (rows[(size_t)y * w + x]) last[x - x0] = y;
-                out[(size_t)y * w + x] = y - last[x - x0] <= r;
+                out[(size_t)y * w + x] = y - last[x - x0] <= ry;
             }
-        for (int x = x0; x < x1; x++) last[x - x0] = h + r + 1;
+        for (int x = x0; x < x1; x++) last[x - x0] = h + ry + 1;
         for (int y = h - 1; y >= 0; y--)
             for (int x = x0; x < x1; x++) {
                 if (rows[(size_t)y * w + x]) last[x - x0] = y;
-                out[(size_t)y * w + x] |= last[x - x0] - y <= r;
+                out[(size_t)y * w + x] |= last[x - x0] - y <= ry;
             }
     }
     free(rows);
     return SZ_OK;
 }
 
+/* Neighbours P2..P9 clockwise from north, as bits. */
 static inline unsigned neighbours(const uint8_t *m, int w, int h, int x, int y)
 {
     unsigned b = 0;

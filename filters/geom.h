@@ -39,13 +39,17 @@ static inline vec2 v2_rot(vec2 a, float angle)
  *  all are a large value (>= 1e20). */
 SZ_INTERNAL sz_status sz_edt(sz_ctx *ctx, const uint8_t *feature, int w, int h, float *dist2, int32_t *nearest);
 
-/** Thins a binary mask (nonzero = set) to an 8-connected skeleton one pixel
- *  wide (Zhang-Suen), in place. */
 /** out = 1 where some pixel of `in` equal to `value` lies within the
  *  (2r+1)-square around (a dilation for value 1, the complement of an
- *  erosion for value 0); in and out may not alias. */
+ *  erosion for value 0); in and out may not alias.  Linear in pixels
+ *  whatever r is. */
 SZ_INTERNAL sz_status sz_square_reach(sz_ctx *ctx, const uint8_t *in, uint8_t value, int w, int h, int r, uint8_t *out);
+/** The same over the (2rx+1) x (2ry+1) rectangle. */
+SZ_INTERNAL sz_status sz_rect_reach(sz_ctx *ctx, const uint8_t *in, uint8_t value, int w, int h, int rx, int ry,
+                                    uint8_t *out);
 
+/** Thins a binary mask (nonzero = set) to an 8-connected skeleton one pixel
+ *  wide (Zhang-Suen), in place. */
 SZ_INTERNAL sz_status sz_thin(sz_ctx *ctx, uint8_t *mask, int w, int h);
 
 /** Labels 8-connected (or 4-connected) components of nonzero pixels;
