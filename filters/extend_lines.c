@@ -4,6 +4,7 @@
  */
 #include "debug_overlay.h"
 #include "extend_lines.h"
+#include "fill.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,8 @@ void sz_line_params_from_args(const sz_args *args, sz_line_params *lp)
     lp->smoothness = (float)sz_arg_float(args, "smoothness");
     lp->fill_holes = !sz_arg_bool(args, "keep-holes");
     lp->ink_prob = NULL;
-    lp->inside = NULL;
+    lp->inside = lp->outline_shape = NULL;
+    lp->shape_guide = false;
 }
 
 sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_line_params *lp, bool new_layer,
@@ -31,9 +33,21 @@ sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_li
 {
     sz_lines ln;
     sz_status st = sz_lines_analyse(ctx, p, lp, &ln);
-    if (!st) st = sz_lines_decide(ctx, p, lp, &ln);
+    /* A painted part's outline follows the edge its shape would take
+     * under the occluder (the shape fill-behind would paint). */
+    float *shape = NULL;
+    sz_line_params guided = *lp;
+    if (!st && !lp->outline_shape && lp->shape_guide && p->nhidden && !ln.line_art) {
+        sz_fill_params fp = {.smoothness = 1};
+        int pairs;
+        shape = sz_malloc_array(ctx, (size_t)p->w * (size_t)p->h, sizeof *shape);
+        st = shape ? sz_shape_complete(ctx, p, &fp, shape, &pairs) : SZ_ERR_NOMEM;
+        guided.outline_shape = shape; /* its edge only: new strokes are not confined to it */
+    }
+    if (!st) st = sz_lines_decide(ctx, p, &guided, &ln);
     if (st) {
         sz_lines_free(&ln);
+        free(shape);
         return st;
     }
     *changed = 0;
@@ -59,6 +73,7 @@ sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_li
         sz_overlay_ends(debug, p, &ln);
     }
     sz_lines_free(&ln);
+    free(shape);
     return st;
 }
 
@@ -66,6 +81,7 @@ static sz_status run(sz_ctx *ctx, sz_doc *doc, const sz_args *args)
 {
     sz_line_params lp;
     sz_line_params_from_args(args, &lp);
+    lp.shape_guide = !sz_arg_bool(args, "no-shape");
     sz_image *mask = NULL;
     sz_status st = sz_load_mask(ctx, doc, sz_arg_str(args, "mask"), &mask);
     if (st) return st;
@@ -104,6 +120,8 @@ static sz_status run(sz_ctx *ctx, sz_doc *doc, const sz_args *args)
 
 static const sz_param params[] = {
     SZ_LINE_PARAMS,
+    {"no-shape", SZ_PARAM_BOOL, "Do not complete a painted part's shape to guide its outline under the occluder",
+     NULL, 0, -1, NULL},
     {"to-layer", SZ_PARAM_CHOICE, "Draw into the layer itself (same) or onto a new layer above it (new)", "same",
      0, -1, targets},
     {"debug", SZ_PARAM_PATH, "Write a picture of the ends found, the pairs chosen and the new strokes", NULL, 0, -1,

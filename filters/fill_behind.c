@@ -200,7 +200,7 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
                 int pairs;
                 shape = sz_malloc_array(ctx, (size_t)p.w * (size_t)p.h, sizeof *shape);
                 st = shape ? sz_shape_complete(ctx, &p, &fp, shape, &pairs) : SZ_ERR_NOMEM;
-                lp.inside = shape;
+                lp.inside = lp.outline_shape = shape;
                 if (!st) st = sz_extend_part_lines(ctx, doc, &p, &lp, false, debug_path ? &debug : NULL, &changed);
             }
             if (!st && fill) st = sz_fill_part(ctx, doc, &p, &fp, merge, shape, debug_path ? &debug : NULL, &changed);

@@ -61,6 +61,7 @@ static sz_status find_ink(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
     while (med < 255 && (acc += hist[med]) * 2 < total) med++;
     float median = med / 255.0f;
     bool line_art = lp->ink == SZ_INK_ALPHA || (lp->ink == SZ_INK_AUTO && median < 0.3f);
+    ln->line_art = line_art;
     float t = lp->ink_threshold * SZ_MAX(median, 0.05f);
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < h; y++)
@@ -583,14 +584,15 @@ static bool ink_near(const sz_lines *ln, vec2 q, int r)
     return false;
 }
 
-/* With a completed shape, ends of the part's outline follow its completed
- * edge (outline.c): where it comes out on the far side, the stroke meets
- * the outline there (and the end found there is its partner). */
+/* With a completed shape, an end of the part's outline follows its
+ * completed edge (outline.c); when that brings it out of the hidden region
+ * onto another end of the outline, the two are partners joined along the
+ * edge.  Other ends are left to the usual rules. */
 static sz_status follow_outlines(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln, vec2 *pts,
                                  int cap)
 {
     float *dist = sz_malloc_array(ctx, (size_t)p->w * (size_t)p->h, sizeof *dist);
-    sz_status st = dist ? sz_outline_distance(ctx, p, lp->inside, dist) : SZ_ERR_NOMEM;
+    sz_status st = dist ? sz_outline_distance(ctx, p, lp->outline_shape, dist) : SZ_ERR_NOMEM;
     for (int i = 0; i < ln->nends && !st; i++) {
         sz_line_end *a = &ln->ends[i];
         if (!a->at_hidden || a->partner >= 0 || a->fate != SZ_END_NONE || !sz_outline_end(p, ln, dist, a)) continue;
@@ -598,15 +600,11 @@ static sz_status follow_outlines(sz_ctx *ctx, const sz_part *p, const sz_line_pa
         int m = sz_outline_follow(p, dist, a, SZ_MIN(2 * lp->max_extension, (float)cap - 2), pts, cap, &came_out);
         if (m < 2) continue;
         vec2 last = pts[m - 1];
-        if (!came_out || !ink_near(ln, last, (int)ceilf(a->width) + 2)) {
-            /* it ran out of length, or came out where no outline waits:
-             * draw it the way an unpaired stroke ends */
-            a->fate = SZ_END_EXTENDED;
-            a->target = last;
-            stroke_along(ln, a, NULL, pts, m, 0.6f);
-            ln->extensions++;
-            continue;
-        }
+        if (!came_out || !ink_near(ln, last, (int)ceilf(a->width) + 2)) continue; /* the usual rules decide */
+        /* across a narrow occluder a smooth curve between the ends is as
+         * good and smoother */
+        if (m < 8 * a->width + 16) continue;
+        vec2 arriving = v2_norm(v2_sub(last, pts[SZ_MAX(0, m - 6)]));
         sz_line_end *to = NULL;
         float best = 1e30f;
         for (int j = 0; j < ln->nends; j++) {
@@ -614,18 +612,15 @@ static sz_status follow_outlines(sz_ctx *ctx, const sz_part *p, const sz_line_pa
             if (j == i || !b->at_hidden || b->partner >= 0 || b->fate != SZ_END_NONE) continue;
             vec2 d = v2_sub(b->p, last);
             float d2 = v2_dot(d, d), lim = b->width + 4;
-            if (d2 <= lim * lim && d2 < best) best = d2, to = b;
+            /* b's stroke must run back the way the path came */
+            if (d2 <= lim * lim && d2 < best && v2_dot(arriving, b->dir) < -0.5f) best = d2, to = b;
         }
+        if (!to) continue; /* it came out where no outline waits */
         a->target = last;
-        if (to) {
-            a->partner = (int)(to - ln->ends), to->partner = i;
-            a->fate = to->fate = SZ_END_PAIRED;
-            to->target = a->p;
-            ln->pairs++;
-        } else {
-            a->fate = SZ_END_JOINED;
-            ln->joins++;
-        }
+        a->partner = (int)(to - ln->ends), to->partner = i;
+        a->fate = to->fate = SZ_END_PAIRED;
+        to->target = a->p;
+        ln->pairs++;
         stroke_along(ln, a, to, pts, m, 1.0f);
     }
     free(dist);
@@ -642,7 +637,7 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
     enum { PATH_CAP = 4096 };
     vec2 *pts = sz_malloc_array(ctx, PATH_CAP, sizeof *pts);
     if (!pts) return SZ_ERR_NOMEM;
-    sz_status st = lp->inside ? follow_outlines(ctx, p, lp, ln, pts, PATH_CAP) : SZ_OK;
+    sz_status st = lp->outline_shape ? follow_outlines(ctx, p, lp, ln, pts, PATH_CAP) : SZ_OK;
     if (st) {
         free(pts);
         return st;

@@ -27,6 +27,9 @@ typedef struct sz_line_params {
     const float *ink_prob; /* learned map of where ink runs (work grid), or NULL */
     const float *inside;   /* the completed shape (work grid, > 0 inside): new ink under the occluder
                             * stays within a pixel of it; NULL: anywhere */
+    const float *outline_shape; /* a completed shape (as `inside`) whose edge the part's outline follows
+                                 * under the occluder, or NULL */
+    bool shape_guide;      /* without either, complete a painted part's shape to guide its outline */
 } sz_line_params;
 
 typedef enum sz_end_fate {
@@ -63,6 +66,7 @@ typedef struct sz_lines {
     int nends;
     ink_canvas drawn;  /* the new strokes */
     const float *inside; /* lp->inside, for drawing */
+    bool line_art;     /* the layer is all ink (no paint to complete) */
     int bridges, joins, pairs, extensions, holes;
 } sz_lines;
 
