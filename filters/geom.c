@@ -283,6 +283,7 @@ int sz_label(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, int32_t
 sz_status sz_ink_canvas_init(sz_ctx *ctx, ink_canvas *c, int w, int h)
 {
     c->w = w, c->h = h;
+    c->clip = NULL;
     c->cover = sz_calloc(ctx, (size_t)w * (size_t)h, sizeof(float));
     c->rgb = sz_calloc(ctx, (size_t)w * (size_t)h * 3, sizeof(float));
     if (!c->cover || !c->rgb) {
@@ -315,6 +316,7 @@ static void draw_segment(ink_canvas *c, const stroke_pt *a, const stroke_pt *b)
             float r = ra + (rb - ra) * t;
             float cov = SZ_CLAMP(r - d + 0.5f, 0.0f, 1.0f) * (a->alpha + (b->alpha - a->alpha) * t);
             size_t i = (size_t)y * c->w + x;
+            if (c->clip && !c->clip[i]) continue;
             if (cov > c->cover[i]) {
                 c->cover[i] = cov;
                 for (int k = 0; k < 3; k++) c->rgb[3 * i + k] = a->rgb[k] + (b->rgb[k] - a->rgb[k]) * t;

@@ -86,6 +86,7 @@ typedef struct ink_canvas {
     int w, h;
     float *cover;  /* 0..1 */
     float *rgb;    /* linear RGB, 3 per pixel */
+    const uint8_t *clip; /* when set, strokes cover only pixels where it is nonzero */
 } ink_canvas;
 
 SZ_INTERNAL sz_status sz_ink_canvas_init(sz_ctx *ctx, ink_canvas *c, int w, int h);

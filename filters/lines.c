@@ -611,17 +611,24 @@ static sz_status follow_outlines(sz_ctx *ctx, const sz_part *p, const sz_line_pa
             sz_line_end *b = &ln->ends[j];
             if (j == i || !b->at_hidden || b->partner >= 0 || b->fate != SZ_END_NONE) continue;
             vec2 d = v2_sub(b->p, last);
-            float d2 = v2_dot(d, d), lim = b->width + 4;
+            float d2 = v2_dot(d, d), lim = 2 * b->width + 6; /* the two may sit at different depths */
             /* b's stroke must run back the way the path came */
             if (d2 <= lim * lim && d2 < best && v2_dot(arriving, b->dir) < -0.5f) best = d2, to = b;
         }
         if (!to) continue; /* it came out where no outline waits */
+        /* the two ends may sit at different depths inside the edge: ease
+         * the path onto b */
+        vec2 miss = v2_sub(to->p, last);
+        for (int k = 0; k < m; k++) pts[k] = v2_add(pts[k], v2_scale(miss, (float)k / (float)(m - 1)));
+        last = to->p;
         a->target = last;
         a->partner = (int)(to - ln->ends), to->partner = i;
         a->fate = to->fate = SZ_END_PAIRED;
         to->target = a->p;
         ln->pairs++;
+        ln->drawn.clip = p->hidden; /* the outline it continues is there already */
         stroke_along(ln, a, to, pts, m, 1.0f);
+        ln->drawn.clip = NULL;
     }
     free(dist);
     return st;

@@ -91,7 +91,7 @@ SZ_INTERNAL sz_status sz_outline_distance(sz_ctx *ctx, const sz_part *p, const f
 /** Whether end e is of an outline: a stroke running along the part's
  *  edge, its paint on the inner side and nothing on the outer. */
 SZ_INTERNAL bool sz_outline_end(const sz_part *p, const sz_lines *ln, const float *dist, const sz_line_end *e);
-/** Walks from e along the completed edge at e's distance from it, at most
+/** Walks from e along the completed edge (the stroke's outer edge on it), at most
  *  max_len px, into pts; *came_out tells whether it left the hidden
  *  region (the last point is the first one outside). */
 SZ_INTERNAL int sz_outline_follow(const sz_part *p, const float *dist, const sz_line_end *e, float max_len, vec2 *pts,

@@ -6,8 +6,9 @@
  * on along the completed edge, at the same distance from it, rather than
  * along its own curvature or to whichever end a smooth curve reaches.  The
  * follower walks the level line of the distance to the outside of the
- * completed shape, starting at the end's own distance, until it comes out
- * of the hidden region (normally onto the outline on the other side).
+ * completed shape at which the stroke's outer edge is the shape's edge,
+ * until it comes out of the hidden region (normally onto the outline on
+ * the other side).
  */
 #include "lines.h"
 
@@ -51,33 +52,43 @@ bool sz_outline_end(const sz_part *p, const sz_lines *ln, const float *dist, con
 {
     int w = p->w, h = p->h;
     float d0 = dist_at(dist, w, h, e->p);
-    if (d0 > e->width / 2 + 2.5f) return false; /* not along the edge */
+    if (d0 > e->width / 2 + 5) return false; /* not along the edge */
     vec2 g = dist_grad(dist, w, h, e->p);
     if (v2_len(g) < 0.5f) return false;
-    vec2 in = v2_norm(g);
-    if (fabsf(v2_dot(in, e->dir)) > 0.7f) return false; /* running across the edge, not along it */
-    /* On the visible stretch behind the end, the part's own paint (not
-     * ink) lies on the inner side of the stroke and nothing on the outer
-     * side: an outline, not a line drawn on its own (a line-art layer's
-     * strokes are their own silhouette). */
+    if (fabsf(v2_dot(v2_norm(g), e->dir)) > 0.7f) return false; /* running across the edge, not along it */
+    /* The sides of the stroke, by its own normal (the shape's may bend at
+     * the end's corner).  On the visible stretch behind the end, the
+     * part's own paint (not ink) lies on the inner side and nothing on the
+     * outer side: an outline, not a line drawn on its own (a line-art
+     * layer's strokes are their own silhouette). */
+    vec2 in = v2(-e->dir.y, e->dir.x);
+    if (v2_dot(in, g) < 0) in = v2_scale(in, -1);
     float off = e->width / 2 + 2.5f;
+    int painted = 0;
     for (float back = 3; back <= 9; back += 3) {
         vec2 c = v2_sub(e->p, v2_scale(e->dir, back));
-        vec2 qi = v2_add(c, v2_scale(in, off)), qo = v2_sub(c, v2_scale(in, off));
+        vec2 qi = v2_add(c, v2_scale(in, off)), qo = v2_sub(c, v2_scale(in, off + 1));
         int xi = (int)lroundf(qi.x), yi = (int)lroundf(qi.y), xo = (int)lroundf(qo.x), yo = (int)lroundf(qo.y);
         if (xi < 0 || yi < 0 || xi >= w || yi >= h || xo < 0 || yo < 0 || xo >= w || yo >= h) return false;
         size_t ji = (size_t)yi * w + xi, jo = (size_t)yo * w + xo;
-        if (p->hidden[ji] || ln->solid[ji] || sz_alpha16(p->img, xi, yi) < 32768) return false;
-        if (p->hidden[jo] || sz_alpha16(p->img, xo, yo) >= 32768) return false;
+        /* either side may be hidden (another part can cover the outline's
+         * surroundings), but what shows must fit */
+        if (!p->hidden[jo] && sz_alpha16(p->img, xo, yo) >= 49152) return false;
+        if (p->hidden[ji]) continue;
+        if (ln->solid[ji] || sz_alpha16(p->img, xi, yi) < 32768) return false;
+        painted++;
     }
-    return true;
+    return painted > 0;
 }
 
 int sz_outline_follow(const sz_part *p, const float *dist, const sz_line_end *e, float max_len, vec2 *pts, int cap,
                       bool *came_out)
 {
     int w = p->w, h = p->h, n = 0;
-    float level = SZ_MAX(0.5f, dist_at(dist, w, h, e->p));
+    /* the stroke's outer edge on the completed edge; under the occluder
+     * it eases there from the depth the end sits at, half a pixel per step
+     * (outside, it keeps that depth, along the ink it continues) */
+    float level = e->width / 2 + 0.5f, start = dist_at(dist, w, h, e->p);
     vec2 q = e->p, d = e->dir;
     *came_out = false;
     for (float s = 0; s <= max_len && n < cap; s += 1.0f) {
@@ -92,7 +103,9 @@ int sz_outline_follow(const sz_part *p, const float *dist, const sz_line_end *e,
         q = v2_add(q, d);
         vec2 g2 = dist_grad(dist, w, h, q);
         if (v2_len(g2) >= 0.3f) {
-            float off = SZ_CLAMP(level - dist_at(dist, w, h, q), -0.5f, 0.5f);
+            int qx = (int)lroundf(q.x), qy = (int)lroundf(q.y);
+            bool under = qx >= 0 && qy >= 0 && qx < w && qy < h && p->hidden[(size_t)qy * w + qx];
+            float off = SZ_CLAMP((under ? level : start) - dist_at(dist, w, h, q), -0.5f, 0.5f);
             q = v2_add(q, v2_scale(v2_norm(g2), off));
         }
         int x = (int)lroundf(q.x), y = (int)lroundf(q.y);
