@@ -25,6 +25,7 @@ void sz_line_params_from_args(const sz_args *args, sz_line_params *lp)
     lp->fill_holes = !sz_arg_bool(args, "keep-holes");
     lp->ink_prob = NULL;
     lp->inside = lp->outline_shape = NULL;
+    lp->outline_walls = NULL;
     lp->shape_guide = false;
 }
 
@@ -36,18 +37,22 @@ sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_li
     /* A painted part's outline follows the edge its shape would take
      * under the occluder (the shape fill-behind would paint). */
     float *shape = NULL;
+    uint8_t *walls = NULL;
     sz_line_params guided = *lp;
     if (!st && !lp->outline_shape && lp->shape_guide && p->nhidden && !ln.line_art) {
         sz_fill_params fp = {.smoothness = 1};
         int pairs;
-        shape = sz_malloc_array(ctx, (size_t)p->w * (size_t)p->h, sizeof *shape);
-        st = shape ? sz_shape_complete(ctx, p, &fp, shape, &pairs) : SZ_ERR_NOMEM;
+        size_t np = (size_t)p->w * (size_t)p->h;
+        shape = sz_malloc_array(ctx, np, sizeof *shape);
+        walls = sz_malloc(ctx, np);
+        st = shape && walls ? sz_shape_complete(ctx, p, &fp, shape, &pairs, walls) : SZ_ERR_NOMEM;
         guided.outline_shape = shape; /* its edge only: new strokes are not confined to it */
+        guided.outline_walls = walls;
     }
     if (!st) st = sz_lines_decide(ctx, p, &guided, &ln);
     if (st) {
         sz_lines_free(&ln);
-        free(shape);
+        free(shape), free(walls);
         return st;
     }
     *changed = 0;
@@ -73,7 +78,7 @@ sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_li
         sz_overlay_ends(debug, p, &ln);
     }
     sz_lines_free(&ln);
-    free(shape);
+    free(shape), free(walls);
     return st;
 }
 

@@ -120,7 +120,7 @@ sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_param
     *changed = 0;
     sz_linear_init();
     if (!st && shape) memcpy(alpha, shape, n * sizeof *alpha);
-    else if (!st) st = sz_shape_complete(ctx, p, fp, alpha, &pairs);
+    else if (!st) st = sz_shape_complete(ctx, p, fp, alpha, &pairs, NULL);
     if (!st) st = fill_colour(ctx, p, alpha, fp->colour_radius, rgb);
     for (int y = 0; y < p->h && !st; y++)
         for (int x = 0; x < p->w; x++) {
@@ -195,16 +195,20 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
         if (!st && p.img && p.nhidden) {
             long changed = 0;
             float *shape = NULL;
+            uint8_t *walls = NULL;
             if (lines) {
                 /* the shape first, so continued strokes stay within it */
                 int pairs;
-                shape = sz_malloc_array(ctx, (size_t)p.w * (size_t)p.h, sizeof *shape);
-                st = shape ? sz_shape_complete(ctx, &p, &fp, shape, &pairs) : SZ_ERR_NOMEM;
+                size_t np = (size_t)p.w * (size_t)p.h;
+                shape = sz_malloc_array(ctx, np, sizeof *shape);
+                walls = sz_malloc(ctx, np);
+                st = shape && walls ? sz_shape_complete(ctx, &p, &fp, shape, &pairs, walls) : SZ_ERR_NOMEM;
                 lp.inside = lp.outline_shape = shape;
+                lp.outline_walls = walls;
                 if (!st) st = sz_extend_part_lines(ctx, doc, &p, &lp, false, debug_path ? &debug : NULL, &changed);
             }
             if (!st && fill) st = sz_fill_part(ctx, doc, &p, &fp, merge, shape, debug_path ? &debug : NULL, &changed);
-            free(shape);
+            free(shape), free(walls);
             worked++;
         } else if (!st && p.img && !p.nhidden && lines) {
             long changed = 0; /* nothing hidden: complete still closes gaps */

@@ -584,6 +584,23 @@ static bool ink_near(const sz_lines *ln, vec2 q, int r)
     return false;
 }
 
+/* Whether most of a path under the occluder runs beside the curves that
+ * close the shape's outline. */
+static bool along_walls(const sz_part *p, const uint8_t *walls, const vec2 *pts, int m, float width)
+{
+    int r = (int)ceilf(width) + 2, under = 0, beside = 0;
+    for (int k = 0; k < m; k++) {
+        int x = (int)lroundf(pts[k].x), y = (int)lroundf(pts[k].y);
+        if (!sz_mask_at(p->hidden, p->w, p->h, x, y)) continue;
+        under++;
+        bool near = false;
+        for (int dy = -r; dy <= r && !near; dy++)
+            for (int dx = -r; dx <= r && !near; dx++) near = sz_mask_at(walls, p->w, p->h, x + dx, y + dy);
+        beside += near;
+    }
+    return beside >= 0.7f * under;
+}
+
 /* With a completed shape, an end of the part's outline follows its
  * completed edge (outline.c); when that brings it out of the hidden region
  * onto another end of the outline, the two are partners joined along the
@@ -604,6 +621,9 @@ static sz_status follow_outlines(sz_ctx *ctx, const sz_part *p, const sz_line_pa
         /* across a narrow occluder a smooth curve between the ends is as
          * good and smoother */
         if (m < 8 * a->width + 16) continue;
+        /* where the shape's edge is a guess (no curve closes the outline
+         * there), so is an outline along it: leave the end to the usual rules */
+        if (lp->outline_walls && !along_walls(p, lp->outline_walls, pts, m, a->width)) continue;
         vec2 arriving = v2_norm(v2_sub(last, pts[SZ_MAX(0, m - 6)]));
         sz_line_end *to = NULL;
         float best = 1e30f;
@@ -613,7 +633,7 @@ static sz_status follow_outlines(sz_ctx *ctx, const sz_part *p, const sz_line_pa
             vec2 d = v2_sub(b->p, last);
             float d2 = v2_dot(d, d), lim = 2 * b->width + 6; /* the two may sit at different depths */
             /* b's stroke must run back the way the path came */
-            if (d2 <= lim * lim && d2 < best && v2_dot(arriving, b->dir) < -0.5f) best = d2, to = b;
+            if (d2 <= lim * lim && d2 < best && v2_dot(arriving, b->dir) < -0.3f) best = d2, to = b;
         }
         if (!to) continue; /* it came out where no outline waits */
         /* the two ends may sit at different depths inside the edge: ease
@@ -630,6 +650,9 @@ static sz_status follow_outlines(sz_ctx *ctx, const sz_part *p, const sz_line_pa
         stroke_along(ln, a, to, pts, m, 1.0f);
         ln->drawn.clip = NULL;
     }
+    /* and the rest of the completed edge gets the outline the visible
+     * edge has */
+    if (!st && !ln->line_art) sz_outline_stroke_edge(p, ln, lp->outline_shape, dist);
     free(dist);
     return st;
 }

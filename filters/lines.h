@@ -29,6 +29,8 @@ typedef struct sz_line_params {
                             * stays within a pixel of it; NULL: anywhere */
     const float *outline_shape; /* a completed shape (as `inside`) whose edge the part's outline follows
                                  * under the occluder, or NULL */
+    const uint8_t *outline_walls; /* where outline_shape's edge closes the outline for sure (curves
+                                   * joining its silhouette), or NULL: only there is it followed */
     bool shape_guide;      /* without either, complete a painted part's shape to guide its outline */
 } sz_line_params;
 
@@ -94,6 +96,11 @@ SZ_INTERNAL bool sz_outline_end(const sz_part *p, const sz_lines *ln, const floa
 /** Walks from e along the completed edge (the stroke's outer edge on it), at most
  *  max_len px, into pts; *came_out tells whether it left the hidden
  *  region (the last point is the first one outside). */
+/** Measures the outline along the part's visible edge (how much of the
+ *  edge carries ink, how wide, what colour) and, when the part has one,
+ *  draws the same band along the completed shape's edge under the
+ *  occluder into ln->drawn; returns whether it did. */
+SZ_INTERNAL bool sz_outline_stroke_edge(const sz_part *p, sz_lines *ln, const float *shape, const float *dist);
 SZ_INTERNAL int sz_outline_follow(const sz_part *p, const float *dist, const sz_line_end *e, float max_len, vec2 *pts,
                                   int cap, bool *came_out);
 

@@ -11,8 +11,10 @@
  * the other side).
  */
 #include "lines.h"
+#include "color.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* Distance to the outside at a real position, bilinear. */
 static float dist_at(const float *dist, int w, int h, vec2 q)
@@ -117,4 +119,43 @@ int sz_outline_follow(const sz_part *p, const float *dist, const sz_line_end *e,
         }
     }
     return n;
+}
+
+bool sz_outline_stroke_edge(const sz_part *p, sz_lines *ln, const float *shape, const float *dist)
+{
+    int w = p->w, h = p->h;
+    size_t n = (size_t)w * (size_t)h;
+    /* The visible edge: the ring of the part's own pixels beside empty
+     * ones.  Its outline covers most of it with ink, and the ink beside
+     * the edge is about the outline's width times the ring's length. */
+    enum { BAND = 16 };
+    long ring = 0, ring_inked = 0, band_ink = 0;
+    double rgb[3] = {0, 0, 0}, wsum = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p->hidden[i] || dist[i] <= 0 || dist[i] > BAND) continue;
+        if (dist[i] <= 1.0f) {
+            ring++;
+            ring_inked += ln->solid[i];
+        }
+        if (!ln->solid[i]) continue;
+        band_ink++;
+        uint16_t c[4];
+        sz_get16(p->img, (int)(i % w), (int)(i / w), c);
+        for (int k = 0; k < 3; k++) rgb[k] += ln->ink[i] * sz_srgb16_to_linear(c[k]);
+        wsum += ln->ink[i];
+    }
+    if (ring < 32 || ring_inked < 0.6 * ring || wsum <= 0) return false; /* no outline to continue */
+    float width = SZ_CLAMP((float)band_ink / (float)ring_inked, 1.0f, (float)BAND);
+    float colour[3];
+    for (int k = 0; k < 3; k++) colour[k] = (float)(rgb[k] / wsum);
+    /* Under the occluder, the completed shape's edge gets the same band:
+     * coverage falls off over the pixel where the band ends. */
+    for (size_t i = 0; i < n; i++) {
+        if (!p->hidden[i] || shape[i] < 0.5f || dist[i] <= 0) continue;
+        float cov = SZ_CLAMP(width + 0.5f - dist[i], 0.0f, 1.0f);
+        if (cov <= ln->drawn.cover[i]) continue;
+        ln->drawn.cover[i] = cov;
+        memcpy(&ln->drawn.rgb[3 * i], colour, sizeof colour);
+    }
+    return true;
 }

@@ -18,7 +18,9 @@
 
 typedef struct silhouette_end {
     vec2 p, dir;   /* end point; unit direction out of the silhouette, into the hidden region */
+    vec2 line;     /* of a straight end, the direction of its straight run */
     int side;      /* +1: the part lies on the left of dir, -1: on the right */
+    bool straight; /* the silhouette runs straight into the end */
     bool used;
 } silhouette_end;
 
@@ -55,6 +57,34 @@ static int hermite_path(const silhouette_end *a, const silhouette_end *b, vec2 *
                     h00 * a->p.y + h10 * ta.y + h01 * b->p.y + h11 * tb.y);
     }
     return n;
+}
+
+/* The wall from a to b: where both silhouettes run straight into the
+ * hidden region and their lines meet ahead of both inside it, they meet at
+ * a corner (the part is a polygon there: a sign, a sleeve's hem); else the
+ * smooth curve. */
+static int wall_route(const sz_part *p, const uint8_t *unknown, const silhouette_end *a, const silhouette_end *b,
+                      vec2 *pts, int cap)
+{
+    if (a->straight && b->straight) {
+        float den = v2_cross(a->line, b->line);
+        vec2 ab = v2_sub(b->p, a->p);
+        float chord = v2_len(ab);
+        if (fabsf(den) > 0.2f) { /* not parallel: more than about 12 degrees apart */
+            float s = v2_cross(ab, b->line) / den, t = v2_cross(ab, a->line) / den;
+            vec2 corner = v2_add(a->p, v2_scale(a->line, s));
+            int x = (int)lroundf(corner.x), y = (int)lroundf(corner.y);
+            if (s > 2 && t > 2 && s < 2 * chord && t < 2 * chord && x >= 0 && y >= 0 && x < p->w && y < p->h &&
+                unknown[(size_t)y * p->w + x]) {
+                int na = SZ_CLAMP((int)(2 * s) + 1, 1, cap / 2), nb = SZ_CLAMP((int)(2 * t) + 1, 1, cap / 2);
+                int n = 0;
+                for (int i = 0; i < na; i++) pts[n++] = v2_add(a->p, v2_scale(a->line, s * (float)i / (float)na));
+                for (int i = 0; i <= nb; i++) pts[n++] = v2_add(corner, v2_scale(v2_sub(b->p, corner), (float)i / (float)nb));
+                return n;
+            }
+        }
+    }
+    return hermite_path(a, b, pts, cap);
 }
 
 /* Squared turning angles per unit length, times the length: zero for a
@@ -126,8 +156,8 @@ static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, 
     size_t n = (size_t)w * (size_t)h;
     uint8_t *sil = sz_calloc(ctx, n, 1);
     if (!sil) return SZ_ERR_NOMEM;
-    /* silhouette: known pixels beside background, at least 3 px from the
-     * unknown region (there the edge is the occluder's, not the part's) */
+    /* silhouette: known pixels beside background, at least 5 px from the
+     * hidden region (there the edge is the occluder's, not the part's) */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 1; y < h - 1; y++)
         for (int x = 1; x < w - 1; x++) {
@@ -141,21 +171,21 @@ static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, 
             }
             if (!edge) continue;
             bool near = false;
-            for (int dy = -2; dy <= 2 && !near; dy++)
-                for (int dx = -2; dx <= 2 && !near; dx++) near = sz_mask_at(unknown, w, h, x + dx, y + dy);
+            for (int dy = -4; dy <= 4 && !near; dy++)
+                for (int dx = -4; dx <= 4 && !near; dx++) near = sz_mask_at(p->hidden, w, h, x + dx, y + dy);
             sil[i] = !near;
         }
     sz_status st = sz_thin(ctx, sil, w, h);
     int cap = 64, m = 0;
     silhouette_end *e = st ? NULL : sz_malloc_array(ctx, (size_t)cap, sizeof *e);
     if (!st && !e) st = SZ_ERR_NOMEM;
-    enum { TRACE = 10 };
+    enum { TRACE = 10, STRAIGHT = 24 };
     for (int y = 0; y < h && !st; y++)
         for (int x = 0; x < w; x++) {
             if (!sil[(size_t)y * w + x] || !sz_curve_is_end(sil, w, h, x, y)) continue;
             bool near = false;
-            for (int dy = -5; dy <= 5 && !near; dy++)
-                for (int dx = -5; dx <= 5 && !near; dx++) near = sz_mask_at(unknown, w, h, x + dx, y + dy);
+            for (int dy = -7; dy <= 7 && !near; dy++)
+                for (int dx = -7; dx <= 7 && !near; dx++) near = sz_mask_at(p->hidden, w, h, x + dx, y + dy);
             if (!near) continue;
             int px[TRACE], py[TRACE];
             bool junction;
@@ -175,6 +205,15 @@ static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, 
                 on_right += sz_mask_at(known, w, h, (int)lroundf(x - left.x * r), (int)lroundf(y - left.y * r));
             }
             if (on_left == on_right) continue; /* a sliver: no side to tell */
+            /* straight: a longer stretch of the silhouette keeps within a
+             * pixel of its chord */
+            int lx[STRAIGHT], ly[STRAIGHT];
+            int kl = sz_curve_trace(sil, w, h, x, y, STRAIGHT, lx, ly, &junction);
+            bool straight = kl == STRAIGHT;
+            vec2 s0 = v2((float)lx[0], (float)ly[0]), s1 = v2((float)lx[kl - 1], (float)ly[kl - 1]);
+            vec2 su = v2_norm(v2_sub(s0, s1));
+            for (int i = 1; i + 1 < kl && straight; i++)
+                straight = fabsf(v2_cross(su, v2_sub(v2((float)lx[i], (float)ly[i]), s1))) <= 1.0f;
             if (m == cap) {
                 silhouette_end *v = sz_realloc_array(ctx, e, (size_t)(cap *= 2), sizeof *v);
                 if (!v) {
@@ -183,7 +222,8 @@ static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, 
                 }
                 e = v;
             }
-            e[m++] = (silhouette_end){v2((float)x, (float)y), dir, on_left > on_right ? 1 : -1, false};
+            e[m++] = (silhouette_end){v2((float)x, (float)y), dir, straight ? su : dir, on_left > on_right ? 1 : -1,
+                                      straight, false};
         }
     free(sil);
     if (st) {
@@ -231,7 +271,7 @@ static sz_status build_walls(sz_ctx *ctx, const sz_part *p, const sz_fill_params
         silhouette_end *a = &e[c[k].a], *b = &e[c[k].b];
         if (a->used || b->used) continue;
         a->used = b->used = true;
-        int n = hermite_path(a, b, pts, CAP);
+        int n = wall_route(p, unknown, a, b, pts, CAP);
         wall_path(wall, p->w, p->h, pts, n);
         ++*npairs;
     }
@@ -255,13 +295,26 @@ static sz_status build_walls(sz_ctx *ctx, const sz_part *p, const sz_fill_params
  * hidden region.  The occluder's anti-aliased edge half-covers the part
  * along the whole boundary; those pixels are too faint to be known, yet
  * they are no background, and letting the background in through them
- * would open every wall. */
+ * would open every wall.  Those of them with nothing in them are EMPTY:
+ * the part there would show through the soft edge, so they never become
+ * part.  Away from the part they are where the background starts (through
+ * the holes of a lacy occluder, say); beside the part's edge they start
+ * nothing, since a wall may begin beyond them. */
+enum { UNKNOWN = 1, EMPTY = 2, EMPTY_SEED = 3 };
+
 static sz_status mark_unknown(sz_ctx *ctx, const sz_part *p, const uint8_t *known, uint8_t *unknown)
 {
     enum { FRINGE = 2 };
     size_t n = (size_t)p->w * (size_t)p->h;
+    uint8_t *near_part = sz_malloc(ctx, n);
+    if (!near_part) return SZ_ERR_NOMEM;
     sz_status st = sz_square_reach(ctx, p->hidden, 1, p->w, p->h, FRINGE, unknown);
-    for (size_t i = 0; i < n && !st; i++) unknown[i] = unknown[i] && !known[i];
+    if (!st) st = sz_square_reach(ctx, known, 1, p->w, p->h, FRINGE, near_part);
+    for (size_t i = 0; i < n && !st; i++) {
+        bool empty = !p->hidden[i] && !sz_alpha16(p->img, (int)(i % p->w), (int)(i / p->w));
+        unknown[i] = unknown[i] && !known[i] ? (empty ? (near_part[i] ? EMPTY : EMPTY_SEED) : UNKNOWN) : 0;
+    }
+    free(near_part);
     return st;
 }
 
@@ -313,6 +366,8 @@ static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uin
                 size_t j = (size_t)yy * w + xx;
                 part += known[j], background += !known[j] && !unknown[j];
             }
+            if (unknown[i] >= EMPTY) part = 0;
+            if (unknown[i] == EMPTY_SEED) background = 1;
             if (!part && !background) continue;
             side[i] = part > background ? BY_PART : BY_BACKGROUND;
             dist[i] = 0;
@@ -362,6 +417,7 @@ static sz_status background_reach(sz_ctx *ctx, int w, int h, const uint8_t *know
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
             if (!unknown[i] || side[i] == WALL) continue;
+            if (unknown[i] == EMPTY_SEED) reached[i] = 1, stack[top++] = (int32_t)i;
             for (int k = 0; k < 4 && !reached[i]; k++) {
                 int xx = x + nx[k], yy = y + ny[k];
                 if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
@@ -385,7 +441,8 @@ static sz_status background_reach(sz_ctx *ctx, int w, int h, const uint8_t *know
     return SZ_OK;
 }
 
-sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp, float *alpha, int *pairs)
+sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp, float *alpha, int *pairs,
+                            uint8_t *walls)
 {
     int w = p->w, h = p->h;
     size_t n = (size_t)w * (size_t)h;
@@ -407,6 +464,8 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
     if (!st && nknown) st = build_walls(ctx, p, fp, unknown, ends, m, wall, pairs);
     uint8_t *side = wall; /* WALL, or which side reached the pixel first */
     if (!st && nknown) st = race(ctx, w, h, known, unknown, side);
+    if (walls)
+        for (size_t i = 0; i < n; i++) walls[i] = !st && nknown && side[i] == WALL;
     if (!st && nknown) {
         /* what the part reached first is the part, within reach unless
          * its outline encloses it */
@@ -425,7 +484,7 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
                 if (side[i] == WALL)
                     in = (x > 0 && side[i - 1] == BY_PART) || (x + 1 < w && side[i + 1] == BY_PART) ||
                          (y > 0 && side[i - w] == BY_PART) || (y + 1 < h && side[i + w] == BY_PART);
-                known[i] = in;
+                known[i] = in && unknown[i] < EMPTY;
             }
         /* a soft edge: the share of the 3x3 neighbourhood inside */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
@@ -440,7 +499,7 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
                         if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
                         in += known[(size_t)yy * w + xx], all++;
                     }
-                alpha[i] = in == all ? 1.0f : SZ_MAX(0.5f, (float)in / all);
+                alpha[i] = 0.5f + 0.5f * (float)in / all; /* the edge runs through the outer ring */
             }
     }
     free(known), free(unknown), free(wall), free(d2), free(ends), free(enclosed);

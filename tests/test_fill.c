@@ -293,6 +293,32 @@ START_TEST(outline_follows_the_completed_edge)
 }
 END_TEST
 
+static void flat_rect(int x, int y, uint16_t px[4])
+{
+    if (x >= 40 && x < 160 && y >= 20 && y < 100) px[0] = 60 * 257, px[1] = 120 * 257, px[2] = 200 * 257, px[3] = 65535;
+}
+
+START_TEST(straight_edges_meet_at_a_corner)
+{
+    /* the top right corner of a rectangle is hidden: its two straight
+     * edges run on and meet at a sharp corner, not a rounded one */
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under(ctx, flat_rect, 110, 0, 200, 60);
+    run_keeping_picture(ctx, doc, "fill-behind", NULL);
+    uint16_t px[4];
+    fill_at(doc, 157, 22, px); /* 2 px inside the corner */
+    ck_assert_msg(px[3] > 32768, "the corner is rounded off (alpha %u)", px[3]);
+    fill_at(doc, 150, 40, px);
+    ck_assert_uint_eq(px[3], 65535);
+    fill_at(doc, 164, 30, px); /* beyond the right edge */
+    ck_assert_uint_eq(px[3], 0);
+    fill_at(doc, 140, 15, px); /* above the top edge */
+    ck_assert_uint_eq(px[3], 0);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(fully_hidden_part_is_a_no_op)
 {
     sz_ctx *ctx = sz_ctx_new();
@@ -447,6 +473,7 @@ int main(void)
     tcase_add_test(tc, soft_edges_stay_clean);
     tcase_add_test(tc, part_touching_the_canvas_edge);
     tcase_add_test(tc, outline_follows_the_completed_edge);
+    tcase_add_test(tc, straight_edges_meet_at_a_corner);
     tcase_add_test(tc, fully_hidden_part_is_a_no_op);
     tcase_add_test(tc, stacked_layers_are_each_completed_from_those_above);
     tcase_add_test(tc, soft_edge_of_the_cut_is_sealed_on_request);
