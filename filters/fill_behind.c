@@ -209,6 +209,8 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
             }
             if (!st && fill) st = sz_fill_part(ctx, doc, &p, &fp, merge, shape, debug_path ? &debug : NULL, &changed);
             free(shape), free(walls);
+            lp.inside = lp.outline_shape = NULL; /* they belonged to this layer */
+            lp.outline_walls = NULL;
             worked++;
         } else if (!st && p.img && !p.nhidden && lines) {
             long changed = 0; /* nothing hidden: complete still closes gaps */
