@@ -85,6 +85,13 @@ expect_grep '"face"' "$TMP/stdout" "info at the end of a chain"
 "$SOZAI" --threads 1 "$SAMPLE" bleed --radius 6 -o "$TMP/t1.pam" 2>/dev/null
 "$SOZAI" --threads 2 "$SAMPLE" bleed --radius 6 -o "$TMP/t2.pam" 2>/dev/null
 if same_file "$TMP/t1.pam" "$TMP/t2.pam"; then pass; else fail "bleed differs between 1 and 2 threads"; fi
+for op in "extend-lines" "complete" "fill-behind --merge --margin 4"; do
+    # shellcheck disable=SC2086 # the operation's words
+    "$SOZAI" --threads 1 "$SAMPLE" $op -q -o "$TMP/t1.psd"
+    # shellcheck disable=SC2086
+    "$SOZAI" --threads 3 "$SAMPLE" $op -q -o "$TMP/t3.psd"
+    if same_file "$TMP/t1.psd" "$TMP/t3.psd"; then pass; else fail "$op differs between 1 and 3 threads"; fi
+done
 
 # --- export-layers and PSD round trips --------------------------------------------------------
 expect_exit 0 "export-layers" "$SOZAI" "$SAMPLE" export-layers -o "$TMP/parts/%02i_%n.png"
