@@ -9,6 +9,10 @@
  * completed shape at which the stroke's outer edge is the shape's edge,
  * until it comes out of the hidden region (normally onto the outline on
  * the other side).
+ *
+ * Where no end leads, the outline is still known from the visible edge:
+ * how much of it carries ink, how wide and in what colour.  A part with
+ * an outline gets the same band along the whole completed edge.
  */
 #include "lines.h"
 #include "color.h"
