@@ -146,6 +146,8 @@ const sz_op sz_op_extend_lines = {
             "so regions close.  New strokes are anti-aliased, their width and colour\n"
             "blend from end to end, and they are drawn only where the layer had no ink\n"
             "and shows nothing (or is hidden): every visible pixel stays as it was.\n"
+            "In a painted part, the outline follows the edge the part's completed\n"
+            "shape takes under the occluder (--no-shape: it does not).\n"
             "--to-layer new puts them on a layer of their own; --debug shows why.",
     .params = params,
     .flags = SZ_OP_NEEDS_OUTPUT | SZ_OP_SELECTS_LAYERS,

@@ -257,13 +257,16 @@ const sz_op sz_op_fill_behind = {
     .summary = "paint the hidden part of each layer (shape continued, colours continued)",
     .help = "Where other layers cover a layer (or --mask says), continues the layer's\n"
             "shape as its silhouette suggests: outline curves that run under the\n"
-            "occluder are joined smoothly and the part fills what they enclose, never\n"
-            "spilling into background it never occupied, and never further than --reach\n"
-            "from what is visible.  Colours continue from the nearest visible colour\n"
-            "(flat colours stay exact) averaged in linear light over\n"
-            "--colour-smoothness px.  The fill goes on a new layer \"<name> (fill)\"\n"
-            "directly under the part (--merge paints into the part); no visible pixel\n"
-            "changes.  --margin grows the hidden region for rigs that move parts.",
+            "occluder are joined smoothly (straight ones meet at a corner) and the part\n"
+            "fills what they enclose, never spilling into background it never\n"
+            "occupied; where no outline encloses it, it shares the hidden region with\n"
+            "the background and stays within --reach of what is visible.  Colours\n"
+            "continue from the nearest visible colour (flat colours stay exact)\n"
+            "averaged in linear light over --colour-smoothness px.  The fill goes on a\n"
+            "new layer \"<name> (fill)\" directly under the part (--merge paints into\n"
+            "the part); no visible pixel changes (--seal-edge also fills under the\n"
+            "part's pixels the occluder's soft edge cut, so no seam shows when it\n"
+            "moves).  --margin grows the hidden region for rigs that move parts.",
     .params = fill_params,
     .flags = SZ_OP_NEEDS_OUTPUT | SZ_OP_SELECTS_LAYERS,
     .run = run_fill,
@@ -284,8 +287,10 @@ const sz_op sz_op_complete = {
     .help = "For each selected layer: continues its strokes under the layers above it\n"
             "(or under --mask) into the layer itself, as extend-lines does, then paints\n"
             "the hidden part as fill-behind does, on a new layer under it (or into it\n"
-            "with --merge).  Every visible pixel stays as it was.  Options are those of\n"
-            "extend-lines and fill-behind.",
+            "with --merge).  The shape is decided first: new strokes stay within it,\n"
+            "and a part whose visible edge has an outline gets it along the whole\n"
+            "completed edge.  Every visible pixel stays as it was.  Options are those\n"
+            "of extend-lines and fill-behind.",
     .params = complete_params,
     .flags = SZ_OP_NEEDS_OUTPUT | SZ_OP_SELECTS_LAYERS,
     .run = run_complete,
