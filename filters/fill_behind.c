@@ -20,6 +20,12 @@ void sz_fill_params_from_args(const sz_args *args, sz_fill_params *fp)
     fp->shape_prob = NULL;
 }
 
+/* Rec. 601 luma of a 16-bit pixel, 0..255. */
+static unsigned luma8(const uint16_t c[4])
+{
+    return (c[0] * 299u + c[1] * 587u + c[2] * 114u) / 257000u;
+}
+
 /* Linear-light colour of every filled pixel: that of the nearest opaque
  * visible pixel that is not line art (flat colours stay exact, outlines
  * do not smear into the fill), then box-averaged over the filled pixels
@@ -47,7 +53,7 @@ static sz_status fill_colour(sz_ctx *ctx, const sz_part *p, const float *alpha, 
         uint16_t c[4];
         sz_get16(p->img, (int)(i % w), (int)(i / w), c);
         if (p->hidden[i] || c[3] < 64880) continue;
-        hist[SZ_MIN(255, (c[0] * 299u + c[1] * 587u + c[2] * 114u) / 257000u)]++;
+        hist[SZ_MIN(255, luma8(c))]++;
         total++;
     }
     long below = 0;
@@ -57,8 +63,7 @@ static sz_status fill_colour(sz_ctx *ctx, const sz_part *p, const float *alpha, 
     for (size_t i = 0; i < n; i++) {
         uint16_t c[4];
         sz_get16(p->img, (int)(i % w), (int)(i / w), c);
-        unsigned luma = (c[0] * 299u + c[1] * 587u + c[2] * 114u) / 257000u;
-        src[i] = !p->hidden[i] && c[3] >= 64880 && luma < dark;
+        src[i] = !p->hidden[i] && c[3] >= 64880 && luma8(c) < dark;
     }
     /* an opening of the dark pixels keeps the broad ones: the rest is ink */
     uint8_t *wide = (uint8_t *)tmp, *broad = wide + n; /* tmp is free until the averaging */

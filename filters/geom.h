@@ -62,6 +62,15 @@ static inline bool sz_mask_at(const uint8_t *m, int w, int h, int x, int y)
     return x >= 0 && y >= 0 && x < w && y < h && m[(size_t)y * w + x];
 }
 
+/** Whether m is set anywhere in the (2r+1)-square around (x, y). */
+static inline bool sz_mask_near(const uint8_t *m, int w, int h, int x, int y, int r)
+{
+    for (int yy = SZ_MAX(0, y - r); yy <= SZ_MIN(h - 1, y + r); yy++)
+        for (int xx = SZ_MAX(0, x - r); xx <= SZ_MIN(w - 1, x + r); xx++)
+            if (m[(size_t)yy * w + xx]) return true;
+    return false;
+}
+
 /** Whether (x, y) ends a one-pixel curve of mask m (its neighbours form
  *  one group of at most two pixels). */
 SZ_INTERNAL bool sz_curve_is_end(const uint8_t *m, int w, int h, int x, int y);

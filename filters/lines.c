@@ -235,9 +235,7 @@ static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_li
     vec2 t0 = v2_add(e->p, v2_scale(e->dir, width / 2));
     for (float s = -width / 2; s <= 3 && !e->at_hidden; s += 0.5f) {
         vec2 q = v2_add(t0, v2_scale(e->dir, s));
-        int qx = (int)lroundf(q.x), qy = (int)lroundf(q.y);
-        for (int dy = -1; dy <= 1 && !e->at_hidden; dy++)
-            for (int dx = -1; dx <= 1 && !e->at_hidden; dx++) e->at_hidden = sz_mask_at(p->hidden, w, h, qx + dx, qy + dy);
+        e->at_hidden = sz_mask_near(p->hidden, w, h, (int)lroundf(q.x), (int)lroundf(q.y), 1);
     }
     e->partner = -1;
     e->fate = SZ_END_NONE;
@@ -577,11 +575,7 @@ static void stroke_along(sz_lines *ln, const sz_line_end *e, const sz_line_end *
 /* Whether solid ink lies within r px of q. */
 static bool ink_near(const sz_lines *ln, vec2 q, int r)
 {
-    int x = (int)lroundf(q.x), y = (int)lroundf(q.y);
-    for (int dy = -r; dy <= r; dy++)
-        for (int dx = -r; dx <= r; dx++)
-            if (sz_mask_at(ln->solid, ln->w, ln->h, x + dx, y + dy)) return true;
-    return false;
+    return sz_mask_near(ln->solid, ln->w, ln->h, (int)lroundf(q.x), (int)lroundf(q.y), r);
 }
 
 /* Whether most of a path under the occluder runs beside the curves that
@@ -593,10 +587,7 @@ static bool along_walls(const sz_part *p, const uint8_t *walls, const vec2 *pts,
         int x = (int)lroundf(pts[k].x), y = (int)lroundf(pts[k].y);
         if (!sz_mask_at(p->hidden, p->w, p->h, x, y)) continue;
         under++;
-        bool near = false;
-        for (int dy = -r; dy <= r && !near; dy++)
-            for (int dx = -r; dx <= r && !near; dx++) near = sz_mask_at(walls, p->w, p->h, x + dx, y + dy);
-        beside += near;
+        beside += sz_mask_near(walls, p->w, p->h, x, y, r);
     }
     return beside >= 0.7f * under;
 }

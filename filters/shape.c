@@ -170,10 +170,7 @@ static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, 
                 edge |= !known[j] && !unknown[j];
             }
             if (!edge) continue;
-            bool near = false;
-            for (int dy = -4; dy <= 4 && !near; dy++)
-                for (int dx = -4; dx <= 4 && !near; dx++) near = sz_mask_at(p->hidden, w, h, x + dx, y + dy);
-            sil[i] = !near;
+            sil[i] = !sz_mask_near(p->hidden, w, h, x, y, 4);
         }
     sz_status st = sz_thin(ctx, sil, w, h);
     int cap = 64, m = 0;
@@ -183,10 +180,7 @@ static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, 
     for (int y = 0; y < h && !st; y++)
         for (int x = 0; x < w; x++) {
             if (!sil[(size_t)y * w + x] || !sz_curve_is_end(sil, w, h, x, y)) continue;
-            bool near = false;
-            for (int dy = -7; dy <= 7 && !near; dy++)
-                for (int dx = -7; dx <= 7 && !near; dx++) near = sz_mask_at(p->hidden, w, h, x + dx, y + dy);
-            if (!near) continue;
+            if (!sz_mask_near(p->hidden, w, h, x, y, 7)) continue;
             int px[TRACE], py[TRACE];
             bool junction;
             int k = sz_curve_trace(sil, w, h, x, y, TRACE, px, py, &junction);
@@ -342,6 +336,35 @@ static bool bucket_push(sz_ctx *ctx, bucket *b, int32_t i)
     return true;
 }
 
+/* The 8 neighbours: the 4 across first, then the diagonals. */
+static const int step_x[8] = {1, -1, 0, 0, 1, 1, -1, -1}, step_y[8] = {0, 0, 1, -1, 1, -1, 1, -1};
+
+/* How many 4-neighbours of unknown pixel (x, y) are visible background
+ * (the background starts into the unknown region there); *part counts
+ * those that are known part (where the part starts). */
+static int background_neighbours(const uint8_t *known, const uint8_t *unknown, int w, int h, int x, int y, int *part)
+{
+    int background = 0;
+    *part = 0;
+    for (int k = 0; k < 4; k++) {
+        int xx = x + step_x[k], yy = y + step_y[k];
+        if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+        size_t j = (size_t)yy * w + xx;
+        *part += known[j], background += !known[j] && !unknown[j];
+    }
+    return background;
+}
+
+/* Whether the step k from (x, y) may be taken around the walls: onto an
+ * unknown pixel that is no wall, and, diagonally, not between two wall
+ * pixels.  (xx, yy) is the pixel stepped onto, inside the grid. */
+static bool may_step(const uint8_t *unknown, const uint8_t *side, int w, int x, int y, int k, int xx, int yy)
+{
+    size_t j = (size_t)yy * w + xx;
+    if (!unknown[j] || side[j] == WALL) return false;
+    return k < 4 || (side[(size_t)y * w + xx] != WALL && side[(size_t)yy * w + x] != WALL);
+}
+
 /* The part and the background race into the unknown region from its
  * border, around the walls; each unknown pixel goes to whichever arrives
  * first.  Walls paired right enclose what the part continues into; where
@@ -353,21 +376,14 @@ static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uin
     int32_t *dist = sz_malloc_array(ctx, n, sizeof *dist);
     bucket ring[RING] = {{0}};
     sz_status st = dist ? SZ_OK : SZ_ERR_NOMEM;
-    static const int nx[8] = {1, -1, 0, 0, 1, 1, -1, -1}, ny[8] = {0, 0, 1, -1, 1, -1, 1, -1};
     for (int y = 0; y < h && !st; y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
             dist[i] = INT32_MAX;
             if (!unknown[i] || side[i] == WALL) continue;
-            int part = 0, background = 0;
-            for (int k = 0; k < 4; k++) {
-                int xx = x + nx[k], yy = y + ny[k];
-                if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
-                size_t j = (size_t)yy * w + xx;
-                part += known[j], background += !known[j] && !unknown[j];
-            }
-            if (unknown[i] >= EMPTY) part = 0;
-            if (unknown[i] == EMPTY_SEED) background = 1;
+            int part, background = background_neighbours(known, unknown, w, h, x, y, &part);
+            if (unknown[i] >= EMPTY) part = 0; /* an empty pixel starts no part, */
+            if (unknown[i] == EMPTY_SEED) background = SZ_MAX(background, 1); /* and away from it, the background */
             if (!part && !background) continue;
             side[i] = part > background ? BY_PART : BY_BACKGROUND;
             dist[i] = 0;
@@ -382,12 +398,9 @@ static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uin
             if (dist[i] != d) continue; /* reached sooner since */
             int x = i % w, y = i / w;
             for (int e = 0; e < 8; e++) {
-                int xx = x + nx[e], yy = y + ny[e];
-                if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+                int xx = x + step_x[e], yy = y + step_y[e];
+                if (xx < 0 || yy < 0 || xx >= w || yy >= h || !may_step(unknown, side, w, x, y, e, xx, yy)) continue;
                 size_t j = (size_t)yy * w + xx;
-                if (!unknown[j] || side[j] == WALL) continue;
-                /* a diagonal step may not slip between two wall pixels */
-                if (e >= 4 && (side[(size_t)y * w + xx] == WALL || side[(size_t)yy * w + x] == WALL)) continue;
                 int32_t nd = d + (e < 4 ? STEP : DIAGONAL);
                 if (nd >= dist[j]) continue;
                 dist[j] = nd, side[j] = side[i];
@@ -411,29 +424,23 @@ static sz_status background_reach(sz_ctx *ctx, int w, int h, const uint8_t *know
     size_t n = (size_t)w * (size_t)h, top = 0;
     int32_t *stack = sz_malloc_array(ctx, n, sizeof *stack);
     if (!stack) return SZ_ERR_NOMEM;
-    static const int nx[8] = {1, -1, 0, 0, 1, 1, -1, -1}, ny[8] = {0, 0, 1, -1, 1, -1, 1, -1};
     memset(reached, 0, n);
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
             if (!unknown[i] || side[i] == WALL) continue;
-            if (unknown[i] == EMPTY_SEED) reached[i] = 1, stack[top++] = (int32_t)i;
-            for (int k = 0; k < 4 && !reached[i]; k++) {
-                int xx = x + nx[k], yy = y + ny[k];
-                if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
-                size_t j = (size_t)yy * w + xx;
-                if (!known[j] && !unknown[j]) reached[i] = 1, stack[top++] = (int32_t)i;
-            }
+            int part;
+            if (unknown[i] == EMPTY_SEED || background_neighbours(known, unknown, w, h, x, y, &part))
+                reached[i] = 1, stack[top++] = (int32_t)i;
         }
     while (top) {
         int32_t i = stack[--top];
         int x = i % w, y = i / w;
         for (int e = 0; e < 8; e++) {
-            int xx = x + nx[e], yy = y + ny[e];
-            if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+            int xx = x + step_x[e], yy = y + step_y[e];
+            if (xx < 0 || yy < 0 || xx >= w || yy >= h || !may_step(unknown, side, w, x, y, e, xx, yy)) continue;
             size_t j = (size_t)yy * w + xx;
-            if (reached[j] || !unknown[j] || side[j] == WALL) continue;
-            if (e >= 4 && (side[(size_t)y * w + xx] == WALL || side[(size_t)yy * w + x] == WALL)) continue;
+            if (reached[j]) continue;
             reached[j] = 1, stack[top++] = (int32_t)j;
         }
     }
