@@ -5,6 +5,7 @@
 #include "debug_overlay.h"
 #include "extend_lines.h"
 #include "fill.h"
+#include "nn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ void sz_line_params_from_args(const sz_args *args, sz_line_params *lp)
     lp->inside = lp->outline_shape = NULL;
     lp->outline_walls = NULL;
     lp->shape_guide = false;
+    lp->shape_model = NULL;
 }
 
 sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_line_params *lp, bool new_layer,
@@ -40,7 +42,7 @@ sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_li
     uint8_t *walls = NULL;
     sz_line_params guided = *lp;
     if (!st && !lp->outline_shape && lp->shape_guide && p->nhidden && !ln.line_art) {
-        sz_fill_params fp = {.smoothness = 1};
+        sz_fill_params fp = {.smoothness = 1, .model = lp->shape_model};
         int pairs;
         size_t np = (size_t)p->w * (size_t)p->h;
         shape = sz_malloc_array(ctx, np, sizeof *shape);
@@ -88,8 +90,14 @@ static sz_status run(sz_ctx *ctx, sz_doc *doc, const sz_args *args)
     sz_line_params_from_args(args, &lp);
     lp.shape_guide = !sz_arg_bool(args, "no-shape");
     sz_image *mask = NULL;
+    sz_nn *model = NULL;
     sz_status st = sz_load_mask(ctx, doc, sz_arg_str(args, "mask"), &mask);
-    if (st) return st;
+    if (!st) st = sz_model_from_args(ctx, args, &model);
+    if (st) {
+        sz_image_free(mask);
+        return st;
+    }
+    lp.shape_model = model;
     sz_hidden_source src = {.mask = mask, .occluders = sz_arg_str(args, "occluders")};
     const char *debug_path = sz_arg_str(args, "debug");
     sz_overlay debug = {0};
@@ -120,11 +128,13 @@ static sz_status run(sz_ctx *ctx, sz_doc *doc, const sz_args *args)
     else if (debug.img) sz_image_free(debug.img);
     free(layers);
     sz_image_free(mask);
+    sz_nn_free(model);
     return st;
 }
 
 static const sz_param params[] = {
     SZ_LINE_PARAMS,
+    SZ_MODEL_PARAMS,
     {"no-shape", SZ_PARAM_BOOL, "Do not complete a painted part's shape to guide its outline under the occluder",
      NULL, 0, -1, NULL},
     {"to-layer", SZ_PARAM_CHOICE, "Draw into the layer itself (same) or onto a new layer above it (new)", "same",

@@ -16,7 +16,7 @@ typedef struct sz_fill_params {
     float smoothness;       /* weight of bending when pairing silhouette ends */
     int colour_radius;      /* px of linear-light smoothing of the continued colour */
     bool seal_edge;         /* also fill under the soft edge the occluder cut (on a layer of its own) */
-    const float *shape_prob;/* learned map of where the part continues (work grid), or NULL */
+    const struct sz_nn *model; /* the learned model's say on the shape (nn.h), or NULL: geometry alone */
 } sz_fill_params;
 
 /* The fill parameters, as entries of an operation's sz_param table. */
@@ -35,6 +35,16 @@ typedef struct sz_fill_params {
                                  "shows when it moves (the picture then changes along that edge)", NULL, 0, -1,   \
      NULL}
 
+/* Which learned model the shape consults, as entries of an sz_param table. */
+#define SZ_MODEL_PARAMS                                                                                             \
+    {"model", SZ_PARAM_PATH, "Weights of the learned shape model (a .sznn file from sozai-train); default: the " \
+                             "built-in model", NULL, 0, -1, NULL},                                              \
+    {"no-model", SZ_PARAM_BOOL, "Geometry alone: do not consult the learned model", NULL, 0, -1, NULL}
+
+/** The model the SZ_MODEL_PARAMS arguments ask for: the built-in one, one
+ *  read from --model, or NULL with --no-model.  Free it with sz_nn_free(). */
+SZ_INTERNAL sz_status sz_model_from_args(sz_ctx *ctx, const sz_args *args, struct sz_nn **out);
+
 /** Reads the SZ_FILL_PARAMS arguments. */
 SZ_INTERNAL void sz_fill_params_from_args(const sz_args *args, sz_fill_params *fp);
 
@@ -45,6 +55,18 @@ SZ_INTERNAL void sz_fill_params_from_args(const sz_args *args, sz_fill_params *f
  *  that close the outline (where the shape's edge is not a guess). */
 SZ_INTERNAL sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp, float *alpha,
                                         int *pairs, uint8_t *walls);
+
+/* The learned model's seam (shape_model.c).  The grid cell (px) that makes
+ * the visible part span the model's number of cells. */
+SZ_INTERNAL int sz_shape_model_cell(const struct sz_nn *nn, const sz_part *p);
+/** The model's input planes over that grid: visible part, hidden region,
+ *  and `inside`, the geometric shape (1 where the part is or continues). */
+SZ_INTERNAL sz_status sz_shape_model_inputs(sz_ctx *ctx, const sz_part *p, const uint8_t *inside, int cell, float *in);
+/** The probability, per work pixel, that the part is there (bilinear from
+ *  the grid); `shape_grid`, when not NULL, receives the geometric shape
+ *  as the model saw it (same resampling), to tell where the two differ. */
+SZ_INTERNAL sz_status sz_shape_model_prob(sz_ctx *ctx, const struct sz_nn *nn, const sz_part *p,
+                                          const uint8_t *inside, float *prob, float *shape_grid);
 
 /** Fills one prepared part: onto a new layer under it, or into it with
  *  `merge`.  *changed receives the pixels painted. */

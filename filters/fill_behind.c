@@ -7,6 +7,7 @@
 #include "fill.h"
 #include "extend_lines.h"
 #include "color.h"
+#include "nn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,7 @@ void sz_fill_params_from_args(const sz_args *args, sz_fill_params *fp)
     fp->smoothness = (float)sz_arg_float(args, "shape-smoothness");
     fp->colour_radius = (int)sz_arg_int(args, "colour-smoothness");
     fp->seal_edge = sz_arg_bool(args, "seal-edge");
-    fp->shape_prob = NULL;
+    fp->model = NULL;
 }
 
 /* Rec. 601 luma of a 16-bit pixel, 0..255. */
@@ -178,8 +179,14 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
     sz_fill_params_from_args(args, &fp);
     bool merge = sz_arg_bool(args, "merge");
     sz_image *mask = NULL;
+    sz_nn *model = NULL;
     sz_status st = sz_load_mask(ctx, doc, sz_arg_str(args, "mask"), &mask);
-    if (st) return st;
+    if (!st) st = sz_model_from_args(ctx, args, &model);
+    if (st) {
+        sz_image_free(mask);
+        return st;
+    }
+    fp.model = model;
     sz_hidden_source src = {.mask = mask,
                             .occluders = sz_arg_str(args, "occluders"),
                             .margin = (int)sz_arg_int(args, "margin"),
@@ -234,6 +241,7 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
     else if (debug.img) sz_image_free(debug.img);
     free(layers);
     sz_image_free(mask);
+    sz_nn_free(model);
     return st;
 }
 
@@ -253,6 +261,7 @@ static const sz_param fill_params[] = {
     {"occluders", SZ_PARAM_STRING, "Only these layers above count as occluders (same syntax as --layers)", NULL,
      0, -1, NULL},
     SZ_FILL_PARAMS,
+    SZ_MODEL_PARAMS,
     {"debug", SZ_PARAM_PATH, "Write a picture of the hidden regions and the completed shapes", NULL, 0, -1, NULL},
     {NULL, 0, NULL, NULL, 0, 0, NULL},
 };
@@ -280,6 +289,7 @@ const sz_op sz_op_fill_behind = {
 static const sz_param complete_params[] = {
     SZ_LINE_PARAMS,
     SZ_FILL_PARAMS,
+    SZ_MODEL_PARAMS,
     {"no-lines", SZ_PARAM_BOOL, "Do not continue the line art (fill only)", NULL, 0, -1, NULL},
     {"debug", SZ_PARAM_PATH, "Write a picture of the hidden regions, stroke ends, new strokes and shapes", NULL,
      0, -1, NULL},

@@ -32,6 +32,7 @@ typedef struct sz_line_params {
     const uint8_t *outline_walls; /* where outline_shape's edge closes the outline for sure (curves
                                    * joining its silhouette), or NULL: only there is it followed */
     bool shape_guide;      /* without either, complete a painted part's shape to guide its outline */
+    const struct sz_nn *shape_model; /* the learned model that shape consults, or NULL */
 } sz_line_params;
 
 typedef enum sz_end_fate {

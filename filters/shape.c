@@ -13,6 +13,7 @@
  * cannot be known.
  */
 #include "fill.h"
+#include "nn.h"
 
 #include <stdlib.h>
 
@@ -111,7 +112,6 @@ static float pair_cost(const sz_part *p, const sz_fill_params *fp, const silhoue
     int n = hermite_path(a, b, pts, cap);
     float len, bend = bending(pts, n, &len);
     int outside = 0, counted = 0;
-    double prob = 0;
     for (int i = 0; i < n; i++) {
         int x = (int)lroundf(pts[i].x), y = (int)lroundf(pts[i].y);
         if (x < 0 || y < 0 || x >= p->w || y >= p->h) {
@@ -119,7 +119,6 @@ static float pair_cost(const sz_part *p, const sz_fill_params *fp, const silhoue
             continue;
         }
         size_t j = (size_t)y * p->w + x;
-        if (fp->shape_prob) prob += fp->shape_prob[j];
         /* the first and last pixels are still on the silhouette */
         if (v2_len(v2_sub(pts[i], a->p)) < 3 || v2_len(v2_sub(pts[i], b->p)) < 3) continue;
         counted++;
@@ -127,9 +126,7 @@ static float pair_cost(const sz_part *p, const sz_fill_params *fp, const silhoue
     }
     float out = counted ? (float)outside / counted : 0;
     if (out > 0.5f) return -1; /* the outline would run through open background */
-    float cost = fp->smoothness * bend + 0.03f * len + 30 * out;
-    if (fp->shape_prob && n) cost += 4 * (float)(1 - prob / n); /* the model's say on where the part goes */
-    return cost;
+    return fp->smoothness * bend + 0.03f * len + 30 * out;
 }
 
 /* Marks the pixels of a path (8-connected: sampled finer than a pixel). */
@@ -448,6 +445,75 @@ static sz_status background_reach(sz_ctx *ctx, int w, int h, const uint8_t *know
     return SZ_OK;
 }
 
+/* Marks what a flood from `seed` pixels reaches through `pass` pixels
+ * (8-connected). */
+static sz_status flood(sz_ctx *ctx, int w, int h, const uint8_t *pass, const uint8_t *seed, uint8_t *reached)
+{
+    size_t n = (size_t)w * (size_t)h, top = 0;
+    int32_t *stack = sz_malloc_array(ctx, n, sizeof *stack);
+    if (!stack) return SZ_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        reached[i] = seed[i] && pass[i];
+        if (reached[i]) stack[top++] = (int32_t)i;
+    }
+    while (top) {
+        int32_t i = stack[--top];
+        int x = i % w, y = i / w;
+        for (int e = 0; e < 8; e++) {
+            int xx = x + step_x[e], yy = y + step_y[e];
+            if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+            size_t j = (size_t)yy * w + xx;
+            if (reached[j] || !pass[j]) continue;
+            reached[j] = 1, stack[top++] = (int32_t)j;
+        }
+    }
+    free(stack);
+    return SZ_OK;
+}
+
+/* The learned model's say: where it is sure (its probability far from
+ * one half) and the geometric shape says otherwise, its answer replaces
+ * the geometry's; elsewhere the geometric edge, crisper than the model's
+ * grid, stays.  What it adds must join the part, and what it takes away
+ * must open onto the background: it never makes islands or holes. */
+static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn *nn, const uint8_t *unknown,
+                               uint8_t *inside)
+{
+    int w = p->w, h = p->h;
+    size_t n = (size_t)w * (size_t)h;
+    float *prob = sz_malloc_array(ctx, n, sizeof *prob);
+    uint8_t *flip = sz_calloc(ctx, n, 1), *seed = sz_malloc(ctx, n), *pass = sz_malloc(ctx, n);
+    uint8_t *reached = sz_malloc(ctx, n);
+    sz_status st = prob && flip && seed && pass && reached ? SZ_OK : SZ_ERR_NOMEM;
+    if (!st) st = sz_shape_model_prob(ctx, nn, p, inside, prob, NULL);
+    const char *mode = getenv("SZ_MODEL_MODE");
+    float sure = mode ? (float)atof(mode) : 0.25f;
+    for (size_t i = 0; i < n && !st; i++) {
+        if (!unknown[i] || unknown[i] >= EMPTY) continue;
+        if (inside[i] && prob[i] < 0.5f - sure) flip[i] = 1, inside[i] = 0;
+        else if (!inside[i] && prob[i] > 0.5f + sure) flip[i] = 1, inside[i] = 1;
+    }
+    /* added part pixels: kept where they join the visible part */
+    for (size_t i = 0; i < n && !st; i++)
+        seed[i] = sz_alpha16(p->img, (int)(i % w), (int)(i / w)) >= 32768, pass[i] = inside[i];
+    if (!st) st = flood(ctx, w, h, pass, seed, reached);
+    for (size_t i = 0; i < n && !st; i++)
+        if (flip[i] && inside[i] && !reached[i]) inside[i] = 0;
+    /* removed pixels: kept out where they open onto the background */
+    for (size_t i = 0; i < n && !st; i++) {
+        int x = (int)(i % w), y = (int)(i / w);
+        bool border = x == 0 || y == 0 || x == w - 1 || y == h - 1;
+        bool visible = sz_alpha16(p->img, x, y) >= 32768;
+        seed[i] = (!unknown[i] && !visible) || unknown[i] >= EMPTY || border;
+        pass[i] = !inside[i];
+    }
+    if (!st) st = flood(ctx, w, h, pass, seed, reached);
+    for (size_t i = 0; i < n && !st; i++)
+        if (flip[i] && !inside[i] && !reached[i]) inside[i] = 1;
+    free(prob), free(flip), free(seed), free(pass), free(reached);
+    return st;
+}
+
 sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp, float *alpha, int *pairs,
                             uint8_t *walls)
 {
@@ -493,6 +559,7 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
                          (y > 0 && side[i - w] == BY_PART) || (y + 1 < h && side[i + w] == BY_PART);
                 known[i] = in && unknown[i] < EMPTY;
             }
+        if (!st && fp->model) st = model_decides(ctx, p, fp->model, unknown, known);
         /* a soft edge: the share of the 3x3 neighbourhood inside */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
         for (int y = 0; y < h; y++)

@@ -1,0 +1,87 @@
+/*
+ * shape_model.c — the learned model's say on the shape (the seam shape.c
+ * leaves for it).  The network sees the part on a coarse grid, so that
+ * its receptive field spans the whole part whatever its size in px; its
+ * answer is brought back to the work grid bilinearly, and shape.c keeps
+ * the geometric edge wherever the model agrees with it.
+ */
+#include "fill.h"
+#include "nn.h"
+
+#include <stdlib.h>
+
+int sz_shape_model_cell(const sz_nn *nn, const sz_part *p)
+{
+    int side = SZ_MAX(p->vx1 - p->vx0, p->vy1 - p->vy0);
+    return SZ_MAX(1, (side + nn->cells - 1) / nn->cells);
+}
+
+sz_status sz_shape_model_inputs(sz_ctx *ctx, const sz_part *p, const uint8_t *inside, int cell, float *in)
+{
+    int gw = (p->w + cell - 1) / cell, gh = (p->h + cell - 1) / cell;
+    size_t plane = (size_t)gw * (size_t)gh;
+    (void)ctx;
+    for (int gy = 0; gy < gh; gy++)
+        for (int gx = 0; gx < gw; gx++) {
+            double part = 0, hidden = 0, shape = 0;
+            int n = 0;
+            for (int y = gy * cell; y < SZ_MIN(p->h, (gy + 1) * cell); y++)
+                for (int x = gx * cell; x < SZ_MIN(p->w, (gx + 1) * cell); x++) {
+                    size_t i = (size_t)y * p->w + x;
+                    part += sz_alpha16(p->img, x, y) / 65535.0, hidden += p->hidden[i], shape += inside[i];
+                    n++;
+                }
+            size_t g = (size_t)gy * gw + gx;
+            in[g] = (float)(part / n), in[plane + g] = (float)(hidden / n), in[2 * plane + g] = (float)(shape / n);
+        }
+    return SZ_OK;
+}
+
+/* Bilinear sample of grid plane g (gw x gh, cell px a cell) at work pixel (x, y). */
+static float grid_sample(const float *g, int gw, int gh, int cell, int x, int y)
+{
+    float fx = ((float)x + 0.5f) / (float)cell - 0.5f, fy = ((float)y + 0.5f) / (float)cell - 0.5f;
+    fx = SZ_CLAMP(fx, 0.0f, (float)(gw - 1)), fy = SZ_CLAMP(fy, 0.0f, (float)(gh - 1));
+    int x0 = SZ_MIN((int)fx, gw - 1), y0 = SZ_MIN((int)fy, gh - 1);
+    int x1 = SZ_MIN(x0 + 1, gw - 1), y1 = SZ_MIN(y0 + 1, gh - 1);
+    float tx = fx - (float)x0, ty = fy - (float)y0;
+    float top = g[(size_t)y0 * gw + x0] * (1 - tx) + g[(size_t)y0 * gw + x1] * tx;
+    float bottom = g[(size_t)y1 * gw + x0] * (1 - tx) + g[(size_t)y1 * gw + x1] * tx;
+    return top * (1 - ty) + bottom * ty;
+}
+
+sz_status sz_shape_model_prob(sz_ctx *ctx, const sz_nn *nn, const sz_part *p, const uint8_t *inside, float *prob,
+                              float *shape_grid)
+{
+    int cell = sz_shape_model_cell(nn, p);
+    int gw = (p->w + cell - 1) / cell, gh = (p->h + cell - 1) / cell;
+    size_t plane = (size_t)gw * (size_t)gh;
+    float *in = sz_malloc_array(ctx, plane, SZ_NN_INPUTS * sizeof *in);
+    float *logit = sz_malloc_array(ctx, plane, SZ_NN_OUTPUTS * sizeof *logit);
+    sz_status st = in && logit ? SZ_OK : SZ_ERR_NOMEM;
+    if (!st) st = sz_shape_model_inputs(ctx, p, inside, cell, in);
+    if (!st) st = sz_nn_forward(ctx, nn, in, gw, gh, logit);
+    if (!st) {
+        for (size_t g = 0; g < plane; g++) logit[g] = 1 / (1 + expf(-logit[g]));
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+        for (int y = 0; y < p->h; y++)
+            for (int x = 0; x < p->w; x++) {
+                size_t i = (size_t)y * p->w + x;
+                prob[i] = grid_sample(logit, gw, gh, cell, x, y);
+                if (shape_grid) shape_grid[i] = grid_sample(in + 2 * plane, gw, gh, cell, x, y);
+            }
+    }
+    free(in), free(logit);
+    return st;
+}
+
+sz_status sz_model_from_args(sz_ctx *ctx, const sz_args *args, sz_nn **out)
+{
+    *out = NULL;
+    const char *path = sz_arg_str(args, "model");
+    if (sz_arg_bool(args, "no-model")) {
+        if (path) return sz_fail(ctx, SZ_ERR_ARG, "--model and --no-model contradict each other");
+        return SZ_OK;
+    }
+    return path ? sz_nn_load(ctx, path, out) : sz_nn_builtin(ctx, out);
+}

@@ -1,0 +1,237 @@
+/*
+ * test_nn — the learned model's inference: each layer against a naive
+ * reference, the weight file parser against malformed files, results
+ * independent of the thread count, the built-in model, and the model
+ * changing a shape the geometry gets wrong.
+ */
+#include "testutil.h"
+#include "fill.h"
+#include "nn.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+static uint32_t rng_state = 12345;
+static float rnd(void)
+{
+    rng_state ^= rng_state << 13, rng_state ^= rng_state >> 17, rng_state ^= rng_state << 5;
+    return (float)(rng_state % 20001) / 10000.0f - 1.0f;
+}
+
+/* A model of the given layers with pseudo-random weights. */
+static sz_nn *random_model(const int (*spec)[4], int layers)
+{
+    sz_nn *nn = calloc(1, sizeof *nn);
+    nn->layers = layers, nn->cells = 32, nn->skip = 1.5f;
+    for (int l = 0; l < layers; l++) {
+        sz_nn_layer *L = &nn->layer[l];
+        L->cin = spec[l][0], L->cout = spec[l][1], L->k = spec[l][2], L->dilation = spec[l][3];
+        L->relu = l + 1 < layers;
+        nn->nweights += (size_t)L->cout * L->cin * L->k * L->k + L->cout;
+    }
+    nn->store = malloc(nn->nweights * sizeof *nn->store);
+    float *s = nn->store;
+    for (int l = 0; l < layers; l++) {
+        sz_nn_layer *L = &nn->layer[l];
+        L->w = s, s += (size_t)L->cout * L->cin * L->k * L->k;
+        L->b = s, s += L->cout;
+    }
+    for (size_t i = 0; i < nn->nweights; i++) nn->store[i] = rnd();
+    return nn;
+}
+
+static const int small_spec[][4] = {{3, 5, 3, 1}, {5, 4, 3, 2}, {4, 4, 5, 3}, {4, 1, 1, 1}};
+
+/* The textbook convolution, one output at a time with explicit bounds. */
+static float naive_conv_at(const sz_nn_layer *L, const float *in, int w, int h, int co, int x, int y)
+{
+    double acc = L->b[co];
+    int r = L->k / 2;
+    for (int ci = 0; ci < L->cin; ci++)
+        for (int ky = 0; ky < L->k; ky++)
+            for (int kx = 0; kx < L->k; kx++) {
+                int xx = x + (kx - r) * L->dilation, yy = y + (ky - r) * L->dilation;
+                if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+                acc += (double)L->w[((co * L->cin + ci) * L->k + ky) * L->k + kx] *
+                       in[(size_t)ci * w * h + (size_t)yy * w + xx];
+            }
+    if (L->relu && acc < 0) acc = 0;
+    return (float)acc;
+}
+
+START_TEST(conv_matches_the_naive_reference)
+{
+    sz_nn *nn = random_model(small_spec, 4);
+    const int w = 23, h = 17;
+    float *in = malloc(sizeof(float) * 5 * w * h), *out = malloc(sizeof(float) * 5 * w * h);
+    for (int l = 0; l < nn->layers; l++) {
+        const sz_nn_layer *L = &nn->layer[l];
+        for (int i = 0; i < L->cin * w * h; i++) in[i] = rnd();
+        sz_nn_conv(L, in, w, h, out, 2);
+        double worst = 0;
+        int negative = 0;
+        for (int co = 0; co < L->cout; co++)
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++) {
+                    float got = out[(size_t)co * w * h + (size_t)y * w + x];
+                    worst = fmax(worst, fabs(got - naive_conv_at(L, in, w, h, co, x, y)));
+                    negative += got < 0;
+                }
+        ck_assert_msg(worst < 1e-4, "layer %d differs from the reference by %g", l, worst);
+        if (L->relu) ck_assert_int_eq(negative, 0);
+        else ck_assert_int_gt(negative, 0); /* the last layer keeps its sign */
+    }
+    free(in), free(out);
+    sz_nn_free(nn);
+}
+END_TEST
+
+START_TEST(forward_adds_the_skip_and_ignores_the_thread_count)
+{
+    sz_nn *nn = random_model(small_spec, 4);
+    const int w = 31, h = 29;
+    size_t plane = (size_t)w * h;
+    float *in = malloc(sizeof(float) * 3 * plane), *a = malloc(sizeof(float) * plane);
+    float *b = malloc(sizeof(float) * plane), *c = malloc(sizeof(float) * plane);
+    for (size_t i = 0; i < 3 * plane; i++) in[i] = rnd() * 0.5f + 0.5f;
+    sz_ctx *ctx = sz_ctx_new();
+    sz_ctx_set_threads(ctx, 1);
+    ck_assert_int_eq(sz_nn_forward(ctx, nn, in, w, h, a), SZ_OK);
+    sz_ctx_set_threads(ctx, 3);
+    ck_assert_int_eq(sz_nn_forward(ctx, nn, in, w, h, b), SZ_OK);
+    ck_assert(memcmp(a, b, plane * sizeof *a) == 0);
+    /* the same by hand: the layers in turn, then the skip */
+    float *t0 = malloc(sizeof(float) * 5 * plane), *t1 = malloc(sizeof(float) * 5 * plane);
+    sz_nn_conv(&nn->layer[0], in, w, h, t0, 1);
+    sz_nn_conv(&nn->layer[1], t0, w, h, t1, 1);
+    sz_nn_conv(&nn->layer[2], t1, w, h, t0, 1);
+    sz_nn_conv(&nn->layer[3], t0, w, h, c, 1);
+    for (size_t i = 0; i < plane; i++)
+        ck_assert_float_eq_tol(a[i], c[i] + nn->skip * (2 * in[2 * plane + i] - 1), 1e-5f);
+    sz_ctx_free(ctx);
+    free(in), free(a), free(b), free(c), free(t0), free(t1);
+    sz_nn_free(nn);
+}
+END_TEST
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
+}
+
+/* Rewrites the trailing checksum so that only the damage under test remains. */
+static void fix_crc(uint8_t *data, size_t len)
+{
+    put32(data + len - 4, (uint32_t)crc32(0L, data, (uInt)(len - 4)));
+}
+
+static sz_status parse(sz_ctx *ctx, const uint8_t *data, size_t len)
+{
+    sz_nn *nn = NULL;
+    sz_status st = sz_nn_parse(ctx, data, len, &nn);
+    ck_assert(st ? nn == NULL : nn != NULL);
+    sz_nn_free(nn);
+    return st;
+}
+
+START_TEST(weight_file_round_trips_and_rejects_damage)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_nn *nn = random_model(small_spec, 4), *back = NULL;
+    sz_buf b = {0};
+    ck_assert_int_eq(sz_nn_serialise(ctx, nn, &b), SZ_OK);
+    ck_assert_int_eq(sz_nn_parse(ctx, b.data, b.len, &back), SZ_OK);
+    ck_assert_int_eq(back->layers, 4);
+    ck_assert_int_eq(back->nweights, nn->nweights);
+    ck_assert(memcmp(back->store, nn->store, nn->nweights * sizeof(float)) == 0);
+    ck_assert_float_eq(back->skip, nn->skip);
+    sz_nn_free(back);
+
+    /* every truncation */
+    for (size_t len = 0; len < b.len; len++) ck_assert_int_eq(parse(ctx, b.data, len), SZ_ERR_FORMAT);
+    uint8_t *d = malloc(b.len + 8);
+    /* every single flipped byte: the checksum sees it */
+    for (size_t i = 0; i < b.len; i++) {
+        memcpy(d, b.data, b.len);
+        d[i] ^= 0x5A;
+        ck_assert_int_eq(parse(ctx, d, b.len), SZ_ERR_FORMAT);
+    }
+    /* damage behind a correct checksum: each field in turn */
+    struct {
+        size_t off;
+        uint32_t value;
+        const char *says;
+    } bad[] = {
+        {4, 2, "version"},          {8, 4, "inputs"},     {16, 0, "layers"},   {16, 99, "layers"},
+        {20, 0, "scale"},           {28, 4, "invalid"},   {36, 4, "invalid"},  {40, 0, "invalid"},
+        {36, 1000000, "invalid"},   {44, 2, "invalid"},   {32, 4096, "invalid"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        memcpy(d, b.data, b.len);
+        put32(d + bad[k].off, bad[k].value);
+        fix_crc(d, b.len);
+        ck_assert_int_eq(parse(ctx, d, b.len), SZ_ERR_FORMAT);
+        ck_assert_msg(strstr(sz_ctx_error(ctx), bad[k].says), "case %zu: \"%s\" does not say %s", k,
+                      sz_ctx_error(ctx), bad[k].says);
+    }
+    /* layers that chain but hold more weights than allowed */
+    memcpy(d, b.data, b.len);
+    put32(d + 32, 256), put32(d + 48, 256), put32(d + 52, 256), put32(d + 56, 7), put32(d + 68, 256);
+    fix_crc(d, b.len);
+    ck_assert_int_eq(parse(ctx, d, b.len), SZ_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(sz_ctx_error(ctx), "weights"));
+    /* a weight that is not a number */
+    memcpy(d, b.data, b.len);
+    put32(d + 28 + 4 * 20 + 8, 0x7FC00000u);
+    fix_crc(d, b.len);
+    ck_assert_int_eq(parse(ctx, d, b.len), SZ_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(sz_ctx_error(ctx), "finite"));
+    /* bytes after the end */
+    memcpy(d, b.data, b.len);
+    memset(d + b.len, 0, 8);
+    fix_crc(d, b.len + 8);
+    ck_assert_int_eq(parse(ctx, d, b.len + 8), SZ_ERR_FORMAT);
+    free(d);
+    sz_buf_free(&b);
+    sz_nn_free(nn);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(missing_model_file_is_an_io_error)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_nn *nn = NULL;
+    ck_assert_int_eq(sz_nn_load(ctx, "/nonexistent/model.sznn", &nn), SZ_ERR_IO);
+    ck_assert_ptr_null(nn);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(builtin_model_loads)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_nn *nn = NULL;
+    ck_assert_msg(sz_nn_builtin(ctx, &nn) == SZ_OK, "%s", sz_ctx_error(ctx));
+    ck_assert_int_ge(nn->layers, 2);
+    ck_assert_uint_lt(nn->nweights * 4, 500 * 1024); /* weights stay under 500 KB */
+    sz_nn_free(nn);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("nn");
+    TCase *tc = tcase_create("nn");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, conv_matches_the_naive_reference);
+    tcase_add_test(tc, forward_adds_the_skip_and_ignores_the_thread_count);
+    tcase_add_test(tc, weight_file_round_trips_and_rejects_damage);
+    tcase_add_test(tc, missing_model_file_is_an_io_error);
+    tcase_add_test(tc, builtin_model_loads);
+    suite_add_tcase(s, tc);
+    return tu_run(s);
+}
