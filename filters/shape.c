@@ -471,13 +471,14 @@ static sz_status flood(sz_ctx *ctx, int w, int h, const uint8_t *pass, const uin
     return SZ_OK;
 }
 
-/* The learned model's say: where it is sure (its probability far from
- * one half) and the geometric shape says otherwise, its answer replaces
- * the geometry's; elsewhere the geometric edge, crisper than the model's
- * grid, stays.  What it adds must join the part, and what it takes away
- * must open onto the background: it never makes islands or holes. */
+/* The learned model's say.  Where geometry only guesses (not on the curves
+ * that close the outline nor in what they enclose: `sure_geometry`) and the
+ * model is sure (a probability beyond 0.9 or below 0.1) that the guess is
+ * wrong, its answer replaces it; elsewhere the geometric edge, crisper
+ * than the model's grid, stays.  What it adds must join the part, and what
+ * it takes away must open onto the background: no islands, no holes. */
 static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn *nn, const uint8_t *unknown,
-                               uint8_t *inside)
+                               const uint8_t *sure_geometry, uint8_t *inside)
 {
     int w = p->w, h = p->h;
     size_t n = (size_t)w * (size_t)h;
@@ -486,12 +487,17 @@ static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn
     uint8_t *reached = sz_malloc(ctx, n);
     sz_status st = prob && flip && seed && pass && reached ? SZ_OK : SZ_ERR_NOMEM;
     if (!st) st = sz_shape_model_prob(ctx, nn, p, inside, prob, NULL);
-    const char *mode = getenv("SZ_MODEL_MODE");
-    float sure = mode ? (float)atof(mode) : 0.25f;
+    const float sure = 0.4f; /* changes only where 90% sure */
+    size_t flips = 0;
     for (size_t i = 0; i < n && !st; i++) {
-        if (!unknown[i] || unknown[i] >= EMPTY) continue;
+        if (!unknown[i] || unknown[i] >= EMPTY || sure_geometry[i]) continue;
         if (inside[i] && prob[i] < 0.5f - sure) flip[i] = 1, inside[i] = 0;
         else if (!inside[i] && prob[i] > 0.5f + sure) flip[i] = 1, inside[i] = 1;
+        flips += flip[i];
+    }
+    if (!flips) {
+        free(prob), free(flip), free(seed), free(pass), free(reached);
+        return st;
     }
     /* added part pixels: kept where they join the visible part */
     for (size_t i = 0; i < n && !st; i++)
@@ -559,7 +565,9 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
                          (y > 0 && side[i - w] == BY_PART) || (y + 1 < h && side[i + w] == BY_PART);
                 known[i] = in && unknown[i] < EMPTY;
             }
-        if (!st && fp->model) st = model_decides(ctx, p, fp->model, unknown, known);
+        /* the outline's own curves are sure; the model may change the rest */
+        for (size_t i = 0; i < n && !st && fp->model; i++) enclosed[i] = enclosed[i] || side[i] == WALL;
+        if (!st && fp->model) st = model_decides(ctx, p, fp->model, unknown, enclosed, known);
         /* a soft edge: the share of the 3x3 neighbourhood inside */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
         for (int y = 0; y < h; y++)

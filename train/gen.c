@@ -3,8 +3,10 @@
  * tests in the shape's own frame, anti-aliased by 3x3 supersampling.
  */
 #include "gen.h"
+#include "internal.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +39,7 @@ enum { HARMONICS = 6, CORNERS_MAX = 7, STRAND_SAMPLES = 48 };
 
 typedef struct shape {
     int kind;
+    double hollow;  /* > 0: only a band this share of its size wide along the edge (line art) */
     double cx, cy, size, angle, aspect, cos_a, sin_a;
     double amp[HARMONICS], phase[HARMONICS];            /* blob */
     int corners;                                        /* plate */
@@ -50,6 +53,7 @@ static void shape_draw(gen_rng *r, shape *s, double size)
     s->kind = (int)gen_uniform(r, 0, KINDS);
     s->size = size, s->angle = gen_uniform(r, 0, 2 * M_PI), s->aspect = gen_uniform(r, 0.55, 1.0);
     s->cos_a = cos(s->angle), s->sin_a = sin(s->angle);
+    s->hollow = 0;
     if (s->kind == BLOB) {
         for (int k = 0; k < HARMONICS; k++)
             s->amp[k] = gen_uniform(r, 0, 0.22 / (k + 1)), s->phase[k] = gen_uniform(r, 0, 2 * M_PI);
@@ -73,10 +77,10 @@ static void shape_draw(gen_rng *r, shape *s, double size)
     }
 }
 
-static int shape_inside(const shape *s, double x, double y)
+static int shape_inside_scaled(const shape *s, double x, double y, double scale)
 {
-    double dx = x - s->cx, dy = y - s->cy, c = s->cos_a, sn = s->sin_a;
-    double u = (dx * c + dy * sn) / s->size, v = (-dx * sn + dy * c) / (s->size * s->aspect);
+    double dx = x - s->cx, dy = y - s->cy, c = s->cos_a, sn = s->sin_a, size = s->size * scale;
+    double u = (dx * c + dy * sn) / size, v = (-dx * sn + dy * c) / (size * s->aspect);
     if (s->kind == BLOB) {
         double t = atan2(v, u), rad = 1;
         for (int k = 0; k < HARMONICS; k++) rad += s->amp[k] * cos((k + 2) * t + s->phase[k]);
@@ -87,7 +91,7 @@ static int shape_inside(const shape *s, double x, double y)
             if (u * s->nx[k] + v * s->ny[k] > s->off[k]) return 0;
         return 1;
     }
-    v = (-dx * sn + dy * c) / s->size; /* a strand keeps its own width */
+    v = (-dx * sn + dy * c) / size; /* a strand keeps its own width */
     if (fabs(u) > 1.5 || fabs(v) > 1.5) return 0;
     for (int i = 0; i < STRAND_SAMPLES; i++) {
         double ex = u - s->sx[i], ey = v - s->sy[i];
@@ -98,6 +102,14 @@ static int shape_inside(const shape *s, double x, double y)
 
 /* Coverage of one or two shapes (joined: a head and its neck, a sleeve
  * and its cuff) over a w x h grid, 3x3 samples a pixel. */
+/* A hollow shape is its outline: inside, and not inside the shape shrunk
+ * by the band (a strand is never hollow: it is a stroke already). */
+static int shape_inside(const shape *s, double x, double y)
+{
+    if (!shape_inside_scaled(s, x, y, 1)) return 0;
+    return s->hollow <= 0 || s->kind == STRAND || !shape_inside_scaled(s, x, y, 1 - s->hollow);
+}
+
 static int inside_any(const shape *a, const shape *b, double x, double y)
 {
     return shape_inside(a, x, y) || (b && shape_inside(b, x, y));
@@ -130,13 +142,17 @@ static int render(const shape *a, const shape *b, int w, int h, int ox, int oy, 
 }
 
 /* A compound part of about `size` px radius centred in a box of side `box`. */
-static void compound_draw(gen_rng *r, shape *a, shape *b, int *has_b, double size, double box)
+static void compound_draw(gen_rng *r, shape *a, shape *b, int *has_b, double size, double box, double hollow_share)
 {
     shape_draw(r, a, size);
+    bool hollow = gen_uniform(r, 0, 1) < hollow_share;
+    double band = gen_uniform(r, 2, 7) / size; /* a line 2-7 px wide */
+    a->hollow = hollow ? band : 0;
     a->cx = a->cy = box / 2;
     *has_b = gen_uniform(r, 0, 1) < 0.3;
     if (*has_b) {
         shape_draw(r, b, size * gen_uniform(r, 0.4, 0.8));
+        b->hollow = hollow ? band * size / b->size : 0;
         double t = gen_uniform(r, 0, 2 * M_PI);
         b->cx = a->cx + cos(t) * size * 0.8, b->cy = a->cy + sin(t) * size * 0.8;
     }
@@ -150,10 +166,10 @@ int gen_case_make(gen_rng *r, gen_case *c)
         int pad = (int)gen_uniform(r, 20, 50), box = (int)(2.6 * size);
         shape pa, pb, oa, ob;
         int pb_on, ob_on;
-        compound_draw(r, &pa, &pb, &pb_on, size, box);
+        compound_draw(r, &pa, &pb, &pb_on, size, box, 0.25); /* a quarter are line art */
         double osize = size * gen_uniform(r, 0.5, 1.2);
         int obox = (int)(2.6 * osize);
-        compound_draw(r, &oa, &ob, &ob_on, osize, obox);
+        compound_draw(r, &oa, &ob, &ob_on, osize, obox, 0.1);
         c->w = c->h = box + 2 * pad;
         size_t n = (size_t)c->w * c->h, on = (size_t)obox * obox;
         float *part = calloc(n, sizeof *part), *occ_shape = calloc(on, sizeof *occ_shape);
@@ -199,4 +215,29 @@ void gen_case_free(gen_case *c)
 {
     free(c->part), free(c->occluder);
     memset(c, 0, sizeof *c);
+}
+
+int gen_case_doc(sz_ctx *ctx, const gen_case *c, sz_doc **doc, sz_image **mask)
+{
+    *doc = sz_doc_new(ctx, c->w, c->h);
+    sz_image *img = *doc ? sz_image_new(ctx, c->w, c->h, 8) : NULL;
+    *mask = img ? sz_image_new(ctx, c->w, c->h, 8) : NULL;
+    sz_layer *layer = *mask ? sz_layer_new(ctx, sz_doc_root(*doc), SZ_LAYER_PIXEL, "part") : NULL;
+    if (!layer) {
+        sz_image_free(img), sz_image_free(*mask), sz_doc_free(*doc);
+        *doc = NULL, *mask = NULL;
+        return -1;
+    }
+    for (int y = 0; y < c->h; y++) {
+        uint8_t *pr = sz_row8(img, y), *mr = sz_row8(*mask, y);
+        for (int x = 0; x < c->w; x++) {
+            size_t i = (size_t)y * c->w + x;
+            int part = (int)lroundf(255 * c->part[i]), occ = (int)lroundf(255 * c->occluder[i]);
+            int vis = part * (255 - occ) / 255; /* as a layer is cut */
+            pr[4 * x] = pr[4 * x + 1] = pr[4 * x + 2] = vis ? 128 : 0, pr[4 * x + 3] = (uint8_t)vis;
+            mr[4 * x] = mr[4 * x + 1] = mr[4 * x + 2] = 0, mr[4 * x + 3] = (uint8_t)occ;
+        }
+    }
+    sz_layer_set_image(layer, img);
+    return 0;
 }

@@ -29,4 +29,13 @@ typedef struct gen_case {
 int gen_case_make(gen_rng *r, gen_case *c);
 void gen_case_free(gen_case *c);
 
+struct sz_ctx;
+struct sz_doc;
+struct sz_image;
+/** The case as sozai sees it: a document holding the visible part (the
+ *  complete part with the occluder's pixels erased, grey) as its one layer,
+ *  and the occluder's coverage as a mask image for sz_hidden_source.
+ *  Returns 0 on success. */
+int gen_case_doc(struct sz_ctx *ctx, const gen_case *c, struct sz_doc **doc, struct sz_image **mask);
+
 #endif

@@ -55,22 +55,11 @@ static int sample_make(const sz_nn *nn, uint64_t seed, uint64_t index, sample *o
     gen_case c;
     if (gen_case_make(&rng, &c)) return -1;
     sz_ctx *ctx = sz_ctx_new();
-    sz_doc *doc = ctx ? sz_doc_new(ctx, c.w, c.h) : NULL;
-    sz_image *img = doc ? sz_image_new(ctx, c.w, c.h, 8) : NULL, *mask = img ? sz_image_new(ctx, c.w, c.h, 8) : NULL;
-    sz_layer *layer = mask ? sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "part") : NULL;
+    sz_doc *doc = NULL;
+    sz_image *mask = NULL;
     int rc = -1;
-    if (layer) {
-        for (int y = 0; y < c.h; y++) {
-            uint8_t *pr = sz_row8(img, y), *mr = sz_row8(mask, y);
-            for (int x = 0; x < c.w; x++) {
-                size_t i = (size_t)y * c.w + x;
-                int part = (int)lroundf(255 * c.part[i]), occ = (int)lroundf(255 * c.occluder[i]);
-                int vis = part * (255 - occ) / 255;
-                pr[4 * x] = pr[4 * x + 1] = pr[4 * x + 2] = vis ? 128 : 0, pr[4 * x + 3] = (uint8_t)vis;
-                mr[4 * x] = mr[4 * x + 1] = mr[4 * x + 2] = 0, mr[4 * x + 3] = (uint8_t)occ;
-            }
-        }
-        sz_layer_set_image(layer, img), img = NULL;
+    if (ctx && !gen_case_doc(ctx, &c, &doc, &mask)) {
+        sz_layer *layer = sz_layer_child(sz_doc_root(doc), 0);
         sz_ctx_set_threads(ctx, 1);
         sz_hidden_source src = {.mask = mask};
         sz_part p;
@@ -113,7 +102,7 @@ static int sample_make(const sz_nn *nn, uint64_t seed, uint64_t index, sample *o
             sz_part_free(&p);
         }
     }
-    sz_image_free(img), sz_image_free(mask);
+    sz_image_free(mask);
     sz_doc_free(doc);
     sz_ctx_free(ctx);
     gen_case_free(&c);
