@@ -3,8 +3,8 @@
  * occluders (shape.c) and the colour painted there (fill_behind.c).
  *
  * The shape decision is made in one place, sz_shape_complete(), from the
- * part's silhouette and, when a learned model supplies one, a map of where
- * the part is likely to continue (the seam for the model).
+ * part's silhouette and, unless --no-model, the learned model's say on
+ * where the part continues (shape_model.c, nn.h).
  */
 #ifndef SOZAI_FILL_H
 #define SOZAI_FILL_H

@@ -4,8 +4,9 @@
  * where the others go, and draw the new strokes.
  *
  * The decisions (which ends pair, how far an unpaired stroke runs) are
- * made in one place, sz_lines_decide(), from geometry and, when a learned
- * model supplies one, a map of where ink is likely to run.
+ * made in one place, sz_lines_decide(), from geometry; `ink_prob` is the
+ * seam for a learned map of where ink runs, which the shipped model does
+ * not give yet.
  */
 #ifndef SOZAI_LINES_H
 #define SOZAI_LINES_H
