@@ -45,12 +45,15 @@ void sz_nn_free(sz_nn *nn)
 }
 
 enum { HEADER = 7 * 4, LAYER_HEADER = 5 * 4 };
+/* The largest file a valid model can be: every bound of nn.h at once. */
+#define MAX_FILE ((size_t)HEADER + SZ_NN_MAX_LAYERS * (size_t)LAYER_HEADER + 4 * (size_t)SZ_NN_MAX_WEIGHTS + 4)
 
 sz_status sz_nn_parse(sz_ctx *ctx, const uint8_t *data, size_t len, sz_nn **out)
 {
     *out = NULL;
     if (len < HEADER + 4 || memcmp(data, "SZNN", 4) != 0)
         return sz_fail(ctx, SZ_ERR_FORMAT, "not a sozai model file (no SZNN signature)");
+    if (len > MAX_FILE) return sz_fail(ctx, SZ_ERR_FORMAT, "too large for a sozai model file");
     uint32_t version = get_u32(data + 4);
     if (version != SZ_NN_VERSION)
         return sz_fail(ctx, SZ_ERR_FORMAT, "model file version %u; this sozai reads version %d", version,
@@ -144,7 +147,6 @@ sz_status sz_nn_serialise(sz_ctx *ctx, const sz_nn *nn, sz_buf *b)
 
 sz_status sz_nn_load(sz_ctx *ctx, const char *path, sz_nn **out)
 {
-    enum { MAX_FILE = 64 + 4 * (SZ_NN_MAX_WEIGHTS + SZ_NN_MAX_LAYERS * 8) };
     *out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) return sz_fail(ctx, SZ_ERR_IO, "%s: %s", path, strerror(errno));
