@@ -61,12 +61,11 @@ SZ_INTERNAL sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_
 SZ_INTERNAL int sz_shape_model_cell(const struct sz_nn *nn, const sz_part *p);
 /** The model's input planes over that grid: visible part, hidden region,
  *  and `inside`, the geometric shape (1 where the part is or continues). */
-SZ_INTERNAL sz_status sz_shape_model_inputs(sz_ctx *ctx, const sz_part *p, const uint8_t *inside, int cell, float *in);
+SZ_INTERNAL void sz_shape_model_inputs(const sz_part *p, const uint8_t *inside, int cell, float *in);
 /** The probability, per work pixel, that the part is there (bilinear from
- *  the grid); `shape_grid`, when not NULL, receives the geometric shape
- *  as the model saw it (same resampling), to tell where the two differ. */
+ *  the grid). */
 SZ_INTERNAL sz_status sz_shape_model_prob(sz_ctx *ctx, const struct sz_nn *nn, const sz_part *p,
-                                          const uint8_t *inside, float *prob, float *shape_grid);
+                                          const uint8_t *inside, float *prob);
 
 /** Fills one prepared part: onto a new layer under it, or into it with
  *  `merge`.  *changed receives the pixels painted. */

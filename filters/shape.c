@@ -412,42 +412,11 @@ static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uin
     return st;
 }
 
-/* Marks the unknown pixels the background can reach at all, around the
- * walls (side[] holds them): the others are enclosed by the part's own
- * outline, whose shape is then known however far it runs. */
-static sz_status background_reach(sz_ctx *ctx, int w, int h, const uint8_t *known, const uint8_t *unknown,
-                                  const uint8_t *side, uint8_t *reached)
-{
-    size_t n = (size_t)w * (size_t)h, top = 0;
-    int32_t *stack = sz_malloc_array(ctx, n, sizeof *stack);
-    if (!stack) return SZ_ERR_NOMEM;
-    memset(reached, 0, n);
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            size_t i = (size_t)y * w + x;
-            if (!unknown[i] || side[i] == WALL) continue;
-            int part;
-            if (unknown[i] == EMPTY_SEED || background_neighbours(known, unknown, w, h, x, y, &part))
-                reached[i] = 1, stack[top++] = (int32_t)i;
-        }
-    while (top) {
-        int32_t i = stack[--top];
-        int x = i % w, y = i / w;
-        for (int e = 0; e < 8; e++) {
-            int xx = x + step_x[e], yy = y + step_y[e];
-            if (xx < 0 || yy < 0 || xx >= w || yy >= h || !may_step(unknown, side, w, x, y, e, xx, yy)) continue;
-            size_t j = (size_t)yy * w + xx;
-            if (reached[j]) continue;
-            reached[j] = 1, stack[top++] = (int32_t)j;
-        }
-    }
-    free(stack);
-    return SZ_OK;
-}
-
 /* Marks what a flood from `seed` pixels reaches through `pass` pixels
- * (8-connected). */
-static sz_status flood(sz_ctx *ctx, int w, int h, const uint8_t *pass, const uint8_t *seed, uint8_t *reached)
+ * (8-connected).  With `side`, a diagonal step may not slip between two
+ * of its wall pixels. */
+static sz_status flood(sz_ctx *ctx, int w, int h, const uint8_t *pass, const uint8_t *seed, const uint8_t *side,
+                       uint8_t *reached)
 {
     size_t n = (size_t)w * (size_t)h, top = 0;
     int32_t *stack = sz_malloc_array(ctx, n, sizeof *stack);
@@ -464,11 +433,34 @@ static sz_status flood(sz_ctx *ctx, int w, int h, const uint8_t *pass, const uin
             if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
             size_t j = (size_t)yy * w + xx;
             if (reached[j] || !pass[j]) continue;
+            if (side && e >= 4 && (side[(size_t)y * w + xx] == WALL || side[(size_t)yy * w + x] == WALL)) continue;
             reached[j] = 1, stack[top++] = (int32_t)j;
         }
     }
     free(stack);
     return SZ_OK;
+}
+
+/* Marks the unknown pixels the background can reach at all, around the
+ * walls (side[] holds them): the others are enclosed by the part's own
+ * outline, whose shape is then known however far it runs.  `seed` is
+ * scratch. */
+static sz_status background_reach(sz_ctx *ctx, int w, int h, const uint8_t *known, const uint8_t *unknown,
+                                  const uint8_t *side, uint8_t *seed, uint8_t *reached)
+{
+    size_t n = (size_t)w * (size_t)h;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            int part;
+            seed[i] = unknown[i] == EMPTY_SEED || background_neighbours(known, unknown, w, h, x, y, &part);
+        }
+    uint8_t *pass = sz_malloc(ctx, n);
+    if (!pass) return SZ_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) pass[i] = unknown[i] && side[i] != WALL;
+    sz_status st = flood(ctx, w, h, pass, seed, side, reached);
+    free(pass);
+    return st;
 }
 
 /* The learned model's say.  Where geometry only guesses (not on the curves
@@ -486,7 +478,7 @@ static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn
     uint8_t *flip = sz_calloc(ctx, n, 1), *seed = sz_malloc(ctx, n), *pass = sz_malloc(ctx, n);
     uint8_t *reached = sz_malloc(ctx, n);
     sz_status st = prob && flip && seed && pass && reached ? SZ_OK : SZ_ERR_NOMEM;
-    if (!st) st = sz_shape_model_prob(ctx, nn, p, inside, prob, NULL);
+    if (!st) st = sz_shape_model_prob(ctx, nn, p, inside, prob);
     const float sure = 0.4f; /* changes only where 90% sure */
     size_t flips = 0;
     for (size_t i = 0; i < n && !st; i++) {
@@ -495,27 +487,25 @@ static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn
         else if (!inside[i] && prob[i] > 0.5f + sure) flip[i] = 1, inside[i] = 1;
         flips += flip[i];
     }
-    if (!flips) {
-        free(prob), free(flip), free(seed), free(pass), free(reached);
-        return st;
+    if (!st && flips) {
+        /* added part pixels: kept where they join the visible part */
+        for (size_t i = 0; i < n; i++)
+            seed[i] = sz_alpha16(p->img, (int)(i % w), (int)(i / w)) >= 32768, pass[i] = inside[i];
+        st = flood(ctx, w, h, pass, seed, NULL, reached);
+        for (size_t i = 0; i < n && !st; i++)
+            if (flip[i] && inside[i] && !reached[i]) inside[i] = 0;
+        /* removed pixels: kept out where they open onto the background */
+        for (size_t i = 0; i < n && !st; i++) {
+            int x = (int)(i % w), y = (int)(i / w);
+            bool border = x == 0 || y == 0 || x == w - 1 || y == h - 1;
+            bool visible = sz_alpha16(p->img, x, y) >= 32768;
+            seed[i] = (!unknown[i] && !visible) || unknown[i] >= EMPTY || border;
+            pass[i] = !inside[i];
+        }
+        if (!st) st = flood(ctx, w, h, pass, seed, NULL, reached);
+        for (size_t i = 0; i < n && !st; i++)
+            if (flip[i] && !inside[i] && !reached[i]) inside[i] = 1;
     }
-    /* added part pixels: kept where they join the visible part */
-    for (size_t i = 0; i < n && !st; i++)
-        seed[i] = sz_alpha16(p->img, (int)(i % w), (int)(i / w)) >= 32768, pass[i] = inside[i];
-    if (!st) st = flood(ctx, w, h, pass, seed, reached);
-    for (size_t i = 0; i < n && !st; i++)
-        if (flip[i] && inside[i] && !reached[i]) inside[i] = 0;
-    /* removed pixels: kept out where they open onto the background */
-    for (size_t i = 0; i < n && !st; i++) {
-        int x = (int)(i % w), y = (int)(i / w);
-        bool border = x == 0 || y == 0 || x == w - 1 || y == h - 1;
-        bool visible = sz_alpha16(p->img, x, y) >= 32768;
-        seed[i] = (!unknown[i] && !visible) || unknown[i] >= EMPTY || border;
-        pass[i] = !inside[i];
-    }
-    if (!st) st = flood(ctx, w, h, pass, seed, reached);
-    for (size_t i = 0; i < n && !st; i++)
-        if (flip[i] && !inside[i] && !reached[i]) inside[i] = 1;
     free(prob), free(flip), free(seed), free(pass), free(reached);
     return st;
 }
@@ -550,7 +540,7 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
          * its outline encloses it */
         uint8_t *open = d2 ? (uint8_t *)d2 : NULL; /* d2 is free until the distances */
         enclosed = sz_malloc(ctx, n);
-        st = enclosed ? background_reach(ctx, w, h, known, unknown, side, open) : SZ_ERR_NOMEM;
+        st = enclosed ? background_reach(ctx, w, h, known, unknown, side, enclosed, open) : SZ_ERR_NOMEM;
         for (size_t i = 0; i < n && !st; i++) enclosed[i] = unknown[i] && side[i] == BY_PART && !open[i];
         if (!st) st = sz_edt(ctx, known, w, h, d2, NULL);
         float reach = fp->reach > 0 ? fp->reach : SZ_MAX(16.0f, 0.75f * sqrtf((float)nknown));

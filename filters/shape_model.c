@@ -3,7 +3,7 @@
  * leaves for it).  The network sees the part on a coarse grid, so that
  * its receptive field spans the whole part whatever its size in px; its
  * answer is brought back to the work grid bilinearly, and shape.c keeps
- * the geometric edge wherever the model agrees with it.
+ * the geometric edge wherever the model is not sure it is wrong.
  */
 #include "fill.h"
 #include "nn.h"
@@ -16,11 +16,10 @@ int sz_shape_model_cell(const sz_nn *nn, const sz_part *p)
     return SZ_MAX(1, (side + nn->cells - 1) / nn->cells);
 }
 
-sz_status sz_shape_model_inputs(sz_ctx *ctx, const sz_part *p, const uint8_t *inside, int cell, float *in)
+void sz_shape_model_inputs(const sz_part *p, const uint8_t *inside, int cell, float *in)
 {
     int gw = (p->w + cell - 1) / cell, gh = (p->h + cell - 1) / cell;
     size_t plane = (size_t)gw * (size_t)gh;
-    (void)ctx;
     for (int gy = 0; gy < gh; gy++)
         for (int gx = 0; gx < gw; gx++) {
             double part = 0, hidden = 0, shape = 0;
@@ -34,7 +33,6 @@ sz_status sz_shape_model_inputs(sz_ctx *ctx, const sz_part *p, const uint8_t *in
             size_t g = (size_t)gy * gw + gx;
             in[g] = (float)(part / n), in[plane + g] = (float)(hidden / n), in[2 * plane + g] = (float)(shape / n);
         }
-    return SZ_OK;
 }
 
 /* Bilinear sample of grid plane g (gw x gh, cell px a cell) at work pixel (x, y). */
@@ -50,8 +48,7 @@ static float grid_sample(const float *g, int gw, int gh, int cell, int x, int y)
     return top * (1 - ty) + bottom * ty;
 }
 
-sz_status sz_shape_model_prob(sz_ctx *ctx, const sz_nn *nn, const sz_part *p, const uint8_t *inside, float *prob,
-                              float *shape_grid)
+sz_status sz_shape_model_prob(sz_ctx *ctx, const sz_nn *nn, const sz_part *p, const uint8_t *inside, float *prob)
 {
     int cell = sz_shape_model_cell(nn, p);
     int gw = (p->w + cell - 1) / cell, gh = (p->h + cell - 1) / cell;
@@ -59,16 +56,14 @@ sz_status sz_shape_model_prob(sz_ctx *ctx, const sz_nn *nn, const sz_part *p, co
     float *in = sz_malloc_array(ctx, plane, SZ_NN_INPUTS * sizeof *in);
     float *logit = sz_malloc_array(ctx, plane, SZ_NN_OUTPUTS * sizeof *logit);
     sz_status st = in && logit ? SZ_OK : SZ_ERR_NOMEM;
-    if (!st) st = sz_shape_model_inputs(ctx, p, inside, cell, in);
+    if (!st) sz_shape_model_inputs(p, inside, cell, in);
     if (!st) st = sz_nn_forward(ctx, nn, in, gw, gh, logit);
     if (!st) {
         for (size_t g = 0; g < plane; g++) logit[g] = 1 / (1 + expf(-logit[g]));
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
         for (int y = 0; y < p->h; y++)
             for (int x = 0; x < p->w; x++) {
-                size_t i = (size_t)y * p->w + x;
-                prob[i] = grid_sample(logit, gw, gh, cell, x, y);
-                if (shape_grid) shape_grid[i] = grid_sample(in + 2 * plane, gw, gh, cell, x, y);
+                prob[(size_t)y * p->w + x] = grid_sample(logit, gw, gh, cell, x, y);
             }
     }
     free(in), free(logit);

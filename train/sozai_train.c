@@ -22,9 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 /* The architecture: 3 inputs, six 3x3 layers of WIDTH channels with
  * dilations growing to 16 (a receptive field of 65 cells: the whole part
@@ -79,7 +76,7 @@ static int sample_make(const sz_nn *nn, uint64_t seed, uint64_t index, sample *o
                 !sz_shape_complete(ctx, &p, &fp, alpha, &pairs, NULL)) {
                 for (size_t i = 0; i < n; i++)
                     inside[i] = sz_alpha16(p.img, (int)(i % p.w), (int)(i / p.w)) >= 32768 || alpha[i] > 0;
-                sz_shape_model_inputs(ctx, &p, inside, cell, out->in);
+                sz_shape_model_inputs(&p, inside, cell, out->in);
                 float *count = calloc(plane, sizeof *count);
                 if (count) {
                     for (int y = 0; y < p.h; y++)
@@ -360,11 +357,6 @@ int main(int argc, char **argv)
         }
     size_t widest = 0;
     for (int i = 0; i < nval; i++) widest = SZ_MAX(widest, (size_t)val[i].w * val[i].h);
-    int nthreads = 1;
-#ifdef _OPENMP
-    nthreads = omp_get_max_threads();
-#endif
-    (void)nthreads;
     float *acts = malloc(widest * WIDTH * (size_t)(nn->layers + 2) * sizeof *acts);
     double vloss0 = 0, vloss = 0, geo_ok = 0, model_ok = 0;
     if (!acts) {
