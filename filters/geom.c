@@ -60,7 +60,7 @@ sz_status sz_edt(sz_ctx *ctx, const uint8_t *feature, int w, int h, float *dist2
     bool fail = false;
 #pragma omp parallel num_threads(sz_threads(ctx))
     {
-        float *f = malloc((size_t)m * EDT_BLOCK * sizeof *f), *d = malloc((size_t)m * EDT_BLOCK * sizeof *d);
+        float *f = malloc((size_t)m * sizeof *f), *d = malloc((size_t)m * sizeof *d);
         double *z = malloc((2 * (size_t)m + 2) * sizeof *z);
         int32_t *arg = malloc((size_t)m * EDT_BLOCK * sizeof *arg);
         int *v = malloc((size_t)m * sizeof *v);
@@ -68,22 +68,34 @@ sz_status sz_edt(sz_ctx *ctx, const uint8_t *feature, int w, int h, float *dist2
 #pragma omp atomic write
             fail = true;
         }
-        /* columns, EDT_BLOCK at a time: f, d and arg hold one column per
-         * stretch of m samples */
+        /* Columns, EDT_BLOCK at a time.  The features are binary, so a
+         * column's transform is the distance to the nearest feature above
+         * or below: one scan down and one up (ties go to the one above, as
+         * in the lower envelope).  up[] holds one column per m samples. */
 #pragma omp for schedule(static)
         for (int x0 = 0; x0 < w; x0 += EDT_BLOCK) {
             if (!v) continue;
             int bw = SZ_MIN(EDT_BLOCK, w - x0);
+            int32_t *up = arg, last[EDT_BLOCK], next[EDT_BLOCK];
+            for (int b = 0; b < bw; b++) last[b] = -1, next[b] = -1;
             for (int y = 0; y < h; y++) {
                 const uint8_t *src = feature + (size_t)y * w + x0;
-                for (int b = 0; b < bw; b++) f[(size_t)b * m + y] = src[b] ? 0 : EDT_INF;
+                for (int b = 0; b < bw; b++) {
+                    if (src[b]) last[b] = y;
+                    up[(size_t)b * m + y] = last[b];
+                }
             }
-            for (int b = 0; b < bw; b++) edt_1d(f + (size_t)b * m, h, d + (size_t)b * m, arg + (size_t)b * m, v, z);
-            for (int y = 0; y < h; y++) {
+            for (int y = h - 1; y >= 0; y--) {
+                const uint8_t *src = feature + (size_t)y * w + x0;
                 float *dst = dist2 + (size_t)y * w + x0;
-                for (int b = 0; b < bw; b++) dst[b] = d[(size_t)b * m + y];
-                if (rowof)
-                    for (int b = 0; b < bw; b++) rowof[(size_t)y * w + x0 + b] = arg[(size_t)b * m + y];
+                for (int b = 0; b < bw; b++) {
+                    if (src[b]) next[b] = y;
+                    int32_t a = up[(size_t)b * m + y], c = next[b];
+                    int32_t best = a >= 0 && (c < 0 || y - a <= c - y) ? a : c;
+                    double dq = (double)(y - best);
+                    dst[b] = best >= 0 ? (float)(dq * dq) : EDT_INF;
+                    if (rowof) rowof[(size_t)y * w + x0 + b] = best;
+                }
             }
         }
         /* rows */

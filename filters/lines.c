@@ -770,7 +770,7 @@ static sz_status close_bites(sz_ctx *ctx, const sz_part *p, const sz_line_params
     for (int y = 0; y < h && !st; y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
-            if (across[i] || down[i]) continue;
+            if (!ln->solid[i] || across[i] || down[i]) continue;
             bx0 = SZ_MIN(bx0, x), bx1 = SZ_MAX(bx1, x), by0 = SZ_MIN(by0, y), by1 = SZ_MAX(by1, y);
         }
     /* The rest works in a window around the thick ink: the opening grows it
@@ -792,7 +792,7 @@ static sz_status close_bites(sz_ctx *ctx, const sz_part *p, const sz_line_params
 #define AT(wx, wy) ((size_t)((wy) + y0) * w + (size_t)((wx) + x0))
     for (size_t k = 0; k < wn && !st; k++) {
         size_t i = AT(k % ww, k / ww);
-        m[k] = !across[i] && !down[i];
+        m[k] = ln->solid[i] && !across[i] && !down[i];
     }
     free(across), free(down);
     /* the thick areas grown back to their edges (an opening), then by r */

@@ -4,6 +4,7 @@
  * line, soft edges), documents of stacked layers, and bad input.
  */
 #include "testutil.h"
+#include "geom.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -462,6 +463,56 @@ START_TEST(mask_of_another_size_is_refused)
 }
 END_TEST
 
+/* The distance transform every filter leans on, against brute force on
+ * random features of three densities, grid shapes taller and wider than
+ * the column blocks, with 1 and 3 threads: exact squared distances, and a
+ * nearest feature that is a feature at that distance. */
+START_TEST(distance_transform_matches_brute_force)
+{
+    static const int sizes[][2] = {{1, 1}, {37, 5}, {5, 41}, {70, 33}};
+    static const int per_mille[] = {0, 3, 150};
+    uint32_t rng = 12345;
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
+        for (size_t d = 0; d < sizeof per_mille / sizeof *per_mille; d++) {
+            int w = sizes[s][0], h = sizes[s][1], n = w * h;
+            uint8_t *feature = malloc((size_t)n);
+            float *dist2 = malloc((size_t)n * sizeof *dist2);
+            int32_t *nearest = malloc((size_t)n * sizeof *nearest), *first = malloc((size_t)n * sizeof *first);
+            for (int i = 0; i < n; i++) {
+                rng ^= rng << 13, rng ^= rng >> 17, rng ^= rng << 5;
+                feature[i] = (int)(rng % 1000) < per_mille[d];
+            }
+            for (int threads = 1; threads <= 3; threads += 2) {
+                sz_ctx *ctx = sz_ctx_new();
+                sz_ctx_set_threads(ctx, threads);
+                ck_assert_int_eq(sz_edt(ctx, feature, w, h, dist2, nearest), SZ_OK);
+                sz_ctx_free(ctx);
+                for (int i = 0; i < n; i++) {
+                    long best = -1;
+                    for (int j = 0; j < n; j++) {
+                        if (!feature[j]) continue;
+                        long dx = j % w - i % w, dy = j / w - i / w, dd = dx * dx + dy * dy;
+                        if (best < 0 || dd < best) best = dd;
+                    }
+                    if (best < 0) {
+                        ck_assert(dist2[i] >= 1e20f);
+                        ck_assert_int_eq(nearest[i], -1);
+                        continue;
+                    }
+                    ck_assert_float_eq(dist2[i], (float)best);
+                    int32_t j = nearest[i];
+                    ck_assert(j >= 0 && j < n && feature[j]);
+                    long dx = j % w - i % w, dy = j / w - i / w;
+                    ck_assert_int_eq(dx * dx + dy * dy, best);
+                }
+                if (threads == 1) memcpy(first, nearest, (size_t)n * sizeof *first);
+                else ck_assert_mem_eq(first, nearest, (size_t)n * sizeof *first);
+            }
+            free(feature), free(dist2), free(nearest), free(first);
+        }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fill");
@@ -478,6 +529,7 @@ int main(void)
     tcase_add_test(tc, stacked_layers_are_each_completed_from_those_above);
     tcase_add_test(tc, soft_edge_of_the_cut_is_sealed_on_request);
     tcase_add_test(tc, mask_of_another_size_is_refused);
+    tcase_add_test(tc, distance_transform_matches_brute_force);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
