@@ -49,35 +49,34 @@ static sz_status fill_colour(sz_ctx *ctx, const sz_part *p, const float *alpha, 
      * shading, are colours to continue); failing that, any solid visible
      * pixel. */
     enum { INK = 2 };
-    long hist[256] = {0}, total = 0;
-    for (size_t i = 0; i < n; i++) {
+    /* One parallel pass reads every pixel: its luma, and how opaque it is
+     * where visible (2: opaque, 1: at least half, 0: hidden or less).
+     * They live in tmp, free until the averaging. */
+    uint8_t *lum = (uint8_t *)tmp, *opacity = lum + n, *wide = opacity + n, *broad = wide + n;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (long i = 0; i < (long)n; i++) {
         uint16_t c[4];
         sz_get16(p->img, (int)(i % w), (int)(i / w), c);
-        if (p->hidden[i] || c[3] < 64880) continue;
-        hist[SZ_MIN(255, luma8(c))]++;
-        total++;
+        lum[i] = (uint8_t)SZ_MIN(255u, luma8(c));
+        opacity[i] = p->hidden[i] ? 0 : c[3] >= 64880 ? 2 : c[3] >= 32768;
     }
+    long hist[256] = {0}, total = 0;
+    for (size_t i = 0; i < n; i++)
+        if (opacity[i] == 2) hist[lum[i]]++, total++;
     long below = 0;
     int median = 0;
     while (median < 255 && (below += hist[median]) * 2 < total) median++;
     unsigned dark = (unsigned)(median * 0.6);
-    for (size_t i = 0; i < n; i++) {
-        uint16_t c[4];
-        sz_get16(p->img, (int)(i % w), (int)(i / w), c);
-        src[i] = !p->hidden[i] && c[3] >= 64880 && luma8(c) < dark;
-    }
+    for (size_t i = 0; i < n; i++) src[i] = opacity[i] == 2 && lum[i] < dark;
     /* an opening of the dark pixels keeps the broad ones: the rest is ink */
-    uint8_t *wide = (uint8_t *)tmp, *broad = wide + n; /* tmp is free until the averaging */
     sz_status st = sz_square_reach(ctx, src, 0, w, h, INK, wide);
     for (size_t i = 0; i < n && !st; i++) wide[i] = !wide[i];
     if (!st) st = sz_square_reach(ctx, wide, 1, w, h, INK, broad);
     long nsrc = 0;
     for (int pass = 0; pass < 2 && !nsrc && !st; pass++)
         for (size_t i = 0; i < n; i++) {
-            uint16_t c[4];
-            sz_get16(p->img, (int)(i % w), (int)(i / w), c);
             bool ink = src[i] && !broad[i];
-            src[i] = !p->hidden[i] && (pass ? c[3] >= 32768 : c[3] >= 64880 && !ink);
+            src[i] = pass ? opacity[i] >= 1 : opacity[i] == 2 && !ink;
             nsrc += src[i];
         }
     if (!st) st = sz_edt(ctx, src, w, h, d2, near);
@@ -128,7 +127,10 @@ sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_param
     if (!st && shape) memcpy(alpha, shape, n * sizeof *alpha);
     else if (!st) st = sz_shape_complete(ctx, p, fp, alpha, &pairs, NULL);
     if (!st) st = fill_colour(ctx, p, alpha, fp->colour_radius, rgb);
-    for (int y = 0; y < p->h && !st; y++)
+    long filled = 0;
+    int rows = st ? 0 : p->h;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : filled)
+    for (int y = 0; y < rows; y++)
         for (int x = 0; x < p->w; x++) {
             size_t i = (size_t)y * p->w + x;
             float fa = alpha[i];
@@ -150,8 +152,9 @@ sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_param
                 out[3] = fa;
                 sz_putf(layer, x, y, out);
             }
-            ++*changed;
+            filled++;
         }
+    *changed = filled;
     if (!st && *changed) st = merge ? sz_part_store(ctx, p) : sz_part_new_layer(ctx, doc, p, layer, "(fill)", false);
     if (!st)
         sz_log(ctx, SZ_LOG_INFO, "fill-behind: \"%s\": %d hidden px, outline closed by %d curves, %ld px filled",

@@ -521,12 +521,15 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
     sz_status st = known && unknown && wall && d2 ? SZ_OK : SZ_ERR_NOMEM;
     long nknown = 0;
     *pairs = 0;
-    for (size_t i = 0; i < n && !st; i++) {
-        uint16_t a = (uint16_t)sz_alpha16(p->img, (int)(i % w), (int)(i / w));
-        known[i] = a >= 32768;
-        nknown += known[i];
-        alpha[i] = 0;
-    }
+    long rows = st ? 0 : h;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : nknown)
+    for (long y = 0; y < rows; y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            known[i] = sz_alpha16(p->img, x, (int)y) >= 32768;
+            nknown += known[i];
+            alpha[i] = 0;
+        }
     if (!st) st = mark_unknown(ctx, p, known, unknown);
     int m = 0;
     if (!st && nknown) st = find_ends(ctx, p, known, unknown, &ends, &m);
