@@ -91,12 +91,8 @@ static sz_status run(sz_ctx *ctx, sz_doc *doc, const sz_args *args)
     lp.shape_guide = !sz_arg_bool(args, "no-shape");
     sz_image *mask = NULL;
     sz_nn *model = NULL;
-    sz_status st = sz_load_mask(ctx, doc, sz_arg_str(args, "mask"), &mask);
-    if (!st) st = sz_model_from_args(ctx, args, &model);
-    if (st) {
-        sz_image_free(mask);
-        return st;
-    }
+    sz_status st = sz_mask_and_model_from_args(ctx, doc, args, &mask, &model);
+    if (st) return st;
     lp.shape_model = model;
     sz_hidden_source src = {.mask = mask, .occluders = sz_arg_str(args, "occluders")};
     const char *debug_path = sz_arg_str(args, "debug");

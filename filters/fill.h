@@ -45,6 +45,11 @@ typedef struct sz_fill_params {
  *  read from --model, or NULL with --no-model.  Free it with sz_nn_free(). */
 SZ_INTERNAL sz_status sz_model_from_args(sz_ctx *ctx, const sz_args *args, struct sz_nn **out);
 
+/** What both completion operations read first: the --mask image (NULL
+ *  without one) and the model.  On failure neither is left to free. */
+SZ_INTERNAL sz_status sz_mask_and_model_from_args(sz_ctx *ctx, const sz_doc *doc, const sz_args *args,
+                                                  sz_image **mask, struct sz_nn **model);
+
 /** Reads the SZ_FILL_PARAMS arguments. */
 SZ_INTERNAL void sz_fill_params_from_args(const sz_args *args, sz_fill_params *fp);
 

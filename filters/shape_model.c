@@ -80,3 +80,16 @@ sz_status sz_model_from_args(sz_ctx *ctx, const sz_args *args, sz_nn **out)
     }
     return path ? sz_nn_load(ctx, path, out) : sz_nn_builtin(ctx, out);
 }
+
+sz_status sz_mask_and_model_from_args(sz_ctx *ctx, const sz_doc *doc, const sz_args *args, sz_image **mask,
+                                      sz_nn **model)
+{
+    *model = NULL;
+    sz_status st = sz_load_mask(ctx, doc, sz_arg_str(args, "mask"), mask);
+    if (!st) st = sz_model_from_args(ctx, args, model);
+    if (st) {
+        sz_image_free(*mask);
+        *mask = NULL;
+    }
+    return st;
+}
