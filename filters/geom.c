@@ -208,11 +208,15 @@ sz_status sz_thin(sz_ctx *ctx, uint8_t *m, int w, int h)
         return SZ_ERR_NOMEM;
     }
     size_t nc = 0;
+    /* the border pixels, marked in parallel and listed in order */
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
-            if (m[i] && neighbours(m, w, h, x, y) != 0xff) cand[nc++] = (int32_t)i, queued[i] = 1;
+            queued[i] = m[i] && neighbours(m, w, h, x, y) != 0xff;
         }
+    for (size_t i = 0; i < n; i++)
+        if (queued[i]) cand[nc++] = (int32_t)i;
     /* cand holds the pixels to examine in the next sub-iteration: the
      * survivors of the last one and every set neighbour of a pixel it
      * deleted (those may have just become border pixels). */
@@ -258,33 +262,59 @@ sz_status sz_thin(sz_ctx *ctx, uint8_t *m, int w, int h)
 
 /* ------------------------------------------------------------------ */
 
+/* Union-find root with path halving. */
+static int32_t run_root(int32_t *parent, int32_t r)
+{
+    while (parent[r] != r) r = parent[r] = parent[parent[r]];
+    return r;
+}
+
+/* Runs of set pixels, row by row: each run is joined to the runs of the
+ * row above it touches (overlapping, or one pixel further diagonally when
+ * eight-connected); components are then numbered in the order their first
+ * run comes in the image, which is the order a scan that floods each new
+ * component would give them. */
 int sz_label(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, int32_t *labels)
 {
-    size_t n = (size_t)w * (size_t)h;
-    int32_t *stack = sz_malloc_array(ctx, n ? n : 1, sizeof *stack);
-    if (!stack) return -1;
-    memset(labels, 0, n * sizeof *labels);
-    int count = 0;
-    for (size_t s = 0; s < n; s++) {
-        if (!mask[s] || labels[s]) continue;
-        count++;
-        size_t top = 0;
-        stack[top++] = (int32_t)s;
-        labels[s] = count;
-        while (top) {
-            int32_t i = stack[--top];
-            int x = i % w, y = i / w;
-            for (int dy = -1; dy <= 1; dy++)
-                for (int dx = -1; dx <= 1; dx++) {
-                    if ((!dx && !dy) || (!eight && dx && dy)) continue;
-                    int xx = x + dx, yy = y + dy;
-                    if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
-                    size_t j = (size_t)yy * w + xx;
-                    if (mask[j] && !labels[j]) labels[j] = count, stack[top++] = (int32_t)j;
-                }
+    size_t n = (size_t)w * (size_t)h, cap = n / 2 + (size_t)h + 1; /* at most one run per two pixels, per row */
+    int32_t *x0 = sz_malloc_array(ctx, cap, sizeof *x0), *x1 = sz_malloc_array(ctx, cap, sizeof *x1);
+    int32_t *parent = sz_malloc_array(ctx, cap, sizeof *parent), *row_start = sz_malloc_array(ctx, (size_t)h + 1, sizeof *row_start);
+    if (!x0 || !x1 || !parent || !row_start) {
+        free(x0), free(x1), free(parent), free(row_start);
+        return -1;
+    }
+    int32_t runs = 0, reach = eight ? 1 : 0;
+    for (int y = 0; y < h; y++) {
+        row_start[y] = runs;
+        const uint8_t *m = mask + (size_t)y * w;
+        int32_t above = y ? row_start[y - 1] : 0, above_end = runs;
+        for (int x = 0; x < w;) {
+            if (!m[x]) {
+                x++;
+                continue;
+            }
+            int32_t r = runs++, start = x;
+            while (x < w && m[x]) x++;
+            x0[r] = start, x1[r] = x - 1, parent[r] = r;
+            /* runs above ending before this one starts cannot touch later runs either */
+            while (above < above_end && x1[above] + reach < start) above++;
+            for (int32_t k = above; k < above_end && x0[k] <= x1[r] + reach; k++) {
+                int32_t a = run_root(parent, k), b = run_root(parent, r);
+                if (a != b) parent[SZ_MAX(a, b)] = SZ_MIN(a, b); /* the earlier run stays the root */
+            }
         }
     }
-    free(stack);
+    row_start[h] = runs;
+    /* roots are the first run of their component, so numbering them in
+     * run order is numbering components by their first pixel */
+    for (int32_t r = 0; r < runs; r++) parent[r] = parent[parent[r]]; /* every parent is an earlier run: now the root */
+    int count = 0;
+    for (int32_t r = 0; r < runs; r++) parent[r] = parent[r] == r ? -(++count) : parent[parent[r]]; /* -label */
+    memset(labels, 0, n * sizeof *labels);
+    for (int y = 0; y < h; y++)
+        for (int32_t r = row_start[y]; r < row_start[y + 1]; r++)
+            for (int32_t x = x0[r]; x <= x1[r]; x++) labels[(size_t)y * w + x] = -parent[r];
+    free(x0), free(x1), free(parent), free(row_start);
     return count;
 }
 

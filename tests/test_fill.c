@@ -513,6 +513,58 @@ START_TEST(distance_transform_matches_brute_force)
 }
 END_TEST
 
+/* Reference labelling: a flood from each new pixel in scan order. */
+static int flood_labels(const uint8_t *mask, int w, int h, bool eight, int32_t *labels, int32_t *stack)
+{
+    int count = 0;
+    memset(labels, 0, (size_t)w * h * sizeof *labels);
+    for (int s = 0; s < w * h; s++) {
+        if (!mask[s] || labels[s]) continue;
+        int top = 0;
+        labels[s] = ++count, stack[top++] = s;
+        while (top) {
+            int i = stack[--top];
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++) {
+                    int x = i % w + dx, y = i / w + dy;
+                    if ((!dx && !dy) || (!eight && dx && dy) || x < 0 || y < 0 || x >= w || y >= h) continue;
+                    if (mask[y * w + x] && !labels[y * w + x]) labels[y * w + x] = count, stack[top++] = y * w + x;
+                }
+        }
+    }
+    return count;
+}
+
+/* Component labels, 4- and 8-connected, on random masks of several
+ * densities (specks, mazes, nearly full) and on spirals that join late:
+ * the same components, numbered the same way, as the flood. */
+START_TEST(labels_match_a_flood)
+{
+    enum { LW = 53, LH = 47 };
+    static uint8_t mask[LW * LH];
+    static int32_t got[LW * LH], want[LW * LH], stack[LW * LH];
+    uint32_t rng = 99;
+    for (int trial = 0; trial < 40; trial++) {
+        int density = trial < 36 ? 50 + 100 * (trial % 9) : -1;
+        for (int i = 0; i < LW * LH; i++) {
+            rng ^= rng << 13, rng ^= rng >> 17, rng ^= rng << 5;
+            if (density >= 0) mask[i] = (int)(rng % 1000) < density;
+            else { /* a spiral-ish comb: long runs joined only at one end */
+                int x = i % LW, y = i / LW;
+                mask[i] = (y % 4 != 1) || (x == ((y / 4) % 2 ? 0 : LW - 1)) || (trial == 39 && x == y);
+            }
+        }
+        for (int eight = 0; eight <= 1; eight++) {
+            sz_ctx *ctx = sz_ctx_new();
+            int n = sz_label(ctx, mask, LW, LH, eight, got);
+            sz_ctx_free(ctx);
+            ck_assert_int_eq(n, flood_labels(mask, LW, LH, eight, want, stack));
+            ck_assert_mem_eq(got, want, sizeof got);
+        }
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fill");
@@ -530,6 +582,7 @@ int main(void)
     tcase_add_test(tc, soft_edge_of_the_cut_is_sealed_on_request);
     tcase_add_test(tc, mask_of_another_size_is_refused);
     tcase_add_test(tc, distance_transform_matches_brute_force);
+    tcase_add_test(tc, labels_match_a_flood);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
