@@ -48,6 +48,7 @@ static sz_status find_ink(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
     if (!ln->ink || !ln->solid) return SZ_ERR_NOMEM;
     /* median luma of the part's visible, opaque pixels */
     long hist[256] = {0}, total = 0;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : hist[:256], total)
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             uint16_t px[4];
@@ -790,18 +791,29 @@ static sz_status close_bites(sz_ctx *ctx, const sz_part *p, const sz_line_params
         st = m && d2 && d2b && near ? SZ_OK : SZ_ERR_NOMEM;
     }
 #define AT(wx, wy) ((size_t)((wy) + y0) * w + (size_t)((wx) + x0))
-    for (size_t k = 0; k < wn && !st; k++) {
-        size_t i = AT(k % ww, k / ww);
-        m[k] = ln->solid[i] && !across[i] && !down[i];
-    }
+    int rows = wn && !st ? wh : 0;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < rows; y++)
+        for (int x = 0; x < ww; x++) {
+            size_t i = AT(x, y);
+            m[(size_t)y * ww + x] = ln->solid[i] && !across[i] && !down[i];
+        }
     free(across), free(down);
     /* the thick areas grown back to their edges (an opening), then by r */
-    if (wn && !st) st = sz_edt(ctx, m, ww, wh, d2, near);
-    for (size_t k = 0; k < wn && !st; k++) m[k] = ln->solid[AT(k % ww, k / ww)] && d2[k] <= 3.0f * 3.0f;
+    if (wn && !st) st = sz_edt(ctx, m, ww, wh, d2, NULL);
+    rows = wn && !st ? wh : 0;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < rows; y++)
+        for (int x = 0; x < ww; x++) {
+            size_t k = (size_t)y * ww + x;
+            m[k] = ln->solid[AT(x, y)] && d2[k] <= 3.0f * 3.0f;
+        }
     if (wn && !st) st = sz_edt(ctx, m, ww, wh, d2, near);
     for (size_t k = 0; k < wn && !st; k++) m[k] = d2[k] > r * r; /* outside the dilation */
     if (wn && !st) st = sz_edt(ctx, m, ww, wh, d2b, NULL);
-    for (int y = 0; y < wh && wn && !st; y++)
+    rows = wn && !st ? wh : 0;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < rows; y++)
         for (int x = 0; x < ww; x++) {
             size_t k = (size_t)y * ww + x, i = AT(x, y);
             /* closed: farther than r from anything outside the dilation */

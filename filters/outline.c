@@ -46,11 +46,17 @@ sz_status sz_outline_distance(sz_ctx *ctx, const sz_part *p, const float *inside
     size_t n = (size_t)w * (size_t)h;
     uint8_t *outside = sz_malloc(ctx, n);
     if (!outside) return SZ_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++)
-        outside[i] = !(inside[i] >= 0.5f || sz_alpha16(p->img, (int)(i % w), (int)(i / w)) >= 32768);
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            outside[i] = !(inside[i] >= 0.5f || sz_alpha16(p->img, x, y) >= 32768);
+        }
     sz_status st = sz_edt(ctx, outside, w, h, dist, NULL);
     free(outside);
-    for (size_t i = 0; i < n && !st; i++) dist[i] = sqrtf(dist[i]);
+    long count = st ? 0 : (long)n;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (long i = 0; i < count; i++) dist[i] = sqrtf(dist[i]);
     return st;
 }
 

@@ -301,10 +301,14 @@ static sz_status mark_unknown(sz_ctx *ctx, const sz_part *p, const uint8_t *know
     if (!near_part) return SZ_ERR_NOMEM;
     sz_status st = sz_square_reach(ctx, p->hidden, 1, p->w, p->h, FRINGE, unknown);
     if (!st) st = sz_square_reach(ctx, known, 1, p->w, p->h, FRINGE, near_part);
-    for (size_t i = 0; i < n && !st; i++) {
-        bool empty = !p->hidden[i] && !sz_alpha16(p->img, (int)(i % p->w), (int)(i / p->w));
-        unknown[i] = unknown[i] && !known[i] ? (empty ? (near_part[i] ? EMPTY : EMPTY_SEED) : UNKNOWN) : 0;
-    }
+    int rows = st ? 0 : p->h;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < rows; y++)
+        for (int x = 0; x < p->w; x++) {
+            size_t i = (size_t)y * p->w + x;
+            bool empty = !p->hidden[i] && !sz_alpha16(p->img, x, y);
+            unknown[i] = unknown[i] && !known[i] ? (empty ? (near_part[i] ? EMPTY : EMPTY_SEED) : UNKNOWN) : 0;
+        }
     free(near_part);
     return st;
 }
@@ -393,7 +397,7 @@ static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uin
             int32_t i = b->px[k];
             pending--;
             if (dist[i] != d) continue; /* reached sooner since */
-            int x = i % w, y = i / w;
+            int y = i / w, x = i - y * w;
             for (int e = 0; e < 8; e++) {
                 int xx = x + step_x[e], yy = y + step_y[e];
                 if (xx < 0 || yy < 0 || xx >= w || yy >= h || !may_step(unknown, side, w, x, y, e, xx, yy)) continue;
@@ -427,7 +431,7 @@ static sz_status flood(sz_ctx *ctx, int w, int h, const uint8_t *pass, const uin
     }
     while (top) {
         int32_t i = stack[--top];
-        int x = i % w, y = i / w;
+        int y = i / w, x = i - y * w;
         for (int e = 0; e < 8; e++) {
             int xx = x + step_x[e], yy = y + step_y[e];
             if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
@@ -449,6 +453,7 @@ static sz_status background_reach(sz_ctx *ctx, int w, int h, const uint8_t *know
                                   const uint8_t *side, uint8_t *seed, uint8_t *reached)
 {
     size_t n = (size_t)w * (size_t)h;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
@@ -547,7 +552,9 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
         for (size_t i = 0; i < n && !st; i++) enclosed[i] = unknown[i] && side[i] == BY_PART && !open[i];
         if (!st) st = sz_edt(ctx, known, w, h, d2, NULL);
         float reach = fp->reach > 0 ? fp->reach : SZ_MAX(16.0f, 0.75f * sqrtf((float)nknown));
-        for (int y = 0; y < h && !st; y++)
+        rows = st ? 0 : h;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+        for (long y = 0; y < rows; y++)
             for (int x = 0; x < w; x++) {
                 size_t i = (size_t)y * w + x;
                 if (!unknown[i] || (d2[i] > reach * reach && !enclosed[i])) continue;
