@@ -750,10 +750,67 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
     return st;
 }
 
+/* Windows smaller than this are not worth a parallel region. */
+#define PARALLEL_MIN (1 << 16)
+
+/* One cluster's closing, in the window [x0, x0+ww) x [y0, y0+wh) around
+ * it: the cluster's thick pixels grown back to the ink's edges (an
+ * opening), then by r; the paper farther than r from anything outside
+ * that dilation is a notch, painted with the colour of the nearest ink. */
+static sz_status close_cluster(sz_ctx *ctx, const sz_part *p, sz_lines *ln, const uint8_t *thick,
+                               const int32_t *cluster, int32_t c, float r, int x0, int y0, int ww, int wh)
+{
+    int w = p->w;
+    size_t wn = (size_t)ww * (size_t)wh;
+    uint8_t *m = sz_malloc(ctx, wn);
+    float *d2 = sz_malloc_array(ctx, wn, sizeof *d2), *d2b = sz_malloc_array(ctx, wn, sizeof *d2b);
+    int32_t *near = sz_malloc_array(ctx, wn, sizeof *near);
+    sz_status st = m && d2 && d2b && near ? SZ_OK : SZ_ERR_NOMEM;
+#define AT(wx, wy) ((size_t)((wy) + y0) * w + (size_t)((wx) + x0))
+    int rows = st ? 0 : wh;
+#pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < rows; y++)
+        for (int x = 0; x < ww; x++) {
+            size_t i = AT(x, y);
+            m[(size_t)y * ww + x] = thick[i] && cluster[i] == c;
+        }
+    if (!st) st = sz_edt(ctx, m, ww, wh, d2, NULL);
+    rows = st ? 0 : wh;
+#pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < rows; y++)
+        for (int x = 0; x < ww; x++) {
+            size_t k = (size_t)y * ww + x;
+            m[k] = ln->solid[AT(x, y)] && d2[k] <= 3.0f * 3.0f;
+        }
+    if (!st) st = sz_edt(ctx, m, ww, wh, d2, near);
+    for (size_t k = 0; k < wn && !st; k++) m[k] = d2[k] > r * r; /* outside the dilation */
+    if (!st) st = sz_edt(ctx, m, ww, wh, d2b, NULL);
+    rows = st ? 0 : wh;
+#pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < rows; y++)
+        for (int x = 0; x < ww; x++) {
+            size_t k = (size_t)y * ww + x, i = AT(x, y);
+            if (d2b[k] <= r * r || ln->solid[i] || p->hidden[i] || ln->drawn.cover[i] > 0 || near[k] < 0) continue;
+            if (sz_alpha16(p->img, x + x0, y + y0) != 0) continue;
+            int32_t src = near[k];
+            uint16_t px[4];
+            sz_get16(p->img, src % ww + x0, src / ww + y0, px);
+            float cov = SZ_CLAMP(sqrtf(d2b[k]) - r + 0.5f, 0.0f, 1.0f) * px[3] / 65535.0f;
+            ln->drawn.cover[i] = cov;
+            for (int j = 0; j < 3; j++) ln->drawn.rgb[3 * i + j] = sz_srgb16_to_linear(px[j]);
+        }
+#undef AT
+    free(m), free(d2), free(d2b), free(near);
+    return st;
+}
+
 /* Bites out of filled ink: where a thick area of ink (wider than 5 px)
  * has a notch narrower than the gap distance, a closing of that area with
  * a disc of the gap's radius fills the notch.  Thin lines take no part
- * (their gaps are bridged by their ends), and only paper is painted. */
+ * (their gaps are bridged by their ends), and only paper is painted.
+ * Thick pixels far enough apart that their closings cannot meet are
+ * closed in separate windows, so scattered thick spots (where strokes
+ * cross) cost their surroundings, not the whole layer. */
 static sz_status close_bites(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln)
 {
     int w = p->w, h = p->h;
@@ -761,73 +818,52 @@ static sz_status close_bites(sz_ctx *ctx, const sz_part *p, const sz_line_params
     /* Thick: ink with no paper (no ink, not hidden) within 2.5 px, that is
      * none in the 5x3 and 3x5 rectangles around it.  Line art rarely has
      * any, so this cheap test usually ends the work. */
-    uint8_t *paper = sz_malloc(ctx, n), *across = sz_malloc(ctx, n), *down = sz_malloc(ctx, n);
-    sz_status st = paper && across && down ? SZ_OK : SZ_ERR_NOMEM;
-    for (size_t i = 0; i < n && !st; i++) paper[i] = !ln->solid[i] && !p->hidden[i];
-    if (!st) st = sz_rect_reach(ctx, paper, 1, w, h, 2, 1, across);
-    if (!st) st = sz_rect_reach(ctx, paper, 1, w, h, 1, 2, down);
-    free(paper);
-    int bx0 = w, by0 = h, bx1 = -1, by1 = -1;
+    uint8_t *thick = sz_malloc(ctx, n), *across = sz_malloc(ctx, n), *down = sz_malloc(ctx, n);
+    sz_status st = thick && across && down ? SZ_OK : SZ_ERR_NOMEM;
+    for (size_t i = 0; i < n && !st; i++) thick[i] = !ln->solid[i] && !p->hidden[i]; /* paper, first */
+    if (!st) st = sz_rect_reach(ctx, thick, 1, w, h, 2, 1, across);
+    if (!st) st = sz_rect_reach(ctx, thick, 1, w, h, 1, 2, down);
+    long nthick = 0;
+    long count = st ? 0 : (long)n;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : nthick)
+    for (long i = 0; i < count; i++) {
+        thick[i] = ln->solid[i] && !across[i] && !down[i];
+        nthick += thick[i];
+    }
+    free(across), free(down);
+    if (st || !nthick) {
+        free(thick);
+        return st;
+    }
+    /* The opening grows thick ink back by 3 px, the closing reaches r
+     * beyond that and looks r further: a window needs that margin, and
+     * thick pixels within twice the margin share one (a square reach of
+     * the margin joins them into one 8-connected cluster). */
+    float r = lp->max_gap / 2;
+    int margin = (int)ceilf(3 + 2 * r) + 2;
+    uint8_t *grown = sz_malloc(ctx, n);
+    int32_t *cluster = sz_malloc_array(ctx, n, sizeof *cluster);
+    st = grown && cluster ? sz_square_reach(ctx, thick, 1, w, h, margin, grown) : SZ_ERR_NOMEM;
+    int clusters = st ? 0 : sz_label(ctx, grown, w, h, true, cluster);
+    free(grown);
+    if (clusters < 0) st = SZ_ERR_NOMEM;
+    int32_t *box = st ? NULL : sz_malloc_array(ctx, (size_t)clusters + 1, 4 * sizeof *box);
+    if (!st && !box) st = SZ_ERR_NOMEM;
+    for (int c = 0; c <= clusters && !st; c++) box[4 * c] = w, box[4 * c + 1] = h, box[4 * c + 2] = -1, box[4 * c + 3] = -1;
     for (int y = 0; y < h && !st; y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
-            if (!ln->solid[i] || across[i] || down[i]) continue;
-            bx0 = SZ_MIN(bx0, x), bx1 = SZ_MAX(bx1, x), by0 = SZ_MIN(by0, y), by1 = SZ_MAX(by1, y);
+            if (!thick[i]) continue;
+            int32_t *b = box + 4 * cluster[i];
+            b[0] = SZ_MIN(b[0], x), b[1] = SZ_MIN(b[1], y), b[2] = SZ_MAX(b[2], x), b[3] = SZ_MAX(b[3], y);
         }
-    /* The rest works in a window around the thick ink: the opening grows it
-     * back by 3 px, the closing reaches r beyond that and looks r further. */
-    float r = lp->max_gap / 2;
-    int margin = (int)ceilf(3 + 2 * r) + 2;
-    int x0 = SZ_MAX(0, bx0 - margin), y0 = SZ_MAX(0, by0 - margin);
-    int ww = SZ_MIN(w, bx1 + margin + 1) - x0, wh = SZ_MIN(h, by1 + margin + 1) - y0;
-    size_t wn = st || bx1 < 0 ? 0 : (size_t)ww * (size_t)wh;
-    uint8_t *m = NULL;
-    float *d2 = NULL, *d2b = NULL;
-    int32_t *near = NULL;
-    if (wn) {
-        m = sz_malloc(ctx, wn);
-        d2 = sz_malloc_array(ctx, wn, sizeof *d2), d2b = sz_malloc_array(ctx, wn, sizeof *d2b);
-        near = sz_malloc_array(ctx, wn, sizeof *near);
-        st = m && d2 && d2b && near ? SZ_OK : SZ_ERR_NOMEM;
+    for (int c = 1; c <= clusters && !st; c++) {
+        const int32_t *b = box + 4 * c;
+        int x0 = SZ_MAX(0, b[0] - margin), y0 = SZ_MAX(0, b[1] - margin);
+        int x1 = SZ_MIN(w, b[2] + margin + 1), y1 = SZ_MIN(h, b[3] + margin + 1);
+        st = close_cluster(ctx, p, ln, thick, cluster, c, r, x0, y0, x1 - x0, y1 - y0);
     }
-#define AT(wx, wy) ((size_t)((wy) + y0) * w + (size_t)((wx) + x0))
-    int rows = wn && !st ? wh : 0;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < rows; y++)
-        for (int x = 0; x < ww; x++) {
-            size_t i = AT(x, y);
-            m[(size_t)y * ww + x] = ln->solid[i] && !across[i] && !down[i];
-        }
-    free(across), free(down);
-    /* the thick areas grown back to their edges (an opening), then by r */
-    if (wn && !st) st = sz_edt(ctx, m, ww, wh, d2, NULL);
-    rows = wn && !st ? wh : 0;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < rows; y++)
-        for (int x = 0; x < ww; x++) {
-            size_t k = (size_t)y * ww + x;
-            m[k] = ln->solid[AT(x, y)] && d2[k] <= 3.0f * 3.0f;
-        }
-    if (wn && !st) st = sz_edt(ctx, m, ww, wh, d2, near);
-    for (size_t k = 0; k < wn && !st; k++) m[k] = d2[k] > r * r; /* outside the dilation */
-    if (wn && !st) st = sz_edt(ctx, m, ww, wh, d2b, NULL);
-    rows = wn && !st ? wh : 0;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < rows; y++)
-        for (int x = 0; x < ww; x++) {
-            size_t k = (size_t)y * ww + x, i = AT(x, y);
-            /* closed: farther than r from anything outside the dilation */
-            if (d2b[k] <= r * r || ln->solid[i] || p->hidden[i] || ln->drawn.cover[i] > 0 || near[k] < 0) continue;
-            if (sz_alpha16(p->img, x + x0, y + y0) != 0) continue;
-            int32_t src = near[k];
-            uint16_t c[4];
-            sz_get16(p->img, src % ww + x0, src / ww + y0, c);
-            float cov = SZ_CLAMP(sqrtf(d2b[k]) - r + 0.5f, 0.0f, 1.0f) * c[3] / 65535.0f;
-            ln->drawn.cover[i] = cov;
-            for (int j = 0; j < 3; j++) ln->drawn.rgb[3 * i + j] = sz_srgb16_to_linear(c[j]);
-        }
-#undef AT
-    free(m), free(d2), free(d2b), free(near);
+    free(thick), free(cluster), free(box);
     return st;
 }
 

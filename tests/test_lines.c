@@ -343,6 +343,37 @@ START_TEST(empty_and_all_ink_layers_are_no_ops)
 }
 END_TEST
 
+/* Notches narrower than the gap distance in thick ink close, in each of
+ * two blocks of ink far apart (they are closed separately); a notch wider
+ * than the gap distance stays open, and nothing the layer showed changes. */
+START_TEST(notches_in_thick_ink_close)
+{
+    static const uint16_t ink[4] = {5000, 4000, 6000, 65535}, none[4] = {0, 0, 0, 0};
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    tu_fill_rect(im, 15, 30, 75, 95, ink);
+    tu_fill_rect(im, 43, 30, 47, 55, none); /* 4 px wide, 25 deep */
+    tu_fill_rect(im, 115, 30, 185, 95, ink);
+    tu_fill_rect(im, 123, 30, 127, 55, none);
+    tu_fill_rect(im, 150, 30, 176, 55, none); /* 26 px: wider than --max-gap 16 */
+    sz_doc *doc = tu_doc_of(ctx, im, "ink");
+    sz_image *before = sz_image_copy(ctx, line_layer(doc));
+    sz_status st = tu_run_op(ctx, doc, "extend-lines", NULL);
+    ck_assert_msg(st == SZ_OK, "%s", sz_ctx_error(ctx));
+    sz_image *out = line_layer(doc);
+    ck_assert_int_eq(tu_changed_visible(before, out, NULL), 0);
+    for (int y = 36; y < 55; y++)
+        for (int x = 43; x < 47; x++) {
+            ck_assert_msg(sz_alpha16(out, x, y) > 49152, "left notch open at %d,%d", x, y);
+            ck_assert_msg(sz_alpha16(out, x + 80, y) > 49152, "right notch open at %d,%d", x + 80, y);
+        }
+    for (int y = 30; y < 55; y++) ck_assert_uint_eq(sz_alpha16(out, 163, y), 0);
+    sz_image_free(before);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lines");
@@ -359,6 +390,7 @@ int main(void)
     tcase_add_test(tc, new_layer_holds_only_the_new_ink);
     tcase_add_test(tc, mask_file_gives_the_hidden_region);
     tcase_add_test(tc, empty_and_all_ink_layers_are_no_ops);
+    tcase_add_test(tc, notches_in_thick_ink_close);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
