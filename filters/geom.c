@@ -175,6 +175,12 @@ sz_status sz_rect_reach(sz_ctx *ctx, const uint8_t *in, uint8_t value, int w, in
 /* Neighbours P2..P9 clockwise from north, as bits. */
 static inline unsigned neighbours(const uint8_t *m, int w, int h, int x, int y)
 {
+    if (x > 0 && y > 0 && x + 1 < w && y + 1 < h) { /* inside: no bounds to check */
+        const uint8_t *up = m + (size_t)(y - 1) * w + x, *row = up + w, *down = row + w;
+        return (unsigned)(up[0] != 0) | (unsigned)(up[1] != 0) << 1 | (unsigned)(row[1] != 0) << 2 |
+               (unsigned)(down[1] != 0) << 3 | (unsigned)(down[0] != 0) << 4 | (unsigned)(down[-1] != 0) << 5 |
+               (unsigned)(row[-1] != 0) << 6 | (unsigned)(up[-1] != 0) << 7;
+    }
     unsigned b = 0;
     static const int dx[8] = {0, 1, 1, 1, 0, -1, -1, -1}, dy[8] = {-1, -1, 0, 1, 1, 1, 0, -1};
     for (int k = 0; k < 8; k++) {
@@ -226,6 +232,9 @@ sz_status sz_thin(sz_ctx *ctx, uint8_t *m, int w, int h)
         return SZ_ERR_NOMEM;
     }
     for (size_t k = 0; k < nc; k++) queued[cand[k]] = 0;
+    /* the test depends on the 8 neighbours only: a table of 2 x 256 */
+    uint8_t deletable[2][256];
+    for (unsigned nb = 0; nb < 256; nb++) deletable[0][nb] = zs_deletable(nb, 0), deletable[1][nb] = zs_deletable(nb, 1);
     int idle = 0;
     for (int pass = 0; idle < 2 && nc; pass ^= 1) {
         long count = (long)nc;
@@ -233,7 +242,7 @@ sz_status sz_thin(sz_ctx *ctx, uint8_t *m, int w, int h)
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
         for (long k = 0; k < count; k++) {
             int32_t i = cand[k];
-            del[i] = m[i] && zs_deletable(neighbours(m, w, h, i % w, i / w), pass);
+            del[i] = m[i] && deletable[pass][neighbours(m, w, h, i % w, i / w)];
         }
         size_t keep = 0, ngone = 0;
         for (size_t k = 0; k < nc; k++) {
