@@ -96,6 +96,7 @@ static sz_status occluder_cover(sz_ctx *ctx, sz_doc *doc, const sz_part *p, cons
         for (const sz_layer *g = o->parent; g && g->parent; g = g->parent) op *= g->opacity / 255.0f;
         int ox0 = SZ_MAX(o->x, p->x0), oy0 = SZ_MAX(o->y, p->y0);
         int ox1 = SZ_MIN(o->x + o->image->w, p->x0 + p->w), oy1 = SZ_MIN(o->y + o->image->h, p->y0 + p->h);
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
         for (int y = oy0; y < oy1; y++)
             for (int x = ox0; x < ox1; x++) {
                 float a = sz_alpha16(o->image, x - o->x, y - o->y) / 65535.0f * op;
@@ -138,6 +139,7 @@ sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidde
     }
     if (src->mask) {
         const sz_image *m = src->mask;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
         for (int y = SZ_MAX(y0, 0); y < SZ_MIN(y1, m->h); y++)
             for (int x = SZ_MAX(x0, 0); x < SZ_MIN(x1, m->w); x++)
                 cov[(size_t)(y - y0) * p->w + (size_t)(x - x0)] = sz_alpha16(m, x, y) / 65535.0f;
@@ -145,7 +147,9 @@ sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidde
         st = occluder_cover(ctx, doc, p, src->occluders, cov);
     }
     /* Hidden: covered at least half, and on the canvas. */
-    for (int y = 0; y < p->h && !st; y++)
+    int rows = st ? 0 : p->h;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < rows; y++)
         for (int x = 0; x < p->w; x++) {
             int cx = x + x0, cy = y + y0;
             size_t i = (size_t)y * p->w + x;
