@@ -178,8 +178,10 @@ void sz_nn_conv(const sz_nn_layer *L, const float *in, int w, int h, float *out,
                     int dy = (ky - r) * L->dilation, dx = (kx - r) * L->dilation;
                     int y0 = SZ_MAX(0, -dy), y1 = SZ_MIN(h, h - dy), x0 = SZ_MAX(0, -dx), x1 = SZ_MIN(w, w - dx);
                     for (int y = y0; y < y1; y++) {
-                        const float *src = in + (size_t)ci * plane + (size_t)(y + dy) * w + dx;
-                        float *dst = o + (size_t)y * w;
+                        const float *restrict src = in + (size_t)ci * plane + (size_t)(y + dy) * w + dx;
+                        float *restrict dst = o + (size_t)y * w;
+                        /* vectorised across x: each output keeps its own order of sums */
+#pragma omp simd
                         for (int x = x0; x < x1; x++) dst[x] += wv * src[x];
                     }
                 }
