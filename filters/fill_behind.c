@@ -122,7 +122,6 @@ sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_param
     sz_image *layer = merge ? NULL : sz_image_new(ctx, p->w, p->h, p->img->depth);
     sz_status st = alpha && rgb && (merge || layer) ? SZ_OK : SZ_ERR_NOMEM;
     int pairs = 0;
-    *changed = 0;
     sz_linear_init();
     if (!st && shape) memcpy(alpha, shape, n * sizeof *alpha);
     else if (!st) st = sz_shape_complete(ctx, p, fp, alpha, &pairs, NULL);

@@ -327,6 +327,22 @@ int sz_label(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, int32_t
     return count;
 }
 
+void sz_label_boxes(const int32_t *labels, int w, int h, int count, int32_t *box, int32_t *area)
+{
+    for (int k = 0; k <= count; k++) {
+        box[4 * k] = w, box[4 * k + 1] = h, box[4 * k + 2] = -1, box[4 * k + 3] = -1;
+        if (area) area[k] = 0;
+    }
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            int32_t k = labels[(size_t)y * w + x];
+            if (!k) continue;
+            int32_t *b = box + 4 * k;
+            b[0] = SZ_MIN(b[0], x), b[1] = SZ_MIN(b[1], y), b[2] = SZ_MAX(b[2], x), b[3] = SZ_MAX(b[3], y);
+            if (area) area[k]++;
+        }
+}
+
 /* ------------------------------------------------------------------ */
 /* Strokes                                                             */
 /* ------------------------------------------------------------------ */

@@ -57,6 +57,11 @@ SZ_INTERNAL sz_status sz_thin(sz_ctx *ctx, uint8_t *mask, int w, int h);
  *  or -1 on allocation failure. */
 SZ_INTERNAL int sz_label(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, int32_t *labels);
 
+/** Bounding box of each label 1..count of a labelling: box[4k..4k+3] =
+ *  x0, y0, x1, y1 (inclusive); with `area` (may be NULL), its pixel count.
+ *  Entry 0 (the background) is left as an empty box. */
+SZ_INTERNAL void sz_label_boxes(const int32_t *labels, int w, int h, int count, int32_t *box, int32_t *area);
+
 static inline bool sz_mask_at(const uint8_t *m, int w, int h, int x, int y)
 {
     return x >= 0 && y >= 0 && x < w && y < h && m[(size_t)y * w + x];

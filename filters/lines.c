@@ -837,8 +837,9 @@ static sz_status close_bites(sz_ctx *ctx, const sz_part *p, const sz_line_params
     }
     /* The opening grows thick ink back by 3 px, the closing reaches r
      * beyond that and looks r further: a window needs that margin, and
-     * thick pixels within twice the margin share one (a square reach of
-     * the margin joins them into one 8-connected cluster). */
+     * thick pixels within twice the margin share one.  A square reach of
+     * the margin joins them into one 8-connected cluster, whose bounding
+     * box is then the window. */
     float r = lp->max_gap / 2;
     int margin = (int)ceilf(3 + 2 * r) + 2;
     uint8_t *grown = sz_malloc(ctx, n);
@@ -849,19 +850,10 @@ static sz_status close_bites(sz_ctx *ctx, const sz_part *p, const sz_line_params
     if (clusters < 0) st = SZ_ERR_NOMEM;
     int32_t *box = st ? NULL : sz_malloc_array(ctx, (size_t)clusters + 1, 4 * sizeof *box);
     if (!st && !box) st = SZ_ERR_NOMEM;
-    for (int c = 0; c <= clusters && !st; c++) box[4 * c] = w, box[4 * c + 1] = h, box[4 * c + 2] = -1, box[4 * c + 3] = -1;
-    for (int y = 0; y < h && !st; y++)
-        for (int x = 0; x < w; x++) {
-            size_t i = (size_t)y * w + x;
-            if (!thick[i]) continue;
-            int32_t *b = box + 4 * cluster[i];
-            b[0] = SZ_MIN(b[0], x), b[1] = SZ_MIN(b[1], y), b[2] = SZ_MAX(b[2], x), b[3] = SZ_MAX(b[3], y);
-        }
+    if (!st) sz_label_boxes(cluster, w, h, clusters, box, NULL);
     for (int c = 1; c <= clusters && !st; c++) {
         const int32_t *b = box + 4 * c;
-        int x0 = SZ_MAX(0, b[0] - margin), y0 = SZ_MAX(0, b[1] - margin);
-        int x1 = SZ_MIN(w, b[2] + margin + 1), y1 = SZ_MIN(h, b[3] + margin + 1);
-        st = close_cluster(ctx, p, ln, thick, cluster, c, r, x0, y0, x1 - x0, y1 - y0);
+        st = close_cluster(ctx, p, ln, thick, cluster, c, r, b[0], b[1], b[2] - b[0] + 1, b[3] - b[1] + 1);
     }
     free(thick), free(cluster), free(box);
     return st;
@@ -887,21 +879,13 @@ static sz_status fill_holes(sz_ctx *ctx, const sz_part *p, const sz_line_params 
         free(paper), free(lab);
         return SZ_ERR_NOMEM;
     }
-    int32_t *area = sz_calloc(ctx, (size_t)count + 1, sizeof *area);
+    int32_t *area = sz_malloc_array(ctx, (size_t)count + 1, sizeof *area);
     int32_t *bbox = sz_malloc_array(ctx, (size_t)count + 1, 4 * sizeof *bbox);
     if (!area || !bbox) {
         free(paper), free(lab), free(area), free(bbox);
         return SZ_ERR_NOMEM;
     }
-    for (int k = 0; k <= count; k++) bbox[4 * k] = w, bbox[4 * k + 1] = h, bbox[4 * k + 2] = -1, bbox[4 * k + 3] = -1;
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            int32_t k = lab[(size_t)y * w + x];
-            if (!k) continue;
-            area[k]++;
-            bbox[4 * k] = SZ_MIN(bbox[4 * k], x), bbox[4 * k + 1] = SZ_MIN(bbox[4 * k + 1], y);
-            bbox[4 * k + 2] = SZ_MAX(bbox[4 * k + 2], x), bbox[4 * k + 3] = SZ_MAX(bbox[4 * k + 3], y);
-        }
+    sz_label_boxes(lab, w, h, count, bbox, area);
     float max_area = (float)M_PI * (lp->max_gap / 2) * (lp->max_gap / 2);
     for (int k = 1; k <= count; k++) {
         if (area[k] > max_area) continue;
