@@ -11,6 +11,7 @@
  * 3 bad input (unreadable, malformed, unsupported or over a limit).
  */
 #include "sozai.h"
+#include "heap.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -532,6 +533,7 @@ int main(int argc, char **argv)
      * through its context instead, so silence them here. */
     TIFFSetErrorHandler(NULL);
     TIFFSetWarningHandler(NULL);
+    sz_cli_reserve_heap();
 
     if (argc < 2) {
         print_usage(stderr);

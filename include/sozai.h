@@ -306,7 +306,8 @@ SZ_API sz_status sz_doc_write_memory(sz_ctx *ctx, const sz_doc *doc, sz_format f
 SZ_API sz_status sz_doc_write_file(sz_ctx *ctx, const sz_doc *doc, const char *path,
                                    sz_format fmt, const sz_write_options *opt);
 
-/** Reads an image file as one flat image (a document's composite). */
+/** Reads an image file as one flat image: the document's composite, or its
+ *  only layer as it is when that covers the canvas plainly. */
 SZ_API sz_status sz_image_read_file(sz_ctx *ctx, const char *path, sz_image **out);
 /** Writes one image as a PNG, TIFF, PSD or PAM file (atomically). */
 SZ_API sz_status sz_image_write_file(sz_ctx *ctx, const sz_image *img, const char *path,

@@ -346,20 +346,26 @@ sz_image *sz_doc_composite(sz_ctx *ctx, const sz_doc *doc)
     return out;
 }
 
+sz_layer *sz_doc_plain_layer(const sz_doc *doc)
+{
+    const sz_layer *root = doc->root;
+    if (root->nchildren != 1) return NULL;
+    sz_layer *l = root->children[0];
+    const sz_image *im = l->image;
+    if (l->kind == SZ_LAYER_PIXEL && l->visible && im && l->x == 0 && l->y == 0 && im->w == doc->w &&
+        im->h == doc->h && l->opacity == 255 && l->fill_opacity == 255 && !mask_active(l->mask) &&
+        (l->blend == SZ_BLEND_NORMAL || l->blend == SZ_BLEND_DISSOLVE))
+        return l;
+    return NULL;
+}
+
 sz_image *sz_doc_flat_image(sz_ctx *ctx, const sz_doc *doc, int depth, const char *format,
                             bool *owned)
 {
     const sz_layer *root = doc->root;
+    const sz_layer *plain = sz_doc_plain_layer(doc);
     *owned = false;
-    if (root->nchildren == 1) {
-        const sz_layer *l = root->children[0];
-        const sz_image *im = l->image;
-        if (l->kind == SZ_LAYER_PIXEL && l->visible && im && l->x == 0 && l->y == 0 &&
-            im->w == doc->w && im->h == doc->h && im->depth == depth && l->opacity == 255 &&
-            l->fill_opacity == 255 && !mask_active(l->mask) &&
-            (l->blend == SZ_BLEND_NORMAL || l->blend == SZ_BLEND_DISSOLVE))
-            return l->image;
-    }
+    if (plain && plain->image->depth == depth) return plain->image;
     int layers = 0;
     for (int i = 0; i < root->nchildren; i++) layers += root->children[i]->visible;
     if (layers > 1 || sz_doc_layer_count(doc) > 1)

@@ -145,7 +145,15 @@ sz_status sz_image_read_file(sz_ctx *ctx, const char *path, sz_image **out)
     *out = NULL;
     sz_status st = sz_doc_read_file(ctx, path, &doc);
     if (st) return st;
-    *out = sz_doc_composite(ctx, doc);
+    /* a plain image is its own composite: taken as it is, without
+     * compositing a copy */
+    sz_layer *plain = sz_doc_plain_layer(doc);
+    if (plain && plain->image->depth == (doc->depth == 16 ? 16 : 8)) {
+        *out = plain->image;
+        plain->image = NULL;
+    } else {
+        *out = sz_doc_composite(ctx, doc);
+    }
     sz_doc_free(doc);
     if (!*out) {
         sz_error_prefix(ctx, "%s", path);

@@ -6,6 +6,7 @@
 #include "color.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #define PNGSUITE "png/pngsuite"
 
@@ -303,6 +304,47 @@ START_TEST(opaque_images_are_written_without_alpha)
 }
 END_TEST
 
+START_TEST(a_plain_image_file_reads_back_as_it_is)
+{
+    /* A one-layer file is taken as its own composite (no copy): every
+     * sample comes back, even the colour of fully transparent pixels. */
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = tu_random_image(ctx, 19, 7, 8, 5);
+    uint16_t hidden[4] = {10 * 257, 20 * 257, 30 * 257, 0};
+    sz_put16(im, 3, 2, hidden);
+    char path[] = "/tmp/sozai-test-plain-XXXXXX.png";
+    int fd = mkstemps(path, 4);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_int_eq(sz_image_write_file(ctx, im, path, NULL), SZ_OK);
+    sz_image *back;
+    ck_assert_int_eq(sz_image_read_file(ctx, path, &back), SZ_OK);
+    ck_assert(tu_same_pixels(im, back));
+    sz_image_free(back);
+
+    /* two layers: the composite, the upper layer over the lower */
+    sz_doc *doc = sz_doc_new(ctx, 19, 7);
+    sz_doc_set_depth(doc, 8);
+    sz_layer_set_image(sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "under"), im);
+    sz_image *top = sz_image_new(ctx, 19, 7, 8);
+    uint16_t red[4] = {65535, 0, 0, 65535};
+    sz_put16(top, 0, 0, red);
+    sz_layer_set_image(sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "over"), top);
+    ck_assert_int_eq(sz_doc_write_file(ctx, doc, path, SZ_FORMAT_PNG, NULL), SZ_OK);
+    ck_assert_int_eq(sz_image_read_file(ctx, path, &back), SZ_OK);
+    uint16_t p[4], q[4];
+    sz_get16(back, 0, 0, p);
+    ck_assert_mem_eq(p, red, sizeof p);
+    sz_get16(back, 5, 5, p);
+    sz_get16(im, 5, 5, q);
+    ck_assert_uint_eq(sz_16to8(p[3]), sz_16to8(q[3]));
+    sz_image_free(back);
+    sz_doc_free(doc);
+    unlink(path);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(truncations_of_a_valid_file_fail_cleanly)
 {
     TU_SKIP_WITHOUT_DATA();
@@ -349,6 +391,7 @@ int main(void)
     tcase_add_test(tc, roundtrip_every_pngsuite_image);
     tcase_add_test(tc, depth_conversion_on_write);
     tcase_add_test(tc, opaque_images_are_written_without_alpha);
+    tcase_add_test(tc, a_plain_image_file_reads_back_as_it_is);
     tcase_add_test(tc, truncations_of_a_valid_file_fail_cleanly);
     tcase_add_test(tc, size_limits_are_enforced_before_decoding);
     suite_add_tcase(s, tc);
