@@ -11,28 +11,27 @@
 /* 1-D squared distance transform of f (n samples, EDT_INF where there is
  * no site) into d, with the index of the minimising sample in arg
  * (Felzenszwalb & Huttenlocher 2012): the lower envelope of parabolas
- * rooted at the finite samples.  Breakpoints in double precision: squares
- * of large coordinates lose integer exactness in float. */
-static void edt_1d(const float *f, int n, float *d, int32_t *arg, int *v, double *z)
+ * rooted at the finite samples.  The samples are squared column distances,
+ * whole numbers, so each breakpoint is kept as an exact fraction zn / zd
+ * (zd > 0) and compared by cross-multiplying in 64-bit integers: no
+ * division, no rounding.  (Values reach 2^29, denominators 2^15.) */
+static void edt_1d(const float *f, int n, float *d, int32_t *arg, int *v, int64_t *zn, int64_t *zd, int64_t *g)
 {
-    /* g[q] = f[q] + q^2 is held in z's upper half as the parabolas are
-     * pushed, so each intersection costs one division. */
     int k = -1;
-    double *g = z + n + 1;
     for (int q = 0; q < n; q++) {
         if (f[q] >= EDT_INF) continue;
-        double gq = (double)f[q] + (double)q * q, s = 0;
+        int64_t gq = (int64_t)f[q] + (int64_t)q * q, num = 0, den = 1;
         while (k >= 0) {
-            int p = v[k];
-            s = (gq - g[k]) / (2.0 * (q - p));
-            if (s > z[k]) break;
+            num = gq - g[k], den = 2 * (int64_t)(q - v[k]);
+            /* the new parabola passes below v[k]'s after num / den: v[k]
+             * stays if that is right of where v[k] took over */
+            if (k == 0 || num * zd[k] > zn[k] * den) break;
             k--;
         }
         k++;
         v[k] = q;
         g[k] = gq;
-        z[k] = k == 0 ? -1e300 : s;
-        z[k + 1] = 1e300;
+        zn[k] = k == 0 ? -1 : num, zd[k] = k == 0 ? 0 : den; /* zd 0: minus infinity */
     }
     if (k < 0) {
         for (int q = 0; q < n; q++) d[q] = EDT_INF, arg[q] = -1;
@@ -40,7 +39,8 @@ static void edt_1d(const float *f, int n, float *d, int32_t *arg, int *v, double
     }
     int j = 0;
     for (int q = 0; q < n; q++) {
-        while (z[j + 1] < (double)q) j++;
+        /* on to the next parabola once its breakpoint is left of q */
+        while (j < k && zn[j + 1] < (int64_t)q * zd[j + 1]) j++;
         double dq = (double)(q - v[j]);
         d[q] = (float)(dq * dq + f[v[j]]);
         arg[q] = v[j];
@@ -61,7 +61,7 @@ sz_status sz_edt(sz_ctx *ctx, const uint8_t *feature, int w, int h, float *dist2
 #pragma omp parallel num_threads(sz_threads(ctx))
     {
         float *f = malloc((size_t)m * sizeof *f), *d = malloc((size_t)m * sizeof *d);
-        double *z = malloc((2 * (size_t)m + 2) * sizeof *z);
+        int64_t *z = malloc(3 * ((size_t)m + 1) * sizeof *z);
         int32_t *arg = malloc((size_t)m * EDT_BLOCK * sizeof *arg);
         int *v = malloc((size_t)m * sizeof *v);
         if (!f || !d || !z || !arg || !v) {
@@ -104,7 +104,7 @@ sz_status sz_edt(sz_ctx *ctx, const uint8_t *feature, int w, int h, float *dist2
             if (!v) continue;
             float *row = dist2 + (size_t)y * w;
             memcpy(f, row, (size_t)w * sizeof *f);
-            edt_1d(f, w, d, arg, v, z);
+            edt_1d(f, w, d, arg, v, z, z + m + 1, z + 2 * (m + 1));
             for (int x = 0; x < w; x++) {
                 row[x] = d[x];
                 if (nearest) {
