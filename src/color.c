@@ -338,7 +338,11 @@ sz_status sz_doc_to_srgb(sz_ctx *ctx, sz_doc *doc, int depth)
 
 #define LIN_TABLE 4096
 static float to_linear8[256];
-static float to_linear16[65536];
+/* 16-bit values are converted on first use (a whole table is 65536 pow()
+ * calls, 2 ms: a tenth of the work on a small part, whose pixels use a few
+ * hundred values).  An entry holds the float's bits, 0 until computed; the
+ * value is the same whichever thread stores it. */
+static uint32_t to_linear16_bits[65536];
 static float to_srgb_sqrt[LIN_TABLE + 2]; /* sRGB value indexed by sqrt(linear) */
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
@@ -355,7 +359,6 @@ static double srgb_encode(double v)
 static void init_tables(void)
 {
     for (int i = 0; i < 256; i++) to_linear8[i] = (float)srgb_decode(i / 255.0);
-    for (int i = 0; i < 65536; i++) to_linear16[i] = (float)srgb_decode(i / 65535.0);
     for (int i = 0; i <= LIN_TABLE + 1; i++) {
         double u = (double)i / LIN_TABLE;
         to_srgb_sqrt[i] = (float)srgb_encode(u * u > 1 ? 1 : u * u);
@@ -374,7 +377,16 @@ float sz_srgb8_to_linear(uint8_t v)
 
 float sz_srgb16_to_linear(uint16_t v)
 {
-    return to_linear16[v];
+    uint32_t bits = __atomic_load_n(&to_linear16_bits[v], __ATOMIC_RELAXED);
+    float f;
+    if (bits) {
+        memcpy(&f, &bits, sizeof f);
+        return f;
+    }
+    f = (float)srgb_decode(v / 65535.0);
+    memcpy(&bits, &f, sizeof bits);
+    __atomic_store_n(&to_linear16_bits[v], bits, __ATOMIC_RELAXED);
+    return f;
 }
 
 float sz_srgb_to_linear(float v)
