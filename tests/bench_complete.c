@@ -11,12 +11,9 @@
  *                                    comparison (bench_telea.py)
  *   bench_complete document          complete on a 60-layer document
  *
- * Everything is generated from fixed seeds, so runs compare.  The filters
- * run under the `sozai` command's heap policy (cli/heap.c), so the figures
- * are what the command spends on the same work.
+ * Everything is generated from fixed seeds, so runs compare.
  */
 #include "sozai.h"
-#include "../cli/heap.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -243,7 +240,6 @@ static int cmd_document(void)
 
 int main(int argc, char **argv)
 {
-    sz_cli_reserve_heap();
     if (argc == 2 && !strcmp(argv[1], "lines")) return cmd_lines();
     if (argc >= 2 && !strcmp(argv[1], "complete")) return cmd_complete(argc > 2 ? argv[2] : NULL);
     if (argc == 2 && !strcmp(argv[1], "document")) return cmd_document();
