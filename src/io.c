@@ -146,9 +146,9 @@ sz_status sz_image_read_file(sz_ctx *ctx, const char *path, sz_image **out)
     sz_status st = sz_doc_read_file(ctx, path, &doc);
     if (st) return st;
     /* a plain image is its own composite: taken as it is, without
-     * compositing a copy */
+     * compositing a copy (not a dissolving one: that composite dithers) */
     sz_layer *plain = sz_doc_plain_layer(doc);
-    if (plain && plain->image->depth == (doc->depth == 16 ? 16 : 8)) {
+    if (plain && plain->blend == SZ_BLEND_NORMAL && plain->image->depth == (doc->depth == 16 ? 16 : 8)) {
         *out = plain->image;
         plain->image = NULL;
     } else {
