@@ -7,10 +7,11 @@
  * virtual machine those faults, and the kernel zeroing the fresh pages,
  * were a third of the time of `complete`.  Instead the command grows its
  * heap once by a reserve (1 GiB, at most an eighth of the machine's
- * memory), advises the kernel to back that range with huge pages before
- * anything touches it, and keeps it: planes reuse warm memory, and a first
- * touch costs one fault per 2 MiB.  Blocks that do not fit the reserve are
- * mapped as usual (the library advises huge pages for those itself).
+ * memory or of a limit set on the process), advises the kernel to back
+ * that range with huge pages before anything touches it, and keeps it:
+ * planes reuse warm memory, and a first touch costs one fault per 2 MiB.
+ * Blocks that do not fit the reserve are mapped as usual (the library
+ * advises huge pages for those itself).
  *
  * The price is memory: a freed hole too small for the next plane stays
  * resident while the heap grows past it, so the peak grows by up to the
@@ -30,6 +31,7 @@
 #if defined(__GLIBC__) && defined(__linux__)
 #include <malloc.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #define RESERVE_MAX ((size_t)1 << 30)
@@ -37,11 +39,18 @@
 
 void sz_cli_reserve_heap(void)
 {
-    /* at most an eighth of the machine's memory */
+    /* at most an eighth of the machine's memory, and of any limit on the
+     * process's address space or data */
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     size_t reserve = RESERVE_MAX;
     if (pages > 0 && page > 0 && (size_t)pages / 8 < RESERVE_MAX / (size_t)page)
         reserve = (size_t)pages / 8 * (size_t)page;
+    const int limits[] = {RLIMIT_AS, RLIMIT_DATA};
+    for (int i = 0; i < 2; i++) {
+        struct rlimit rl;
+        if (!getrlimit(limits[i], &rl) && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 8 < reserve)
+            reserve = (size_t)(rl.rlim_cur / 8);
+    }
     mallopt(M_MMAP_THRESHOLD, 4 << 20); /* fixed: no creeping threshold */
     mallopt(M_TRIM_THRESHOLD, -1);      /* keep what was grown */
     mallopt(M_TOP_PAD, (int)reserve);
