@@ -790,8 +790,25 @@ static sz_status close_cluster(sz_ctx *ctx, const sz_part *p, sz_lines *ln, cons
     for (int y = 0; y < rows; y++)
         for (int x = 0; x < ww; x++) {
             size_t k = (size_t)y * ww + x, i = AT(x, y);
-            if (d2b[k] <= r * r || ln->solid[i] || p->hidden[i] || ln->drawn.cover[i] > 0 || near[k] < 0) continue;
-            if (sz_alpha16(p->img, x + x0, y + y0) != 0) continue;
+            m[k] = d2b[k] > r * r && !ln->solid[i] && !p->hidden[i] && ln->drawn.cover[i] <= 0 && near[k] >= 0 &&
+                   sz_alpha16(p->img, x + x0, y + y0) == 0;
+        }
+    /* A notch is at most a gap across (an erased dab is round); paper the
+     * closing would fill for longer than that is a slot or a corner the
+     * artist drew, and stays. */
+    int32_t *notch = st ? NULL : (int32_t *)d2; /* d2 is done with: a plane of the same size */
+    int notches = st ? 0 : sz_label(ctx, m, ww, wh, true, notch);
+    int32_t *box = notches > 0 ? sz_malloc_array(ctx, (size_t)notches + 1, 4 * sizeof *box) : NULL;
+    if (notches < 0 || (notches > 0 && !box)) st = SZ_ERR_NOMEM;
+    if (box) sz_label_boxes(notch, ww, wh, notches, box, NULL);
+    rows = st || notches <= 0 ? 0 : wh;
+#pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < rows; y++)
+        for (int x = 0; x < ww; x++) {
+            size_t k = (size_t)y * ww + x, i = AT(x, y);
+            if (!m[k]) continue;
+            const int32_t *b = box + 4 * notch[k];
+            if (b[2] - b[0] > 2 * r || b[3] - b[1] > 2 * r) continue;
             int32_t src = near[k];
             uint16_t px[4];
             sz_get16(p->img, src % ww + x0, src / ww + y0, px);
@@ -800,13 +817,14 @@ static sz_status close_cluster(sz_ctx *ctx, const sz_part *p, sz_lines *ln, cons
             for (int j = 0; j < 3; j++) ln->drawn.rgb[3 * i + j] = sz_srgb16_to_linear(px[j]);
         }
 #undef AT
-    free(m), free(d2), free(d2b), free(near);
+    free(m), free(d2), free(d2b), free(near), free(box);
     return st;
 }
 
 /* Bites out of filled ink: where a thick area of ink (wider than 5 px)
  * has a notch narrower than the gap distance, a closing of that area with
- * a disc of the gap's radius fills the notch.  Thin lines take no part
+ * a disc of the gap's radius fills the notch, if it is no longer than that
+ * distance either (a longer slot is drawn).  Thin lines take no part
  * (their gaps are bridged by their ends), and only paper is painted.
  * Thick pixels far enough apart that their closings cannot meet are
  * closed in separate windows, so scattered thick spots (where strokes

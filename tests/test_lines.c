@@ -352,22 +352,26 @@ START_TEST(notches_in_thick_ink_close)
     sz_ctx *ctx = sz_ctx_new();
     sz_image *im = blank(ctx);
     tu_fill_rect(im, 15, 30, 75, 95, ink);
-    tu_fill_rect(im, 43, 30, 47, 55, none); /* 4 px wide, 25 deep */
+    tu_fill_rect(im, 43, 30, 47, 42, none); /* 4 px wide, 12 deep: a bite */
+    tu_fill_rect(im, 58, 30, 62, 55, none); /* 4 px wide, 25 deep: a slot drawn */
     tu_fill_rect(im, 115, 30, 185, 95, ink);
-    tu_fill_rect(im, 123, 30, 127, 55, none);
-    tu_fill_rect(im, 150, 30, 176, 55, none); /* 26 px: wider than --max-gap 16 */
+    tu_fill_rect(im, 123, 30, 127, 42, none);
+    tu_fill_rect(im, 150, 30, 176, 42, none); /* 26 px: wider than --max-gap 16 */
     sz_doc *doc = tu_doc_of(ctx, im, "ink");
     sz_image *before = sz_image_copy(ctx, line_layer(doc));
     sz_status st = tu_run_op(ctx, doc, "extend-lines", NULL);
     ck_assert_msg(st == SZ_OK, "%s", sz_ctx_error(ctx));
     sz_image *out = line_layer(doc);
     ck_assert_int_eq(tu_changed_visible(before, out, NULL), 0);
-    for (int y = 36; y < 55; y++)
+    for (int y = 33; y < 42; y++)
         for (int x = 43; x < 47; x++) {
             ck_assert_msg(sz_alpha16(out, x, y) > 49152, "left notch open at %d,%d", x, y);
             ck_assert_msg(sz_alpha16(out, x + 80, y) > 49152, "right notch open at %d,%d", x + 80, y);
         }
-    for (int y = 30; y < 55; y++) ck_assert_uint_eq(sz_alpha16(out, 163, y), 0);
+    /* longer than a gap is wide: the artist's, left open */
+    for (int y = 30; y < 55; y++)
+        for (int x = 58; x < 62; x++) ck_assert_msg(sz_alpha16(out, x, y) == 0, "slot closed at %d,%d", x, y);
+    for (int y = 30; y < 42; y++) ck_assert_uint_eq(sz_alpha16(out, 163, y), 0);
     sz_image_free(before);
     sz_doc_free(doc);
     sz_ctx_free(ctx);
