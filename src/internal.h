@@ -285,12 +285,12 @@ struct sz_doc {
 SZ_INTERNAL sz_status sz_doc_composite_rows(sz_ctx *ctx, const sz_doc *doc, int y0, int rows, uint16_t *out);
 /** A good band height for sz_doc_composite_rows on this canvas. */
 SZ_INTERNAL int sz_composite_band_rows(const sz_doc *doc);
+/** The document's only layer when it is a plain image of the canvas's size
+ *  (visible, full opacity, normal or dissolve blend, no mask), else NULL. */
+SZ_INTERNAL sz_layer *sz_doc_plain_layer(const sz_doc *doc);
 /** The image a single-image format writes, at `depth`: the lone layer when
  *  it covers the canvas as is (borrowed, *owned = false), otherwise the
  *  composite (*owned = true; a warning names `format`). */
-/* The document's only layer when it is a plain image of the canvas's size
- * (full opacity, normal blend, no mask): its composite is its pixels. */
-SZ_INTERNAL sz_layer *sz_doc_plain_layer(const sz_doc *doc);
 SZ_INTERNAL sz_image *sz_doc_flat_image(sz_ctx *ctx, const sz_doc *doc, int depth,
                                         const char *format, bool *owned);
 /** Records a new layer count against the context's limit. */
