@@ -27,7 +27,7 @@ static unsigned luma8(const uint16_t c[4])
     return (c[0] * 299u + c[1] * 587u + c[2] * 114u) / 257000u;
 }
 
-/* Linear-light colour of every filled pixel: that of the nearest opaque
+/* Linear-light colour of every filled pixel: that of the nearest solid
  * visible pixel that is not line art (flat colours stay exact, outlines
  * do not smear into the fill), then box-averaged over the filled pixels
  * within `radius` (so gradients continue without streaks). */
@@ -43,31 +43,31 @@ static sz_status fill_colour(sz_ctx *ctx, const sz_part *p, const float *alpha, 
         free(src), free(d2), free(near), free(tmp);
         return SZ_ERR_NOMEM;
     }
-    /* Sources: opaque visible pixels that are not line art, that is not
-     * in a stroke thinner than 2*INK+1 px and much darker than the part
-     * (an outline must not spread into the fill, but dark areas, hair or
-     * shading, are colours to continue); failing that, any solid visible
-     * pixel. */
+    /* Sources: solid visible pixels (at least half opaque, so that a
+     * translucent part continues its own colour) that are not line art,
+     * that is not in a stroke thinner than 2*INK+1 px and much darker than
+     * the part (an outline must not spread into the fill, but dark areas,
+     * hair or shading, are colours to continue); failing that, any solid
+     * visible pixel. */
     enum { INK = 2 };
-    /* One parallel pass reads every pixel: its luma, and how opaque it is
-     * where visible (2: opaque, 1: at least half, 0: hidden or less).
-     * They live in tmp, free until the averaging. */
-    uint8_t *lum = (uint8_t *)tmp, *opacity = lum + n, *wide = opacity + n, *broad = wide + n;
+    /* One parallel pass reads every pixel: its luma, and whether it is
+     * solid.  They live in tmp, free until the averaging. */
+    uint8_t *lum = (uint8_t *)tmp, *solid = lum + n, *wide = solid + n, *broad = wide + n;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (long i = 0; i < (long)n; i++) {
         uint16_t c[4];
         sz_get16(p->img, (int)(i % w), (int)(i / w), c);
         lum[i] = (uint8_t)SZ_MIN(255u, luma8(c));
-        opacity[i] = p->hidden[i] ? 0 : c[3] >= 64880 ? 2 : c[3] >= 32768;
+        solid[i] = !p->hidden[i] && c[3] >= 32768;
     }
     long hist[256] = {0}, total = 0;
     for (size_t i = 0; i < n; i++)
-        if (opacity[i] == 2) hist[lum[i]]++, total++;
+        if (solid[i]) hist[lum[i]]++, total++;
     long below = 0;
     int median = 0;
     while (median < 255 && (below += hist[median]) * 2 < total) median++;
     unsigned dark = (unsigned)(median * 0.6);
-    for (size_t i = 0; i < n; i++) src[i] = opacity[i] == 2 && lum[i] < dark;
+    for (size_t i = 0; i < n; i++) src[i] = solid[i] && lum[i] < dark;
     /* an opening of the dark pixels keeps the broad ones: the rest is ink */
     sz_status st = sz_square_reach(ctx, src, 0, w, h, INK, wide);
     for (size_t i = 0; i < n && !st; i++) wide[i] = !wide[i];
@@ -76,7 +76,7 @@ static sz_status fill_colour(sz_ctx *ctx, const sz_part *p, const float *alpha, 
     for (int pass = 0; pass < 2 && !nsrc && !st; pass++)
         for (size_t i = 0; i < n; i++) {
             bool ink = src[i] && !broad[i];
-            src[i] = pass ? opacity[i] >= 1 : opacity[i] == 2 && !ink;
+            src[i] = solid[i] && (pass || !ink);
             nsrc += src[i];
         }
     if (!st) st = sz_edt(ctx, src, w, h, d2, near);

@@ -89,10 +89,11 @@ static int wall_route(const sz_part *p, const uint8_t *unknown, const silhouette
 }
 
 /* Squared turning angles per unit length, times the length: zero for a
- * straight run, about pi^2 for a half circle at any size. */
-static float bending(const vec2 *pts, int n, float *length)
+ * straight run, about pi^2 for a half circle at any size.  *turning gets
+ * the total turn, every turn counted as positive. */
+static float bending(const vec2 *pts, int n, float *length, float *turning)
 {
-    float e = 0, len = 0;
+    float e = 0, len = 0, turn = 0;
     for (int i = 1; i + 1 < n; i++) {
         vec2 u = v2_sub(pts[i], pts[i - 1]), v = v2_sub(pts[i + 1], pts[i]);
         float lu = v2_len(u), lv = v2_len(v);
@@ -100,17 +101,20 @@ static float bending(const vec2 *pts, int n, float *length)
         if (lu < 1e-6f || lv < 1e-6f) continue;
         float ang = atan2f(v2_cross(u, v), v2_dot(u, v));
         e += ang * ang / ((lu + lv) / 2);
+        turn += fabsf(ang);
     }
     *length = len;
+    *turning = turn;
     return e * SZ_MAX(len, 1.0f);
 }
 
 /* Cost of closing the outline from exit a to entry b; < 0 when not allowed. */
-static float pair_cost(const sz_part *p, const sz_fill_params *fp, const silhouette_end *a, const silhouette_end *b,
-                       vec2 *pts, int cap)
+static float pair_cost(const sz_part *p, const sz_fill_params *fp, const uint8_t *unknown, const silhouette_end *a,
+                       const silhouette_end *b, vec2 *pts, int cap)
 {
     int n = hermite_path(a, b, pts, cap);
-    float len, bend = bending(pts, n, &len);
+    float len, turn, bend = bending(pts, n, &len, &turn);
+    if (turn > 1.5f * (float)M_PI) return -1; /* it loops: no outline does that */
     int outside = 0, counted = 0;
     for (int i = 0; i < n; i++) {
         int x = (int)lroundf(pts[i].x), y = (int)lroundf(pts[i].y);
@@ -122,7 +126,7 @@ static float pair_cost(const sz_part *p, const sz_fill_params *fp, const silhoue
         /* the first and last pixels are still on the silhouette */
         if (v2_len(v2_sub(pts[i], a->p)) < 3 || v2_len(v2_sub(pts[i], b->p)) < 3) continue;
         counted++;
-        outside += !p->hidden[j];
+        outside += !unknown[j]; /* the fringe beside the occluder counts as hidden: short closures start there */
     }
     float out = counted ? (float)outside / counted : 0;
     if (out > 0.5f) return -1; /* the outline would run through open background */
@@ -244,7 +248,7 @@ static sz_status build_walls(sz_ctx *ctx, const sz_part *p, const sz_fill_params
         for (int j = 0; j < m; j++) {
             if (e[i].side != 1 || e[j].side != -1) continue;
             if (v2_len(v2_sub(e[i].p, e[j].p)) > span) continue;
-            float cost = pair_cost(p, fp, &e[i], &e[j], pts, CAP);
+            float cost = pair_cost(p, fp, unknown, &e[i], &e[j], pts, CAP);
             if (cost < 0) continue;
             if (nc == cap) {
                 pairing *v = sz_realloc_array(ctx, c, cap *= 2, sizeof *v);

@@ -176,6 +176,34 @@ START_TEST(regions_split_by_a_line_do_not_bleed)
 }
 END_TEST
 
+/* A pale translucent disc (a veil, a glass) with an opaque dark outline. */
+static void veil_disc(int x, int y, uint16_t px[4])
+{
+    flat_disc(x, y, px);
+    if (!px[3]) return;
+    float d = disc_d(x, y, 100, 60);
+    bool outline = d > 36.5f;
+    px[0] = outline ? 30 * 257 : 235 * 257, px[1] = outline ? 30 * 257 : 235 * 257, px[2] = outline ? 40 * 257 : 245 * 257;
+    if (!outline) px[3] = (uint16_t)(px[3] * 0.6);
+}
+
+START_TEST(translucent_part_is_filled_with_its_colour_not_its_outline)
+{
+    /* the only opaque pixels are the outline: the fill still continues
+     * the part's own pale colour */
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under(ctx, veil_disc, 110, 0, 200, 120);
+    run_keeping_picture(ctx, doc, "fill-behind", NULL);
+    for (int x = 112; x < 130; x += 4) {
+        uint16_t px[4];
+        fill_at(doc, x, 60, px);
+        ck_assert_msg(px[3] > 0 && px[0] >> 8 >= 200, "x=%d: %u,%u,%u,%u", x, px[0] >> 8, px[1] >> 8, px[2] >> 8, px[3]);
+    }
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(soft_edges_stay_clean)
 {
     /* the anti-aliased rim of the disc (partly transparent) must not lend
@@ -315,6 +343,44 @@ START_TEST(straight_edges_meet_at_a_corner)
     ck_assert_uint_eq(px[3], 0);
     fill_at(doc, 140, 15, px); /* above the top edge */
     ck_assert_uint_eq(px[3], 0);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+/* A face with an eye hole: a flat area from x = 20 to the canvas's right
+ * edge, with a round hole of radius HOLE at (100, 60). */
+enum { HOLE = 16 };
+
+static void area_with_hole(int x, int y, uint16_t px[4])
+{
+    float a = SZ_CLAMP(disc_d(x, y, 100, 60) - HOLE + 0.5f, 0.0f, 1.0f);
+    if (x < 20 || a <= 0) return;
+    px[0] = 240 * 257, px[1] = 190 * 257, px[2] = 160 * 257, px[3] = (uint16_t)lrintf(a * 65535);
+}
+
+START_TEST(a_hole_half_hidden_closes_on_itself)
+{
+    /* the occluder covers the hole's right side: the hole's edge closes
+     * on itself under it (the eye stays open), the rest is filled */
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under(ctx, area_with_hole, 104, 0, 200, 120);
+    run_keeping_picture(ctx, doc, "fill-behind", NULL);
+    long open = 0, total = 0;
+    for (int y = 60 - HOLE + 3; y < 60 + HOLE - 3; y++)
+        for (int x = 106; x < 100 + HOLE - 3; x++) {
+            if (disc_d(x, y, 100, 60) > HOLE - 3) continue;
+            uint16_t px[4];
+            fill_at(doc, x, y, px);
+            open += px[3] == 0, total++;
+        }
+    ck_assert_msg(total > 50 && open > 0.9 * total, "the hidden half of the hole is filled: %ld of %ld px open", open,
+                  total);
+    uint16_t px[4];
+    fill_at(doc, 100 + HOLE + 6, 60, px); /* beside the hole */
+    ck_assert_uint_eq(px[3], 65535);
+    fill_at(doc, 150, 30, px);
+    ck_assert_uint_eq(px[3], 65535);
     sz_doc_free(doc);
     sz_ctx_free(ctx);
 }
@@ -573,10 +639,12 @@ int main(void)
     tcase_add_test(tc, disc_half_under_a_bar_is_completed);
     tcase_add_test(tc, gradient_continues);
     tcase_add_test(tc, regions_split_by_a_line_do_not_bleed);
+    tcase_add_test(tc, translucent_part_is_filled_with_its_colour_not_its_outline);
     tcase_add_test(tc, soft_edges_stay_clean);
     tcase_add_test(tc, part_touching_the_canvas_edge);
     tcase_add_test(tc, outline_follows_the_completed_edge);
     tcase_add_test(tc, straight_edges_meet_at_a_corner);
+    tcase_add_test(tc, a_hole_half_hidden_closes_on_itself);
     tcase_add_test(tc, fully_hidden_part_is_a_no_op);
     tcase_add_test(tc, stacked_layers_are_each_completed_from_those_above);
     tcase_add_test(tc, soft_edge_of_the_cut_is_sealed_on_request);
