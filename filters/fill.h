@@ -16,6 +16,7 @@ typedef struct sz_fill_params {
     float smoothness;       /* weight of bending when pairing silhouette ends */
     int colour_radius;      /* px of linear-light smoothing of the continued colour */
     bool seal_edge;         /* also fill under the soft edge the occluder cut (on a layer of its own) */
+    bool fill_line_art;     /* fill behind a layer of line art too (by default only its strokes continue) */
     const struct sz_nn *model; /* the learned model's say on the shape (nn.h), or NULL: geometry alone */
 } sz_fill_params;
 
@@ -33,7 +34,9 @@ typedef struct sz_fill_params {
      NULL},                                                                                                        \
     {"seal-edge", SZ_PARAM_BOOL, "Fill also under the part's pixels the occluder's soft edge cut, so no seam "    \
                                  "shows when it moves (the picture then changes along that edge)", NULL, 0, -1,   \
-     NULL}
+     NULL},                                                                                                        \
+    {"fill-line-art", SZ_PARAM_BOOL, "Fill behind a layer of line art too (by default a layer that is mostly "  \
+                                     "strokes gets only its strokes continued)", NULL, 0, -1, NULL}
 
 /* Which learned model the shape consults, as entries of an sz_param table. */
 #define SZ_MODEL_PARAMS                                                                                             \

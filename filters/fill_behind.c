@@ -18,6 +18,7 @@ void sz_fill_params_from_args(const sz_args *args, sz_fill_params *fp)
     fp->smoothness = (float)sz_arg_float(args, "shape-smoothness");
     fp->colour_radius = (int)sz_arg_int(args, "colour-smoothness");
     fp->seal_edge = sz_arg_bool(args, "seal-edge");
+    fp->fill_line_art = sz_arg_bool(args, "fill-line-art");
     fp->model = NULL;
 }
 
@@ -202,7 +203,17 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
         if (sz_layer_is_generated(l)) continue;
         sz_part p;
         st = sz_part_load(ctx, doc, l, &src, &p);
-        if (!st && p.img && p.nhidden) {
+        bool line_art = false;
+        if (!st && p.img && p.nhidden && !fp.fill_line_art) st = sz_part_is_line_art(ctx, &p, &line_art);
+        if (!st && line_art) {
+            /* a line layer over a colour layer, an ink drawing: nothing
+             * to paint behind it, but its strokes continue */
+            long changed = 0;
+            sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" is line art: nothing is filled behind it%s", name, l->name,
+                   lines ? ", its strokes are continued" : "");
+            if (lines) st = sz_extend_part_lines(ctx, doc, &p, &lp, false, debug_path ? &debug : NULL, &changed);
+            worked++;
+        } else if (!st && p.img && p.nhidden) {
             long changed = 0;
             float *shape = NULL;
             uint8_t *walls = NULL;
@@ -278,7 +289,9 @@ const sz_op sz_op_fill_behind = {
             "new layer \"<name> (fill)\" directly under the part (--merge paints into\n"
             "the part); no visible pixel changes (--seal-edge also fills under the\n"
             "part's pixels the occluder's soft edge cut, so no seam shows when it\n"
-            "moves).  --margin grows the hidden region for rigs that move parts.",
+            "moves).  --margin grows the hidden region for rigs that move parts.\n"
+            "A layer that is mostly thin strokes (line art over a colour layer, an ink\n"
+            "drawing) gets nothing painted behind it (--fill-line-art: it does).",
     .params = fill_params,
     .flags = SZ_OP_NEEDS_OUTPUT | SZ_OP_SELECTS_LAYERS,
     .run = run_fill,
@@ -302,7 +315,8 @@ const sz_op sz_op_complete = {
             "the hidden part as fill-behind does, on a new layer under it (or into it\n"
             "with --merge).  The shape is decided first: new strokes stay within it,\n"
             "and a part whose visible edge has an outline gets it along the whole\n"
-            "completed edge.  Every visible pixel stays as it was.  Options are those\n"
+            "completed edge.  A layer of line art gets its strokes continued and\n"
+            "nothing behind it.  Every visible pixel stays as it was.  Options are those\n"
             "of extend-lines and fill-behind.",
     .params = complete_params,
     .flags = SZ_OP_NEEDS_OUTPUT | SZ_OP_SELECTS_LAYERS,

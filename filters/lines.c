@@ -327,12 +327,17 @@ static float angle_between(vec2 a, vec2 b)
     return acosf(SZ_CLAMP(v2_dot(v2_norm(a), v2_norm(b)), -1.0f, 1.0f));
 }
 
-/* Whether a and b point at each other (within `tol` radians each). */
-static bool facing(const sz_line_end *a, const sz_line_end *b, float tol)
+/* Whether a and b point at each other (within `tol` radians each, and
+ * not both that far off unless `hidden` and they turn toward each other:
+ * the two halves of a circle's outline cut along its diameter meet in a
+ * U under the occluder). */
+static bool facing(const sz_line_end *a, const sz_line_end *b, float tol, bool hidden)
 {
     vec2 v = v2_sub(b->p, a->p);
     float aa = angle_between(a->dir, v), ab = angle_between(b->dir, v2_scale(v, -1));
-    return aa <= tol && ab <= tol && aa + ab <= 1.6f * tol;
+    if (aa > tol || ab > tol) return false;
+    bool u_turn = v2_cross(a->dir, v) * v2_cross(b->dir, v2_scale(v, -1)) < 0;
+    return aa + ab <= (hidden && u_turn ? 2.0f : 1.6f) * tol;
 }
 
 static void add_segment(curve *c, vec2 a, vec2 b)
@@ -345,12 +350,12 @@ static void add_segment(curve *c, vec2 a, vec2 b)
 /* The path joining a to b: a smooth curve keeping both tangents (cubic
  * Hermite) when they face each other, else two straight runs meeting
  * where their rays do (a corner whose tip was lost). */
-static void connect(const sz_line_end *a, const sz_line_end *b, float tol, curve *c)
+static void connect(const sz_line_end *a, const sz_line_end *b, float tol, bool hidden, curve *c)
 {
     vec2 apex;
     float sa, sb;
     c->n = 0;
-    if (!facing(a, b, tol) && apex_of(a, b, &apex, &sa, &sb)) {
+    if (!facing(a, b, tol, hidden) && apex_of(a, b, &apex, &sa, &sb)) {
         add_segment(c, a->p, apex);
         add_segment(c, apex, b->p);
         return;
@@ -454,7 +459,7 @@ float sz_lines_pair_cost(const sz_part *p, const sz_lines *ln, const sz_line_par
     if (a->speck || b->speck) tol *= 0.5f; /* a small piece must line up well */
     float aa = angle_between(a->dir, v), ab = angle_between(b->dir, v2_scale(v, -1));
     float corner = 0; /* > 0: joined through the apex of a lost corner, its run length */
-    if (!facing(a, b, tol)) {
+    if (!facing(a, b, tol, hidden_pair)) {
         vec2 apex;
         float sa, sb, lim = hidden_pair ? lp->max_extension : lp->max_gap;
         if (a->speck || b->speck || !apex_of(a, b, &apex, &sa, &sb) || sa > lim || sb > lim) REJECT("not facing");
@@ -472,7 +477,7 @@ float sz_lines_pair_cost(const sz_part *p, const sz_lines *ln, const sz_line_par
         if (gap > lp->max_gap) REJECT("gap too wide");
     }
     curve c;
-    connect(a, b, tol, &c);
+    connect(a, b, tol, hidden_pair, &c);
     float skip = SZ_MAX(a->width, b->width) / 2 + 1;
     crossing x = cross(p, ln, lp, &c, skip);
     int n = x.hidden + x.ink + x.visible + x.empty + x.outside;
@@ -497,7 +502,7 @@ static void stroke_between(sz_lines *ln, const sz_line_params *lp, const sz_line
     curve c;
     float tol = lp->tolerance * (float)M_PI / 180 * (a->at_hidden ? 1.5f : 1.0f);
     if (a->speck || b->speck) tol *= 0.5f;
-    connect(a, b, tol, &c);
+    connect(a, b, tol, a->at_hidden, &c);
     stroke_pt *pts = malloc((size_t)c.n * sizeof *pts);
     if (!pts) return;
     for (int i = 0; i < c.n; i++) {

@@ -67,6 +67,11 @@ SZ_INTERNAL bool sz_layer_is_generated(const sz_layer *l);
 /** Whether every pixel the part has is hidden (nothing to continue from). */
 SZ_INTERNAL bool sz_part_fully_hidden(const sz_part *p);
 
+/** Whether the part is line art: most of what it shows is strokes (a line
+ *  layer over a colour layer, an ink drawing).  There is nothing to fill
+ *  behind it; its strokes are what continues. */
+SZ_INTERNAL sz_status sz_part_is_line_art(sz_ctx *ctx, const sz_part *p, bool *line_art);
+
 /** Whether `l` was made by sozai for `part` ("<part> (fill)", "(lines)"). */
 SZ_INTERNAL bool sz_layer_generated_for(const sz_layer *l, const sz_layer *part);
 

@@ -386,6 +386,69 @@ START_TEST(a_hole_half_hidden_closes_on_itself)
 }
 END_TEST
 
+/* A line layer: the outline of a disc, 3 px wide, nothing inside. */
+static void ring(int x, int y, uint16_t px[4])
+{
+    float d = disc_d(x, y, 100, 60);
+    float a = SZ_CLAMP(1.5f - fabsf(d - 38) + 0.5f, 0.0f, 1.0f);
+    if (a <= 0) return;
+    px[0] = 30 * 257, px[1] = 25 * 257, px[2] = 35 * 257, px[3] = (uint16_t)lrintf(a * 65535);
+}
+
+/* Counts log lines: said[0] those calling a layer line art, said[1]
+ * fill-behind's report of what it filled. */
+static void note_line_art(void *user, sz_log_level level, const char *message)
+{
+    int *said = user;
+    (void)level;
+    said[0] += strstr(message, "is line art") != NULL;
+    said[1] += strstr(message, "hidden px") != NULL;
+}
+
+START_TEST(line_art_gets_its_strokes_continued_and_nothing_behind)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under(ctx, ring, 100, 0, 200, 120);
+    /* (the new stroke's soft edge may reach a pixel beside the cover:
+     * drawing on empty paper is what extend-lines does) */
+    ck_assert_msg(tu_run_op(ctx, doc, "complete", NULL) == SZ_OK, "%s", sz_ctx_error(ctx));
+    sz_layer *root = sz_doc_root(doc);
+    ck_assert_int_eq(sz_layer_child_count(root), 2); /* no fill layer */
+    /* the ring closes under the cover (its right-most point is at x =
+     * 138; the joining curve may run a few px inside the circle) */
+    sz_layer *part = sz_layer_child(root, 0);
+    sz_image *im = sz_layer_image(part);
+    unsigned inked = 0;
+    for (int x = 126; x < 145; x++) {
+        int lx = x - sz_layer_x(part), ly = 60 - sz_layer_y(part);
+        uint16_t px[4] = {0, 0, 0, 0};
+        if (lx >= 0 && ly >= 0 && lx < im->w && ly < im->h) sz_get16(im, lx, ly, px);
+        inked = px[3] > inked ? px[3] : inked;
+    }
+    ck_assert_uint_gt(inked, 60000);
+    uint16_t px[4];
+    sz_get16(im, 115 - sz_layer_x(part), 60 - sz_layer_y(part), px);
+    ck_assert_uint_eq(px[3], 0); /* and its inside stays empty */
+    sz_doc_free(doc);
+    /* fill-behind says why it paints nothing; asked to, it fills all the
+     * same (here the ring's thin shape gives nothing to paint) */
+    int said[2] = {0, 0};
+    sz_ctx_set_log(ctx, note_line_art, said);
+    doc = part_under(ctx, ring, 100, 0, 200, 120);
+    run_keeping_picture(ctx, doc, "fill-behind", NULL);
+    ck_assert_int_eq(said[0], 1);
+    ck_assert_int_eq(said[1], 0);
+    sz_doc_free(doc);
+    doc = part_under(ctx, ring, 100, 0, 200, 120);
+    const char *const kv[] = {"fill-line-art", "true", NULL};
+    run_keeping_picture(ctx, doc, "fill-behind", kv);
+    ck_assert_int_eq(said[0], 1);
+    ck_assert_int_eq(said[1], 1);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(fully_hidden_part_is_a_no_op)
 {
     sz_ctx *ctx = sz_ctx_new();
@@ -645,6 +708,7 @@ int main(void)
     tcase_add_test(tc, outline_follows_the_completed_edge);
     tcase_add_test(tc, straight_edges_meet_at_a_corner);
     tcase_add_test(tc, a_hole_half_hidden_closes_on_itself);
+    tcase_add_test(tc, line_art_gets_its_strokes_continued_and_nothing_behind);
     tcase_add_test(tc, fully_hidden_part_is_a_no_op);
     tcase_add_test(tc, stacked_layers_are_each_completed_from_those_above);
     tcase_add_test(tc, soft_edge_of_the_cut_is_sealed_on_request);
