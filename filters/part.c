@@ -63,8 +63,10 @@ sz_status sz_part_is_line_art(sz_ctx *ctx, const sz_part *p, bool *line_art)
     /* Solid visible pixels (at least half opaque) that a 5x5 opening
      * removes lie in strokes narrower than 5 px.  A painted part has a
      * few (its outline, at most a fifth of its pixels even when small);
-     * a layer of line art is mostly strokes. */
-    enum { STROKE = 2, PERCENT = 30 };
+     * a layer of line art is mostly strokes.  An ink drawing on opaque
+     * paper lies between: the paper between dense hatching is thin too,
+     * about half of it, and that paper is worth filling. */
+    enum { STROKE = 2, PERCENT = 60 };
     size_t n = (size_t)p->w * (size_t)p->h;
     uint8_t *solid = sz_malloc(ctx, n), *eroded = sz_malloc(ctx, n), *opened = sz_malloc(ctx, n);
     sz_status st = solid && eroded && opened ? SZ_OK : SZ_ERR_NOMEM;
