@@ -12,6 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* A part whose colour sources have a median opacity below this (of 255)
+ * is translucent. */
+enum { TRANSLUCENT = 250 };
+
 void sz_fill_params_from_args(const sz_args *args, sz_fill_params *fp)
 {
     fp->reach = (float)sz_arg_float(args, "reach");
@@ -28,12 +32,43 @@ static unsigned luma8(const uint16_t c[4])
     return (c[0] * 299u + c[1] * 587u + c[2] * 114u) / 257000u;
 }
 
+/* Separable box average of `ch` channels of `data` over the filled pixels
+ * within `radius` (rows, then columns); tmp is as large as data. */
+static void box_average(sz_ctx *ctx, const float *alpha, int w, int h, int radius, int ch, float *data, float *tmp)
+{
+    for (int pass = 0; pass < 2 && radius > 0; pass++) {
+        const float *in = pass ? tmp : data;
+        float *out = pass ? data : tmp;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                size_t i = (size_t)y * w + x;
+                if (alpha[i] <= 0) continue;
+                double acc[3] = {0, 0, 0};
+                int cnt = 0;
+                for (int t = -radius; t <= radius; t++) {
+                    int xx = pass ? x : x + t, yy = pass ? y + t : y;
+                    if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+                    size_t j = (size_t)yy * w + xx;
+                    if (alpha[j] <= 0) continue;
+                    for (int k = 0; k < ch; k++) acc[k] += in[(size_t)ch * j + k];
+                    cnt++;
+                }
+                for (int k = 0; k < ch; k++) out[(size_t)ch * i + k] = (float)(acc[k] / cnt);
+            }
+    }
+}
+
 /* Linear-light colour of every filled pixel: that of the nearest solid
  * visible pixel that is not line art (flat colours stay exact, outlines
  * do not smear into the fill), then box-averaged over the filled pixels
- * within `radius` (so gradients continue without streaks). */
-static sz_status fill_colour(sz_ctx *ctx, const sz_part *p, const float *alpha, int radius, float *rgb)
+ * within `radius` (so gradients continue without streaks).  For a
+ * translucent part, *opacity_out gets the opacity of those pixels,
+ * averaged alike (NULL for a part of opaque paint). */
+static sz_status fill_colour(sz_ctx *ctx, const sz_part *p, const float *alpha, int radius, float *rgb,
+                             float **opacity_out)
 {
+    *opacity_out = NULL;
     int w = p->w, h = p->h;
     size_t n = (size_t)w * (size_t)h;
     uint8_t *src = sz_malloc(ctx, n);
@@ -44,8 +79,8 @@ static sz_status fill_colour(sz_ctx *ctx, const sz_part *p, const float *alpha, 
         free(src), free(d2), free(near), free(tmp);
         return SZ_ERR_NOMEM;
     }
-    /* Sources: solid visible pixels (at least half opaque, so that a
-     * translucent part continues its own colour) that are not line art,
+    /* Sources: solid visible pixels (at least half as opaque as the part
+     * usually is, so that a translucent part continues its own colour) that are not line art,
      * that is not in a stroke thinner than 2*INK+1 px and much darker than
      * the part (an outline must not spread into the fill, but dark areas,
      * hair or shading, are colours to continue); failing that, any solid
@@ -59,7 +94,7 @@ static sz_status fill_colour(sz_ctx *ctx, const sz_part *p, const float *alpha, 
         uint16_t c[4];
         sz_get16(p->img, (int)(i % w), (int)(i / w), c);
         lum[i] = (uint8_t)SZ_MIN(255u, luma8(c));
-        solid[i] = !p->hidden[i] && c[3] >= 32768;
+        solid[i] = !p->hidden[i] && c[3] >= p->solid;
     }
     long hist[256] = {0}, total = 0;
     for (size_t i = 0; i < n; i++)
@@ -88,28 +123,25 @@ static sz_status fill_colour(sz_ctx *ctx, const sz_part *p, const float *alpha, 
         sz_get16(p->img, near[i] % w, near[i] / w, c);
         for (int k = 0; k < 3; k++) rgb[3 * i + k] = sz_srgb16_to_linear(c[k]);
     }
-    /* separable box average over filled pixels (rows, then columns) */
-    for (int pass = 0; pass < 2 && !st && radius > 0; pass++) {
-        const float *in = pass ? tmp : rgb;
-        float *out = pass ? rgb : tmp;
+    /* A translucent part (a blush, a veil, a glow: its colour sources are
+     * mostly less than opaque) continues as translucent as it is. */
+    long ahist[256] = {0};
+    for (size_t i = 0; i < n && !st; i++)
+        if (src[i]) ahist[sz_alpha16(p->img, (int)(i % w), (int)(i / w)) >> 8]++;
+    long asum = 0;
+    int amedian = 0;
+    while (!st && amedian < 255 && (asum += ahist[amedian]) * 2 < nsrc) amedian++;
+    float *opacity = !st && nsrc && amedian < TRANSLUCENT ? d2 : NULL; /* d2 is done with */
+    if (opacity) {
+        d2 = NULL;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++) {
-                size_t i = (size_t)y * w + x;
-                if (alpha[i] <= 0) continue;
-                double acc[3] = {0, 0, 0};
-                int cnt = 0;
-                for (int t = -radius; t <= radius; t++) {
-                    int xx = pass ? x : x + t, yy = pass ? y + t : y;
-                    if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
-                    size_t j = (size_t)yy * w + xx;
-                    if (alpha[j] <= 0) continue;
-                    for (int k = 0; k < 3; k++) acc[k] += in[3 * j + k];
-                    cnt++;
-                }
-                for (int k = 0; k < 3; k++) out[3 * i + k] = (float)(acc[k] / cnt);
-            }
+        for (long i = 0; i < (long)n; i++)
+            opacity[i] = alpha[i] > 0 && near[i] >= 0 ? sz_alpha16(p->img, near[i] % w, near[i] / w) / 65535.0f : 1;
     }
+    free(near), near = NULL;
+    if (!st) box_average(ctx, alpha, w, h, radius, 3, rgb, tmp);
+    if (!st && opacity) box_average(ctx, alpha, w, h, radius, 1, opacity, tmp);
+    *opacity_out = opacity;
     free(src), free(d2), free(near), free(tmp);
     return st;
 }
@@ -126,15 +158,16 @@ sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_param
     sz_linear_init();
     if (!st && shape) memcpy(alpha, shape, n * sizeof *alpha);
     else if (!st) st = sz_shape_complete(ctx, p, fp, alpha, &pairs, NULL);
-    if (!st) st = fill_colour(ctx, p, alpha, fp->colour_radius, rgb);
+    float *opacity = NULL;
+    if (!st) st = fill_colour(ctx, p, alpha, fp->colour_radius, rgb, &opacity);
     long filled = 0;
     int rows = st ? 0 : p->h;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : filled)
     for (int y = 0; y < rows; y++)
         for (int x = 0; x < p->w; x++) {
             size_t i = (size_t)y * p->w + x;
-            float fa = alpha[i];
-            if (fa <= 0) continue;
+            if (alpha[i] <= 0) continue;
+            float fa = alpha[i] * (opacity ? opacity[i] : 1.0f);
             uint16_t old[4];
             sz_get16(p->img, x, y, old);
             bool may = merge || !fp->seal_edge ? sz_part_writable(p, i, old[3]) : sz_part_fillable_under(p, i, old[3]);
@@ -166,7 +199,7 @@ sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_param
         sz_overlay_added(debug, p, alpha, green);
     }
     sz_image_free(layer);
-    free(alpha), free(rgb);
+    free(alpha), free(rgb), free(opacity);
     return st;
 }
 

@@ -499,7 +499,7 @@ static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn
     if (!st && flips) {
         /* added part pixels: kept where they join the visible part */
         for (size_t i = 0; i < n; i++)
-            seed[i] = sz_alpha16(p->img, (int)(i % w), (int)(i / w)) >= 32768, pass[i] = inside[i];
+            seed[i] = sz_alpha16(p->img, (int)(i % w), (int)(i / w)) >= p->solid, pass[i] = inside[i];
         st = flood(ctx, w, h, pass, seed, NULL, reached);
         for (size_t i = 0; i < n && !st; i++)
             if (flip[i] && inside[i] && !reached[i]) inside[i] = 0;
@@ -507,7 +507,7 @@ static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn
         for (size_t i = 0; i < n && !st; i++) {
             int x = (int)(i % w), y = (int)(i / w);
             bool border = x == 0 || y == 0 || x == w - 1 || y == h - 1;
-            bool visible = sz_alpha16(p->img, x, y) >= 32768;
+            bool visible = sz_alpha16(p->img, x, y) >= p->solid;
             seed[i] = (!unknown[i] && !visible) || unknown[i] >= EMPTY || border;
             pass[i] = !inside[i];
         }
@@ -535,7 +535,7 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
     for (long y = 0; y < rows; y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
-            known[i] = sz_alpha16(p->img, x, (int)y) >= 32768;
+            known[i] = sz_alpha16(p->img, x, (int)y) >= p->solid;
             nknown += known[i];
             alpha[i] = 0;
         }

@@ -204,6 +204,34 @@ START_TEST(translucent_part_is_filled_with_its_colour_not_its_outline)
 }
 END_TEST
 
+/* A blush: a flat pink disc at 40% opacity. */
+static void blush_disc(int x, int y, uint16_t px[4])
+{
+    flat_disc(x, y, px);
+    if (!px[3]) return;
+    px[0] = 240 * 257, px[1] = 150 * 257, px[2] = 160 * 257, px[3] = (uint16_t)(px[3] * 0.4);
+}
+
+START_TEST(translucent_part_continues_as_translucent)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under(ctx, blush_disc, 110, 0, 200, 120);
+    run_keeping_picture(ctx, doc, "fill-behind", NULL);
+    int checked = 0;
+    for (int y = 40; y < 80; y += 4)
+        for (int x = 112; x < 130; x += 4) {
+            uint16_t px[4];
+            fill_at(doc, x, y, px);
+            ck_assert_msg(abs((int)(px[3] >> 8) - 102) <= 2, "alpha %u at %d,%d (want 40%%)", px[3] >> 8, x, y);
+            ck_assert_uint_eq(px[0] >> 8, 240);
+            checked++;
+        }
+    ck_assert_int_eq(checked, 50);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(soft_edges_stay_clean)
 {
     /* the anti-aliased rim of the disc (partly transparent) must not lend
@@ -703,6 +731,7 @@ int main(void)
     tcase_add_test(tc, gradient_continues);
     tcase_add_test(tc, regions_split_by_a_line_do_not_bleed);
     tcase_add_test(tc, translucent_part_is_filled_with_its_colour_not_its_outline);
+    tcase_add_test(tc, translucent_part_continues_as_translucent);
     tcase_add_test(tc, soft_edges_stay_clean);
     tcase_add_test(tc, part_touching_the_canvas_edge);
     tcase_add_test(tc, outline_follows_the_completed_edge);
