@@ -99,10 +99,7 @@ static sz_status fill_colour(sz_ctx *ctx, const sz_part *p, const float *alpha, 
     long hist[256] = {0}, total = 0;
     for (size_t i = 0; i < n; i++)
         if (solid[i]) hist[lum[i]]++, total++;
-    long below = 0;
-    int median = 0;
-    while (median < 255 && (below += hist[median]) * 2 < total) median++;
-    unsigned dark = (unsigned)(median * 0.6);
+    unsigned dark = (unsigned)(sz_hist_percentile(hist, total, 50) * 0.6);
     for (size_t i = 0; i < n; i++) src[i] = solid[i] && lum[i] < dark;
     /* an opening of the dark pixels keeps the broad ones: the rest is ink */
     sz_status st = sz_square_reach(ctx, src, 0, w, h, INK, wide);
@@ -128,10 +125,8 @@ static sz_status fill_colour(sz_ctx *ctx, const sz_part *p, const float *alpha, 
     long ahist[256] = {0};
     for (size_t i = 0; i < n && !st; i++)
         if (src[i]) ahist[sz_alpha16(p->img, (int)(i % w), (int)(i / w)) >> 8]++;
-    long asum = 0;
-    int amedian = 0;
-    while (!st && amedian < 255 && (asum += ahist[amedian]) * 2 < nsrc) amedian++;
-    float *opacity = !st && nsrc && amedian < TRANSLUCENT ? d2 : NULL; /* d2 is done with */
+    bool translucent = !st && nsrc && sz_hist_percentile(ahist, nsrc, 50) < TRANSLUCENT;
+    float *opacity = translucent ? d2 : NULL; /* d2 is done with */
     if (opacity) {
         d2 = NULL;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)

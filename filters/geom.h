@@ -1,6 +1,7 @@
 /*
  * geom.h — raster geometry the completion filters share: distance
- * transforms, thinning, connected components, anti-aliased strokes.
+ * transforms, thinning, connected components, anti-aliased strokes,
+ * histogram percentiles.
  * Everything here is deterministic and independent of the thread count.
  */
 #ifndef SOZAI_GEOM_H
@@ -9,6 +10,16 @@
 #include "internal.h"
 
 #include <math.h>
+
+/** The smallest bin of a 256-bin histogram of `total` samples that has
+ *  at least `percent`% of them at or below it (0 for no samples). */
+static inline int sz_hist_percentile(const long hist[256], long total, int percent)
+{
+    long acc = 0;
+    int v = 0;
+    while (v < 255 && (acc += hist[v]) * 100 < total * percent) v++;
+    return v;
+}
 
 typedef struct vec2 {
     float x, y;

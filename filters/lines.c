@@ -57,10 +57,7 @@ static sz_status find_ink(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
             hist[SZ_MIN(255, (int)(luma(px) * 255 + 0.5f))]++;
             total++;
         }
-    long acc = 0;
-    int med = 0;
-    while (med < 255 && (acc += hist[med]) * 2 < total) med++;
-    float median = med / 255.0f;
+    float median = sz_hist_percentile(hist, total, 50) / 255.0f;
     bool line_art = lp->ink == SZ_INK_ALPHA || (lp->ink == SZ_INK_AUTO && median < 0.3f);
     ln->line_art = line_art;
     float t = lp->ink_threshold * SZ_MAX(median, 0.05f);

@@ -62,10 +62,7 @@ static uint16_t body_alpha(const sz_part *p)
             unsigned a = sz_alpha16(p->img, x, y);
             if (a && !p->hidden[(size_t)y * p->w + x]) hist[a >> 8]++, total++;
         }
-    long acc = 0;
-    int b = 0;
-    while (total && b < 255 && (acc += hist[b]) * 100 < total * 95) b++;
-    unsigned usual = total ? ((unsigned)b << 8) | 0xffu : 65535u;
+    unsigned usual = total ? ((unsigned)sz_hist_percentile(hist, total, 95) << 8) | 0xffu : 65535u;
     return (uint16_t)SZ_CLAMP(usual * 3 / 4, 257u, 32768u);
 }
 
