@@ -79,21 +79,23 @@ static sz_status fill_colour(sz_ctx *ctx, const sz_part *p, const float *alpha, 
         free(src), free(d2), free(near), free(tmp);
         return SZ_ERR_NOMEM;
     }
-    /* Sources: solid visible pixels (at least half as opaque as the part
-     * usually is, so that a translucent part continues its own colour) that are not line art,
+    /* Sources: solid visible pixels (the part's body, p->solid, so that a
+     * translucent part continues its own colour) that are not line art,
      * that is not in a stroke thinner than 2*INK+1 px and much darker than
      * the part (an outline must not spread into the fill, but dark areas,
      * hair or shading, are colours to continue); failing that, any solid
      * visible pixel. */
     enum { INK = 2 };
-    /* One parallel pass reads every pixel: its luma, and whether it is
-     * solid.  They live in tmp, free until the averaging. */
-    uint8_t *lum = (uint8_t *)tmp, *solid = lum + n, *wide = solid + n, *broad = wide + n;
+    /* One parallel pass reads every pixel: its luma, its opacity, and
+     * whether it is solid.  They live in tmp, free until the averaging. */
+    uint8_t *lum = (uint8_t *)tmp, *opaque8 = lum + n, *solid = opaque8 + n;
+    uint8_t *scratch = solid + n, *broad = scratch + n;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (long i = 0; i < (long)n; i++) {
         uint16_t c[4];
         sz_get16(p->img, (int)(i % w), (int)(i / w), c);
         lum[i] = (uint8_t)SZ_MIN(255u, luma8(c));
+        opaque8[i] = (uint8_t)(c[3] >> 8);
         solid[i] = !p->hidden[i] && c[3] >= p->solid;
     }
     long hist[256] = {0}, total = 0;
@@ -102,9 +104,7 @@ static sz_status fill_colour(sz_ctx *ctx, const sz_part *p, const float *alpha, 
     unsigned dark = (unsigned)(sz_hist_percentile(hist, total, 50) * 0.6);
     for (size_t i = 0; i < n; i++) src[i] = solid[i] && lum[i] < dark;
     /* an opening of the dark pixels keeps the broad ones: the rest is ink */
-    sz_status st = sz_square_reach(ctx, src, 0, w, h, INK, wide);
-    for (size_t i = 0; i < n && !st; i++) wide[i] = !wide[i];
-    if (!st) st = sz_square_reach(ctx, wide, 1, w, h, INK, broad);
+    sz_status st = sz_square_opening(ctx, src, w, h, INK, scratch, broad);
     long nsrc = 0;
     for (int pass = 0; pass < 2 && !nsrc && !st; pass++)
         for (size_t i = 0; i < n; i++) {
@@ -124,7 +124,7 @@ static sz_status fill_colour(sz_ctx *ctx, const sz_part *p, const float *alpha, 
      * mostly less than opaque) continues as translucent as it is. */
     long ahist[256] = {0};
     for (size_t i = 0; i < n && !st; i++)
-        if (src[i]) ahist[sz_alpha16(p->img, (int)(i % w), (int)(i / w)) >> 8]++;
+        if (src[i]) ahist[opaque8[i]]++;
     bool translucent = !st && nsrc && sz_hist_percentile(ahist, nsrc, 50) < TRANSLUCENT;
     float *opacity = translucent ? d2 : NULL; /* d2 is done with */
     if (opacity) {

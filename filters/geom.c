@@ -129,6 +129,15 @@ sz_status sz_square_reach(sz_ctx *ctx, const uint8_t *in, uint8_t value, int w, 
     return sz_rect_reach(ctx, in, value, w, h, r, r, out);
 }
 
+sz_status sz_square_opening(sz_ctx *ctx, const uint8_t *in, int w, int h, int r, uint8_t *tmp, uint8_t *out)
+{
+    /* erosion: not within r of an unset pixel; then its dilation */
+    sz_status st = sz_square_reach(ctx, in, 0, w, h, r, tmp);
+    size_t n = (size_t)w * (size_t)h;
+    for (size_t i = 0; i < n && !st; i++) tmp[i] = !tmp[i];
+    return st ? st : sz_square_reach(ctx, tmp, 1, w, h, r, out);
+}
+
 sz_status sz_rect_reach(sz_ctx *ctx, const uint8_t *in, uint8_t value, int w, int h, int rx, int ry, uint8_t *out)
 {
     uint8_t *rows = sz_malloc(ctx, (size_t)w * (size_t)h);

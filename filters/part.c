@@ -76,7 +76,7 @@ bool sz_part_fully_hidden(const sz_part *p)
 
 sz_status sz_part_is_line_art(sz_ctx *ctx, const sz_part *p, bool *line_art)
 {
-    /* Solid visible pixels (at least half opaque) that a 5x5 opening
+    /* Solid visible pixels (the part's body, p->solid) that a 5x5 opening
      * removes lie in strokes narrower than 5 px.  A painted part has a
      * few (its outline, at most a fifth of its pixels even when small);
      * a layer of line art is mostly strokes.  An ink drawing on opaque
@@ -84,19 +84,17 @@ sz_status sz_part_is_line_art(sz_ctx *ctx, const sz_part *p, bool *line_art)
      * about half of it, and that paper is worth filling. */
     enum { STROKE = 2, PERCENT = 60 };
     size_t n = (size_t)p->w * (size_t)p->h;
-    uint8_t *solid = sz_malloc(ctx, n), *eroded = sz_malloc(ctx, n), *opened = sz_malloc(ctx, n);
-    sz_status st = solid && eroded && opened ? SZ_OK : SZ_ERR_NOMEM;
+    uint8_t *solid = sz_malloc(ctx, n), *scratch = sz_malloc(ctx, n), *opened = sz_malloc(ctx, n);
+    sz_status st = solid && scratch && opened ? SZ_OK : SZ_ERR_NOMEM;
     long count = st ? 0 : (long)n;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (long i = 0; i < count; i++)
         solid[i] = !p->hidden[i] && sz_alpha16(p->img, (int)(i % p->w), (int)(i / p->w)) >= p->solid;
-    if (!st) st = sz_square_reach(ctx, solid, 0, p->w, p->h, STROKE, eroded);
-    for (size_t i = 0; i < n && !st; i++) eroded[i] = !eroded[i];
-    if (!st) st = sz_square_reach(ctx, eroded, 1, p->w, p->h, STROKE, opened);
+    if (!st) st = sz_square_opening(ctx, solid, p->w, p->h, STROKE, scratch, opened);
     long nsolid = 0, thin = 0;
     for (size_t i = 0; i < n && !st; i++) nsolid += solid[i], thin += solid[i] && !opened[i];
     *line_art = !st && nsolid > 0 && thin * 100 > nsolid * PERCENT;
-    free(solid), free(eroded), free(opened);
+    free(solid), free(scratch), free(opened);
     return st;
 }
 
