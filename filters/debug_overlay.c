@@ -40,6 +40,12 @@ void sz_overlay_added(sz_overlay *o, const sz_part *p, const float *cover, const
         for (int x = 0; x < p->w; x++) blend(o, x + p->x0, y + p->y0, rgb, cover[(size_t)y * p->w + x]);
 }
 
+void sz_overlay_strokes(sz_overlay *o, const sz_part *p, const ink_canvas *c, const uint8_t rgb[3])
+{
+    for (int y = 0; y < p->h; y++)
+        for (int x = 0; x < p->w; x++) blend(o, x + p->x0, y + p->y0, rgb, sz_ink_cover(c, x, y));
+}
+
 static void disc(sz_overlay *o, vec2 c, float r, const uint8_t rgb[3])
 {
     for (int dy = -(int)r - 1; dy <= (int)r + 1; dy++)

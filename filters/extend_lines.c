@@ -76,7 +76,7 @@ sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_li
     if (debug && debug->img) {
         static const uint8_t blue[3] = {40, 60, 255};
         sz_overlay_hidden(debug, p);
-        sz_overlay_added(debug, p, ln.drawn.cover, blue);
+        sz_overlay_strokes(debug, p, &ln.drawn, blue);
         sz_overlay_ends(debug, p, &ln);
     }
     sz_lines_free(&ln);

@@ -1,5 +1,5 @@
 /*
- * geom.c — distance transforms, thinning, labelling and stroke rendering
+ * geom.c — distance transforms, thinning, labelling and one-pixel curves
  * for the completion filters (see geom.h).
  */
 #include "geom.h"
@@ -350,60 +350,6 @@ void sz_label_boxes(const int32_t *labels, int w, int h, int count, int32_t *box
             b[0] = SZ_MIN(b[0], x), b[1] = SZ_MIN(b[1], y), b[2] = SZ_MAX(b[2], x), b[3] = SZ_MAX(b[3], y);
             if (area) area[k]++;
         }
-}
-
-/* ------------------------------------------------------------------ */
-/* Strokes                                                             */
-/* ------------------------------------------------------------------ */
-
-sz_status sz_ink_canvas_init(sz_ctx *ctx, ink_canvas *c, int w, int h)
-{
-    c->w = w, c->h = h;
-    c->clip = NULL;
-    c->cover = sz_calloc(ctx, (size_t)w * (size_t)h, sizeof(float));
-    c->rgb = sz_calloc(ctx, (size_t)w * (size_t)h * 3, sizeof(float));
-    if (!c->cover || !c->rgb) {
-        sz_ink_canvas_free(c);
-        return SZ_ERR_NOMEM;
-    }
-    return SZ_OK;
-}
-
-void sz_ink_canvas_free(ink_canvas *c)
-{
-    free(c->cover), free(c->rgb);
-    c->cover = c->rgb = NULL;
-}
-
-/* One segment as a capsule whose radius and colour vary along it. */
-static void draw_segment(ink_canvas *c, const stroke_pt *a, const stroke_pt *b)
-{
-    float ra = a->width / 2, rb = b->width / 2, rmax = SZ_MAX(ra, rb);
-    int x0 = (int)floorf(SZ_MIN(a->p.x, b->p.x) - rmax - 1), x1 = (int)ceilf(SZ_MAX(a->p.x, b->p.x) + rmax + 1);
-    int y0 = (int)floorf(SZ_MIN(a->p.y, b->p.y) - rmax - 1), y1 = (int)ceilf(SZ_MAX(a->p.y, b->p.y) + rmax + 1);
-    x0 = SZ_MAX(x0, 0), y0 = SZ_MAX(y0, 0), x1 = SZ_MIN(x1, c->w - 1), y1 = SZ_MIN(y1, c->h - 1);
-    vec2 ab = v2_sub(b->p, a->p);
-    float len2 = v2_dot(ab, ab);
-    for (int y = y0; y <= y1; y++)
-        for (int x = x0; x <= x1; x++) {
-            vec2 p = v2(x + 0.5f, y + 0.5f);
-            float t = len2 > 1e-9f ? SZ_CLAMP(v2_dot(v2_sub(p, a->p), ab) / len2, 0.0f, 1.0f) : 0;
-            float d = v2_len(v2_sub(p, v2_add(a->p, v2_scale(ab, t))));
-            float r = ra + (rb - ra) * t;
-            float cov = SZ_CLAMP(r - d + 0.5f, 0.0f, 1.0f) * (a->alpha + (b->alpha - a->alpha) * t);
-            size_t i = (size_t)y * c->w + x;
-            if (c->clip && !c->clip[i]) continue;
-            if (cov > c->cover[i]) {
-                c->cover[i] = cov;
-                for (int k = 0; k < 3; k++) c->rgb[3 * i + k] = a->rgb[k] + (b->rgb[k] - a->rgb[k]) * t;
-            }
-        }
-}
-
-void sz_draw_stroke(ink_canvas *c, const stroke_pt *pts, int n)
-{
-    if (n == 1) draw_segment(c, &pts[0], &pts[0]);
-    for (int i = 0; i + 1 < n; i++) draw_segment(c, &pts[i], &pts[i + 1]);
 }
 
 /* ------------------------------------------------------------------ */

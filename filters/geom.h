@@ -1,7 +1,7 @@
 /*
  * geom.h — raster geometry the completion filters share: distance
- * transforms, thinning, connected components, anti-aliased strokes,
- * histogram percentiles.
+ * transforms, thinning, connected components, one-pixel curves,
+ * histogram percentiles (strokes are drawn by ink_canvas.h).
  * Everything here is deterministic and independent of the thread count.
  */
 #ifndef SOZAI_GEOM_H
@@ -99,30 +99,5 @@ SZ_INTERNAL bool sz_curve_is_end(const uint8_t *m, int w, int h, int x, int y);
  *  px, py (start first); *junction tells whether it stopped at a fork. */
 SZ_INTERNAL int sz_curve_trace(const uint8_t *m, int w, int h, int x, int y, int max, int *px, int *py,
                                bool *junction);
-
-/** One point of a stroke: centre, full width, colour (linear RGB) and
- *  opacity of the ink. */
-typedef struct stroke_pt {
-    vec2 p;
-    float width;
-    float rgb[3];
-    float alpha;
-} stroke_pt;
-
-/** Coverage and colour accumulated from strokes over a w x h grid: each
- *  pixel keeps the largest coverage any stroke gives it, with that
- *  stroke's colour. */
-typedef struct ink_canvas {
-    int w, h;
-    float *cover;  /* 0..1 */
-    float *rgb;    /* linear RGB, 3 per pixel */
-    const uint8_t *clip; /* when set, strokes cover only pixels where it is nonzero */
-} ink_canvas;
-
-SZ_INTERNAL sz_status sz_ink_canvas_init(sz_ctx *ctx, ink_canvas *c, int w, int h);
-SZ_INTERNAL void sz_ink_canvas_free(ink_canvas *c);
-/** Draws a polyline stroke with round joins and caps, anti-aliased, width
- *  and colour interpolated along it. */
-SZ_INTERNAL void sz_draw_stroke(ink_canvas *c, const stroke_pt *pts, int n);
 
 #endif

@@ -749,7 +749,7 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
     free(pts);
     st = lp->fill_holes ? fill_holes(ctx, p, lp, ln) : SZ_OK;
     if (!st && lp->fill_holes) st = close_bites(ctx, p, lp, ln);
-    return st;
+    return st ? st : sz_ink_canvas_status(ctx, &ln->drawn);
 }
 
 /* Windows smaller than this are not worth a parallel region. */
@@ -792,7 +792,8 @@ static sz_status close_cluster(sz_ctx *ctx, const sz_part *p, sz_lines *ln, cons
     for (int y = 0; y < rows; y++)
         for (int x = 0; x < ww; x++) {
             size_t k = (size_t)y * ww + x, i = AT(x, y);
-            m[k] = d2b[k] > r * r && !ln->solid[i] && !p->hidden[i] && ln->drawn.cover[i] <= 0 && near[k] >= 0 &&
+            m[k] = d2b[k] > r * r && !ln->solid[i] && !p->hidden[i] && sz_ink_cover(&ln->drawn, x + x0, y + y0) <= 0 &&
+                   near[k] >= 0 &&
                    sz_alpha16(p->img, x + x0, y + y0) == 0;
         }
     /* A notch is at most a gap across (an erased dab is round); paper the
@@ -807,7 +808,7 @@ static sz_status close_cluster(sz_ctx *ctx, const sz_part *p, sz_lines *ln, cons
 #pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < rows; y++)
         for (int x = 0; x < ww; x++) {
-            size_t k = (size_t)y * ww + x, i = AT(x, y);
+            size_t k = (size_t)y * ww + x;
             if (!m[k]) continue;
             const int32_t *b = box + 4 * notch[k];
             if (b[2] - b[0] > 2 * r || b[3] - b[1] > 2 * r) continue;
@@ -815,8 +816,9 @@ static sz_status close_cluster(sz_ctx *ctx, const sz_part *p, sz_lines *ln, cons
             uint16_t px[4];
             sz_get16(p->img, src % ww + x0, src / ww + y0, px);
             float cov = SZ_CLAMP(sqrtf(d2b[k]) - r + 0.5f, 0.0f, 1.0f) * px[3] / 65535.0f;
-            ln->drawn.cover[i] = cov;
-            for (int j = 0; j < 3; j++) ln->drawn.rgb[3 * i + j] = sz_srgb16_to_linear(px[j]);
+            float rgb[3];
+            for (int j = 0; j < 3; j++) rgb[j] = sz_srgb16_to_linear(px[j]);
+            sz_ink_set(&ln->drawn, x + x0, y + y0, cov, rgb);
         }
 #undef AT
     free(m), free(d2), free(d2b), free(near), free(box);
@@ -939,8 +941,9 @@ static sz_status fill_holes(sz_ctx *ctx, const sz_part *p, const sz_line_params 
             for (int x = bbox[4 * k]; x <= bbox[4 * k + 2]; x++) {
                 size_t i = (size_t)y * w + x;
                 if (lab[i] != k) continue;
-                ln->drawn.cover[i] = (float)(alpha / ring);
-                for (int j = 0; j < 3; j++) ln->drawn.rgb[3 * i + j] = (float)(rgb[j] / ring);
+                float colour[3];
+                for (int j = 0; j < 3; j++) colour[j] = (float)(rgb[j] / ring);
+                sz_ink_set(&ln->drawn, x, y, (float)(alpha / ring), colour);
             }
         ln->holes++;
     }
@@ -961,13 +964,18 @@ static bool lp_inside_excludes(const sz_part *p, const float *inside, int x, int
     return true;
 }
 
-long sz_lines_apply(const sz_part *p, const sz_lines *ln, sz_image *img)
+/* sz_lines_apply for the pixels of one tile of the canvas. */
+static long apply_tile(const sz_part *p, const sz_lines *ln, int tx, int ty, sz_image *img)
 {
+    const ink_tile *t = ln->drawn.tiles[(size_t)ty * ln->drawn.tiles_x + tx];
+    int x0 = tx * INK_TILE, y0 = ty * INK_TILE;
+    int x1 = SZ_MIN(x0 + INK_TILE, p->w), y1 = SZ_MIN(y0 + INK_TILE, p->h);
     long changed = 0;
-    for (int y = 0; y < p->h; y++)
-        for (int x = 0; x < p->w; x++) {
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++) {
             size_t i = (size_t)y * p->w + x;
-            float cov = ln->drawn.cover[i];
+            int k = sz_ink_index(x, y);
+            float cov = t->cover[k];
             if (cov <= 0.002f || ln->solid[i]) continue;
             if (lp_inside_excludes(p, ln->inside, x, y)) continue;
             uint16_t old[4];
@@ -977,14 +985,24 @@ long sz_lines_apply(const sz_part *p, const sz_lines *ln, sz_image *img)
             sz_get16(img, x, y, cur);
             float a = cur[3] / 65535.0f, oa = cov + a * (1 - cov);
             float out[4];
-            for (int k = 0; k < 3; k++) {
-                float lin = (ln->drawn.rgb[3 * i + k] * cov + sz_srgb16_to_linear(cur[k]) * a * (1 - cov)) / oa;
-                out[k] = sz_linear_to_srgb(lin);
+            for (int j = 0; j < 3; j++) {
+                float lin = (t->rgb[3 * k + j] * cov + sz_srgb16_to_linear(cur[j]) * a * (1 - cov)) / oa;
+                out[j] = sz_linear_to_srgb(lin);
             }
             out[3] = oa;
             sz_putf(img, x, y, out);
             changed++;
         }
+    return changed;
+}
+
+long sz_lines_apply(const sz_part *p, const sz_lines *ln, sz_image *img)
+{
+    long changed = 0;
+    const ink_canvas *c = &ln->drawn;
+    for (int ty = 0; ty < c->tiles_y; ty++)
+        for (int tx = 0; tx < c->tiles_x; tx++)
+            if (c->tiles[(size_t)ty * c->tiles_x + tx]) changed += apply_tile(p, ln, tx, ty, img);
     return changed;
 }
 

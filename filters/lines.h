@@ -12,6 +12,7 @@
 #define SOZAI_LINES_H
 
 #include "geom.h"
+#include "ink_canvas.h"
 #include "part.h"
 
 typedef enum sz_ink_mode { SZ_INK_AUTO = 0, SZ_INK_ALPHA, SZ_INK_DARK } sz_ink_mode;

@@ -163,9 +163,8 @@ bool sz_outline_stroke_edge(const sz_part *p, sz_lines *ln, const float *shape, 
     for (size_t i = 0; i < n; i++) {
         if (!p->hidden[i] || shape[i] < 0.5f || dist[i] <= 0) continue;
         float cov = SZ_CLAMP(width + 0.5f - dist[i], 0.0f, 1.0f);
-        if (cov <= ln->drawn.cover[i]) continue;
-        ln->drawn.cover[i] = cov;
-        memcpy(&ln->drawn.rgb[3 * i], colour, sizeof colour);
+        int x = (int)(i % w), y = (int)(i / w);
+        if (cov > sz_ink_cover(&ln->drawn, x, y)) sz_ink_set(&ln->drawn, x, y, cov, colour);
     }
     return true;
 }
