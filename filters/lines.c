@@ -651,6 +651,67 @@ static sz_status follow_outlines(sz_ctx *ctx, const sz_part *p, const sz_line_pa
     return st;
 }
 
+/* A stroke run on from an unpaired end under the occluder. */
+typedef struct extension {
+    int end;     /* its end */
+    vec2 *pts;   /* its path, m points */
+    int m, cut;  /* cut: the points drawn */
+    float taper; /* share of the path drawn before it tapers */
+} extension;
+
+/* Whether segments ab and cd cross; *t: where along ab (0..1). */
+static bool segments_cross(vec2 a, vec2 b, vec2 c, vec2 d, float *t)
+{
+    vec2 r = v2_sub(b, a), q = v2_sub(d, c);
+    float den = v2_cross(r, q);
+    if (fabsf(den) < 1e-6f) return false;
+    vec2 ac = v2_sub(c, a);
+    float s = v2_cross(ac, q) / den, u = v2_cross(ac, r) / den;
+    if (s < 0 || s > 1 || u < 0 || u > 1) return false;
+    *t = s;
+    return true;
+}
+
+/* Runs that cross stop where they meet, as strokes meeting in a corner do,
+ * instead of drawing an X under the occluder.  Each run is cut at its first
+ * crossing with the whole path of any other, so the order of the ends does
+ * not matter.  The first few pixels of a run are its own stroke's end and
+ * do not count. */
+static void meet_extensions(extension *ext, int n)
+{
+    enum { SKIP = 3 };
+    float *box = malloc((size_t)(n ? n : 1) * 4 * sizeof *box);
+    for (int k = 0; k < n; k++) {
+        ext[k].cut = ext[k].m;
+        if (!box) continue;
+        float *b = box + 4 * k;
+        b[0] = b[2] = ext[k].pts[0].x, b[1] = b[3] = ext[k].pts[0].y;
+        for (int i = 1; i < ext[k].m; i++) {
+            vec2 q = ext[k].pts[i];
+            b[0] = SZ_MIN(b[0], q.x), b[1] = SZ_MIN(b[1], q.y), b[2] = SZ_MAX(b[2], q.x), b[3] = SZ_MAX(b[3], q.y);
+        }
+    }
+    if (!box) return; /* no room to look for crossings: the runs stay whole */
+    for (int k = 0; k < n; k++) {
+        const float *bk = box + 4 * k;
+        int cut = ext[k].m;
+        for (int j = 0; j < n; j++) {
+            const float *bj = box + 4 * j;
+            if (j == k || bj[0] > bk[2] || bj[2] < bk[0] || bj[1] > bk[3] || bj[3] < bk[1]) continue;
+            for (int i = SKIP; i + 1 < cut; i++)
+                for (int l = SKIP; l + 1 < ext[j].m; l++) {
+                    float t;
+                    if (segments_cross(ext[k].pts[i], ext[k].pts[i + 1], ext[j].pts[l], ext[j].pts[l + 1], &t)) {
+                        cut = i + 2; /* up to the crossing, inclusive */
+                        break;
+                    }
+                }
+        }
+        ext[k].cut = cut;
+    }
+    free(box);
+}
+
 static sz_status fill_holes(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln);
 static sz_status close_bites(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln);
 
@@ -711,7 +772,13 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
 
     /* Ends left over: a cut end stopping short of another stroke joins it;
      * one under an occluder runs on along its curvature and tapers. */
-    for (int i = 0; i < n; i++) {
+    extension *ext = sz_malloc_array(ctx, (size_t)(n ? n : 1), sizeof *ext);
+    int next = 0;
+    if (!ext) {
+        free(pts);
+        return SZ_ERR_NOMEM;
+    }
+    for (int i = 0; i < n && !st; i++) {
         sz_line_end *a = &e[i];
         if (a->partner >= 0) continue;
         bool hit, left;
@@ -740,11 +807,28 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
             } else {
                 taper = 1.0f;
             }
+            extension *x = &ext[next];
+            x->end = i, x->m = m, x->taper = taper;
+            x->pts = sz_malloc_array(ctx, (size_t)m, sizeof *x->pts);
+            if (!x->pts) st = SZ_ERR_NOMEM;
+            else memcpy(x->pts, pts, (size_t)m * sizeof *pts), next++;
+        }
+    }
+    if (!st) meet_extensions(ext, next);
+    for (int k = 0; k < next; k++) {
+        sz_line_end *a = &e[ext[k].end];
+        if (!st) {
             a->fate = SZ_END_EXTENDED;
-            a->target = pts[m - 1];
-            stroke_along(ln, a, NULL, pts, m, taper);
+            a->target = ext[k].pts[ext[k].cut - 1];
+            stroke_along(ln, a, NULL, ext[k].pts, ext[k].cut, ext[k].cut < ext[k].m ? 1.0f : ext[k].taper);
             ln->extensions++;
         }
+        free(ext[k].pts);
+    }
+    free(ext);
+    if (st) {
+        free(pts);
+        return st;
     }
     free(pts);
     st = lp->fill_holes ? fill_holes(ctx, p, lp, ln) : SZ_OK;

@@ -378,6 +378,30 @@ START_TEST(notches_in_thick_ink_close)
 }
 END_TEST
 
+/* Two strokes of very different widths (no pair) run on under the
+ * occluder, and their runs cross: they stop where they meet, in a corner,
+ * instead of drawing an X across the hidden region. */
+START_TEST(strokes_running_on_meet_instead_of_crossing)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    float thin[] = {20, 20, 85, 50}, thick[] = {20, 100, 85, 70};
+    tu_draw_polyline(im, thin, 2, 2, 2, black);
+    tu_draw_polyline(im, thick, 2, 12, 12, black);
+    sz_doc *doc = under_bar(ctx, im, 85, W);
+    extend(ctx, doc, 85, W, NULL);
+    sz_image *out = line_layer(doc);
+    /* they run on under the bar */
+    ck_assert_uint_gt(max_alpha(out, 90, 60, 8), 200);
+    /* but neither runs on past the other (without the rule they cross
+     * and run on to the canvas edge) */
+    for (int y = 0; y < H; y++)
+        for (int x = 115; x < W; x++) ck_assert_msg(sz_alpha16(out, x, y) == 0, "ink at (%d,%d)", x, y);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lines");
@@ -395,6 +419,7 @@ int main(void)
     tcase_add_test(tc, mask_file_gives_the_hidden_region);
     tcase_add_test(tc, empty_and_all_ink_layers_are_no_ops);
     tcase_add_test(tc, notches_in_thick_ink_close);
+    tcase_add_test(tc, strokes_running_on_meet_instead_of_crossing);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
