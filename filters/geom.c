@@ -47,58 +47,60 @@ static void edt_1d(const float *f, int n, float *d, int32_t *arg, int *v, int64_
     }
 }
 
-/* Columns are transformed in blocks this wide, gathered row by row, so the
- * column pass reads memory in order instead of one cache line per pixel. */
-#define EDT_BLOCK 16
+/* Columns are transformed in strips this wide, walked row by row, so the
+ * column pass reads and writes memory in order. */
+#define EDT_STRIP 256
 
 sz_status sz_edt(sz_ctx *ctx, const uint8_t *feature, int w, int h, float *dist2, int32_t *nearest)
 {
     size_t n = (size_t)w * (size_t)h;
     int32_t *rowof = nearest ? sz_malloc_array(ctx, n ? n : 1, sizeof *rowof) : NULL; /* nearest feature row */
     if (nearest && !rowof) return SZ_ERR_NOMEM;
-    int m = SZ_MAX(w, h);
     bool fail = false;
+    /* Columns.  The features are binary, so a column's transform is the
+     * distance to the nearest feature above or below: one scan down
+     * leaving the distance above in dist2, one scan up taking the nearer
+     * (ties go to the one above, as in the lower envelope). */
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int x0 = 0; x0 < w; x0 += EDT_STRIP) {
+        int sw = SZ_MIN(EDT_STRIP, w - x0);
+        int32_t last[EDT_STRIP], next[EDT_STRIP];
+        for (int b = 0; b < sw; b++) last[b] = -1, next[b] = -1;
+        for (int y = 0; y < h; y++) {
+            const uint8_t *src = feature + (size_t)y * w + x0;
+            float *dst = dist2 + (size_t)y * w + x0;
+            for (int b = 0; b < sw; b++) {
+                if (src[b]) last[b] = y;
+                dst[b] = last[b] >= 0 ? (float)(y - last[b]) : EDT_INF;
+            }
+        }
+        for (int y = h - 1; y >= 0; y--) {
+            const uint8_t *src = feature + (size_t)y * w + x0;
+            float *dst = dist2 + (size_t)y * w + x0;
+            int32_t *row = rowof ? rowof + (size_t)y * w + x0 : NULL;
+            for (int b = 0; b < sw; b++) {
+                if (src[b]) next[b] = y;
+                float above = dst[b];
+                int32_t below = next[b] >= 0 ? next[b] - y : -1;
+                bool up = above < EDT_INF && (below < 0 || above <= (float)below);
+                float d = up ? above : below >= 0 ? (float)below : EDT_INF;
+                dst[b] = d < EDT_INF ? d * d : EDT_INF;
+                if (row) row[b] = up ? y - (int32_t)above : below >= 0 ? next[b] : -1;
+            }
+        }
+    }
+    /* rows */
+    int m = w;
 #pragma omp parallel num_threads(sz_threads(ctx))
     {
         float *f = malloc((size_t)m * sizeof *f), *d = malloc((size_t)m * sizeof *d);
         int64_t *z = malloc(3 * ((size_t)m + 1) * sizeof *z);
-        int32_t *arg = malloc((size_t)m * EDT_BLOCK * sizeof *arg);
+        int32_t *arg = malloc((size_t)m * sizeof *arg);
         int *v = malloc((size_t)m * sizeof *v);
         if (!f || !d || !z || !arg || !v) {
 #pragma omp atomic write
             fail = true;
         }
-        /* Columns, EDT_BLOCK at a time.  The features are binary, so a
-         * column's transform is the distance to the nearest feature above
-         * or below: one scan down and one up (ties go to the one above, as
-         * in the lower envelope).  up[] holds one column per m samples. */
-#pragma omp for schedule(static)
-        for (int x0 = 0; x0 < w; x0 += EDT_BLOCK) {
-            if (!v) continue;
-            int bw = SZ_MIN(EDT_BLOCK, w - x0);
-            int32_t *up = arg, last[EDT_BLOCK], next[EDT_BLOCK];
-            for (int b = 0; b < bw; b++) last[b] = -1, next[b] = -1;
-            for (int y = 0; y < h; y++) {
-                const uint8_t *src = feature + (size_t)y * w + x0;
-                for (int b = 0; b < bw; b++) {
-                    if (src[b]) last[b] = y;
-                    up[(size_t)b * m + y] = last[b];
-                }
-            }
-            for (int y = h - 1; y >= 0; y--) {
-                const uint8_t *src = feature + (size_t)y * w + x0;
-                float *dst = dist2 + (size_t)y * w + x0;
-                for (int b = 0; b < bw; b++) {
-                    if (src[b]) next[b] = y;
-                    int32_t a = up[(size_t)b * m + y], c = next[b];
-                    int32_t best = a >= 0 && (c < 0 || y - a <= c - y) ? a : c;
-                    double dq = (double)(y - best);
-                    dst[b] = best >= 0 ? (float)(dq * dq) : EDT_INF;
-                    if (rowof) rowof[(size_t)y * w + x0 + b] = best;
-                }
-            }
-        }
-        /* rows */
 #pragma omp for schedule(static)
         for (int y = 0; y < h; y++) {
             if (!v) continue;
