@@ -458,7 +458,10 @@ float sz_lines_pair_cost(const sz_part *p, const sz_lines *ln, const sz_line_par
     float corner = 0; /* > 0: joined through the apex of a lost corner, its run length */
     if (!facing(a, b, tol, hidden_pair)) {
         vec2 apex;
-        float sa, sb, lim = hidden_pair ? lp->max_extension : lp->max_gap;
+        /* across a gap, the tips are at most max-gap apart (checked below);
+         * the runs to the apex are longer, by 1 / (2 sin(half the corner's
+         * angle)): half again as long admits corners down to about 40 degrees */
+        float sa, sb, lim = hidden_pair ? lp->max_extension : 1.5f * lp->max_gap;
         if (a->speck || b->speck || !apex_of(a, b, &apex, &sa, &sb) || sa > lim || sb > lim) REJECT("not facing");
         corner = sa + sb;
         aa = ab = 0;

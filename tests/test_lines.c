@@ -232,6 +232,33 @@ START_TEST(gap_is_bridged_up_to_max_gap)
 }
 END_TEST
 
+/* A sharp corner (45 degrees) whose tip was erased: its ends are 14 px
+ * apart, within --max-gap, though each is 22 px from where the arms meet.
+ * The gap closes through the corner's apex. */
+START_TEST(gap_at_a_sharp_corner_closes_through_its_apex)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    float half = 22.5f * (float)M_PI / 180, s0 = 22, s1 = 85;
+    float left[] = {100 - s1 * sinf(half), 20 + s1 * cosf(half), 100 - s0 * sinf(half), 20 + s0 * cosf(half)};
+    float right[] = {100 + s1 * sinf(half), 20 + s1 * cosf(half), 100 + s0 * sinf(half), 20 + s0 * cosf(half)};
+    tu_draw_polyline(im, left, 2, 3, 3, black);
+    tu_draw_polyline(im, right, 2, 3, 3, black);
+    sz_doc *doc = tu_doc_of(ctx, im, "lines");
+    ck_assert_uint_eq(max_alpha(line_layer(doc), 100, 24, 3), 0);
+    extend(ctx, doc, 0, 0, NULL);
+    sz_image *out = line_layer(doc);
+    /* ink again near the apex, and down both arms toward the old tips */
+    ck_assert_uint_gt(max_alpha(out, 100, 22, 2), 200);
+    ck_assert_uint_gt(max_alpha(out, 100 - (int)(10 * sinf(half)), 20 + (int)(10 * cosf(half)), 1), 200);
+    ck_assert_uint_gt(max_alpha(out, 100 + (int)(10 * sinf(half)), 20 + (int)(10 * cosf(half)), 1), 200);
+    /* and nothing straight across between the tips */
+    ck_assert_uint_eq(max_alpha(out, 100, 20 + (int)(s0 * cosf(half)), 1), 0);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(painted_part_outline_continues)
 {
     /* a skin-coloured disc with a dark outline: the outline is ink, the
@@ -414,6 +441,7 @@ int main(void)
     tcase_add_test(tc, natural_tapered_end_is_left_alone);
     tcase_add_test(tc, end_short_of_a_stroke_joins_it);
     tcase_add_test(tc, gap_is_bridged_up_to_max_gap);
+    tcase_add_test(tc, gap_at_a_sharp_corner_closes_through_its_apex);
     tcase_add_test(tc, painted_part_outline_continues);
     tcase_add_test(tc, new_layer_holds_only_the_new_ink);
     tcase_add_test(tc, mask_file_gives_the_hidden_region);
