@@ -233,7 +233,8 @@ START_TEST(gap_is_bridged_up_to_max_gap)
 END_TEST
 
 /* A sharp corner (45 degrees) whose tip was erased: its ends are 17 px
- * apart, within --max-gap, though each is 22 px from where the arms meet.
+ * apart (14 px of paper between the strokes, within --max-gap), though
+ * each is 22 px from where the arms meet.
  * The gap closes through the corner's apex. */
 START_TEST(gap_at_a_sharp_corner_closes_through_its_apex)
 {
