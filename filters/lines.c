@@ -649,7 +649,7 @@ static sz_status follow_outlines(sz_ctx *ctx, const sz_part *p, const sz_line_pa
     }
     /* and the rest of the completed edge gets the outline the visible
      * edge has */
-    if (!st && !ln->line_art) sz_outline_stroke_edge(p, ln, lp->outline_shape, dist);
+    if (!st && !ln->line_art) st = sz_outline_stroke_edge(ctx, p, ln, lp->outline_shape, dist);
     free(dist);
     return st;
 }

@@ -102,8 +102,9 @@ SZ_INTERNAL bool sz_outline_end(const sz_part *p, const sz_lines *ln, const floa
 /** Measures the outline along the part's visible edge (how much of the
  *  edge carries ink, how wide, what colour) and, when the part has one,
  *  draws the same band along the completed shape's edge under the
- *  occluder into ln->drawn; returns whether it did. */
-SZ_INTERNAL bool sz_outline_stroke_edge(const sz_part *p, sz_lines *ln, const float *shape, const float *dist);
+ *  occluder into ln->drawn, where the nearest visible edge has it. */
+SZ_INTERNAL sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, const float *shape,
+                                             const float *dist);
 SZ_INTERNAL int sz_outline_follow(const sz_part *p, const float *dist, const sz_line_end *e, float max_len, vec2 *pts,
                                   int cap, bool *came_out);
 

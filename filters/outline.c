@@ -131,7 +131,7 @@ int sz_outline_follow(const sz_part *p, const float *dist, const sz_line_end *e,
     return n;
 }
 
-bool sz_outline_stroke_edge(const sz_part *p, sz_lines *ln, const float *shape, const float *dist)
+sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, const float *shape, const float *dist)
 {
     int w = p->w, h = p->h;
     size_t n = (size_t)w * (size_t)h;
@@ -141,9 +141,13 @@ bool sz_outline_stroke_edge(const sz_part *p, sz_lines *ln, const float *shape, 
     enum { BAND = 16 };
     long ring = 0, ring_inked = 0, band_ink = 0;
     double rgb[3] = {0, 0, 0}, wsum = 0;
+    uint8_t *edge = sz_malloc(ctx, n); /* the ring, for where the outline shows along it */
+    if (!edge) return SZ_ERR_NOMEM;
     for (size_t i = 0; i < n; i++) {
+        edge[i] = 0;
         if (p->hidden[i] || dist[i] <= 0 || dist[i] > BAND) continue;
         if (dist[i] <= 1.0f) {
+            edge[i] = 1;
             ring++;
             ring_inked += ln->solid[i];
         }
@@ -154,17 +158,29 @@ bool sz_outline_stroke_edge(const sz_part *p, sz_lines *ln, const float *shape, 
         for (int k = 0; k < 3; k++) rgb[k] += ln->ink[i] * sz_srgb16_to_linear(c[k]);
         wsum += ln->ink[i];
     }
-    if (ring < 32 || ring_inked < 0.6 * ring || wsum <= 0) return false; /* no outline to continue */
+    if (ring < 32 || ring_inked < 0.6 * ring || wsum <= 0) { /* no outline to continue */
+        free(edge);
+        return SZ_OK;
+    }
     float width = SZ_CLAMP((float)band_ink / (float)ring_inked, 1.0f, (float)BAND);
     float colour[3];
     for (int k = 0; k < 3; k++) colour[k] = (float)(rgb[k] / wsum);
-    /* Under the occluder, the completed shape's edge gets the same band:
-     * coverage falls off over the pixel where the band ends. */
-    for (size_t i = 0; i < n; i++) {
+    /* Under the occluder, the completed shape's edge gets the same band
+     * where the visible edge nearest to it has the outline (an edge the
+     * artist left bare, the cut bottom of a strand, stays bare as it runs
+     * on): coverage falls off over the pixel where the band ends. */
+    float *d2 = sz_malloc_array(ctx, n, sizeof *d2);
+    int32_t *nearest = sz_malloc_array(ctx, n, sizeof *nearest);
+    sz_status st = d2 && nearest ? sz_edt(ctx, edge, w, h, d2, nearest) : SZ_ERR_NOMEM;
+    for (size_t i = 0; i < n && !st; i++) {
         if (!p->hidden[i] || shape[i] < 0.5f || dist[i] <= 0) continue;
         float cov = SZ_CLAMP(width + 0.5f - dist[i], 0.0f, 1.0f);
         int x = (int)(i % w), y = (int)(i / w);
-        if (cov > sz_ink_cover(&ln->drawn, x, y)) sz_ink_set(&ln->drawn, x, y, cov, colour);
+        if (cov <= sz_ink_cover(&ln->drawn, x, y) || nearest[i] < 0) continue;
+        int ex = nearest[i] % w, ey = nearest[i] / w;
+        if (!sz_mask_near(ln->solid, w, h, ex, ey, (int)ceilf(width) + 1)) continue;
+        sz_ink_set(&ln->drawn, x, y, cov, colour);
     }
-    return true;
+    free(edge), free(d2), free(nearest);
+    return st;
 }

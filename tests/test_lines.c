@@ -292,6 +292,37 @@ START_TEST(painted_part_outline_continues)
 }
 END_TEST
 
+/* The outline runs on under the occluder where the visible edge beside it
+ * has one, and not where the artist left the edge bare: a disc outlined
+ * all round but for its bottom quarter, under a bar across top and bottom,
+ * gets its outline back at the top only. */
+START_TEST(outline_continues_only_where_the_edge_has_one)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            float d = hypotf(x + 0.5f - 100, y + 0.5f - 60), a = SZ_CLAMP(50 - d + 0.5f, 0.0f, 1.0f);
+            uint16_t p[4] = {250 * 257, 220 * 257, 200 * 257, (uint16_t)(a * 65535)};
+            if (a > 0) sz_put16(im, x, y, p);
+        }
+    float arc[2 * 97]; /* from 135 degrees round to 405 (y down: the bottom quarter stays bare) */
+    for (int i = 0; i <= 96; i++) {
+        float t = (135 + 270.0f * i / 96) * (float)M_PI / 180;
+        arc[2 * i] = 100 + 48.5f * cosf(t), arc[2 * i + 1] = 60 + 48.5f * sinf(t);
+    }
+    tu_draw_polyline(im, arc, 97, 3, 3, black);
+    sz_doc *doc = under_bar(ctx, im, 90, 110);
+    extend(ctx, doc, 90, 110, NULL);
+    sz_image *out = line_layer(doc);
+    ck_assert_uint_gt(max_alpha(out, 100, 60 - 48, 1), 200); /* the outline at the top, under the bar */
+    for (int y = 60 + 40; y < H; y++)                         /* and none along the bare bottom */
+        for (int x = 92; x < 108; x++) ck_assert_msg(sz_alpha16(out, x, y) == 0, "ink at (%d,%d)", x, y);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(new_layer_holds_only_the_new_ink)
 {
     sz_ctx *ctx = sz_ctx_new();
@@ -444,6 +475,7 @@ int main(void)
     tcase_add_test(tc, gap_is_bridged_up_to_max_gap);
     tcase_add_test(tc, gap_at_a_sharp_corner_closes_through_its_apex);
     tcase_add_test(tc, painted_part_outline_continues);
+    tcase_add_test(tc, outline_continues_only_where_the_edge_has_one);
     tcase_add_test(tc, new_layer_holds_only_the_new_ink);
     tcase_add_test(tc, mask_file_gives_the_hidden_region);
     tcase_add_test(tc, empty_and_all_ink_layers_are_no_ops);
