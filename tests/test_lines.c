@@ -260,18 +260,24 @@ START_TEST(gap_at_a_sharp_corner_closes_through_its_apex)
 }
 END_TEST
 
-START_TEST(painted_part_outline_continues)
+/* A skin-coloured disc of radius 50 at (100, 60), anti-aliased. */
+static void skin_disc(sz_image *im)
 {
-    /* a skin-coloured disc with a dark outline: the outline is ink, the
-     * fill is not */
-    sz_ctx *ctx = sz_ctx_new();
-    sz_image *im = blank(ctx);
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++) {
             float d = hypotf(x + 0.5f - 100, y + 0.5f - 60), a = SZ_CLAMP(50 - d + 0.5f, 0.0f, 1.0f);
             uint16_t p[4] = {250 * 257, 220 * 257, 200 * 257, (uint16_t)(a * 65535)};
             if (a > 0) sz_put16(im, x, y, p);
         }
+}
+
+START_TEST(painted_part_outline_continues)
+{
+    /* a skin-coloured disc with a dark outline: the outline is ink, the
+     * fill is not */
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    skin_disc(im);
     float ring[2 * 129];
     for (int i = 0; i <= 128; i++) {
         ring[2 * i] = 100 + 48.5f * cosf(i * 2 * (float)M_PI / 128);
@@ -300,12 +306,7 @@ START_TEST(outline_continues_only_where_the_edge_has_one)
 {
     sz_ctx *ctx = sz_ctx_new();
     sz_image *im = blank(ctx);
-    for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++) {
-            float d = hypotf(x + 0.5f - 100, y + 0.5f - 60), a = SZ_CLAMP(50 - d + 0.5f, 0.0f, 1.0f);
-            uint16_t p[4] = {250 * 257, 220 * 257, 200 * 257, (uint16_t)(a * 65535)};
-            if (a > 0) sz_put16(im, x, y, p);
-        }
+    skin_disc(im);
     float arc[2 * 97]; /* from 135 degrees round to 405 (y down: the bottom quarter stays bare) */
     for (int i = 0; i <= 96; i++) {
         float t = (135 + 270.0f * i / 96) * (float)M_PI / 180;
