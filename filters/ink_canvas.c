@@ -12,7 +12,7 @@ sz_status sz_ink_canvas_init(sz_ctx *ctx, ink_canvas *c, int w, int h)
     c->tiles_x = (w + INK_TILE - 1) >> INK_TILE_SHIFT, c->tiles_y = (h + INK_TILE - 1) >> INK_TILE_SHIFT;
     c->out_of_memory = false;
     c->clip = NULL;
-    c->tiles = sz_calloc(ctx, (size_t)c->tiles_x * (size_t)c->tiles_y + 1, sizeof *c->tiles);
+    c->tiles = sz_calloc(ctx, (size_t)c->tiles_x * (size_t)c->tiles_y, sizeof *c->tiles);
     return c->tiles ? SZ_OK : SZ_ERR_NOMEM;
 }
 

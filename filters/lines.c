@@ -662,17 +662,15 @@ typedef struct extension {
     float taper; /* share of the path drawn before it tapers */
 } extension;
 
-/* Whether segments ab and cd cross; *t: where along ab (0..1). */
-static bool segments_cross(vec2 a, vec2 b, vec2 c, vec2 d, float *t)
+/* Whether segments ab and cd cross. */
+static bool segments_cross(vec2 a, vec2 b, vec2 c, vec2 d)
 {
     vec2 r = v2_sub(b, a), q = v2_sub(d, c);
     float den = v2_cross(r, q);
     if (fabsf(den) < 1e-6f) return false;
     vec2 ac = v2_sub(c, a);
     float s = v2_cross(ac, q) / den, u = v2_cross(ac, r) / den;
-    if (s < 0 || s > 1 || u < 0 || u > 1) return false;
-    *t = s;
-    return true;
+    return s >= 0 && s <= 1 && u >= 0 && u <= 1;
 }
 
 /* Runs that cross stop where they meet, as strokes meeting in a corner do,
@@ -680,13 +678,12 @@ static bool segments_cross(vec2 a, vec2 b, vec2 c, vec2 d, float *t)
  * crossing with the whole path of any other, so the order of the ends does
  * not matter.  The first few pixels of a run are its own stroke's end and
  * do not count. */
-static void meet_extensions(extension *ext, int n)
+static sz_status meet_extensions(sz_ctx *ctx, extension *ext, int n)
 {
     enum { SKIP = 3 };
-    float *box = malloc((size_t)(n ? n : 1) * 4 * sizeof *box);
+    float *box = sz_malloc_array(ctx, (size_t)(n ? n : 1), 4 * sizeof *box);
+    if (!box) return SZ_ERR_NOMEM;
     for (int k = 0; k < n; k++) {
-        ext[k].cut = ext[k].m;
-        if (!box) continue;
         float *b = box + 4 * k;
         b[0] = b[2] = ext[k].pts[0].x, b[1] = b[3] = ext[k].pts[0].y;
         for (int i = 1; i < ext[k].m; i++) {
@@ -694,7 +691,6 @@ static void meet_extensions(extension *ext, int n)
             b[0] = SZ_MIN(b[0], q.x), b[1] = SZ_MIN(b[1], q.y), b[2] = SZ_MAX(b[2], q.x), b[3] = SZ_MAX(b[3], q.y);
         }
     }
-    if (!box) return; /* no room to look for crossings: the runs stay whole */
     for (int k = 0; k < n; k++) {
         const float *bk = box + 4 * k;
         int cut = ext[k].m;
@@ -702,17 +698,16 @@ static void meet_extensions(extension *ext, int n)
             const float *bj = box + 4 * j;
             if (j == k || bj[0] > bk[2] || bj[2] < bk[0] || bj[1] > bk[3] || bj[3] < bk[1]) continue;
             for (int i = SKIP; i + 1 < cut; i++)
-                for (int l = SKIP; l + 1 < ext[j].m; l++) {
-                    float t;
-                    if (segments_cross(ext[k].pts[i], ext[k].pts[i + 1], ext[j].pts[l], ext[j].pts[l + 1], &t)) {
+                for (int l = SKIP; l + 1 < ext[j].m; l++)
+                    if (segments_cross(ext[k].pts[i], ext[k].pts[i + 1], ext[j].pts[l], ext[j].pts[l + 1])) {
                         cut = i + 2; /* up to the crossing, inclusive */
                         break;
                     }
-                }
         }
         ext[k].cut = cut;
     }
     free(box);
+    return SZ_OK;
 }
 
 static sz_status fill_holes(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln);
@@ -817,7 +812,7 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
             else memcpy(x->pts, pts, (size_t)m * sizeof *pts), next++;
         }
     }
-    if (!st) meet_extensions(ext, next);
+    if (!st) st = meet_extensions(ctx, ext, next);
     for (int k = 0; k < next; k++) {
         sz_line_end *a = &e[ext[k].end];
         if (!st) {

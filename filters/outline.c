@@ -138,16 +138,16 @@ sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, co
     /* The visible edge: the ring of the part's own pixels beside empty
      * ones.  Its outline covers most of it with ink, and the ink beside
      * the edge is about the outline's width times the ring's length. */
-    enum { BAND = 16 };
+    enum { BAND = 16, RING_BARE = 1, RING_INKED = 2 };
     long ring = 0, ring_inked = 0, band_ink = 0;
     double rgb[3] = {0, 0, 0}, wsum = 0;
-    uint8_t *edge = sz_malloc(ctx, n); /* the ring, for where the outline shows along it */
+    uint8_t *edge = sz_malloc(ctx, n); /* the ring: RING_BARE or RING_INKED, for where the outline shows */
     if (!edge) return SZ_ERR_NOMEM;
     for (size_t i = 0; i < n; i++) {
         edge[i] = 0;
         if (p->hidden[i] || dist[i] <= 0 || dist[i] > BAND) continue;
         if (dist[i] <= 1.0f) {
-            edge[i] = 1;
+            edge[i] = RING_BARE;
             ring++;
             ring_inked += ln->solid[i];
         }
@@ -165,6 +165,9 @@ sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, co
     float width = SZ_CLAMP((float)band_ink / (float)ring_inked, 1.0f, (float)BAND);
     float colour[3];
     for (int k = 0; k < 3; k++) colour[k] = (float)(rgb[k] / wsum);
+    for (size_t i = 0; i < n; i++)
+        if (edge[i] && sz_mask_near(ln->solid, w, h, (int)(i % w), (int)(i / w), (int)ceilf(width) + 1))
+            edge[i] = RING_INKED;
     /* Under the occluder, the completed shape's edge gets the same band
      * where the visible edge nearest to it has the outline (an edge the
      * artist left bare, the cut bottom of a strand, stays bare as it runs
@@ -176,9 +179,7 @@ sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, co
         if (!p->hidden[i] || shape[i] < 0.5f || dist[i] <= 0) continue;
         float cov = SZ_CLAMP(width + 0.5f - dist[i], 0.0f, 1.0f);
         int x = (int)(i % w), y = (int)(i / w);
-        if (cov <= sz_ink_cover(&ln->drawn, x, y) || nearest[i] < 0) continue;
-        int ex = nearest[i] % w, ey = nearest[i] / w;
-        if (!sz_mask_near(ln->solid, w, h, ex, ey, (int)ceilf(width) + 1)) continue;
+        if (cov <= sz_ink_cover(&ln->drawn, x, y) || nearest[i] < 0 || edge[nearest[i]] != RING_INKED) continue;
         sz_ink_set(&ln->drawn, x, y, cov, colour);
     }
     free(edge), free(d2), free(nearest);
