@@ -76,13 +76,15 @@ bool sz_part_fully_hidden(const sz_part *p)
 
 sz_status sz_part_is_line_art(sz_ctx *ctx, const sz_part *p, bool *line_art)
 {
-    /* Solid visible pixels (the part's body, p->solid) that a 5x5 opening
-     * removes lie in strokes narrower than 5 px.  A painted part has a
+    /* Solid visible pixels (the part's body, p->solid) that a 7x7 opening
+     * removes lie in strokes narrower than 7 px.  A painted part has a
      * few (its outline, at most a fifth of its pixels even when small);
-     * a layer of line art is mostly strokes.  An ink drawing on opaque
-     * paper lies between: the paper between dense hatching is thin too,
-     * about half of it, and that paper is worth filling. */
-    enum { STROKE = 2, PERCENT = 60 };
+     * a layer of line art is mostly strokes, even drawn at a scale where
+     * its pen is 5 or 6 px broad (a 5x5 test called those painted and
+     * filled dark blobs behind them).  An ink drawing on opaque paper
+     * lies between: the paper between dense hatching is thin too, about
+     * half of it, and that paper is worth filling. */
+    enum { STROKE = 3, PERCENT = 60 };
     size_t n = (size_t)p->w * (size_t)p->h;
     uint8_t *solid = sz_malloc(ctx, n), *scratch = sz_malloc(ctx, n), *opened = sz_malloc(ctx, n);
     sz_status st = solid && scratch && opened ? SZ_OK : SZ_ERR_NOMEM;

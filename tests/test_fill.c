@@ -477,6 +477,35 @@ START_TEST(line_art_gets_its_strokes_continued_and_nothing_behind)
 }
 END_TEST
 
+/* The same outline drawn with a broader pen: solid over 5 to 6 px. */
+static void broad_ring(int x, int y, uint16_t px[4])
+{
+    float d = disc_d(x, y, 100, 60);
+    float a = SZ_CLAMP(2.5f - fabsf(d - 38) + 0.5f, 0.0f, 1.0f);
+    if (a <= 0) return;
+    px[0] = 30 * 257, px[1] = 25 * 257, px[2] = 35 * 257, px[3] = (uint16_t)lrintf(a * 65535);
+}
+
+START_TEST(line_art_drawn_with_a_broad_pen_is_line_art_too)
+{
+    /* A drawing at a larger scale has broader lines; a 5x5 test called
+     * this ring a painted part and filled a dark blob under the cover. */
+    sz_ctx *ctx = sz_ctx_new();
+    int said[2] = {0, 0};
+    sz_ctx_set_log(ctx, note_line_art, said);
+    sz_doc *doc = part_under(ctx, broad_ring, 100, 0, 200, 120);
+    ck_assert_msg(tu_run_op(ctx, doc, "complete", NULL) == SZ_OK, "%s", sz_ctx_error(ctx));
+    ck_assert_int_eq(said[0], 1);
+    ck_assert_int_eq(sz_layer_child_count(sz_doc_root(doc)), 2); /* no fill layer */
+    sz_layer *part = sz_layer_child(sz_doc_root(doc), 0);
+    uint16_t px[4];
+    sz_get16(sz_layer_image(part), 115 - sz_layer_x(part), 60 - sz_layer_y(part), px);
+    ck_assert_uint_eq(px[3], 0); /* the inside stays empty */
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(fully_hidden_part_is_a_no_op)
 {
     sz_ctx *ctx = sz_ctx_new();
@@ -738,6 +767,7 @@ int main(void)
     tcase_add_test(tc, straight_edges_meet_at_a_corner);
     tcase_add_test(tc, a_hole_half_hidden_closes_on_itself);
     tcase_add_test(tc, line_art_gets_its_strokes_continued_and_nothing_behind);
+    tcase_add_test(tc, line_art_drawn_with_a_broad_pen_is_line_art_too);
     tcase_add_test(tc, fully_hidden_part_is_a_no_op);
     tcase_add_test(tc, stacked_layers_are_each_completed_from_those_above);
     tcase_add_test(tc, soft_edge_of_the_cut_is_sealed_on_request);
