@@ -183,6 +183,30 @@ sz_status sz_rect_reach(sz_ctx *ctx, const uint8_t *in, uint8_t value, int w, in
     return SZ_OK;
 }
 
+sz_status sz_disc_reach(sz_ctx *ctx, const uint8_t *in, int w, int h, int r, uint8_t *out)
+{
+    /* The offsets within r of the centre are, for each row offset dy, a
+     * run of half-width floor(sqrt(r^2 - dy^2)); the disc is the union of
+     * the rectangles those runs span, and only a rectangle whose run is
+     * wider than the next row's adds anything. */
+    size_t n = (size_t)w * (size_t)h;
+    uint8_t *rect = sz_malloc(ctx, n);
+    if (!rect) return SZ_ERR_NOMEM;
+    memset(out, 0, n);
+    sz_status st = SZ_OK;
+    for (int dy = 0; dy <= r && !st; dy++) {
+        int dx = (int)floor(sqrt((double)r * r - (double)dy * dy));
+        int next = dy < r ? (int)floor(sqrt((double)r * r - (double)(dy + 1) * (dy + 1))) : -1;
+        if (dx == next) continue; /* the next row's rectangle holds this one */
+        st = sz_rect_reach(ctx, in, 1, w, h, dx, dy, rect);
+        long count = st ? 0 : (long)n;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+        for (long i = 0; i < count; i++) out[i] |= rect[i];
+    }
+    free(rect);
+    return st;
+}
+
 /* Neighbours P2..P9 clockwise from north, as bits. */
 static inline unsigned neighbours(const uint8_t *m, int w, int h, int x, int y)
 {

@@ -63,6 +63,11 @@ SZ_INTERNAL sz_status sz_square_opening(sz_ctx *ctx, const uint8_t *in, int w, i
 /** The same over the (2rx+1) x (2ry+1) rectangle. */
 SZ_INTERNAL sz_status sz_rect_reach(sz_ctx *ctx, const uint8_t *in, uint8_t value, int w, int h, int rx, int ry,
                                     uint8_t *out);
+/** out = 1 where a set pixel of `in` lies within Euclidean distance r
+ *  (dx^2 + dy^2 <= r^2): the dilation by the digital disc, exactly what
+ *  thresholding sz_edt() gives, as a union of a few rectangle reaches
+ *  (cheaper for a small r).  in and out may not alias. */
+SZ_INTERNAL sz_status sz_disc_reach(sz_ctx *ctx, const uint8_t *in, int w, int h, int r, uint8_t *out);
 
 /** Thins a binary mask (nonzero = set) to an 8-connected skeleton one pixel
  *  wide (Zhang-Suen), in place. */

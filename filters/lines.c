@@ -858,13 +858,14 @@ static sz_status close_cluster(sz_ctx *ctx, const sz_part *p, sz_lines *ln, cons
             size_t i = AT(x, y);
             m[(size_t)y * ww + x] = thick[i] && cluster[i] == c;
         }
-    if (!st) st = sz_edt(ctx, m, ww, wh, d2, NULL);
+    uint8_t *grown = (uint8_t *)d2b; /* free until the closing */
+    if (!st) st = sz_disc_reach(ctx, m, ww, wh, 3, grown);
     rows = st ? 0 : wh;
 #pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < rows; y++)
         for (int x = 0; x < ww; x++) {
             size_t k = (size_t)y * ww + x;
-            m[k] = ln->solid[AT(x, y)] && d2[k] <= 3.0f * 3.0f;
+            m[k] = ln->solid[AT(x, y)] && grown[k];
         }
     if (!st) st = sz_edt(ctx, m, ww, wh, d2, near);
     for (size_t k = 0; k < wn && !st; k++) m[k] = d2[k] > r * r; /* outside the dilation */

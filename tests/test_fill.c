@@ -699,6 +699,28 @@ START_TEST(distance_transform_matches_brute_force)
 }
 END_TEST
 
+/* The disc dilation (a union of rectangle reaches) against the distance
+ * transform it stands in for, for radii whose rectangles differ. */
+START_TEST(disc_reach_is_the_distance_threshold)
+{
+    enum { DW = 61, DH = 43 };
+    static uint8_t feature[DW * DH], reach[DW * DH];
+    static float dist2[DW * DH];
+    uint32_t rng = 777;
+    for (int i = 0; i < DW * DH; i++) {
+        rng ^= rng << 13, rng ^= rng >> 17, rng ^= rng << 5;
+        feature[i] = rng % 100 < 2;
+    }
+    sz_ctx *ctx = sz_ctx_new();
+    ck_assert_int_eq(sz_edt(ctx, feature, DW, DH, dist2, NULL), SZ_OK);
+    for (int r = 0; r <= 9; r++) {
+        ck_assert_int_eq(sz_disc_reach(ctx, feature, DW, DH, r, reach), SZ_OK);
+        for (int i = 0; i < DW * DH; i++) ck_assert_int_eq(reach[i], dist2[i] <= (float)(r * r));
+    }
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* Reference labelling: a flood from each new pixel in scan order. */
 static int flood_labels(const uint8_t *mask, int w, int h, bool eight, int32_t *labels, int32_t *stack)
 {
@@ -773,6 +795,7 @@ int main(void)
     tcase_add_test(tc, soft_edge_of_the_cut_is_sealed_on_request);
     tcase_add_test(tc, mask_of_another_size_is_refused);
     tcase_add_test(tc, distance_transform_matches_brute_force);
+    tcase_add_test(tc, disc_reach_is_the_distance_threshold);
     tcase_add_test(tc, labels_match_a_flood);
     suite_add_tcase(s, tc);
     return tu_run(s);
