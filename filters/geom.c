@@ -135,8 +135,9 @@ sz_status sz_square_opening(sz_ctx *ctx, const uint8_t *in, int w, int h, int r,
 {
     /* erosion: not within r of an unset pixel; then its dilation */
     sz_status st = sz_square_reach(ctx, in, 0, w, h, r, tmp);
-    size_t n = (size_t)w * (size_t)h;
-    for (size_t i = 0; i < n && !st; i++) tmp[i] = !tmp[i];
+    long n = st ? 0 : (long)w * h;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (long i = 0; i < n; i++) tmp[i] = !tmp[i];
     return st ? st : sz_square_reach(ctx, tmp, 1, w, h, r, out);
 }
 
@@ -144,40 +145,44 @@ sz_status sz_rect_reach(sz_ctx *ctx, const uint8_t *in, uint8_t value, int w, in
 {
     uint8_t *rows = sz_malloc(ctx, (size_t)w * (size_t)h);
     if (!rows) return SZ_ERR_NOMEM;
-    /* separable: along rows, then along columns; the distance since the
-     * last match makes each pass linear whatever r is */
+    const bool want = value != 0;
+    /* Separable: along rows, then along columns.  Each pass keeps a count
+     * of the matches in the window sliding over it, so it reads every
+     * pixel twice (entering, leaving) whatever the radius is. */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < h; y++) {
         const uint8_t *src = in + (size_t)y * w;
         uint8_t *dst = rows + (size_t)y * w;
-        int last = -rx - 1;
+        int count = 0;
+        for (int x = 0; x <= rx && x < w; x++) count += (src[x] != 0) == want;
         for (int x = 0; x < w; x++) {
-            if ((src[x] != 0) == (value != 0)) last = x;
-            dst[x] = x - last <= rx;
-        }
-        last = w + rx + 1;
-        for (int x = w - 1; x >= 0; x--) {
-            if ((src[x] != 0) == (value != 0)) last = x;
-            dst[x] |= last - x <= rx;
+            dst[x] = count > 0;
+            if (x + rx + 1 < w) count += (src[x + rx + 1] != 0) == want;
+            if (x - rx >= 0) count -= (src[x - rx] != 0) == want;
         }
     }
     /* columns in blocks, walked row by row so that memory is read in order */
     enum { BLOCK = 256 };
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int x0 = 0; x0 < w; x0 += BLOCK) {
-        int last[BLOCK], x1 = SZ_MIN(w, x0 + BLOCK);
-        for (int x = x0; x < x1; x++) last[x - x0] = -ry - 1;
-        for (int y = 0; y < h; y++)
-            for (int x = x0; x < x1; x++) {
-                if (rows[(size_t)y * w + x]) last[x - x0] = y;
-                out[(size_t)y * w + x] = y - last[x - x0] <= ry;
+        uint32_t count[BLOCK] = {0};
+        int bw = SZ_MIN(w - x0, BLOCK);
+        for (int y = 0; y <= ry && y < h; y++) {
+            const uint8_t *r = rows + (size_t)y * w + x0;
+            for (int x = 0; x < bw; x++) count[x] += r[x];
+        }
+        for (int y = 0; y < h; y++) {
+            uint8_t *o = out + (size_t)y * w + x0;
+            for (int x = 0; x < bw; x++) o[x] = count[x] > 0;
+            if (y + ry + 1 < h) {
+                const uint8_t *r = rows + (size_t)(y + ry + 1) * w + x0;
+                for (int x = 0; x < bw; x++) count[x] += r[x];
             }
-        for (int x = x0; x < x1; x++) last[x - x0] = h + ry + 1;
-        for (int y = h - 1; y >= 0; y--)
-            for (int x = x0; x < x1; x++) {
-                if (rows[(size_t)y * w + x]) last[x - x0] = y;
-                out[(size_t)y * w + x] |= last[x - x0] - y <= ry;
+            if (y - ry >= 0) {
+                const uint8_t *r = rows + (size_t)(y - ry) * w + x0;
+                for (int x = 0; x < bw; x++) count[x] -= r[x];
             }
+        }
     }
     free(rows);
     return SZ_OK;

@@ -699,6 +699,39 @@ START_TEST(distance_transform_matches_brute_force)
 }
 END_TEST
 
+/* The rectangle reach against brute force: both values, radii from 0 to
+ * beyond the grid, a grid wider than one column block, 1 and 3 threads. */
+START_TEST(rect_reach_matches_brute_force)
+{
+    enum { RW = 300, RH = 23 };
+    static uint8_t in[RW * RH], out[RW * RH];
+    static const int radii[][2] = {{0, 0}, {1, 0}, {0, 2}, {2, 1}, {5, 7}, {40, 30}};
+    uint32_t rng = 4242;
+    for (int i = 0; i < RW * RH; i++) {
+        rng ^= rng << 13, rng ^= rng >> 17, rng ^= rng << 5;
+        in[i] = rng % 100 < 3 ? (uint8_t)(1 + rng % 200) : 0;
+    }
+    for (int threads = 1; threads <= 3; threads += 2) {
+        sz_ctx *ctx = sz_ctx_new();
+        sz_ctx_set_threads(ctx, threads);
+        for (size_t k = 0; k < sizeof radii / sizeof *radii; k++)
+            for (int value = 0; value <= 1; value++) {
+                int rx = radii[k][0], ry = radii[k][1];
+                ck_assert_int_eq(sz_rect_reach(ctx, in, (uint8_t)value, RW, RH, rx, ry, out), SZ_OK);
+                for (int y = 0; y < RH; y++)
+                    for (int x = 0; x < RW; x++) {
+                        bool hit = false;
+                        for (int yy = SZ_MAX(0, y - ry); yy <= SZ_MIN(RH - 1, y + ry) && !hit; yy++)
+                            for (int xx = SZ_MAX(0, x - rx); xx <= SZ_MIN(RW - 1, x + rx) && !hit; xx++)
+                                hit = (in[yy * RW + xx] != 0) == (value != 0);
+                        ck_assert_int_eq(out[y * RW + x], hit);
+                    }
+            }
+        sz_ctx_free(ctx);
+    }
+}
+END_TEST
+
 /* The disc dilation (a union of rectangle reaches) against the distance
  * transform it stands in for, for radii whose rectangles differ. */
 START_TEST(disc_reach_is_the_distance_threshold)
@@ -796,6 +829,7 @@ int main(void)
     tcase_add_test(tc, mask_of_another_size_is_refused);
     tcase_add_test(tc, distance_transform_matches_brute_force);
     tcase_add_test(tc, disc_reach_is_the_distance_threshold);
+    tcase_add_test(tc, rect_reach_matches_brute_force);
     tcase_add_test(tc, labels_match_a_flood);
     suite_add_tcase(s, tc);
     return tu_run(s);
