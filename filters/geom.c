@@ -64,29 +64,39 @@ sz_status sz_edt(sz_ctx *ctx, const uint8_t *feature, int w, int h, float *dist2
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int x0 = 0; x0 < w; x0 += EDT_STRIP) {
         int sw = SZ_MIN(EDT_STRIP, w - x0);
+        /* The rows of the nearest feature above and below.  "None" is a
+         * row so far off the grid that its distance exceeds h, which keeps
+         * the loops free of branches (and so vectorised). */
         int32_t last[EDT_STRIP], next[EDT_STRIP];
-        for (int b = 0; b < sw; b++) last[b] = -1, next[b] = -1;
+        for (int b = 0; b < sw; b++) last[b] = -2 * h - 1, next[b] = 3 * h + 1;
         for (int y = 0; y < h; y++) {
             const uint8_t *src = feature + (size_t)y * w + x0;
             float *dst = dist2 + (size_t)y * w + x0;
             for (int b = 0; b < sw; b++) {
-                if (src[b]) last[b] = y;
-                dst[b] = last[b] >= 0 ? (float)(y - last[b]) : EDT_INF;
+                last[b] = src[b] ? y : last[b];
+                dst[b] = (float)(y - last[b]);
             }
         }
         for (int y = h - 1; y >= 0; y--) {
             const uint8_t *src = feature + (size_t)y * w + x0;
             float *dst = dist2 + (size_t)y * w + x0;
             int32_t *row = rowof ? rowof + (size_t)y * w + x0 : NULL;
-            for (int b = 0; b < sw; b++) {
-                if (src[b]) next[b] = y;
-                float above = dst[b];
-                int32_t below = next[b] >= 0 ? next[b] - y : -1;
-                bool up = above < EDT_INF && (below < 0 || above <= (float)below);
-                float d = up ? above : below >= 0 ? (float)below : EDT_INF;
-                dst[b] = d < EDT_INF ? d * d : EDT_INF;
-                if (row) row[b] = up ? y - (int32_t)above : below >= 0 ? next[b] : -1;
-            }
+            /* the nearer of the two, the one above on a tie */
+            if (row)
+                for (int b = 0; b < sw; b++) {
+                    next[b] = src[b] ? y : next[b];
+                    int32_t above = (int32_t)dst[b], below = next[b] - y, d = above <= below ? above : below;
+                    float fd = (float)d;
+                    dst[b] = d < h ? fd * fd : EDT_INF;
+                    row[b] = d >= h ? -1 : above <= below ? y - above : next[b];
+                }
+            else
+                for (int b = 0; b < sw; b++) {
+                    next[b] = src[b] ? y : next[b];
+                    int32_t above = (int32_t)dst[b], below = next[b] - y, d = above <= below ? above : below;
+                    float fd = (float)d;
+                    dst[b] = d < h ? fd * fd : EDT_INF;
+                }
         }
     }
     /* rows */
