@@ -182,6 +182,12 @@ static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_li
     vec2 chord = v2_norm(v2_sub(v2((float)px[0], (float)py[0]), v2((float)px[kd], (float)py[kd])));
     vec2 tangent = v2((float)-fit[0][1], (float)-fit[1][1]); /* the trace runs away from the tip */
     e->p = v2((float)px[0], (float)py[0]);
+    /* the heading farther back: the chord from a width behind the tip to
+     * about twice that, clear of whatever the cut did to the tip */
+    int ka = SZ_MIN(n - 1, SZ_MAX(3, (int)lroundf(2 * width0 + 4)));
+    int kw = SZ_MIN(n - 1, (int)lroundf(width0));
+    if (ka <= kw) kw = 0;
+    e->axis = v2_norm(v2_sub(v2((float)px[kw], (float)py[kw]), v2((float)px[ka], (float)py[ka])));
     e->dir = fabs(det) > 1e-9 && v2_len(tangent) > 0.3f && v2_dot(v2_norm(tangent), chord) > 0.3f ? v2_norm(tangent) : chord;
     /* curvature of the fitted curve at the tip, signed toward the tip */
     double tx = -fit[0][1], ty = -fit[1][1], ddx = 2 * fit[0][2], ddy = 2 * fit[1][2];
@@ -193,12 +199,15 @@ static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_li
     float widths[MAX_TRACE];
     for (int i = 0; i < n; i++) widths[i] = SZ_MAX(1.0f, 2 * dist_to_paper(ln->solid, w, h, px[i], py[i], (int)ceilf(lp->max_width / 2 + 1)) - 1);
     float tmp[MAX_TRACE];
-    int k1 = SZ_MIN(n, 3);
-    memcpy(tmp, widths, (size_t)k1 * sizeof *tmp);
-    float tip = median_of(tmp, k1);
     int from = SZ_MIN(n - 1, SZ_MAX(2, n / 3));
     memcpy(tmp, widths + from, (size_t)(n - from) * sizeof *tmp);
     float width = median_of(tmp, n - from);
+    /* The tip's width is read a stroke width back from the tip: a stroke
+     * the artist tapered is still thin there, one an eraser cut (even
+     * obliquely, to a point) is already at its full width. */
+    int k1 = SZ_MIN(n, 3), back = SZ_MIN(n - k1, (int)lroundf(width));
+    memcpy(tmp, widths + back, (size_t)k1 * sizeof *tmp);
+    float tip = median_of(tmp, k1);
     if (width > lp->max_width) return false;
     /* a branch shorter than the stroke is wide is a thinning artefact */
     if (junction && n < SZ_MAX(4.0f, 1.5f * width)) return false;
@@ -337,6 +346,20 @@ static bool facing(const sz_line_end *a, const sz_line_end *b, float tol, bool h
     return aa + ab <= (hidden && u_turn ? 2.0f : 1.6f) * tol;
 }
 
+/* The ends as a gap between them is judged and drawn: with their fitted
+ * tangents, or, when those do not face each other but the strokes'
+ * headings farther back do, with those headings.  An erased dab cuts a
+ * stroke obliquely, and thinning bends the last pixels of the skeleton
+ * toward the sharper corner of the cut, so the tip can point well off
+ * the way the stroke runs. */
+static void gap_ends(const sz_line_end *a, const sz_line_end *b, float tol, sz_line_end *ga, sz_line_end *gb)
+{
+    *ga = *a, *gb = *b;
+    if (facing(a, b, tol, false)) return;
+    ga->dir = a->axis, gb->dir = b->axis;
+    if (!facing(ga, gb, tol, false)) ga->dir = a->dir, gb->dir = b->dir;
+}
+
 static void add_segment(curve *c, vec2 a, vec2 b)
 {
     float len = v2_len(v2_sub(b, a));
@@ -454,6 +477,8 @@ float sz_lines_pair_cost(const sz_part *p, const sz_lines *ln, const sz_line_par
     if (d < 1) REJECT("same place");
     float tol = lp->tolerance * (float)M_PI / 180 * (hidden_pair ? 1.5f : 1.0f);
     if (a->speck || b->speck) tol *= 0.5f; /* a small piece must line up well */
+    sz_line_end ga, gb;
+    if (!hidden_pair) gap_ends(a, b, tol, &ga, &gb), a = &ga, b = &gb;
     float aa = angle_between(a->dir, v), ab = angle_between(b->dir, v2_scale(v, -1));
     float corner = 0; /* > 0: joined through the apex of a lost corner, its run length */
     if (!facing(a, b, tol, hidden_pair)) {
@@ -502,6 +527,8 @@ static void stroke_between(sz_lines *ln, const sz_line_params *lp, const sz_line
     curve c;
     float tol = lp->tolerance * (float)M_PI / 180 * (a->at_hidden ? 1.5f : 1.0f);
     if (a->speck || b->speck) tol *= 0.5f;
+    sz_line_end ga, gb;
+    if (!a->at_hidden) gap_ends(a, b, tol, &ga, &gb), a = &ga, b = &gb;
     connect(a, b, tol, a->at_hidden, &c);
     stroke_pt *pts = malloc((size_t)c.n * sizeof *pts);
     if (!pts) return;

@@ -48,6 +48,7 @@ typedef enum sz_end_fate {
 typedef struct sz_line_end {
     vec2 p;            /* skeleton end (work coordinates, pixel centres) */
     vec2 dir;          /* unit, pointing out of the stroke */
+    vec2 axis;         /* unit, the stroke's heading farther back (a chord over twice its width) */
     float width;       /* stroke width near the end */
     float curvature;   /* signed, 1/px, positive turning left toward the end */
     float taper;       /* width at the tip / width further back (1: cut, < 1: tapered) */

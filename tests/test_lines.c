@@ -260,6 +260,74 @@ START_TEST(gap_at_a_sharp_corner_closes_through_its_apex)
 }
 END_TEST
 
+
+
+
+
+
+
+
+
+
+
+/* A curve of hard-edged ink, 6 px wide, whose lowest stretch a round dab
+ * erased off its centre line: the cut is oblique and leaves each side
+ * ending in a point, which is no taper the artist drew, and the
+ * skeleton's tips bend into those points.  The gap closes. */
+START_TEST(gap_cut_obliquely_on_a_curve_closes)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    float arc[2 * 41];
+    for (int i = 0; i <= 40; i++) {
+        float t = (float)M_PI * (0.15f + 0.7f * i / 40.0f);
+        arc[2 * i] = 100 + 45 * cosf(t), arc[2 * i + 1] = 15 + 45 * sinf(t);
+    }
+    tu_draw_polyline(im, arc, 41, 6, 6, black);
+    static const uint16_t none[4] = {0, 0, 0, 0};
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            uint16_t px[4];
+            sz_get16(im, x, y, px);
+            if (px[3] && px[3] < 32768) sz_put16(im, x, y, none);
+            else if (px[3]) px[3] = 65535, sz_put16(im, x, y, px);
+        }
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            if (hypotf(x + 0.5f - 104, y + 0.5f - 63) <= 6.5f) sz_put16(im, x, y, none);
+    sz_doc *doc = tu_doc_of(ctx, im, "lines");
+    ck_assert_uint_eq(max_alpha(line_layer(doc), 103, 58, 1), 0);
+    extend(ctx, doc, 0, 0, NULL);
+    ck_assert_uint_gt(max_alpha(line_layer(doc), 103, 58, 1), 200);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+/* The bottom of a tight curve (radius 15, 7 px of hard-edged ink), erased
+ * by a dab a little off centre: the skeleton's tips bend into the corners
+ * the dab left and point away from each other, so the gap is judged by
+ * the strokes' headings a little farther back, which face each other. */
+START_TEST(gap_on_a_tight_curve_is_judged_by_the_strokes_heading)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    static const uint16_t ink[4] = {20 * 257, 16 * 257, 24 * 257, 65535};
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            float cx = x + 0.5f - 100, cy = y + 0.5f - 45, a = atan2f(cy, cx);
+            bool stroke = fabsf(hypotf(cx, cy) - 15) <= 3.5f && a > 0.1f && a < (float)M_PI - 0.1f;
+            if (stroke && hypotf(x + 0.5f - 97, y + 0.5f - 61) > 6.5f) sz_put16(im, x, y, ink);
+        }
+    sz_doc *doc = tu_doc_of(ctx, im, "lines");
+    ck_assert_uint_eq(max_alpha(line_layer(doc), 97, 62, 0), 0);
+    extend(ctx, doc, 0, 0, NULL);
+    ck_assert_uint_gt(max_alpha(line_layer(doc), 97, 62, 0), 200);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* A skin-coloured disc of radius 50 at (100, 60), anti-aliased. */
 static void skin_disc(sz_image *im)
 {
@@ -475,6 +543,8 @@ int main(void)
     tcase_add_test(tc, end_short_of_a_stroke_joins_it);
     tcase_add_test(tc, gap_is_bridged_up_to_max_gap);
     tcase_add_test(tc, gap_at_a_sharp_corner_closes_through_its_apex);
+    tcase_add_test(tc, gap_cut_obliquely_on_a_curve_closes);
+    tcase_add_test(tc, gap_on_a_tight_curve_is_judged_by_the_strokes_heading);
     tcase_add_test(tc, painted_part_outline_continues);
     tcase_add_test(tc, outline_continues_only_where_the_edge_has_one);
     tcase_add_test(tc, new_layer_holds_only_the_new_ink);
