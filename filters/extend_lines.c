@@ -149,13 +149,13 @@ const sz_op sz_op_extend_lines = {
             "layer) are joined in pairs by smooth curves keeping both tangents, or, when\n"
             "alone, continued along their curvature and tapered (two such runs that cross\n"
             "stop where they meet).  Facing ends within --max-gap px are bridged (the\n"
-            "ends of a sharp corner whose tip was lost, through the corner), and an end\n"
-            "stopping short of a stroke joins it, so regions close.  New strokes are\n"
-            "anti-aliased, their width and colour blend from end to end, and they are\n"
-            "drawn only where the layer had no ink and shows nothing (or is hidden):\n"
-            "every visible pixel stays as it was.  In a painted part, the outline follows\n"
-            "the edge the part's completed shape takes under the occluder (--no-shape: it\n"
-            "does not).\n"
+            "ends of a sharp corner whose tip was lost, through the corner; an end the\n"
+            "artist tapered is left alone), and an end stopping short of a stroke joins\n"
+            "it, so regions close.  New strokes are anti-aliased, their width and colour\n"
+            "blend from end to end, and they are drawn only where the layer had no ink\n"
+            "and shows nothing (or is hidden): every visible pixel stays as it was.\n"
+            "In a painted part, the outline follows the edge the part's completed shape\n"
+            "takes under the occluder (--no-shape: it does not).\n"
             "--to-layer new puts them on a layer of their own; --debug shows why.",
     .params = params,
     .flags = SZ_OP_NEEDS_OUTPUT | SZ_OP_SELECTS_LAYERS,
