@@ -260,15 +260,31 @@ START_TEST(gap_at_a_sharp_corner_closes_through_its_apex)
 }
 END_TEST
 
+/* An arc of hard-edged ink (centre (cx, cy), radius r, `width` px wide,
+ * from angle a0 to a1) with the disc of radius dab_r at (dx, dy) erased,
+ * as an eraser's dab leaves it. */
+static void erased_arc(sz_image *im, float cx, float cy, float r, float width, float a0, float a1, float dx, float dy,
+                       float dab_r)
+{
+    static const uint16_t ink[4] = {20 * 257, 16 * 257, 24 * 257, 65535};
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            float ux = x + 0.5f - cx, uy = y + 0.5f - cy, a = atan2f(uy, ux);
+            bool stroke = fabsf(hypotf(ux, uy) - r) <= width / 2 && a > a0 && a < a1;
+            if (stroke && hypotf(x + 0.5f - dx, y + 0.5f - dy) > dab_r) sz_put16(im, x, y, ink);
+        }
+}
 
-
-
-
-
-
-
-
-
+/* Runs extend-lines on `im` and checks that the window of radius r around
+ * (x, y), empty before, holds ink after: the gap closed. */
+static void assert_gap_closes(sz_ctx *ctx, sz_image *im, int x, int y, int r)
+{
+    sz_doc *doc = tu_doc_of(ctx, im, "lines");
+    ck_assert_uint_eq(max_alpha(line_layer(doc), x, y, r), 0);
+    extend(ctx, doc, 0, 0, NULL);
+    ck_assert_uint_gt(max_alpha(line_layer(doc), x, y, r), 200);
+    sz_doc_free(doc);
+}
 
 /* A curve of hard-edged ink, 6 px wide, whose lowest stretch a round dab
  * erased off its centre line: the cut is oblique and leaves each side
@@ -278,28 +294,8 @@ START_TEST(gap_cut_obliquely_on_a_curve_closes)
 {
     sz_ctx *ctx = sz_ctx_new();
     sz_image *im = blank(ctx);
-    float arc[2 * 41];
-    for (int i = 0; i <= 40; i++) {
-        float t = (float)M_PI * (0.15f + 0.7f * i / 40.0f);
-        arc[2 * i] = 100 + 45 * cosf(t), arc[2 * i + 1] = 15 + 45 * sinf(t);
-    }
-    tu_draw_polyline(im, arc, 41, 6, 6, black);
-    static const uint16_t none[4] = {0, 0, 0, 0};
-    for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++) {
-            uint16_t px[4];
-            sz_get16(im, x, y, px);
-            if (px[3] && px[3] < 32768) sz_put16(im, x, y, none);
-            else if (px[3]) px[3] = 65535, sz_put16(im, x, y, px);
-        }
-    for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++)
-            if (hypotf(x + 0.5f - 104, y + 0.5f - 63) <= 6.5f) sz_put16(im, x, y, none);
-    sz_doc *doc = tu_doc_of(ctx, im, "lines");
-    ck_assert_uint_eq(max_alpha(line_layer(doc), 103, 58, 1), 0);
-    extend(ctx, doc, 0, 0, NULL);
-    ck_assert_uint_gt(max_alpha(line_layer(doc), 103, 58, 1), 200);
-    sz_doc_free(doc);
+    erased_arc(im, 100, 15, 45, 6, 0.15f * (float)M_PI, 0.85f * (float)M_PI, 104, 63, 6.5f);
+    assert_gap_closes(ctx, im, 103, 58, 1);
     sz_ctx_free(ctx);
 }
 END_TEST
@@ -312,18 +308,8 @@ START_TEST(gap_on_a_tight_curve_is_judged_by_the_strokes_heading)
 {
     sz_ctx *ctx = sz_ctx_new();
     sz_image *im = blank(ctx);
-    static const uint16_t ink[4] = {20 * 257, 16 * 257, 24 * 257, 65535};
-    for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++) {
-            float cx = x + 0.5f - 100, cy = y + 0.5f - 45, a = atan2f(cy, cx);
-            bool stroke = fabsf(hypotf(cx, cy) - 15) <= 3.5f && a > 0.1f && a < (float)M_PI - 0.1f;
-            if (stroke && hypotf(x + 0.5f - 97, y + 0.5f - 61) > 6.5f) sz_put16(im, x, y, ink);
-        }
-    sz_doc *doc = tu_doc_of(ctx, im, "lines");
-    ck_assert_uint_eq(max_alpha(line_layer(doc), 97, 62, 0), 0);
-    extend(ctx, doc, 0, 0, NULL);
-    ck_assert_uint_gt(max_alpha(line_layer(doc), 97, 62, 0), 200);
-    sz_doc_free(doc);
+    erased_arc(im, 100, 45, 15, 7, 0.1f, (float)M_PI - 0.1f, 97, 61, 6.5f);
+    assert_gap_closes(ctx, im, 97, 62, 0);
     sz_ctx_free(ctx);
 }
 END_TEST
