@@ -82,21 +82,13 @@ sz_status sz_edt(sz_ctx *ctx, const uint8_t *feature, int w, int h, float *dist2
             float *dst = dist2 + (size_t)y * w + x0;
             int32_t *row = rowof ? rowof + (size_t)y * w + x0 : NULL;
             /* the nearer of the two, the one above on a tie */
-            if (row)
-                for (int b = 0; b < sw; b++) {
-                    next[b] = src[b] ? y : next[b];
-                    int32_t above = (int32_t)dst[b], below = next[b] - y, d = above <= below ? above : below;
-                    float fd = (float)d;
-                    dst[b] = d < h ? fd * fd : EDT_INF;
-                    row[b] = d >= h ? -1 : above <= below ? y - above : next[b];
-                }
-            else
-                for (int b = 0; b < sw; b++) {
-                    next[b] = src[b] ? y : next[b];
-                    int32_t above = (int32_t)dst[b], below = next[b] - y, d = above <= below ? above : below;
-                    float fd = (float)d;
-                    dst[b] = d < h ? fd * fd : EDT_INF;
-                }
+            for (int b = 0; b < sw; b++) {
+                next[b] = src[b] ? y : next[b];
+                int32_t above = (int32_t)dst[b], below = next[b] - y, d = above <= below ? above : below;
+                float fd = (float)d;
+                dst[b] = d < h ? fd * fd : EDT_INF;
+                if (row) row[b] = d >= h ? -1 : above <= below ? y - above : next[b];
+            }
         }
     }
     /* rows */
