@@ -414,7 +414,13 @@ static inline bool adjacent(int ax, int ay, int bx, int by)
 
 int sz_curve_trace(const uint8_t *m, int w, int h, int x, int y, int max, int *px, int *py, bool *junction)
 {
-    int n = 0, prevx = -9, prevy = -9;
+    return sz_curve_trace_from(m, w, h, -9, -9, x, y, max, px, py, junction);
+}
+
+int sz_curve_trace_from(const uint8_t *m, int w, int h, int fromx, int fromy, int x, int y, int max, int *px, int *py,
+                        bool *junction)
+{
+    int n = 0, prevx = fromx, prevy = fromy;
     *junction = false;
     while (n < max) {
         px[n] = x, py[n] = y;

@@ -104,5 +104,9 @@ SZ_INTERNAL bool sz_curve_is_end(const uint8_t *m, int w, int h, int x, int y);
  *  px, py (start first); *junction tells whether it stopped at a fork. */
 SZ_INTERNAL int sz_curve_trace(const uint8_t *m, int w, int h, int x, int y, int max, int *px, int *py,
                                bool *junction);
+/** The same, for a curve entered at (x, y) from its neighbour (fromx,
+ *  fromy): the trace goes on away from that pixel (a branch of a fork). */
+SZ_INTERNAL int sz_curve_trace_from(const uint8_t *m, int w, int h, int fromx, int fromy, int x, int y, int max,
+                                    int *px, int *py, bool *junction);
 
 #endif

@@ -136,12 +136,73 @@ static float median_of(float *v, int n)
 
 /* Describes the stroke behind one skeleton end; false for a spur or a
  * region too wide to be a stroke. */
+/* A stroke's end often reaches a fork within a few pixels: thinning grows
+ * spurs from the bumps at a cut (an eraser's ragged edge, a speck touching
+ * the stroke), and the true end is then only one of several short branches.
+ * When every branch at the fork but one is that short, and this branch
+ * carries on the long one's heading better than any other, the stroke ends
+ * here: the trace goes on through the fork into the long branch.  Returns
+ * the new length of the trace (n when it does not go on). */
+static int through_spurs(const uint8_t *sk, const uint8_t *solid, int w, int h, float max_width, int *px, int *py,
+                         int n, bool *junction)
+{
+    if (!*junction || n < 2) return n;
+    int jx = px[n - 1], jy = py[n - 1], qx = px[n - 2], qy = py[n - 2];
+    float width = SZ_MAX(1.0f, 2 * dist_to_paper(solid, w, h, jx, jy, (int)ceilf(max_width / 2 + 1)) - 1);
+    float spur = SZ_MAX(4.0f, 1.5f * width);
+    /* a broad stroke's blunt end forks toward its corners by itself, and
+     * neither fork is its heading */
+    if (n >= spur || width > 6) return n;
+    /* the branches: skeleton neighbours of the fork not touching the pixel
+     * the trace came from, each traced away from the fork; a fork a pixel
+     * or two across enters one branch from several neighbours, and traces
+     * that share a pixel are one branch */
+    static const int DX[8] = {0, 1, 1, 1, 0, -1, -1, -1}, DY[8] = {-1, -1, 0, 1, 1, 1, 0, -1};
+    int tx[8][MAX_TRACE], ty[8][MAX_TRACE], tn[8], nb = 0;
+    bool tj[8];
+    for (int k = 0; k < 8; k++) {
+        int xx = jx + DX[k], yy = jy + DY[k];
+        if (!sz_mask_at(sk, w, h, xx, yy) || (abs(xx - qx) <= 1 && abs(yy - qy) <= 1)) continue;
+        tn[nb] = sz_curve_trace_from(sk, w, h, jx, jy, xx, yy, MAX_TRACE - n, tx[nb], ty[nb], &tj[nb]);
+        int same = -1;
+        for (int b = 0; b < nb && same < 0; b++)
+            for (int i = 0; i < tn[nb] && same < 0; i++)
+                for (int j = 0; j < tn[b] && same < 0; j++)
+                    if (tx[nb][i] == tx[b][j] && ty[nb][i] == ty[b][j]) same = b;
+        if (same < 0) nb++;
+        else if (tn[nb] > tn[same]) { /* the longer trace of the branch */
+            memcpy(tx[same], tx[nb], sizeof tx[nb]), memcpy(ty[same], ty[nb], sizeof ty[nb]);
+            tn[same] = tn[nb], tj[same] = tj[nb];
+        }
+    }
+    /* every branch but the stroke is a spur: it ends, and soon */
+    int longest = -1, longs = 0;
+    for (int b = 0; b < nb; b++)
+        if (tj[b] || tn[b] >= spur) longs++, longest = b;
+    if (longs != 1) return n;
+    /* the stroke's heading at the fork, pointing out of it */
+    vec2 tip = v2((float)px[0], (float)py[0]), fork = v2((float)jx, (float)jy);
+    int k = SZ_MIN(tn[longest] - 1, (int)lroundf(spur));
+    vec2 heading = v2_norm(v2_sub(fork, v2((float)tx[longest][k], (float)ty[longest][k])));
+    float mine = v2_dot(v2_norm(v2_sub(tip, fork)), heading);
+    if (mine < cosf(45 * (float)M_PI / 180)) return n;
+    for (int b = 0; b < nb; b++) /* a spur that carries the stroke on better is its end */
+        if (b != longest &&
+            v2_dot(v2_norm(v2_sub(v2((float)tx[b][tn[b] - 1], (float)ty[b][tn[b] - 1]), fork)), heading) > mine)
+            return n;
+    memcpy(px + n, tx[longest], (size_t)tn[longest] * sizeof *px);
+    memcpy(py + n, ty[longest], (size_t)tn[longest] * sizeof *py);
+    *junction = tj[longest];
+    return n + tn[longest];
+}
+
 static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_lines *ln, const uint8_t *sk, int x,
                          int y, sz_line_end *e)
 {
     int w = p->w, h = p->h, px[MAX_TRACE], py[MAX_TRACE];
     bool junction;
     int n = sz_curve_trace(sk, w, h, x, y, MAX_TRACE, px, py, &junction);
+    if (ln->line_art) n = through_spurs(sk, ln->solid, w, h, lp->max_width, px, py, n, &junction);
     /* Direction and curvature at the tip from a quadratic fit of the trace
      * against arc length: a chord would lag behind a curving stroke, and a
      * longer stretch would blend in a corner further back. */

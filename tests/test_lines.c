@@ -4,6 +4,8 @@
  * visible pixels stay untouched, and what bad input does.
  */
 #include "testutil.h"
+#include "lines.h"
+#include "part.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -314,6 +316,49 @@ START_TEST(gap_on_a_tight_curve_is_judged_by_the_strokes_heading)
 }
 END_TEST
 
+/* The tip of a stroke as an eraser left it in a real drawing (hatching,
+ * 3-4 px of hard-edged ink, with bumps of texture along its side): thinning
+ * grows spurs from the bumps, and the stroke's own tip is a branch of four
+ * pixels that ends at a fork.  It is still the stroke's end, pointing up
+ * the stroke, and the gap to the stroke above closes. */
+START_TEST(stroke_end_among_spurs_is_found)
+{
+    static const char *const tip[] = {"........###",  ".......####", ".......####",     ".......####",
+                                      ".......####",  ".....#.####", ".....######",     ".....##.###",
+                                      ".....#..###",  "........#####", "........###", "........#######"};
+    static const uint16_t ink[4] = {20 * 257, 16 * 257, 24 * 257, 65535};
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    tu_fill_rect(im, 100, 8, 103, 53, ink);
+    int rows = (int)(sizeof tip / sizeof *tip);
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; tip[i][j]; j++)
+            if (tip[i][j] == '#') sz_put16(im, 93 + j, 64 + i, ink);
+    tu_fill_rect(im, 101, 64 + rows, 104, 112, ink);
+    sz_doc *doc = tu_doc_of(ctx, im, "lines");
+    sz_hidden_source src = {0};
+    sz_part p;
+    ck_assert_int_eq(sz_part_load(ctx, doc, sz_layer_child(sz_doc_root(doc), 0), &src, &p), SZ_OK);
+    sz_line_params lp = {.ink = SZ_INK_AUTO, .ink_threshold = 0.6f, .max_gap = 16, .max_extension = 400,
+                         .max_width = 14, .tolerance = 60, .smoothness = 1};
+    sz_lines ln;
+    ck_assert_int_eq(sz_lines_analyse(ctx, &p, &lp, &ln), SZ_OK);
+    bool found = false;
+    for (int i = 0; i < ln.nends; i++) {
+        const sz_line_end *e = &ln.ends[i];
+        found |= fabsf(e->p.x + p.x0 - 102) <= 1 && e->p.y + p.y0 >= 63 && e->p.y + p.y0 <= 67 &&
+                 e->dir.y < -cosf(20 * (float)M_PI / 180);
+    }
+    ck_assert_msg(found, "no end at the lower stroke's tip pointing up it");
+    sz_lines_free(&ln);
+    sz_part_free(&p);
+    extend(ctx, doc, 0, 0, NULL);
+    for (int y = 54; y < 63; y++) ck_assert_uint_gt(max_alpha(line_layer(doc), 101, y, 1), 200);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* A skin-coloured disc of radius 50 at (100, 60), anti-aliased. */
 static void skin_disc(sz_image *im)
 {
@@ -531,6 +576,7 @@ int main(void)
     tcase_add_test(tc, gap_at_a_sharp_corner_closes_through_its_apex);
     tcase_add_test(tc, gap_cut_obliquely_on_a_curve_closes);
     tcase_add_test(tc, gap_on_a_tight_curve_is_judged_by_the_strokes_heading);
+    tcase_add_test(tc, stroke_end_among_spurs_is_found);
     tcase_add_test(tc, painted_part_outline_continues);
     tcase_add_test(tc, outline_continues_only_where_the_edge_has_one);
     tcase_add_test(tc, new_layer_holds_only_the_new_ink);
