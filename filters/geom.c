@@ -325,9 +325,10 @@ static int32_t run_root(int32_t *parent, int32_t r)
  * eight-connected); components are then numbered in the order their first
  * run comes in the image, which is the order a scan that floods each new
  * component would give them. */
-int sz_label(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, int32_t *labels)
+int sz_label_runs(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, sz_runs *out)
 {
-    size_t n = (size_t)w * (size_t)h, cap = n / 2 + (size_t)h + 1; /* at most one run per two pixels, per row */
+    memset(out, 0, sizeof *out);
+    size_t cap = (size_t)w * (size_t)h / 2 + (size_t)h + 1; /* at most one run per two pixels, per row */
     int32_t *x0 = sz_malloc_array(ctx, cap, sizeof *x0), *x1 = sz_malloc_array(ctx, cap, sizeof *x1);
     int32_t *parent = sz_malloc_array(ctx, cap, sizeof *parent), *row_start = sz_malloc_array(ctx, (size_t)h + 1, sizeof *row_start);
     if (!x0 || !x1 || !parent || !row_start) {
@@ -361,11 +362,51 @@ int sz_label(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, int32_t
     for (int32_t r = 0; r < runs; r++) parent[r] = parent[parent[r]]; /* every parent is an earlier run: now the root */
     int count = 0;
     for (int32_t r = 0; r < runs; r++) parent[r] = parent[r] == r ? -(++count) : parent[parent[r]]; /* -label */
-    memset(labels, 0, n * sizeof *labels);
+    for (int32_t r = 0; r < runs; r++) parent[r] = -parent[r];
+    *out = (sz_runs){.w = w, .h = h, .x0 = x0, .x1 = x1, .label = parent, .row_start = row_start, .count = count};
+    return count;
+}
+
+void sz_runs_free(sz_runs *r)
+{
+    free(r->x0), free(r->x1), free(r->label), free(r->row_start);
+    memset(r, 0, sizeof *r);
+}
+
+void sz_runs_boxes(const sz_runs *r, int32_t *box, int32_t *area)
+{
+    for (int k = 0; k <= r->count; k++) {
+        box[4 * k] = r->w, box[4 * k + 1] = r->h, box[4 * k + 2] = -1, box[4 * k + 3] = -1;
+        if (area) area[k] = 0;
+    }
+    for (int y = 0; y < r->h; y++)
+        for (int32_t i = r->row_start[y]; i < r->row_start[y + 1]; i++) {
+            int32_t *b = box + 4 * r->label[i];
+            b[0] = SZ_MIN(b[0], r->x0[i]), b[1] = SZ_MIN(b[1], y), b[2] = SZ_MAX(b[2], r->x1[i]), b[3] = y;
+            if (area) area[r->label[i]] += r->x1[i] - r->x0[i] + 1;
+        }
+}
+
+void sz_runs_paint(const sz_runs *r, int32_t label, int x0, int y0, int w, int h, uint8_t *out)
+{
+    for (int y = SZ_MAX(y0, 0); y < SZ_MIN(y0 + h, r->h); y++)
+        for (int32_t i = r->row_start[y]; i < r->row_start[y + 1]; i++) {
+            if (r->label[i] != label) continue;
+            int a = SZ_MAX(r->x0[i], x0), b = SZ_MIN(r->x1[i], x0 + w - 1);
+            if (a <= b) memset(out + (size_t)(y - y0) * w + (a - x0), 1, (size_t)(b - a + 1));
+        }
+}
+
+int sz_label(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, int32_t *labels)
+{
+    sz_runs r;
+    int count = sz_label_runs(ctx, mask, w, h, eight, &r);
+    if (count < 0) return -1;
+    memset(labels, 0, (size_t)w * (size_t)h * sizeof *labels);
     for (int y = 0; y < h; y++)
-        for (int32_t r = row_start[y]; r < row_start[y + 1]; r++)
-            for (int32_t x = x0[r]; x <= x1[r]; x++) labels[(size_t)y * w + x] = -parent[r];
-    free(x0), free(x1), free(parent), free(row_start);
+        for (int32_t i = r.row_start[y]; i < r.row_start[y + 1]; i++)
+            for (int32_t x = r.x0[i]; x <= r.x1[i]; x++) labels[(size_t)y * w + x] = r.label[i];
+    sz_runs_free(&r);
     return count;
 }
 

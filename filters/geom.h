@@ -78,6 +78,27 @@ SZ_INTERNAL sz_status sz_thin(sz_ctx *ctx, uint8_t *mask, int w, int h);
  *  or -1 on allocation failure. */
 SZ_INTERNAL int sz_label(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, int32_t *labels);
 
+/** The set pixels of a mask as maximal runs along rows, each with the
+ *  label sz_label() gives its component. */
+typedef struct sz_runs {
+    int w, h;
+    int32_t *x0, *x1;   /* first and last pixel of each run */
+    int32_t *label;     /* 1..count */
+    int32_t *row_start; /* runs of row y: row_start[y] .. row_start[y+1]-1, in order */
+    int count;          /* components */
+} sz_runs;
+
+/** Labels components as sz_label() does, as runs: cheaper where only some
+ *  components matter (no plane of labels to write and scan).  Returns the
+ *  count or -1 on allocation failure; free with sz_runs_free(). */
+SZ_INTERNAL int sz_label_runs(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, sz_runs *out);
+SZ_INTERNAL void sz_runs_free(sz_runs *r);
+/** As sz_label_boxes(), from the runs. */
+SZ_INTERNAL void sz_runs_boxes(const sz_runs *r, int32_t *box, int32_t *area);
+/** Sets to 1 the pixels of component `label` in the w x h window at
+ *  (x0, y0) of `out` (its pixels there; others are left as they are). */
+SZ_INTERNAL void sz_runs_paint(const sz_runs *r, int32_t label, int x0, int y0, int w, int h, uint8_t *out);
+
 /** Bounding box of each label 1..count of a labelling: box[4k..4k+3] =
  *  x0, y0, x1, y1 (inclusive); with `area` (may be NULL), its pixel count.
  *  Entry 0 (the background) is left as an empty box. */

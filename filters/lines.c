@@ -930,7 +930,7 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
  * opening), then by r; the paper farther than r from anything outside
  * that dilation is a notch, painted with the colour of the nearest ink. */
 static sz_status close_cluster(sz_ctx *ctx, const sz_part *p, sz_lines *ln, const uint8_t *thick,
-                               const int32_t *cluster, int32_t c, float r, int x0, int y0, int ww, int wh)
+                               const sz_runs *cluster, int32_t c, float r, int x0, int y0, int ww, int wh)
 {
     int w = p->w;
     size_t wn = (size_t)ww * (size_t)wh;
@@ -939,13 +939,14 @@ static sz_status close_cluster(sz_ctx *ctx, const sz_part *p, sz_lines *ln, cons
     int32_t *near = sz_malloc_array(ctx, wn, sizeof *near);
     sz_status st = m && d2 && d2b && near ? SZ_OK : SZ_ERR_NOMEM;
 #define AT(wx, wy) ((size_t)((wy) + y0) * w + (size_t)((wx) + x0))
+    if (!st) {
+        memset(m, 0, wn);
+        sz_runs_paint(cluster, c, x0, y0, ww, wh, m);
+    }
     int rows = st ? 0 : wh;
 #pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < rows; y++)
-        for (int x = 0; x < ww; x++) {
-            size_t i = AT(x, y);
-            m[(size_t)y * ww + x] = thick[i] && cluster[i] == c;
-        }
+        for (int x = 0; x < ww; x++) m[(size_t)y * ww + x] &= thick[AT(x, y)];
     uint8_t *grown = (uint8_t *)d2b; /* free until the closing */
     if (!st) st = sz_disc_reach(ctx, m, ww, wh, 3, grown);
     rows = st ? 0 : wh;
@@ -1036,19 +1037,20 @@ static sz_status close_bites(sz_ctx *ctx, const sz_part *p, const sz_line_params
     float r = lp->max_gap / 2;
     int margin = (int)ceilf(3 + 2 * r) + 2;
     uint8_t *grown = sz_malloc(ctx, n);
-    int32_t *cluster = sz_malloc_array(ctx, n, sizeof *cluster);
-    st = grown && cluster ? sz_square_reach(ctx, thick, 1, w, h, margin, grown) : SZ_ERR_NOMEM;
-    int clusters = st ? 0 : sz_label(ctx, grown, w, h, true, cluster);
+    sz_runs cluster = {0};
+    st = grown ? sz_square_reach(ctx, thick, 1, w, h, margin, grown) : SZ_ERR_NOMEM;
+    int clusters = st ? 0 : sz_label_runs(ctx, grown, w, h, true, &cluster);
     free(grown);
     if (clusters < 0) st = SZ_ERR_NOMEM;
     int32_t *box = st ? NULL : sz_malloc_array(ctx, (size_t)clusters + 1, 4 * sizeof *box);
     if (!st && !box) st = SZ_ERR_NOMEM;
-    if (!st) sz_label_boxes(cluster, w, h, clusters, box, NULL);
+    if (!st) sz_runs_boxes(&cluster, box, NULL);
     for (int c = 1; c <= clusters && !st; c++) {
         const int32_t *b = box + 4 * c;
-        st = close_cluster(ctx, p, ln, thick, cluster, c, r, b[0], b[1], b[2] - b[0] + 1, b[3] - b[1] + 1);
+        st = close_cluster(ctx, p, ln, thick, &cluster, c, r, b[0], b[1], b[2] - b[0] + 1, b[3] - b[1] + 1);
     }
-    free(thick), free(cluster), free(box);
+    free(thick), free(box);
+    sz_runs_free(&cluster);
     return st;
 }
 
@@ -1061,43 +1063,55 @@ static sz_status fill_holes(sz_ctx *ctx, const sz_part *p, const sz_line_params 
     int w = p->w, h = p->h;
     size_t n = (size_t)w * (size_t)h;
     uint8_t *paper = sz_malloc(ctx, n);
-    int32_t *lab = sz_malloc_array(ctx, n, sizeof *lab);
-    if (!paper || !lab) {
-        free(paper), free(lab);
-        return SZ_ERR_NOMEM;
-    }
-    for (size_t i = 0; i < n; i++) paper[i] = !ln->solid[i] && !p->hidden[i];
-    int count = sz_label(ctx, paper, w, h, false, lab);
-    if (count < 0) {
-        free(paper), free(lab);
-        return SZ_ERR_NOMEM;
-    }
+    if (!paper) return SZ_ERR_NOMEM;
+    long count_px = (long)n;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (long i = 0; i < count_px; i++) paper[i] = !ln->solid[i] && !p->hidden[i];
+    /* components as runs: only the few small ones are ever looked at */
+    sz_runs runs;
+    int count = sz_label_runs(ctx, paper, w, h, false, &runs);
+    free(paper);
+    if (count < 0) return SZ_ERR_NOMEM;
     int32_t *area = sz_malloc_array(ctx, (size_t)count + 1, sizeof *area);
     int32_t *bbox = sz_malloc_array(ctx, (size_t)count + 1, 4 * sizeof *bbox);
+    float max_area = (float)M_PI * (lp->max_gap / 2) * (lp->max_gap / 2);
+    uint8_t *hole = NULL; /* the window of the hole at hand, grown as needed */
+    size_t hole_cap = 0;
     if (!area || !bbox) {
-        free(paper), free(lab), free(area), free(bbox);
+        sz_runs_free(&runs), free(area), free(bbox);
         return SZ_ERR_NOMEM;
     }
-    sz_label_boxes(lab, w, h, count, bbox, area);
-    float max_area = (float)M_PI * (lp->max_gap / 2) * (lp->max_gap / 2);
+    sz_runs_boxes(&runs, bbox, area);
     for (int k = 1; k <= count; k++) {
         if (area[k] > max_area) continue;
         int x0 = bbox[4 * k] - 3, y0 = bbox[4 * k + 1] - 3, x1 = bbox[4 * k + 2] + 3, y1 = bbox[4 * k + 3] + 3;
         if (x0 < 0 || y0 < 0 || x1 >= w || y1 >= h) continue; /* touches the edge: not enclosed */
+        /* the hole in a window with a margin of 3 around it */
+        int ww = x1 - x0 + 1, wh = y1 - y0 + 1;
+        if ((size_t)ww * (size_t)wh > hole_cap) {
+            free(hole);
+            hole_cap = (size_t)ww * (size_t)wh;
+            if (!(hole = sz_malloc(ctx, hole_cap))) {
+                sz_runs_free(&runs), free(area), free(bbox);
+                return SZ_ERR_NOMEM;
+            }
+        }
+        memset(hole, 0, (size_t)ww * (size_t)wh);
+        sz_runs_paint(&runs, k, x0, y0, ww, wh, hole);
+#define IN_HOLE(x, y) hole[(size_t)((y) - y0) * ww + ((x) - x0)]
         bool ok = true;
         double rgb[3] = {0, 0, 0}, alpha = 0;
         int ring = 0;
         for (int y = y0; y <= y1 && ok; y++)
             for (int x = x0; x <= x1 && ok; x++) {
                 size_t i = (size_t)y * w + x;
-                if (lab[i] == k) continue;
+                if (IN_HOLE(x, y)) continue;
                 /* within 3 px of the hole? */
                 bool near = false;
                 for (int dy = -3; dy <= 3 && !near; dy++)
                     for (int dx = -3; dx <= 3 && !near; dx++) {
                         int xx = x + dx, yy = y + dy;
-                        near = xx >= 0 && yy >= 0 && xx < w && yy < h && lab[(size_t)yy * w + xx] == k &&
-                               dx * dx + dy * dy <= 9;
+                        near = xx >= x0 && yy >= y0 && xx <= x1 && yy <= y1 && IN_HOLE(xx, yy) && dx * dx + dy * dy <= 9;
                     }
                 if (!near) continue;
                 if (!ln->solid[i]) ok = false;
@@ -1108,17 +1122,15 @@ static sz_status fill_holes(sz_ctx *ctx, const sz_part *p, const sz_line_params 
                 ring++;
             }
         if (!ok || !ring) continue;
-        for (int y = bbox[4 * k + 1]; y <= bbox[4 * k + 3]; y++)
-            for (int x = bbox[4 * k]; x <= bbox[4 * k + 2]; x++) {
-                size_t i = (size_t)y * w + x;
-                if (lab[i] != k) continue;
-                float colour[3];
-                for (int j = 0; j < 3; j++) colour[j] = (float)(rgb[j] / ring);
-                sz_ink_set(&ln->drawn, x, y, (float)(alpha / ring), colour);
-            }
+        float colour[3];
+        for (int j = 0; j < 3; j++) colour[j] = (float)(rgb[j] / ring);
+        for (int y = y0; y <= y1; y++)
+            for (int x = x0; x <= x1; x++)
+                if (IN_HOLE(x, y)) sz_ink_set(&ln->drawn, x, y, (float)(alpha / ring), colour);
+#undef IN_HOLE
         ln->holes++;
     }
-    free(paper), free(lab), free(area), free(bbox);
+    sz_runs_free(&runs), free(area), free(bbox), free(hole);
     return SZ_OK;
 }
 

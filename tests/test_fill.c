@@ -778,7 +778,8 @@ static int flood_labels(const uint8_t *mask, int w, int h, bool eight, int32_t *
 
 /* Component labels, 4- and 8-connected, on random masks of several
  * densities (specks, mazes, nearly full) and on spirals that join late:
- * the same components, numbered the same way, as the flood. */
+ * the same components, numbered the same way, as the flood; as runs, the
+ * same boxes and areas, and each component painted back where it was. */
 START_TEST(labels_match_a_flood)
 {
     enum { LW = 53, LH = 47 };
@@ -801,6 +802,25 @@ START_TEST(labels_match_a_flood)
             sz_ctx_free(ctx);
             ck_assert_int_eq(n, flood_labels(mask, LW, LH, eight, want, stack));
             ck_assert_mem_eq(got, want, sizeof got);
+            sz_runs runs;
+            ctx = sz_ctx_new();
+            ck_assert_int_eq(sz_label_runs(ctx, mask, LW, LH, eight, &runs), n);
+            sz_ctx_free(ctx);
+            static int32_t box[4 * (LW * LH + 1)], area[LW * LH + 1], run_box[4 * (LW * LH + 1)], run_area[LW * LH + 1];
+            sz_label_boxes(want, LW, LH, n, box, area);
+            sz_runs_boxes(&runs, run_box, run_area);
+            ck_assert_mem_eq(run_box, box, 4 * ((size_t)n + 1) * sizeof *box);
+            ck_assert_mem_eq(run_area + 1, area + 1, (size_t)n * sizeof *area);
+            /* a window that cuts through components: painted exactly there */
+            enum { X0 = 7, Y0 = 5, WW = 30, WH = 25 };
+            for (int k = 1; k <= n; k += 1 + n / 7) {
+                static uint8_t win[WW * WH];
+                memset(win, 0, sizeof win);
+                sz_runs_paint(&runs, k, X0, Y0, WW, WH, win);
+                for (int y = 0; y < WH; y++)
+                    for (int x = 0; x < WW; x++) ck_assert_int_eq(win[y * WW + x], want[(y + Y0) * LW + x + X0] == k);
+            }
+            sz_runs_free(&runs);
         }
     }
 }
