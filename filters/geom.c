@@ -277,6 +277,15 @@ sz_status sz_thin(sz_ctx *ctx, uint8_t *m, int w, int h)
     /* the test depends on the 8 neighbours only: a table of 2 x 256 */
     uint8_t deletable[2][256];
     for (unsigned nb = 0; nb < 256; nb++) deletable[0][nb] = zs_deletable(nb, 0), deletable[1][nb] = zs_deletable(nb, 1);
+    /* A pixel that survived both kinds of sub-iteration with no neighbour
+     * deleted since would survive every later one the same way: it leaves
+     * the list (the skeleton would otherwise be re-examined in every pass)
+     * until a neighbour goes.  calm counts those survivals. */
+    uint8_t *calm = sz_calloc(ctx, n ? n : 1, 1);
+    if (!calm) {
+        free(gone), free(cand), free(del), free(queued);
+        return SZ_ERR_NOMEM;
+    }
     int idle = 0;
     for (int pass = 0; idle < 2 && nc; pass ^= 1) {
         long count = (long)nc;
@@ -290,7 +299,7 @@ sz_status sz_thin(sz_ctx *ctx, uint8_t *m, int w, int h)
         for (size_t k = 0; k < nc; k++) {
             int32_t i = cand[k];
             if (del[i]) m[i] = 0, del[i] = 0, gone[ngone++] = i;
-            else if (m[i]) cand[keep++] = i, queued[i] = 1;
+            else if (m[i] && ++calm[i] < 2) cand[keep++] = i, queued[i] = 1;
         }
         nc = keep;
         idle = ngone ? 0 : idle + 1;
@@ -301,12 +310,14 @@ sz_status sz_thin(sz_ctx *ctx, uint8_t *m, int w, int h)
                     int xx = x + dx, yy = y + dy;
                     if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
                     size_t j = (size_t)yy * w + xx;
-                    if (m[j] && !queued[j]) queued[j] = 1, cand[nc++] = (int32_t)j;
+                    if (!m[j]) continue;
+                    calm[j] = 0;
+                    if (!queued[j]) queued[j] = 1, cand[nc++] = (int32_t)j;
                 }
         }
         for (size_t k = 0; k < nc; k++) queued[cand[k]] = 0;
     }
-    free(gone);
+    free(gone), free(calm);
     free(cand), free(del), free(queued);
     return SZ_OK;
 }

@@ -732,6 +732,67 @@ START_TEST(rect_reach_matches_brute_force)
 }
 END_TEST
 
+/* Zhang-Suen thinning as its paper states it: every pixel of the grid
+ * examined in every sub-iteration, until two in a row delete nothing. */
+static void thin_naive(uint8_t *m, int w, int h)
+{
+    static uint8_t del[128 * 96];
+    static const int dx[8] = {0, 1, 1, 1, 0, -1, -1, -1}, dy[8] = {-1, -1, 0, 1, 1, 1, 0, -1};
+    for (int pass = 0, idle = 0; idle < 2; pass ^= 1) {
+        int deleted = 0;
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                bool p[8];
+                for (int k = 0; k < 8; k++) {
+                    int xx = x + dx[k], yy = y + dy[k];
+                    p[k] = xx >= 0 && yy >= 0 && xx < w && yy < h && m[yy * w + xx];
+                }
+                int b = 0, a = 0;
+                for (int k = 0; k < 8; k++) b += p[k], a += !p[k] && p[(k + 1) % 8];
+                bool keep = pass == 0 ? (p[0] && p[2] && p[4]) || (p[2] && p[4] && p[6])
+                                      : (p[0] && p[2] && p[6]) || (p[0] && p[4] && p[6]);
+                del[y * w + x] = m[y * w + x] && b >= 2 && b <= 6 && a == 1 && !keep;
+            }
+        for (int i = 0; i < w * h; i++)
+            if (del[i]) m[i] = 0, deleted++;
+        idle = deleted ? 0 : idle + 1;
+    }
+}
+
+/* Thinning, which examines only pixels whose neighbourhood changed,
+ * against the full scan: blobs, thick strokes and crossings, 1 and 2
+ * threads. */
+START_TEST(thinning_matches_the_full_scan)
+{
+    enum { TW = 128, TH = 96 };
+    static uint8_t mask[TW * TH], got[TW * TH], want[TW * TH];
+    uint32_t rng = 31337;
+    for (int trial = 0; trial < 6; trial++) {
+        memset(mask, 0, sizeof mask);
+        for (int s = 0; s < 4 + 4 * trial; s++) { /* discs and thick segments */
+            rng ^= rng << 13, rng ^= rng >> 17, rng ^= rng << 5;
+            float cx = (float)(rng % TW), cy = (float)((rng >> 8) % TH), r = 1.5f + (float)((rng >> 16) % 9);
+            float len = (float)((rng >> 20) % 60), a = (float)((rng >> 4) % 628) / 100;
+            for (int y = 0; y < TH; y++)
+                for (int x = 0; x < TW; x++) {
+                    float t = SZ_CLAMP((x - cx) * cosf(a) + (y - cy) * sinf(a), 0.0f, len);
+                    if (hypotf(x - cx - t * cosf(a), y - cy - t * sinf(a)) <= r) mask[y * TW + x] = 1;
+                }
+        }
+        memcpy(want, mask, sizeof mask);
+        thin_naive(want, TW, TH);
+        for (int threads = 1; threads <= 2; threads++) {
+            sz_ctx *ctx = sz_ctx_new();
+            sz_ctx_set_threads(ctx, threads);
+            memcpy(got, mask, sizeof mask);
+            ck_assert_int_eq(sz_thin(ctx, got, TW, TH), SZ_OK);
+            sz_ctx_free(ctx);
+            ck_assert_mem_eq(got, want, sizeof got);
+        }
+    }
+}
+END_TEST
+
 /* The disc dilation (a union of rectangle reaches) against the distance
  * transform it stands in for, for radii whose rectangles differ. */
 START_TEST(disc_reach_is_the_distance_threshold)
@@ -851,6 +912,7 @@ int main(void)
     tcase_add_test(tc, disc_reach_is_the_distance_threshold);
     tcase_add_test(tc, rect_reach_matches_brute_force);
     tcase_add_test(tc, labels_match_a_flood);
+    tcase_add_test(tc, thinning_matches_the_full_scan);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
