@@ -128,6 +128,75 @@ sz_status sz_edt(sz_ctx *ctx, const uint8_t *feature, int w, int h, float *dist2
 /* Thinning                                                            */
 /* ------------------------------------------------------------------ */
 
+sz_status sz_edt_bounded(sz_ctx *ctx, const uint8_t *feature, int w, int h, int r, uint16_t *dist2)
+{
+    if (r < 0 || r > SZ_EDT_BOUND_MAX) return sz_fail(ctx, SZ_ERR_ARG, "distance bound %d out of range", r);
+    size_t n = (size_t)w * (size_t)h;
+    int cap = r + 1, far = cap * cap; /* any distance beyond r */
+    uint8_t *g = sz_malloc(ctx, n ? n : 1); /* distance down or up its column, capped */
+    int threads = sz_threads(ctx);
+    size_t row_len = (size_t)w + 2 * (size_t)r;
+    uint16_t *rows = sz_malloc_array(ctx, (size_t)threads * row_len, sizeof *rows);
+    if (!g || !rows) {
+        free(g), free(rows);
+        return SZ_ERR_NOMEM;
+    }
+    /* Columns, in blocks walked row by row: a running count from above,
+     * then from below. */
+    enum { BLOCK = 256 };
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int x0 = 0; x0 < w; x0 += BLOCK) {
+        uint8_t run[BLOCK];
+        int bw = SZ_MIN(w - x0, BLOCK);
+        memset(run, cap, sizeof run);
+        for (int y = 0; y < h; y++) {
+            const uint8_t *f = feature + (size_t)y * w + x0;
+            uint8_t *o = g + (size_t)y * w + x0;
+#pragma omp simd
+            for (int x = 0; x < bw; x++) {
+                run[x] = f[x] ? 0 : (uint8_t)SZ_MIN(run[x] + 1, cap);
+                o[x] = run[x];
+            }
+        }
+        memset(run, cap, sizeof run);
+        for (int y = h - 1; y >= 0; y--) {
+            const uint8_t *f = feature + (size_t)y * w + x0;
+            uint8_t *o = g + (size_t)y * w + x0;
+#pragma omp simd
+            for (int x = 0; x < bw; x++) {
+                run[x] = f[x] ? 0 : (uint8_t)SZ_MIN(run[x] + 1, cap);
+                o[x] = SZ_MIN(o[x], run[x]);
+            }
+        }
+    }
+    /* Rows: the smallest dx^2 + g^2 over |dx| <= r, one dx at a time over
+     * the whole row (so the inner loop is a plain vector min); the row is
+     * padded by r on each side with "far". */
+#pragma omp parallel num_threads(threads)
+    {
+        uint16_t *f = rows + (size_t)sz_thread_index() * row_len;
+        for (size_t i = 0; i < row_len; i++) f[i] = (uint16_t)far;
+#pragma omp for schedule(static)
+        for (int y = 0; y < h; y++) {
+            const uint8_t *gy = g + (size_t)y * w;
+            uint16_t *d = dist2 + (size_t)y * w;
+#pragma omp simd
+            for (int x = 0; x < w; x++) f[r + x] = (uint16_t)(gy[x] * gy[x]);
+            memcpy(d, f + r, (size_t)w * sizeof *d);
+            for (int dx = 1; dx <= r; dx++) {
+                const uint16_t *left = f + r - dx, *right = f + r + dx, dd = (uint16_t)(dx * dx);
+#pragma omp simd
+                for (int x = 0; x < w; x++) {
+                    uint16_t v = (uint16_t)(dd + SZ_MIN(left[x], right[x]));
+                    d[x] = SZ_MIN(d[x], v);
+                }
+            }
+        }
+    }
+    free(g), free(rows);
+    return SZ_OK;
+}
+
 sz_status sz_square_reach(sz_ctx *ctx, const uint8_t *in, uint8_t value, int w, int h, int r, uint8_t *out)
 {
     return sz_rect_reach(ctx, in, value, w, h, r, r, out);
@@ -188,30 +257,6 @@ sz_status sz_rect_reach(sz_ctx *ctx, const uint8_t *in, uint8_t value, int w, in
     }
     free(rows);
     return SZ_OK;
-}
-
-sz_status sz_disc_reach(sz_ctx *ctx, const uint8_t *in, int w, int h, int r, uint8_t *out)
-{
-    /* The offsets within r of the centre are, for each row offset dy, a
-     * run of half-width floor(sqrt(r^2 - dy^2)); the disc is the union of
-     * the rectangles those runs span, and only a rectangle whose run is
-     * wider than the next row's adds anything. */
-    size_t n = (size_t)w * (size_t)h;
-    uint8_t *rect = sz_malloc(ctx, n);
-    if (!rect) return SZ_ERR_NOMEM;
-    memset(out, 0, n);
-    sz_status st = SZ_OK;
-    for (int dy = 0; dy <= r && !st; dy++) {
-        int dx = (int)floor(sqrt((double)r * r - (double)dy * dy));
-        int next = dy < r ? (int)floor(sqrt((double)r * r - (double)(dy + 1) * (dy + 1))) : -1;
-        if (dx == next) continue; /* the next row's rectangle holds this one */
-        st = sz_rect_reach(ctx, in, 1, w, h, dx, dy, rect);
-        long count = st ? 0 : (long)n;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-        for (long i = 0; i < count; i++) out[i] |= rect[i];
-    }
-    free(rect);
-    return st;
 }
 
 /* Neighbours P2..P9 clockwise from north, as bits. */

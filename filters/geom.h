@@ -50,6 +50,15 @@ static inline vec2 v2_rot(vec2 a, float angle)
  *  all are a large value (>= 1e20). */
 SZ_INTERNAL sz_status sz_edt(sz_ctx *ctx, const uint8_t *feature, int w, int h, float *dist2, int32_t *nearest);
 
+/** Largest bound sz_edt_bounded() takes (its sums stay within 16 bits). */
+#define SZ_EDT_BOUND_MAX 127
+/** Squared Euclidean distance to the nearest pixel where `feature` is
+ *  nonzero, exact wherever it is at most r^2, and some value above r^2
+ *  elsewhere: what a closing or a dilation by a disc of radius r needs,
+ *  in time linear in pixels and in r, with no nearest pixel and 16-bit
+ *  distances.  Same results as thresholding sz_edt(). */
+SZ_INTERNAL sz_status sz_edt_bounded(sz_ctx *ctx, const uint8_t *feature, int w, int h, int r, uint16_t *dist2);
+
 /** out = 1 where some pixel of `in` equal to `value` lies within the
  *  (2r+1)-square around (a dilation for value 1, the complement of an
  *  erosion for value 0); in and out may not alias.  Linear in pixels
@@ -63,12 +72,6 @@ SZ_INTERNAL sz_status sz_square_opening(sz_ctx *ctx, const uint8_t *in, int w, i
 /** The same over the (2rx+1) x (2ry+1) rectangle. */
 SZ_INTERNAL sz_status sz_rect_reach(sz_ctx *ctx, const uint8_t *in, uint8_t value, int w, int h, int rx, int ry,
                                     uint8_t *out);
-/** out = 1 where a set pixel of `in` lies within Euclidean distance r
- *  (dx^2 + dy^2 <= r^2): the dilation by the digital disc, exactly what
- *  thresholding sz_edt() gives, as a union of a few rectangle reaches
- *  (cheaper for a small r).  in and out may not alias. */
-SZ_INTERNAL sz_status sz_disc_reach(sz_ctx *ctx, const uint8_t *in, int w, int h, int r, uint8_t *out);
-
 /** Thins a binary mask (nonzero = set) to an 8-connected skeleton one pixel
  *  wide (Zhang-Suen), in place. */
 SZ_INTERNAL sz_status sz_thin(sz_ctx *ctx, uint8_t *mask, int w, int h);

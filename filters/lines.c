@@ -928,72 +928,85 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
 /* One cluster's closing, in the window [x0, x0+ww) x [y0, y0+wh) around
  * it: the cluster's thick pixels grown back to the ink's edges (an
  * opening), then by r; the paper farther than r from anything outside
- * that dilation is a notch, painted with the colour of the nearest ink. */
+ * that dilation is a notch, painted with the colour of the nearest ink.
+ * Only distances up to about r matter, so the transforms are bounded. */
 static sz_status close_cluster(sz_ctx *ctx, const sz_part *p, sz_lines *ln, const uint8_t *thick,
                                const sz_runs *cluster, int32_t c, float r, int x0, int y0, int ww, int wh)
 {
-    int w = p->w;
+    int w = p->w, reach = (int)ceilf(r) + 1; /* distances are exact up to reach, past r + 1/2 */
     size_t wn = (size_t)ww * (size_t)wh;
-    uint8_t *m = sz_malloc(ctx, wn);
-    float *d2 = sz_malloc_array(ctx, wn, sizeof *d2), *d2b = sz_malloc_array(ctx, wn, sizeof *d2b);
-    int32_t *near = sz_malloc_array(ctx, wn, sizeof *near);
-    sz_status st = m && d2 && d2b && near ? SZ_OK : SZ_ERR_NOMEM;
+    uint8_t *opened = sz_malloc(ctx, wn), *m = sz_malloc(ctx, wn);
+    uint16_t *d2 = sz_malloc_array(ctx, wn, sizeof *d2);
+    sz_status st = opened && m && d2 ? SZ_OK : SZ_ERR_NOMEM;
 #define AT(wx, wy) ((size_t)((wy) + y0) * w + (size_t)((wx) + x0))
     if (!st) {
-        memset(m, 0, wn);
-        sz_runs_paint(cluster, c, x0, y0, ww, wh, m);
+        memset(opened, 0, wn);
+        sz_runs_paint(cluster, c, x0, y0, ww, wh, opened);
     }
     int rows = st ? 0 : wh;
 #pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < rows; y++)
-        for (int x = 0; x < ww; x++) m[(size_t)y * ww + x] &= thick[AT(x, y)];
-    uint8_t *grown = (uint8_t *)d2b; /* free until the closing */
-    if (!st) st = sz_disc_reach(ctx, m, ww, wh, 3, grown);
+        for (int x = 0; x < ww; x++) opened[(size_t)y * ww + x] &= thick[AT(x, y)];
+    /* the opening: thick ink grown back by 3 px, within the ink */
+    if (!st) st = sz_edt_bounded(ctx, opened, ww, wh, 3, d2);
     rows = st ? 0 : wh;
 #pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < rows; y++)
         for (int x = 0; x < ww; x++) {
             size_t k = (size_t)y * ww + x;
-            m[k] = ln->solid[AT(x, y)] && grown[k];
+            opened[k] = ln->solid[AT(x, y)] && d2[k] <= 9;
         }
-    if (!st) st = sz_edt(ctx, m, ww, wh, d2, near);
-    for (size_t k = 0; k < wn && !st; k++) m[k] = d2[k] > r * r; /* outside the dilation */
-    if (!st) st = sz_edt(ctx, m, ww, wh, d2b, NULL);
+    /* outside its dilation by r, then how far from that */
+    if (!st) st = sz_edt_bounded(ctx, opened, ww, wh, reach, d2);
+    long count = st ? 0 : (long)wn;
+#pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
+    for (long k = 0; k < count; k++) m[k] = d2[k] > r * r;
+    if (!st) st = sz_edt_bounded(ctx, m, ww, wh, reach, d2);
     rows = st ? 0 : wh;
 #pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < rows; y++)
         for (int x = 0; x < ww; x++) {
             size_t k = (size_t)y * ww + x, i = AT(x, y);
-            m[k] = d2b[k] > r * r && !ln->solid[i] && !p->hidden[i] && sz_ink_cover(&ln->drawn, x + x0, y + y0) <= 0 &&
-                   near[k] >= 0 &&
+            m[k] = d2[k] > r * r && !ln->solid[i] && !p->hidden[i] && sz_ink_cover(&ln->drawn, x + x0, y + y0) <= 0 &&
                    sz_alpha16(p->img, x + x0, y + y0) == 0;
         }
     /* A notch is at most a gap across (an erased dab is round); paper the
      * closing would fill for longer than that is a slot or a corner the
      * artist drew, and stays. */
-    int32_t *notch = st ? NULL : (int32_t *)d2; /* d2 is done with: a plane of the same size */
-    int notches = st ? 0 : sz_label(ctx, m, ww, wh, true, notch);
+    sz_runs notch = {0};
+    int notches = st ? 0 : sz_label_runs(ctx, m, ww, wh, true, &notch);
     int32_t *box = notches > 0 ? sz_malloc_array(ctx, (size_t)notches + 1, 4 * sizeof *box) : NULL;
     if (notches < 0 || (notches > 0 && !box)) st = SZ_ERR_NOMEM;
-    if (box) sz_label_boxes(notch, ww, wh, notches, box, NULL);
-    rows = st || notches <= 0 ? 0 : wh;
-#pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < rows; y++)
-        for (int x = 0; x < ww; x++) {
-            size_t k = (size_t)y * ww + x;
-            if (!m[k]) continue;
-            const int32_t *b = box + 4 * notch[k];
+    if (box) sz_runs_boxes(&notch, box, NULL);
+    for (int y = 0; y < wh && !st && notches > 0; y++)
+        for (int32_t j = notch.row_start[y]; j < notch.row_start[y + 1]; j++) {
+            const int32_t *b = box + 4 * notch.label[j];
             if (b[2] - b[0] > 2 * r || b[3] - b[1] > 2 * r) continue;
-            int32_t src = near[k];
-            uint16_t px[4];
-            sz_get16(p->img, src % ww + x0, src / ww + y0, px);
-            float cov = SZ_CLAMP(sqrtf(d2b[k]) - r + 0.5f, 0.0f, 1.0f) * px[3] / 65535.0f;
-            float rgb[3];
-            for (int j = 0; j < 3; j++) rgb[j] = sz_srgb16_to_linear(px[j]);
-            sz_ink_set(&ln->drawn, x + x0, y + y0, cov, rgb);
+            for (int x = notch.x0[j]; x <= notch.x1[j]; x++) {
+                /* the nearest pixel of the opened ink (within r: the
+                 * notch lies in the dilation); of equally near ones the
+                 * most opaque (the notch is inside the ink, not at its
+                 * soft edge), then the first in scan order */
+                int best = INT32_MAX;
+                uint16_t px[4] = {0, 0, 0, 0};
+                for (int yy = SZ_MAX(0, y - reach); yy <= SZ_MIN(wh - 1, y + reach); yy++)
+                    for (int xx = SZ_MAX(0, x - reach); xx <= SZ_MIN(ww - 1, x + reach); xx++) {
+                        int dd = (xx - x) * (xx - x) + (yy - y) * (yy - y);
+                        if (!opened[(size_t)yy * ww + xx] || dd > best) continue;
+                        uint16_t q[4];
+                        sz_get16(p->img, xx + x0, yy + y0, q);
+                        if (dd < best || q[3] > px[3]) best = dd, memcpy(px, q, sizeof px);
+                    }
+                if (best == INT32_MAX) continue;
+                float cov = SZ_CLAMP(sqrtf(d2[(size_t)y * ww + x]) - r + 0.5f, 0.0f, 1.0f) * px[3] / 65535.0f;
+                float rgb[3];
+                for (int k = 0; k < 3; k++) rgb[k] = sz_srgb16_to_linear(px[k]);
+                sz_ink_set(&ln->drawn, x + x0, y + y0, cov, rgb);
+            }
         }
 #undef AT
-    free(m), free(d2), free(d2b), free(near), free(box);
+    sz_runs_free(&notch);
+    free(opened), free(m), free(d2), free(box);
     return st;
 }
 

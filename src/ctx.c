@@ -99,6 +99,15 @@ int sz_ctx_threads(const sz_ctx *ctx)
     return ctx->threads;
 }
 
+int sz_thread_index(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
 int sz_threads(const sz_ctx *ctx)
 {
     if (ctx && ctx->threads > 0) return ctx->threads;

@@ -52,6 +52,9 @@ SZ_INTERNAL void sz_emit(sz_ctx *ctx, const char *fmt, ...) SZ_PRINTF(2, 3);
 SZ_INTERNAL sz_status sz_progress(sz_ctx *ctx, const char *stage, double fraction);
 /** The number of threads an OpenMP region of this context may use. */
 SZ_INTERNAL int sz_threads(const sz_ctx *ctx);
+/** Which thread of the current OpenMP team this is (0 without OpenMP):
+ *  an index into per-thread scratch allocated for sz_threads() threads. */
+SZ_INTERNAL int sz_thread_index(void);
 
 /* Allocation: on failure these record SZ_ERR_NOMEM and return NULL. */
 SZ_INTERNAL void *sz_malloc(sz_ctx *ctx, size_t size);

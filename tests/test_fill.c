@@ -793,24 +793,36 @@ START_TEST(thinning_matches_the_full_scan)
 }
 END_TEST
 
-/* The disc dilation (a union of rectangle reaches) against the distance
- * transform it stands in for, for radii whose rectangles differ. */
-START_TEST(disc_reach_is_the_distance_threshold)
+/* The bounded distance transform against the exact one: equal wherever
+ * the distance is at most r, above r^2 elsewhere; bounds from 0 to beyond
+ * the grid, a grid wider than one column block, 1 and 2 threads. */
+START_TEST(bounded_distance_matches_the_exact_one_within_its_bound)
 {
-    enum { DW = 61, DH = 43 };
-    static uint8_t feature[DW * DH], reach[DW * DH];
-    static float dist2[DW * DH];
-    uint32_t rng = 777;
-    for (int i = 0; i < DW * DH; i++) {
+    enum { BW = 301, BH = 37 };
+    static uint8_t feature[BW * BH];
+    static float exact[BW * BH];
+    static uint16_t bounded[BW * BH];
+    uint32_t rng = 2024;
+    for (int i = 0; i < BW * BH; i++) {
         rng ^= rng << 13, rng ^= rng >> 17, rng ^= rng << 5;
-        feature[i] = rng % 100 < 2;
+        feature[i] = rng % 1000 < 4;
     }
+    feature[0] = feature[BW * BH - 1] = 1; /* corners */
     sz_ctx *ctx = sz_ctx_new();
-    ck_assert_int_eq(sz_edt(ctx, feature, DW, DH, dist2, NULL), SZ_OK);
-    for (int r = 0; r <= 9; r++) {
-        ck_assert_int_eq(sz_disc_reach(ctx, feature, DW, DH, r, reach), SZ_OK);
-        for (int i = 0; i < DW * DH; i++) ck_assert_int_eq(reach[i], dist2[i] <= (float)(r * r));
+    ck_assert_int_eq(sz_edt(ctx, feature, BW, BH, exact, NULL), SZ_OK);
+    static const int bounds[] = {0, 1, 3, 9, 17, 60, SZ_EDT_BOUND_MAX};
+    for (int threads = 1; threads <= 2; threads++) {
+        sz_ctx_set_threads(ctx, threads);
+        for (size_t b = 0; b < sizeof bounds / sizeof *bounds; b++) {
+            int r = bounds[b];
+            ck_assert_int_eq(sz_edt_bounded(ctx, feature, BW, BH, r, bounded), SZ_OK);
+            for (int i = 0; i < BW * BH; i++) {
+                if (exact[i] <= r * r) ck_assert_int_eq(bounded[i], (int)exact[i]);
+                else ck_assert_int_gt(bounded[i], r * r);
+            }
+        }
     }
+    ck_assert_int_eq(sz_edt_bounded(ctx, feature, BW, BH, SZ_EDT_BOUND_MAX + 1, bounded), SZ_ERR_ARG);
     sz_ctx_free(ctx);
 }
 END_TEST
@@ -909,10 +921,10 @@ int main(void)
     tcase_add_test(tc, soft_edge_of_the_cut_is_sealed_on_request);
     tcase_add_test(tc, mask_of_another_size_is_refused);
     tcase_add_test(tc, distance_transform_matches_brute_force);
-    tcase_add_test(tc, disc_reach_is_the_distance_threshold);
     tcase_add_test(tc, rect_reach_matches_brute_force);
     tcase_add_test(tc, labels_match_a_flood);
     tcase_add_test(tc, thinning_matches_the_full_scan);
+    tcase_add_test(tc, bounded_distance_matches_the_exact_one_within_its_bound);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
