@@ -1023,21 +1023,24 @@ static sz_status close_bites(sz_ctx *ctx, const sz_part *p, const sz_line_params
     int w = p->w, h = p->h;
     size_t n = (size_t)w * (size_t)h;
     /* Thick: ink with no paper (no ink, not hidden) within 2.5 px, that is
-     * none in the 5x3 and 3x5 rectangles around it.  Line art rarely has
-     * any, so this cheap test usually ends the work. */
-    uint8_t *thick = sz_malloc(ctx, n), *across = sz_malloc(ctx, n), *down = sz_malloc(ctx, n);
-    sz_status st = thick && across && down ? SZ_OK : SZ_ERR_NOMEM;
-    for (size_t i = 0; i < n && !st; i++) thick[i] = !ln->solid[i] && !p->hidden[i]; /* paper, first */
-    if (!st) st = sz_rect_reach(ctx, thick, 1, w, h, 2, 1, across);
-    if (!st) st = sz_rect_reach(ctx, thick, 1, w, h, 1, 2, down);
-    long nthick = 0;
+     * none in the 5x3 and 3x5 rectangles around it, the offsets of squared
+     * length 5 at most.  Line art rarely has any, so this cheap test
+     * usually ends the work. */
+    uint8_t *thick = sz_malloc(ctx, n);
+    uint16_t *d2 = sz_malloc_array(ctx, n, sizeof *d2);
+    sz_status st = thick && d2 ? SZ_OK : SZ_ERR_NOMEM;
     long count = st ? 0 : (long)n;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (long i = 0; i < count; i++) thick[i] = !ln->solid[i] && !p->hidden[i]; /* paper, first */
+    if (!st) st = sz_edt_bounded(ctx, thick, w, h, 3, d2);
+    long nthick = 0;
+    count = st ? 0 : (long)n;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : nthick)
     for (long i = 0; i < count; i++) {
-        thick[i] = ln->solid[i] && !across[i] && !down[i];
+        thick[i] = ln->solid[i] && d2[i] > 5;
         nthick += thick[i];
     }
-    free(across), free(down);
+    free(d2);
     if (st || !nthick) {
         free(thick);
         return st;
