@@ -694,7 +694,7 @@ static sz_status follow_outlines(sz_ctx *ctx, const sz_part *p, const sz_line_pa
                                  int cap)
 {
     float *dist = sz_malloc_array(ctx, (size_t)p->w * (size_t)p->h, sizeof *dist);
-    sz_status st = dist ? sz_outline_distance(ctx, p, lp->outline_shape, dist) : SZ_ERR_NOMEM;
+    sz_status st = dist ? sz_outline_distance(ctx, p, lp->outline_shape, lp->max_width, dist) : SZ_ERR_NOMEM;
     for (int i = 0; i < ln->nends && !st; i++) {
         sz_line_end *a = &ln->ends[i];
         if (!a->at_hidden || a->partner >= 0 || a->fate != SZ_END_NONE || !sz_outline_end(p, ln, dist, a)) continue;

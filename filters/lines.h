@@ -92,8 +92,11 @@ SZ_INTERNAL void sz_lines_free(sz_lines *ln);
 /* outline.c: strokes along the completed silhouette */
 
 /** dist = distance (px) from each pixel to the outside of the part
- *  completed by `inside` (its visible pixels and inside >= 0.5). */
-SZ_INTERNAL sz_status sz_outline_distance(sz_ctx *ctx, const sz_part *p, const float *inside, float *dist);
+ *  completed by `inside` (its visible pixels and inside >= 0.5), exact as
+ *  deep as outlines of strokes up to max_width px are followed and drawn;
+ *  deeper, a constant. */
+SZ_INTERNAL sz_status sz_outline_distance(sz_ctx *ctx, const sz_part *p, const float *inside, float max_width,
+                                          float *dist);
 /** Whether end e is of an outline: a stroke running along the part's
  *  edge, its paint on the inner side and nothing on the outer. */
 SZ_INTERNAL bool sz_outline_end(const sz_part *p, const sz_lines *ln, const float *dist, const sz_line_end *e);

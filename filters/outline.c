@@ -20,6 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The outline is drawn along the completed edge no wider than this. */
+#define OUTLINE_BAND 16
+
 /* Distance to the outside at a real position, bilinear. */
 static float dist_at(const float *dist, int w, int h, vec2 q)
 {
@@ -40,23 +43,31 @@ static vec2 dist_grad(const float *dist, int w, int h, vec2 q)
     return v2(gx / 2, gy / 2);
 }
 
-sz_status sz_outline_distance(sz_ctx *ctx, const sz_part *p, const float *inside, float *dist)
+sz_status sz_outline_distance(sz_ctx *ctx, const sz_part *p, const float *inside, float max_width, float *dist)
 {
     int w = p->w, h = p->h;
     size_t n = (size_t)w * (size_t)h;
+    /* Outlines are followed, and drawn, no deeper inside than a band or
+     * the widest stroke: farther than that, distances need not be exact. */
+    int depth = (int)SZ_MIN((float)SZ_EDT_BOUND_MAX, SZ_MAX((float)OUTLINE_BAND, max_width / 2 + 6) + 2);
     uint8_t *outside = sz_malloc(ctx, n);
-    if (!outside) return SZ_ERR_NOMEM;
+    uint16_t *d2 = sz_malloc_array(ctx, n, sizeof *d2);
+    if (!outside || !d2) {
+        free(outside), free(d2);
+        return SZ_ERR_NOMEM;
+    }
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
             outside[i] = !(inside[i] >= 0.5f || sz_alpha16(p->img, x, y) >= 32768);
         }
-    sz_status st = sz_edt(ctx, outside, w, h, dist, NULL);
+    sz_status st = sz_edt_bounded(ctx, outside, w, h, depth, d2);
     free(outside);
     long count = st ? 0 : (long)n;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (long i = 0; i < count; i++) dist[i] = sqrtf(dist[i]);
+    for (long i = 0; i < count; i++) dist[i] = SZ_MIN(sqrtf((float)d2[i]), (float)depth + 1);
+    free(d2);
     return st;
 }
 
@@ -138,7 +149,7 @@ sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, co
     /* The visible edge: the ring of the part's own pixels beside empty
      * ones.  Its outline covers most of it with ink, and the ink beside
      * the edge is about the outline's width times the ring's length. */
-    enum { BAND = 16, RING_BARE = 1, RING_INKED = 2 };
+    enum { BAND = OUTLINE_BAND, RING_BARE = 1, RING_INKED = 2 };
     long ring = 0, ring_inked = 0, band_ink = 0;
     double rgb[3] = {0, 0, 0}, wsum = 0;
     uint8_t *edge = sz_malloc(ctx, n); /* the ring: RING_BARE or RING_INKED, for where the outline shows */
