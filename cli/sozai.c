@@ -161,7 +161,7 @@ static void print_usage(FILE *f)
             "  --format WORD            output format: png, tiff, psd, psb, pam (default: from OUT)\n"
             "  --depth 8|16             output bits per channel (default: the input's)\n"
             "  --compression WORD       PSD channel compression: rle (default), zip\n"
-            "  --threads N              threads to use (default: all processors)\n"
+            "  --threads N              threads to use (default: all processors; one for small layers)\n"
             "  --limit-layer-pixels N   refuse layers larger than N pixels (default 268435456)\n"
             "  --limit-doc-pixels N     refuse canvases larger than N pixels (default 1073741824)\n"
             "  --limit-layers N         refuse documents with more layers (default 10000)\n"

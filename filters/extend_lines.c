@@ -104,6 +104,7 @@ static sz_status run(sz_ctx *ctx, sz_doc *doc, const sz_args *args)
     bool new_layer = !strcmp(sz_arg_str(args, "to-layer"), "new");
     long total = 0;
     int worked = 0;
+    size_t op_work = sz_ctx_work(ctx); /* each part sets its own while it is worked on */
     for (int i = 0; i < n && !st; i++) {
         sz_layer *l = layers[i];
         if (!src.mask && sz_layer_generated_for(l, l)) continue;
@@ -116,6 +117,7 @@ static sz_status run(sz_ctx *ctx, sz_doc *doc, const sz_args *args)
             worked++;
         }
         sz_part_free(&p);
+        sz_ctx_set_work(ctx, op_work);
         if (st) sz_error_prefix(ctx, "layer \"%s\"", l->name);
         else st = sz_progress(ctx, "extend-lines", (i + 1.0) / n);
     }

@@ -226,6 +226,7 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
     if (!st) st = sz_select_layers(ctx, doc, args, &layers, &n);
     const char *name = lines && fill ? "complete" : "fill-behind";
     int worked = 0, fully_hidden = 0;
+    size_t op_work = sz_ctx_work(ctx); /* each part sets its own while it is worked on */
     for (int i = 0; i < n && !st; i++) {
         sz_layer *l = layers[i];
         if (sz_layer_is_generated(l)) continue;
@@ -267,6 +268,7 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
         }
         if (!st && p.img && sz_part_fully_hidden(&p)) fully_hidden++;
         sz_part_free(&p);
+        sz_ctx_set_work(ctx, op_work);
         if (st) sz_error_prefix(ctx, "layer \"%s\"", l->name);
         else st = sz_progress(ctx, name, (i + 1.0) / n);
     }

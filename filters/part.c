@@ -168,6 +168,7 @@ sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidde
     sz_status st = sz_check_layer_size(ctx, x1 - x0, y1 - y0);
     if (st) return st;
     p->x0 = x0, p->y0 = y0, p->w = x1 - x0, p->h = y1 - y0;
+    sz_ctx_set_work(ctx, (size_t)p->w * (size_t)p->h); /* until the caller is done with the part */
     p->vx0 = bx0 - x0, p->vy0 = by0 - y0, p->vx1 = bx1 - x0, p->vy1 = by1 - y0;
     size_t n = (size_t)p->w * (size_t)p->h;
     p->img = sz_image_crop(ctx, im, x0 - layer->x, y0 - layer->y, x1 - layer->x, y1 - layer->y);

@@ -99,7 +99,9 @@ SZ_API void sz_ctx_clear_error(sz_ctx *ctx);
 SZ_API void sz_ctx_set_log(sz_ctx *ctx, sz_log_fn fn, void *user);
 SZ_API void sz_ctx_set_progress(sz_ctx *ctx, sz_progress_fn fn, void *user);
 
-/** Threads used by operations; 0 means all processors. */
+/** Threads used by operations; 0 (the default) means all processors,
+ *  except that a layer of fewer than 512 x 512 working pixels is done on
+ *  one thread, which is faster there.  Results do not depend on it. */
 SZ_API void sz_ctx_set_threads(sz_ctx *ctx, int threads);
 SZ_API int sz_ctx_threads(const sz_ctx *ctx);
 

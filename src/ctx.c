@@ -108,9 +108,23 @@ int sz_thread_index(void)
 #endif
 }
 
+size_t sz_ctx_set_work(sz_ctx *ctx, size_t pixels)
+{
+    if (!ctx) return 0;
+    size_t before = ctx->work_pixels;
+    ctx->work_pixels = pixels;
+    return before;
+}
+
+size_t sz_ctx_work(const sz_ctx *ctx)
+{
+    return ctx ? ctx->work_pixels : 0;
+}
+
 int sz_threads(const sz_ctx *ctx)
 {
-    if (ctx && ctx->threads > 0) return ctx->threads;
+    if (ctx && ctx->threads > 0) return ctx->threads; /* asked for: even small work gets them */
+    if (ctx && ctx->work_pixels && ctx->work_pixels < SZ_PARALLEL_MIN_PIXELS) return 1;
 #ifdef _OPENMP
     return omp_get_num_procs();
 #else

@@ -178,13 +178,16 @@ sz_status sz_doc_write_memory(sz_ctx *ctx, const sz_doc *doc, sz_format fmt,
     if (!opt) opt = &defaults;
     if (opt->depth && opt->depth != 8 && opt->depth != 16)
         return sz_fail(ctx, SZ_ERR_ARG, "output depth must be 8 or 16, not %d", opt->depth);
+    /* a small canvas is written on one thread (see sz_threads) */
+    size_t outer = sz_ctx_set_work(ctx, (size_t)doc->w * (size_t)doc->h);
     switch (fmt) {
     case SZ_FORMAT_PNG: st = sz_png_write(ctx, doc, opt, &b); break;
     case SZ_FORMAT_TIFF: st = sz_tiff_write(ctx, doc, opt, &b); break;
     case SZ_FORMAT_PSD: st = sz_psd_write(ctx, doc, opt, &b); break;
     case SZ_FORMAT_PAM: st = sz_pam_write(ctx, doc, opt, &b); break;
-    default: return sz_fail(ctx, SZ_ERR_ARG, "unknown output format");
+    default: st = sz_fail(ctx, SZ_ERR_ARG, "unknown output format");
     }
+    sz_ctx_set_work(ctx, outer);
     if (!st) st = sz_buf_check(ctx, &b);
     if (st) {
         sz_buf_free(&b);

@@ -264,7 +264,11 @@ sz_status sz_op_run(sz_ctx *ctx, const sz_op *op, sz_doc *doc, const sz_args *ar
     if (!op || !doc || !args || args->op != op)
         return sz_fail(ctx, SZ_ERR_ARG, "sz_op_run: missing operation, document or arguments");
     sz_ctx_clear_error(ctx);
+    /* a small canvas is done on one thread throughout (see sz_threads);
+     * a filter narrows this to each layer it works on */
+    size_t outer = sz_ctx_set_work(ctx, (size_t)doc->w * (size_t)doc->h);
     sz_status st = op->run(ctx, doc, args);
+    sz_ctx_set_work(ctx, outer);
     if (st && ctx->status == SZ_OK) sz_fail(ctx, st, "%s", sz_status_name(st));
     return st;
 }

@@ -41,6 +41,24 @@ START_TEST(error_prefix_keeps_the_message)
 }
 END_TEST
 
+/* Threads: small work runs on one, large work on all processors, and a
+ * count the caller set is used whatever the size. */
+START_TEST(small_work_runs_on_one_thread_unless_asked)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    int all = sz_threads(ctx);
+    ck_assert_int_ge(all, 1);
+    ck_assert_uint_eq(sz_ctx_set_work(ctx, 300 * 200), 0);
+    ck_assert_int_eq(sz_threads(ctx), 1);
+    ck_assert_uint_eq(sz_ctx_set_work(ctx, SZ_PARALLEL_MIN_PIXELS), 300 * 200);
+    ck_assert_int_eq(sz_threads(ctx), all);
+    sz_ctx_set_work(ctx, 300 * 200);
+    sz_ctx_set_threads(ctx, 3);
+    ck_assert_int_eq(sz_threads(ctx), 3);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(limits_refuse_before_allocating)
 {
     sz_ctx *ctx = sz_ctx_new();
@@ -459,6 +477,7 @@ int main(void)
     tcase_add_test(tc, layer_selection);
     tcase_add_test(tc, atomic_write_replaces_only_on_success);
     tcase_add_test(tc, pam_roundtrip_and_sniffing);
+    tcase_add_test(tc, small_work_runs_on_one_thread_unless_asked);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
