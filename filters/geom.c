@@ -124,10 +124,6 @@ sz_status sz_edt(sz_ctx *ctx, const uint8_t *feature, int w, int h, float *dist2
     return fail ? sz_fail(ctx, SZ_ERR_NOMEM, "out of memory in the distance transform") : SZ_OK;
 }
 
-/* ------------------------------------------------------------------ */
-/* Thinning                                                            */
-/* ------------------------------------------------------------------ */
-
 sz_status sz_edt_bounded(sz_ctx *ctx, const uint8_t *feature, int w, int h, int r, uint16_t *dist2)
 {
     if (r < 0 || r > SZ_EDT_BOUND_MAX) return sz_fail(ctx, SZ_ERR_ARG, "distance bound %d out of range", r);
@@ -196,6 +192,10 @@ sz_status sz_edt_bounded(sz_ctx *ctx, const uint8_t *feature, int w, int h, int 
     free(g), free(rows);
     return SZ_OK;
 }
+
+/* ------------------------------------------------------------------ */
+/* Thinning                                                            */
+/* ------------------------------------------------------------------ */
 
 sz_status sz_square_reach(sz_ctx *ctx, const uint8_t *in, uint8_t value, int w, int h, int r, uint8_t *out)
 {
@@ -489,22 +489,6 @@ int sz_label(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, int32_t
             for (int32_t x = r.x0[i]; x <= r.x1[i]; x++) labels[(size_t)y * w + x] = r.label[i];
     sz_runs_free(&r);
     return count;
-}
-
-void sz_label_boxes(const int32_t *labels, int w, int h, int count, int32_t *box, int32_t *area)
-{
-    for (int k = 0; k <= count; k++) {
-        box[4 * k] = w, box[4 * k + 1] = h, box[4 * k + 2] = -1, box[4 * k + 3] = -1;
-        if (area) area[k] = 0;
-    }
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            int32_t k = labels[(size_t)y * w + x];
-            if (!k) continue;
-            int32_t *b = box + 4 * k;
-            b[0] = SZ_MIN(b[0], x), b[1] = SZ_MIN(b[1], y), b[2] = SZ_MAX(b[2], x), b[3] = SZ_MAX(b[3], y);
-            if (area) area[k]++;
-        }
 }
 
 /* ------------------------------------------------------------------ */

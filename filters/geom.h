@@ -96,16 +96,13 @@ typedef struct sz_runs {
  *  count or -1 on allocation failure; free with sz_runs_free(). */
 SZ_INTERNAL int sz_label_runs(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, sz_runs *out);
 SZ_INTERNAL void sz_runs_free(sz_runs *r);
-/** As sz_label_boxes(), from the runs. */
+/** Bounding box of each label 1..count: box[4k..4k+3] = x0, y0, x1, y1
+ *  (inclusive); with `area` (may be NULL), its pixel count.  Entry 0 (the
+ *  background) is left as an empty box. */
 SZ_INTERNAL void sz_runs_boxes(const sz_runs *r, int32_t *box, int32_t *area);
 /** Sets to 1 the pixels of component `label` in the w x h window at
  *  (x0, y0) of `out` (its pixels there; others are left as they are). */
 SZ_INTERNAL void sz_runs_paint(const sz_runs *r, int32_t label, int x0, int y0, int w, int h, uint8_t *out);
-
-/** Bounding box of each label 1..count of a labelling: box[4k..4k+3] =
- *  x0, y0, x1, y1 (inclusive); with `area` (may be NULL), its pixel count.
- *  Entry 0 (the background) is left as an empty box. */
-SZ_INTERNAL void sz_label_boxes(const int32_t *labels, int w, int h, int count, int32_t *box, int32_t *area);
 
 static inline bool sz_mask_at(const uint8_t *m, int w, int h, int x, int y)
 {

@@ -134,8 +134,6 @@ static float median_of(float *v, int n)
     return v[n / 2];
 }
 
-/* Describes the stroke behind one skeleton end; false for a spur or a
- * region too wide to be a stroke. */
 /* A stroke's end often reaches a fork within a few pixels: thinning grows
  * spurs from the bumps at a cut (an eraser's ragged edge, a speck touching
  * the stroke), and the true end is then only one of several short branches.
@@ -196,6 +194,8 @@ static int through_spurs(const uint8_t *sk, const uint8_t *solid, int w, int h, 
     return n + tn[longest];
 }
 
+/* Describes the stroke behind one skeleton end; false for a spur or a
+ * region too wide to be a stroke. */
 static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_lines *ln, const uint8_t *sk, int x,
                          int y, sz_line_end *e)
 {

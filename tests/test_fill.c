@@ -880,7 +880,13 @@ START_TEST(labels_match_a_flood)
             ck_assert_int_eq(sz_label_runs(ctx, mask, LW, LH, eight, &runs), n);
             sz_ctx_free(ctx);
             static int32_t box[4 * (LW * LH + 1)], area[LW * LH + 1], run_box[4 * (LW * LH + 1)], run_area[LW * LH + 1];
-            sz_label_boxes(want, LW, LH, n, box, area);
+            for (int k = 0; k <= n; k++) box[4 * k] = LW, box[4 * k + 1] = LH, box[4 * k + 2] = box[4 * k + 3] = -1, area[k] = 0;
+            for (int i = 0; i < LW * LH; i++) {
+                if (!want[i]) continue;
+                int32_t *b = box + 4 * want[i];
+                b[0] = SZ_MIN(b[0], i % LW), b[1] = SZ_MIN(b[1], i / LW), b[2] = SZ_MAX(b[2], i % LW), b[3] = i / LW;
+                area[want[i]]++;
+            }
             sz_runs_boxes(&runs, run_box, run_area);
             ck_assert_mem_eq(run_box, box, 4 * ((size_t)n + 1) * sizeof *box);
             ck_assert_mem_eq(run_area + 1, area + 1, (size_t)n * sizeof *area);
