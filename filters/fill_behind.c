@@ -98,20 +98,24 @@ static sz_status fill_colour(sz_ctx *ctx, const sz_part *p, const float *alpha, 
         opaque8[i] = (uint8_t)(c[3] >> 8);
         solid[i] = !p->hidden[i] && c[3] >= p->solid;
     }
-    long hist[256] = {0}, total = 0;
-    for (size_t i = 0; i < n; i++)
+    long hist[256] = {0}, total = 0, count = (long)n;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : hist[:256], total)
+    for (long i = 0; i < count; i++)
         if (solid[i]) hist[lum[i]]++, total++;
     unsigned dark = (unsigned)(sz_hist_percentile(hist, total, 50) * 0.6);
-    for (size_t i = 0; i < n; i++) src[i] = solid[i] && lum[i] < dark;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (long i = 0; i < count; i++) src[i] = solid[i] && lum[i] < dark;
     /* an opening of the dark pixels keeps the broad ones: the rest is ink */
     sz_status st = sz_square_opening(ctx, src, w, h, INK, scratch, broad);
     long nsrc = 0;
-    for (int pass = 0; pass < 2 && !nsrc && !st; pass++)
-        for (size_t i = 0; i < n; i++) {
+    for (int pass = 0; pass < 2 && !nsrc && !st; pass++) {
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : nsrc)
+        for (long i = 0; i < count; i++) {
             bool ink = src[i] && !broad[i];
             src[i] = solid[i] && (pass || !ink);
             nsrc += src[i];
         }
+    }
     if (!st) st = sz_edt(ctx, src, w, h, d2, near);
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (long i = 0; i < (long)n; i++) {

@@ -406,7 +406,17 @@ static inline int skip_set(const uint8_t *m, int x, int w)
  * eight-connected); components are then numbered in the order their first
  * run comes in the image, which is the order a scan that floods each new
  * component would give them. */
-int sz_label_runs(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, sz_runs *out)
+/* Whether a diagonal contact at row y between columns xa (row y - 1) and
+ * xb (row y) may be crossed: not beside a blocking pixel. */
+static inline bool diagonal_open(const uint8_t *block, int w, int y, int xa, int xb)
+{
+    return !block || (!block[(size_t)y * w + xa] && !block[(size_t)(y - 1) * w + xb]);
+}
+
+/* sz_label_runs(), where with `block` an eight-connected diagonal step may
+ * not pass beside a blocking pixel. */
+static int label_runs(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, const uint8_t *block,
+                      sz_runs *out)
 {
     memset(out, 0, sizeof *out);
     size_t cap = (size_t)w * (size_t)h / 2 + (size_t)h + 1; /* at most one run per two pixels, per row */
@@ -432,6 +442,9 @@ int sz_label_runs(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, sz
             /* runs above ending before this one starts cannot touch later runs either */
             while (above < above_end && x1[above] + reach < start) above++;
             for (int32_t k = above; k < above_end && x0[k] <= x1[r] + reach; k++) {
+                /* a corner contact only: the pixels beside it must let the step through */
+                if (x1[k] < start && !diagonal_open(block, w, y, start - 1, start)) continue;
+                if (x0[k] > x1[r] && !diagonal_open(block, w, y, x1[r] + 1, x1[r])) continue;
                 int32_t a = run_root(parent, k), b = run_root(parent, r);
                 if (a != b) parent[SZ_MAX(a, b)] = SZ_MIN(a, b); /* the earlier run stays the root */
             }
@@ -446,6 +459,41 @@ int sz_label_runs(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, sz
     for (int32_t r = 0; r < runs; r++) parent[r] = -parent[r];
     *out = (sz_runs){.w = w, .h = h, .x0 = x0, .x1 = x1, .label = parent, .row_start = row_start, .count = count};
     return count;
+}
+
+int sz_label_runs(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, sz_runs *out)
+{
+    return label_runs(ctx, mask, w, h, eight, NULL, out);
+}
+
+sz_status sz_flood(sz_ctx *ctx, const uint8_t *pass, const uint8_t *seed, const uint8_t *block, int w, int h,
+                   uint8_t *reached)
+{
+    sz_runs r;
+    int count = label_runs(ctx, pass, w, h, true, block, &r);
+    uint8_t *seeded = count < 0 ? NULL : sz_calloc(ctx, (size_t)count + 1, 1);
+    if (!seeded) {
+        sz_runs_free(&r);
+        return SZ_ERR_NOMEM;
+    }
+    for (int y = 0; y < h; y++)
+        for (int32_t i = r.row_start[y]; i < r.row_start[y + 1]; i++) {
+            if (seeded[r.label[i]]) continue;
+            const uint8_t *s = seed + (size_t)y * w;
+            int x = r.x0[i];
+            while (x <= r.x1[i] && !s[x]) x++;
+            seeded[r.label[i]] = x <= r.x1[i];
+        }
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < h; y++) {
+        uint8_t *out = reached + (size_t)y * w;
+        memset(out, 0, (size_t)w);
+        for (int32_t i = r.row_start[y]; i < r.row_start[y + 1]; i++)
+            if (seeded[r.label[i]]) memset(out + r.x0[i], 1, (size_t)(r.x1[i] - r.x0[i] + 1));
+    }
+    free(seeded);
+    sz_runs_free(&r);
+    return SZ_OK;
 }
 
 void sz_runs_free(sz_runs *r)
@@ -556,4 +604,83 @@ int sz_curve_trace_from(const uint8_t *m, int w, int h, int fromx, int fromy, in
         x = cx[pick], y = cy[pick];
     }
     return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Nearest sites                                                       */
+/* ------------------------------------------------------------------ */
+
+static int site_axis_x(const void *a, const void *b)
+{
+    const struct sz_site *p = a, *q = b;
+    if (p->x != q->x) return p->x < q->x ? -1 : 1;
+    return p->index < q->index ? -1 : p->index > q->index; /* a total order: the tree never depends on qsort */
+}
+
+static int site_axis_y(const void *a, const void *b)
+{
+    const struct sz_site *p = a, *q = b;
+    if (p->y != q->y) return p->y < q->y ? -1 : 1;
+    return p->index < q->index ? -1 : p->index > q->index;
+}
+
+/* Sorts each range by its axis and recurses on the halves around the
+ * median (n log^2 n, for a few thousand sites nothing). */
+static void sites_arrange(struct sz_site *s, int n, int depth)
+{
+    if (n <= 1) return;
+    qsort(s, (size_t)n, sizeof *s, depth & 1 ? site_axis_y : site_axis_x);
+    int mid = n / 2;
+    sites_arrange(s, mid, depth + 1);
+    sites_arrange(s + mid + 1, n - mid - 1, depth + 1);
+}
+
+sz_status sz_sites_build(sz_ctx *ctx, const int32_t *index, int n, int w, sz_sites *out)
+{
+    out->n = 0;
+    out->site = sz_malloc_array(ctx, (size_t)(n > 0 ? n : 1), sizeof *out->site);
+    if (!out->site) return SZ_ERR_NOMEM;
+    for (int k = 0; k < n; k++)
+        out->site[k] = (struct sz_site){.x = index[k] % w, .y = index[k] / w, .index = index[k]};
+    out->n = n, out->w = w;
+    sites_arrange(out->site, n, 0);
+    return SZ_OK;
+}
+
+static void sites_search(const struct sz_site *s, int n, int depth, int x, int y, int64_t *best, int32_t *found)
+{
+    while (n > 0) {
+        int mid = n / 2;
+        const struct sz_site *m = &s[mid];
+        int64_t dx = m->x - x, dy = m->y - y, d2 = dx * dx + dy * dy;
+        if (d2 < *best || (d2 == *best && m->index < *found)) *best = d2, *found = m->index;
+        int64_t off = depth & 1 ? (int64_t)y - m->y : (int64_t)x - m->x;
+        /* the side of the split holding (x, y) first; the other only if a
+         * site there could be as near (equally near ones decide by index) */
+        const struct sz_site *near = off < 0 ? s : s + mid + 1, *far = off < 0 ? s + mid + 1 : s;
+        int nnear = off < 0 ? mid : n - mid - 1, nfar = off < 0 ? n - mid - 1 : mid;
+        sites_search(near, nnear, depth + 1, x, y, best, found);
+        if (off * off > *best) return;
+        s = far, n = nfar, depth++;
+    }
+}
+
+int32_t sz_sites_nearest(const sz_sites *s, int x, int y, int32_t guess)
+{
+    int64_t best = INT64_MAX;
+    int32_t found = -1;
+    if (guess >= 0 && s->n) {
+        /* the guess bounds the search; the search still finds the nearest */
+        int64_t dx = guess % s->w - x, dy = guess / s->w - y;
+        best = dx * dx + dy * dy, found = guess;
+    }
+    sites_search(s->site, s->n, 0, x, y, &best, &found);
+    return found;
+}
+
+void sz_sites_free(sz_sites *s)
+{
+    free(s->site);
+    s->site = NULL;
+    s->n = 0;
 }

@@ -96,6 +96,12 @@ typedef struct sz_runs {
  *  count or -1 on allocation failure; free with sz_runs_free(). */
 SZ_INTERNAL int sz_label_runs(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, sz_runs *out);
 SZ_INTERNAL void sz_runs_free(sz_runs *r);
+/** reached = the pixels of `pass` eight-connected through `pass` to one
+ *  that is also in `seed`; with `block` (may be NULL), a diagonal step may
+ *  not pass beside a blocking pixel (a one-pixel wall drawn diagonally
+ *  stays closed).  Linear in pixels: runs, not a pixel stack. */
+SZ_INTERNAL sz_status sz_flood(sz_ctx *ctx, const uint8_t *pass, const uint8_t *seed, const uint8_t *block, int w,
+                               int h, uint8_t *reached);
 /** Bounding box of each label 1..count: box[4k..4k+3] = x0, y0, x1, y1
  *  (inclusive); with `area` (may be NULL), its pixel count.  Entry 0 (the
  *  background) is left as an empty box. */
@@ -103,6 +109,25 @@ SZ_INTERNAL void sz_runs_boxes(const sz_runs *r, int32_t *box, int32_t *area);
 /** Sets to 1 the pixels of component `label` in the w x h window at
  *  (x0, y0) of `out` (its pixels there; others are left as they are). */
 SZ_INTERNAL void sz_runs_paint(const sz_runs *r, int32_t label, int x0, int y0, int w, int h, uint8_t *out);
+
+/** A set of pixels for nearest-pixel queries (a 2-d tree): where only a
+ *  few pixels ask which of a few thousand sites is nearest, far cheaper
+ *  than a transform of the whole plane. */
+typedef struct sz_sites {
+    int n, w;
+    struct sz_site {
+        int32_t x, y, index;
+    } *site; /* in tree order: each range's median splits it, by x then y alternately */
+} sz_sites;
+
+/** The sites: pixels i (y * w + x) of `index`, n of them. */
+SZ_INTERNAL sz_status sz_sites_build(sz_ctx *ctx, const int32_t *index, int n, int w, sz_sites *out);
+/** The site nearest to (x, y) (the smallest pixel index among equally
+ *  near ones), or -1 when there are none.  `guess` (a site's pixel index,
+ *  or -1), the answer for a neighbouring pixel say, only makes the search
+ *  shorter: the answer is the same whatever it is. */
+SZ_INTERNAL int32_t sz_sites_nearest(const sz_sites *s, int x, int y, int32_t guess);
+SZ_INTERNAL void sz_sites_free(sz_sites *s);
 
 static inline bool sz_mask_at(const uint8_t *m, int w, int h, int x, int y)
 {

@@ -142,6 +142,35 @@ int sz_outline_follow(const sz_part *p, const float *dist, const sz_line_end *e,
     return n;
 }
 
+/* The pixels of the band an outline would cover under the occluder:
+ * hidden, in the completed shape, less than width + 1/2 from its edge; in
+ * raster order (*count of them), or NULL when out of memory. */
+static int32_t *band_pixels(sz_ctx *ctx, const sz_part *p, const float *shape, const float *dist, float width,
+                            long *count)
+{
+    int w = p->w, h = p->h;
+    long *per_row = sz_calloc(ctx, (size_t)h + 1, sizeof *per_row);
+    if (!per_row) return NULL;
+#define IN_BAND(i) (p->hidden[i] && shape[i] >= 0.5f && dist[i] > 0 && dist[i] < width + 0.5f)
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < h; y++)
+        for (size_t i = (size_t)y * w; i < (size_t)(y + 1) * w; i++) per_row[y + 1] += IN_BAND(i);
+    for (int y = 0; y < h; y++) per_row[y + 1] += per_row[y];
+    *count = per_row[h];
+    int32_t *band = sz_malloc_array(ctx, (size_t)(*count ? *count : 1), sizeof *band);
+    if (band) {
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+        for (int y = 0; y < h; y++) {
+            long k = per_row[y];
+            for (size_t i = (size_t)y * w; i < (size_t)(y + 1) * w; i++)
+                if (IN_BAND(i)) band[k++] = (int32_t)i;
+        }
+    }
+#undef IN_BAND
+    free(per_row);
+    return band;
+}
+
 sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, const float *shape, const float *dist)
 {
     int w = p->w, h = p->h;
@@ -182,17 +211,37 @@ sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, co
     /* Under the occluder, the completed shape's edge gets the same band
      * where the visible edge nearest to it has the outline (an edge the
      * artist left bare, the cut bottom of a strand, stays bare as it runs
-     * on): coverage falls off over the pixel where the band ends. */
-    float *d2 = sz_malloc_array(ctx, n, sizeof *d2);
-    int32_t *nearest = sz_malloc_array(ctx, n, sizeof *nearest);
-    sz_status st = d2 && nearest ? sz_edt(ctx, edge, w, h, d2, nearest) : SZ_ERR_NOMEM;
-    for (size_t i = 0; i < n && !st; i++) {
-        if (!p->hidden[i] || shape[i] < 0.5f || dist[i] <= 0) continue;
+     * on): coverage falls off over the pixel where the band ends.  Only
+     * the pixels of the band ask which ring pixel is nearest: a search
+     * among the ring's pixels, not a transform of the whole plane. */
+    int32_t *sites = sz_malloc_array(ctx, (size_t)ring, sizeof *sites);
+    sz_sites tree = {0};
+    sz_status st = sites ? SZ_OK : SZ_ERR_NOMEM;
+    for (size_t i = 0, k = 0; i < n && !st; i++)
+        if (edge[i]) sites[k++] = (int32_t)i;
+    if (!st) st = sz_sites_build(ctx, sites, (int)ring, w, &tree);
+    long nband = 0;
+    int32_t *band = st ? NULL : band_pixels(ctx, p, shape, dist, width, &nband);
+    if (!st && !band) st = SZ_ERR_NOMEM;
+    /* band[k] becomes -1 where the nearest ring pixel bears no outline */
+#pragma omp parallel num_threads(sz_threads(ctx))
+    {
+        int32_t near = -1; /* the last answer: band pixels come in order, so it is a close guess */
+#pragma omp for schedule(dynamic, 1024)
+        for (long k = 0; k < (st ? 0 : nband); k++) {
+            near = sz_sites_nearest(&tree, band[k] % w, band[k] / w, near);
+            if (near < 0 || edge[near] != RING_INKED) band[k] = -1;
+        }
+    }
+    for (long k = 0; k < nband && !st; k++) {
+        if (band[k] < 0) continue;
+        size_t i = (size_t)band[k];
         float cov = SZ_CLAMP(width + 0.5f - dist[i], 0.0f, 1.0f);
         int x = (int)(i % w), y = (int)(i / w);
-        if (cov <= sz_ink_cover(&ln->drawn, x, y) || nearest[i] < 0 || edge[nearest[i]] != RING_INKED) continue;
+        if (cov <= sz_ink_cover(&ln->drawn, x, y)) continue;
         sz_ink_set(&ln->drawn, x, y, cov, colour);
     }
-    free(edge), free(d2), free(nearest);
+    sz_sites_free(&tree);
+    free(edge), free(sites), free(band);
     return st;
 }

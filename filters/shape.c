@@ -374,14 +374,14 @@ static bool may_step(const uint8_t *unknown, const uint8_t *side, int w, int x, 
  * border, around the walls; each unknown pixel goes to whichever arrives
  * first.  Walls paired right enclose what the part continues into; where
  * no wall says, the region splits halfway between the part and the
- * background, as an artist's guess would. */
-static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uint8_t *unknown, uint8_t *side)
+ * background, as an artist's guess would.  `dist` is w x h scratch. */
+static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uint8_t *unknown, uint8_t *side,
+                      int32_t *dist)
 {
-    size_t n = (size_t)w * (size_t)h;
-    int32_t *dist = sz_malloc_array(ctx, n, sizeof *dist);
     bucket ring[RING] = {{0}};
-    sz_status st = dist ? SZ_OK : SZ_ERR_NOMEM;
-    for (int y = 0; y < h && !st; y++)
+    sz_status st = SZ_OK;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
             dist[i] = INT32_MAX;
@@ -392,8 +392,10 @@ static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uin
             if (!part && !background) continue;
             side[i] = part > background ? BY_PART : BY_BACKGROUND;
             dist[i] = 0;
-            if (!bucket_push(ctx, &ring[0], (int32_t)i)) st = SZ_ERR_NOMEM;
         }
+    /* the starting pixels in raster order, which decides ties */
+    for (size_t i = 0; i < (size_t)w * (size_t)h && !st; i++)
+        if (!dist[i] && !bucket_push(ctx, &ring[0], (int32_t)i)) st = SZ_ERR_NOMEM;
     size_t pending = ring[0].n;
     for (int32_t d = 0; pending && !st; d++) {
         bucket *b = &ring[d % RING];
@@ -416,37 +418,7 @@ static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uin
         b->n = 0;
     }
     for (int k = 0; k < RING; k++) free(ring[k].px);
-    free(dist);
     return st;
-}
-
-/* Marks what a flood from `seed` pixels reaches through `pass` pixels
- * (8-connected).  With `side`, a diagonal step may not slip between two
- * of its wall pixels. */
-static sz_status flood(sz_ctx *ctx, int w, int h, const uint8_t *pass, const uint8_t *seed, const uint8_t *side,
-                       uint8_t *reached)
-{
-    size_t n = (size_t)w * (size_t)h, top = 0;
-    int32_t *stack = sz_malloc_array(ctx, n, sizeof *stack);
-    if (!stack) return SZ_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) {
-        reached[i] = seed[i] && pass[i];
-        if (reached[i]) stack[top++] = (int32_t)i;
-    }
-    while (top) {
-        int32_t i = stack[--top];
-        int y = i / w, x = i - y * w;
-        for (int e = 0; e < 8; e++) {
-            int xx = x + step_x[e], yy = y + step_y[e];
-            if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
-            size_t j = (size_t)yy * w + xx;
-            if (reached[j] || !pass[j]) continue;
-            if (side && e >= 4 && (side[(size_t)y * w + xx] == WALL || side[(size_t)yy * w + x] == WALL)) continue;
-            reached[j] = 1, stack[top++] = (int32_t)j;
-        }
-    }
-    free(stack);
-    return SZ_OK;
 }
 
 /* Marks the unknown pixels the background can reach at all, around the
@@ -462,13 +434,22 @@ static sz_status background_reach(sz_ctx *ctx, int w, int h, const uint8_t *know
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
             int part;
-            seed[i] = unknown[i] == EMPTY_SEED || background_neighbours(known, unknown, w, h, x, y, &part);
+            seed[i] = unknown[i] &&
+                      (unknown[i] == EMPTY_SEED || background_neighbours(known, unknown, w, h, x, y, &part));
         }
-    uint8_t *pass = sz_malloc(ctx, n);
-    if (!pass) return SZ_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) pass[i] = unknown[i] && side[i] != WALL;
-    sz_status st = flood(ctx, w, h, pass, seed, side, reached);
-    free(pass);
+    uint8_t *pass = sz_malloc(ctx, n), *wall = sz_malloc(ctx, n);
+    if (!pass || !wall) {
+        free(pass), free(wall);
+        return SZ_ERR_NOMEM;
+    }
+    long count = (long)n;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (long i = 0; i < count; i++) {
+        wall[i] = side[i] == WALL;
+        pass[i] = unknown[i] && !wall[i];
+    }
+    sz_status st = sz_flood(ctx, pass, seed, wall, w, h, reached);
+    free(pass), free(wall);
     return st;
 }
 
@@ -500,7 +481,7 @@ static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn
         /* added part pixels: kept where they join the visible part */
         for (size_t i = 0; i < n; i++)
             seed[i] = sz_alpha16(p->img, (int)(i % w), (int)(i / w)) >= p->solid, pass[i] = inside[i];
-        st = flood(ctx, w, h, pass, seed, NULL, reached);
+        st = sz_flood(ctx, pass, seed, NULL, w, h, reached);
         for (size_t i = 0; i < n && !st; i++)
             if (flip[i] && inside[i] && !reached[i]) inside[i] = 0;
         /* removed pixels: kept out where they open onto the background */
@@ -511,7 +492,7 @@ static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn
             seed[i] = (!unknown[i] && !visible) || unknown[i] >= EMPTY || border;
             pass[i] = !inside[i];
         }
-        if (!st) st = flood(ctx, w, h, pass, seed, NULL, reached);
+        if (!st) st = sz_flood(ctx, pass, seed, NULL, w, h, reached);
         for (size_t i = 0; i < n && !st; i++)
             if (flip[i] && !inside[i] && !reached[i]) inside[i] = 1;
     }
@@ -544,7 +525,8 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
     if (!st && nknown) st = find_ends(ctx, p, known, unknown, &ends, &m);
     if (!st && nknown) st = build_walls(ctx, p, fp, unknown, ends, m, wall, pairs);
     uint8_t *side = wall; /* WALL, or which side reached the pixel first */
-    if (!st && nknown) st = race(ctx, w, h, known, unknown, side);
+    /* d2 is free until the distances: the race's scratch */
+    if (!st && nknown) st = race(ctx, w, h, known, unknown, side, (int32_t *)d2);
     if (walls)
         for (size_t i = 0; i < n; i++) walls[i] = !st && nknown && side[i] == WALL;
     if (!st && nknown) {

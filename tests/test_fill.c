@@ -905,6 +905,101 @@ START_TEST(labels_match_a_flood)
 }
 END_TEST
 
+/* Reference flood: 8-connected through `pass` from its pixels in `seed`,
+ * a diagonal step not beside a `block` pixel. */
+static void pixel_flood(const uint8_t *pass, const uint8_t *seed, const uint8_t *block, int w, int h,
+                        uint8_t *reached, int32_t *stack)
+{
+    int top = 0;
+    for (int i = 0; i < w * h; i++)
+        if ((reached[i] = pass[i] && seed[i])) stack[top++] = i;
+    while (top) {
+        int i = stack[--top], x = i % w, y = i / w;
+        for (int dy = -1; dy <= 1; dy++)
+            for (int dx = -1; dx <= 1; dx++) {
+                int xx = x + dx, yy = y + dy;
+                if ((!dx && !dy) || xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+                int j = yy * w + xx;
+                if (reached[j] || !pass[j]) continue;
+                if (dx && dy && block && (block[y * w + xx] || block[yy * w + x])) continue;
+                reached[j] = 1, stack[top++] = j;
+            }
+    }
+}
+
+/* The run-based flood reaches what the pixel flood reaches, with and
+ * without blocking pixels (diagonal walls keep it out), on random masks of
+ * several densities, with 1 and 2 threads. */
+START_TEST(run_flood_matches_the_pixel_flood)
+{
+    enum { FW = 61, FH = 43 };
+    static uint8_t pass[FW * FH], seed[FW * FH], block[FW * FH], got[FW * FH], want[FW * FH];
+    static int32_t stack[FW * FH];
+    uint32_t rng = 7;
+    sz_ctx *ctx = sz_ctx_new();
+    for (int trial = 0; trial < 60; trial++) {
+        int density = 300 + 60 * (trial % 10);
+        for (int i = 0; i < FW * FH; i++) {
+            rng ^= rng << 13, rng ^= rng >> 17, rng ^= rng << 5;
+            int x = i % FW, y = i / FW;
+            /* walls: diagonal lines of blocking pixels, which a plain
+             * eight-connected step would slip through */
+            block[i] = trial % 2 && (x + y) % 17 == 0;
+            pass[i] = !block[i] && (int)(rng % 1000) < density;
+            seed[i] = (rng >> 12) % 1000 < 3;
+        }
+        sz_ctx_set_threads(ctx, 1 + trial % 2);
+        ck_assert_int_eq(sz_flood(ctx, pass, seed, trial % 2 ? block : NULL, FW, FH, got), SZ_OK);
+        pixel_flood(pass, seed, trial % 2 ? block : NULL, FW, FH, want, stack);
+        ck_assert_mem_eq(got, want, sizeof got);
+    }
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+/* The nearest site, against a scan of all sites: sites scattered, in a
+ * line (many equally near), and one alone; queries everywhere on the grid,
+ * with no guess, the previous answer, and a far guess. */
+START_TEST(nearest_site_matches_a_scan)
+{
+    enum { SW = 97, SH = 71, MAXS = 600 };
+    static int32_t index[MAXS];
+    uint32_t rng = 5;
+    sz_ctx *ctx = sz_ctx_new();
+    for (int trial = 0; trial < 6; trial++) {
+        int n = 0;
+        for (int i = 0; i < SW * SH && n < MAXS; i++) {
+            rng ^= rng << 13, rng ^= rng >> 17, rng ^= rng << 5;
+            int x = i % SW, y = i / SW;
+            bool on = trial < 3 ? (int)(rng % 1000) < 20 * (trial + 1) : trial == 3 ? y == 30 || x == 50 : i == 4321;
+            if (on) index[n++] = i;
+        }
+        sz_sites s;
+        ck_assert_int_eq(sz_sites_build(ctx, index, n, SW, &s), SZ_OK);
+        int32_t last = -1;
+        for (int q = 0; q < SW * SH; q++) {
+            int qx = q % SW, qy = q / SW;
+            int32_t want = -1;
+            long best = -1;
+            for (int k = 0; k < n; k++) {
+                long dx = index[k] % SW - qx, dy = index[k] / SW - qy, d2 = dx * dx + dy * dy;
+                if (best < 0 || d2 < best) best = d2, want = index[k]; /* sites ascend: the first is the smallest */
+            }
+            ck_assert_int_eq(sz_sites_nearest(&s, qx, qy, -1), want);
+            ck_assert_int_eq(sz_sites_nearest(&s, qx, qy, last), want);
+            ck_assert_int_eq(sz_sites_nearest(&s, qx, qy, n ? index[n - 1] : -1), want);
+            last = want;
+        }
+        sz_sites_free(&s);
+    }
+    sz_sites s;
+    ck_assert_int_eq(sz_sites_build(ctx, index, 0, SW, &s), SZ_OK);
+    ck_assert_int_eq(sz_sites_nearest(&s, 3, 4, -1), -1);
+    sz_sites_free(&s);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fill");
@@ -931,6 +1026,8 @@ int main(void)
     tcase_add_test(tc, labels_match_a_flood);
     tcase_add_test(tc, thinning_matches_the_full_scan);
     tcase_add_test(tc, bounded_distance_matches_the_exact_one_within_its_bound);
+    tcase_add_test(tc, run_flood_matches_the_pixel_flood);
+    tcase_add_test(tc, nearest_site_matches_a_scan);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
