@@ -127,7 +127,8 @@ static sz_status fill_colour(sz_ctx *ctx, const sz_part *p, const float *alpha, 
     /* A translucent part (a blush, a veil, a glow: its colour sources are
      * mostly less than opaque) continues as translucent as it is. */
     long ahist[256] = {0};
-    for (size_t i = 0; i < n && !st; i++)
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : ahist[:256])
+    for (long i = 0; i < (st ? 0 : count); i++)
         if (src[i]) ahist[opaque8[i]]++;
     bool translucent = !st && nsrc && sz_hist_percentile(ahist, nsrc, 50) < TRANSLUCENT;
     float *opacity = translucent ? d2 : NULL; /* d2 is done with */

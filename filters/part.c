@@ -94,7 +94,8 @@ sz_status sz_part_is_line_art(sz_ctx *ctx, const sz_part *p, bool *line_art)
         solid[i] = !p->hidden[i] && sz_alpha16(p->img, (int)(i % p->w), (int)(i / p->w)) >= p->solid;
     if (!st) st = sz_square_opening(ctx, solid, p->w, p->h, STROKE, scratch, opened);
     long nsolid = 0, thin = 0;
-    for (size_t i = 0; i < n && !st; i++) nsolid += solid[i], thin += solid[i] && !opened[i];
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : nsolid, thin)
+    for (long i = 0; i < (st ? 0 : count); i++) nsolid += solid[i], thin += solid[i] && !opened[i];
     *line_art = !st && nsolid > 0 && thin * 100 > nsolid * PERCENT;
     free(solid), free(scratch), free(opened);
     return st;
@@ -217,7 +218,10 @@ sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidde
             }
         free(d2);
     }
-    for (size_t i = 0; i < n && !st; i++) p->nhidden += p->hidden[i];
+    long nhidden = 0;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : nhidden)
+    for (long i = 0; i < (st ? 0 : (long)n); i++) nhidden += p->hidden[i];
+    p->nhidden = (int)nhidden;
     if (!st) p->solid = body_alpha(p);
     if (st) sz_part_free(p);
     return st;

@@ -360,6 +360,11 @@ static int background_neighbours(const uint8_t *known, const uint8_t *unknown, i
     return background;
 }
 
+static inline bool inside_grid(int w, int h, int x, int y)
+{
+    return x >= 0 && y >= 0 && x < w && y < h;
+}
+
 /* Whether the step k from (x, y) may be taken around the walls: onto an
  * unknown pixel that is no wall, and, diagonally, not between two wall
  * pixels.  (xx, yy) is the pixel stepped onto, inside the grid. */
@@ -396,6 +401,8 @@ static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uin
     /* the starting pixels in raster order, which decides ties */
     for (size_t i = 0; i < (size_t)w * (size_t)h && !st; i++)
         if (!dist[i] && !bucket_push(ctx, &ring[0], (int32_t)i)) st = SZ_ERR_NOMEM;
+    int32_t step[8];
+    for (int e = 0; e < 8; e++) step[e] = step_y[e] * w + step_x[e];
     size_t pending = ring[0].n;
     for (int32_t d = 0; pending && !st; d++) {
         bucket *b = &ring[d % RING];
@@ -404,14 +411,15 @@ static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uin
             pending--;
             if (dist[i] != d) continue; /* reached sooner since */
             int y = i / w, x = i - y * w;
+            bool inner = x > 0 && y > 0 && x < w - 1 && y < h - 1;
             for (int e = 0; e < 8; e++) {
-                int xx = x + step_x[e], yy = y + step_y[e];
-                if (xx < 0 || yy < 0 || xx >= w || yy >= h || !may_step(unknown, side, w, x, y, e, xx, yy)) continue;
-                size_t j = (size_t)yy * w + xx;
-                int32_t nd = d + (e < 4 ? STEP : DIAGONAL);
-                if (nd >= dist[j]) continue;
+                int32_t nd = d + (e < 4 ? STEP : DIAGONAL), j = i + step[e];
+                /* the distance first, as most neighbours were reached as
+                 * soon; then whether the step may be taken */
+                if (inner ? nd >= dist[j] : !inside_grid(w, h, x + step_x[e], y + step_y[e]) || nd >= dist[j]) continue;
+                if (!may_step(unknown, side, w, x, y, e, x + step_x[e], y + step_y[e])) continue;
                 dist[j] = nd, side[j] = side[i];
-                if (!bucket_push(ctx, &ring[nd % RING], (int32_t)j)) st = SZ_ERR_NOMEM;
+                if (!bucket_push(ctx, &ring[nd % RING], j)) st = SZ_ERR_NOMEM;
                 pending++;
             }
         }
@@ -527,15 +535,18 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
     uint8_t *side = wall; /* WALL, or which side reached the pixel first */
     /* d2 is free until the distances: the race's scratch */
     if (!st && nknown) st = race(ctx, w, h, known, unknown, side, (int32_t *)d2);
-    if (walls)
-        for (size_t i = 0; i < n; i++) walls[i] = !st && nknown && side[i] == WALL;
+    if (walls) {
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+        for (long i = 0; i < (long)n; i++) walls[i] = !st && nknown && side[i] == WALL;
+    }
     if (!st && nknown) {
         /* what the part reached first is the part, within reach unless
          * its outline encloses it */
         uint8_t *open = d2 ? (uint8_t *)d2 : NULL; /* d2 is free until the distances */
         enclosed = sz_malloc(ctx, n);
         st = enclosed ? background_reach(ctx, w, h, known, unknown, side, enclosed, open) : SZ_ERR_NOMEM;
-        for (size_t i = 0; i < n && !st; i++) enclosed[i] = unknown[i] && side[i] == BY_PART && !open[i];
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+        for (long i = 0; i < (st ? 0 : (long)n); i++) enclosed[i] = unknown[i] && side[i] == BY_PART && !open[i];
         if (!st) st = sz_edt(ctx, known, w, h, d2, NULL);
         float reach = fp->reach > 0 ? fp->reach : SZ_MAX(16.0f, 0.75f * sqrtf((float)nknown));
         rows = st ? 0 : h;
@@ -552,7 +563,8 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
                 known[i] = in && unknown[i] < EMPTY;
             }
         /* the outline's own curves are sure; the model may change the rest */
-        for (size_t i = 0; i < n && !st && fp->model; i++) enclosed[i] = enclosed[i] || side[i] == WALL;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+        for (long i = 0; i < (st || !fp->model ? 0 : (long)n); i++) enclosed[i] = enclosed[i] || side[i] == WALL;
         if (!st && fp->model) st = model_decides(ctx, p, fp->model, unknown, enclosed, known);
         /* a soft edge: the share of the 3x3 neighbourhood inside */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
