@@ -69,11 +69,19 @@ SZ_INTERNAL sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_
 SZ_INTERNAL int sz_shape_model_cell(const struct sz_nn *nn, const sz_part *p);
 /** The model's input planes over that grid: visible part, hidden region,
  *  and `inside`, the geometric shape (1 where the part is or continues). */
-SZ_INTERNAL void sz_shape_model_inputs(const sz_part *p, const uint8_t *inside, int cell, float *in);
-/** The probability, per work pixel, that the part is there (bilinear from
- *  the grid). */
+SZ_INTERNAL void sz_shape_model_inputs(sz_ctx *ctx, const sz_part *p, const uint8_t *inside, int cell, float *in);
+/** The model's answer: the probability that the part is there, on its
+ *  grid of cells `cell` px wide. */
+typedef struct sz_shape_prob {
+    float *grid;
+    int gw, gh, cell;
+} sz_shape_prob;
 SZ_INTERNAL sz_status sz_shape_model_prob(sz_ctx *ctx, const struct sz_nn *nn, const sz_part *p,
-                                          const uint8_t *inside, float *prob);
+                                          const uint8_t *inside, sz_shape_prob *out);
+/** The probability at work pixel (x, y), bilinear from the grid (only the
+ *  pixels in question are asked: no plane of them is made). */
+SZ_INTERNAL float sz_shape_prob_at(const sz_shape_prob *g, int x, int y);
+SZ_INTERNAL void sz_shape_prob_free(sz_shape_prob *g);
 
 /** Fills one prepared part: onto a new layer under it, or into it with
  *  `merge`.  *changed receives the pixels painted. */

@@ -472,39 +472,53 @@ static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn
 {
     int w = p->w, h = p->h;
     size_t n = (size_t)w * (size_t)h;
-    float *prob = sz_malloc_array(ctx, n, sizeof *prob);
-    uint8_t *flip = sz_calloc(ctx, n, 1), *seed = sz_malloc(ctx, n), *pass = sz_malloc(ctx, n);
+    sz_shape_prob prob = {0};
+    uint8_t *flip = sz_malloc(ctx, n), *seed = sz_malloc(ctx, n), *pass = sz_malloc(ctx, n);
     uint8_t *reached = sz_malloc(ctx, n);
-    sz_status st = prob && flip && seed && pass && reached ? SZ_OK : SZ_ERR_NOMEM;
-    if (!st) st = sz_shape_model_prob(ctx, nn, p, inside, prob);
+    sz_status st = flip && seed && pass && reached ? SZ_OK : SZ_ERR_NOMEM;
+    if (!st) st = sz_shape_model_prob(ctx, nn, p, inside, &prob);
     const float sure = 0.4f; /* changes only where 90% sure */
-    size_t flips = 0;
-    for (size_t i = 0; i < n && !st; i++) {
-        if (!unknown[i] || unknown[i] >= EMPTY || sure_geometry[i]) continue;
-        if (inside[i] && prob[i] < 0.5f - sure) flip[i] = 1, inside[i] = 0;
-        else if (!inside[i] && prob[i] > 0.5f + sure) flip[i] = 1, inside[i] = 1;
-        flips += flip[i];
-    }
+    long flips = 0;
+    int rows = st ? 0 : h;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : flips)
+    for (int y = 0; y < rows; y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            flip[i] = 0;
+            if (!unknown[i] || unknown[i] >= EMPTY || sure_geometry[i]) continue;
+            float pr = sz_shape_prob_at(&prob, x, y);
+            if (inside[i] && pr < 0.5f - sure) flip[i] = 1, inside[i] = 0;
+            else if (!inside[i] && pr > 0.5f + sure) flip[i] = 1, inside[i] = 1;
+            flips += flip[i];
+        }
     if (!st && flips) {
         /* added part pixels: kept where they join the visible part */
-        for (size_t i = 0; i < n; i++)
-            seed[i] = sz_alpha16(p->img, (int)(i % w), (int)(i / w)) >= p->solid, pass[i] = inside[i];
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                size_t i = (size_t)y * w + x;
+                seed[i] = sz_alpha16(p->img, x, y) >= p->solid, pass[i] = inside[i];
+            }
         st = sz_flood(ctx, pass, seed, NULL, w, h, reached);
         for (size_t i = 0; i < n && !st; i++)
             if (flip[i] && inside[i] && !reached[i]) inside[i] = 0;
         /* removed pixels: kept out where they open onto the background */
-        for (size_t i = 0; i < n && !st; i++) {
-            int x = (int)(i % w), y = (int)(i / w);
-            bool border = x == 0 || y == 0 || x == w - 1 || y == h - 1;
-            bool visible = sz_alpha16(p->img, x, y) >= p->solid;
-            seed[i] = (!unknown[i] && !visible) || unknown[i] >= EMPTY || border;
-            pass[i] = !inside[i];
-        }
+        rows = st ? 0 : h;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+        for (int y = 0; y < rows; y++)
+            for (int x = 0; x < w; x++) {
+                size_t i = (size_t)y * w + x;
+                bool border = x == 0 || y == 0 || x == w - 1 || y == h - 1;
+                bool visible = sz_alpha16(p->img, x, y) >= p->solid;
+                seed[i] = (!unknown[i] && !visible) || unknown[i] >= EMPTY || border;
+                pass[i] = !inside[i];
+            }
         if (!st) st = sz_flood(ctx, pass, seed, NULL, w, h, reached);
         for (size_t i = 0; i < n && !st; i++)
             if (flip[i] && !inside[i] && !reached[i]) inside[i] = 1;
     }
-    free(prob), free(flip), free(seed), free(pass), free(reached);
+    sz_shape_prob_free(&prob);
+    free(flip), free(seed), free(pass), free(reached);
     return st;
 }
 

@@ -16,10 +16,11 @@ int sz_shape_model_cell(const sz_nn *nn, const sz_part *p)
     return SZ_MAX(1, (side + nn->cells - 1) / nn->cells);
 }
 
-void sz_shape_model_inputs(const sz_part *p, const uint8_t *inside, int cell, float *in)
+void sz_shape_model_inputs(sz_ctx *ctx, const sz_part *p, const uint8_t *inside, int cell, float *in)
 {
     int gw = (p->w + cell - 1) / cell, gh = (p->h + cell - 1) / cell;
     size_t plane = (size_t)gw * (size_t)gh;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int gy = 0; gy < gh; gy++)
         for (int gx = 0; gx < gw; gx++) {
             double part = 0, hidden = 0, shape = 0;
@@ -35,39 +36,44 @@ void sz_shape_model_inputs(const sz_part *p, const uint8_t *inside, int cell, fl
         }
 }
 
-/* Bilinear sample of grid plane g (gw x gh, cell px a cell) at work pixel (x, y). */
-static float grid_sample(const float *g, int gw, int gh, int cell, int x, int y)
+float sz_shape_prob_at(const sz_shape_prob *g, int x, int y)
 {
-    float fx = ((float)x + 0.5f) / (float)cell - 0.5f, fy = ((float)y + 0.5f) / (float)cell - 0.5f;
+    int gw = g->gw, gh = g->gh;
+    float fx = ((float)x + 0.5f) / (float)g->cell - 0.5f, fy = ((float)y + 0.5f) / (float)g->cell - 0.5f;
     fx = SZ_CLAMP(fx, 0.0f, (float)(gw - 1)), fy = SZ_CLAMP(fy, 0.0f, (float)(gh - 1));
     int x0 = SZ_MIN((int)fx, gw - 1), y0 = SZ_MIN((int)fy, gh - 1);
     int x1 = SZ_MIN(x0 + 1, gw - 1), y1 = SZ_MIN(y0 + 1, gh - 1);
     float tx = fx - (float)x0, ty = fy - (float)y0;
-    float top = g[(size_t)y0 * gw + x0] * (1 - tx) + g[(size_t)y0 * gw + x1] * tx;
-    float bottom = g[(size_t)y1 * gw + x0] * (1 - tx) + g[(size_t)y1 * gw + x1] * tx;
+    const float *v = g->grid;
+    float top = v[(size_t)y0 * gw + x0] * (1 - tx) + v[(size_t)y0 * gw + x1] * tx;
+    float bottom = v[(size_t)y1 * gw + x0] * (1 - tx) + v[(size_t)y1 * gw + x1] * tx;
     return top * (1 - ty) + bottom * ty;
 }
 
-sz_status sz_shape_model_prob(sz_ctx *ctx, const sz_nn *nn, const sz_part *p, const uint8_t *inside, float *prob)
+sz_status sz_shape_model_prob(sz_ctx *ctx, const sz_nn *nn, const sz_part *p, const uint8_t *inside,
+                              sz_shape_prob *out)
 {
     int cell = sz_shape_model_cell(nn, p);
     int gw = (p->w + cell - 1) / cell, gh = (p->h + cell - 1) / cell;
     size_t plane = (size_t)gw * (size_t)gh;
+    *out = (sz_shape_prob){.gw = gw, .gh = gh, .cell = cell};
     float *in = sz_malloc_array(ctx, plane, SZ_NN_INPUTS * sizeof *in);
     float *logit = sz_malloc_array(ctx, plane, SZ_NN_OUTPUTS * sizeof *logit);
     sz_status st = in && logit ? SZ_OK : SZ_ERR_NOMEM;
-    if (!st) sz_shape_model_inputs(p, inside, cell, in);
+    if (!st) sz_shape_model_inputs(ctx, p, inside, cell, in);
     if (!st) st = sz_nn_forward(ctx, nn, in, gw, gh, logit);
     if (!st) {
         for (size_t g = 0; g < plane; g++) logit[g] = 1 / (1 + expf(-logit[g]));
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-        for (int y = 0; y < p->h; y++)
-            for (int x = 0; x < p->w; x++) {
-                prob[(size_t)y * p->w + x] = grid_sample(logit, gw, gh, cell, x, y);
-            }
+        out->grid = logit, logit = NULL;
     }
     free(in), free(logit);
     return st;
+}
+
+void sz_shape_prob_free(sz_shape_prob *g)
+{
+    free(g->grid);
+    g->grid = NULL;
 }
 
 sz_status sz_model_from_args(sz_ctx *ctx, const sz_args *args, sz_nn **out)

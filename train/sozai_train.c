@@ -76,7 +76,7 @@ static int sample_make(const sz_nn *nn, uint64_t seed, uint64_t index, sample *o
                 !sz_shape_complete(ctx, &p, &fp, alpha, &pairs, NULL)) {
                 for (size_t i = 0; i < n; i++)
                     inside[i] = sz_alpha16(p.img, (int)(i % p.w), (int)(i / p.w)) >= 32768 || alpha[i] > 0;
-                sz_shape_model_inputs(&p, inside, cell, out->in);
+                sz_shape_model_inputs(ctx, &p, inside, cell, out->in);
                 float *count = calloc(plane, sizeof *count);
                 if (count) {
                     for (int y = 0; y < p.h; y++)
