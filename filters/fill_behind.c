@@ -32,51 +32,23 @@ static unsigned luma8(const uint16_t c[4])
     return (c[0] * 299u + c[1] * 587u + c[2] * 114u) / 257000u;
 }
 
-/* Separable box average of `ch` channels of `data` over the filled pixels
- * within `radius` (rows, then columns); tmp is as large as data. */
-static void box_average(sz_ctx *ctx, const float *alpha, int w, int h, int radius, int ch, float *data, float *tmp)
+/* Where the colour of every filled pixel comes from: the nearest solid
+ * visible pixel that is not line art (flat colours stay exact, outlines do
+ * not smear into the fill).  *near_out (the caller frees it) holds that
+ * pixel's index, or -1; *translucent tells whether the part's colour
+ * sources are mostly less than opaque. */
+static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, int32_t **near_out, bool *translucent)
 {
-    for (int pass = 0; pass < 2 && radius > 0; pass++) {
-        const float *in = pass ? tmp : data;
-        float *out = pass ? data : tmp;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++) {
-                size_t i = (size_t)y * w + x;
-                if (alpha[i] <= 0) continue;
-                double acc[3] = {0, 0, 0};
-                int cnt = 0;
-                for (int t = -radius; t <= radius; t++) {
-                    int xx = pass ? x : x + t, yy = pass ? y + t : y;
-                    if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
-                    size_t j = (size_t)yy * w + xx;
-                    if (alpha[j] <= 0) continue;
-                    for (int k = 0; k < ch; k++) acc[k] += in[(size_t)ch * j + k];
-                    cnt++;
-                }
-                for (int k = 0; k < ch; k++) out[(size_t)ch * i + k] = (float)(acc[k] / cnt);
-            }
-    }
-}
-
-/* Linear-light colour of every filled pixel: that of the nearest solid
- * visible pixel that is not line art (flat colours stay exact, outlines
- * do not smear into the fill), then box-averaged over the filled pixels
- * within `radius` (so gradients continue without streaks).  For a
- * translucent part, *opacity_out gets the opacity of those pixels,
- * averaged alike (NULL for a part of opaque paint). */
-static sz_status fill_colour(sz_ctx *ctx, const sz_part *p, const float *alpha, int radius, float *rgb,
-                             float **opacity_out)
-{
-    *opacity_out = NULL;
+    *near_out = NULL;
+    *translucent = false;
     int w = p->w, h = p->h;
     size_t n = (size_t)w * (size_t)h;
     uint8_t *src = sz_malloc(ctx, n);
     float *d2 = sz_malloc_array(ctx, n, sizeof *d2);
     int32_t *near = sz_malloc_array(ctx, n, sizeof *near);
-    float *tmp = sz_malloc_array(ctx, 3 * n, sizeof *tmp);
-    if (!src || !d2 || !near || !tmp) {
-        free(src), free(d2), free(near), free(tmp);
+    uint8_t *planes = sz_malloc_array(ctx, n, 5);
+    if (!src || !d2 || !near || !planes) {
+        free(src), free(d2), free(near), free(planes);
         return SZ_ERR_NOMEM;
     }
     /* Sources: solid visible pixels (the part's body, p->solid, so that a
@@ -87,8 +59,8 @@ static sz_status fill_colour(sz_ctx *ctx, const sz_part *p, const float *alpha, 
      * visible pixel. */
     enum { INK = 2 };
     /* One parallel pass reads every pixel: its luma, its opacity, and
-     * whether it is solid.  They live in tmp, free until the averaging. */
-    uint8_t *lum = (uint8_t *)tmp, *opaque8 = lum + n, *solid = opaque8 + n;
+     * whether it is solid. */
+    uint8_t *lum = planes, *opaque8 = lum + n, *solid = opaque8 + n;
     uint8_t *scratch = solid + n, *broad = scratch + n;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (long i = 0; i < (long)n; i++) {
@@ -117,89 +89,170 @@ static sz_status fill_colour(sz_ctx *ctx, const sz_part *p, const float *alpha, 
         }
     }
     if (!st) st = sz_edt(ctx, src, w, h, d2, near);
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (long i = 0; i < (long)n; i++) {
-        if (st || alpha[i] <= 0 || near[i] < 0) continue;
-        uint16_t c[4];
-        sz_get16(p->img, near[i] % w, near[i] / w, c);
-        for (int k = 0; k < 3; k++) rgb[3 * i + k] = sz_srgb16_to_linear(c[k]);
-    }
     /* A translucent part (a blush, a veil, a glow: its colour sources are
      * mostly less than opaque) continues as translucent as it is. */
     long ahist[256] = {0};
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : ahist[:256])
     for (long i = 0; i < (st ? 0 : count); i++)
         if (src[i]) ahist[opaque8[i]]++;
-    bool translucent = !st && nsrc && sz_hist_percentile(ahist, nsrc, 50) < TRANSLUCENT;
-    float *opacity = translucent ? d2 : NULL; /* d2 is done with */
-    if (opacity) {
-        d2 = NULL;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-        for (long i = 0; i < (long)n; i++)
-            opacity[i] = alpha[i] > 0 && near[i] >= 0 ? sz_alpha16(p->img, near[i] % w, near[i] / w) / 65535.0f : 1;
-    }
-    free(near), near = NULL;
-    if (!st) box_average(ctx, alpha, w, h, radius, 3, rgb, tmp);
-    if (!st && opacity) box_average(ctx, alpha, w, h, radius, 1, opacity, tmp);
-    *opacity_out = opacity;
-    free(src), free(d2), free(near), free(tmp);
+    *translucent = !st && nsrc && sz_hist_percentile(ahist, nsrc, 50) < TRANSLUCENT;
+    free(src), free(d2), free(planes);
+    if (st) free(near);
+    else *near_out = near;
     return st;
+}
+
+/* The fill's colour is that of its sources, in linear light (and, for a
+ * translucent part, their opacity as a fourth channel), box-averaged over
+ * the filled pixels within `radius`, along rows and then along columns,
+ * so that gradients continue without streaks.  It is made in bands of
+ * rows, each from the few rows around it, and painted at once: no plane
+ * of colours is kept. */
+typedef struct colour_band {
+    const sz_part *p;
+    const float *alpha;
+    const int32_t *near;
+    int radius, ch;
+    float *value; /* one row of source values, w x ch */
+    float *rows;  /* the row averages of the rows a band needs, (BAND + 2 radius) x w x ch */
+} colour_band;
+
+enum { BAND = 32 };
+
+/* The source values of row y: colour (0 where there is none) and opacity
+ * (1 where there is none). */
+static void source_row(const colour_band *b, int y, float *v)
+{
+    const sz_part *p = b->p;
+    int w = p->w;
+    for (int x = 0; x < w; x++) {
+        size_t i = (size_t)y * w + x;
+        float *o = v + (size_t)b->ch * x;
+        if (b->alpha[i] <= 0) continue;
+        int32_t j = b->near[i];
+        uint16_t c[4] = {0, 0, 0, 65535};
+        if (j >= 0) sz_get16(p->img, j % w, j / w, c);
+        for (int k = 0; k < 3; k++) o[k] = j >= 0 ? sz_srgb16_to_linear(c[k]) : 0.0f;
+        if (b->ch == 4) o[3] = c[3] / 65535.0f;
+    }
+}
+
+/* The average along row y of the source values of the filled pixels. */
+static void row_average(const colour_band *b, int y, float *out)
+{
+    int w = b->p->w, r = b->radius, ch = b->ch;
+    const float *alpha = b->alpha + (size_t)y * w;
+    source_row(b, y, b->value);
+    for (int x = 0; x < w; x++) {
+        if (alpha[x] <= 0) continue;
+        double acc[4] = {0, 0, 0, 0};
+        int cnt = 0;
+        for (int xx = SZ_MAX(0, x - r); xx <= SZ_MIN(w - 1, x + r); xx++) {
+            if (alpha[xx] <= 0) continue;
+            for (int k = 0; k < ch; k++) acc[k] += b->value[(size_t)ch * xx + k];
+            cnt++;
+        }
+        for (int k = 0; k < ch; k++) out[(size_t)ch * x + k] = (float)(acc[k] / cnt);
+    }
+}
+
+/* The colour of rows [y0, y1): the average along columns of the row
+ * averages; out[y - y0] is row y, w x ch. */
+static void band_colour(colour_band *b, int y0, int y1, float *out)
+{
+    int w = b->p->w, h = b->p->h, r = b->radius, ch = b->ch;
+    int top = SZ_MAX(0, y0 - r), bottom = SZ_MIN(h, y1 + r);
+    for (int y = top; y < bottom; y++) row_average(b, y, b->rows + (size_t)(y - top) * w * ch);
+    for (int y = y0; y < y1; y++)
+        for (int x = 0; x < w; x++) {
+            if (b->alpha[(size_t)y * w + x] <= 0) continue;
+            double acc[4] = {0, 0, 0, 0};
+            int cnt = 0;
+            for (int yy = SZ_MAX(top, y - r); yy <= SZ_MIN(bottom - 1, y + r); yy++) {
+                if (b->alpha[(size_t)yy * w + x] <= 0) continue;
+                const float *v = b->rows + ((size_t)(yy - top) * w + x) * ch;
+                for (int k = 0; k < ch; k++) acc[k] += v[k];
+                cnt++;
+            }
+            for (int k = 0; k < ch; k++) out[((size_t)(y - y0) * w + x) * ch + k] = (float)(acc[k] / cnt);
+        }
 }
 
 sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_params *fp, bool merge,
                        const float *shape, sz_overlay *debug, long *changed)
 {
     size_t n = (size_t)p->w * (size_t)p->h;
-    float *alpha = sz_malloc_array(ctx, n, sizeof *alpha);
-    float *rgb = sz_calloc(ctx, 3 * n, sizeof *rgb);
+    float *own = shape ? NULL : sz_malloc_array(ctx, n, sizeof *own);
+    const float *alpha = shape ? shape : own;
     sz_image *layer = merge ? NULL : sz_image_new(ctx, p->w, p->h, p->img->depth);
-    sz_status st = alpha && rgb && (merge || layer) ? SZ_OK : SZ_ERR_NOMEM;
+    sz_status st = alpha && (merge || layer) ? SZ_OK : SZ_ERR_NOMEM;
     int pairs = 0;
     sz_linear_init();
-    if (!st && shape) memcpy(alpha, shape, n * sizeof *alpha);
-    else if (!st) st = sz_shape_complete(ctx, p, fp, alpha, &pairs, NULL);
-    float *opacity = NULL;
-    if (!st) st = fill_colour(ctx, p, alpha, fp->colour_radius, rgb, &opacity);
+    if (!st && !shape) st = sz_shape_complete(ctx, p, fp, own, &pairs, NULL);
+    int32_t *near = NULL;
+    bool translucent = false;
+    if (!st) st = colour_sources(ctx, p, &near, &translucent);
+    int w = p->w, h = p->h, radius = fp->colour_radius, ch = translucent ? 4 : 3;
+    int bands = st ? 0 : (h + BAND - 1) / BAND;
     long filled = 0;
-    int rows = st ? 0 : p->h;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : filled)
-    for (int y = 0; y < rows; y++)
-        for (int x = 0; x < p->w; x++) {
-            size_t i = (size_t)y * p->w + x;
-            if (alpha[i] <= 0) continue;
-            float fa = alpha[i] * (opacity ? opacity[i] : 1.0f);
-            uint16_t old[4];
-            sz_get16(p->img, x, y, old);
-            bool may = merge || !fp->seal_edge ? sz_part_writable(p, i, old[3]) : sz_part_fillable_under(p, i, old[3]);
-            if (!may) continue;
-            float out[4];
-            if (merge) {
-                /* the part's own pixel stays on top of the fill */
-                float a = old[3] / 65535.0f, oa = a + fa * (1 - a);
-                for (int k = 0; k < 3; k++)
-                    out[k] = sz_linear_to_srgb((sz_srgb16_to_linear(old[k]) * a + rgb[3 * i + k] * fa * (1 - a)) / oa);
-                out[3] = oa;
-                sz_putf(p->img, x, y, out);
-            } else {
-                for (int k = 0; k < 3; k++) out[k] = sz_linear_to_srgb(rgb[3 * i + k]);
-                out[3] = fa;
-                sz_putf(layer, x, y, out);
-            }
-            filled++;
+    bool fail = false;
+#pragma omp parallel num_threads(sz_threads(ctx)) reduction(+ : filled)
+    {
+        colour_band b = {.p = p, .alpha = alpha, .near = near, .radius = radius, .ch = ch};
+        b.value = malloc((size_t)w * ch * sizeof *b.value);
+        b.rows = malloc((size_t)(BAND + 2 * radius) * w * ch * sizeof *b.rows);
+        float *colour = malloc((size_t)BAND * w * ch * sizeof *colour);
+        if (!b.value || !b.rows || !colour) {
+#pragma omp atomic write
+            fail = true;
         }
+#pragma omp for schedule(static)
+        for (int band = 0; band < bands; band++) {
+            if (!colour || !b.rows || !b.value) continue;
+            int y0 = band * BAND, y1 = SZ_MIN(h, y0 + BAND);
+            band_colour(&b, y0, y1, colour);
+            for (int y = y0; y < y1; y++)
+                for (int x = 0; x < w; x++) {
+                    size_t i = (size_t)y * w + x;
+                    if (alpha[i] <= 0) continue;
+                    const float *c = colour + ((size_t)(y - y0) * w + x) * ch;
+                    float fa = alpha[i] * (ch == 4 ? c[3] : 1.0f);
+                    uint16_t old[4];
+                    sz_get16(p->img, x, y, old);
+                    bool may =
+                        merge || !fp->seal_edge ? sz_part_writable(p, i, old[3]) : sz_part_fillable_under(p, i, old[3]);
+                    if (!may) continue;
+                    float out[4];
+                    if (merge) {
+                        /* the part's own pixel stays on top of the fill */
+                        float a = old[3] / 65535.0f, oa = a + fa * (1 - a);
+                        for (int k = 0; k < 3; k++)
+                            out[k] = sz_linear_to_srgb((sz_srgb16_to_linear(old[k]) * a + c[k] * fa * (1 - a)) / oa);
+                        out[3] = oa;
+                        sz_putf(p->img, x, y, out);
+                    } else {
+                        for (int k = 0; k < 3; k++) out[k] = sz_linear_to_srgb(c[k]);
+                        out[3] = fa;
+                        sz_putf(layer, x, y, out);
+                    }
+                    filled++;
+                }
+        }
+        free(b.value), free(b.rows), free(colour);
+    }
+    if (!st && fail) st = sz_fail(ctx, SZ_ERR_NOMEM, "out of memory while painting the fill");
     *changed = filled;
     if (!st && *changed) st = merge ? sz_part_store(ctx, p) : sz_part_new_layer(ctx, doc, p, layer, "(fill)", false);
     if (!st)
         sz_log(ctx, SZ_LOG_INFO, "fill-behind: \"%s\": %d hidden px, outline closed by %d curves, %ld px filled",
                p->layer->name, p->nhidden, pairs, *changed);
-    (void)pairs;
     if (!st && debug && debug->img) {
         static const uint8_t green[3] = {30, 170, 60};
         sz_overlay_hidden(debug, p);
         sz_overlay_added(debug, p, alpha, green);
     }
     sz_image_free(layer);
-    free(alpha), free(rgb), free(opacity);
+    free(own), free(near);
     return st;
 }
 
