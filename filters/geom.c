@@ -53,9 +53,10 @@ static void edt_1d(const float *f, int n, float *d, int32_t *arg, int *v, int64_
 
 sz_status sz_edt(sz_ctx *ctx, const uint8_t *feature, int w, int h, float *dist2, int32_t *nearest)
 {
-    size_t n = (size_t)w * (size_t)h;
-    int32_t *rowof = nearest ? sz_malloc_array(ctx, n ? n : 1, sizeof *rowof) : NULL; /* nearest feature row */
-    if (nearest && !rowof) return SZ_ERR_NOMEM;
+    /* The column pass leaves in `nearest` the row of each pixel's nearest
+     * feature in its column; the row pass reads a row of those before it
+     * writes the row's answers over them. */
+    int32_t *rowof = nearest;
     bool fail = false;
     /* Columns.  The features are binary, so a column's transform is the
      * distance to the nearest feature above or below: one scan down
@@ -99,28 +100,29 @@ sz_status sz_edt(sz_ctx *ctx, const uint8_t *feature, int w, int h, float *dist2
         int64_t *z = malloc(3 * ((size_t)m + 1) * sizeof *z);
         int32_t *arg = malloc((size_t)m * sizeof *arg);
         int *v = malloc((size_t)m * sizeof *v);
-        if (!f || !d || !z || !arg || !v) {
+        int32_t *rows_of = nearest ? malloc((size_t)m * sizeof *rows_of) : NULL;
+        if (!f || !d || !z || !arg || !v || (nearest && !rows_of)) {
 #pragma omp atomic write
             fail = true;
         }
 #pragma omp for schedule(static)
         for (int y = 0; y < h; y++) {
-            if (!v) continue;
+            if (!v || (nearest && !rows_of)) continue;
             float *row = dist2 + (size_t)y * w;
             memcpy(f, row, (size_t)w * sizeof *f);
+            if (nearest) memcpy(rows_of, rowof + (size_t)y * w, (size_t)w * sizeof *rows_of);
             edt_1d(f, w, d, arg, v, z, z + m + 1, z + 2 * (m + 1));
             for (int x = 0; x < w; x++) {
                 row[x] = d[x];
                 if (nearest) {
                     int32_t fx = arg[x];
-                    int32_t fy = fx >= 0 ? rowof[(size_t)y * w + fx] : -1;
+                    int32_t fy = fx >= 0 ? rows_of[fx] : -1;
                     nearest[(size_t)y * w + x] = fx >= 0 && fy >= 0 ? fy * w + fx : -1;
                 }
             }
         }
-        free(f), free(d), free(z), free(arg), free(v);
+        free(f), free(d), free(z), free(arg), free(v), free(rows_of);
     }
-    free(rowof);
     return fail ? sz_fail(ctx, SZ_ERR_NOMEM, "out of memory in the distance transform") : SZ_OK;
 }
 
@@ -212,18 +214,36 @@ sz_status sz_square_opening(sz_ctx *ctx, const uint8_t *in, int w, int h, int r,
     return st ? st : sz_square_reach(ctx, tmp, 1, w, h, r, out);
 }
 
+/* A small radius is a few shifted ORs of whole rows, which vectorise;
+ * beyond it, a count of the matches in the sliding window reads every
+ * pixel twice whatever the radius is. */
+#define REACH_SHIFTS_MAX 4
+
 sz_status sz_rect_reach(sz_ctx *ctx, const uint8_t *in, uint8_t value, int w, int h, int rx, int ry, uint8_t *out)
 {
     uint8_t *rows = sz_malloc(ctx, (size_t)w * (size_t)h);
     if (!rows) return SZ_ERR_NOMEM;
     const bool want = value != 0;
-    /* Separable: along rows, then along columns.  Each pass keeps a count
-     * of the matches in the window sliding over it, so it reads every
-     * pixel twice (entering, leaving) whatever the radius is. */
+    /* Separable: along rows, then along columns. */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < h; y++) {
         const uint8_t *src = in + (size_t)y * w;
         uint8_t *dst = rows + (size_t)y * w;
+        if (rx <= REACH_SHIFTS_MAX) {
+            memset(dst, 0, (size_t)w);
+            for (int t = -rx; t <= rx; t++) {
+                int x0 = SZ_MAX(0, -t), x1 = SZ_MIN(w, w - t);
+                const uint8_t *from = src + t;
+                if (want) {
+#pragma omp simd
+                    for (int x = x0; x < x1; x++) dst[x] |= from[x] != 0;
+                } else {
+#pragma omp simd
+                    for (int x = x0; x < x1; x++) dst[x] |= from[x] == 0;
+                }
+            }
+            continue;
+        }
         int count = 0;
         for (int x = 0; x <= rx && x < w; x++) count += (src[x] != 0) == want;
         for (int x = 0; x < w; x++) {
@@ -231,6 +251,20 @@ sz_status sz_rect_reach(sz_ctx *ctx, const uint8_t *in, uint8_t value, int w, in
             if (x + rx + 1 < w) count += (src[x + rx + 1] != 0) == want;
             if (x - rx >= 0) count -= (src[x - rx] != 0) == want;
         }
+    }
+    if (ry <= REACH_SHIFTS_MAX) {
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+        for (int y = 0; y < h; y++) {
+            uint8_t *o = out + (size_t)y * w;
+            memset(o, 0, (size_t)w);
+            for (int yy = SZ_MAX(0, y - ry); yy <= SZ_MIN(h - 1, y + ry); yy++) {
+                const uint8_t *r = rows + (size_t)yy * w;
+#pragma omp simd
+                for (int x = 0; x < w; x++) o[x] |= r[x];
+            }
+        }
+        free(rows);
+        return SZ_OK;
     }
     /* columns in blocks, walked row by row so that memory is read in order */
     enum { BLOCK = 256 };
@@ -505,15 +539,30 @@ void sz_runs_free(sz_runs *r)
 void sz_runs_boxes(const sz_runs *r, int32_t *box, int32_t *area)
 {
     for (int k = 0; k <= r->count; k++) {
-        box[4 * k] = r->w, box[4 * k + 1] = r->h, box[4 * k + 2] = -1, box[4 * k + 3] = -1;
+        if (box) box[4 * k] = r->w, box[4 * k + 1] = r->h, box[4 * k + 2] = -1, box[4 * k + 3] = -1;
         if (area) area[k] = 0;
     }
     for (int y = 0; y < r->h; y++)
         for (int32_t i = r->row_start[y]; i < r->row_start[y + 1]; i++) {
-            int32_t *b = box + 4 * r->label[i];
-            b[0] = SZ_MIN(b[0], r->x0[i]), b[1] = SZ_MIN(b[1], y), b[2] = SZ_MAX(b[2], r->x1[i]), b[3] = y;
+            if (box) {
+                int32_t *b = box + 4 * r->label[i];
+                b[0] = SZ_MIN(b[0], r->x0[i]), b[1] = SZ_MIN(b[1], y), b[2] = SZ_MAX(b[2], r->x1[i]), b[3] = y;
+            }
             if (area) area[r->label[i]] += r->x1[i] - r->x0[i] + 1;
         }
+}
+
+int32_t sz_runs_label_at(const sz_runs *r, int x, int y)
+{
+    if (x < 0 || y < 0 || x >= r->w || y >= r->h) return 0;
+    /* the last run of the row starting at or before x */
+    int32_t lo = r->row_start[y], hi = r->row_start[y + 1] - 1, found = -1;
+    while (lo <= hi) {
+        int32_t mid = lo + (hi - lo) / 2;
+        if (r->x0[mid] <= x) found = mid, lo = mid + 1;
+        else hi = mid - 1;
+    }
+    return found >= 0 && x <= r->x1[found] ? r->label[found] : 0;
 }
 
 void sz_runs_paint(const sz_runs *r, int32_t label, int x0, int y0, int w, int h, uint8_t *out)

@@ -104,10 +104,13 @@ SZ_INTERNAL sz_status sz_flood(sz_ctx *ctx, const uint8_t *pass, const uint8_t *
                                int h, uint8_t *reached);
 /** Bounding box of each label 1..count: box[4k..4k+3] = x0, y0, x1, y1
  *  (inclusive); with `area` (may be NULL), its pixel count.  Entry 0 (the
- *  background) is left as an empty box. */
+ *  background) is left as an empty box, with an area of 0.  Either may be
+ *  NULL. */
 SZ_INTERNAL void sz_runs_boxes(const sz_runs *r, int32_t *box, int32_t *area);
 /** Sets to 1 the pixels of component `label` in the w x h window at
  *  (x0, y0) of `out` (its pixels there; others are left as they are). */
+/** The label of pixel (x, y) (0 where unset, or outside the grid). */
+SZ_INTERNAL int32_t sz_runs_label_at(const sz_runs *r, int x, int y);
 SZ_INTERNAL void sz_runs_paint(const sz_runs *r, int32_t label, int x0, int y0, int w, int h, uint8_t *out);
 
 /** A set of pixels for nearest-pixel queries (a 2-d tree): where only a

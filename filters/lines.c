@@ -321,13 +321,11 @@ sz_status sz_lines_analyse(sz_ctx *ctx, const sz_part *p, const sz_line_params *
     size_t n = (size_t)p->w * (size_t)p->h;
     /* Pieces of ink: strokes worth continuing are longer than specks of
      * texture, whose ends must not be joined into a mesh. */
-    ln->comp = sz_malloc_array(ctx, n, sizeof *ln->comp);
-    if (!ln->comp) return SZ_ERR_NOMEM;
-    int ncomp = sz_label(ctx, ln->solid, p->w, p->h, true, ln->comp);
+    int ncomp = sz_label_runs(ctx, ln->solid, p->w, p->h, true, &ln->comp);
     if (ncomp < 0) return SZ_ERR_NOMEM;
     ln->comp_size = sz_calloc(ctx, (size_t)ncomp + 1, sizeof *ln->comp_size);
     if (!ln->comp_size) return SZ_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) ln->comp_size[ln->comp[i]]++;
+    sz_runs_boxes(&ln->comp, NULL, ln->comp_size);
     uint8_t *sk = sz_malloc(ctx, n);
     if (!sk) return SZ_ERR_NOMEM;
     memcpy(sk, ln->solid, n);
@@ -341,7 +339,7 @@ sz_status sz_lines_analyse(sz_ctx *ctx, const sz_part *p, const sz_line_params *
             if (!sz_curve_is_end(sk, p->w, p->h, x, y)) continue;
             sz_line_end e;
             if (!describe_end(p, lp, ln, sk, x, y, &e)) continue;
-            e.comp = ln->comp[(size_t)y * p->w + x];
+            e.comp = sz_lines_piece(ln, x, y);
             e.speck = ln->comp_size[e.comp] < SZ_MAX(40.0f, 12 * e.width) && !e.at_hidden;
             if (ln->nends == cap) {
                 sz_line_end *v = sz_realloc_array(ctx, ln->ends, (size_t)(cap *= 2), sizeof *v);
@@ -626,7 +624,7 @@ static int march(const sz_part *p, const sz_lines *ln, const sz_line_params *lp,
         bool ink = ln->solid[j];
         if (!ink && s > e->width / 2) outside_own = true;
         if (ink && outside_own) {
-            if (ln->comp_size[ln->comp[j]] < SZ_MAX(40.0f, 12 * e->width)) break; /* a speck is no stroke */
+            if (ln->comp_size[sz_lines_piece(ln, x, y)] < SZ_MAX(40.0f, 12 * e->width)) break; /* a speck is no stroke */
             pts[n++] = q;
             *hit = true;
             break;
@@ -1209,7 +1207,7 @@ void sz_lines_free(sz_lines *ln)
 {
     free(ln->ink);
     free(ln->solid);
-    free(ln->comp);
+    sz_runs_free(&ln->comp);
     free(ln->comp_size);
     free(ln->ends);
     sz_ink_canvas_free(&ln->drawn);

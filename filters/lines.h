@@ -66,7 +66,7 @@ typedef struct sz_lines {
     int w, h;
     float *ink;        /* ink coverage of the input (work grid) */
     uint8_t *solid;    /* ink >= 0.5 */
-    int32_t *comp;     /* connected piece of solid ink each pixel belongs to (0: none) */
+    sz_runs comp;      /* connected pieces of solid ink, as runs (sz_lines_piece() finds a pixel's) */
     int32_t *comp_size;/* pixels per piece */
     sz_line_end *ends;
     int nends;
@@ -75,6 +75,12 @@ typedef struct sz_lines {
     bool line_art;     /* the layer is all ink (no paint to complete) */
     int bridges, joins, pairs, extensions, holes;
 } sz_lines;
+
+/** The piece of solid ink at work pixel (x, y) (0: none). */
+static inline int32_t sz_lines_piece(const sz_lines *ln, int x, int y)
+{
+    return sz_runs_label_at(&ln->comp, x, y);
+}
 
 /** Finds ink and stroke ends of a part. */
 SZ_INTERNAL sz_status sz_lines_analyse(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *out);

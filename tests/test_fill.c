@@ -705,7 +705,7 @@ START_TEST(rect_reach_matches_brute_force)
 {
     enum { RW = 300, RH = 23 };
     static uint8_t in[RW * RH], out[RW * RH];
-    static const int radii[][2] = {{0, 0}, {1, 0}, {0, 2}, {2, 1}, {5, 7}, {40, 30}};
+    static const int radii[][2] = {{0, 0}, {1, 0}, {0, 2}, {2, 1}, {3, 4}, {4, 5}, {5, 4}, {5, 7}, {40, 30}};
     uint32_t rng = 4242;
     for (int i = 0; i < RW * RH; i++) {
         rng ^= rng << 13, rng ^= rng >> 17, rng ^= rng << 5;
@@ -890,6 +890,14 @@ START_TEST(labels_match_a_flood)
             sz_runs_boxes(&runs, run_box, run_area);
             ck_assert_mem_eq(run_box, box, 4 * ((size_t)n + 1) * sizeof *box);
             ck_assert_mem_eq(run_area + 1, area + 1, (size_t)n * sizeof *area);
+            memset(run_area, 0xff, sizeof run_area);
+            sz_runs_boxes(&runs, NULL, run_area); /* areas alone */
+            ck_assert_mem_eq(run_area + 1, area + 1, (size_t)n * sizeof *area);
+            /* each pixel's label, looked up in its row's runs */
+            for (int i = 0; i < LW * LH; i++) ck_assert_int_eq(sz_runs_label_at(&runs, i % LW, i / LW), want[i]);
+            ck_assert_int_eq(sz_runs_label_at(&runs, -1, 0), 0);
+            ck_assert_int_eq(sz_runs_label_at(&runs, LW, LH - 1), 0);
+            ck_assert_int_eq(sz_runs_label_at(&runs, 0, LH), 0);
             /* a window that cuts through components: painted exactly there */
             enum { X0 = 7, Y0 = 5, WW = 30, WH = 25 };
             for (int k = 1; k <= n; k += 1 + n / 7) {
