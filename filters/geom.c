@@ -410,31 +410,6 @@ static int32_t run_root(int32_t *parent, int32_t r)
     return r;
 }
 
-/* The first pixel from x on that is set (skip_unset) or unset (skip_set),
- * or w: eight pixels at a time while a whole word is clear or has no zero
- * byte, as masks are mostly long runs. */
-static inline int skip_unset(const uint8_t *m, int x, int w)
-{
-    for (; x + 8 <= w; x += 8) {
-        uint64_t v;
-        memcpy(&v, m + x, 8);
-        if (v) break;
-    }
-    while (x < w && !m[x]) x++;
-    return x;
-}
-
-static inline int skip_set(const uint8_t *m, int x, int w)
-{
-    for (; x + 8 <= w; x += 8) {
-        uint64_t v;
-        memcpy(&v, m + x, 8);
-        if ((v - 0x0101010101010101u) & ~v & 0x8080808080808080u) break; /* a zero byte */
-    }
-    while (x < w && m[x]) x++;
-    return x;
-}
-
 /* Runs of set pixels, row by row: each run is joined to the runs of the
  * row above it touches (overlapping, or one pixel further diagonally when
  * eight-connected); components are then numbered in the order their first
@@ -467,11 +442,11 @@ static int label_runs(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight
         int32_t above = y ? row_start[y - 1] : 0, above_end = runs;
         for (int x = 0; x < w;) {
             if (!m[x]) {
-                x = skip_unset(m, x, w);
+                x = sz_skip_unset(m, x, w);
                 continue;
             }
             int32_t r = runs++, start = x;
-            x = skip_set(m, x, w);
+            x = sz_skip_set(m, x, w);
             x0[r] = start, x1[r] = x - 1, parent[r] = r;
             /* runs above ending before this one starts cannot touch later runs either */
             while (above < above_end && x1[above] + reach < start) above++;

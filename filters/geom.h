@@ -10,6 +10,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <string.h>
 
 /** The smallest bin of a 256-bin histogram of `total` samples that has
  *  at least `percent`% of them at or below it (0 for no samples). */
@@ -131,6 +132,31 @@ SZ_INTERNAL sz_status sz_sites_build(sz_ctx *ctx, const int32_t *index, int n, i
  *  shorter: the answer is the same whatever it is. */
 SZ_INTERNAL int32_t sz_sites_nearest(const sz_sites *s, int x, int y, int32_t guess);
 SZ_INTERNAL void sz_sites_free(sz_sites *s);
+
+/** The first pixel from x on that is set (sz_skip_unset) or unset (sz_skip_set),
+ * or w: eight pixels at a time while a whole word is clear or has no zero
+ * byte, as masks are mostly long runs. */
+static inline int sz_skip_unset(const uint8_t *m, int x, int w)
+{
+    for (; x + 8 <= w; x += 8) {
+        uint64_t v;
+        memcpy(&v, m + x, 8);
+        if (v) break;
+    }
+    while (x < w && !m[x]) x++;
+    return x;
+}
+
+static inline int sz_skip_set(const uint8_t *m, int x, int w)
+{
+    for (; x + 8 <= w; x += 8) {
+        uint64_t v;
+        memcpy(&v, m + x, 8);
+        if ((v - 0x0101010101010101u) & ~v & 0x8080808080808080u) break; /* a zero byte */
+    }
+    while (x < w && m[x]) x++;
+    return x;
+}
 
 static inline bool sz_mask_at(const uint8_t *m, int w, int h, int x, int y)
 {

@@ -334,8 +334,8 @@ sz_status sz_lines_analyse(sz_ctx *ctx, const sz_part *p, const sz_line_params *
     ln->ends = st ? NULL : sz_malloc_array(ctx, (size_t)cap, sizeof *ln->ends);
     if (!st && !ln->ends) st = SZ_ERR_NOMEM;
     for (int y = 0; y < p->h && !st; y++)
-        for (int x = 0; x < p->w; x++) {
-            if (!sk[(size_t)y * p->w + x]) continue;
+        for (int x = sz_skip_unset(sk + (size_t)y * p->w, 0, p->w); x < p->w;
+             x = sz_skip_unset(sk + (size_t)y * p->w, x + 1, p->w)) {
             if (!sz_curve_is_end(sk, p->w, p->h, x, y)) continue;
             sz_line_end e;
             if (!describe_end(p, lp, ln, sk, x, y, &e)) continue;
@@ -1024,21 +1024,21 @@ static sz_status close_bites(sz_ctx *ctx, const sz_part *p, const sz_line_params
      * none in the 5x3 and 3x5 rectangles around it, the offsets of squared
      * length 5 at most.  Line art rarely has any, so this cheap test
      * usually ends the work. */
-    uint8_t *thick = sz_malloc(ctx, n);
-    uint16_t *d2 = sz_malloc_array(ctx, n, sizeof *d2);
-    sz_status st = thick && d2 ? SZ_OK : SZ_ERR_NOMEM;
+    uint8_t *thick = sz_malloc(ctx, n), *wide = sz_malloc(ctx, n), *tall = sz_malloc(ctx, n);
+    sz_status st = thick && wide && tall ? SZ_OK : SZ_ERR_NOMEM;
     long count = st ? 0 : (long)n;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (long i = 0; i < count; i++) thick[i] = !ln->solid[i] && !p->hidden[i]; /* paper, first */
-    if (!st) st = sz_edt_bounded(ctx, thick, w, h, 3, d2);
+    if (!st) st = sz_rect_reach(ctx, thick, 1, w, h, 2, 1, wide);
+    if (!st) st = sz_rect_reach(ctx, thick, 1, w, h, 1, 2, tall);
     long nthick = 0;
     count = st ? 0 : (long)n;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : nthick)
     for (long i = 0; i < count; i++) {
-        thick[i] = ln->solid[i] && d2[i] > 5;
+        thick[i] = ln->solid[i] && !wide[i] && !tall[i];
         nthick += thick[i];
     }
-    free(d2);
+    free(wide), free(tall);
     if (st || !nthick) {
         free(thick);
         return st;

@@ -179,8 +179,8 @@ static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, 
     if (!st && !e) st = SZ_ERR_NOMEM;
     enum { TRACE = 10, STRAIGHT = 24 };
     for (int y = 0; y < h && !st; y++)
-        for (int x = 0; x < w; x++) {
-            if (!sil[(size_t)y * w + x] || !sz_curve_is_end(sil, w, h, x, y)) continue;
+        for (int x = sz_skip_unset(sil + (size_t)y * w, 0, w); x < w; x = sz_skip_unset(sil + (size_t)y * w, x + 1, w)) {
+            if (!sz_curve_is_end(sil, w, h, x, y)) continue;
             if (!sz_mask_near(p->hidden, w, h, x, y, 7)) continue;
             int px[TRACE], py[TRACE];
             bool junction;
