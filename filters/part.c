@@ -173,23 +173,18 @@ sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidde
     p->vx0 = bx0 - x0, p->vy0 = by0 - y0, p->vx1 = bx1 - x0, p->vy1 = by1 - y0;
     size_t n = (size_t)p->w * (size_t)p->h;
     p->img = sz_image_crop(ctx, im, x0 - layer->x, y0 - layer->y, x1 - layer->x, y1 - layer->y);
-    p->hidden = sz_calloc(ctx, n, 1);
-    p->touched = sz_calloc(ctx, n, 1);
-    float *cov = sz_calloc(ctx, n, sizeof *cov);
-    if (!p->img || !p->hidden || !p->touched || !cov) {
+    p->hidden = sz_malloc(ctx, n);
+    p->touched = sz_malloc(ctx, n);
+    /* the occluders' coverage, summed over the layers above; a mask is
+     * read as it is */
+    const sz_image *m = src->mask;
+    float *cov = m ? NULL : sz_calloc(ctx, n, sizeof *cov);
+    if (!p->img || !p->hidden || !p->touched || (!m && !cov)) {
         free(cov);
         sz_part_free(p);
         return ctx->status ? ctx->status : SZ_ERR_NOMEM;
     }
-    if (src->mask) {
-        const sz_image *m = src->mask;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-        for (int y = SZ_MAX(y0, 0); y < SZ_MIN(y1, m->h); y++)
-            for (int x = SZ_MAX(x0, 0); x < SZ_MIN(x1, m->w); x++)
-                cov[(size_t)(y - y0) * p->w + (size_t)(x - x0)] = sz_alpha16(m, x, y) / 65535.0f;
-    } else {
-        st = occluder_cover(ctx, doc, p, src->occluders, cov);
-    }
+    if (!m) st = occluder_cover(ctx, doc, p, src->occluders, cov);
     /* Hidden: covered at least half, and on the canvas. */
     int rows = st ? 0 : p->h;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
@@ -198,8 +193,9 @@ sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidde
             int cx = x + x0, cy = y + y0;
             size_t i = (size_t)y * p->w + x;
             bool on_canvas = cx >= 0 && cy >= 0 && cx < doc->w && cy < doc->h;
-            p->hidden[i] = cov[i] >= 0.5f && on_canvas;
-            p->touched[i] = cov[i] >= 1.0f / 255 && on_canvas;
+            float c = !m ? cov[i] : cx >= 0 && cy >= 0 && cx < m->w && cy < m->h ? sz_alpha16(m, cx, cy) / 65535.0f : 0;
+            p->hidden[i] = c >= 0.5f && on_canvas;
+            p->touched[i] = c >= 1.0f / 255 && on_canvas;
         }
     free(cov);
     if (!st && src->margin > 0) {
@@ -208,7 +204,9 @@ sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidde
         float *d2 = sz_malloc_array(ctx, n, sizeof *d2);
         st = d2 ? sz_edt(ctx, p->hidden, p->w, p->h, d2, NULL) : SZ_ERR_NOMEM;
         float m2 = (float)src->margin * (float)src->margin;
-        for (int y = 0; y < p->h && !st; y++)
+        rows = st ? 0 : p->h;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+        for (int y = 0; y < rows; y++)
             for (int x = 0; x < p->w; x++) {
                 size_t i = (size_t)y * p->w + x;
                 int cx = x + x0, cy = y + y0;
