@@ -342,8 +342,10 @@ sz_status sz_thin(sz_ctx *ctx, uint8_t *m, int w, int h)
             size_t i = (size_t)y * w + x;
             queued[i] = m[i] && neighbours(m, w, h, x, y) != 0xff;
         }
-    for (size_t i = 0; i < n; i++)
-        if (queued[i]) cand[nc++] = (int32_t)i;
+    for (int y = 0; y < h; y++) {
+        const uint8_t *q = queued + (size_t)y * w;
+        for (int x = sz_skip_unset(q, 0, w); x < w; x = sz_skip_unset(q, x + 1, w)) cand[nc++] = y * w + x;
+    }
     /* cand holds the pixels to examine in the next sub-iteration: the
      * survivors of the last one and every set neighbour of a pixel it
      * deleted (those may have just become border pixels). */
