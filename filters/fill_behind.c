@@ -46,7 +46,7 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, int32_t **near_ou
     uint8_t *src = sz_malloc(ctx, n);
     float *d2 = sz_malloc_array(ctx, n, sizeof *d2);
     int32_t *near = sz_malloc_array(ctx, n, sizeof *near);
-    uint8_t *planes = sz_malloc_array(ctx, n, 5);
+    uint8_t *planes = sz_malloc_array(ctx, n, 3);
     if (!src || !d2 || !near || !planes) {
         free(src), free(d2), free(near), free(planes);
         return SZ_ERR_NOMEM;
@@ -56,27 +56,29 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, int32_t **near_ou
      * that is not in a stroke thinner than 2*INK+1 px and much darker than
      * the part (an outline must not spread into the fill, but dark areas,
      * hair or shading, are colours to continue); failing that, any solid
-     * visible pixel. */
+     * visible pixel.  Luma is read again where needed rather than kept in
+     * a plane. */
     enum { INK = 2 };
-    /* One parallel pass reads every pixel: its luma, its opacity, and
-     * whether it is solid. */
-    uint8_t *lum = planes, *opaque8 = lum + n, *solid = opaque8 + n;
-    uint8_t *scratch = solid + n, *broad = scratch + n;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (long i = 0; i < (long)n; i++) {
-        uint16_t c[4];
-        sz_get16(p->img, (int)(i % w), (int)(i / w), c);
-        lum[i] = (uint8_t)SZ_MIN(255u, luma8(c));
-        opaque8[i] = (uint8_t)(c[3] >> 8);
-        solid[i] = !p->hidden[i] && c[3] >= p->solid;
-    }
+    uint8_t *solid = planes, *scratch = solid + n, *broad = scratch + n;
     long hist[256] = {0}, total = 0, count = (long)n;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : hist[:256], total)
-    for (long i = 0; i < count; i++)
-        if (solid[i]) hist[lum[i]]++, total++;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            uint16_t c[4];
+            sz_get16(p->img, x, y, c);
+            solid[i] = !p->hidden[i] && c[3] >= p->solid;
+            if (solid[i]) hist[SZ_MIN(255u, luma8(c))]++, total++;
+        }
     unsigned dark = (unsigned)(sz_hist_percentile(hist, total, 50) * 0.6);
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (long i = 0; i < count; i++) src[i] = solid[i] && lum[i] < dark;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            uint16_t c[4];
+            if (solid[i]) sz_get16(p->img, x, y, c);
+            src[i] = solid[i] && SZ_MIN(255u, luma8(c)) < dark;
+        }
     /* an opening of the dark pixels keeps the broad ones: the rest is ink */
     sz_status st = sz_square_opening(ctx, src, w, h, INK, scratch, broad);
     long nsrc = 0;
@@ -93,8 +95,9 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, int32_t **near_ou
      * mostly less than opaque) continues as translucent as it is. */
     long ahist[256] = {0};
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : ahist[:256])
-    for (long i = 0; i < (st ? 0 : count); i++)
-        if (src[i]) ahist[opaque8[i]]++;
+    for (int y = 0; y < (st ? 0 : h); y++)
+        for (int x = 0; x < w; x++)
+            if (src[(size_t)y * w + x]) ahist[sz_alpha16(p->img, x, y) >> 8]++;
     *translucent = !st && nsrc && sz_hist_percentile(ahist, nsrc, 50) < TRANSLUCENT;
     free(src), free(d2), free(planes);
     if (st) free(near);
