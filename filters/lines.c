@@ -83,15 +83,15 @@ static sz_status find_ink(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
 /* Distance from (x, y) to the nearest pixel without ink, searched up to r. */
 static float dist_to_paper(const uint8_t *solid, int w, int h, int x, int y, int r)
 {
-    float best = (float)r;
+    int best = r * r; /* squared: the root of the least is the least root */
     for (int dy = -r; dy <= r; dy++)
         for (int dx = -r; dx <= r; dx++) {
-            float d = sqrtf((float)(dx * dx + dy * dy));
-            if (d >= best) continue;
+            int d2 = dx * dx + dy * dy;
+            if (d2 >= best) continue;
             int xx = x + dx, yy = y + dy;
-            if (xx < 0 || yy < 0 || xx >= w || yy >= h || !solid[(size_t)yy * w + xx]) best = d;
+            if (xx < 0 || yy < 0 || xx >= w || yy >= h || !solid[(size_t)yy * w + xx]) best = d2;
         }
-    return best;
+    return sqrtf((float)best);
 }
 
 static float ink_at(const sz_lines *ln, float x, float y)
@@ -330,28 +330,40 @@ sz_status sz_lines_analyse(sz_ctx *ctx, const sz_part *p, const sz_line_params *
     if (!sk) return SZ_ERR_NOMEM;
     memcpy(sk, ln->solid, n);
     st = sz_thin(ctx, sk, p->w, p->h);
-    int cap = 256;
-    ln->ends = st ? NULL : sz_malloc_array(ctx, (size_t)cap, sizeof *ln->ends);
-    if (!st && !ln->ends) st = SZ_ERR_NOMEM;
+    /* the skeleton's end pixels in scan order, then each described (in
+     * parallel: a description only reads), then kept in that order */
+    size_t cap = 256, count = 0;
+    int32_t *at = st ? NULL : sz_malloc_array(ctx, cap, sizeof *at);
+    if (!st && !at) st = SZ_ERR_NOMEM;
     for (int y = 0; y < p->h && !st; y++)
         for (int x = sz_skip_unset(sk + (size_t)y * p->w, 0, p->w); x < p->w;
              x = sz_skip_unset(sk + (size_t)y * p->w, x + 1, p->w)) {
             if (!sz_curve_is_end(sk, p->w, p->h, x, y)) continue;
-            sz_line_end e;
-            if (!describe_end(p, lp, ln, sk, x, y, &e)) continue;
-            e.comp = sz_lines_piece(ln, x, y);
-            e.speck = ln->comp_size[e.comp] < SZ_MAX(40.0f, 12 * e.width) && !e.at_hidden;
-            if (ln->nends == cap) {
-                sz_line_end *v = sz_realloc_array(ctx, ln->ends, (size_t)(cap *= 2), sizeof *v);
+            if (count == cap) {
+                int32_t *v = sz_realloc_array(ctx, at, cap *= 2, sizeof *v);
                 if (!v) {
                     st = SZ_ERR_NOMEM;
                     break;
                 }
-                ln->ends = v;
+                at = v;
             }
-            ln->ends[ln->nends++] = e;
+            at[count++] = y * p->w + x;
         }
-    free(sk);
+    ln->ends = st ? NULL : sz_malloc_array(ctx, count ? count : 1, sizeof *ln->ends);
+    uint8_t *valid = st ? NULL : sz_malloc(ctx, count ? count : 1);
+    if (!st && (!ln->ends || !valid)) st = SZ_ERR_NOMEM;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16)
+    for (long k = 0; k < (st ? 0 : (long)count); k++)
+        valid[k] = describe_end(p, lp, ln, sk, at[k] % p->w, at[k] / p->w, &ln->ends[k]);
+    for (size_t k = 0; k < count && !st; k++) {
+        if (!valid[k]) continue;
+        sz_line_end e = ln->ends[k];
+        int x = at[k] % p->w, y = at[k] / p->w;
+        e.comp = sz_lines_piece(ln, x, y);
+        e.speck = ln->comp_size[e.comp] < SZ_MAX(40.0f, 12 * e.width) && !e.at_hidden;
+        ln->ends[ln->nends++] = e;
+    }
+    free(at), free(valid), free(sk);
     if (!st) st = sz_ink_canvas_init(ctx, &ln->drawn, p->w, p->h);
     return st;
 }
