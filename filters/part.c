@@ -54,9 +54,10 @@ bool sz_layer_is_generated(const sz_layer *l)
  * the edge of anti-aliased paint; for a faint part (a blush, a glow)
  * three quarters of the opacity its visible pixels usually have (the 95th
  * percentile), when that is less. */
-static uint16_t body_alpha(const sz_part *p)
+static uint16_t body_alpha(sz_ctx *ctx, const sz_part *p)
 {
     long hist[256] = {0}, total = 0;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : hist[:256], total)
     for (int y = 0; y < p->h; y++)
         for (int x = 0; x < p->w; x++) {
             unsigned a = sz_alpha16(p->img, x, y);
@@ -220,7 +221,7 @@ sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidde
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : nhidden)
     for (long i = 0; i < (st ? 0 : (long)n); i++) nhidden += p->hidden[i];
     p->nhidden = (int)nhidden;
-    if (!st) p->solid = body_alpha(p);
+    if (!st) p->solid = body_alpha(ctx, p);
     if (st) sz_part_free(p);
     return st;
 }

@@ -97,14 +97,12 @@ bool sz_image_alpha_bounds(const sz_image *im, int *x0, int *y0, int *x1, int *y
 {
     int bx0 = im->w, by0 = im->h, bx1 = -1, by1 = -1;
     for (int y = 0; y < im->h; y++) {
-        int first = -1, last = -1;
-        for (int x = 0; x < im->w; x++) {
-            if (sz_alpha16(im, x, y)) {
-                if (first < 0) first = x;
-                last = x;
-            }
-        }
-        if (first < 0) continue;
+        /* from the left to the first, from the right to the last: a row
+         * with content is read only up to its edges */
+        int first = 0, last = im->w - 1;
+        while (first < im->w && !sz_alpha16(im, first, y)) first++;
+        if (first == im->w) continue;
+        while (!sz_alpha16(im, last, y)) last--;
         if (by0 > y) by0 = y;
         by1 = y;
         if (first < bx0) bx0 = first;
