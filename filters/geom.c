@@ -14,12 +14,17 @@
  * rooted at the finite samples.  The samples are squared column distances,
  * whole numbers, so each breakpoint is kept as an exact fraction zn / zd
  * (zd > 0) and compared by cross-multiplying in 64-bit integers: no
- * division, no rounding.  (Values reach 2^29, denominators 2^15.) */
+ * division, no rounding.  (Values reach 2^29, denominators 2^15.)
+ * Inside a run of features (f = 0 on both sides too) a sample is its own
+ * answer and never the nearest for a sample outside the run, whose ends
+ * are nearer: only the run's ends join the envelope, so a row that is
+ * mostly feature costs little. */
 static void edt_1d(const float *f, int n, float *d, int32_t *arg, int *v, int64_t *zn, int64_t *zd, int64_t *g)
 {
     int k = -1;
     for (int q = 0; q < n; q++) {
         if (f[q] >= EDT_INF) continue;
+        if (f[q] == 0 && q > 0 && q + 1 < n && f[q - 1] == 0 && f[q + 1] == 0) continue;
         int64_t gq = (int64_t)f[q] + (int64_t)q * q, num = 0, den = 1;
         while (k >= 0) {
             num = gq - g[k], den = 2 * (int64_t)(q - v[k]);
@@ -39,6 +44,10 @@ static void edt_1d(const float *f, int n, float *d, int32_t *arg, int *v, int64_
     }
     int j = 0;
     for (int q = 0; q < n; q++) {
+        if (f[q] == 0) { /* a feature: its own nearest */
+            d[q] = 0, arg[q] = q;
+            continue;
+        }
         /* on to the next parabola once its breakpoint is left of q */
         while (j < k && zn[j + 1] < (int64_t)q * zd[j + 1]) j++;
         double dq = (double)(q - v[j]);

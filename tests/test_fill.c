@@ -656,7 +656,7 @@ END_TEST
 START_TEST(distance_transform_matches_brute_force)
 {
     static const int sizes[][2] = {{1, 1}, {37, 5}, {5, 41}, {70, 33}};
-    static const int per_mille[] = {0, 3, 150};
+    static const int per_mille[] = {0, 3, 150, 700, 1000};
     uint32_t rng = 12345;
     for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
         for (size_t d = 0; d < sizeof per_mille / sizeof *per_mille; d++) {
