@@ -365,16 +365,6 @@ static inline bool inside_grid(int w, int h, int x, int y)
     return x >= 0 && y >= 0 && x < w && y < h;
 }
 
-/* Whether the step k from (x, y) may be taken around the walls: onto an
- * unknown pixel that is no wall, and, diagonally, not between two wall
- * pixels.  (xx, yy) is the pixel stepped onto, inside the grid. */
-static bool may_step(const uint8_t *unknown, const uint8_t *side, int w, int x, int y, int k, int xx, int yy)
-{
-    size_t j = (size_t)yy * w + xx;
-    if (!unknown[j] || side[j] == WALL) return false;
-    return k < 4 || (side[(size_t)y * w + xx] != WALL && side[(size_t)yy * w + x] != WALL);
-}
-
 /* The part and the background race into the unknown region from its
  * border, around the walls; each unknown pixel goes to whichever arrives
  * first.  Walls paired right enclose what the part continues into; where
@@ -389,8 +379,9 @@ static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uin
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
-            dist[i] = INT32_MAX;
-            if (!unknown[i] || side[i] == WALL) continue;
+            /* -1: never stepped on (nothing arrives sooner than that) */
+            dist[i] = !unknown[i] || side[i] == WALL ? -1 : INT32_MAX;
+            if (dist[i] < 0) continue;
             int part, background = background_neighbours(known, unknown, w, h, x, y, &part);
             if (unknown[i] >= EMPTY) part = 0; /* an empty pixel starts no part, */
             if (unknown[i] == EMPTY_SEED) background = SZ_MAX(background, 1); /* and away from it, the background */
@@ -414,10 +405,11 @@ static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uin
             bool inner = x > 0 && y > 0 && x < w - 1 && y < h - 1;
             for (int e = 0; e < 8; e++) {
                 int32_t nd = d + (e < 4 ? STEP : DIAGONAL), j = i + step[e];
-                /* the distance first, as most neighbours were reached as
-                 * soon; then whether the step may be taken */
+                /* the distance first: most neighbours were reached as
+                 * soon, and one that may not be stepped on is at -1; then
+                 * a diagonal step may not pass between wall pixels */
                 if (inner ? nd >= dist[j] : !inside_grid(w, h, x + step_x[e], y + step_y[e]) || nd >= dist[j]) continue;
-                if (!may_step(unknown, side, w, x, y, e, x + step_x[e], y + step_y[e])) continue;
+                if (e >= 4 && (side[i + step_x[e]] == WALL || side[i + step[e] - step_x[e]] == WALL)) continue;
                 dist[j] = nd, side[j] = side[i];
                 if (!bucket_push(ctx, &ring[nd % RING], j)) st = SZ_ERR_NOMEM;
                 pending++;
