@@ -703,13 +703,13 @@ static bool along_walls(const sz_part *p, const uint8_t *walls, const vec2 *pts,
 static sz_status follow_outlines(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln, vec2 *pts,
                                  int cap)
 {
-    float *dist = sz_malloc_array(ctx, (size_t)p->w * (size_t)p->h, sizeof *dist);
-    sz_status st = dist ? sz_outline_distance(ctx, p, lp->outline_shape, lp->max_width, dist) : SZ_ERR_NOMEM;
+    sz_outline_dist dist;
+    sz_status st = sz_outline_distance(ctx, p, lp->outline_shape, lp->max_width, &dist);
     for (int i = 0; i < ln->nends && !st; i++) {
         sz_line_end *a = &ln->ends[i];
-        if (!a->at_hidden || a->partner >= 0 || a->fate != SZ_END_NONE || !sz_outline_end(p, ln, dist, a)) continue;
+        if (!a->at_hidden || a->partner >= 0 || a->fate != SZ_END_NONE || !sz_outline_end(p, ln, &dist, a)) continue;
         bool came_out;
-        int m = sz_outline_follow(p, dist, a, SZ_MIN(2 * lp->max_extension, (float)cap - 2), pts, cap, &came_out);
+        int m = sz_outline_follow(p, &dist, a, SZ_MIN(2 * lp->max_extension, (float)cap - 2), pts, cap, &came_out);
         if (m < 2) continue;
         vec2 last = pts[m - 1];
         if (!came_out || !ink_near(ln, last, (int)ceilf(a->width) + 2)) continue; /* the usual rules decide */
@@ -747,8 +747,8 @@ static sz_status follow_outlines(sz_ctx *ctx, const sz_part *p, const sz_line_pa
     }
     /* and the rest of the completed edge gets the outline the visible
      * edge has */
-    if (!st && !ln->line_art) st = sz_outline_stroke_edge(ctx, p, ln, lp->outline_shape, dist);
-    free(dist);
+    if (!st && !ln->line_art) st = sz_outline_stroke_edge(ctx, p, ln, lp->outline_shape, &dist);
+    free(dist.d2);
     return st;
 }
 

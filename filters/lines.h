@@ -97,15 +97,26 @@ SZ_INTERNAL void sz_lines_free(sz_lines *ln);
 
 /* outline.c: strokes along the completed silhouette */
 
-/** dist = distance (px) from each pixel to the outside of the part
- *  completed by `inside` (its visible pixels and inside >= 0.5), exact as
- *  deep as outlines of strokes up to max_width px are followed and drawn;
- *  deeper, a constant. */
+/** The distance (px) from each pixel to the outside of the part completed
+ *  by `inside` (its visible pixels and inside >= 0.5), exact as deep as
+ *  outlines of strokes up to max_width px are followed and drawn; deeper,
+ *  `cap`.  Kept squared, in 16 bits: the root is taken where it is read. */
+typedef struct sz_outline_dist {
+    uint16_t *d2;
+    float cap;
+} sz_outline_dist;
+
+static inline float sz_outline_dist_at(const sz_outline_dist *od, size_t i)
+{
+    return SZ_MIN(sqrtf((float)od->d2[i]), od->cap);
+}
+
 SZ_INTERNAL sz_status sz_outline_distance(sz_ctx *ctx, const sz_part *p, const float *inside, float max_width,
-                                          float *dist);
+                                          sz_outline_dist *out);
 /** Whether end e is of an outline: a stroke running along the part's
  *  edge, its paint on the inner side and nothing on the outer. */
-SZ_INTERNAL bool sz_outline_end(const sz_part *p, const sz_lines *ln, const float *dist, const sz_line_end *e);
+SZ_INTERNAL bool sz_outline_end(const sz_part *p, const sz_lines *ln, const sz_outline_dist *dist,
+                                const sz_line_end *e);
 /** Walks from e along the completed edge (the stroke's outer edge on it), at most
  *  max_len px, into pts; *came_out tells whether it left the hidden
  *  region (the last point is the first one outside). */
@@ -114,8 +125,8 @@ SZ_INTERNAL bool sz_outline_end(const sz_part *p, const sz_lines *ln, const floa
  *  draws the same band along the completed shape's edge under the
  *  occluder into ln->drawn, where the nearest visible edge has it. */
 SZ_INTERNAL sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, const float *shape,
-                                             const float *dist);
-SZ_INTERNAL int sz_outline_follow(const sz_part *p, const float *dist, const sz_line_end *e, float max_len, vec2 *pts,
-                                  int cap, bool *came_out);
+                                             const sz_outline_dist *dist);
+SZ_INTERNAL int sz_outline_follow(const sz_part *p, const sz_outline_dist *dist, const sz_line_end *e, float max_len,
+                                  vec2 *pts, int cap, bool *came_out);
 
 #endif

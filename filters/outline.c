@@ -24,26 +24,27 @@
 #define OUTLINE_BAND 16
 
 /* Distance to the outside at a real position, bilinear. */
-static float dist_at(const float *dist, int w, int h, vec2 q)
+static float dist_at(const sz_outline_dist *dist, int w, int h, vec2 q)
 {
     float fx = SZ_CLAMP(q.x, 0.0f, (float)(w - 1)), fy = SZ_CLAMP(q.y, 0.0f, (float)(h - 1));
     int x0 = SZ_MIN((int)fx, w - 2 < 0 ? 0 : w - 2), y0 = SZ_MIN((int)fy, h - 2 < 0 ? 0 : h - 2);
     int x1 = SZ_MIN(x0 + 1, w - 1), y1 = SZ_MIN(y0 + 1, h - 1);
     float tx = fx - (float)x0, ty = fy - (float)y0;
-    float a = dist[(size_t)y0 * w + x0], b = dist[(size_t)y0 * w + x1];
-    float c = dist[(size_t)y1 * w + x0], d = dist[(size_t)y1 * w + x1];
+    float a = sz_outline_dist_at(dist, (size_t)y0 * w + x0), b = sz_outline_dist_at(dist, (size_t)y0 * w + x1);
+    float c = sz_outline_dist_at(dist, (size_t)y1 * w + x0), d = sz_outline_dist_at(dist, (size_t)y1 * w + x1);
     return (a * (1 - tx) + b * tx) * (1 - ty) + (c * (1 - tx) + d * tx) * ty;
 }
 
 /* The gradient of the distance (pointing into the shape). */
-static vec2 dist_grad(const float *dist, int w, int h, vec2 q)
+static vec2 dist_grad(const sz_outline_dist *dist, int w, int h, vec2 q)
 {
     float gx = dist_at(dist, w, h, v2_add(q, v2(1, 0))) - dist_at(dist, w, h, v2_sub(q, v2(1, 0)));
     float gy = dist_at(dist, w, h, v2_add(q, v2(0, 1))) - dist_at(dist, w, h, v2_sub(q, v2(0, 1)));
     return v2(gx / 2, gy / 2);
 }
 
-sz_status sz_outline_distance(sz_ctx *ctx, const sz_part *p, const float *inside, float max_width, float *dist)
+sz_status sz_outline_distance(sz_ctx *ctx, const sz_part *p, const float *inside, float max_width,
+                              sz_outline_dist *out)
 {
     int w = p->w, h = p->h;
     size_t n = (size_t)w * (size_t)h;
@@ -51,9 +52,10 @@ sz_status sz_outline_distance(sz_ctx *ctx, const sz_part *p, const float *inside
      * the widest stroke: farther than that, distances need not be exact. */
     int depth = (int)SZ_MIN((float)SZ_EDT_BOUND_MAX, SZ_MAX((float)OUTLINE_BAND, max_width / 2 + 6) + 2);
     uint8_t *outside = sz_malloc(ctx, n);
-    uint16_t *d2 = sz_malloc_array(ctx, n, sizeof *d2);
-    if (!outside || !d2) {
-        free(outside), free(d2);
+    *out = (sz_outline_dist){.d2 = sz_malloc_array(ctx, n, sizeof *out->d2), .cap = (float)depth + 1};
+    if (!outside || !out->d2) {
+        free(outside), free(out->d2);
+        out->d2 = NULL;
         return SZ_ERR_NOMEM;
     }
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
@@ -62,16 +64,12 @@ sz_status sz_outline_distance(sz_ctx *ctx, const sz_part *p, const float *inside
             size_t i = (size_t)y * w + x;
             outside[i] = !(inside[i] >= 0.5f || sz_alpha16(p->img, x, y) >= 32768);
         }
-    sz_status st = sz_edt_bounded(ctx, outside, w, h, depth, d2);
+    sz_status st = sz_edt_bounded(ctx, outside, w, h, depth, out->d2);
     free(outside);
-    long count = st ? 0 : (long)n;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (long i = 0; i < count; i++) dist[i] = SZ_MIN(sqrtf((float)d2[i]), (float)depth + 1);
-    free(d2);
     return st;
 }
 
-bool sz_outline_end(const sz_part *p, const sz_lines *ln, const float *dist, const sz_line_end *e)
+bool sz_outline_end(const sz_part *p, const sz_lines *ln, const sz_outline_dist *dist, const sz_line_end *e)
 {
     int w = p->w, h = p->h;
     float d0 = dist_at(dist, w, h, e->p);
@@ -104,8 +102,8 @@ bool sz_outline_end(const sz_part *p, const sz_lines *ln, const float *dist, con
     return painted > 0;
 }
 
-int sz_outline_follow(const sz_part *p, const float *dist, const sz_line_end *e, float max_len, vec2 *pts, int cap,
-                      bool *came_out)
+int sz_outline_follow(const sz_part *p, const sz_outline_dist *dist, const sz_line_end *e, float max_len, vec2 *pts,
+                      int cap, bool *came_out)
 {
     int w = p->w, h = p->h, n = 0;
     /* the stroke's outer edge on the completed edge; under the occluder
@@ -145,13 +143,13 @@ int sz_outline_follow(const sz_part *p, const float *dist, const sz_line_end *e,
 /* The pixels of the band an outline would cover under the occluder:
  * hidden, in the completed shape, less than width + 1/2 from its edge; in
  * raster order (*count of them), or NULL when out of memory. */
-static int32_t *band_pixels(sz_ctx *ctx, const sz_part *p, const float *shape, const float *dist, float width,
+static int32_t *band_pixels(sz_ctx *ctx, const sz_part *p, const float *shape, const sz_outline_dist *dist, float width,
                             long *count)
 {
     int w = p->w, h = p->h;
     long *per_row = sz_calloc(ctx, (size_t)h + 1, sizeof *per_row);
     if (!per_row) return NULL;
-#define IN_BAND(i) (p->hidden[i] && shape[i] >= 0.5f && dist[i] > 0 && dist[i] < width + 0.5f)
+#define IN_BAND(i) (p->hidden[i] && shape[i] >= 0.5f && dist->d2[i] > 0 && sz_outline_dist_at(dist, i) < width + 0.5f)
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < h; y++)
         for (size_t i = (size_t)y * w; i < (size_t)(y + 1) * w; i++) per_row[y + 1] += IN_BAND(i);
@@ -171,7 +169,8 @@ static int32_t *band_pixels(sz_ctx *ctx, const sz_part *p, const float *shape, c
     return band;
 }
 
-sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, const float *shape, const float *dist)
+sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, const float *shape,
+                                 const sz_outline_dist *dist)
 {
     int w = p->w, h = p->h;
     size_t n = (size_t)w * (size_t)h;
@@ -185,8 +184,9 @@ sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, co
     if (!edge) return SZ_ERR_NOMEM;
     for (size_t i = 0; i < n; i++) {
         edge[i] = 0;
-        if (p->hidden[i] || dist[i] <= 0 || dist[i] > BAND) continue;
-        if (dist[i] <= 1.0f) {
+        float di = sz_outline_dist_at(dist, i);
+        if (p->hidden[i] || di <= 0 || di > BAND) continue;
+        if (di <= 1.0f) {
             edge[i] = RING_BARE;
             ring++;
             ring_inked += ln->solid[i];
@@ -236,7 +236,7 @@ sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, co
     for (long k = 0; k < nband && !st; k++) {
         if (band[k] < 0) continue;
         size_t i = (size_t)band[k];
-        float cov = SZ_CLAMP(width + 0.5f - dist[i], 0.0f, 1.0f);
+        float cov = SZ_CLAMP(width + 0.5f - sz_outline_dist_at(dist, i), 0.0f, 1.0f);
         int x = (int)(i % w), y = (int)(i / w);
         if (cov <= sz_ink_cover(&ln->drawn, x, y)) continue;
         sz_ink_set(&ln->drawn, x, y, cov, colour);
