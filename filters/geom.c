@@ -343,7 +343,6 @@ sz_status sz_thin(sz_ctx *ctx, uint8_t *m, int w, int h)
         free(cand), free(del), free(queued);
         return SZ_ERR_NOMEM;
     }
-    size_t nc = 0;
     /* the border pixels, marked in parallel and listed in order */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < h; y++)
@@ -351,10 +350,7 @@ sz_status sz_thin(sz_ctx *ctx, uint8_t *m, int w, int h)
             size_t i = (size_t)y * w + x;
             queued[i] = m[i] && neighbours(m, w, h, x, y) != 0xff;
         }
-    for (int y = 0; y < h; y++) {
-        const uint8_t *q = queued + (size_t)y * w;
-        for (int x = sz_skip_unset(q, 0, w); x < w; x = sz_skip_unset(q, x + 1, w)) cand[nc++] = y * w + x;
-    }
+    size_t nc = sz_mask_list(queued, w, h, cand);
     /* cand holds the pixels to examine in the next sub-iteration: the
      * survivors of the last one and every set neighbour of a pixel it
      * deleted (those may have just become border pixels). */

@@ -158,6 +158,19 @@ static inline int sz_skip_set(const uint8_t *m, int x, int w)
     return x;
 }
 
+/** Writes the indices (y * w + x) of the set pixels of m into out, in
+ *  raster order, skipping clear words; returns how many.  out must hold
+ *  every set pixel. */
+static inline size_t sz_mask_list(const uint8_t *m, int w, int h, int32_t *out)
+{
+    size_t count = 0;
+    for (int y = 0; y < h; y++) {
+        const uint8_t *row = m + (size_t)y * w;
+        for (int x = sz_skip_unset(row, 0, w); x < w; x = sz_skip_unset(row, x + 1, w)) out[count++] = y * w + x;
+    }
+    return count;
+}
+
 static inline bool sz_mask_at(const uint8_t *m, int w, int h, int x, int y)
 {
     return x >= 0 && y >= 0 && x < w && y < h && m[(size_t)y * w + x];

@@ -217,8 +217,7 @@ sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, co
     int32_t *sites = sz_malloc_array(ctx, (size_t)ring, sizeof *sites);
     sz_sites tree = {0};
     sz_status st = sites ? SZ_OK : SZ_ERR_NOMEM;
-    for (size_t i = 0, k = 0; i < n && !st; i++)
-        if (edge[i]) sites[k++] = (int32_t)i;
+    if (!st) sz_mask_list(edge, w, h, sites);
     if (!st) st = sz_sites_build(ctx, sites, (int)ring, w, &tree);
     long nband = 0;
     int32_t *band = st ? NULL : band_pixels(ctx, p, shape, dist, width, &nband);
