@@ -557,19 +557,6 @@ void sz_runs_paint(const sz_runs *r, int32_t label, int x0, int y0, int w, int h
         }
 }
 
-int sz_label(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, int32_t *labels)
-{
-    sz_runs r;
-    int count = sz_label_runs(ctx, mask, w, h, eight, &r);
-    if (count < 0) return -1;
-    memset(labels, 0, (size_t)w * (size_t)h * sizeof *labels);
-    for (int y = 0; y < h; y++)
-        for (int32_t i = r.row_start[y]; i < r.row_start[y + 1]; i++)
-            for (int32_t x = r.x0[i]; x <= r.x1[i]; x++) labels[(size_t)y * w + x] = r.label[i];
-    sz_runs_free(&r);
-    return count;
-}
-
 /* ------------------------------------------------------------------ */
 /* One-pixel curves                                                    */
 /* ------------------------------------------------------------------ */

@@ -77,13 +77,9 @@ SZ_INTERNAL sz_status sz_rect_reach(sz_ctx *ctx, const uint8_t *in, uint8_t valu
  *  wide (Zhang-Suen), in place. */
 SZ_INTERNAL sz_status sz_thin(sz_ctx *ctx, uint8_t *mask, int w, int h);
 
-/** Labels 8-connected (or 4-connected) components of nonzero pixels;
- *  labels[i] = 0 for background, 1.. for components.  Returns the count
- *  or -1 on allocation failure. */
-SZ_INTERNAL int sz_label(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, int32_t *labels);
-
 /** The set pixels of a mask as maximal runs along rows, each with the
- *  label sz_label() gives its component. */
+ *  label of its 8-connected (or 4-connected) component: 1.., numbered in
+ *  the order the components' first pixels come in a raster scan. */
 typedef struct sz_runs {
     int w, h;
     int32_t *x0, *x1;   /* first and last pixel of each run */
@@ -92,9 +88,9 @@ typedef struct sz_runs {
     int count;          /* components */
 } sz_runs;
 
-/** Labels components as sz_label() does, as runs: cheaper where only some
- *  components matter (no plane of labels to write and scan).  Returns the
- *  count or -1 on allocation failure; free with sz_runs_free(). */
+/** Labels the components of nonzero pixels as runs (no plane of labels to
+ *  write and scan).  Returns the count or -1 on allocation failure; free
+ *  with sz_runs_free(). */
 SZ_INTERNAL int sz_label_runs(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, sz_runs *out);
 SZ_INTERNAL void sz_runs_free(sz_runs *r);
 /** reached = the pixels of `pass` eight-connected through `pass` to one
