@@ -172,6 +172,7 @@ sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidde
     p->x0 = x0, p->y0 = y0, p->w = x1 - x0, p->h = y1 - y0;
     sz_ctx_set_work(ctx, (size_t)p->w * (size_t)p->h); /* until the caller is done with the part */
     p->vx0 = bx0 - x0, p->vy0 = by0 - y0, p->vx1 = bx1 - x0, p->vy1 = by1 - y0;
+    p->canvas_sides = (x0 == 0) | (x1 == doc->w) << 1 | (y0 == 0) << 2 | (y1 == doc->h) << 3;
     size_t n = (size_t)p->w * (size_t)p->h;
     p->img = sz_image_crop(ctx, im, x0 - layer->x, y0 - layer->y, x1 - layer->x, y1 - layer->y);
     p->hidden = sz_malloc(ctx, n);

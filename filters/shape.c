@@ -133,9 +133,32 @@ static float pair_cost(const sz_part *p, const sz_fill_params *fp, const uint8_t
     return fp->smoothness * bend + 0.03f * len + 30 * out;
 }
 
-/* Marks the pixels of a path (8-connected: sampled finer than a pixel). */
-static void wall_path(uint8_t *wall, int w, int h, const vec2 *pts, int n)
+/* What the race plane holds: nothing yet, a wall, the pixels just
+ * outside a wall, or which side reached the pixel first. */
+enum { FREE, WALL, BY_PART, BY_BACKGROUND, OUTSIDE };
+
+/* Marks the pixels of a path (8-connected: sampled finer than a pixel),
+ * and the pixels just outside it, on the right of its way (outside = 1)
+ * or on its left (-1).  The path is the outline: near its ends the part's
+ * visible edge strays a pixel from the curve, and must not start the part
+ * on the wrong side of it (the part would then grow outside its own
+ * outline, as far as the background lets it). */
+static void wall_path(uint8_t *wall, int w, int h, const vec2 *pts, int n, int outside)
 {
+    for (int i = 0; i + 1 < n; i++) {
+        vec2 a = pts[i], b = pts[i + 1], d = v2_sub(b, a);
+        float len = v2_len(d);
+        if (len < 1e-3f) continue;
+        vec2 right = v2_scale(v2((float)-d.y, (float)d.x), (float)outside / len);
+        int steps = (int)ceilf(2 * len) + 1;
+        for (int s = 0; s <= steps; s++) {
+            vec2 q = v2_add(v2_add(a, v2_scale(d, (float)s / steps)), right);
+            int x = (int)lroundf(q.x), y = (int)lroundf(q.y);
+            if (x < 0 || y < 0 || x >= w || y >= h) continue;
+            size_t j = (size_t)y * w + x;
+            if (wall[j] == FREE) wall[j] = OUTSIDE;
+        }
+    }
     for (int i = 0; i < n; i++) {
         vec2 a = pts[i], b = i + 1 < n ? pts[i + 1] : pts[i];
         int steps = (int)ceilf(2 * v2_len(v2_sub(b, a))) + 1;
@@ -144,7 +167,7 @@ static void wall_path(uint8_t *wall, int w, int h, const vec2 *pts, int n)
             /* a path leaving the grid runs along its border instead, so
              * the wall stays closed */
             int x = SZ_CLAMP((int)lroundf(q.x), 0, w - 1), y = SZ_CLAMP((int)lroundf(q.y), 0, h - 1);
-            wall[(size_t)y * w + x] = 1;
+            wall[(size_t)y * w + x] = WALL;
         }
     }
 }
@@ -267,7 +290,7 @@ static sz_status build_walls(sz_ctx *ctx, const sz_part *p, const sz_fill_params
         if (a->used || b->used) continue;
         a->used = b->used = true;
         int n = wall_route(p, unknown, a, b, pts, CAP);
-        wall_path(wall, p->w, p->h, pts, n);
+        wall_path(wall, p->w, p->h, pts, n, 1); /* from the exit: the part on the left */
         ++*npairs;
     }
     for (int i = 0; i < m; i++) {
@@ -280,7 +303,7 @@ static sz_status build_walls(sz_ctx *ctx, const sz_part *p, const sz_fill_params
             int x = (int)lroundf(q.x), y = (int)lroundf(q.y);
             if (x < 0 || y < 0 || x >= p->w || y >= p->h || (s > 4 && !unknown[(size_t)y * p->w + x])) break;
         }
-        wall_path(wall, p->w, p->h, pts, n);
+        wall_path(wall, p->w, p->h, pts, n, e[i].side);
     }
     free(pts), free(c);
     return SZ_OK;
@@ -296,6 +319,56 @@ static sz_status build_walls(sz_ctx *ctx, const sz_part *p, const sz_fill_params
  * the holes of a lacy occluder, say); beside the part's edge they start
  * nothing, since a wall may begin beyond them. */
 enum { UNKNOWN = 1, EMPTY = 2, EMPTY_SEED = 3 };
+
+/* What the border of the work rectangle shows at a pixel: hidden on the
+ * canvas's edge, the part (or a side inside the canvas, which is no
+ * evidence either way, so as if the part showed), or nothing visible. */
+enum { EDGE_HIDDEN, EDGE_PART, EDGE_EMPTY };
+
+/* Step k (taken modulo the border's length) around the border, clockwise
+ * from the top left corner: its pixel index in *at, its class returned. */
+static int border_step(const sz_part *p, int k, size_t *at)
+{
+    int w = p->w, h = p->h, x, y;
+    k %= 2 * (w + h) - 4;
+    if (k < w) x = k, y = 0;
+    else if ((k -= w) < h - 1) x = w - 1, y = k + 1;
+    else if ((k -= h - 1) < w - 1) x = w - 2 - k, y = h - 1;
+    else k -= w - 1, x = 0, y = h - 2 - k;
+    unsigned sides = p->canvas_sides;
+    bool on_canvas_edge = (x == 0 && sides & 1) || (x == w - 1 && sides & 2) || (y == 0 && sides & 4) ||
+                          (y == h - 1 && sides & 8);
+    size_t i = *at = (size_t)y * w + x;
+    if (!on_canvas_edge) return EDGE_PART;
+    return p->hidden[i] ? EDGE_HIDDEN : sz_alpha16(p->img, x, y) ? EDGE_PART : EDGE_EMPTY;
+}
+
+/* Along the canvas's edge, a stretch the occluder hides between two
+ * visible pixels where the part shows at neither is background: a part
+ * the canvas cuts runs on under the occluder along the edge, one that
+ * shows nowhere near there does not run out of the canvas.  Marks those
+ * stretches EMPTY_SEED in `unknown`. */
+static void open_canvas_edge(const sz_part *p, uint8_t *unknown)
+{
+    if (p->w < 2 || p->h < 2 || !p->canvas_sides) return;
+    int n = 2 * (p->w + p->h) - 4, start = 0;
+    size_t i;
+    while (start < n && border_step(p, start, &i) == EDGE_HIDDEN) start++;
+    if (start == n) return; /* hidden all round: no evidence */
+    for (int k = start + 1; k < start + n;) {
+        if (border_step(p, k, &i) != EDGE_HIDDEN) {
+            k++;
+            continue;
+        }
+        int first = k;
+        while (border_step(p, k, &i) == EDGE_HIDDEN) k++;
+        if (border_step(p, first - 1, &i) != EDGE_EMPTY || border_step(p, k, &i) != EDGE_EMPTY) continue;
+        for (int q = first; q < k; q++) {
+            border_step(p, q, &i);
+            if (unknown[i]) unknown[i] = EMPTY_SEED;
+        }
+    }
+}
 
 static sz_status mark_unknown(sz_ctx *ctx, const sz_part *p, const uint8_t *known, uint8_t *unknown)
 {
@@ -313,11 +386,10 @@ static sz_status mark_unknown(sz_ctx *ctx, const sz_part *p, const uint8_t *know
             bool empty = !p->hidden[i] && !sz_alpha16(p->img, x, y);
             unknown[i] = unknown[i] && !known[i] ? (empty ? (near_part[i] ? EMPTY : EMPTY_SEED) : UNKNOWN) : 0;
         }
+    if (!st) open_canvas_edge(p, unknown);
     free(near_part);
     return st;
 }
-
-enum { FREE, WALL, BY_PART, BY_BACKGROUND };
 
 /* Chamfer steps (5 across, 7 diagonally: within 2% of Euclidean for the
  * purpose of who arrives first) and the ring of buckets Dial's algorithm
@@ -383,7 +455,8 @@ static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uin
             dist[i] = !unknown[i] || side[i] == WALL ? -1 : INT32_MAX;
             if (dist[i] < 0) continue;
             int part, background = background_neighbours(known, unknown, w, h, x, y, &part);
-            if (unknown[i] >= EMPTY) part = 0; /* an empty pixel starts no part, */
+            /* an empty pixel starts no part, nor does one outside a wall, */
+            if (unknown[i] >= EMPTY || side[i] == OUTSIDE) part = 0;
             if (unknown[i] == EMPTY_SEED) background = SZ_MAX(background, 1); /* and away from it, the background */
             if (!part && !background) continue;
             side[i] = part > background ? BY_PART : BY_BACKGROUND;

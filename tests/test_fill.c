@@ -277,6 +277,93 @@ START_TEST(part_touching_the_canvas_edge)
 }
 END_TEST
 
+/* A broad part over the left half of the canvas with a thin arm reaching
+ * right, along no edge of the canvas. */
+static void arm_part(int x, int y, uint16_t px[4])
+{
+    if (x < 100 || (y >= 59 && y < 62)) px[0] = 230 * 257, px[1] = 140 * 257, px[2] = 90 * 257, px[3] = 65535;
+}
+
+START_TEST(part_does_not_run_out_of_the_canvas_where_it_never_shows)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under(ctx, arm_part, 120, 0, 200, 120);
+    run_keeping_picture(ctx, doc, "fill-behind", (const char *const[]){"no-model", "true", NULL});
+    uint16_t px[4];
+    fill_at(doc, 125, 60, px); /* the arm continues under the cover, */
+    ck_assert_uint_eq(px[3], 65535);
+    for (int y = 0; y < H; y++) { /* but not out of the canvas: nowhere near there did the part show */
+        fill_at(doc, W - 1, y, px);
+        ck_assert_msg(px[3] == 0, "alpha %u at the right side, row %d", px[3], y);
+    }
+    fill_at(doc, 150, 60, px); /* it stops about halfway between its cut and that side */
+    ck_assert_uint_eq(px[3], 65535);
+    fill_at(doc, 170, 60, px);
+    ck_assert_uint_eq(px[3], 0);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+/* A triangle with anti-aliased edges (its apex up), and the share of a
+ * pixel inside it. */
+static const float tri_x[3] = {100, 25, 175}, tri_y[3] = {8, 116, 116};
+
+static float triangle_cover(int x, int y)
+{
+    float d = 1e9f;
+    for (int k = 0; k < 3; k++) {
+        float ax = tri_x[k], ay = tri_y[k], bx = tri_x[(k + 1) % 3], by = tri_y[(k + 1) % 3];
+        float nx = by - ay, ny = ax - bx, len = hypotf(nx, ny); /* inward normal (the vertices run anticlockwise on screen) */
+        d = fminf(d, ((x + 0.5f - ax) * nx + (y + 0.5f - ay) * ny) / len);
+    }
+    return SZ_CLAMP(d + 0.5f, 0.0f, 1.0f);
+}
+
+static void triangle(int x, int y, uint16_t px[4])
+{
+    float a = triangle_cover(x, y);
+    if (a > 0) px[0] = 230 * 257, px[1] = 200 * 257, px[2] = 40 * 257, px[3] = (uint16_t)lrintf(a * 65535);
+}
+
+START_TEST(part_stays_inside_the_outline_that_closes_it)
+{
+    /* A disc hides the middle of the triangle's right edge; the edge's two
+     * visible ends are joined by a curve, and the part must not bulge out
+     * past it where its visible edge, near the ends, strays from it. */
+    sz_ctx *ctx = sz_ctx_new();
+    enum { CX = 138, CY = 62, R = 30 };
+    sz_image *im = sz_image_new(ctx, W, H, 8), *disc = sz_image_new(ctx, W, H, 8);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            uint16_t px[4] = {0, 0, 0, 0}, cover[4] = {0, 0, 0, 0};
+            if (hypotf(x + 0.5f - CX, y + 0.5f - CY) < R) cover[0] = 60000, cover[3] = 65535;
+            else triangle(x, y, px);
+            sz_put16(im, x, y, px);
+            sz_put16(disc, x, y, cover);
+        }
+    sz_doc *doc = tu_doc_of(ctx, im, "part");
+    sz_layer_set_image(sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "cover"), disc);
+    run_keeping_picture(ctx, doc, "fill-behind", (const char *const[]){"no-model", "true", NULL});
+    long outside = 0, missing = 0, inside = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            if (hypotf(x + 0.5f - CX, y + 0.5f - CY) >= R) continue;
+            float truth = triangle_cover(x, y);
+            uint16_t px[4];
+            fill_at(doc, x, y, px);
+            bool filled = px[3] > 32768;
+            inside += truth > 0.5f;
+            if (truth == 0 && filled) outside++;
+            if (truth == 1 && !filled) missing++;
+        }
+    ck_assert_msg(outside < 20, "%ld px filled outside the edge", outside);
+    ck_assert_msg(missing < 0.05 * inside, "%ld of %ld px inside left empty", missing, inside);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* A flat disc with a dark outline 3 px wide along its edge. */
 static void outlined_disc(int x, int y, uint16_t px[4])
 {
@@ -1018,6 +1105,8 @@ int main(void)
     tcase_add_test(tc, translucent_part_continues_as_translucent);
     tcase_add_test(tc, soft_edges_stay_clean);
     tcase_add_test(tc, part_touching_the_canvas_edge);
+    tcase_add_test(tc, part_does_not_run_out_of_the_canvas_where_it_never_shows);
+    tcase_add_test(tc, part_stays_inside_the_outline_that_closes_it);
     tcase_add_test(tc, outline_follows_the_completed_edge);
     tcase_add_test(tc, straight_edges_meet_at_a_corner);
     tcase_add_test(tc, a_hole_half_hidden_closes_on_itself);

@@ -264,6 +264,7 @@ START_TEST(model_improves_shapes_geometry_gets_wrong)
     sz_nn *nn = NULL;
     ck_assert_int_eq(sz_nn_builtin(ctx, &nn), SZ_OK);
     int better = 0, worse = 0, cases = 0;
+    double sum_geometry = 0, sum_model = 0;
     for (uint64_t k = 0; cases < 60; k++) {
         gen_rng rng = gen_rng_make(977, k);
         gen_case c;
@@ -271,10 +272,12 @@ START_TEST(model_improves_shapes_geometry_gets_wrong)
         long px_geo, px_model;
         double g = hidden_iou(ctx, &c, NULL, &px_geo), m = hidden_iou(ctx, &c, nn, &px_model);
         better += m > g, worse += m < g, cases++;
+        sum_geometry += g, sum_model += m;
         gen_case_free(&c);
     }
-    printf("the model changed %d of %d generated shapes: %d closer to the truth, %d further\n", better + worse, cases,
-           better, worse);
+    printf("the model changed %d of %d generated shapes: %d closer to the truth, %d further; "
+           "mean hidden IoU: geometry %.4f, model %.4f\n",
+           better + worse, cases, better, worse, sum_geometry / cases, sum_model / cases);
     ck_assert_int_ge(better + worse, 5);
     ck_assert_int_gt(better, worse);
     sz_nn_free(nn);
