@@ -6,11 +6,11 @@
  * Each stopping end is an exit or an entry of the outline, told apart by
  * the side the part lies on.  Exits are paired with entries by smooth
  * curves keeping both tangents (cheapest total bending, length and travel
- * outside the hidden region first); the curves become walls.  The part
- * and the background then grow into the hidden region at the same speed
- * (a geodesic Voronoi split that may not cross a wall), so a hidden pixel
- * belongs to whichever side reaches it first.  A reach limit bounds what
- * cannot be known.
+ * outside the hidden region first, none across one already made); the
+ * curves become walls.  The part and the background then grow into the
+ * hidden region at the same speed (a geodesic Voronoi split that may not
+ * cross a wall), so a hidden pixel belongs to whichever side reaches it
+ * first.  A reach limit bounds what cannot be known.
  */
 #include "fill.h"
 #include "nn.h"
@@ -172,6 +172,28 @@ static void wall_path(uint8_t *wall, int w, int h, const vec2 *pts, int n, int o
     }
 }
 
+/* Whether a path runs across a wall already drawn (away from its own two
+ * ends, where walls may meet): an outline never crosses itself.  Walls
+ * are 8-connected, so a crossing may pass between two diagonal wall
+ * pixels: each point looks at the 2 x 2 pixels around it. */
+static bool crosses_walls(const uint8_t *wall, int w, int h, const vec2 *pts, int n, vec2 a, vec2 b)
+{
+    enum { NEAR_END = 3 };
+    for (int i = 0; i + 1 < n; i++) {
+        vec2 u = pts[i], d = v2_sub(pts[i + 1], u);
+        int steps = (int)ceilf(2 * v2_len(d)) + 1;
+        for (int s = 0; s < steps; s++) {
+            vec2 q = v2_add(u, v2_scale(d, (float)s / steps));
+            if (v2_len(v2_sub(q, a)) < NEAR_END || v2_len(v2_sub(q, b)) < NEAR_END) continue;
+            int x0 = (int)floorf(q.x), y0 = (int)floorf(q.y);
+            for (int y = y0; y <= y0 + 1; y++)
+                for (int x = x0; x <= x0 + 1; x++)
+                    if (x >= 0 && y >= 0 && x < w && y < h && wall[(size_t)y * w + x] == WALL) return true;
+        }
+    }
+    return false;
+}
+
 /* Finds the ends where the silhouette stops at the unknown region. */
 static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, const uint8_t *unknown,
                            silhouette_end **out, int *count)
@@ -288,8 +310,9 @@ static sz_status build_walls(sz_ctx *ctx, const sz_part *p, const sz_fill_params
     for (size_t k = 0; k < nc; k++) {
         silhouette_end *a = &e[c[k].a], *b = &e[c[k].b];
         if (a->used || b->used) continue;
-        a->used = b->used = true;
         int n = wall_route(p, unknown, a, b, pts, CAP);
+        if (crosses_walls(wall, p->w, p->h, pts, n, a->p, b->p)) continue;
+        a->used = b->used = true;
         wall_path(wall, p->w, p->h, pts, n, 1); /* from the exit: the part on the left */
         ++*npairs;
     }
