@@ -162,8 +162,9 @@ sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidde
     if (!im || !sz_image_alpha_bounds(im, &bx0, &by0, &bx1, &by1)) return SZ_OK; /* nothing visible */
     bx0 += layer->x, bx1 += layer->x, by0 += layer->y, by1 += layer->y;
     int reach = src->reach > 0 ? src->reach : SZ_MAX(32, SZ_MAX(bx1 - bx0, by1 - by0) / 2);
-    int x0 = SZ_MAX(0, bx0 - reach), y0 = SZ_MAX(0, by0 - reach);
-    int x1 = SZ_MIN(doc->w, bx1 + reach), y1 = SZ_MIN(doc->h, by1 + reach);
+    int nx0 = SZ_MAX(0, bx0 - reach), ny0 = SZ_MAX(0, by0 - reach);
+    int nx1 = SZ_MIN(doc->w, bx1 + reach), ny1 = SZ_MIN(doc->h, by1 + reach);
+    int x0 = nx0, y0 = ny0, x1 = nx1, y1 = ny1;
     /* the layer's own rectangle stays whole, even off the canvas */
     x0 = SZ_MIN(x0, layer->x), y0 = SZ_MIN(y0, layer->y);
     x1 = SZ_MAX(x1, layer->x + im->w), y1 = SZ_MAX(y1, layer->y + im->h);
@@ -172,7 +173,10 @@ sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidde
     p->x0 = x0, p->y0 = y0, p->w = x1 - x0, p->h = y1 - y0;
     sz_ctx_set_work(ctx, (size_t)p->w * (size_t)p->h); /* until the caller is done with the part */
     p->vx0 = bx0 - x0, p->vy0 = by0 - y0, p->vx1 = bx1 - x0, p->vy1 = by1 - y0;
-    p->canvas_sides = (x0 == 0) | (x1 == doc->w) << 1 | (y0 == 0) << 2 | (y1 == doc->h) << 3;
+    p->nx0 = nx0 - x0, p->ny0 = ny0 - y0, p->nx1 = nx1 - x0, p->ny1 = ny1 - y0;
+    /* sides where the work rectangle ends at the canvas's edge, within the neighbourhood */
+    p->canvas_sides = (x0 == 0 && nx0 == 0) | (x1 == doc->w && nx1 == doc->w) << 1 | (y0 == 0 && ny0 == 0) << 2 |
+                      (y1 == doc->h && ny1 == doc->h) << 3;
     size_t n = (size_t)p->w * (size_t)p->h;
     p->img = sz_image_crop(ctx, im, x0 - layer->x, y0 - layer->y, x1 - layer->x, y1 - layer->y);
     p->hidden = sz_malloc(ctx, n);

@@ -17,7 +17,10 @@ typedef struct sz_part {
                           its anti-aliased edge (the part is cut there: a fill goes under it) */
     int nhidden;
     int vx0, vy0, vx1, vy1; /* bounds of the visible pixels, work coordinates */
-    unsigned canvas_sides;  /* the sides of the work rectangle on the canvas's edge: 1 left, 2 right, 4 top, 8 bottom */
+    int nx0, ny0, nx1, ny1; /* the part's neighbourhood: its pixels' bounds grown by the work margin, clipped to
+                               the canvas, work coordinates (the work rectangle may be larger: the layer's own) */
+    unsigned canvas_sides;  /* sides of the work rectangle on the canvas's edge and the neighbourhood's: 1 left,
+                               2 right, 4 top, 8 bottom */
     uint16_t solid;    /* alpha from which a pixel is the part's body rather than its soft rim:
                           32768 for paint, less for a faint part (a blush) */
 } sz_part;

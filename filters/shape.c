@@ -344,7 +344,8 @@ static sz_status build_walls(sz_ctx *ctx, const sz_part *p, const sz_fill_params
 enum { UNKNOWN = 1, EMPTY = 2, EMPTY_SEED = 3 };
 
 /* What the border of the work rectangle shows at a pixel: hidden on the
- * canvas's edge, the part (or a side inside the canvas, which is no
+ * canvas's edge, the part (or a side inside the canvas, or a stretch of
+ * the canvas's edge beyond the part's neighbourhood, which are no
  * evidence either way, so as if the part showed), or nothing visible. */
 enum { EDGE_HIDDEN, EDGE_PART, EDGE_EMPTY };
 
@@ -359,18 +360,21 @@ static int border_step(const sz_part *p, int k, size_t *at)
     else if ((k -= h - 1) < w - 1) x = w - 2 - k, y = h - 1;
     else k -= w - 1, x = 0, y = h - 2 - k;
     unsigned sides = p->canvas_sides;
-    bool on_canvas_edge = (x == 0 && sides & 1) || (x == w - 1 && sides & 2) || (y == 0 && sides & 4) ||
-                          (y == h - 1 && sides & 8);
+    bool on_canvas_edge = ((x == 0 && sides & 1) || (x == w - 1 && sides & 2) || (y == 0 && sides & 4) ||
+                           (y == h - 1 && sides & 8)) &&
+                          x >= p->nx0 && y >= p->ny0 && x < p->nx1 && y < p->ny1;
     size_t i = *at = (size_t)y * w + x;
     if (!on_canvas_edge) return EDGE_PART;
     return p->hidden[i] ? EDGE_HIDDEN : sz_alpha16(p->img, x, y) ? EDGE_PART : EDGE_EMPTY;
 }
 
-/* Along the canvas's edge, a stretch the occluder hides between two
- * visible pixels where the part shows at neither is background: a part
- * the canvas cuts runs on under the occluder along the edge, one that
- * shows nowhere near there does not run out of the canvas.  Marks those
- * stretches EMPTY_SEED in `unknown`. */
+/* Along the canvas's edge near the part, a stretch the occluder hides
+ * between two visible pixels where the part shows at neither is
+ * background: a part the canvas cuts runs on under the occluder along the
+ * edge, one that shows nowhere near there does not run out of the canvas.
+ * (Only near the part, so that a layer as large as the canvas and one
+ * cropped to its pixels are completed alike.)  Marks those stretches
+ * EMPTY_SEED in `unknown`. */
 static void open_canvas_edge(const sz_part *p, uint8_t *unknown)
 {
     if (p->w < 2 || p->h < 2 || !p->canvas_sides) return;

@@ -287,18 +287,18 @@ static void arm_part(int x, int y, uint16_t px[4])
 START_TEST(part_does_not_run_out_of_the_canvas_where_it_never_shows)
 {
     sz_ctx *ctx = sz_ctx_new();
-    sz_doc *doc = part_under(ctx, arm_part, 120, 0, 200, 120);
+    sz_doc *doc = part_under(ctx, arm_part, 150, 0, 200, 120);
     run_keeping_picture(ctx, doc, "fill-behind", (const char *const[]){"no-model", "true", NULL});
     uint16_t px[4];
-    fill_at(doc, 125, 60, px); /* the arm continues under the cover, */
+    fill_at(doc, 155, 60, px); /* the arm continues under the cover, */
     ck_assert_uint_eq(px[3], 65535);
     for (int y = 0; y < H; y++) { /* but not out of the canvas: nowhere near there did the part show */
         fill_at(doc, W - 1, y, px);
         ck_assert_msg(px[3] == 0, "alpha %u at the right side, row %d", px[3], y);
     }
-    fill_at(doc, 150, 60, px); /* it stops about halfway between its cut and that side */
+    fill_at(doc, 165, 60, px); /* it stops about halfway between its cut and the canvas's edge */
     ck_assert_uint_eq(px[3], 65535);
-    fill_at(doc, 170, 60, px);
+    fill_at(doc, 185, 60, px);
     ck_assert_uint_eq(px[3], 0);
     sz_doc_free(doc);
     sz_ctx_free(ctx);
