@@ -702,3 +702,21 @@ void sz_sites_free(sz_sites *s)
     s->site = NULL;
     s->n = 0;
 }
+
+bool sz_path_crosses(const uint8_t *m, uint8_t value, int w, int h, const vec2 *pts, int n, vec2 a, vec2 b,
+                     float spare)
+{
+    for (int i = 0; i + 1 < n; i++) {
+        vec2 u = pts[i], d = v2_sub(pts[i + 1], u);
+        int steps = (int)ceilf(2 * v2_len(d)) + 1;
+        for (int s = 0; s <= steps; s++) {
+            vec2 q = v2_add(u, v2_scale(d, (float)s / steps));
+            if (v2_len(v2_sub(q, a)) < spare || v2_len(v2_sub(q, b)) < spare) continue;
+            int x0 = (int)floorf(q.x), y0 = (int)floorf(q.y);
+            for (int y = y0; y <= y0 + 1; y++)
+                for (int x = x0; x <= x0 + 1; x++)
+                    if (x >= 0 && y >= 0 && x < w && y < h && m[(size_t)y * w + x] == value) return true;
+        }
+    }
+    return false;
+}

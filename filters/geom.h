@@ -192,5 +192,12 @@ SZ_INTERNAL int sz_curve_trace(const uint8_t *m, int w, int h, int x, int y, int
  *  fromy): the trace goes on away from that pixel (a branch of a fork). */
 SZ_INTERNAL int sz_curve_trace_from(const uint8_t *m, int w, int h, int fromx, int fromy, int x, int y, int max,
                                     int *px, int *py, bool *junction);
+/** Whether the polyline pts[0..n) runs across a pixel of `m` equal to
+ *  `value`, leaving out the stretches within `spare` px of a and of b.
+ *  A curve of m drawn 8-connected can be crossed between two diagonal
+ *  pixels, so each point of the line (sampled twice per pixel) looks at
+ *  the 2 x 2 pixels around it. */
+SZ_INTERNAL bool sz_path_crosses(const uint8_t *m, uint8_t value, int w, int h, const vec2 *pts, int n, vec2 a,
+                                 vec2 b, float spare);
 
 #endif

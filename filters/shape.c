@@ -172,28 +172,6 @@ static void wall_path(uint8_t *wall, int w, int h, const vec2 *pts, int n, int o
     }
 }
 
-/* Whether a path runs across a wall already drawn (away from its own two
- * ends, where walls may meet): an outline never crosses itself.  Walls
- * are 8-connected, so a crossing may pass between two diagonal wall
- * pixels: each point looks at the 2 x 2 pixels around it. */
-static bool crosses_walls(const uint8_t *wall, int w, int h, const vec2 *pts, int n, vec2 a, vec2 b)
-{
-    enum { NEAR_END = 3 };
-    for (int i = 0; i + 1 < n; i++) {
-        vec2 u = pts[i], d = v2_sub(pts[i + 1], u);
-        int steps = (int)ceilf(2 * v2_len(d)) + 1;
-        for (int s = 0; s < steps; s++) {
-            vec2 q = v2_add(u, v2_scale(d, (float)s / steps));
-            if (v2_len(v2_sub(q, a)) < NEAR_END || v2_len(v2_sub(q, b)) < NEAR_END) continue;
-            int x0 = (int)floorf(q.x), y0 = (int)floorf(q.y);
-            for (int y = y0; y <= y0 + 1; y++)
-                for (int x = x0; x <= x0 + 1; x++)
-                    if (x >= 0 && y >= 0 && x < w && y < h && wall[(size_t)y * w + x] == WALL) return true;
-        }
-    }
-    return false;
-}
-
 /* Finds the ends where the silhouette stops at the unknown region. */
 static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, const uint8_t *unknown,
                            silhouette_end **out, int *count)
@@ -311,7 +289,8 @@ static sz_status build_walls(sz_ctx *ctx, const sz_part *p, const sz_fill_params
         silhouette_end *a = &e[c[k].a], *b = &e[c[k].b];
         if (a->used || b->used) continue;
         int n = wall_route(p, unknown, a, b, pts, CAP);
-        if (crosses_walls(wall, p->w, p->h, pts, n, a->p, b->p)) continue;
+        /* an outline never crosses itself (where two ends meet, walls may) */
+        if (sz_path_crosses(wall, WALL, p->w, p->h, pts, n, a->p, b->p, 3)) continue;
         a->used = b->used = true;
         wall_path(wall, p->w, p->h, pts, n, 1); /* from the exit: the part on the left */
         ++*npairs;

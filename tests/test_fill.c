@@ -1023,6 +1023,31 @@ static void pixel_flood(const uint8_t *pass, const uint8_t *seed, const uint8_t 
 /* The run-based flood reaches what the pixel flood reaches, with and
  * without blocking pixels (diagonal walls keep it out), on random masks of
  * several densities, with 1 and 2 threads. */
+/* The closing curves' check that a new curve runs across none already
+ * drawn, an outline never crossing itself. */
+START_TEST(path_crossing_a_drawn_curve_is_seen)
+{
+    enum { S = 64 };
+    uint8_t m[S * S] = {0};
+    for (int k = 10; k <= 50; k++) m[k * S + k] = 1; /* a diagonal curve, 8-connected */
+    /* across it */
+    vec2 across[2] = {v2(10.25f, 49.25f), v2(49.25f, 10.25f)};
+    ck_assert(sz_path_crosses(m, 1, S, S, across, 2, across[0], across[1], 3));
+    /* the same pixels under another value are not the curve */
+    ck_assert(!sz_path_crosses(m, 4, S, S, across, 2, across[0], across[1], 3));
+    /* beside it, three pixels off, all the way */
+    vec2 beside[2] = {v2(13, 10), v2(53, 50)};
+    ck_assert(!sz_path_crosses(m, 1, S, S, beside, 2, beside[0], beside[1], 3));
+    /* ending on it: spared within 3 px of that end, caught with no spare */
+    vec2 onto[3] = {v2(30, 5), v2(30, 20), v2(30, 30)};
+    ck_assert(!sz_path_crosses(m, 1, S, S, onto, 3, onto[0], onto[2], 3));
+    ck_assert(sz_path_crosses(m, 1, S, S, onto, 3, onto[0], onto[2], 0));
+    /* a path off the grid crosses nothing */
+    vec2 off[2] = {v2(-20, -5), v2(-5, -20)};
+    ck_assert(!sz_path_crosses(m, 1, S, S, off, 2, off[0], off[1], 3));
+}
+END_TEST
+
 START_TEST(run_flood_matches_the_pixel_flood)
 {
     enum { FW = 61, FH = 43 };
@@ -1122,6 +1147,7 @@ int main(void)
     tcase_add_test(tc, thinning_matches_the_full_scan);
     tcase_add_test(tc, bounded_distance_matches_the_exact_one_within_its_bound);
     tcase_add_test(tc, run_flood_matches_the_pixel_flood);
+    tcase_add_test(tc, path_crossing_a_drawn_curve_is_seen);
     tcase_add_test(tc, nearest_site_matches_a_scan);
     suite_add_tcase(s, tc);
     return tu_run(s);
