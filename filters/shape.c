@@ -145,29 +145,23 @@ enum { FREE, WALL, BY_PART, BY_BACKGROUND, OUTSIDE };
  * outline, as far as the background lets it). */
 static void wall_path(uint8_t *wall, int w, int h, const vec2 *pts, int n, int outside)
 {
-    for (int i = 0; i + 1 < n; i++) {
-        vec2 a = pts[i], b = pts[i + 1], d = v2_sub(b, a);
+    for (int i = 0; i < n; i++) {
+        vec2 a = pts[i], d = v2_sub(i + 1 < n ? pts[i + 1] : pts[i], a);
         float len = v2_len(d);
-        if (len < 1e-3f) continue;
-        vec2 right = v2_scale(v2((float)-d.y, (float)d.x), (float)outside / len);
+        bool sided = i + 1 < n && len >= 1e-3f; /* a segment has sides; a lone point none */
+        vec2 right = sided ? v2_scale(v2(-d.y, d.x), (float)outside / len) : v2(0, 0);
         int steps = (int)ceilf(2 * len) + 1;
         for (int s = 0; s <= steps; s++) {
-            vec2 q = v2_add(v2_add(a, v2_scale(d, (float)s / steps)), right);
-            int x = (int)lroundf(q.x), y = (int)lroundf(q.y);
-            if (x < 0 || y < 0 || x >= w || y >= h) continue;
-            size_t j = (size_t)y * w + x;
-            if (wall[j] == FREE) wall[j] = OUTSIDE;
-        }
-    }
-    for (int i = 0; i < n; i++) {
-        vec2 a = pts[i], b = i + 1 < n ? pts[i + 1] : pts[i];
-        int steps = (int)ceilf(2 * v2_len(v2_sub(b, a))) + 1;
-        for (int s = 0; s <= steps; s++) {
-            vec2 q = v2_add(a, v2_scale(v2_sub(b, a), (float)s / steps));
+            vec2 q = v2_add(a, v2_scale(d, (float)s / steps));
             /* a path leaving the grid runs along its border instead, so
              * the wall stays closed */
             int x = SZ_CLAMP((int)lroundf(q.x), 0, w - 1), y = SZ_CLAMP((int)lroundf(q.y), 0, h - 1);
             wall[(size_t)y * w + x] = WALL;
+            /* beside it, where no wall is (a later wall pixel overwrites) */
+            q = v2_add(q, right);
+            x = (int)lroundf(q.x), y = (int)lroundf(q.y);
+            if (sided && x >= 0 && y >= 0 && x < w && y < h && wall[(size_t)y * w + x] == FREE)
+                wall[(size_t)y * w + x] = OUTSIDE;
         }
     }
 }
