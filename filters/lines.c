@@ -40,13 +40,32 @@ static float luma(const uint16_t p[4])
     return (0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2]) / 65535.0f;
 }
 
+/* Ink coverage: alpha times darkness on a layer of line art; in a
+ * painted part, alpha times how far the luma is below the dark level
+ * (ramping over 15% of it).  A pixel the occluder cut counts by its
+ * colour, since its alpha was cut, not thin. */
+static float ink_of(const sz_lines *ln, const uint16_t px[4], bool hidden)
+{
+    float a = px[3] / 65535.0f, Y = luma(px), t = ln->dark;
+    if (hidden && a > 0.02f) a = 1;
+    return ln->line_art ? a * (1 - Y) : a * SZ_CLAMP((t - Y) / (0.15f * t) + 0.5f, 0.0f, 1.0f);
+}
+
+float sz_lines_ink(const sz_lines *ln, size_t i)
+{
+    const sz_part *p = ln->part;
+    uint16_t px[4];
+    sz_get16(p->img, (int)(i % p->w), (int)(i / p->w), px);
+    return ink_of(ln, px, p->hidden[i]);
+}
+
 static sz_status find_ink(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln)
 {
     int w = p->w, h = p->h;
     size_t n = (size_t)w * (size_t)h;
-    ln->ink = sz_malloc_array(ctx, n, sizeof *ln->ink);
+    ln->part = p;
     ln->solid = sz_malloc(ctx, n);
-    if (!ln->ink || !ln->solid) return SZ_ERR_NOMEM;
+    if (!ln->solid) return SZ_ERR_NOMEM;
     /* median luma of the part's visible, opaque pixels */
     long hist[256] = {0}, total = 0;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : hist[:256], total)
@@ -59,20 +78,15 @@ static sz_status find_ink(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
             total++;
         }
     float median = sz_hist_percentile(hist, total, 50) / 255.0f;
-    bool line_art = lp->ink == SZ_INK_ALPHA || (lp->ink == SZ_INK_AUTO && median < 0.3f);
-    ln->line_art = line_art;
-    float t = lp->ink_threshold * SZ_MAX(median, 0.05f);
+    ln->line_art = lp->ink == SZ_INK_ALPHA || (lp->ink == SZ_INK_AUTO && median < 0.3f);
+    ln->dark = lp->ink_threshold * SZ_MAX(median, 0.05f);
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
             uint16_t px[4];
             sz_get16(p->img, x, y, px);
-            float a = px[3] / 65535.0f, Y = luma(px);
-            if (p->hidden[i] && a > 0.02f) a = 1; /* cut by the occluder, not thin */
-            float v = line_art ? a * (1 - Y) : a * SZ_CLAMP((t - Y) / (0.15f * t) + 0.5f, 0.0f, 1.0f);
-            ln->ink[i] = v;
-            ln->solid[i] = v >= 0.3f;
+            ln->solid[i] = ink_of(ln, px, p->hidden[i]) >= 0.3f;
         }
     return SZ_OK;
 }
@@ -138,7 +152,7 @@ static float ink_at(const sz_lines *ln, float x, float y)
     for (int k = 0; k < 4; k++) {
         int xx = x0 + (k & 1), yy = y0 + (k >> 1);
         float wgt = ((k & 1) ? fx : 1 - fx) * ((k >> 1) ? fy : 1 - fy);
-        if (xx >= 0 && yy >= 0 && xx < ln->w && yy < ln->h) v += wgt * ln->ink[(size_t)yy * ln->w + xx];
+        if (xx >= 0 && yy >= 0 && xx < ln->w && yy < ln->h) v += wgt * sz_lines_ink(ln, (size_t)yy * ln->w + xx);
     }
     return v;
 }
@@ -327,7 +341,7 @@ static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_li
                 if (!ln->solid[j] || p->hidden[j]) continue;
                 uint16_t c16[4];
                 sz_get16(p->img, xx, yy, c16);
-                float wgt = ln->ink[j];
+                float wgt = sz_lines_ink(ln, j);
                 for (int k = 0; k < 3; k++) acc[k] += wgt * sz_srgb16_to_linear(c16[k]);
                 wsum += wgt;
                 asum += c16[3] / 65535.0;
@@ -845,8 +859,6 @@ static sz_status meet_extensions(sz_ctx *ctx, extension *ext, int n)
     return SZ_OK;
 }
 
-static sz_status fill_holes(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln);
-static sz_status close_bites(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln);
 
 sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln)
 {
@@ -964,237 +976,9 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
         return st;
     }
     free(pts);
-    st = lp->fill_holes ? fill_holes(ctx, p, lp, ln) : SZ_OK;
-    if (!st && lp->fill_holes) st = close_bites(ctx, p, lp, ln);
+    st = lp->fill_holes ? sz_lines_close_holes(ctx, p, lp, ln) : SZ_OK;
+    if (!st && lp->fill_holes) st = sz_lines_close_bites(ctx, p, lp, ln);
     return st ? st : sz_ink_canvas_status(ctx, &ln->drawn);
-}
-
-/* Windows smaller than this are not worth a parallel region. */
-#define PARALLEL_MIN (1 << 16)
-
-/* One cluster's closing, in the window [x0, x0+ww) x [y0, y0+wh) around
- * it: the cluster's thick pixels grown back to the ink's edges (an
- * opening), then by r; the paper farther than r from anything outside
- * that dilation is a notch, painted with the colour of the nearest ink.
- * Only distances up to about r matter, so the transforms are bounded. */
-static sz_status close_cluster(sz_ctx *ctx, const sz_part *p, sz_lines *ln, const uint8_t *thick,
-                               const sz_runs *cluster, int32_t c, float r, int x0, int y0, int ww, int wh)
-{
-    int w = p->w, reach = (int)ceilf(r) + 1; /* distances are exact up to reach, past r + 1/2 */
-    size_t wn = (size_t)ww * (size_t)wh;
-    uint8_t *opened = sz_malloc(ctx, wn), *m = sz_malloc(ctx, wn);
-    uint16_t *d2 = sz_malloc_array(ctx, wn, sizeof *d2);
-    sz_status st = opened && m && d2 ? SZ_OK : SZ_ERR_NOMEM;
-#define AT(wx, wy) ((size_t)((wy) + y0) * w + (size_t)((wx) + x0))
-    if (!st) {
-        memset(opened, 0, wn);
-        sz_runs_paint(cluster, c, x0, y0, ww, wh, opened);
-    }
-    int rows = st ? 0 : wh;
-#pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < rows; y++)
-        for (int x = 0; x < ww; x++) opened[(size_t)y * ww + x] &= thick[AT(x, y)];
-    /* the opening: thick ink grown back by 3 px, within the ink */
-    if (!st) st = sz_edt_bounded(ctx, opened, ww, wh, 3, d2);
-    rows = st ? 0 : wh;
-#pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < rows; y++)
-        for (int x = 0; x < ww; x++) {
-            size_t k = (size_t)y * ww + x;
-            opened[k] = ln->solid[AT(x, y)] && d2[k] <= 9;
-        }
-    /* outside its dilation by r, then how far from that */
-    if (!st) st = sz_edt_bounded(ctx, opened, ww, wh, reach, d2);
-    long count = st ? 0 : (long)wn;
-#pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
-    for (long k = 0; k < count; k++) m[k] = d2[k] > r * r;
-    if (!st) st = sz_edt_bounded(ctx, m, ww, wh, reach, d2);
-    rows = st ? 0 : wh;
-#pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < rows; y++)
-        for (int x = 0; x < ww; x++) {
-            size_t k = (size_t)y * ww + x, i = AT(x, y);
-            m[k] = d2[k] > r * r && !ln->solid[i] && !p->hidden[i] && sz_ink_cover(&ln->drawn, x + x0, y + y0) <= 0 &&
-                   sz_alpha16(p->img, x + x0, y + y0) == 0;
-        }
-    /* A notch is at most a gap across (an erased dab is round); paper the
-     * closing would fill for longer than that is a slot or a corner the
-     * artist drew, and stays. */
-    sz_runs notch = {0};
-    int notches = st ? 0 : sz_label_runs(ctx, m, ww, wh, true, &notch);
-    int32_t *box = notches > 0 ? sz_malloc_array(ctx, (size_t)notches + 1, 4 * sizeof *box) : NULL;
-    if (notches < 0 || (notches > 0 && !box)) st = SZ_ERR_NOMEM;
-    if (box) sz_runs_boxes(&notch, box, NULL);
-    for (int y = 0; y < wh && !st && notches > 0; y++)
-        for (int32_t j = notch.row_start[y]; j < notch.row_start[y + 1]; j++) {
-            const int32_t *b = box + 4 * notch.label[j];
-            if (b[2] - b[0] > 2 * r || b[3] - b[1] > 2 * r) continue;
-            for (int x = notch.x0[j]; x <= notch.x1[j]; x++) {
-                /* the nearest pixel of the opened ink (within r: the
-                 * notch lies in the dilation); of equally near ones the
-                 * most opaque (the notch is inside the ink, not at its
-                 * soft edge), then the first in scan order */
-                int best = INT32_MAX;
-                uint16_t px[4] = {0, 0, 0, 0};
-                for (int yy = SZ_MAX(0, y - reach); yy <= SZ_MIN(wh - 1, y + reach); yy++)
-                    for (int xx = SZ_MAX(0, x - reach); xx <= SZ_MIN(ww - 1, x + reach); xx++) {
-                        int dd = (xx - x) * (xx - x) + (yy - y) * (yy - y);
-                        if (!opened[(size_t)yy * ww + xx] || dd > best) continue;
-                        uint16_t q[4];
-                        sz_get16(p->img, xx + x0, yy + y0, q);
-                        if (dd < best || q[3] > px[3]) best = dd, memcpy(px, q, sizeof px);
-                    }
-                if (best == INT32_MAX) continue;
-                float cov = SZ_CLAMP(sqrtf(d2[(size_t)y * ww + x]) - r + 0.5f, 0.0f, 1.0f) * px[3] / 65535.0f;
-                float rgb[3];
-                for (int k = 0; k < 3; k++) rgb[k] = sz_srgb16_to_linear(px[k]);
-                sz_ink_set(&ln->drawn, x + x0, y + y0, cov, rgb);
-            }
-        }
-#undef AT
-    sz_runs_free(&notch);
-    free(opened), free(m), free(d2), free(box);
-    return st;
-}
-
-/* Bites out of filled ink: where a thick area of ink (wider than 5 px)
- * has a notch narrower than the gap distance, a closing of that area with
- * a disc of the gap's radius fills the notch, if it is no longer than that
- * distance either (a longer slot is drawn).  Thin lines take no part
- * (their gaps are bridged by their ends), and only paper is painted.
- * Thick pixels far enough apart that their closings cannot meet are
- * closed in separate windows, so scattered thick spots (where strokes
- * cross) cost their surroundings, not the whole layer. */
-static sz_status close_bites(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln)
-{
-    int w = p->w, h = p->h;
-    size_t n = (size_t)w * (size_t)h;
-    /* Thick: ink with no paper (no ink, not hidden) within 2.5 px, that is
-     * none in the 5x3 and 3x5 rectangles around it, the offsets of squared
-     * length 5 at most.  Line art rarely has any, so this cheap test
-     * usually ends the work. */
-    uint8_t *thick = sz_malloc(ctx, n), *wide = sz_malloc(ctx, n), *tall = sz_malloc(ctx, n);
-    sz_status st = thick && wide && tall ? SZ_OK : SZ_ERR_NOMEM;
-    long count = st ? 0 : (long)n;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (long i = 0; i < count; i++) thick[i] = !ln->solid[i] && !p->hidden[i]; /* paper, first */
-    if (!st) st = sz_rect_reach(ctx, thick, 1, w, h, 2, 1, wide);
-    if (!st) st = sz_rect_reach(ctx, thick, 1, w, h, 1, 2, tall);
-    long nthick = 0;
-    count = st ? 0 : (long)n;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : nthick)
-    for (long i = 0; i < count; i++) {
-        thick[i] = ln->solid[i] && !wide[i] && !tall[i];
-        nthick += thick[i];
-    }
-    free(wide), free(tall);
-    if (st || !nthick) {
-        free(thick);
-        return st;
-    }
-    /* The opening grows thick ink back by 3 px, the closing reaches r
-     * beyond that and looks r further: a window needs that margin, and
-     * thick pixels within twice the margin share one.  A square reach of
-     * the margin joins them into one 8-connected cluster, whose bounding
-     * box is then the window. */
-    float r = lp->max_gap / 2;
-    int margin = (int)ceilf(3 + 2 * r) + 2;
-    uint8_t *grown = sz_malloc(ctx, n);
-    sz_runs cluster = {0};
-    st = grown ? sz_square_reach(ctx, thick, 1, w, h, margin, grown) : SZ_ERR_NOMEM;
-    int clusters = st ? 0 : sz_label_runs(ctx, grown, w, h, true, &cluster);
-    free(grown);
-    if (clusters < 0) st = SZ_ERR_NOMEM;
-    int32_t *box = st ? NULL : sz_malloc_array(ctx, (size_t)clusters + 1, 4 * sizeof *box);
-    if (!st && !box) st = SZ_ERR_NOMEM;
-    if (!st) sz_runs_boxes(&cluster, box, NULL);
-    for (int c = 1; c <= clusters && !st; c++) {
-        const int32_t *b = box + 4 * c;
-        st = close_cluster(ctx, p, ln, thick, &cluster, c, r, b[0], b[1], b[2] - b[0] + 1, b[3] - b[1] + 1);
-    }
-    free(thick), free(box);
-    sz_runs_free(&cluster);
-    return st;
-}
-
-/* Small holes inside filled ink (a gap is not always across a stroke: it
- * can be a hole in a dark area) take the colour of the ink around them.
- * A hole qualifies when it is at most a max-gap disc in area and a ring of
- * 3 px around it is all ink, which thin lines around a small cell are not. */
-static sz_status fill_holes(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln)
-{
-    int w = p->w, h = p->h;
-    size_t n = (size_t)w * (size_t)h;
-    uint8_t *paper = sz_malloc(ctx, n);
-    if (!paper) return SZ_ERR_NOMEM;
-    long count_px = (long)n;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (long i = 0; i < count_px; i++) paper[i] = !ln->solid[i] && !p->hidden[i];
-    /* components as runs: only the few small ones are ever looked at */
-    sz_runs runs;
-    int count = sz_label_runs(ctx, paper, w, h, false, &runs);
-    free(paper);
-    if (count < 0) return SZ_ERR_NOMEM;
-    int32_t *area = sz_malloc_array(ctx, (size_t)count + 1, sizeof *area);
-    int32_t *bbox = sz_malloc_array(ctx, (size_t)count + 1, 4 * sizeof *bbox);
-    float max_area = (float)M_PI * (lp->max_gap / 2) * (lp->max_gap / 2);
-    uint8_t *hole = NULL; /* the window of the hole at hand, grown as needed */
-    size_t hole_cap = 0;
-    if (!area || !bbox) {
-        sz_runs_free(&runs), free(area), free(bbox);
-        return SZ_ERR_NOMEM;
-    }
-    sz_runs_boxes(&runs, bbox, area);
-    for (int k = 1; k <= count; k++) {
-        if (area[k] > max_area) continue;
-        int x0 = bbox[4 * k] - 3, y0 = bbox[4 * k + 1] - 3, x1 = bbox[4 * k + 2] + 3, y1 = bbox[4 * k + 3] + 3;
-        if (x0 < 0 || y0 < 0 || x1 >= w || y1 >= h) continue; /* touches the edge: not enclosed */
-        /* the hole in a window with a margin of 3 around it */
-        int ww = x1 - x0 + 1, wh = y1 - y0 + 1;
-        if ((size_t)ww * (size_t)wh > hole_cap) {
-            free(hole);
-            hole_cap = (size_t)ww * (size_t)wh;
-            if (!(hole = sz_malloc(ctx, hole_cap))) {
-                sz_runs_free(&runs), free(area), free(bbox);
-                return SZ_ERR_NOMEM;
-            }
-        }
-        memset(hole, 0, (size_t)ww * (size_t)wh);
-        sz_runs_paint(&runs, k, x0, y0, ww, wh, hole);
-#define IN_HOLE(x, y) hole[(size_t)((y) - y0) * ww + ((x) - x0)]
-        bool ok = true;
-        double rgb[3] = {0, 0, 0}, alpha = 0;
-        int ring = 0;
-        for (int y = y0; y <= y1 && ok; y++)
-            for (int x = x0; x <= x1 && ok; x++) {
-                size_t i = (size_t)y * w + x;
-                if (IN_HOLE(x, y)) continue;
-                /* within 3 px of the hole? */
-                bool near = false;
-                for (int dy = -3; dy <= 3 && !near; dy++)
-                    for (int dx = -3; dx <= 3 && !near; dx++) {
-                        int xx = x + dx, yy = y + dy;
-                        near = xx >= x0 && yy >= y0 && xx <= x1 && yy <= y1 && IN_HOLE(xx, yy) && dx * dx + dy * dy <= 9;
-                    }
-                if (!near) continue;
-                if (!ln->solid[i]) ok = false;
-                uint16_t c[4];
-                sz_get16(p->img, x, y, c);
-                for (int j = 0; j < 3; j++) rgb[j] += sz_srgb16_to_linear(c[j]);
-                alpha += c[3] / 65535.0;
-                ring++;
-            }
-        if (!ok || !ring) continue;
-        float colour[3];
-        for (int j = 0; j < 3; j++) colour[j] = (float)(rgb[j] / ring);
-        for (int y = y0; y <= y1; y++)
-            for (int x = x0; x <= x1; x++)
-                if (IN_HOLE(x, y)) sz_ink_set(&ln->drawn, x, y, (float)(alpha / ring), colour);
-#undef IN_HOLE
-        ln->holes++;
-    }
-    sz_runs_free(&runs), free(area), free(bbox), free(hole);
-    return SZ_OK;
 }
 
 /* Whether the completed shape leaves hidden pixel (x, y) out (with a
@@ -1254,7 +1038,6 @@ long sz_lines_apply(const sz_part *p, const sz_lines *ln, sz_image *img)
 
 void sz_lines_free(sz_lines *ln)
 {
-    free(ln->ink);
     free(ln->solid);
     sz_runs_free(&ln->comp);
     free(ln->comp_size);

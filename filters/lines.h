@@ -64,8 +64,10 @@ typedef struct sz_line_end {
 
 typedef struct sz_lines {
     int w, h;
-    float *ink;        /* ink coverage of the input (work grid) */
-    uint8_t *solid;    /* ink >= 0.5 */
+    const sz_part *part; /* whose ink this is: read again where needed (sz_lines_ink()), so its
+                          * pixels must not change until sz_lines_apply() */
+    float dark;        /* painted part: luma around which paint turns to ink */
+    uint8_t *solid;    /* ink coverage >= 0.3 */
     sz_runs comp;      /* connected pieces of solid ink, as runs (sz_lines_piece() finds a pixel's) */
     int32_t *comp_size;/* pixels per piece */
     sz_line_end *ends;
@@ -82,6 +84,8 @@ static inline int32_t sz_lines_piece(const sz_lines *ln, int x, int y)
     return sz_runs_label_at(&ln->comp, x, y);
 }
 
+/** The ink coverage (0..1) of work pixel i. */
+SZ_INTERNAL float sz_lines_ink(const sz_lines *ln, size_t i);
 /** Finds ink and stroke ends of a part. */
 SZ_INTERNAL sz_status sz_lines_analyse(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *out);
 /** Decides every end's fate and draws the strokes into out->drawn. */
@@ -94,6 +98,15 @@ SZ_INTERNAL float sz_lines_pair_cost(const sz_part *p, const sz_lines *ln, const
  *  take new content and has no ink; returns the pixels changed. */
 SZ_INTERNAL long sz_lines_apply(const sz_part *p, const sz_lines *ln, sz_image *img);
 SZ_INTERNAL void sz_lines_free(sz_lines *ln);
+
+/* ink_close.c: gaps that are not between stroke ends */
+
+/** Small holes inside filled ink (at most a max-gap disc, ringed by ink)
+ *  take the colour of the ink around them, in out->drawn. */
+SZ_INTERNAL sz_status sz_lines_close_holes(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln);
+/** Notches in thick ink, narrower and shorter than the gap distance, are
+ *  closed with the colour of the nearest ink, in out->drawn. */
+SZ_INTERNAL sz_status sz_lines_close_bites(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln);
 
 /* outline.c: strokes along the completed silhouette */
 

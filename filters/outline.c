@@ -195,8 +195,9 @@ sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, co
         band_ink++;
         uint16_t c[4];
         sz_get16(p->img, (int)(i % w), (int)(i / w), c);
-        for (int k = 0; k < 3; k++) rgb[k] += ln->ink[i] * sz_srgb16_to_linear(c[k]);
-        wsum += ln->ink[i];
+        float ink = sz_lines_ink(ln, i);
+        for (int k = 0; k < 3; k++) rgb[k] += ink * sz_srgb16_to_linear(c[k]);
+        wsum += ink;
     }
     if (ring < 32 || ring_inked < 0.6 * ring || wsum <= 0) { /* no outline to continue */
         free(edge);

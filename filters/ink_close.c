@@ -1,0 +1,324 @@
+/*
+ * ink_close.c — gaps in line art that are not between two stroke ends:
+ * small holes inside filled ink, and bites out of thick ink (an erased dab
+ * in a dark area).  Both are painted, as new ink, with the colour of the
+ * ink around them.
+ */
+#include "lines.h"
+#include "color.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Windows smaller than this are not worth a parallel region. */
+#define PARALLEL_MIN (1 << 16)
+
+/* Paper: no ink and not hidden; nothing outside the grid. */
+static bool paper_at(const sz_part *p, const sz_lines *ln, int x, int y)
+{
+    if (x < 0 || y < 0 || x >= p->w || y >= p->h) return false;
+    size_t i = (size_t)y * p->w + x;
+    return !ln->solid[i] && !p->hidden[i];
+}
+
+/* The offsets of squared length 5 at most: the 5x3 and 3x5 rectangles. */
+static const int8_t THICK_DX[21] = {-1, 0, 1, -2, -1, 0, 1, 2, -2, -1, 0, 1, 2, -2, -1, 0, 1, 2, -1, 0, 1};
+static const int8_t THICK_DY[21] = {-2, -2, -2, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2};
+
+/* Thick pixels are grouped by the tiles of this many px they fall in. */
+enum { TILE = 16 };
+
+/* The tiles holding thick pixels, labelled by cluster (0: none). */
+typedef struct bites_tiles {
+    int size, tw, th;
+    int32_t *label;
+} bites_tiles;
+
+static int32_t tile_label(const bites_tiles *t, int x, int y)
+{
+    return t->label[(size_t)(y / t->size) * t->tw + (size_t)(x / t->size)];
+}
+
+/* Labels the tiles holding thick pixels so that any two thick pixels at
+ * most `near` px apart share a label (tiles within `reach` tiles of each
+ * other join); returns the number of clusters, or -1 when memory is
+ * short. */
+static int label_tiles(sz_ctx *ctx, const uint8_t *thick, int w, int h, int near, bites_tiles *t)
+{
+    int s = t->size;
+    t->tw = (w + s - 1) / s, t->th = (h + s - 1) / s;
+    size_t nt = (size_t)t->tw * (size_t)t->th;
+    /* pixels in tiles k apart are at least (k - 1) s + 1 px apart; a square
+     * reach of `reach` joins tiles up to 2 reach + 1 apart */
+    int reach = (near + s - 1) / s / 2 + 1;
+    uint8_t *has = sz_calloc(ctx, nt, 1), *grown = sz_malloc(ctx, nt);
+    t->label = sz_calloc(ctx, nt, sizeof *t->label);
+    if (!has || !grown || !t->label) {
+        free(has), free(grown), free(t->label);
+        t->label = NULL;
+        return -1;
+    }
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int ty = 0; ty < t->th; ty++)
+        for (int y = ty * s; y < SZ_MIN(h, (ty + 1) * s); y++)
+            for (int x = 0; x < w; x++)
+                if (thick[(size_t)y * w + x]) has[(size_t)ty * t->tw + (size_t)(x / s)] = 1;
+    sz_runs runs = {0};
+    int count = sz_square_reach(ctx, has, 1, t->tw, t->th, reach, grown) ? -1 : sz_label_runs(ctx, grown, t->tw, t->th, true, &runs);
+    for (int ty = 0; ty < t->th && count > 0; ty++)
+        for (int32_t j = runs.row_start[ty]; j < runs.row_start[ty + 1]; j++)
+            for (int tx = runs.x0[j]; tx <= runs.x1[j]; tx++)
+                if (has[(size_t)ty * t->tw + tx]) t->label[(size_t)ty * t->tw + tx] = runs.label[j];
+    sz_runs_free(&runs);
+    free(has), free(grown);
+    return count;
+}
+
+/* The planes of one window, reused from cluster to cluster. */
+typedef struct bites_window {
+    uint8_t *opened, *m;
+    uint16_t *d2;
+} bites_window;
+
+/* One cluster's closing, in the window [x0, x0+ww) x [y0, y0+wh) around
+ * it: the cluster's thick pixels grown back to the ink's edges (an
+ * opening), then by r; the paper farther than r from anything outside
+ * that dilation is a notch, painted with the colour of the nearest ink.
+ * Only distances up to about r matter, so the transforms are bounded. */
+static sz_status close_cluster(sz_ctx *ctx, const sz_part *p, sz_lines *ln, const uint8_t *thick,
+                               const bites_tiles *t, int32_t c, float r, int x0, int y0, int ww, int wh,
+                               bites_window *win)
+{
+    int w = p->w, reach = (int)ceilf(r) + 1; /* distances are exact up to reach, past r + 1/2 */
+    size_t wn = (size_t)ww * (size_t)wh;
+    uint8_t *opened = win->opened, *m = win->m;
+    uint16_t *d2 = win->d2;
+#define AT(wx, wy) ((size_t)((wy) + y0) * w + (size_t)((wx) + x0))
+    /* the cluster's thick pixels */
+#pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < wh; y++)
+        for (int x = 0; x < ww; x++)
+            opened[(size_t)y * ww + x] = thick[AT(x, y)] && tile_label(t, x + x0, y + y0) == c;
+    /* the opening: thick ink grown back by 3 px, within the ink */
+    sz_status st = sz_edt_bounded(ctx, opened, ww, wh, 3, d2);
+    int rows = st ? 0 : wh;
+#pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < rows; y++)
+        for (int x = 0; x < ww; x++) {
+            size_t k = (size_t)y * ww + x;
+            opened[k] = ln->solid[AT(x, y)] && d2[k] <= 9;
+        }
+    /* outside its dilation by r, then how far from that */
+    if (!st) st = sz_edt_bounded(ctx, opened, ww, wh, reach, d2);
+    long count = st ? 0 : (long)wn;
+#pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
+    for (long k = 0; k < count; k++) m[k] = d2[k] > r * r;
+    if (!st) st = sz_edt_bounded(ctx, m, ww, wh, reach, d2);
+    rows = st ? 0 : wh;
+#pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < rows; y++)
+        for (int x = 0; x < ww; x++) {
+            size_t k = (size_t)y * ww + x, i = AT(x, y);
+            m[k] = d2[k] > r * r && !ln->solid[i] && !p->hidden[i] && sz_ink_cover(&ln->drawn, x + x0, y + y0) <= 0 &&
+                   sz_alpha16(p->img, x + x0, y + y0) == 0;
+        }
+    /* A notch is at most a gap across (an erased dab is round); paper the
+     * closing would fill for longer than that is a slot or a corner the
+     * artist drew, and stays. */
+    sz_runs notch = {0};
+    int notches = st ? 0 : sz_label_runs(ctx, m, ww, wh, true, &notch);
+    int32_t *box = notches > 0 ? sz_malloc_array(ctx, (size_t)notches + 1, 4 * sizeof *box) : NULL;
+    if (notches < 0 || (notches > 0 && !box)) st = SZ_ERR_NOMEM;
+    if (box) sz_runs_boxes(&notch, box, NULL);
+    for (int y = 0; y < wh && !st && notches > 0; y++)
+        for (int32_t j = notch.row_start[y]; j < notch.row_start[y + 1]; j++) {
+            const int32_t *b = box + 4 * notch.label[j];
+            if (b[2] - b[0] > 2 * r || b[3] - b[1] > 2 * r) continue;
+            for (int x = notch.x0[j]; x <= notch.x1[j]; x++) {
+                /* the nearest pixel of the opened ink (within r: the
+                 * notch lies in the dilation); of equally near ones the
+                 * most opaque (the notch is inside the ink, not at its
+                 * soft edge), then the first in scan order */
+                int best = INT32_MAX;
+                uint16_t px[4] = {0, 0, 0, 0};
+                for (int yy = SZ_MAX(0, y - reach); yy <= SZ_MIN(wh - 1, y + reach); yy++)
+                    for (int xx = SZ_MAX(0, x - reach); xx <= SZ_MIN(ww - 1, x + reach); xx++) {
+                        int dd = (xx - x) * (xx - x) + (yy - y) * (yy - y);
+                        if (!opened[(size_t)yy * ww + xx] || dd > best) continue;
+                        uint16_t q[4];
+                        sz_get16(p->img, xx + x0, yy + y0, q);
+                        if (dd < best || q[3] > px[3]) best = dd, memcpy(px, q, sizeof px);
+                    }
+                if (best == INT32_MAX) continue;
+                float cov = SZ_CLAMP(sqrtf(d2[(size_t)y * ww + x]) - r + 0.5f, 0.0f, 1.0f) * px[3] / 65535.0f;
+                float rgb[3];
+                for (int k = 0; k < 3; k++) rgb[k] = sz_srgb16_to_linear(px[k]);
+                sz_ink_set(&ln->drawn, x + x0, y + y0, cov, rgb);
+            }
+        }
+#undef AT
+    sz_runs_free(&notch);
+    free(box);
+    return st;
+}
+
+/* Bites out of filled ink: where a thick area of ink (wider than 5 px)
+ * has a notch narrower than the gap distance, a closing of that area with
+ * a disc of the gap's radius fills the notch, if it is no longer than that
+ * distance either (a longer slot is drawn).  Thin lines take no part
+ * (their gaps are bridged by their ends), and only paper is painted.
+ * Thick pixels far enough apart that their closings cannot meet are
+ * closed in separate windows, so scattered thick spots (where strokes
+ * cross) cost their surroundings, not the whole layer. */
+sz_status sz_lines_close_bites(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln)
+{
+    int w = p->w, h = p->h;
+    size_t n = (size_t)w * (size_t)h;
+    /* Thick: ink with no paper (no ink, not hidden) within 2.5 px.  Line
+     * art rarely has any, so this cheap test usually ends the work. */
+    uint8_t *thick = sz_malloc(ctx, n);
+    if (!thick) return SZ_ERR_NOMEM;
+    long nthick = 0;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : nthick)
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            bool t = ln->solid[(size_t)y * w + x];
+            for (int k = 0; t && k < 21; k++) t = !paper_at(p, ln, x + THICK_DX[k], y + THICK_DY[k]);
+            thick[(size_t)y * w + x] = t;
+            nthick += t;
+        }
+    if (!nthick) {
+        free(thick);
+        return SZ_OK;
+    }
+    /* The opening grows thick ink back by 3 px, the closing reaches r
+     * beyond that and looks r further: a window needs that margin.  Two
+     * groups of thick pixels whose opened ink lies more than 4r apart
+     * close alike alone or together, so groups nearer than 4r + 6 px must
+     * share a window; tiles of thick pixels within 3 tiles of each other
+     * share one, which is nearer than enough. */
+    float r = lp->max_gap / 2;
+    int margin = (int)ceilf(3 + 2 * r) + 2, near = (int)ceilf(4 * r) + 6;
+    bites_tiles t = {.size = TILE};
+    int clusters = label_tiles(ctx, thick, w, h, near, &t);
+    sz_status st = clusters < 0 ? SZ_ERR_NOMEM : SZ_OK;
+    /* each cluster's window: its thick pixels' bounds and the margin */
+    int32_t *box = st ? NULL : sz_malloc_array(ctx, (size_t)clusters + 1, 4 * sizeof *box);
+    if (!st && !box) st = SZ_ERR_NOMEM;
+    for (int c = 0; c <= clusters && !st; c++) box[4 * c] = box[4 * c + 1] = INT32_MAX, box[4 * c + 2] = box[4 * c + 3] = -1;
+    for (int ty = 0; ty < t.th && !st; ty++)
+        for (int tx = 0; tx < t.tw; tx++) {
+            int32_t c = t.label[(size_t)ty * t.tw + tx];
+            if (!c) continue;
+            int32_t *b = box + 4 * c;
+            for (int y = ty * TILE; y < SZ_MIN(h, (ty + 1) * TILE); y++)
+                for (int x = tx * TILE; x < SZ_MIN(w, (tx + 1) * TILE); x++)
+                    if (thick[(size_t)y * w + x]) {
+                        b[0] = SZ_MIN(b[0], x), b[1] = SZ_MIN(b[1], y);
+                        b[2] = SZ_MAX(b[2], x), b[3] = SZ_MAX(b[3], y);
+                    }
+        }
+    size_t largest = 0;
+    for (int c = 1; c <= clusters && !st; c++) {
+        int32_t *b = box + 4 * c;
+        b[0] = SZ_MAX(0, b[0] - margin), b[1] = SZ_MAX(0, b[1] - margin);
+        b[2] = SZ_MIN(w - 1, b[2] + margin), b[3] = SZ_MIN(h - 1, b[3] + margin);
+        largest = SZ_MAX(largest, (size_t)(b[2] - b[0] + 1) * (size_t)(b[3] - b[1] + 1));
+    }
+    /* one workspace, as large as the largest window, serves them all */
+    bites_window win = {0};
+    if (!st && clusters) {
+        win.opened = sz_malloc(ctx, largest);
+        win.m = sz_malloc(ctx, largest);
+        win.d2 = sz_malloc_array(ctx, largest, sizeof *win.d2);
+        if (!win.opened || !win.m || !win.d2) st = SZ_ERR_NOMEM;
+    }
+    for (int c = 1; c <= clusters && !st; c++) {
+        const int32_t *b = box + 4 * c;
+        st = close_cluster(ctx, p, ln, thick, &t, c, r, b[0], b[1], b[2] - b[0] + 1, b[3] - b[1] + 1, &win);
+    }
+    free(win.opened), free(win.m), free(win.d2);
+    free(thick), free(box), free(t.label);
+    return st;
+}
+
+/* Small holes inside filled ink (a gap is not always across a stroke: it
+ * can be a hole in a dark area) take the colour of the ink around them.
+ * A hole qualifies when it is at most a max-gap disc in area and a ring of
+ * 3 px around it is all ink, which thin lines around a small cell are not. */
+sz_status sz_lines_close_holes(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln)
+{
+    int w = p->w, h = p->h;
+    size_t n = (size_t)w * (size_t)h;
+    uint8_t *paper = sz_malloc(ctx, n);
+    if (!paper) return SZ_ERR_NOMEM;
+    long count_px = (long)n;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (long i = 0; i < count_px; i++) paper[i] = !ln->solid[i] && !p->hidden[i];
+    /* components as runs: only the few small ones are ever looked at */
+    sz_runs runs;
+    int count = sz_label_runs(ctx, paper, w, h, false, &runs);
+    free(paper);
+    if (count < 0) return SZ_ERR_NOMEM;
+    int32_t *area = sz_malloc_array(ctx, (size_t)count + 1, sizeof *area);
+    int32_t *bbox = sz_malloc_array(ctx, (size_t)count + 1, 4 * sizeof *bbox);
+    float max_area = (float)M_PI * (lp->max_gap / 2) * (lp->max_gap / 2);
+    uint8_t *hole = NULL; /* the window of the hole at hand, grown as needed */
+    size_t hole_cap = 0;
+    if (!area || !bbox) {
+        sz_runs_free(&runs), free(area), free(bbox);
+        return SZ_ERR_NOMEM;
+    }
+    sz_runs_boxes(&runs, bbox, area);
+    for (int k = 1; k <= count; k++) {
+        if (area[k] > max_area) continue;
+        int x0 = bbox[4 * k] - 3, y0 = bbox[4 * k + 1] - 3, x1 = bbox[4 * k + 2] + 3, y1 = bbox[4 * k + 3] + 3;
+        if (x0 < 0 || y0 < 0 || x1 >= w || y1 >= h) continue; /* touches the edge: not enclosed */
+        /* the hole in a window with a margin of 3 around it */
+        int ww = x1 - x0 + 1, wh = y1 - y0 + 1;
+        if ((size_t)ww * (size_t)wh > hole_cap) {
+            free(hole);
+            hole_cap = (size_t)ww * (size_t)wh;
+            if (!(hole = sz_malloc(ctx, hole_cap))) {
+                sz_runs_free(&runs), free(area), free(bbox);
+                return SZ_ERR_NOMEM;
+            }
+        }
+        memset(hole, 0, (size_t)ww * (size_t)wh);
+        sz_runs_paint(&runs, k, x0, y0, ww, wh, hole);
+#define IN_HOLE(x, y) hole[(size_t)((y) - y0) * ww + ((x) - x0)]
+        bool ok = true;
+        double rgb[3] = {0, 0, 0}, alpha = 0;
+        int ring = 0;
+        for (int y = y0; y <= y1 && ok; y++)
+            for (int x = x0; x <= x1 && ok; x++) {
+                size_t i = (size_t)y * w + x;
+                if (IN_HOLE(x, y)) continue;
+                /* within 3 px of the hole? */
+                bool near = false;
+                for (int dy = -3; dy <= 3 && !near; dy++)
+                    for (int dx = -3; dx <= 3 && !near; dx++) {
+                        int xx = x + dx, yy = y + dy;
+                        near = xx >= x0 && yy >= y0 && xx <= x1 && yy <= y1 && IN_HOLE(xx, yy) && dx * dx + dy * dy <= 9;
+                    }
+                if (!near) continue;
+                if (!ln->solid[i]) ok = false;
+                uint16_t c[4];
+                sz_get16(p->img, x, y, c);
+                for (int j = 0; j < 3; j++) rgb[j] += sz_srgb16_to_linear(c[j]);
+                alpha += c[3] / 65535.0;
+                ring++;
+            }
+        if (!ok || !ring) continue;
+        float colour[3];
+        for (int j = 0; j < 3; j++) colour[j] = (float)(rgb[j] / ring);
+        for (int y = y0; y <= y1; y++)
+            for (int x = x0; x <= x1; x++)
+                if (IN_HOLE(x, y)) sz_ink_set(&ln->drawn, x, y, (float)(alpha / ring), colour);
+#undef IN_HOLE
+        ln->holes++;
+    }
+    sz_runs_free(&runs), free(area), free(bbox), free(hole);
+    return SZ_OK;
+}
+
