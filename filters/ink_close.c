@@ -28,10 +28,12 @@ static const int8_t THICK_DY[21] = {-2, -2, -2, -1, -1, -1, -1, -1, 0, 0, 0, 0, 
 /* Thick pixels are grouped by the tiles of this many px they fall in. */
 enum { TILE = 16 };
 
-/* The tiles holding thick pixels, labelled by cluster (0: none). */
+/* The tiles holding thick pixels, labelled by cluster (0: none), and the
+ * bounds of the thick pixels in each (x0, y0, x1, y1). */
 typedef struct bites_tiles {
     int size, tw, th;
     int32_t *label;
+    int32_t *bounds;
 } bites_tiles;
 
 static int32_t tile_label(const bites_tiles *t, int x, int y)
@@ -53,16 +55,26 @@ static int label_tiles(sz_ctx *ctx, const uint8_t *thick, int w, int h, int near
     int reach = (near + s - 1) / s / 2 + 1;
     uint8_t *has = sz_calloc(ctx, nt, 1), *grown = sz_malloc(ctx, nt);
     t->label = sz_calloc(ctx, nt, sizeof *t->label);
-    if (!has || !grown || !t->label) {
-        free(has), free(grown), free(t->label);
-        t->label = NULL;
+    t->bounds = sz_malloc_array(ctx, nt, 4 * sizeof *t->bounds);
+    if (!has || !grown || !t->label || !t->bounds) {
+        free(has), free(grown), free(t->label), free(t->bounds);
+        t->label = t->bounds = NULL;
         return -1;
     }
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (int ty = 0; ty < t->th; ty++)
+    for (int ty = 0; ty < t->th; ty++) {
+        int32_t *b = t->bounds + (size_t)ty * t->tw * 4;
+        for (int tx = 0; tx < t->tw; tx++)
+            b[4 * tx] = b[4 * tx + 1] = INT32_MAX, b[4 * tx + 2] = b[4 * tx + 3] = -1;
         for (int y = ty * s; y < SZ_MIN(h, (ty + 1) * s); y++)
             for (int x = 0; x < w; x++)
-                if (thick[(size_t)y * w + x]) has[(size_t)ty * t->tw + (size_t)(x / s)] = 1;
+                if (thick[(size_t)y * w + x]) {
+                    int32_t *bt = b + 4 * (x / s);
+                    has[(size_t)ty * t->tw + (size_t)(x / s)] = 1;
+                    bt[0] = SZ_MIN(bt[0], x), bt[1] = SZ_MIN(bt[1], y);
+                    bt[2] = SZ_MAX(bt[2], x), bt[3] = SZ_MAX(bt[3], y);
+                }
+    }
     sz_runs runs = {0};
     int count = sz_square_reach(ctx, has, 1, t->tw, t->th, reach, grown) ? -1 : sz_label_runs(ctx, grown, t->tw, t->th, true, &runs);
     for (int ty = 0; ty < t->th && count > 0; ty++)
@@ -206,18 +218,13 @@ sz_status sz_lines_close_bites(sz_ctx *ctx, const sz_part *p, const sz_line_para
     int32_t *box = st ? NULL : sz_malloc_array(ctx, (size_t)clusters + 1, 4 * sizeof *box);
     if (!st && !box) st = SZ_ERR_NOMEM;
     for (int c = 0; c <= clusters && !st; c++) box[4 * c] = box[4 * c + 1] = INT32_MAX, box[4 * c + 2] = box[4 * c + 3] = -1;
-    for (int ty = 0; ty < t.th && !st; ty++)
-        for (int tx = 0; tx < t.tw; tx++) {
-            int32_t c = t.label[(size_t)ty * t.tw + tx];
-            if (!c) continue;
-            int32_t *b = box + 4 * c;
-            for (int y = ty * TILE; y < SZ_MIN(h, (ty + 1) * TILE); y++)
-                for (int x = tx * TILE; x < SZ_MIN(w, (tx + 1) * TILE); x++)
-                    if (thick[(size_t)y * w + x]) {
-                        b[0] = SZ_MIN(b[0], x), b[1] = SZ_MIN(b[1], y);
-                        b[2] = SZ_MAX(b[2], x), b[3] = SZ_MAX(b[3], y);
-                    }
-        }
+    for (size_t k = 0; !st && k < (size_t)t.tw * (size_t)t.th; k++) {
+        int32_t c = t.label[k], *b = box + 4 * c;
+        const int32_t *bt = t.bounds + 4 * k;
+        if (!c) continue;
+        b[0] = SZ_MIN(b[0], bt[0]), b[1] = SZ_MIN(b[1], bt[1]);
+        b[2] = SZ_MAX(b[2], bt[2]), b[3] = SZ_MAX(b[3], bt[3]);
+    }
     size_t largest = 0;
     for (int c = 1; c <= clusters && !st; c++) {
         int32_t *b = box + 4 * c;
@@ -238,7 +245,7 @@ sz_status sz_lines_close_bites(sz_ctx *ctx, const sz_part *p, const sz_line_para
         st = close_cluster(ctx, p, ln, thick, &t, c, r, b[0], b[1], b[2] - b[0] + 1, b[3] - b[1] + 1, &win);
     }
     free(win.opened), free(win.m), free(win.d2);
-    free(thick), free(box), free(t.label);
+    free(thick), free(box), free(t.label), free(t.bounds);
     return st;
 }
 

@@ -113,44 +113,64 @@ static bool clipped_to(const sz_layer *l, const sz_layer *base)
     return false;
 }
 
-/* Adds the coverage of the layers above `part` into cov (work rectangle). */
-static sz_status occluder_cover(sz_ctx *ctx, sz_doc *doc, const sz_part *p, const char *spec, float *cov)
+/* The layers above `part` that hide it (those `spec` names, visible, not
+ * clipped to it, not made by sozai), bottom to top; *n of them. */
+static sz_status occluders_of(sz_ctx *ctx, sz_doc *doc, const sz_part *p, const char *spec, sz_layer ***out, int *n)
 {
-    sz_layer **all;
-    int n;
-    sz_status st = sz_select_layers_spec(ctx, doc, spec, &all, &n);
+    *out = NULL, *n = 0;
+    sz_layer **all, **pix;
+    int nall, np;
+    sz_status st = sz_select_layers_spec(ctx, doc, spec, &all, &nall);
     if (st) return st;
-    sz_layer **pix;
-    int np;
     st = sz_doc_pixel_layers(ctx, doc, &pix, &np);
     if (st) {
         free(all);
         return st;
     }
-    int at = 0;
+    int at = 0, kept = 0;
     while (at < np && pix[at] != p->layer) at++;
     for (int i = at + 1; i < np; i++) {
         sz_layer *o = pix[i];
         bool chosen = false;
-        for (int k = 0; k < n && !chosen; k++) chosen = all[k] == o;
-        if (!chosen || !o->image || !sz_layer_effectively_visible(o) || clipped_to(o, p->layer) ||
-            sz_layer_is_generated(o))
-            continue;
-        float op = o->opacity / 255.0f;
-        for (const sz_layer *g = o->parent; g && g->parent; g = g->parent) op *= g->opacity / 255.0f;
+        for (int k = 0; k < nall && !chosen; k++) chosen = all[k] == o;
+        if (chosen && o->image && sz_layer_effectively_visible(o) && !clipped_to(o, p->layer) &&
+            !sz_layer_is_generated(o))
+            pix[kept++] = o;
+    }
+    free(all);
+    *out = pix, *n = kept;
+    return SZ_OK;
+}
+
+/* The opacity an occluder hides with: its own and its groups'. */
+static float hiding_opacity(const sz_layer *o)
+{
+    float op = o->opacity / 255.0f;
+    for (const sz_layer *g = o->parent; g && g->parent; g = g->parent) op *= g->opacity / 255.0f;
+    return op;
+}
+
+/* The coverage an occluder adds at canvas pixel (x, y), inside it. */
+static float cover_at(const sz_layer *o, float op, int x, int y)
+{
+    return sz_alpha16(o->image, x - o->x, y - o->y) / 65535.0f * op;
+}
+
+/* Adds the coverage of the occluders into cov (work rectangle). */
+static void occluder_cover(sz_ctx *ctx, const sz_part *p, sz_layer *const *occ, int n, float *cov)
+{
+    for (int i = 0; i < n; i++) {
+        const sz_layer *o = occ[i];
+        float op = hiding_opacity(o);
         int ox0 = SZ_MAX(o->x, p->x0), oy0 = SZ_MAX(o->y, p->y0);
         int ox1 = SZ_MIN(o->x + o->image->w, p->x0 + p->w), oy1 = SZ_MIN(o->y + o->image->h, p->y0 + p->h);
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
         for (int y = oy0; y < oy1; y++)
             for (int x = ox0; x < ox1; x++) {
-                float a = sz_alpha16(o->image, x - o->x, y - o->y) / 65535.0f * op;
                 float *c = &cov[(size_t)(y - p->y0) * p->w + (size_t)(x - p->x0)];
-                *c = 1 - (1 - *c) * (1 - a);
+                *c = 1 - (1 - *c) * (1 - cover_at(o, op, x, y));
             }
     }
-    free(all);
-    free(pix);
-    return SZ_OK;
 }
 
 sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidden_source *src, sz_part *p)
@@ -181,36 +201,44 @@ sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidde
     p->img = sz_image_crop(ctx, im, x0 - layer->x, y0 - layer->y, x1 - layer->x, y1 - layer->y);
     p->hidden = sz_malloc(ctx, n);
     p->touched = sz_malloc(ctx, n);
-    /* the occluders' coverage, summed over the layers above; a mask is
-     * read as it is */
+    /* The occluders' coverage, summed over the layers above (a plane of
+     * it only when more than one may overlap); a mask is read as it is. */
     const sz_image *m = src->mask;
-    float *cov = m ? NULL : sz_calloc(ctx, n, sizeof *cov);
-    if (!p->img || !p->hidden || !p->touched || (!m && !cov)) {
-        free(cov);
+    sz_layer **occ = NULL;
+    int nocc = 0;
+    if (p->img && p->hidden && p->touched && !m) st = occluders_of(ctx, doc, p, src->occluders, &occ, &nocc);
+    float *cov = m || nocc < 2 || st ? NULL : sz_calloc(ctx, n, sizeof *cov);
+    if (st || !p->img || !p->hidden || !p->touched || (nocc > 1 && !cov)) {
+        free(cov), free(occ);
         sz_part_free(p);
-        return ctx->status ? ctx->status : SZ_ERR_NOMEM;
+        return st ? st : ctx->status ? ctx->status : SZ_ERR_NOMEM;
     }
-    if (!m) st = occluder_cover(ctx, doc, p, src->occluders, cov);
+    if (cov) occluder_cover(ctx, p, occ, nocc, cov);
+    const sz_layer *one = nocc == 1 ? occ[0] : NULL;
+    float one_op = one ? hiding_opacity(one) : 0;
     /* Hidden: covered at least half, and on the canvas. */
-    int rows = st ? 0 : p->h;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < rows; y++)
+    for (int y = 0; y < p->h; y++)
         for (int x = 0; x < p->w; x++) {
             int cx = x + x0, cy = y + y0;
             size_t i = (size_t)y * p->w + x;
             bool on_canvas = cx >= 0 && cy >= 0 && cx < doc->w && cy < doc->h;
-            float c = !m ? cov[i] : cx >= 0 && cy >= 0 && cx < m->w && cy < m->h ? sz_alpha16(m, cx, cy) / 65535.0f : 0;
+            float c = 0;
+            if (m) c = cx >= 0 && cy >= 0 && cx < m->w && cy < m->h ? sz_alpha16(m, cx, cy) / 65535.0f : 0;
+            else if (cov) c = cov[i];
+            else if (one && cx >= one->x && cy >= one->y && cx < one->x + one->image->w && cy < one->y + one->image->h)
+                c = 1 - (1 - cover_at(one, one_op, cx, cy)); /* as the plane would sum it from 0 */
             p->hidden[i] = c >= 0.5f && on_canvas;
             p->touched[i] = c >= 1.0f / 255 && on_canvas;
         }
-    free(cov);
+    free(cov), free(occ);
     if (!st && src->margin > 0) {
         /* Rigs move parts: grow the region by the margin, into pixels where
          * this part shows nothing (its visible pixels stay). */
         float *d2 = sz_malloc_array(ctx, n, sizeof *d2);
         st = d2 ? sz_edt(ctx, p->hidden, p->w, p->h, d2, NULL) : SZ_ERR_NOMEM;
         float m2 = (float)src->margin * (float)src->margin;
-        rows = st ? 0 : p->h;
+        int rows = st ? 0 : p->h;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
         for (int y = 0; y < rows; y++)
             for (int x = 0; x < p->w; x++) {
