@@ -198,7 +198,10 @@ sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidde
     p->canvas_sides = (x0 == 0 && nx0 == 0) | (x1 == doc->w && nx1 == doc->w) << 1 | (y0 == 0 && ny0 == 0) << 2 |
                       (y1 == doc->h && ny1 == doc->h) << 3;
     size_t n = (size_t)p->w * (size_t)p->h;
-    p->img = sz_image_crop(ctx, im, x0 - layer->x, y0 - layer->y, x1 - layer->x, y1 - layer->y);
+    /* a layer already as large as the work rectangle (a whole-canvas
+     * layer) is worked on in place: no copy in, none out */
+    p->borrowed = x0 == layer->x && y0 == layer->y && x1 - x0 == im->w && y1 - y0 == im->h;
+    p->img = p->borrowed ? im : sz_image_crop(ctx, im, x0 - layer->x, y0 - layer->y, x1 - layer->x, y1 - layer->y);
     p->hidden = sz_malloc(ctx, n);
     p->touched = sz_malloc(ctx, n);
     /* The occluders' coverage, summed over the layers above (a plane of
@@ -261,7 +264,7 @@ sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidde
 
 void sz_part_free(sz_part *p)
 {
-    sz_image_free(p->img);
+    if (!p->borrowed) sz_image_free(p->img);
     free(p->hidden);
     free(p->touched);
     p->img = NULL;
@@ -290,6 +293,7 @@ static bool content_rect(const sz_image *img, int keep[4], int r[4])
 sz_status sz_part_store(sz_ctx *ctx, sz_part *p)
 {
     sz_layer *l = p->layer;
+    if (p->borrowed) return SZ_OK; /* the pixels are the layer's already, and its rectangle stays */
     /* the layer's old rectangle stays, so no pixel of it (not even the
      * colour under a transparent one) is dropped */
     int keep[4] = {l->x - p->x0, l->y - p->y0, l->x - p->x0 + l->image->w, l->y - p->y0 + l->image->h};

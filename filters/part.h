@@ -11,7 +11,10 @@
 typedef struct sz_part {
     sz_layer *layer;
     int x0, y0, w, h;  /* work rectangle, canvas coordinates */
-    sz_image *img;     /* the layer's pixels over the work rectangle (a copy) */
+    sz_image *img;     /* the layer's pixels over the work rectangle: a copy, or the layer's own
+                          image when the two rectangles are one (`borrowed`: changes go straight
+                          into the layer) */
+    bool borrowed;
     uint8_t *hidden;   /* w*h: 1 where another part covers this one */
     uint8_t *touched;  /* w*h: 1 where another part covers this one at all, if only by
                           its anti-aliased edge (the part is cut there: a fill goes under it) */
