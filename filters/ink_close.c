@@ -142,32 +142,48 @@ static sz_status close_cluster(sz_ctx *ctx, const sz_part *p, sz_lines *ln, cons
     int32_t *box = notches > 0 ? sz_malloc_array(ctx, (size_t)notches + 1, 4 * sizeof *box) : NULL;
     if (notches < 0 || (notches > 0 && !box)) st = SZ_ERR_NOMEM;
     if (box) sz_runs_boxes(&notch, box, NULL);
+    /* the notch pixels, in scan order */
+    long npx = 0;
+    for (int y = 0; y < wh && !st && notches > 0; y++)
+        for (int32_t j = notch.row_start[y]; j < notch.row_start[y + 1]; j++) {
+            const int32_t *b = box + 4 * notch.label[j];
+            if (b[2] - b[0] <= 2 * r && b[3] - b[1] <= 2 * r) npx += notch.x1[j] - notch.x0[j] + 1;
+        }
+    int32_t *at = npx ? sz_malloc_array(ctx, (size_t)npx, sizeof *at) : NULL;
+    float *paint = npx ? sz_malloc_array(ctx, (size_t)npx, 4 * sizeof *paint) : NULL;
+    if (npx && (!at || !paint)) st = SZ_ERR_NOMEM;
+    npx = 0;
     for (int y = 0; y < wh && !st && notches > 0; y++)
         for (int32_t j = notch.row_start[y]; j < notch.row_start[y + 1]; j++) {
             const int32_t *b = box + 4 * notch.label[j];
             if (b[2] - b[0] > 2 * r || b[3] - b[1] > 2 * r) continue;
-            for (int x = notch.x0[j]; x <= notch.x1[j]; x++) {
-                /* the nearest pixel of the opened ink (within r: the
-                 * notch lies in the dilation); of equally near ones the
-                 * most opaque (the notch is inside the ink, not at its
-                 * soft edge), then the first in scan order */
-                int best = INT32_MAX;
-                uint16_t px[4] = {0, 0, 0, 0};
-                for (int yy = SZ_MAX(0, y - reach); yy <= SZ_MIN(wh - 1, y + reach); yy++)
-                    for (int xx = SZ_MAX(0, x - reach); xx <= SZ_MIN(ww - 1, x + reach); xx++) {
-                        int dd = (xx - x) * (xx - x) + (yy - y) * (yy - y);
-                        if (!opened[(size_t)yy * ww + xx] || dd > best) continue;
-                        uint16_t q[4];
-                        sz_get16(p->img, xx + x0, yy + y0, q);
-                        if (dd < best || q[3] > px[3]) best = dd, memcpy(px, q, sizeof px);
-                    }
-                if (best == INT32_MAX) continue;
-                float cov = SZ_CLAMP(sqrtf(d2[(size_t)y * ww + x]) - r + 0.5f, 0.0f, 1.0f) * px[3] / 65535.0f;
-                float rgb[3];
-                for (int k = 0; k < 3; k++) rgb[k] = sz_srgb16_to_linear(px[k]);
-                sz_ink_set(&ln->drawn, x + x0, y + y0, cov, rgb);
-            }
+            for (int x = notch.x0[j]; x <= notch.x1[j]; x++) at[npx++] = y * ww + x;
         }
+    /* each one's colour (in parallel: they only read), then painted in order */
+#pragma omp parallel for if (npx > 256) num_threads(sz_threads(ctx)) schedule(dynamic, 64)
+    for (long k = 0; k < (st ? 0 : npx); k++) {
+        int x = at[k] % ww, y = at[k] / ww;
+        /* the nearest pixel of the opened ink (within r: the notch lies
+         * in the dilation); of equally near ones the most opaque (the
+         * notch is inside the ink, not at its soft edge), then the first
+         * in scan order */
+        int best = INT32_MAX;
+        uint16_t px[4] = {0, 0, 0, 0};
+        for (int yy = SZ_MAX(0, y - reach); yy <= SZ_MIN(wh - 1, y + reach); yy++)
+            for (int xx = SZ_MAX(0, x - reach); xx <= SZ_MIN(ww - 1, x + reach); xx++) {
+                int dd = (xx - x) * (xx - x) + (yy - y) * (yy - y);
+                if (!opened[(size_t)yy * ww + xx] || dd > best) continue;
+                uint16_t q[4];
+                sz_get16(p->img, xx + x0, yy + y0, q);
+                if (dd < best || q[3] > px[3]) best = dd, memcpy(px, q, sizeof px);
+            }
+        float *o = paint + 4 * k;
+        o[3] = best == INT32_MAX ? -1 : SZ_CLAMP(sqrtf(d2[at[k]]) - r + 0.5f, 0.0f, 1.0f) * px[3] / 65535.0f;
+        for (int k3 = 0; k3 < 3; k3++) o[k3] = sz_srgb16_to_linear(px[k3]);
+    }
+    for (long k = 0; k < (st ? 0 : npx); k++)
+        if (paint[4 * k + 3] >= 0) sz_ink_set(&ln->drawn, at[k] % ww + x0, at[k] / ww + y0, paint[4 * k + 3], paint + 4 * k);
+    free(at), free(paint);
 #undef AT
     sz_runs_free(&notch);
     free(box);

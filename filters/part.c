@@ -217,23 +217,47 @@ sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidde
         return st ? st : ctx->status ? ctx->status : SZ_ERR_NOMEM;
     }
     if (cov) occluder_cover(ctx, p, occ, nocc, cov);
-    const sz_layer *one = nocc == 1 ? occ[0] : NULL;
-    float one_op = one ? hiding_opacity(one) : 0;
-    /* Hidden: covered at least half, and on the canvas. */
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < p->h; y++)
-        for (int x = 0; x < p->w; x++) {
-            int cx = x + x0, cy = y + y0;
-            size_t i = (size_t)y * p->w + x;
-            bool on_canvas = cx >= 0 && cy >= 0 && cx < doc->w && cy < doc->h;
-            float c = 0;
-            if (m) c = cx >= 0 && cy >= 0 && cx < m->w && cy < m->h ? sz_alpha16(m, cx, cy) / 65535.0f : 0;
-            else if (cov) c = cov[i];
-            else if (one && cx >= one->x && cy >= one->y && cx < one->x + one->image->w && cy < one->y + one->image->h)
-                c = 1 - (1 - cover_at(one, one_op, cx, cy)); /* as the plane would sum it from 0 */
-            p->hidden[i] = c >= 0.5f && on_canvas;
-            p->touched[i] = c >= 1.0f / 255 && on_canvas;
+    /* Hidden: covered at least half; touched: at all (1/255); both only on
+     * the canvas.  From a mask or a single occluder the coverage depends
+     * on one alpha alone: a table of the two answers per alpha is made
+     * once, with the very arithmetic the plane of coverage would use. */
+    const sz_image *one = m ? m : nocc == 1 ? occ[0]->image : NULL;
+    int ox = m ? 0 : nocc == 1 ? occ[0]->x : 0, oy = m ? 0 : nocc == 1 ? occ[0]->y : 0;
+    uint8_t *answer = one ? sz_malloc(ctx, 65536) : NULL;
+    if (one && !answer) st = SZ_ERR_NOMEM;
+    if (answer) {
+        float op = m ? 1 : hiding_opacity(occ[0]);
+        int step = one->depth == 8 ? 257 : 1; /* an 8-bit alpha is a multiple of 257 */
+        for (int a = 0; a < 65536; a += step) {
+            float c = a / 65535.0f * op;
+            if (!m) c = 1 - (1 - c); /* as the plane would sum it from 0 */
+            answer[a] = (uint8_t)((c >= 0.5f) | (c >= 1.0f / 255) << 1);
         }
+    }
+    int rows = st ? 0 : p->h;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < rows; y++) {
+        uint8_t *hidden = p->hidden + (size_t)y * p->w, *touched = p->touched + (size_t)y * p->w;
+        memset(hidden, 0, (size_t)p->w), memset(touched, 0, (size_t)p->w);
+        int cy = y + y0;
+        if (cy < 0 || cy >= doc->h) continue;
+        /* the canvas's columns of this row */
+        int xa = SZ_MAX(0, -x0), xb = SZ_MIN(p->w, doc->w - x0);
+        if (cov) {
+            for (int x = xa; x < xb; x++) {
+                float c = cov[(size_t)y * p->w + x];
+                hidden[x] = c >= 0.5f, touched[x] = c >= 1.0f / 255;
+            }
+        } else if (answer && cy >= oy && cy < oy + one->h) {
+            /* and the source's: elsewhere nothing covers the part */
+            xa = SZ_MAX(xa, ox - x0), xb = SZ_MIN(xb, ox + one->w - x0);
+            for (int x = xa; x < xb; x++) {
+                uint8_t v = answer[sz_alpha16(one, x + x0 - ox, cy - oy)];
+                hidden[x] = v & 1, touched[x] = v >> 1;
+            }
+        }
+    }
+    free(answer);
     free(cov), free(occ);
     if (!st && src->margin > 0) {
         /* Rigs move parts: grow the region by the margin, into pixels where
@@ -241,7 +265,7 @@ sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidde
         float *d2 = sz_malloc_array(ctx, n, sizeof *d2);
         st = d2 ? sz_edt(ctx, p->hidden, p->w, p->h, d2, NULL) : SZ_ERR_NOMEM;
         float m2 = (float)src->margin * (float)src->margin;
-        int rows = st ? 0 : p->h;
+        rows = st ? 0 : p->h;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
         for (int y = 0; y < rows; y++)
             for (int x = 0; x < p->w; x++) {
