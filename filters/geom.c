@@ -4,6 +4,7 @@
  */
 #include "geom.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 #define EDT_INF 1e20f
@@ -406,6 +407,33 @@ sz_status sz_thin(sz_ctx *ctx, uint8_t *m, int w, int h)
     free(gone), free(calm);
     free(cand), free(del), free(queued);
     return SZ_OK;
+}
+
+/* ------------------------------------------------------------------ */
+
+static sz_near_offset near_offsets[SZ_NEAR_N];
+static pthread_once_t near_once = PTHREAD_ONCE_INIT;
+
+static int cmp_near_offset(const void *a, const void *b)
+{
+    const sz_near_offset *p = a, *q = b;
+    if (p->d2 != q->d2) return p->d2 - q->d2;
+    return p->dy != q->dy ? p->dy - q->dy : p->dx - q->dx;
+}
+
+static void near_offsets_init(void)
+{
+    int k = 0;
+    for (int dy = -SZ_NEAR_R; dy <= SZ_NEAR_R; dy++)
+        for (int dx = -SZ_NEAR_R; dx <= SZ_NEAR_R; dx++)
+            near_offsets[k++] = (sz_near_offset){(int8_t)dx, (int8_t)dy, (int16_t)(dx * dx + dy * dy)};
+    qsort(near_offsets, SZ_NEAR_N, sizeof *near_offsets, cmp_near_offset);
+}
+
+const sz_near_offset *sz_near_offsets(void)
+{
+    pthread_once(&near_once, near_offsets_init);
+    return near_offsets;
 }
 
 /* ------------------------------------------------------------------ */

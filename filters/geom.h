@@ -110,6 +110,17 @@ SZ_INTERNAL void sz_runs_boxes(const sz_runs *r, int32_t *box, int32_t *area);
 SZ_INTERNAL int32_t sz_runs_label_at(const sz_runs *r, int x, int y);
 SZ_INTERNAL void sz_runs_paint(const sz_runs *r, int32_t label, int x0, int y0, int w, int h, uint8_t *out);
 
+/** The offsets of the square of radius SZ_NEAR_R, nearest first (by
+ *  squared length, then in scan order): a search for the nearest pixel of
+ *  some kind stops at the first it meets (and, for ties, at the end of
+ *  that length). */
+enum { SZ_NEAR_R = 16, SZ_NEAR_N = (2 * SZ_NEAR_R + 1) * (2 * SZ_NEAR_R + 1) };
+typedef struct sz_near_offset {
+    int8_t dx, dy;
+    int16_t d2;
+} sz_near_offset;
+SZ_INTERNAL const sz_near_offset *sz_near_offsets(void);
+
 /** A set of pixels for nearest-pixel queries (a 2-d tree): where only a
  *  few pixels ask which of a few thousand sites is nearest, far cheaper
  *  than a transform of the whole plane. */

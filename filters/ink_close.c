@@ -92,6 +92,39 @@ typedef struct bites_window {
     uint16_t *d2;
 } bites_window;
 
+/* The nearest pixel of the opened ink to window pixel (x, y) within the
+ * square of `reach` (a notch lies in the dilation): its squared distance
+ * (INT32_MAX: none) and its pixel in *px.  Of equally near ones the most
+ * opaque (the notch is inside the ink, not at its soft edge), then the
+ * first in scan order.  Nearest first, by the table of offsets, when the
+ * square fits it. */
+static int nearest_ink(const sz_part *p, const uint8_t *opened, int x0, int y0, int ww, int wh, int x, int y,
+                       int reach, const sz_near_offset *near, uint16_t px[4])
+{
+    int best = INT32_MAX;
+    memset(px, 0, 4 * sizeof *px);
+    if (reach <= SZ_NEAR_R) {
+        for (int o = 0; o < SZ_NEAR_N && near[o].d2 <= best; o++) {
+            int dx = near[o].dx, dy = near[o].dy, xx = x + dx, yy = y + dy;
+            if (dx < -reach || dx > reach || dy < -reach || dy > reach) continue;
+            if (xx < 0 || yy < 0 || xx >= ww || yy >= wh || !opened[(size_t)yy * ww + xx]) continue;
+            uint16_t q[4];
+            sz_get16(p->img, xx + x0, yy + y0, q);
+            if (near[o].d2 < best || q[3] > px[3]) best = near[o].d2, memcpy(px, q, 4 * sizeof *px);
+        }
+        return best;
+    }
+    for (int yy = SZ_MAX(0, y - reach); yy <= SZ_MIN(wh - 1, y + reach); yy++)
+        for (int xx = SZ_MAX(0, x - reach); xx <= SZ_MIN(ww - 1, x + reach); xx++) {
+            int dd = (xx - x) * (xx - x) + (yy - y) * (yy - y);
+            if (!opened[(size_t)yy * ww + xx] || dd > best) continue;
+            uint16_t q[4];
+            sz_get16(p->img, xx + x0, yy + y0, q);
+            if (dd < best || q[3] > px[3]) best = dd, memcpy(px, q, 4 * sizeof *px);
+        }
+    return best;
+}
+
 /* One cluster's closing, in the window [x0, x0+ww) x [y0, y0+wh) around
  * it: the cluster's thick pixels grown back to the ink's edges (an
  * opening), then by r; the paper farther than r from anything outside
@@ -102,6 +135,7 @@ static sz_status close_cluster(sz_ctx *ctx, const sz_part *p, sz_lines *ln, cons
                                bites_window *win)
 {
     int w = p->w, reach = (int)ceilf(r) + 1; /* distances are exact up to reach, past r + 1/2 */
+    int r2 = (int)floorf(r * r); /* a whole squared distance is beyond r exactly when beyond this */
     size_t wn = (size_t)ww * (size_t)wh;
     uint8_t *opened = win->opened, *m = win->m;
     uint16_t *d2 = win->d2;
@@ -124,14 +158,14 @@ static sz_status close_cluster(sz_ctx *ctx, const sz_part *p, sz_lines *ln, cons
     if (!st) st = sz_edt_bounded(ctx, opened, ww, wh, reach, d2);
     long count = st ? 0 : (long)wn;
 #pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
-    for (long k = 0; k < count; k++) m[k] = d2[k] > r * r;
+    for (long k = 0; k < count; k++) m[k] = d2[k] > r2;
     if (!st) st = sz_edt_bounded(ctx, m, ww, wh, reach, d2);
     rows = st ? 0 : wh;
 #pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < rows; y++)
         for (int x = 0; x < ww; x++) {
             size_t k = (size_t)y * ww + x, i = AT(x, y);
-            m[k] = d2[k] > r * r && !ln->solid[i] && !p->hidden[i] && sz_ink_cover(&ln->drawn, x + x0, y + y0) <= 0 &&
+            m[k] = d2[k] > r2 && !ln->solid[i] && !p->hidden[i] && sz_ink_cover(&ln->drawn, x + x0, y + y0) <= 0 &&
                    sz_alpha16(p->img, x + x0, y + y0) == 0;
         }
     /* A notch is at most a gap across (an erased dab is round); paper the
@@ -159,24 +193,15 @@ static sz_status close_cluster(sz_ctx *ctx, const sz_part *p, sz_lines *ln, cons
             if (b[2] - b[0] > 2 * r || b[3] - b[1] > 2 * r) continue;
             for (int x = notch.x0[j]; x <= notch.x1[j]; x++) at[npx++] = y * ww + x;
         }
-    /* each one's colour (in parallel: they only read), then painted in order */
+    /* each one's colour (in parallel: they only read), then painted in
+     * order; the nearest ink is searched nearest first when the square
+     * of `reach` fits the table of offsets, else over all of that square */
+    const sz_near_offset *near = sz_near_offsets();
 #pragma omp parallel for if (npx > 256) num_threads(sz_threads(ctx)) schedule(dynamic, 64)
     for (long k = 0; k < (st ? 0 : npx); k++) {
         int x = at[k] % ww, y = at[k] / ww;
-        /* the nearest pixel of the opened ink (within r: the notch lies
-         * in the dilation); of equally near ones the most opaque (the
-         * notch is inside the ink, not at its soft edge), then the first
-         * in scan order */
-        int best = INT32_MAX;
-        uint16_t px[4] = {0, 0, 0, 0};
-        for (int yy = SZ_MAX(0, y - reach); yy <= SZ_MIN(wh - 1, y + reach); yy++)
-            for (int xx = SZ_MAX(0, x - reach); xx <= SZ_MIN(ww - 1, x + reach); xx++) {
-                int dd = (xx - x) * (xx - x) + (yy - y) * (yy - y);
-                if (!opened[(size_t)yy * ww + xx] || dd > best) continue;
-                uint16_t q[4];
-                sz_get16(p->img, xx + x0, yy + y0, q);
-                if (dd < best || q[3] > px[3]) best = dd, memcpy(px, q, sizeof px);
-            }
+        uint16_t px[4];
+        int best = nearest_ink(p, opened, x0, y0, ww, wh, x, y, reach, near, px);
         float *o = paint + 4 * k;
         o[3] = best == INT32_MAX ? -1 : SZ_CLAMP(sqrtf(d2[at[k]]) - r + 0.5f, 0.0f, 1.0f) * px[3] / 65535.0f;
         for (int k3 = 0; k3 < 3; k3++) o[k3] = sz_srgb16_to_linear(px[k3]);

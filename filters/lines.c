@@ -25,7 +25,6 @@
 #include "lines.h"
 #include "color.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -96,38 +95,12 @@ static sz_status find_ink(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
 /* ------------------------------------------------------------------ */
 
 /* Distance from (x, y) to the nearest pixel without ink, searched up to r. */
-/* The offsets of the square of radius NEAR_R nearest first (by squared
- * length, then in scan order), so a search for the nearest paper pixel can
- * stop at the first it meets. */
-enum { NEAR_R = 16, NEAR_N = (2 * NEAR_R + 1) * (2 * NEAR_R + 1) };
-static struct near_offset {
-    int8_t dx, dy;
-    int16_t d2;
-} near_offsets[NEAR_N];
-static pthread_once_t near_once = PTHREAD_ONCE_INIT;
-
-static int cmp_near_offset(const void *a, const void *b)
-{
-    const struct near_offset *p = a, *q = b;
-    if (p->d2 != q->d2) return p->d2 - q->d2;
-    return p->dy != q->dy ? p->dy - q->dy : p->dx - q->dx;
-}
-
-static void near_offsets_init(void)
-{
-    int k = 0;
-    for (int dy = -NEAR_R; dy <= NEAR_R; dy++)
-        for (int dx = -NEAR_R; dx <= NEAR_R; dx++)
-            near_offsets[k++] = (struct near_offset){(int8_t)dx, (int8_t)dy, (int16_t)(dx * dx + dy * dy)};
-    qsort(near_offsets, NEAR_N, sizeof *near_offsets, cmp_near_offset);
-}
-
 static float dist_to_paper(const uint8_t *solid, int w, int h, int x, int y, int r)
 {
-    if (r <= NEAR_R) {
+    if (r <= SZ_NEAR_R) {
         /* nearest first: the first paper pixel is the answer */
-        pthread_once(&near_once, near_offsets_init);
-        for (int k = 0; k < NEAR_N && near_offsets[k].d2 < r * r; k++) {
+        const sz_near_offset *near_offsets = sz_near_offsets();
+        for (int k = 0; k < SZ_NEAR_N && near_offsets[k].d2 < r * r; k++) {
             int xx = x + near_offsets[k].dx, yy = y + near_offsets[k].dy;
             if (xx < 0 || yy < 0 || xx >= w || yy >= h || !solid[(size_t)yy * w + xx])
                 return sqrtf((float)near_offsets[k].d2);
