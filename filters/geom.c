@@ -373,36 +373,93 @@ sz_status sz_thin(sz_ctx *ctx, uint8_t *m, int w, int h)
         free(gone), free(cand), free(del), free(queued);
         return SZ_ERR_NOMEM;
     }
+    /* The updates run in parallel too.  Each thread takes a share of the
+     * list, counts what it keeps and deletes, and writes them after the
+     * shares before its own, so the lists keep their order; the pixels
+     * newly listed go to a list per thread, appended in thread order
+     * (their order does not change the result: every decision of a
+     * sub-iteration reads the state before it). */
+    int threads = sz_threads(ctx);
+    int32_t *next = sz_malloc_array(ctx, n ? n : 1, sizeof *next);
+    size_t *tally = sz_malloc_array(ctx, 3 * (size_t)threads + 3, sizeof *tally);
+    int32_t **fresh = sz_calloc(ctx, (size_t)threads, sizeof *fresh);
+    bool fail = !next || !tally || !fresh;
     int idle = 0;
-    for (int pass = 0; idle < 2 && nc; pass ^= 1) {
+    for (int pass = 0; idle < 2 && nc && !fail; pass ^= 1) {
         long count = (long)nc;
-        /* decide from the state before this sub-iteration, then delete */
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-        for (long k = 0; k < count; k++) {
-            int32_t i = cand[k];
-            del[i] = m[i] && deletable[pass][neighbours(m, w, h, i % w, i / w)];
+        size_t ngone = 0, nkeep = 0;
+        int team = 1;
+#pragma omp parallel num_threads(threads)
+        {
+            int t = sz_thread_index(), nt = sz_team_size();
+            if (t == 0) team = nt;
+            size_t k0 = nc * (size_t)t / (size_t)nt, k1 = nc * (size_t)(t + 1) / (size_t)nt;
+            /* decide from the state before this sub-iteration */
+#pragma omp for schedule(static)
+            for (long k = 0; k < count; k++) {
+                int32_t i = cand[k];
+                del[i] = m[i] && deletable[pass][neighbours(m, w, h, i % w, i / w)];
+            }
+            size_t keep = 0, go = 0;
+            for (size_t k = k0; k < k1; k++) {
+                int32_t i = cand[k];
+                if (del[i]) go++;
+                else if (m[i] && calm[i] + 1 < 2) keep++;
+            }
+            tally[2 * t] = keep, tally[2 * t + 1] = go;
+#pragma omp barrier
+            size_t at_keep = 0, at_gone = 0;
+            for (int s = 0; s < t; s++) at_keep += tally[2 * s], at_gone += tally[2 * s + 1];
+            /* then delete */
+            for (size_t k = k0; k < k1; k++) {
+                int32_t i = cand[k];
+                if (del[i]) m[i] = 0, del[i] = 0, gone[at_gone++] = i;
+                else if (m[i] && ++calm[i] < 2) next[at_keep++] = i, queued[i] = 1;
+            }
+#pragma omp barrier
+#pragma omp single
+            {
+                for (int s = 0; s < nt; s++) nkeep += tally[2 * s], ngone += tally[2 * s + 1];
+            }
+            /* the set neighbours of the deleted pixels are listed anew */
+            size_t g0 = ngone * (size_t)t / (size_t)nt, g1 = ngone * (size_t)(t + 1) / (size_t)nt, mine = 0;
+            int32_t *list = malloc(8 * (g1 - g0) * sizeof *list + 1);
+            if (!list) {
+#pragma omp atomic write
+                fail = true;
+            }
+            for (size_t k = g0; k < g1 && list; k++) {
+                int x = gone[k] % w, y = gone[k] / w;
+                for (int dy = -1; dy <= 1; dy++)
+                    for (int dx = -1; dx <= 1; dx++) {
+                        int xx = x + dx, yy = y + dy;
+                        if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+                        size_t j = (size_t)yy * w + xx;
+                        if (!m[j]) continue;
+                        __atomic_store_n(&calm[j], 0, __ATOMIC_RELAXED);
+                        if (!__atomic_exchange_n(&queued[j], 1, __ATOMIC_RELAXED)) list[mine++] = (int32_t)j;
+                    }
+            }
+            fresh[t] = list;
+            tally[2 * nt + t] = mine;
         }
-        size_t keep = 0, ngone = 0;
-        for (size_t k = 0; k < nc; k++) {
-            int32_t i = cand[k];
-            if (del[i]) m[i] = 0, del[i] = 0, gone[ngone++] = i;
-            else if (m[i] && ++calm[i] < 2) cand[keep++] = i, queued[i] = 1;
+        nc = nkeep;
+        for (int t = 0; t < team && !fail; t++) {
+            memcpy(next + nc, fresh[t], tally[2 * team + t] * sizeof *next);
+            nc += tally[2 * team + t];
         }
-        nc = keep;
+        for (int t = 0; t < threads; t++) free(fresh[t]), fresh[t] = NULL;
+        int32_t *swap = cand;
+        cand = next, next = swap;
         idle = ngone ? 0 : idle + 1;
-        for (size_t k = 0; k < ngone; k++) {
-            int x = gone[k] % w, y = gone[k] / w;
-            for (int dy = -1; dy <= 1; dy++)
-                for (int dx = -1; dx <= 1; dx++) {
-                    int xx = x + dx, yy = y + dy;
-                    if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
-                    size_t j = (size_t)yy * w + xx;
-                    if (!m[j]) continue;
-                    calm[j] = 0;
-                    if (!queued[j]) queued[j] = 1, cand[nc++] = (int32_t)j;
-                }
-        }
-        for (size_t k = 0; k < nc; k++) queued[cand[k]] = 0;
+        count = (long)nc;
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (long k = 0; k < count; k++) queued[cand[k]] = 0;
+    }
+    free(next), free(tally), free(fresh);
+    if (fail) {
+        free(gone), free(calm), free(cand), free(del), free(queued);
+        return sz_fail(ctx, SZ_ERR_NOMEM, "out of memory while thinning");
     }
     free(gone), free(calm);
     free(cand), free(del), free(queued);

@@ -108,6 +108,15 @@ int sz_thread_index(void)
 #endif
 }
 
+int sz_team_size(void)
+{
+#ifdef _OPENMP
+    return omp_get_num_threads();
+#else
+    return 1;
+#endif
+}
+
 size_t sz_ctx_set_work(sz_ctx *ctx, size_t pixels)
 {
     if (!ctx) return 0;

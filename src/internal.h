@@ -68,6 +68,9 @@ SZ_INTERNAL size_t sz_ctx_work(const sz_ctx *ctx);
 /** Which thread of the current OpenMP team this is (0 without OpenMP):
  *  an index into per-thread scratch allocated for sz_threads() threads. */
 SZ_INTERNAL int sz_thread_index(void);
+/** The number of threads in the current parallel region (1 outside one):
+ *  a region may get fewer than it asked for. */
+SZ_INTERNAL int sz_team_size(void);
 
 /* Allocation: on failure these record SZ_ERR_NOMEM and return NULL. */
 SZ_INTERNAL void *sz_malloc(sz_ctx *ctx, size_t size);
