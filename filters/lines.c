@@ -43,8 +43,9 @@ static float luma(const uint16_t p[4])
  * painted part, alpha times how far the luma is below the dark level
  * (ramping over 15% of it).  A pixel the occluder cut counts by its
  * colour, since its alpha was cut, not thin. */
-static float ink_of(const sz_lines *ln, const uint16_t px[4], bool hidden)
+static inline float ink_of(const sz_lines *ln, const uint16_t px[4], bool hidden)
 {
+    if (!px[3]) return 0; /* what follows would multiply by 0 */
     float a = px[3] / 65535.0f, Y = luma(px), t = ln->dark;
     if (hidden && a > 0.02f) a = 1;
     return ln->line_art ? a * (1 - Y) : a * SZ_CLAMP((t - Y) / (0.15f * t) + 0.5f, 0.0f, 1.0f);
@@ -70,9 +71,9 @@ static sz_status find_ink(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : hist[:256], total)
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
+            if (sz_alpha16(p->img, x, y) < 32768 || p->hidden[(size_t)y * w + x]) continue;
             uint16_t px[4];
             sz_get16(p->img, x, y, px);
-            if (px[3] < 32768 || p->hidden[(size_t)y * w + x]) continue;
             hist[SZ_MIN(255, (int)(luma(px) * 255 + 0.5f))]++;
             total++;
         }
@@ -84,6 +85,8 @@ static sz_status find_ink(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
             uint16_t px[4];
+            ln->solid[i] = 0;
+            if (!sz_alpha16(p->img, x, y)) continue; /* no ink (the common case on line art) */
             sz_get16(p->img, x, y, px);
             ln->solid[i] = ink_of(ln, px, p->hidden[i]) >= 0.3f;
         }
