@@ -514,6 +514,9 @@ static inline bool diagonal_open(const uint8_t *block, int w, int y, int xa, int
     return !block || (!block[(size_t)y * w + xa] && !block[(size_t)(y - 1) * w + xb]);
 }
 
+/* Bands of rows whose runs are found in parallel, at most. */
+enum { SZ_MAX_BANDS = 64 };
+
 /* sz_label_runs(), where with `block` an eight-connected diagonal step may
  * not pass beside a blocking pixel. */
 static int label_runs(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, const uint8_t *block,
@@ -527,31 +530,59 @@ static int label_runs(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight
         free(x0), free(x1), free(parent), free(row_start);
         return -1;
     }
-    int32_t runs = 0, reach = eight ? 1 : 0;
-    for (int y = 0; y < h; y++) {
-        row_start[y] = runs;
-        const uint8_t *m = mask + (size_t)y * w;
-        int32_t above = y ? row_start[y - 1] : 0, above_end = runs;
-        for (int x = 0; x < w;) {
-            if (!m[x]) {
-                x = sz_skip_unset(m, x, w);
-                continue;
+    /* The runs, found in parallel: each thread lists those of a band of
+     * rows where the band could hold the most (its rows' share of the
+     * capacity), then the bands close up in order. */
+    int threads = sz_threads(ctx), bands = 1;
+    int32_t band_runs[SZ_MAX_BANDS];
+#pragma omp parallel num_threads(threads)
+    {
+        int nb = SZ_MIN(sz_team_size(), SZ_MAX_BANDS), b = sz_thread_index();
+        if (b == 0) bands = nb;
+        if (b < nb) {
+            int y0 = (int)((int64_t)h * b / nb), y1 = (int)((int64_t)h * (b + 1) / nb);
+            int32_t runs = (int32_t)((size_t)w * (size_t)y0 / 2 + (size_t)y0), first = runs;
+            for (int y = y0; y < y1; y++) {
+                row_start[y] = runs;
+                const uint8_t *m = mask + (size_t)y * w;
+                for (int x = sz_skip_unset(m, 0, w); x < w; x = sz_skip_unset(m, x, w)) {
+                    x0[runs] = x;
+                    x = sz_skip_set(m, x, w);
+                    x1[runs++] = x - 1;
+                }
             }
-            int32_t r = runs++, start = x;
-            x = sz_skip_set(m, x, w);
-            x0[r] = start, x1[r] = x - 1, parent[r] = r;
+            band_runs[b] = runs - first;
+        }
+    }
+    int32_t runs = band_runs[0];
+    for (int b = 1; b < bands; b++) {
+        int y0 = (int)((int64_t)h * b / bands), y1 = (int)((int64_t)h * (b + 1) / bands);
+        if (y1 == y0) continue; /* no rows */
+        int32_t from = row_start[y0], shift = from - runs;
+        memmove(x0 + runs, x0 + from, (size_t)band_runs[b] * sizeof *x0);
+        memmove(x1 + runs, x1 + from, (size_t)band_runs[b] * sizeof *x1);
+        for (int y = y0; y < y1; y++) row_start[y] -= shift;
+        runs += band_runs[b];
+    }
+    row_start[h] = runs;
+    /* Components: each run joins the runs above it that touch it. */
+    int32_t reach = eight ? 1 : 0;
+    for (int y = 0; y < h; y++) {
+        int32_t above = y ? row_start[y - 1] : 0, above_end = row_start[y];
+        for (int32_t r = row_start[y]; r < row_start[y + 1]; r++) {
+            int32_t start = x0[r];
+            parent[r] = r;
             /* runs above ending before this one starts cannot touch later runs either */
             while (above < above_end && x1[above] + reach < start) above++;
             for (int32_t k = above; k < above_end && x0[k] <= x1[r] + reach; k++) {
                 /* a corner contact only: the pixels beside it must let the step through */
                 if (x1[k] < start && !diagonal_open(block, w, y, start - 1, start)) continue;
                 if (x0[k] > x1[r] && !diagonal_open(block, w, y, x1[r] + 1, x1[r])) continue;
-                int32_t a = run_root(parent, k), b = run_root(parent, r);
-                if (a != b) parent[SZ_MAX(a, b)] = SZ_MIN(a, b); /* the earlier run stays the root */
+                int32_t a = run_root(parent, k), c = run_root(parent, r);
+                if (a != c) parent[SZ_MAX(a, c)] = SZ_MIN(a, c); /* the earlier run stays the root */
             }
         }
     }
-    row_start[h] = runs;
     /* roots are the first run of their component, so numbering them in
      * run order is numbering components by their first pixel */
     for (int32_t r = 0; r < runs; r++) parent[r] = parent[parent[r]]; /* every parent is an earlier run: now the root */
