@@ -436,8 +436,11 @@ sz_status sz_thin(sz_ctx *ctx, uint8_t *m, int w, int h)
                         if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
                         size_t j = (size_t)yy * w + xx;
                         if (!m[j]) continue;
-                        __atomic_store_n(&calm[j], 0, __ATOMIC_RELAXED);
-                        if (!__atomic_exchange_n(&queued[j], 1, __ATOMIC_RELAXED)) list[mine++] = (int32_t)j;
+                        /* most are listed already: look before claiming */
+                        if (__atomic_load_n(&calm[j], __ATOMIC_RELAXED)) __atomic_store_n(&calm[j], 0, __ATOMIC_RELAXED);
+                        if (!__atomic_load_n(&queued[j], __ATOMIC_RELAXED) &&
+                            !__atomic_exchange_n(&queued[j], 1, __ATOMIC_RELAXED))
+                            list[mine++] = (int32_t)j;
                     }
             }
             fresh[t] = list;
