@@ -83,8 +83,10 @@ sz_status sz_edt(sz_ctx *ctx, const uint8_t *feature, int w, int h, float *dist2
         for (int y = 0; y < h; y++) {
             const uint8_t *src = feature + (size_t)y * w + x0;
             float *dst = dist2 + (size_t)y * w + x0;
+#pragma omp simd
             for (int b = 0; b < sw; b++) {
-                last[b] = src[b] ? y : last[b];
+                int32_t is = -(int32_t)(src[b] != 0); /* all ones on a feature */
+                last[b] = (y & is) | (last[b] & ~is);
                 dst[b] = (float)(y - last[b]);
             }
         }
@@ -93,12 +95,26 @@ sz_status sz_edt(sz_ctx *ctx, const uint8_t *feature, int w, int h, float *dist2
             float *dst = dist2 + (size_t)y * w + x0;
             int32_t *row = rowof ? rowof + (size_t)y * w + x0 : NULL;
             /* the nearer of the two, the one above on a tie */
+            if (row) {
+#pragma omp simd
+                for (int b = 0; b < sw; b++) {
+                    int32_t is = -(int32_t)(src[b] != 0);
+                    next[b] = (y & is) | (next[b] & ~is);
+                    int32_t above = (int32_t)dst[b], below = next[b] - y, d = SZ_MIN(above, below);
+                    float fd = (float)d, sq = fd * fd; /* made whatever d is: no branch to vectorise */
+                    dst[b] = d < h ? sq : EDT_INF;
+                    int32_t up = -(int32_t)(above <= below), none = -(int32_t)(d >= h);
+                    row[b] = ((((y - above) & up) | (next[b] & ~up)) & ~none) | none; /* -1: none */
+                }
+                continue;
+            }
+#pragma omp simd
             for (int b = 0; b < sw; b++) {
-                next[b] = src[b] ? y : next[b];
-                int32_t above = (int32_t)dst[b], below = next[b] - y, d = above <= below ? above : below;
-                float fd = (float)d;
-                dst[b] = d < h ? fd * fd : EDT_INF;
-                if (row) row[b] = d >= h ? -1 : above <= below ? y - above : next[b];
+                int32_t is = -(int32_t)(src[b] != 0);
+                next[b] = (y & is) | (next[b] & ~is);
+                int32_t above = (int32_t)dst[b], below = next[b] - y, d = SZ_MIN(above, below);
+                float fd = (float)d, sq = fd * fd;
+                dst[b] = d < h ? sq : EDT_INF;
             }
         }
     }

@@ -181,24 +181,46 @@ sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, co
     long ring = 0, ring_inked = 0, band_ink = 0;
     double rgb[3] = {0, 0, 0}, wsum = 0;
     uint8_t *edge = sz_malloc(ctx, n); /* the ring: RING_BARE or RING_INKED, for where the outline shows */
-    if (!edge) return SZ_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) {
-        edge[i] = 0;
-        float di = sz_outline_dist_at(dist, i);
-        if (p->hidden[i] || di <= 0 || di > BAND) continue;
-        if (di <= 1.0f) {
-            edge[i] = RING_BARE;
-            ring++;
-            ring_inked += ln->solid[i];
-        }
-        if (!ln->solid[i]) continue;
-        band_ink++;
-        uint16_t c[4];
-        sz_get16(p->img, (int)(i % w), (int)(i / w), c);
-        float ink = sz_lines_ink(ln, i);
-        for (int k = 0; k < 3; k++) rgb[k] += ink * sz_srgb16_to_linear(c[k]);
-        wsum += ink;
+    double *row_sums = sz_malloc_array(ctx, (size_t)h, 4 * sizeof *row_sums);
+    long *row_counts = sz_malloc_array(ctx, (size_t)h, 3 * sizeof *row_counts);
+    if (!edge || !row_sums || !row_counts) {
+        free(edge), free(row_sums), free(row_counts);
+        return SZ_ERR_NOMEM;
     }
+    /* row by row in parallel, then the rows' sums in order: the same sums
+     * whatever the number of threads */
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < h; y++) {
+        double *sum = row_sums + 4 * (size_t)y;
+        long *count = row_counts + 3 * (size_t)y;
+        sum[0] = sum[1] = sum[2] = sum[3] = 0;
+        count[0] = count[1] = count[2] = 0;
+        for (size_t i = (size_t)y * w; i < (size_t)(y + 1) * w; i++) {
+            edge[i] = 0;
+            float di = sz_outline_dist_at(dist, i);
+            if (p->hidden[i] || di <= 0 || di > BAND) continue;
+            if (di <= 1.0f) {
+                edge[i] = RING_BARE;
+                count[0]++;
+                count[1] += ln->solid[i];
+            }
+            if (!ln->solid[i]) continue;
+            count[2]++;
+            uint16_t c[4];
+            sz_get16(p->img, (int)(i % w), y, c);
+            float ink = sz_lines_ink(ln, i);
+            for (int k = 0; k < 3; k++) sum[k] += ink * sz_srgb16_to_linear(c[k]);
+            sum[3] += ink;
+        }
+    }
+    for (int y = 0; y < h; y++) {
+        const double *sum = row_sums + 4 * (size_t)y;
+        const long *count = row_counts + 3 * (size_t)y;
+        for (int k = 0; k < 3; k++) rgb[k] += sum[k];
+        wsum += sum[3];
+        ring += count[0], ring_inked += count[1], band_ink += count[2];
+    }
+    free(row_sums), free(row_counts);
     if (ring < 32 || ring_inked < 0.6 * ring || wsum <= 0) { /* no outline to continue */
         free(edge);
         return SZ_OK;
@@ -206,9 +228,12 @@ sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, co
     float width = SZ_CLAMP((float)band_ink / (float)ring_inked, 1.0f, (float)BAND);
     float colour[3];
     for (int k = 0; k < 3; k++) colour[k] = (float)(rgb[k] / wsum);
-    for (size_t i = 0; i < n; i++)
-        if (edge[i] && sz_mask_near(ln->solid, w, h, (int)(i % w), (int)(i / w), (int)ceilf(width) + 1))
-            edge[i] = RING_INKED;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            if (edge[i] && sz_mask_near(ln->solid, w, h, x, y, (int)ceilf(width) + 1)) edge[i] = RING_INKED;
+        }
     /* Under the occluder, the completed shape's edge gets the same band
      * where the visible edge nearest to it has the outline (an edge the
      * artist left bare, the cut bottom of a strand, stays bare as it runs
