@@ -50,9 +50,10 @@ static int label_tiles(sz_ctx *ctx, const uint8_t *thick, int w, int h, int near
     int s = t->size;
     t->tw = (w + s - 1) / s, t->th = (h + s - 1) / s;
     size_t nt = (size_t)t->tw * (size_t)t->th;
-    /* pixels in tiles k apart are at least (k - 1) s + 1 px apart; a square
-     * reach of `reach` joins tiles up to 2 reach + 1 apart */
-    int reach = (near + s - 1) / s / 2 + 1;
+    /* pixels in tiles k apart are at least (k - 1) s + 1 px apart, so
+     * tiles up to `apart` apart must join; a square reach of `reach`
+     * joins tiles up to 2 reach + 1 apart */
+    int apart = (near - 1) / s + 1, reach = apart / 2;
     uint8_t *has = sz_calloc(ctx, nt, 1), *grown = sz_malloc(ctx, nt);
     t->label = sz_calloc(ctx, nt, sizeof *t->label);
     t->bounds = sz_malloc_array(ctx, nt, 4 * sizeof *t->bounds);
@@ -248,8 +249,8 @@ sz_status sz_lines_close_bites(sz_ctx *ctx, const sz_part *p, const sz_line_para
      * beyond that and looks r further: a window needs that margin.  Two
      * groups of thick pixels whose opened ink lies more than 4r apart
      * close alike alone or together, so groups nearer than 4r + 6 px must
-     * share a window; tiles of thick pixels within 3 tiles of each other
-     * share one, which is nearer than enough. */
+     * share a window: tiles whose pixels may lie that near share one (at
+     * the default gap, tiles up to 3 apart). */
     float r = lp->max_gap / 2;
     int margin = (int)ceilf(3 + 2 * r) + 2, near = (int)ceilf(4 * r) + 6;
     bites_tiles t = {.size = TILE};
