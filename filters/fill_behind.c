@@ -37,7 +37,8 @@ static unsigned luma8(const uint16_t c[4])
  * not smear into the fill).  *near_out (the caller frees it) holds that
  * pixel's index, or -1; *translucent tells whether the part's colour
  * sources are mostly less than opaque. */
-static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, int32_t **near_out, bool *translucent)
+static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const float *alpha, int32_t **near_out,
+                                bool *translucent)
 {
     *near_out = NULL;
     *translucent = false;
@@ -90,7 +91,16 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, int32_t **near_ou
             nsrc += src[i];
         }
     }
-    if (!st) st = sz_edt(ctx, src, w, h, d2, near);
+    /* only the rows the fill paints ask for their sources */
+    uint8_t *want = st ? NULL : sz_malloc(ctx, (size_t)h);
+    if (!st && !want) st = SZ_ERR_NOMEM;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < (st ? 0 : h); y++) {
+        want[y] = 0;
+        for (int x = 0; x < w && !want[y]; x++) want[y] = alpha[(size_t)y * w + x] > 0;
+    }
+    if (!st) st = sz_edt_rows(ctx, src, w, h, want, d2, near);
+    free(want);
     /* A translucent part (a blush, a veil, a glow: its colour sources are
      * mostly less than opaque) continues as translucent as it is. */
     long ahist[256] = {0};
@@ -194,7 +204,7 @@ sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_param
     if (!st && !shape) st = sz_shape_complete(ctx, p, fp, own, &pairs, NULL);
     int32_t *near = NULL;
     bool translucent = false;
-    if (!st) st = colour_sources(ctx, p, &near, &translucent);
+    if (!st) st = colour_sources(ctx, p, alpha, &near, &translucent);
     int w = p->w, h = p->h, radius = fp->colour_radius, ch = translucent ? 4 : 3;
     int bands = st ? 0 : (h + BAND - 1) / BAND;
     long filled = 0;

@@ -63,6 +63,12 @@ static void edt_1d(const float *f, int n, float *d, int32_t *arg, int *v, int64_
 
 sz_status sz_edt(sz_ctx *ctx, const uint8_t *feature, int w, int h, float *dist2, int32_t *nearest)
 {
+    return sz_edt_rows(ctx, feature, w, h, NULL, dist2, nearest);
+}
+
+sz_status sz_edt_rows(sz_ctx *ctx, const uint8_t *feature, int w, int h, const uint8_t *want, float *dist2,
+                      int32_t *nearest)
+{
     /* The column pass leaves in `nearest` the row of each pixel's nearest
      * feature in its column; the row pass reads a row of those before it
      * writes the row's answers over them. */
@@ -131,10 +137,17 @@ sz_status sz_edt(sz_ctx *ctx, const uint8_t *feature, int w, int h, float *dist2
 #pragma omp atomic write
             fail = true;
         }
-#pragma omp for schedule(static)
+        /* rows are independent: hand them out as threads come free, since
+         * the wanted ones may gather in one part of the grid */
+#pragma omp for schedule(dynamic, 16)
         for (int y = 0; y < h; y++) {
             if (!v || (nearest && !rows_of)) continue;
             float *row = dist2 + (size_t)y * w;
+            if (want && !want[y]) {
+                for (int x = 0; x < w; x++) row[x] = EDT_INF;
+                if (nearest) memset(nearest + (size_t)y * w, 0xff, (size_t)w * sizeof *nearest);
+                continue;
+            }
             memcpy(f, row, (size_t)w * sizeof *f);
             if (nearest) memcpy(rows_of, rowof + (size_t)y * w, (size_t)w * sizeof *rows_of);
             edt_1d(f, w, d, arg, v, z, z + m + 1, z + 2 * (m + 1));

@@ -626,7 +626,16 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
         st = enclosed ? background_reach(ctx, w, h, known, unknown, side, enclosed, open) : SZ_ERR_NOMEM;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
         for (long i = 0; i < (st ? 0 : (long)n); i++) enclosed[i] = unknown[i] && side[i] == BY_PART && !open[i];
-        if (!st) st = sz_edt(ctx, known, w, h, d2, NULL);
+        /* distances matter only on rows with unknown pixels */
+        uint8_t *want = st ? NULL : sz_malloc(ctx, (size_t)h);
+        if (!st && !want) st = SZ_ERR_NOMEM;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+        for (int y = 0; y < (st ? 0 : h); y++) {
+            const uint8_t *u = unknown + (size_t)y * w;
+            want[y] = sz_skip_unset(u, 0, w) < w;
+        }
+        if (!st) st = sz_edt_rows(ctx, known, w, h, want, d2, NULL);
+        free(want);
         float reach = fp->reach > 0 ? fp->reach : SZ_MAX(16.0f, 0.75f * sqrtf((float)nknown));
         rows = st ? 0 : h;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
