@@ -45,11 +45,10 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const float *alph
     int w = p->w, h = p->h;
     size_t n = (size_t)w * (size_t)h;
     uint8_t *src = sz_malloc(ctx, n);
-    float *d2 = sz_malloc_array(ctx, n, sizeof *d2);
     int32_t *near = sz_malloc_array(ctx, n, sizeof *near);
     uint8_t *planes = sz_malloc_array(ctx, n, 3);
-    if (!src || !d2 || !near || !planes) {
-        free(src), free(d2), free(near), free(planes);
+    if (!src || !near || !planes) {
+        free(src), free(near), free(planes);
         return SZ_ERR_NOMEM;
     }
     /* Sources: solid visible pixels (the part's body, p->solid, so that a
@@ -99,7 +98,7 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const float *alph
         want[y] = 0;
         for (int x = 0; x < w && !want[y]; x++) want[y] = alpha[(size_t)y * w + x] > 0;
     }
-    if (!st) st = sz_edt_rows(ctx, src, w, h, want, d2, near);
+    if (!st) st = sz_edt_rows(ctx, src, w, h, want, NULL, near);
     free(want);
     /* A translucent part (a blush, a veil, a glow: its colour sources are
      * mostly less than opaque) continues as translucent as it is. */
@@ -109,7 +108,7 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const float *alph
         for (int x = 0; x < w; x++)
             if (src[(size_t)y * w + x]) ahist[sz_alpha16(p->img, x, y) >> 8]++;
     *translucent = !st && nsrc && sz_hist_percentile(ahist, nsrc, 50) < TRANSLUCENT;
-    free(src), free(d2), free(planes);
+    free(src), free(planes);
     if (st) free(near);
     else *near_out = near;
     return st;

@@ -76,51 +76,64 @@ sz_status sz_edt_rows(sz_ctx *ctx, const uint8_t *feature, int w, int h, const u
     bool fail = false;
     /* Columns.  The features are binary, so a column's transform is the
      * distance to the nearest feature above or below: one scan down
-     * leaving the distance above in dist2, one scan up taking the nearer
-     * (ties go to the one above, as in the lower envelope). */
+     * leaving the distance above in dist2 (or, without dist2, in
+     * `nearest`), one scan up taking the nearer (ties go to the one above,
+     * as in the lower envelope). */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int x0 = 0; x0 < w; x0 += EDT_STRIP) {
         int sw = SZ_MIN(EDT_STRIP, w - x0);
         /* The rows of the nearest feature above and below.  "None" is a
          * row so far off the grid that its distance exceeds h, which keeps
          * the loops free of branches (and so vectorised). */
-        int32_t last[EDT_STRIP], next[EDT_STRIP];
+        int32_t last[EDT_STRIP], next[EDT_STRIP], above[EDT_STRIP];
         for (int b = 0; b < sw; b++) last[b] = -2 * h - 1, next[b] = 3 * h + 1;
         for (int y = 0; y < h; y++) {
             const uint8_t *src = feature + (size_t)y * w + x0;
-            float *dst = dist2 + (size_t)y * w + x0;
 #pragma omp simd
             for (int b = 0; b < sw; b++) {
                 int32_t is = -(int32_t)(src[b] != 0); /* all ones on a feature */
                 last[b] = (y & is) | (last[b] & ~is);
-                dst[b] = (float)(y - last[b]);
+                above[b] = y - last[b];
+            }
+            if (dist2) {
+                float *dst = dist2 + (size_t)y * w + x0;
+#pragma omp simd
+                for (int b = 0; b < sw; b++) dst[b] = (float)above[b];
+            } else {
+                memcpy(rowof + (size_t)y * w + x0, above, (size_t)sw * sizeof *above);
             }
         }
         for (int y = h - 1; y >= 0; y--) {
             const uint8_t *src = feature + (size_t)y * w + x0;
-            float *dst = dist2 + (size_t)y * w + x0;
+            float *dst = dist2 ? dist2 + (size_t)y * w + x0 : NULL;
             int32_t *row = rowof ? rowof + (size_t)y * w + x0 : NULL;
-            /* the nearer of the two, the one above on a tie */
-            if (row) {
+            if (dst) {
 #pragma omp simd
-                for (int b = 0; b < sw; b++) {
-                    int32_t is = -(int32_t)(src[b] != 0);
-                    next[b] = (y & is) | (next[b] & ~is);
-                    int32_t above = (int32_t)dst[b], below = next[b] - y, d = SZ_MIN(above, below);
-                    float fd = (float)d, sq = fd * fd; /* made whatever d is: no branch to vectorise */
-                    dst[b] = d < h ? sq : EDT_INF;
-                    int32_t up = -(int32_t)(above <= below), none = -(int32_t)(d >= h);
-                    row[b] = ((((y - above) & up) | (next[b] & ~up)) & ~none) | none; /* -1: none */
-                }
-                continue;
+                for (int b = 0; b < sw; b++) above[b] = (int32_t)dst[b];
+            } else {
+                memcpy(above, row, (size_t)sw * sizeof *above);
             }
 #pragma omp simd
             for (int b = 0; b < sw; b++) {
                 int32_t is = -(int32_t)(src[b] != 0);
                 next[b] = (y & is) | (next[b] & ~is);
-                int32_t above = (int32_t)dst[b], below = next[b] - y, d = SZ_MIN(above, below);
-                float fd = (float)d, sq = fd * fd;
-                dst[b] = d < h ? sq : EDT_INF;
+            }
+            /* the nearer of the two, the one above on a tie */
+            if (dst) {
+#pragma omp simd
+                for (int b = 0; b < sw; b++) {
+                    int32_t below = next[b] - y, d = SZ_MIN(above[b], below);
+                    float fd = (float)d, sq = fd * fd; /* made whatever d is: no branch to vectorise */
+                    dst[b] = d < h ? sq : EDT_INF;
+                }
+            }
+            if (row) {
+#pragma omp simd
+                for (int b = 0; b < sw; b++) {
+                    int32_t below = next[b] - y, d = SZ_MIN(above[b], below);
+                    int32_t up = -(int32_t)(above[b] <= below), none = -(int32_t)(d >= h);
+                    row[b] = ((((y - above[b]) & up) | (next[b] & ~up)) & ~none) | none; /* -1: none */
+                }
             }
         }
     }
@@ -142,17 +155,26 @@ sz_status sz_edt_rows(sz_ctx *ctx, const uint8_t *feature, int w, int h, const u
 #pragma omp for schedule(dynamic, 16)
         for (int y = 0; y < h; y++) {
             if (!v || (nearest && !rows_of)) continue;
-            float *row = dist2 + (size_t)y * w;
+            float *row = dist2 ? dist2 + (size_t)y * w : NULL;
             if (want && !want[y]) {
-                for (int x = 0; x < w; x++) row[x] = EDT_INF;
+                for (int x = 0; x < w && row; x++) row[x] = EDT_INF;
                 if (nearest) memset(nearest + (size_t)y * w, 0xff, (size_t)w * sizeof *nearest);
                 continue;
             }
-            memcpy(f, row, (size_t)w * sizeof *f);
             if (nearest) memcpy(rows_of, rowof + (size_t)y * w, (size_t)w * sizeof *rows_of);
+            if (row) {
+                memcpy(f, row, (size_t)w * sizeof *f);
+            } else {
+                /* the column distances, from the rows of the features (as
+                 * the column pass would have made them) */
+                for (int x = 0; x < w; x++) {
+                    float fd = (float)(rows_of[x] >= 0 ? abs(y - rows_of[x]) : 0), sq = fd * fd;
+                    f[x] = rows_of[x] >= 0 ? sq : EDT_INF;
+                }
+            }
             edt_1d(f, w, d, arg, v, z, z + m + 1, z + 2 * (m + 1));
             for (int x = 0; x < w; x++) {
-                row[x] = d[x];
+                if (row) row[x] = d[x];
                 if (nearest) {
                     int32_t fx = arg[x];
                     int32_t fy = fx >= 0 ? rows_of[fx] : -1;
