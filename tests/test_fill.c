@@ -739,7 +739,8 @@ END_TEST
 /* The distance transform every filter leans on, against brute force on
  * random features of three densities, grid shapes taller and wider than
  * the column blocks, with 1 and 3 threads: exact squared distances, and a
- * nearest feature that is a feature at that distance. */
+ * nearest feature that is a feature at that distance; asked on some rows
+ * only, with or without distances, the same answers there. */
 START_TEST(distance_transform_matches_brute_force)
 {
     static const int sizes[][2] = {{1, 1}, {37, 5}, {5, 41}, {70, 33}};
@@ -781,6 +782,21 @@ START_TEST(distance_transform_matches_brute_force)
                 if (threads == 1) memcpy(first, nearest, (size_t)n * sizeof *first);
                 else ck_assert_mem_eq(first, nearest, (size_t)n * sizeof *first);
             }
+            /* some rows asked, with and without a plane of distances: the
+             * same nearest pixels there, none elsewhere */
+            uint8_t *want = malloc((size_t)h);
+            for (int y = 0; y < h; y++) want[y] = y % 3 != 1;
+            for (int with_dist = 0; with_dist <= 1; with_dist++) {
+                sz_ctx *ctx = sz_ctx_new();
+                sz_ctx_set_threads(ctx, 3);
+                ck_assert_int_eq(sz_edt_rows(ctx, feature, w, h, want, with_dist ? dist2 : NULL, nearest), SZ_OK);
+                sz_ctx_free(ctx);
+                for (int i = 0; i < n; i++) {
+                    ck_assert_int_eq(nearest[i], want[i / w] ? first[i] : -1);
+                    if (with_dist && !want[i / w]) ck_assert(dist2[i] >= 1e20f);
+                }
+            }
+            free(want);
             free(feature), free(dist2), free(nearest), free(first);
         }
 }
