@@ -396,20 +396,26 @@ static sz_status mark_unknown(sz_ctx *ctx, const sz_part *p, const uint8_t *know
  * needs for them. */
 enum { STEP = 5, DIAGONAL = 7, RING = 8 };
 
+/* A bucket holds pixels by their coordinates, so that taking one out
+ * needs no division to know where it is. */
+typedef struct bucket_px {
+    int32_t x, y;
+} bucket_px;
+
 typedef struct bucket {
-    int32_t *px;
+    bucket_px *px;
     size_t n, cap;
 } bucket;
 
-static bool bucket_push(sz_ctx *ctx, bucket *b, int32_t i)
+static inline bool bucket_push(sz_ctx *ctx, bucket *b, int x, int y)
 {
     if (b->n == b->cap) {
         size_t cap = b->cap ? 2 * b->cap : 1024;
-        int32_t *v = sz_realloc_array(ctx, b->px, cap, sizeof *v);
+        bucket_px *v = sz_realloc_array(ctx, b->px, cap, sizeof *v);
         if (!v) return false;
         b->px = v, b->cap = cap;
     }
-    b->px[b->n++] = i;
+    b->px[b->n++] = (bucket_px){x, y};
     return true;
 }
 
@@ -463,18 +469,19 @@ static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uin
             dist[i] = 0;
         }
     /* the starting pixels in raster order, which decides ties */
-    for (size_t i = 0; i < (size_t)w * (size_t)h && !st; i++)
-        if (!dist[i] && !bucket_push(ctx, &ring[0], (int32_t)i)) st = SZ_ERR_NOMEM;
+    for (int y = 0; y < h && !st; y++)
+        for (int x = 0; x < w && !st; x++)
+            if (!dist[(size_t)y * w + x] && !bucket_push(ctx, &ring[0], x, y)) st = SZ_ERR_NOMEM;
     int32_t step[8];
     for (int e = 0; e < 8; e++) step[e] = step_y[e] * w + step_x[e];
     size_t pending = ring[0].n;
     for (int32_t d = 0; pending && !st; d++) {
         bucket *b = &ring[d % RING];
         for (size_t k = 0; k < b->n && !st; k++) {
-            int32_t i = b->px[k];
+            int x = b->px[k].x, y = b->px[k].y;
+            int32_t i = y * w + x;
             pending--;
             if (dist[i] != d) continue; /* reached sooner since */
-            int y = i / w, x = i - y * w;
             bool inner = x > 0 && y > 0 && x < w - 1 && y < h - 1;
             for (int e = 0; e < 8; e++) {
                 int32_t nd = d + (e < 4 ? STEP : DIAGONAL), j = i + step[e];
@@ -484,7 +491,7 @@ static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uin
                 if (inner ? nd >= dist[j] : !inside_grid(w, h, x + step_x[e], y + step_y[e]) || nd >= dist[j]) continue;
                 if (e >= 4 && (side[i + step_x[e]] == WALL || side[i + step[e] - step_x[e]] == WALL)) continue;
                 dist[j] = nd, side[j] = side[i];
-                if (!bucket_push(ctx, &ring[nd % RING], j)) st = SZ_ERR_NOMEM;
+                if (!bucket_push(ctx, &ring[nd % RING], x + step_x[e], y + step_y[e])) st = SZ_ERR_NOMEM;
                 pending++;
             }
         }
