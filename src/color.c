@@ -336,14 +336,14 @@ sz_status sz_doc_to_srgb(sz_ctx *ctx, sz_doc *doc, int depth)
 /* Linear light                                                        */
 /* ------------------------------------------------------------------ */
 
-#define LIN_TABLE 4096
+#define LIN_TABLE SZ_LIN_TABLE
 static float to_linear8[256];
 /* 16-bit values are converted on first use (a whole table is 65536 pow()
  * calls, 2 ms: a tenth of the work on a small part, whose pixels use a few
  * hundred values).  An entry holds the float's bits, 0 until computed; the
  * value is the same whichever thread stores it. */
-static uint32_t to_linear16_bits[65536];
-static float to_srgb_sqrt[LIN_TABLE + 2]; /* sRGB value indexed by sqrt(linear) */
+uint32_t sz_to_linear16_bits[65536];
+float sz_to_srgb_sqrt[LIN_TABLE + 2]; /* sRGB value indexed by sqrt(linear) */
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 static double srgb_decode(double v)
@@ -361,7 +361,7 @@ static void init_tables(void)
     for (int i = 0; i < 256; i++) to_linear8[i] = (float)srgb_decode(i / 255.0);
     for (int i = 0; i <= LIN_TABLE + 1; i++) {
         double u = (double)i / LIN_TABLE;
-        to_srgb_sqrt[i] = (float)srgb_encode(u * u > 1 ? 1 : u * u);
+        sz_to_srgb_sqrt[i] = (float)srgb_encode(u * u > 1 ? 1 : u * u);
     }
 }
 
@@ -375,17 +375,12 @@ float sz_srgb8_to_linear(uint8_t v)
     return to_linear8[v];
 }
 
-float sz_srgb16_to_linear(uint16_t v)
+float sz_srgb16_to_linear_slow(uint16_t v)
 {
-    uint32_t bits = __atomic_load_n(&to_linear16_bits[v], __ATOMIC_RELAXED);
-    float f;
-    if (bits) {
-        memcpy(&f, &bits, sizeof f);
-        return f;
-    }
-    f = (float)srgb_decode(v / 65535.0);
+    float f = (float)srgb_decode(v / 65535.0);
+    uint32_t bits;
     memcpy(&bits, &f, sizeof bits);
-    __atomic_store_n(&to_linear16_bits[v], bits, __ATOMIC_RELAXED);
+    __atomic_store_n(&sz_to_linear16_bits[v], bits, __ATOMIC_RELAXED);
     return f;
 }
 
@@ -396,12 +391,3 @@ float sz_srgb_to_linear(float v)
     return (float)srgb_decode(v);
 }
 
-float sz_linear_to_srgb(float v)
-{
-    if (v <= 0) return 0;
-    if (v >= 1) return 1;
-    float u = sqrtf(v) * LIN_TABLE;
-    int i = (int)u;
-    float f = u - (float)i;
-    return to_srgb_sqrt[i] + (to_srgb_sqrt[i + 1] - to_srgb_sqrt[i]) * f;
-}

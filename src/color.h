@@ -7,6 +7,9 @@
 
 #include "internal.h"
 
+#include <math.h>
+#include <string.h>
+
 typedef enum sz_colorspace {
     SZ_CS_RGB,
     SZ_CS_GRAY,
@@ -40,8 +43,35 @@ SZ_INTERNAL sz_status sz_icc_srgb(sz_ctx *ctx, uint8_t **out, size_t *out_len);
 /** Call once before the sz_*linear* functions below (cheap after the first). */
 SZ_INTERNAL void sz_linear_init(void);
 SZ_INTERNAL float sz_srgb8_to_linear(uint8_t v);
-SZ_INTERNAL float sz_srgb16_to_linear(uint16_t v);
 SZ_INTERNAL float sz_srgb_to_linear(float v);
-SZ_INTERNAL float sz_linear_to_srgb(float v);
+
+/* The two conversions every fill makes per pixel are inline: their tables
+ * live in color.c (a 16-bit entry holds the float's bits, 0 until first
+ * used; sz_srgb16_to_linear_slow() makes it). */
+#define SZ_LIN_TABLE 4096
+SZ_INTERNAL extern uint32_t sz_to_linear16_bits[65536];
+SZ_INTERNAL extern float sz_to_srgb_sqrt[SZ_LIN_TABLE + 2];
+SZ_INTERNAL float sz_srgb16_to_linear_slow(uint16_t v);
+
+static inline float sz_srgb16_to_linear(uint16_t v)
+{
+    uint32_t bits = __atomic_load_n(&sz_to_linear16_bits[v], __ATOMIC_RELAXED);
+    if (!bits) return sz_srgb16_to_linear_slow(v);
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+/** Linear light to sRGB, 0..1: interpolated in a table indexed by the
+ *  square root of the value (fine where the curve is steep). */
+static inline float sz_linear_to_srgb(float v)
+{
+    if (v <= 0) return 0;
+    if (v >= 1) return 1;
+    float u = sqrtf(v) * SZ_LIN_TABLE;
+    int i = (int)u;
+    float f = u - (float)i;
+    return sz_to_srgb_sqrt[i] + (sz_to_srgb_sqrt[i + 1] - sz_to_srgb_sqrt[i]) * f;
+}
 
 #endif
