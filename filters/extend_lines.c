@@ -62,12 +62,12 @@ sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_li
         sz_image *img = sz_image_new(ctx, p->w, p->h, p->img->depth);
         if (!img) st = ctx->status;
         if (!st) {
-            *changed = sz_lines_apply(p, &ln, img);
+            *changed = sz_lines_apply(ctx, p, &ln, img);
             st = sz_part_new_layer(ctx, doc, p, img, "(lines)", true);
         }
         sz_image_free(img);
     } else {
-        *changed = sz_lines_apply(p, &ln, p->img);
+        *changed = sz_lines_apply(ctx, p, &ln, p->img);
         if (*changed) st = sz_part_store(ctx, p);
     }
     sz_log(ctx, SZ_LOG_INFO,

@@ -395,14 +395,33 @@ sz_status sz_thin(sz_ctx *ctx, uint8_t *m, int w, int h)
         free(cand), free(del), free(queued);
         return SZ_ERR_NOMEM;
     }
-    /* the border pixels, marked in parallel and listed in order */
+    /* the border pixels, marked and counted per row in parallel, then
+     * listed in raster order, each row where the rows before it end */
+    size_t *at = sz_malloc_array(ctx, (size_t)h + 1, sizeof *at);
+    if (!at) {
+        free(cand), free(del), free(queued);
+        return SZ_ERR_NOMEM;
+    }
+    at[0] = 0;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < h; y++)
+    for (int y = 0; y < h; y++) {
+        size_t count = 0;
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
             queued[i] = m[i] && neighbours(m, w, h, x, y) != 0xff;
+            count += queued[i];
         }
-    size_t nc = sz_mask_list(queued, w, h, cand);
+        at[y + 1] = count;
+    }
+    for (int y = 0; y < h; y++) at[y + 1] += at[y];
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < h; y++) {
+        size_t k = at[y];
+        for (int x = 0; x < w; x++)
+            if (queued[(size_t)y * w + x]) cand[k++] = (int32_t)((size_t)y * w + x);
+    }
+    size_t nc = at[h];
+    free(at);
     /* cand holds the pixels to examine in the next sub-iteration: the
      * survivors of the last one and every set neighbour of a pixel it
      * deleted (those may have just become border pixels). */

@@ -1008,13 +1008,15 @@ static long apply_tile(const sz_part *p, const sz_lines *ln, int tx, int ty, sz_
     return changed;
 }
 
-long sz_lines_apply(const sz_part *p, const sz_lines *ln, sz_image *img)
+long sz_lines_apply(sz_ctx *ctx, const sz_part *p, const sz_lines *ln, sz_image *img)
 {
     long changed = 0;
     const ink_canvas *c = &ln->drawn;
-    for (int ty = 0; ty < c->tiles_y; ty++)
-        for (int tx = 0; tx < c->tiles_x; tx++)
-            if (c->tiles[(size_t)ty * c->tiles_x + tx]) changed += apply_tile(p, ln, tx, ty, img);
+    long tiles = (long)c->tiles_x * c->tiles_y;
+    /* a tile reads and writes only its own pixels: tiles go in parallel */
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 4) reduction(+ : changed)
+    for (long k = 0; k < tiles; k++)
+        if (c->tiles[k]) changed += apply_tile(p, ln, (int)(k % c->tiles_x), (int)(k / c->tiles_x), img);
     return changed;
 }
 

@@ -96,7 +96,7 @@ SZ_INTERNAL float sz_lines_pair_cost(const sz_part *p, const sz_lines *ln, const
                                      const sz_line_end *a, const sz_line_end *b, bool hidden_pair, const char **why);
 /** Composites the drawn strokes into `img` (work grid) where the part may
  *  take new content and has no ink; returns the pixels changed. */
-SZ_INTERNAL long sz_lines_apply(const sz_part *p, const sz_lines *ln, sz_image *img);
+SZ_INTERNAL long sz_lines_apply(sz_ctx *ctx, const sz_part *p, const sz_lines *ln, sz_image *img);
 SZ_INTERNAL void sz_lines_free(sz_lines *ln);
 
 /* ink_close.c: gaps that are not between stroke ends */
