@@ -221,13 +221,12 @@ sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_param
         /* all threads or none paint: a part worked on in place is never
          * left half painted */
 #pragma omp barrier
-        bool paint;
+        bool failed;
 #pragma omp atomic read
-        paint = fail;
-        paint = !paint;
+        failed = fail;
 #pragma omp for schedule(static)
         for (int band = 0; band < bands; band++) {
-            if (!paint) continue;
+            if (failed) continue;
             int y0 = band * BAND, y1 = SZ_MIN(h, y0 + BAND);
             band_colour(&b, y0, y1, colour);
             for (int y = y0; y < y1; y++)

@@ -354,6 +354,32 @@ sz_status sz_rect_reach(sz_ctx *ctx, const uint8_t *in, uint8_t value, int w, in
     return SZ_OK;
 }
 
+sz_status sz_mask_list(sz_ctx *ctx, const uint8_t *m, int w, int h, int32_t *out, size_t *count)
+{
+    size_t *at = sz_malloc_array(ctx, (size_t)h + 1, sizeof *at);
+    *count = 0;
+    if (!at) return SZ_ERR_NOMEM;
+    at[0] = 0;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < h; y++) {
+        const uint8_t *row = m + (size_t)y * w;
+        size_t set = 0;
+        for (int x = sz_skip_unset(row, 0, w); x < w; x = sz_skip_unset(row, x + 1, w)) set++;
+        at[y + 1] = set;
+    }
+    for (int y = 0; y < h; y++) at[y + 1] += at[y];
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < h; y++) {
+        const uint8_t *row = m + (size_t)y * w;
+        size_t k = at[y];
+        for (int x = sz_skip_unset(row, 0, w); x < w; x = sz_skip_unset(row, x + 1, w))
+            out[k++] = (int32_t)((size_t)y * w + x);
+    }
+    *count = at[h];
+    free(at);
+    return SZ_OK;
+}
+
 /* Neighbours P2..P9 clockwise from north, as bits. */
 static inline unsigned neighbours(const uint8_t *m, int w, int h, int x, int y)
 {
@@ -395,33 +421,18 @@ sz_status sz_thin(sz_ctx *ctx, uint8_t *m, int w, int h)
         free(cand), free(del), free(queued);
         return SZ_ERR_NOMEM;
     }
-    /* the border pixels, marked and counted per row in parallel, then
-     * listed in raster order, each row where the rows before it end */
-    size_t *at = sz_malloc_array(ctx, (size_t)h + 1, sizeof *at);
-    if (!at) {
-        free(cand), free(del), free(queued);
-        return SZ_ERR_NOMEM;
-    }
-    at[0] = 0;
+    /* the border pixels, marked in parallel and listed in order */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < h; y++) {
-        size_t count = 0;
+    for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
             queued[i] = m[i] && neighbours(m, w, h, x, y) != 0xff;
-            count += queued[i];
         }
-        at[y + 1] = count;
+    size_t nc = 0;
+    if (sz_mask_list(ctx, queued, w, h, cand, &nc)) {
+        free(cand), free(del), free(queued);
+        return SZ_ERR_NOMEM;
     }
-    for (int y = 0; y < h; y++) at[y + 1] += at[y];
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < h; y++) {
-        size_t k = at[y];
-        for (int x = 0; x < w; x++)
-            if (queued[(size_t)y * w + x]) cand[k++] = (int32_t)((size_t)y * w + x);
-    }
-    size_t nc = at[h];
-    free(at);
     /* cand holds the pixels to examine in the next sub-iteration: the
      * survivors of the last one and every set neighbour of a pixel it
      * deleted (those may have just become border pixels). */

@@ -172,17 +172,10 @@ static inline int sz_skip_set(const uint8_t *m, int x, int w)
 }
 
 /** Writes the indices (y * w + x) of the set pixels of m into out, in
- *  raster order, skipping clear words; returns how many.  out must hold
- *  every set pixel. */
-static inline size_t sz_mask_list(const uint8_t *m, int w, int h, int32_t *out)
-{
-    size_t count = 0;
-    for (int y = 0; y < h; y++) {
-        const uint8_t *row = m + (size_t)y * w;
-        for (int x = sz_skip_unset(row, 0, w); x < w; x = sz_skip_unset(row, x + 1, w)) out[count++] = y * w + x;
-    }
-    return count;
-}
+ *  raster order, and how many into *count: rows are counted, then listed,
+ *  in parallel, each where the rows before it end.  out must hold every
+ *  set pixel. */
+SZ_INTERNAL sz_status sz_mask_list(sz_ctx *ctx, const uint8_t *m, int w, int h, int32_t *out, size_t *count);
 
 static inline bool sz_mask_at(const uint8_t *m, int w, int h, int x, int y)
 {

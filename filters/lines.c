@@ -51,18 +51,12 @@ static inline float ink_of(const sz_lines *ln, const uint16_t px[4], bool hidden
     return ln->line_art ? a * (1 - Y) : a * SZ_CLAMP((t - Y) / (0.15f * t) + 0.5f, 0.0f, 1.0f);
 }
 
-/* The ink coverage of work pixel (x, y). */
-static float ink_xy(const sz_lines *ln, int x, int y)
+float sz_lines_ink(const sz_lines *ln, int x, int y)
 {
     const sz_part *p = ln->part;
     uint16_t px[4];
     sz_get16(p->img, x, y, px);
     return ink_of(ln, px, p->hidden[(size_t)y * p->w + x]);
-}
-
-float sz_lines_ink(const sz_lines *ln, size_t i)
-{
-    return ink_xy(ln, (int)(i % ln->part->w), (int)(i / ln->part->w));
 }
 
 static sz_status find_ink(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln)
@@ -134,7 +128,7 @@ static float ink_at(const sz_lines *ln, float x, float y)
     for (int k = 0; k < 4; k++) {
         int xx = x0 + (k & 1), yy = y0 + (k >> 1);
         float wgt = ((k & 1) ? fx : 1 - fx) * ((k >> 1) ? fy : 1 - fy);
-        if (xx >= 0 && yy >= 0 && xx < ln->w && yy < ln->h) v += wgt * ink_xy(ln, xx, yy);
+        if (xx >= 0 && yy >= 0 && xx < ln->w && yy < ln->h) v += wgt * sz_lines_ink(ln, xx, yy);
     }
     return v;
 }
@@ -323,7 +317,7 @@ static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_li
                 if (!ln->solid[j] || p->hidden[j]) continue;
                 uint16_t c16[4];
                 sz_get16(p->img, xx, yy, c16);
-                float wgt = ink_xy(ln, xx, yy);
+                float wgt = sz_lines_ink(ln, xx, yy);
                 for (int k = 0; k < 3; k++) acc[k] += wgt * sz_srgb16_to_linear(c16[k]);
                 wsum += wgt;
                 asum += c16[3] / 65535.0;
@@ -840,7 +834,6 @@ static sz_status meet_extensions(sz_ctx *ctx, extension *ext, int n)
     free(box);
     return SZ_OK;
 }
-
 
 sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln)
 {

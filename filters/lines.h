@@ -84,8 +84,8 @@ static inline int32_t sz_lines_piece(const sz_lines *ln, int x, int y)
     return sz_runs_label_at(&ln->comp, x, y);
 }
 
-/** The ink coverage (0..1) of work pixel i. */
-SZ_INTERNAL float sz_lines_ink(const sz_lines *ln, size_t i);
+/** The ink coverage (0..1) of work pixel (x, y). */
+SZ_INTERNAL float sz_lines_ink(const sz_lines *ln, int x, int y);
 /** Finds ink and stroke ends of a part. */
 SZ_INTERNAL sz_status sz_lines_analyse(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *out);
 /** Decides every end's fate and draws the strokes into out->drawn. */

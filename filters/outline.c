@@ -195,7 +195,8 @@ sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, co
         long *count = row_counts + 3 * (size_t)y;
         sum[0] = sum[1] = sum[2] = sum[3] = 0;
         count[0] = count[1] = count[2] = 0;
-        for (size_t i = (size_t)y * w; i < (size_t)(y + 1) * w; i++) {
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
             edge[i] = 0;
             float di = sz_outline_dist_at(dist, i);
             if (p->hidden[i] || di <= 0 || di > BAND) continue;
@@ -207,8 +208,8 @@ sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, co
             if (!ln->solid[i]) continue;
             count[2]++;
             uint16_t c[4];
-            sz_get16(p->img, (int)(i % w), y, c);
-            float ink = sz_lines_ink(ln, i);
+            sz_get16(p->img, x, y, c);
+            float ink = sz_lines_ink(ln, x, y);
             for (int k = 0; k < 3; k++) sum[k] += ink * sz_srgb16_to_linear(c[k]);
             sum[3] += ink;
         }
@@ -243,8 +244,9 @@ sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, co
     int32_t *sites = sz_malloc_array(ctx, (size_t)ring, sizeof *sites);
     sz_sites tree = {0};
     sz_status st = sites ? SZ_OK : SZ_ERR_NOMEM;
-    if (!st) sz_mask_list(edge, w, h, sites);
-    if (!st) st = sz_sites_build(ctx, sites, (int)ring, w, &tree);
+    size_t nsites = 0;
+    if (!st) st = sz_mask_list(ctx, edge, w, h, sites, &nsites);
+    if (!st) st = sz_sites_build(ctx, sites, (int)nsites, w, &tree);
     long nband = 0;
     int32_t *band = st ? NULL : band_pixels(ctx, p, shape, dist, width, &nband);
     if (!st && !band) st = SZ_ERR_NOMEM;

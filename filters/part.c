@@ -150,10 +150,24 @@ static float hiding_opacity(const sz_layer *o)
     return op;
 }
 
-/* The coverage an occluder adds at canvas pixel (x, y), inside it. */
-static float cover_at(const sz_layer *o, float op, int x, int y)
+/* The coverage of an occluder's pixel of alpha a (0..65535) at opacity op,
+ * and coverage `c` so far with that added: the one arithmetic both the
+ * plane of coverage and the table of answers use, so both give the same
+ * pixels. */
+static float cover_of(unsigned a, float op)
 {
-    return sz_alpha16(o->image, x - o->x, y - o->y) / 65535.0f * op;
+    return a / 65535.0f * op;
+}
+
+static float cover_add(float c, float a)
+{
+    return 1 - (1 - c) * (1 - a);
+}
+
+/* Hidden (bit 0): covered at least half; touched (bit 1): at all. */
+static uint8_t hiding(float c)
+{
+    return (uint8_t)((c >= 0.5f) | (c >= 1.0f / 255) << 1);
 }
 
 /* Adds the coverage of the occluders into cov (work rectangle). */
@@ -168,7 +182,7 @@ static void occluder_cover(sz_ctx *ctx, const sz_part *p, sz_layer *const *occ, 
         for (int y = oy0; y < oy1; y++)
             for (int x = ox0; x < ox1; x++) {
                 float *c = &cov[(size_t)(y - p->y0) * p->w + (size_t)(x - p->x0)];
-                *c = 1 - (1 - *c) * (1 - cover_at(o, op, x, y));
+                *c = cover_add(*c, cover_of(sz_alpha16(o->image, x - o->x, y - o->y), op));
             }
     }
 }
@@ -229,9 +243,8 @@ sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidde
         float op = m ? 1 : hiding_opacity(occ[0]);
         int step = one->depth == 8 ? 257 : 1; /* an 8-bit alpha is a multiple of 257 */
         for (int a = 0; a < 65536; a += step) {
-            float c = a / 65535.0f * op;
-            if (!m) c = 1 - (1 - c); /* as the plane would sum it from 0 */
-            answer[a] = (uint8_t)((c >= 0.5f) | (c >= 1.0f / 255) << 1);
+            float c = cover_of((unsigned)a, op);
+            answer[a] = hiding(m ? c : cover_add(0, c)); /* an occluder's as the plane sums it from 0 */
         }
     }
     int rows = st ? 0 : p->h;
@@ -245,8 +258,8 @@ sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidde
         int xa = SZ_MAX(0, -x0), xb = SZ_MIN(p->w, doc->w - x0);
         if (cov) {
             for (int x = xa; x < xb; x++) {
-                float c = cov[(size_t)y * p->w + x];
-                hidden[x] = c >= 0.5f, touched[x] = c >= 1.0f / 255;
+                uint8_t v = hiding(cov[(size_t)y * p->w + x]);
+                hidden[x] = v & 1, touched[x] = v >> 1;
             }
         } else if (answer && cy >= oy && cy < oy + one->h) {
             /* and the source's: elsewhere nothing covers the part */
