@@ -23,6 +23,7 @@ typedef struct silhouette_end {
     int side;      /* +1: the part lies on the left of dir, -1: on the right */
     bool straight; /* the silhouette runs straight into the end */
     bool used;
+    float ahead; /* how far the unknown region runs straight on from the end, px */
 } silhouette_end;
 
 typedef struct pairing {
@@ -235,7 +236,7 @@ static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, 
                 e = v;
             }
             e[m++] = (silhouette_end){v2((float)x, (float)y), dir, straight ? su : dir, on_left > on_right ? 1 : -1,
-                                      straight, false};
+                                      straight, false, 0};
         }
     free(sil);
     if (st) {
@@ -245,6 +246,31 @@ static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, 
     *out = e;
     *count = m;
     return SZ_OK;
+}
+
+/* The path from end e straight on until it leaves the unknown region (or
+ * the grid): its points, at most cap, one px apart; returns their count. */
+static int straight_on(const sz_part *p, const uint8_t *unknown, const silhouette_end *e, vec2 *pts, int cap)
+{
+    int n = 0;
+    vec2 q = e->p;
+    for (int s = 0; s < cap; s++) {
+        pts[n++] = q;
+        q = v2_add(q, e->dir);
+        int x = (int)lroundf(q.x), y = (int)lroundf(q.y);
+        if (x < 0 || y < 0 || x >= p->w || y >= p->h || (s > 4 && !unknown[(size_t)y * p->w + x])) break;
+    }
+    return n;
+}
+
+/* Whether exit a and entry b are the two sides of a narrow band (a limb,
+ * a strand, a thick stroke) heading the same way into a hidden region
+ * that runs on at least four times their distance apart.  Such a band
+ * goes on under the occluder far more often than it ends just where the
+ * occluder begins, so its sides are not capped: they run straight on. */
+static bool band_runs_on(const silhouette_end *a, const silhouette_end *b)
+{
+    return v2_dot(a->dir, b->dir) > 0.7f && 4 * v2_len(v2_sub(a->p, b->p)) < SZ_MIN(a->ahead, b->ahead);
 }
 
 /* Pairs exits with entries and walls the paths; ends left alone run
@@ -260,11 +286,12 @@ static sz_status build_walls(sz_ctx *ctx, const sz_part *p, const sz_fill_params
         free(pts), free(c);
         return SZ_ERR_NOMEM;
     }
+    for (int i = 0; i < m; i++) e[i].ahead = (float)(straight_on(p, unknown, &e[i], pts, CAP) - 1);
     float span = (float)(p->w + p->h);
     for (int i = 0; i < m; i++)
         for (int j = 0; j < m; j++) {
             if (e[i].side != 1 || e[j].side != -1) continue;
-            if (v2_len(v2_sub(e[i].p, e[j].p)) > span) continue;
+            if (v2_len(v2_sub(e[i].p, e[j].p)) > span || band_runs_on(&e[i], &e[j])) continue;
             float cost = pair_cost(p, fp, unknown, &e[i], &e[j], pts, CAP);
             if (cost < 0) continue;
             if (nc == cap) {
@@ -289,18 +316,8 @@ static sz_status build_walls(sz_ctx *ctx, const sz_part *p, const sz_fill_params
         wall_path(wall, p->w, p->h, pts, n, 1); /* from the exit: the part on the left */
         ++*npairs;
     }
-    for (int i = 0; i < m; i++) {
-        if (e[i].used) continue;
-        int n = 0;
-        vec2 q = e[i].p;
-        for (int s = 0; s < CAP; s++) {
-            pts[n++] = q;
-            q = v2_add(q, e[i].dir);
-            int x = (int)lroundf(q.x), y = (int)lroundf(q.y);
-            if (x < 0 || y < 0 || x >= p->w || y >= p->h || (s > 4 && !unknown[(size_t)y * p->w + x])) break;
-        }
-        wall_path(wall, p->w, p->h, pts, n, e[i].side);
-    }
+    for (int i = 0; i < m; i++)
+        if (!e[i].used) wall_path(wall, p->w, p->h, pts, straight_on(p, unknown, &e[i], pts, CAP), e[i].side);
     free(pts), free(c);
     return SZ_OK;
 }

@@ -305,6 +305,36 @@ START_TEST(part_does_not_run_out_of_the_canvas_where_it_never_shows)
 }
 END_TEST
 
+/* A broad part on the left with a thick arm (14 px) reaching right. */
+static void thick_arm_part(int x, int y, uint16_t px[4])
+{
+    if (x < 60 || (y >= 53 && y < 67 && x < 150)) px[0] = 230 * 257, px[1] = 140 * 257, px[2] = 90 * 257, px[3] = 65535;
+}
+
+START_TEST(thick_arm_goes_on_under_a_deep_cover)
+{
+    /* The arm's two sides enter a cover that runs 70 px ahead of them: the
+     * arm goes on under it rather than being capped where the cover
+     * begins. */
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under(ctx, thick_arm_part, 100, 25, 170, 95);
+    run_keeping_picture(ctx, doc, "fill-behind", (const char *const[]){"no-model", "true", NULL});
+    uint16_t px[4];
+    for (int x = 101; x <= 125; x += 4) {
+        fill_at(doc, x, 60, px);
+        ck_assert_msg(px[3] == 65535, "the arm stops before x %d", x);
+    }
+    for (int x = 101; x <= 125; x += 4) { /* and keeps its width */
+        fill_at(doc, x, 45, px);
+        ck_assert_msg(px[3] == 0, "the arm widens at x %d", x);
+        fill_at(doc, x, 75, px);
+        ck_assert_msg(px[3] == 0, "the arm widens at x %d", x);
+    }
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* A triangle with anti-aliased edges (its apex up), and the share of a
  * pixel inside it. */
 static const float tri_x[3] = {100, 25, 175}, tri_y[3] = {8, 116, 116};
@@ -1170,6 +1200,7 @@ int main(void)
     tcase_add_test(tc, soft_edges_stay_clean);
     tcase_add_test(tc, part_touching_the_canvas_edge);
     tcase_add_test(tc, part_does_not_run_out_of_the_canvas_where_it_never_shows);
+    tcase_add_test(tc, thick_arm_goes_on_under_a_deep_cover);
     tcase_add_test(tc, part_stays_inside_the_outline_that_closes_it);
     tcase_add_test(tc, outline_follows_the_completed_edge);
     tcase_add_test(tc, straight_edges_meet_at_a_corner);
