@@ -110,10 +110,10 @@ SZ_INTERNAL sz_status sz_flood(sz_ctx *ctx, const uint8_t *pass, const uint8_t *
  *  background) is left as an empty box, with an area of 0.  Either may be
  *  NULL. */
 SZ_INTERNAL void sz_runs_boxes(const sz_runs *r, int32_t *box, int32_t *area);
-/** Sets to 1 the pixels of component `label` in the w x h window at
- *  (x0, y0) of `out` (its pixels there; others are left as they are). */
 /** The label of pixel (x, y) (0 where unset, or outside the grid). */
 SZ_INTERNAL int32_t sz_runs_label_at(const sz_runs *r, int x, int y);
+/** Sets to 1 the pixels of component `label` in the w x h window at
+ *  (x0, y0) of `out` (its pixels there; others are left as they are). */
 SZ_INTERNAL void sz_runs_paint(const sz_runs *r, int32_t label, int x0, int y0, int w, int h, uint8_t *out);
 
 /** The offsets of the square of radius SZ_NEAR_R, nearest first (by
