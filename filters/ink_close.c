@@ -4,9 +4,11 @@
  * in a dark area).  Both are painted, as new ink, with the colour of the
  * ink around them.
  */
+#include "bits.h"
 #include "lines.h"
 #include "color.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,10 +89,11 @@ static int label_tiles(sz_ctx *ctx, const uint8_t *thick, int w, int h, int near
     return count;
 }
 
-/* The planes of one window, reused from cluster to cluster. */
+/* The planes of one window, reused from cluster to cluster: packed
+ * masks (rows of `words`) and the notches as bytes. */
 typedef struct bites_window {
-    uint8_t *opened, *m;
-    uint16_t *d2;
+    sz_word *opened, *outside, *grown;
+    uint8_t *notch;
 } bites_window;
 
 /* The nearest pixel of the opened ink to window pixel (x, y) within the
@@ -99,8 +102,8 @@ typedef struct bites_window {
  * opaque (the notch is inside the ink, not at its soft edge), then the
  * first in scan order.  Nearest first, by the table of offsets, when the
  * square fits it. */
-static int nearest_ink(const sz_part *p, const uint8_t *opened, int x0, int y0, int ww, int wh, int x, int y,
-                       int reach, const sz_near_offset *near, uint16_t px[4])
+static int nearest_ink(const sz_part *p, const sz_word *opened, int words, int x0, int y0, int ww, int wh, int x,
+                       int y, int reach, const sz_near_offset *near, uint16_t px[4])
 {
     int best = INT32_MAX;
     memset(px, 0, 4 * sizeof *px);
@@ -108,7 +111,7 @@ static int nearest_ink(const sz_part *p, const uint8_t *opened, int x0, int y0, 
         for (int o = 0; o < SZ_NEAR_N && near[o].d2 <= best; o++) {
             int dx = near[o].dx, dy = near[o].dy, xx = x + dx, yy = y + dy;
             if (dx < -reach || dx > reach || dy < -reach || dy > reach) continue;
-            if (xx < 0 || yy < 0 || xx >= ww || yy >= wh || !opened[(size_t)yy * ww + xx]) continue;
+            if (xx < 0 || yy < 0 || xx >= ww || yy >= wh || !sz_bit(opened + (size_t)yy * words, xx)) continue;
             uint16_t q[4];
             sz_get16(p->img, xx + x0, yy + y0, q);
             if (near[o].d2 < best || q[3] > px[3]) best = near[o].d2, memcpy(px, q, 4 * sizeof *px);
@@ -118,10 +121,24 @@ static int nearest_ink(const sz_part *p, const uint8_t *opened, int x0, int y0, 
     for (int yy = SZ_MAX(0, y - reach); yy <= SZ_MIN(wh - 1, y + reach); yy++)
         for (int xx = SZ_MAX(0, x - reach); xx <= SZ_MIN(ww - 1, x + reach); xx++) {
             int dd = (xx - x) * (xx - x) + (yy - y) * (yy - y);
-            if (!opened[(size_t)yy * ww + xx] || dd > best) continue;
+            if (!sz_bit(opened + (size_t)yy * words, xx) || dd > best) continue;
             uint16_t q[4];
             sz_get16(p->img, xx + x0, yy + y0, q);
             if (dd < best || q[3] > px[3]) best = dd, memcpy(px, q, 4 * sizeof *px);
+        }
+    return best;
+}
+
+/* The squared distance from window pixel (x, y) to the nearest set pixel
+ * of `m` within the square of `reach`, or (reach + 1)^2 when there is none
+ * that near. */
+static int nearest_set_d2(const sz_word *m, int words, int ww, int wh, int x, int y, int reach)
+{
+    int best = (reach + 1) * (reach + 1);
+    for (int yy = SZ_MAX(0, y - reach); yy <= SZ_MIN(wh - 1, y + reach); yy++)
+        for (int xx = SZ_MAX(0, x - reach); xx <= SZ_MIN(ww - 1, x + reach); xx++) {
+            int dd = (xx - x) * (xx - x) + (yy - y) * (yy - y);
+            if (dd < best && sz_bit(m + (size_t)yy * words, xx)) best = dd;
         }
     return best;
 }
@@ -130,45 +147,60 @@ static int nearest_ink(const sz_part *p, const uint8_t *opened, int x0, int y0, 
  * it: the cluster's thick pixels grown back to the ink's edges (an
  * opening), then by r; the paper farther than r from anything outside
  * that dilation is a notch, painted with the colour of the nearest ink.
- * Only distances up to about r matter, so the transforms are bounded. */
+ * The masks are packed 64 pixels to a word and dilated by discs. */
 static sz_status close_cluster(sz_ctx *ctx, const sz_part *p, sz_lines *ln, const uint8_t *thick,
                                const bites_tiles *t, int32_t c, float r, int x0, int y0, int ww, int wh,
                                bites_window *win)
 {
-    int w = p->w, reach = (int)ceilf(r) + 1; /* distances are exact up to reach, past r + 1/2 */
+    int w = p->w, reach = (int)ceilf(r) + 1; /* beyond r + 1/2: the notch's edge is fully opaque */
     int r2 = (int)floorf(r * r); /* a whole squared distance is beyond r exactly when beyond this */
-    size_t wn = (size_t)ww * (size_t)wh;
-    uint8_t *opened = win->opened, *m = win->m;
-    uint16_t *d2 = win->d2;
+    int words = sz_row_words(ww);
+    size_t nw = (size_t)words * (size_t)wh;
+    sz_word *opened = win->opened, *outside = win->outside, *grown = win->grown, tail = sz_row_tail(ww);
+    uint8_t *m = win->notch;
+    bool parallel = (size_t)ww * (size_t)wh > PARALLEL_MIN;
 #define AT(wx, wy) ((size_t)((wy) + y0) * w + (size_t)((wx) + x0))
     /* the cluster's thick pixels */
-#pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < wh; y++)
-        for (int x = 0; x < ww; x++)
-            opened[(size_t)y * ww + x] = thick[AT(x, y)] && tile_label(t, x + x0, y + y0) == c;
+    memset(outside, 0, nw * sizeof *outside);
+#pragma omp parallel for if (parallel) num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < wh; y++) {
+        const uint8_t *row = thick + AT(0, y);
+        for (int x = sz_skip_unset(row, 0, ww); x < ww; x = sz_skip_unset(row, x + 1, ww))
+            if (tile_label(t, x + x0, y + y0) == c) sz_bit_set(outside + (size_t)y * words, x);
+    }
     /* the opening: thick ink grown back by 3 px, within the ink */
-    sz_status st = sz_edt_bounded(ctx, opened, ww, wh, 3, d2);
+    sz_status st = sz_bits_dilate_disc(ctx, outside, ww, wh, 9, grown);
+    if (!st) memset(opened, 0, nw * sizeof *opened);
     int rows = st ? 0 : wh;
-#pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < rows; y++)
-        for (int x = 0; x < ww; x++) {
-            size_t k = (size_t)y * ww + x;
-            opened[k] = ln->solid[AT(x, y)] && d2[k] <= 9;
-        }
-    /* outside its dilation by r, then how far from that */
-    if (!st) st = sz_edt_bounded(ctx, opened, ww, wh, reach, d2);
-    long count = st ? 0 : (long)wn;
-#pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
-    for (long k = 0; k < count; k++) m[k] = d2[k] > r2;
-    if (!st) st = sz_edt_bounded(ctx, m, ww, wh, reach, d2);
+#pragma omp parallel for if (parallel) num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < rows; y++) {
+        const uint8_t *row = ln->solid + AT(0, y);
+        const sz_word *g = grown + (size_t)y * words;
+        for (int x = sz_skip_unset(row, 0, ww); x < ww; x = sz_skip_unset(row, x + 1, ww))
+            if (sz_bit(g, x)) sz_bit_set(opened + (size_t)y * words, x);
+    }
+    /* outside its dilation by r, then the closing: what lies farther
+     * than r from that */
+    if (!st) st = sz_bits_dilate_disc(ctx, opened, ww, wh, r2, grown);
+    long count = st ? 0 : (long)nw;
+#pragma omp parallel for if (parallel) num_threads(sz_threads(ctx)) schedule(static)
+    for (long k = 0; k < count; k++) outside[k] = ~grown[k] & ((k + 1) % words ? ~(sz_word)0 : tail);
+    if (!st) st = sz_bits_dilate_disc(ctx, outside, ww, wh, r2, grown);
+    /* the paper in the closing that the layer leaves free */
     rows = st ? 0 : wh;
-#pragma omp parallel for if (wn > PARALLEL_MIN) num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < rows; y++)
-        for (int x = 0; x < ww; x++) {
-            size_t k = (size_t)y * ww + x, i = AT(x, y);
-            m[k] = d2[k] > r2 && !ln->solid[i] && !p->hidden[i] && sz_ink_cover(&ln->drawn, x + x0, y + y0) <= 0 &&
-                   sz_alpha16(p->img, x + x0, y + y0) == 0;
-        }
+#pragma omp parallel for if (parallel) num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < rows; y++) {
+        uint8_t *mrow = m + (size_t)y * ww;
+        memset(mrow, 0, (size_t)ww);
+        const sz_word *g = grown + (size_t)y * words;
+        for (int j = 0; j < words; j++)
+            for (sz_word in = ~g[j] & (j + 1 < words ? ~(sz_word)0 : tail); in; in &= in - 1) {
+                int x = 64 * j + __builtin_ctzll(in);
+                size_t i = AT(x, y);
+                mrow[x] = !ln->solid[i] && !p->hidden[i] && sz_ink_cover(&ln->drawn, x + x0, y + y0) <= 0 &&
+                          sz_alpha16(p->img, x + x0, y + y0) == 0;
+            }
+    }
     /* A notch is at most a gap across (an erased dab is round); paper the
      * closing would fill for longer than that is a slot or a corner the
      * artist drew, and stays. */
@@ -202,9 +234,10 @@ static sz_status close_cluster(sz_ctx *ctx, const sz_part *p, sz_lines *ln, cons
     for (long k = 0; k < (st ? 0 : npx); k++) {
         int x = at[k] % ww, y = at[k] / ww;
         uint16_t px[4];
-        int best = nearest_ink(p, opened, x0, y0, ww, wh, x, y, reach, near, px);
+        int best = nearest_ink(p, opened, words, x0, y0, ww, wh, x, y, reach, near, px);
+        float depth = sqrtf((float)nearest_set_d2(outside, words, ww, wh, x, y, reach)); /* into the closing */
         float *o = paint + 4 * k;
-        o[3] = best == INT32_MAX ? -1 : SZ_CLAMP(sqrtf(d2[at[k]]) - r + 0.5f, 0.0f, 1.0f) * px[3] / 65535.0f;
+        o[3] = best == INT32_MAX ? -1 : SZ_CLAMP(depth - r + 0.5f, 0.0f, 1.0f) * px[3] / 65535.0f;
         for (int k3 = 0; k3 < 3; k3++) o[k3] = sz_srgb16_to_linear(px[k3]);
     }
     for (long k = 0; k < (st ? 0 : npx); k++)
@@ -230,17 +263,26 @@ sz_status sz_lines_close_bites(sz_ctx *ctx, const sz_part *p, const sz_line_para
     size_t n = (size_t)w * (size_t)h;
     /* Thick: ink with no paper (no ink, not hidden) within 2.5 px.  Line
      * art rarely has any, so this cheap test usually ends the work. */
-    uint8_t *thick = sz_malloc(ctx, n);
+    uint8_t *thick = sz_calloc(ctx, n, 1);
     if (!thick) return SZ_ERR_NOMEM;
     long nthick = 0;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : nthick)
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            bool t = ln->solid[(size_t)y * w + x];
-            for (int k = 0; t && k < 21; k++) t = !paper_at(p, ln, x + THICK_DX[k], y + THICK_DY[k]);
+    for (int y = 0; y < h; y++) {
+        const uint8_t *solid = ln->solid + (size_t)y * w;
+        for (int x = sz_skip_unset(solid, 0, w); x < w; x = sz_skip_unset(solid, x + 1, w)) {
+            bool t = true;
+            if (x >= 2 && y >= 2 && x + 2 < w && y + 2 < h) { /* inside: no bounds to check */
+                size_t i = (size_t)y * w + x;
+                for (int k = 0; t && k < 21; k++) {
+                    ptrdiff_t o = (ptrdiff_t)THICK_DY[k] * w + THICK_DX[k];
+                    t = ln->solid[i + o] || p->hidden[i + o];
+                }
+            } else
+                for (int k = 0; t && k < 21; k++) t = !paper_at(p, ln, x + THICK_DX[k], y + THICK_DY[k]);
             thick[(size_t)y * w + x] = t;
             nthick += t;
         }
+    }
     if (!nthick) {
         free(thick);
         return SZ_OK;
@@ -267,26 +309,28 @@ sz_status sz_lines_close_bites(sz_ctx *ctx, const sz_part *p, const sz_line_para
         b[0] = SZ_MIN(b[0], bt[0]), b[1] = SZ_MIN(b[1], bt[1]);
         b[2] = SZ_MAX(b[2], bt[2]), b[3] = SZ_MAX(b[3], bt[3]);
     }
-    size_t largest = 0;
+    size_t largest = 0, largest_words = 0;
     for (int c = 1; c <= clusters && !st; c++) {
         int32_t *b = box + 4 * c;
         b[0] = SZ_MAX(0, b[0] - margin), b[1] = SZ_MAX(0, b[1] - margin);
         b[2] = SZ_MIN(w - 1, b[2] + margin), b[3] = SZ_MIN(h - 1, b[3] + margin);
         largest = SZ_MAX(largest, (size_t)(b[2] - b[0] + 1) * (size_t)(b[3] - b[1] + 1));
+        largest_words = SZ_MAX(largest_words, (size_t)sz_row_words(b[2] - b[0] + 1) * (size_t)(b[3] - b[1] + 1));
     }
     /* one workspace, as large as the largest window, serves them all */
     bites_window win = {0};
     if (!st && clusters) {
-        win.opened = sz_malloc(ctx, largest);
-        win.m = sz_malloc(ctx, largest);
-        win.d2 = sz_malloc_array(ctx, largest, sizeof *win.d2);
-        if (!win.opened || !win.m || !win.d2) st = SZ_ERR_NOMEM;
+        win.opened = sz_malloc_array(ctx, largest_words, sizeof *win.opened);
+        win.outside = sz_malloc_array(ctx, largest_words, sizeof *win.outside);
+        win.grown = sz_malloc_array(ctx, largest_words, sizeof *win.grown);
+        win.notch = sz_malloc(ctx, largest);
+        if (!win.opened || !win.outside || !win.grown || !win.notch) st = SZ_ERR_NOMEM;
     }
     for (int c = 1; c <= clusters && !st; c++) {
         const int32_t *b = box + 4 * c;
         st = close_cluster(ctx, p, ln, thick, &t, c, r, b[0], b[1], b[2] - b[0] + 1, b[3] - b[1] + 1, &win);
     }
-    free(win.opened), free(win.m), free(win.d2);
+    free(win.opened), free(win.outside), free(win.grown), free(win.notch);
     free(thick), free(box), free(t.label), free(t.bounds);
     return st;
 }

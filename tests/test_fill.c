@@ -5,6 +5,7 @@
  */
 #include "testutil.h"
 #include "geom.h"
+#include "bits.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -927,6 +928,45 @@ START_TEST(thinning_matches_the_full_scan)
 }
 END_TEST
 
+/* Disc dilation of packed masks against the exact distance transform:
+ * set exactly where the distance is within the disc; discs from a point
+ * to beyond the grid, rows ending inside a word, several bands of rows,
+ * 1 and 2 threads. */
+START_TEST(disc_dilation_matches_the_distance_transform)
+{
+    enum { DW = 201, DH = 290 };
+    static uint8_t feature[DW * DH];
+    static float exact[DW * DH];
+    int words = sz_row_words(DW);
+    static sz_word packed[DH * 4], grown[DH * 4];
+    ck_assert_int_eq(words, 4);
+    memset(packed, 0, sizeof packed);
+    uint32_t rng = 77;
+    for (int y = 0; y < DH; y++)
+        for (int x = 0; x < DW; x++) {
+            rng ^= rng << 13, rng ^= rng >> 17, rng ^= rng << 5;
+            feature[y * DW + x] = rng % 1000 < 2 || (x == DW - 1 && y == 5) || (x == 63 && y == 200);
+            if (feature[y * DW + x]) sz_bit_set(packed + y * words, x);
+        }
+    sz_ctx *ctx = sz_ctx_new();
+    ck_assert_int_eq(sz_edt(ctx, feature, DW, DH, exact, NULL), SZ_OK);
+    static const int discs[] = {0, 1, 2, 5, 9, 36, 64, 65, 200, 100000};
+    for (int threads = 1; threads <= 2; threads++) {
+        sz_ctx_set_threads(ctx, threads);
+        for (size_t d = 0; d < sizeof discs / sizeof *discs; d++) {
+            ck_assert_int_eq(sz_bits_dilate_disc(ctx, packed, DW, DH, discs[d], grown), SZ_OK);
+            for (int y = 0; y < DH; y++) {
+                for (int x = 0; x < DW; x++)
+                    ck_assert_msg(sz_bit(grown + y * words, x) == (exact[y * DW + x] <= discs[d]),
+                                  "disc %d at %d,%d", discs[d], x, y);
+                ck_assert_msg(!(grown[y * words + words - 1] & ~sz_row_tail(DW)), "bits past the row");
+            }
+        }
+    }
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* The bounded distance transform against the exact one: equal wherever
  * the distance is at most r, above r^2 elsewhere; bounds from 0 to beyond
  * the grid, a grid wider than one column block, 1 and 2 threads. */
@@ -1218,6 +1258,7 @@ int main(void)
     tcase_add_test(tc, labels_of_a_strip_with_more_threads_than_rows);
     tcase_add_test(tc, thinning_matches_the_full_scan);
     tcase_add_test(tc, bounded_distance_matches_the_exact_one_within_its_bound);
+    tcase_add_test(tc, disc_dilation_matches_the_distance_transform);
     tcase_add_test(tc, run_flood_matches_the_pixel_flood);
     tcase_add_test(tc, path_crossing_a_drawn_curve_is_seen);
     tcase_add_test(tc, nearest_site_matches_a_scan);

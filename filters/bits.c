@@ -1,0 +1,97 @@
+/*
+ * bits.c — disc dilation of packed masks.  A disc is, row by row, a span
+ * of offsets, so each output row is the OR over dy of input row y + dy
+ * dilated along itself by the span at dy; a span is grown by doubling,
+ * a few shifted ORs of whole words.
+ */
+#include "bits.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Word j of a row moved by k px: bit x holds the row's pixel x + k (k may
+ * be negative); pixels beyond the row are zero. */
+static inline sz_word moved(const sz_word *row, int words, int j, int k)
+{
+    int q = (k < 0 ? -k : k) >> 6, b = (k < 0 ? -k : k) & 63;
+    sz_word v = 0;
+    if (k >= 0) {
+        int a = j + q;
+        if (a < words) v = row[a] >> b;
+        if (b && a + 1 < words) v |= row[a + 1] << (64 - b);
+    } else {
+        int a = j - q;
+        if (a >= 0) v = row[a] << b;
+        if (b && a >= 1) v |= row[a - 1] >> (64 - b);
+    }
+    return v;
+}
+
+/* Rows are dilated in bands of this many, each band's input rows (with
+ * the disc's reach above and below) along themselves once per span. */
+enum { BAND = 128 };
+
+sz_status sz_bits_dilate_disc(sz_ctx *ctx, const sz_word *in, int w, int h, int r2, sz_word *out)
+{
+    if (w <= 0 || h <= 0) return SZ_OK;
+    int words = sz_row_words(w), reach = 0;
+    while ((reach + 1) * (reach + 1) <= r2) reach++;
+    /* the disc's span at each |dy|, and the distinct spans (levels),
+     * ascending: spans shrink as |dy| grows */
+    int *span = sz_malloc_array(ctx, 2 * ((size_t)reach + 1), sizeof *span), *level = span + reach + 1;
+    int *spans = sz_malloc_array(ctx, (size_t)reach + 1, sizeof *spans), levels = 0;
+    if (!span || !spans) {
+        free(span), free(spans);
+        return SZ_ERR_NOMEM;
+    }
+    for (int dy = reach; dy >= 0; dy--) {
+        int s = 0;
+        while ((s + 1) * (s + 1) + dy * dy <= r2) s++;
+        span[dy] = s;
+        if (!levels || spans[levels - 1] != s) spans[levels++] = s;
+        level[dy] = levels - 1;
+    }
+    int threads = sz_threads(ctx), rows = BAND + 2 * reach;
+    size_t per_thread = (size_t)levels * (size_t)rows * (size_t)words;
+    sz_word *scratch = sz_malloc_array(ctx, (size_t)threads * per_thread, sizeof *scratch);
+    if (!scratch) {
+        free(span), free(spans);
+        return SZ_ERR_NOMEM;
+    }
+    sz_word tail = sz_row_tail(w);
+    int bands = (h + BAND - 1) / BAND;
+#pragma omp parallel num_threads(threads)
+    {
+        sz_word *grown = scratch + (size_t)sz_thread_index() * per_thread; /* [level][row][word] */
+#define GROWN(l, r) (grown + ((size_t)(l) * rows + (size_t)(r)) * words)
+#pragma omp for schedule(static)
+        for (int band = 0; band < bands; band++) {
+            int y0 = band * BAND, y1 = SZ_MIN(h, y0 + BAND), top = y0 - reach;
+            for (int yy = SZ_MAX(0, top); yy < SZ_MIN(h, y1 + reach); yy++) {
+                const sz_word *row = in + (size_t)yy * words;
+                int s = 0;
+                for (int l = 0; l < levels; l++) {
+                    sz_word *g = GROWN(l, yy - top);
+                    if (l == 0) memcpy(g, row, (size_t)words * sizeof *g);
+                    else memcpy(g, GROWN(l - 1, yy - top), (size_t)words * sizeof *g);
+                    for (; s < spans[l]; s++)
+                        for (int j = 0; j < words; j++) g[j] |= moved(row, words, j, s + 1) | moved(row, words, j, -s - 1);
+                }
+            }
+            for (int y = y0; y < y1; y++) {
+                sz_word *o = out + (size_t)y * words;
+                memset(o, 0, (size_t)words * sizeof *o);
+                for (int dy = -reach; dy <= reach; dy++) {
+                    if (y + dy < 0 || y + dy >= h) continue;
+                    const sz_word *g = GROWN(level[dy < 0 ? -dy : dy], y + dy - top);
+                    for (int j = 0; j < words; j++) o[j] |= g[j];
+                }
+                o[words - 1] &= tail;
+            }
+        }
+#undef GROWN
+    }
+    free(span), free(spans), free(scratch);
+    return SZ_OK;
+}
