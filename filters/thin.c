@@ -8,30 +8,28 @@
  * sub-iterations are looked at again; any other pixel's neighbourhood is
  * as it was when the same kind of sub-iteration kept it.
  */
-#include "geom.h"
+#include "bits.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-typedef uint64_t word;
-
 /* A word's pixels x + 1 (east) and x - 1 (west), from its neighbours. */
-static inline word east(word left, word c, word right)
+static inline sz_word east(sz_word left, sz_word c, sz_word right)
 {
     (void)left;
     return c >> 1 | right << 63;
 }
 
-static inline word west(word left, word c, word right)
+static inline sz_word west(sz_word left, sz_word c, sz_word right)
 {
     (void)right;
     return c << 1 | left >> 63;
 }
 
 /* At least two of the eight words set, bit by bit. */
-static inline word two_or_more(const word v[8])
+static inline sz_word two_or_more(const sz_word v[8])
 {
-    word one = 0, two = 0;
+    sz_word one = 0, two = 0;
     for (int k = 0; k < 8; k++) two |= one & v[k], one |= v[k];
     return two;
 }
@@ -41,12 +39,12 @@ static inline word two_or_more(const word v[8])
  * from north: 2 to 6 of them set, exactly one unset-to-set step around
  * the ring, and for pass 0 not (P2 P4 P6) nor (P4 P6 P8), for pass 1 not
  * (P2 P4 P8) nor (P2 P6 P8). */
-static word deletable(const word *up, const word *row, const word *down, int j, int ww, int pass)
+static sz_word deletable(const sz_word *up, const sz_word *row, const sz_word *down, int j, int ww, int pass)
 {
-    word c = row[j];
-    word ul = j ? up[j - 1] : 0, cl = j ? row[j - 1] : 0, dl = j ? down[j - 1] : 0;
-    word ur = j + 1 < ww ? up[j + 1] : 0, cr = j + 1 < ww ? row[j + 1] : 0, dr = j + 1 < ww ? down[j + 1] : 0;
-    word p[8] = {
+    sz_word c = row[j];
+    sz_word ul = j ? up[j - 1] : 0, cl = j ? row[j - 1] : 0, dl = j ? down[j - 1] : 0;
+    sz_word ur = j + 1 < ww ? up[j + 1] : 0, cr = j + 1 < ww ? row[j + 1] : 0, dr = j + 1 < ww ? down[j + 1] : 0;
+    sz_word p[8] = {
         up[j],                  /* P2 north */
         east(ul, up[j], ur),    /* P3 north-east */
         east(cl, c, cr),        /* P4 east */
@@ -56,22 +54,22 @@ static word deletable(const word *up, const word *row, const word *down, int j, 
         west(cl, c, cr),        /* P8 west */
         west(ul, up[j], ur),    /* P9 north-west */
     };
-    word steps[8], unset[8];
+    sz_word steps[8], unset[8];
     for (int k = 0; k < 8; k++) steps[k] = ~p[k] & p[(k + 1) & 7], unset[k] = ~p[k];
-    word one = 0, two = 0;
+    sz_word one = 0, two = 0;
     for (int k = 0; k < 8; k++) two |= one & steps[k], one |= steps[k];
-    word keep = pass == 0 ? (p[0] & p[2] & p[4]) | (p[2] & p[4] & p[6]) : (p[0] & p[2] & p[6]) | (p[0] & p[4] & p[6]);
+    sz_word keep = pass == 0 ? (p[0] & p[2] & p[4]) | (p[2] & p[4] & p[6]) : (p[0] & p[2] & p[6]) | (p[0] & p[4] & p[6]);
     return c & one & ~two & two_or_more(p) & two_or_more(unset) & ~keep;
 }
 
 sz_status sz_thin(sz_ctx *ctx, uint8_t *m, int w, int h)
 {
     if (w <= 0 || h <= 0) return SZ_OK;
-    int ww = (w + 63) / 64;
+    int ww = sz_row_words(w);
     size_t nw = (size_t)ww * (size_t)h;
     /* the packed mask with a row of nothing above and below */
-    word *plane = sz_calloc(ctx, nw + 2 * (size_t)ww, sizeof *plane);
-    word *del = sz_malloc_array(ctx, nw, sizeof *del);
+    sz_word *plane = sz_calloc(ctx, nw + 2 * (size_t)ww, sizeof *plane);
+    sz_word *del = sz_malloc_array(ctx, nw, sizeof *del);
     /* per word: bit 0, a pixel was deleted in the last sub-iteration; bit
      * 1, in the one before; per row, the same for any of its words */
     uint8_t *changed = sz_malloc(ctx, nw), *row_changed = sz_malloc(ctx, (size_t)h);
@@ -79,14 +77,14 @@ sz_status sz_thin(sz_ctx *ctx, uint8_t *m, int w, int h)
         free(plane), free(del), free(changed), free(row_changed);
         return SZ_ERR_NOMEM;
     }
-    word *bits = plane + ww;
+    sz_word *bits = plane + ww;
     int threads = sz_threads(ctx);
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int y = 0; y < h; y++) {
         const uint8_t *src = m + (size_t)y * w;
-        word *row = bits + (size_t)y * ww;
+        sz_word *row = bits + (size_t)y * ww;
         for (int x = sz_skip_unset(src, 0, w); x < w; x = sz_skip_unset(src, x + 1, w))
-            row[x / 64] |= (word)1 << (x & 63);
+            sz_bit_set(row, x);
         memset(changed + (size_t)y * ww, 3, (size_t)ww);
         row_changed[y] = 3;
     }
@@ -98,13 +96,13 @@ sz_status sz_thin(sz_ctx *ctx, uint8_t *m, int w, int h)
         {
 #pragma omp for schedule(static) reduction(+ : deleted)
             for (int y = 0; y < h; y++) {
-                word *d = del + (size_t)y * ww;
+                sz_word *d = del + (size_t)y * ww;
                 bool near = row_changed[y] || (y > 0 && row_changed[y - 1]) || (y + 1 < h && row_changed[y + 1]);
                 if (!near) {
                     memset(d, 0, (size_t)ww * sizeof *d);
                     continue;
                 }
-                const word *row = bits + (size_t)y * ww;
+                const sz_word *row = bits + (size_t)y * ww;
                 const uint8_t *ch = changed + (size_t)y * ww;
                 for (int j = 0; j < ww; j++) {
                     d[j] = 0;
@@ -123,8 +121,8 @@ sz_status sz_thin(sz_ctx *ctx, uint8_t *m, int w, int h)
             /* then delete, and age what changed */
 #pragma omp for schedule(static)
             for (int y = 0; y < h; y++) {
-                word *row = bits + (size_t)y * ww;
-                const word *d = del + (size_t)y * ww;
+                sz_word *row = bits + (size_t)y * ww;
+                const sz_word *d = del + (size_t)y * ww;
                 uint8_t *ch = changed + (size_t)y * ww, any = 0;
                 for (int j = 0; j < ww; j++) {
                     row[j] &= ~d[j];
@@ -140,9 +138,9 @@ sz_status sz_thin(sz_ctx *ctx, uint8_t *m, int w, int h)
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int y = 0; y < h; y++) {
         uint8_t *dst = m + (size_t)y * w;
-        const word *row = bits + (size_t)y * ww;
+        const sz_word *row = bits + (size_t)y * ww;
         for (int x = sz_skip_unset(dst, 0, w); x < w; x = sz_skip_unset(dst, x + 1, w))
-            if (!(row[x / 64] >> (x & 63) & 1)) dst[x] = 0;
+            if (!sz_bit(row, x)) dst[x] = 0;
     }
     free(plane), free(del), free(changed), free(row_changed);
     return SZ_OK;
