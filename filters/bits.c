@@ -1,8 +1,8 @@
 /*
- * bits.c — disc dilation of packed masks.  A disc is, row by row, a span
- * of offsets, so each output row is the OR over dy of input row y + dy
- * dilated along itself by the span at dy; a span is grown by doubling,
- * a few shifted ORs of whole words.
+ * bits.c — dilation of packed masks by a disc or a square.  Such a shape
+ * is, row by row, a span of offsets, so each output row is the OR over dy
+ * of input row y + dy dilated along itself by the span at dy; the spans
+ * are grown one offset at a time by shifted ORs of whole words.
  */
 #include "bits.h"
 
@@ -32,31 +32,26 @@ static inline sz_word moved(const sz_word *row, int words, int j, int k)
  * the disc's reach above and below) along themselves once per span. */
 enum { BAND = 128 };
 
-sz_status sz_bits_dilate_disc(sz_ctx *ctx, const sz_word *in, int w, int h, int r2, sz_word *out)
+/* The dilation by the shape whose row dy (|dy| <= reach) spans the
+ * offsets |dx| <= span[|dy|]; span shrinks as |dy| grows. */
+static sz_status dilate_spans(sz_ctx *ctx, const sz_word *in, int w, int h, int reach, const int *span,
+                              sz_word *out)
 {
     if (w <= 0 || h <= 0) return SZ_OK;
-    int words = sz_row_words(w), reach = 0;
-    while ((reach + 1) * (reach + 1) <= r2) reach++;
-    /* the disc's span at each |dy|, and the distinct spans (levels),
-     * ascending: spans shrink as |dy| grows */
-    int *span = sz_malloc_array(ctx, 2 * ((size_t)reach + 1), sizeof *span), *level = span + reach + 1;
-    int *spans = sz_malloc_array(ctx, (size_t)reach + 1, sizeof *spans), levels = 0;
-    if (!span || !spans) {
-        free(span), free(spans);
-        return SZ_ERR_NOMEM;
-    }
+    int words = sz_row_words(w);
+    /* the distinct spans (levels), ascending, and each row's level */
+    int *level = sz_malloc_array(ctx, 2 * ((size_t)reach + 1), sizeof *level), *spans = level + reach + 1;
+    if (!level) return SZ_ERR_NOMEM;
+    int levels = 0;
     for (int dy = reach; dy >= 0; dy--) {
-        int s = 0;
-        while ((s + 1) * (s + 1) + dy * dy <= r2) s++;
-        span[dy] = s;
-        if (!levels || spans[levels - 1] != s) spans[levels++] = s;
+        if (!levels || spans[levels - 1] != span[dy]) spans[levels++] = span[dy];
         level[dy] = levels - 1;
     }
     int threads = sz_threads(ctx), rows = BAND + 2 * reach;
     size_t per_thread = (size_t)levels * (size_t)rows * (size_t)words;
     sz_word *scratch = sz_malloc_array(ctx, (size_t)threads * per_thread, sizeof *scratch);
     if (!scratch) {
-        free(span), free(spans);
+        free(level);
         return SZ_ERR_NOMEM;
     }
     sz_word tail = sz_row_tail(w);
@@ -92,6 +87,32 @@ sz_status sz_bits_dilate_disc(sz_ctx *ctx, const sz_word *in, int w, int h, int 
         }
 #undef GROWN
     }
-    free(span), free(spans), free(scratch);
+    free(level), free(scratch);
     return SZ_OK;
+}
+
+sz_status sz_bits_dilate_disc(sz_ctx *ctx, const sz_word *in, int w, int h, int r2, sz_word *out)
+{
+    int reach = 0;
+    while ((reach + 1) * (reach + 1) <= r2) reach++;
+    int *span = sz_malloc_array(ctx, (size_t)reach + 1, sizeof *span);
+    if (!span) return SZ_ERR_NOMEM;
+    for (int dy = 0; dy <= reach; dy++) {
+        int s = 0;
+        while ((s + 1) * (s + 1) + dy * dy <= r2) s++;
+        span[dy] = s;
+    }
+    sz_status st = dilate_spans(ctx, in, w, h, reach, span, out);
+    free(span);
+    return st;
+}
+
+sz_status sz_bits_dilate_square(sz_ctx *ctx, const sz_word *in, int w, int h, int r, sz_word *out)
+{
+    int *span = sz_malloc_array(ctx, (size_t)r + 1, sizeof *span);
+    if (!span) return SZ_ERR_NOMEM;
+    for (int dy = 0; dy <= r; dy++) span[dy] = r;
+    sz_status st = dilate_spans(ctx, in, w, h, r, span, out);
+    free(span);
+    return st;
 }

@@ -36,5 +36,7 @@ static inline sz_word sz_row_tail(int w)
  *  (offsets with dx^2 + dy^2 <= r2), into `out`; nothing lies beyond the
  *  grid.  The same as thresholding a distance transform at r2. */
 SZ_INTERNAL sz_status sz_bits_dilate_disc(sz_ctx *ctx, const sz_word *in, int w, int h, int r2, sz_word *out);
+/** The same by the square of offsets |dx|, |dy| <= r. */
+SZ_INTERNAL sz_status sz_bits_dilate_square(sz_ctx *ctx, const sz_word *in, int w, int h, int r, sz_word *out);
 
 #endif

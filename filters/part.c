@@ -4,7 +4,7 @@
  * writing back.
  */
 #include "part.h"
-#include "geom.h"
+#include "bits.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,19 +86,32 @@ sz_status sz_part_is_line_art(sz_ctx *ctx, const sz_part *p, bool *line_art)
      * lies between: the paper between dense hatching is thin too, about
      * half of it, and that paper is worth filling. */
     enum { STROKE = 3, PERCENT = 60 };
-    size_t n = (size_t)p->w * (size_t)p->h;
-    uint8_t *solid = sz_malloc(ctx, n), *scratch = sz_malloc(ctx, n), *opened = sz_malloc(ctx, n);
-    sz_status st = solid && scratch && opened ? SZ_OK : SZ_ERR_NOMEM;
-    long count = st ? 0 : (long)n;
+    int w = p->w, h = p->h, words = sz_row_words(w);
+    size_t nw = (size_t)words * (size_t)h;
+    /* on masks packed 64 pixels to a word: the opening is an erosion (not
+     * within STROKE of an unset pixel of the grid), then its dilation */
+    sz_word *solid = sz_calloc(ctx, nw ? nw : 1, sizeof *solid), *a = sz_malloc_array(ctx, nw ? nw : 1, sizeof *a);
+    sz_word *b = sz_malloc_array(ctx, nw ? nw : 1, sizeof *b), tail = sz_row_tail(w);
+    sz_status st = solid && a && b ? SZ_OK : SZ_ERR_NOMEM;
+    int rows = st ? 0 : h;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (long i = 0; i < count; i++)
-        solid[i] = !p->hidden[i] && sz_alpha16(p->img, (int)(i % p->w), (int)(i / p->w)) >= p->solid;
-    if (!st) st = sz_square_opening(ctx, solid, p->w, p->h, STROKE, scratch, opened);
+    for (int y = 0; y < rows; y++) {
+        sz_word *row = solid + (size_t)y * words, *unset = a + (size_t)y * words;
+        for (int x = 0; x < w; x++)
+            if (!p->hidden[(size_t)y * w + x] && sz_alpha16(p->img, x, y) >= p->solid) sz_bit_set(row, x);
+        for (int j = 0; j < words; j++) unset[j] = ~row[j] & (j + 1 < words ? ~(sz_word)0 : tail);
+    }
+    if (!st) st = sz_bits_dilate_square(ctx, a, w, h, STROKE, b);
+    long count = st ? 0 : (long)nw;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (long k = 0; k < count; k++) a[k] = ~b[k] & ((k + 1) % words ? ~(sz_word)0 : tail);
+    if (!st) st = sz_bits_dilate_square(ctx, a, w, h, STROKE, b);
     long nsolid = 0, thin = 0;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : nsolid, thin)
-    for (long i = 0; i < (st ? 0 : count); i++) nsolid += solid[i], thin += solid[i] && !opened[i];
+    for (long k = 0; k < (st ? 0 : count); k++)
+        nsolid += __builtin_popcountll(solid[k]), thin += __builtin_popcountll(solid[k] & ~b[k]);
     *line_art = !st && nsolid > 0 && thin * 100 > nsolid * PERCENT;
-    free(solid), free(scratch), free(opened);
+    free(solid), free(a), free(b);
     return st;
 }
 

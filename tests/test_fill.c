@@ -931,7 +931,7 @@ END_TEST
 /* Disc dilation of packed masks against the exact distance transform:
  * set exactly where the distance is within the disc; discs from a point
  * to beyond the grid, rows ending inside a word, several bands of rows,
- * 1 and 2 threads. */
+ * 1 and 2 threads.  Square dilation against a plain search. */
 START_TEST(disc_dilation_matches_the_distance_transform)
 {
     enum { DW = 201, DH = 290 };
@@ -961,6 +961,16 @@ START_TEST(disc_dilation_matches_the_distance_transform)
                                   "disc %d at %d,%d", discs[d], x, y);
                 ck_assert_msg(!(grown[y * words + words - 1] & ~sz_row_tail(DW)), "bits past the row");
             }
+        }
+        for (int r = 0; r <= 4; r += 2) { /* squares, against a plain search */
+            ck_assert_int_eq(sz_bits_dilate_square(ctx, packed, DW, DH, r, grown), SZ_OK);
+            for (int y = 0; y < DH; y++)
+                for (int x = 0; x < DW; x++) {
+                    bool near = false;
+                    for (int yy = SZ_MAX(0, y - r); yy <= SZ_MIN(DH - 1, y + r); yy++)
+                        for (int xx = SZ_MAX(0, x - r); xx <= SZ_MIN(DW - 1, x + r); xx++) near |= feature[yy * DW + xx];
+                    ck_assert_msg(sz_bit(grown + y * words, x) == near, "square %d at %d,%d", r, x, y);
+                }
         }
     }
     sz_ctx_free(ctx);
