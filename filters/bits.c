@@ -91,6 +91,20 @@ static sz_status dilate_spans(sz_ctx *ctx, const sz_word *in, int w, int h, int 
     return SZ_OK;
 }
 
+void sz_bits_complement(sz_ctx *ctx, const sz_word *in, int w, int h, sz_word *out)
+{
+    if (w <= 0) return;
+    int words = sz_row_words(w);
+    sz_word tail = sz_row_tail(w);
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < h; y++) {
+        const sz_word *i = in + (size_t)y * words;
+        sz_word *o = out + (size_t)y * words;
+        for (int j = 0; j + 1 < words; j++) o[j] = ~i[j];
+        o[words - 1] = ~i[words - 1] & tail;
+    }
+}
+
 sz_status sz_bits_dilate_disc(sz_ctx *ctx, const sz_word *in, int w, int h, int r2, sz_word *out)
 {
     int reach = 0;

@@ -32,6 +32,9 @@ static inline sz_word sz_row_tail(int w)
     return w & 63 ? ((sz_word)1 << (w & 63)) - 1 : ~(sz_word)0;
 }
 
+/** The complement of a packed w x h mask within the grid, into `out`
+ *  (which may be `in`): the bits past the width stay zero. */
+SZ_INTERNAL void sz_bits_complement(sz_ctx *ctx, const sz_word *in, int w, int h, sz_word *out);
 /** The dilation of a packed w x h mask by the disc of squared radius r2
  *  (offsets with dx^2 + dy^2 <= r2), into `out`; nothing lies beyond the
  *  grid.  The same as thresholding a distance transform at r2. */

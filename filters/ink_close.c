@@ -156,7 +156,7 @@ static sz_status close_cluster(sz_ctx *ctx, const sz_part *p, sz_lines *ln, cons
     int r2 = (int)floorf(r * r); /* a whole squared distance is beyond r exactly when beyond this */
     int words = sz_row_words(ww);
     size_t nw = (size_t)words * (size_t)wh;
-    sz_word *opened = win->opened, *outside = win->outside, *grown = win->grown, tail = sz_row_tail(ww);
+    sz_word *opened = win->opened, *outside = win->outside, *grown = win->grown;
     uint8_t *m = win->notch;
     bool parallel = (size_t)ww * (size_t)wh > PARALLEL_MIN;
 #define AT(wx, wy) ((size_t)((wy) + y0) * w + (size_t)((wx) + x0))
@@ -182,10 +182,9 @@ static sz_status close_cluster(sz_ctx *ctx, const sz_part *p, sz_lines *ln, cons
     /* outside its dilation by r, then the closing: what lies farther
      * than r from that */
     if (!st) st = sz_bits_dilate_disc(ctx, opened, ww, wh, r2, grown);
-    long count = st ? 0 : (long)nw;
-#pragma omp parallel for if (parallel) num_threads(sz_threads(ctx)) schedule(static)
-    for (long k = 0; k < count; k++) outside[k] = ~grown[k] & ((k + 1) % words ? ~(sz_word)0 : tail);
+    if (!st) sz_bits_complement(ctx, grown, ww, wh, outside);
     if (!st) st = sz_bits_dilate_disc(ctx, outside, ww, wh, r2, grown);
+    if (!st) sz_bits_complement(ctx, grown, ww, wh, grown); /* the closing */
     /* the paper in the closing that the layer leaves free */
     rows = st ? 0 : wh;
 #pragma omp parallel for if (parallel) num_threads(sz_threads(ctx)) schedule(static)
@@ -194,7 +193,7 @@ static sz_status close_cluster(sz_ctx *ctx, const sz_part *p, sz_lines *ln, cons
         memset(mrow, 0, (size_t)ww);
         const sz_word *g = grown + (size_t)y * words;
         for (int j = 0; j < words; j++)
-            for (sz_word in = ~g[j] & (j + 1 < words ? ~(sz_word)0 : tail); in; in &= in - 1) {
+            for (sz_word in = g[j]; in; in &= in - 1) {
                 int x = 64 * j + __builtin_ctzll(in);
                 size_t i = AT(x, y);
                 mrow[x] = !ln->solid[i] && !p->hidden[i] && sz_ink_cover(&ln->drawn, x + x0, y + y0) <= 0 &&

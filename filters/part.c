@@ -91,21 +91,20 @@ sz_status sz_part_is_line_art(sz_ctx *ctx, const sz_part *p, bool *line_art)
     /* on masks packed 64 pixels to a word: the opening is an erosion (not
      * within STROKE of an unset pixel of the grid), then its dilation */
     sz_word *solid = sz_calloc(ctx, nw ? nw : 1, sizeof *solid), *a = sz_malloc_array(ctx, nw ? nw : 1, sizeof *a);
-    sz_word *b = sz_malloc_array(ctx, nw ? nw : 1, sizeof *b), tail = sz_row_tail(w);
+    sz_word *b = sz_malloc_array(ctx, nw ? nw : 1, sizeof *b);
     sz_status st = solid && a && b ? SZ_OK : SZ_ERR_NOMEM;
     int rows = st ? 0 : h;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < rows; y++) {
-        sz_word *row = solid + (size_t)y * words, *unset = a + (size_t)y * words;
+        sz_word *row = solid + (size_t)y * words;
         for (int x = 0; x < w; x++)
             if (!p->hidden[(size_t)y * w + x] && sz_alpha16(p->img, x, y) >= p->solid) sz_bit_set(row, x);
-        for (int j = 0; j < words; j++) unset[j] = ~row[j] & (j + 1 < words ? ~(sz_word)0 : tail);
     }
+    if (!st) sz_bits_complement(ctx, solid, w, h, a);
+    if (!st) st = sz_bits_dilate_square(ctx, a, w, h, STROKE, b);
+    if (!st) sz_bits_complement(ctx, b, w, h, a);
     if (!st) st = sz_bits_dilate_square(ctx, a, w, h, STROKE, b);
     long count = st ? 0 : (long)nw;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (long k = 0; k < count; k++) a[k] = ~b[k] & ((k + 1) % words ? ~(sz_word)0 : tail);
-    if (!st) st = sz_bits_dilate_square(ctx, a, w, h, STROKE, b);
     long nsolid = 0, thin = 0;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : nsolid, thin)
     for (long k = 0; k < (st ? 0 : count); k++)

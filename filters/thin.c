@@ -13,16 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A word's pixels x + 1 (east) and x - 1 (west), from its neighbours. */
-static inline sz_word east(sz_word left, sz_word c, sz_word right)
+/* A word's pixels x + 1 (east, from the word to its right) and x - 1
+ * (west, from the word to its left). */
+static inline sz_word east(sz_word c, sz_word right)
 {
-    (void)left;
     return c >> 1 | right << 63;
 }
 
-static inline sz_word west(sz_word left, sz_word c, sz_word right)
+static inline sz_word west(sz_word left, sz_word c)
 {
-    (void)right;
     return c << 1 | left >> 63;
 }
 
@@ -45,21 +44,19 @@ static sz_word deletable(const sz_word *up, const sz_word *row, const sz_word *d
     sz_word ul = j ? up[j - 1] : 0, cl = j ? row[j - 1] : 0, dl = j ? down[j - 1] : 0;
     sz_word ur = j + 1 < ww ? up[j + 1] : 0, cr = j + 1 < ww ? row[j + 1] : 0, dr = j + 1 < ww ? down[j + 1] : 0;
     sz_word p[8] = {
-        up[j],                  /* P2 north */
-        east(ul, up[j], ur),    /* P3 north-east */
-        east(cl, c, cr),        /* P4 east */
-        east(dl, down[j], dr),  /* P5 south-east */
-        down[j],                /* P6 south */
-        west(dl, down[j], dr),  /* P7 south-west */
-        west(cl, c, cr),        /* P8 west */
-        west(ul, up[j], ur),    /* P9 north-west */
+        up[j],             /* P2 north */
+        east(up[j], ur),   /* P3 north-east */
+        east(c, cr),       /* P4 east */
+        east(down[j], dr), /* P5 south-east */
+        down[j],           /* P6 south */
+        west(dl, down[j]), /* P7 south-west */
+        west(cl, c),       /* P8 west */
+        west(ul, up[j]),   /* P9 north-west */
     };
-    sz_word steps[8], unset[8];
-    for (int k = 0; k < 8; k++) steps[k] = ~p[k] & p[(k + 1) & 7], unset[k] = ~p[k];
-    sz_word one = 0, two = 0;
-    for (int k = 0; k < 8; k++) two |= one & steps[k], one |= steps[k];
+    sz_word steps[8], unset[8], any_step = 0;
+    for (int k = 0; k < 8; k++) steps[k] = ~p[k] & p[(k + 1) & 7], unset[k] = ~p[k], any_step |= steps[k];
     sz_word keep = pass == 0 ? (p[0] & p[2] & p[4]) | (p[2] & p[4] & p[6]) : (p[0] & p[2] & p[6]) | (p[0] & p[4] & p[6]);
-    return c & one & ~two & two_or_more(p) & two_or_more(unset) & ~keep;
+    return c & any_step & ~two_or_more(steps) & two_or_more(p) & two_or_more(unset) & ~keep;
 }
 
 sz_status sz_thin(sz_ctx *ctx, uint8_t *m, int w, int h)
