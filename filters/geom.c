@@ -512,6 +512,11 @@ int sz_label_runs(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, sz
     return label_runs(ctx, mask, w, h, eight, NULL, out);
 }
 
+int sz_label_runs_blocked(sz_ctx *ctx, const uint8_t *mask, const uint8_t *block, int w, int h, sz_runs *out)
+{
+    return label_runs(ctx, mask, w, h, true, block, out);
+}
+
 sz_status sz_flood(sz_ctx *ctx, const uint8_t *pass, const uint8_t *seed, const uint8_t *block, int w, int h,
                    uint8_t *reached)
 {

@@ -98,6 +98,10 @@ typedef struct sz_runs {
  *  write and scan).  Returns the count or -1 on allocation failure; free
  *  with sz_runs_free(). */
 SZ_INTERNAL int sz_label_runs(sz_ctx *ctx, const uint8_t *mask, int w, int h, bool eight, sz_runs *out);
+/** The same, eight-connected, where a diagonal step may not pass beside a
+ *  pixel set in `block` (a one-pixel wall drawn diagonally stays closed). */
+SZ_INTERNAL int sz_label_runs_blocked(sz_ctx *ctx, const uint8_t *mask, const uint8_t *block, int w, int h,
+                                      sz_runs *out);
 SZ_INTERNAL void sz_runs_free(sz_runs *r);
 /** reached = the pixels of `pass` eight-connected through `pass` to one
  *  that is also in `seed`; with `block` (may be NULL), a diagonal step may

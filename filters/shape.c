@@ -460,24 +460,39 @@ static inline bool inside_grid(int w, int h, int x, int y)
     return x >= 0 && y >= 0 && x < w && y < h;
 }
 
+/* What the seeds of a component of the unknown region are (see race()). */
+enum { HAS_PART = 1, HAS_BACKGROUND = 2, REACHED = 4 };
+
 /* The part and the background race into the unknown region from its
  * border, around the walls; each unknown pixel goes to whichever arrives
  * first.  Walls paired right enclose what the part continues into; where
  * no wall says, the region splits halfway between the part and the
- * background, as an artist's guess would.  `dist` is w x h scratch. */
+ * background, as an artist's guess would.  `dist` is w x h scratch.
+ *
+ * Only the pieces of the unknown region (components, around the walls)
+ * that both sides start in need the race: a piece only the part starts in
+ * is the part's wherever it runs, which is most of a region the outline's
+ * curves close.  *background (w x h) is set where the background reaches
+ * at all: in the pieces that touch the visible background, or an empty
+ * stretch of the canvas's edge. */
 static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uint8_t *unknown, uint8_t *side,
-                      int32_t *dist)
+                      int32_t *dist, uint8_t *background_reaches)
 {
-    bucket ring[RING] = {{0}};
-    sz_status st = SZ_OK;
+    size_t n = (size_t)w * (size_t)h;
+    uint8_t *mark = background_reaches; /* 1: may be stepped on, 2: also background-reached from here */
+    uint8_t *block = sz_malloc(ctx, n);
+    if (!block) return SZ_ERR_NOMEM;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
             /* -1: never stepped on (nothing arrives sooner than that) */
-            dist[i] = !unknown[i] || side[i] == WALL ? -1 : INT32_MAX;
+            block[i] = side[i] == WALL;
+            dist[i] = !unknown[i] || block[i] ? -1 : INT32_MAX;
+            mark[i] = dist[i] >= 0;
             if (dist[i] < 0) continue;
             int part, background = background_neighbours(known, unknown, w, h, x, y, &part);
+            if (unknown[i] == EMPTY_SEED || background) mark[i] = 3;
             /* an empty pixel starts no part, nor does one outside a wall, */
             if (unknown[i] >= EMPTY || side[i] == OUTSIDE) part = 0;
             if (unknown[i] == EMPTY_SEED) background = SZ_MAX(background, 1); /* and away from it, the background */
@@ -485,10 +500,33 @@ static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uin
             side[i] = part > background ? BY_PART : BY_BACKGROUND;
             dist[i] = 0;
         }
+    sz_runs runs;
+    int count = sz_label_runs_blocked(ctx, mark, block, w, h, &runs);
+    free(block);
+    if (count < 0) return SZ_ERR_NOMEM;
+    uint8_t *seeds = sz_calloc(ctx, (size_t)count + 1, 1);
+    if (!seeds) {
+        sz_runs_free(&runs);
+        return SZ_ERR_NOMEM;
+    }
+    for (int y = 0; y < h; y++)
+        for (int32_t r = runs.row_start[y]; r < runs.row_start[y + 1]; r++) {
+            uint8_t *has = &seeds[runs.label[r]];
+            for (int x = runs.x0[r]; x <= runs.x1[r] && *has != (HAS_PART | HAS_BACKGROUND | REACHED); x++) {
+                size_t i = (size_t)y * w + x;
+                if (mark[i] & 2) *has |= REACHED;
+                if (!dist[i]) *has |= side[i] == BY_PART ? HAS_PART : HAS_BACKGROUND;
+            }
+        }
     /* the starting pixels in raster order, which decides ties */
+    bucket ring[RING] = {{0}};
+    sz_status st = SZ_OK;
     for (int y = 0; y < h && !st; y++)
-        for (int x = 0; x < w && !st; x++)
-            if (!dist[(size_t)y * w + x] && !bucket_push(ctx, &ring[0], x, y)) st = SZ_ERR_NOMEM;
+        for (int32_t r = runs.row_start[y]; r < runs.row_start[y + 1] && !st; r++) {
+            if ((seeds[runs.label[r]] & (HAS_PART | HAS_BACKGROUND)) != (HAS_PART | HAS_BACKGROUND)) continue;
+            for (int x = runs.x0[r]; x <= runs.x1[r] && !st; x++)
+                if (!dist[(size_t)y * w + x] && !bucket_push(ctx, &ring[0], x, y)) st = SZ_ERR_NOMEM;
+        }
     int32_t step[8];
     for (int e = 0; e < 8; e++) step[e] = step_y[e] * w + step_x[e];
     size_t pending = ring[0].n;
@@ -515,38 +553,20 @@ static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uin
         b->n = 0;
     }
     for (int k = 0; k < RING; k++) free(ring[k].px);
-    return st;
-}
-
-/* Marks the unknown pixels the background can reach at all, around the
- * walls (side[] holds them): the others are enclosed by the part's own
- * outline, whose shape is then known however far it runs.  `seed` is
- * scratch. */
-static sz_status background_reach(sz_ctx *ctx, int w, int h, const uint8_t *known, const uint8_t *unknown,
-                                  const uint8_t *side, uint8_t *seed, uint8_t *reached)
-{
-    size_t n = (size_t)w * (size_t)h;
+    /* a piece one side alone starts in is that side's, all of it */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            size_t i = (size_t)y * w + x;
-            int part;
-            seed[i] = unknown[i] &&
-                      (unknown[i] == EMPTY_SEED || background_neighbours(known, unknown, w, h, x, y, &part));
+    for (int y = 0; y < (st ? 0 : h); y++) {
+        memset(background_reaches + (size_t)y * w, 0, (size_t)w);
+        for (int32_t r = runs.row_start[y]; r < runs.row_start[y + 1]; r++) {
+            uint8_t has = seeds[runs.label[r]], alone = has & (HAS_PART | HAS_BACKGROUND);
+            size_t i = (size_t)y * w + runs.x0[r], len = (size_t)(runs.x1[r] - runs.x0[r] + 1);
+            if (alone == HAS_PART) memset(side + i, BY_PART, len);
+            else if (alone == HAS_BACKGROUND) memset(side + i, BY_BACKGROUND, len);
+            if (has & REACHED) memset(background_reaches + i, 1, len);
         }
-    uint8_t *pass = sz_malloc(ctx, n), *wall = sz_malloc(ctx, n);
-    if (!pass || !wall) {
-        free(pass), free(wall);
-        return SZ_ERR_NOMEM;
     }
-    long count = (long)n;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (long i = 0; i < count; i++) {
-        wall[i] = side[i] == WALL;
-        pass[i] = unknown[i] && !wall[i];
-    }
-    sz_status st = sz_flood(ctx, pass, seed, wall, w, h, reached);
-    free(pass), free(wall);
+    free(seeds);
+    sz_runs_free(&runs);
     return st;
 }
 
@@ -637,7 +657,10 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
     if (!st && nknown) st = build_walls(ctx, p, fp, unknown, ends, m, wall, pairs);
     uint8_t *side = wall; /* WALL, or which side reached the pixel first */
     /* d2 is free until the distances: the race's scratch */
-    if (!st && nknown) st = race(ctx, w, h, known, unknown, side, (int32_t *)d2);
+    if (!st && nknown) {
+        enclosed = sz_malloc(ctx, n);
+        st = enclosed ? race(ctx, w, h, known, unknown, side, (int32_t *)d2, enclosed) : SZ_ERR_NOMEM;
+    }
     if (walls) {
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
         for (long i = 0; i < (long)n; i++) walls[i] = !st && nknown && side[i] == WALL;
@@ -645,11 +668,8 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
     if (!st && nknown) {
         /* what the part reached first is the part, within reach unless
          * its outline encloses it */
-        uint8_t *open = d2 ? (uint8_t *)d2 : NULL; /* d2 is free until the distances */
-        enclosed = sz_malloc(ctx, n);
-        st = enclosed ? background_reach(ctx, w, h, known, unknown, side, enclosed, open) : SZ_ERR_NOMEM;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-        for (long i = 0; i < (st ? 0 : (long)n); i++) enclosed[i] = unknown[i] && side[i] == BY_PART && !open[i];
+        for (long i = 0; i < (st ? 0 : (long)n); i++) enclosed[i] = unknown[i] && side[i] == BY_PART && !enclosed[i];
         /* distances matter only on rows with unknown pixels */
         uint8_t *want = st ? NULL : sz_malloc(ctx, (size_t)h);
         if (!st && !want) st = SZ_ERR_NOMEM;
