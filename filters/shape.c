@@ -670,13 +670,16 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
          * its outline encloses it */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
         for (long i = 0; i < (st ? 0 : (long)n); i++) enclosed[i] = unknown[i] && side[i] == BY_PART && !enclosed[i];
-        /* distances matter only on rows with unknown pixels */
+        /* distances matter only on rows where the part reached pixels
+         * its outline does not enclose */
         uint8_t *want = st ? NULL : sz_malloc(ctx, (size_t)h);
         if (!st && !want) st = SZ_ERR_NOMEM;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
         for (int y = 0; y < (st ? 0 : h); y++) {
-            const uint8_t *u = unknown + (size_t)y * w;
-            want[y] = sz_skip_unset(u, 0, w) < w;
+            const uint8_t *u = unknown + (size_t)y * w, *s = side + (size_t)y * w, *e = enclosed + (size_t)y * w;
+            int x = sz_skip_unset(u, 0, w);
+            while (x < w && (!u[x] || e[x] || (s[x] != BY_PART && s[x] != WALL))) x++;
+            want[y] = x < w;
         }
         if (!st) st = sz_edt_rows(ctx, known, w, h, want, d2, NULL);
         free(want);
