@@ -460,8 +460,38 @@ static inline bool inside_grid(int w, int h, int x, int y)
     return x >= 0 && y >= 0 && x < w && y < h;
 }
 
-/* What the seeds of a component of the unknown region are (see race()). */
-enum { HAS_PART = 1, HAS_BACKGROUND = 2, REACHED = 4 };
+/* What a pixel of the unknown region is to the race (see race()), and
+ * what the seeds of one of its components are. */
+enum { PASS = 1, REACHED = 2, HAS_PART = 4, HAS_BACKGROUND = 8 };
+
+/* The pixels of row y of the unknown region (PASS), those where the
+ * background reaches in (REACHED: it borders the visible background, or it
+ * is an empty stretch of the canvas's edge), and the race's starting
+ * pixels, with the side that starts there (HAS_PART, HAS_BACKGROUND). */
+static void race_row(int w, int h, const uint8_t *known, const uint8_t *unknown, uint8_t *side, int y, uint8_t *mark,
+                     uint8_t *block)
+{
+    size_t row = (size_t)y * w;
+    for (int x = 0; x < w; x++) {
+        size_t i = row + x;
+        block[i] = side[i] == WALL;
+        mark[i] = 0;
+        if (!unknown[i] || block[i]) continue;
+        mark[i] = PASS;
+        bool inner = x > 0 && y > 0 && x < w - 1 && y < h - 1;
+        /* inside the unknown region, nobody starts */
+        if (inner && unknown[i - 1] && unknown[i + 1] && unknown[i - w] && unknown[i + w] && unknown[i] != EMPTY_SEED)
+            continue;
+        int part, background = background_neighbours(known, unknown, w, h, x, y, &part);
+        if (unknown[i] == EMPTY_SEED || background) mark[i] |= REACHED;
+        /* an empty pixel starts no part, nor does one outside a wall, */
+        if (unknown[i] >= EMPTY || side[i] == OUTSIDE) part = 0;
+        if (unknown[i] == EMPTY_SEED) background = SZ_MAX(background, 1); /* and away from it, the background */
+        if (!part && !background) continue;
+        side[i] = part > background ? BY_PART : BY_BACKGROUND;
+        mark[i] |= part > background ? HAS_PART : HAS_BACKGROUND;
+    }
+}
 
 /* The part and the background race into the unknown region from its
  * border, around the walls; each unknown pixel goes to whichever arrives
@@ -472,34 +502,17 @@ enum { HAS_PART = 1, HAS_BACKGROUND = 2, REACHED = 4 };
  * Only the pieces of the unknown region (components, around the walls)
  * that both sides start in need the race: a piece only the part starts in
  * is the part's wherever it runs, which is most of a region the outline's
- * curves close.  *background (w x h) is set where the background reaches
- * at all: in the pieces that touch the visible background, or an empty
- * stretch of the canvas's edge. */
+ * curves close.  *background_reaches (w x h) is set where the background
+ * reaches at all: in the pieces that border the visible background or an
+ * empty stretch of the canvas's edge. */
 static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uint8_t *unknown, uint8_t *side,
                       int32_t *dist, uint8_t *background_reaches)
 {
     size_t n = (size_t)w * (size_t)h;
-    uint8_t *mark = background_reaches; /* 1: may be stepped on, 2: also background-reached from here */
-    uint8_t *block = sz_malloc(ctx, n);
+    uint8_t *mark = background_reaches, *block = sz_malloc(ctx, n);
     if (!block) return SZ_ERR_NOMEM;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            size_t i = (size_t)y * w + x;
-            /* -1: never stepped on (nothing arrives sooner than that) */
-            block[i] = side[i] == WALL;
-            dist[i] = !unknown[i] || block[i] ? -1 : INT32_MAX;
-            mark[i] = dist[i] >= 0;
-            if (dist[i] < 0) continue;
-            int part, background = background_neighbours(known, unknown, w, h, x, y, &part);
-            if (unknown[i] == EMPTY_SEED || background) mark[i] = 3;
-            /* an empty pixel starts no part, nor does one outside a wall, */
-            if (unknown[i] >= EMPTY || side[i] == OUTSIDE) part = 0;
-            if (unknown[i] == EMPTY_SEED) background = SZ_MAX(background, 1); /* and away from it, the background */
-            if (!part && !background) continue;
-            side[i] = part > background ? BY_PART : BY_BACKGROUND;
-            dist[i] = 0;
-        }
+    for (int y = 0; y < h; y++) race_row(w, h, known, unknown, side, y, mark, block);
     sz_runs runs;
     int count = sz_label_runs_blocked(ctx, mark, block, w, h, &runs);
     free(block);
@@ -509,21 +522,36 @@ static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uin
         sz_runs_free(&runs);
         return SZ_ERR_NOMEM;
     }
+    enum { ALL = REACHED | HAS_PART | HAS_BACKGROUND, BOTH = HAS_PART | HAS_BACKGROUND };
     for (int y = 0; y < h; y++)
         for (int32_t r = runs.row_start[y]; r < runs.row_start[y + 1]; r++) {
             uint8_t *has = &seeds[runs.label[r]];
-            for (int x = runs.x0[r]; x <= runs.x1[r] && *has != (HAS_PART | HAS_BACKGROUND | REACHED); x++) {
-                size_t i = (size_t)y * w + x;
-                if (mark[i] & 2) *has |= REACHED;
-                if (!dist[i]) *has |= side[i] == BY_PART ? HAS_PART : HAS_BACKGROUND;
-            }
+            const uint8_t *m = mark + (size_t)y * w;
+            for (int x = runs.x0[r]; x <= runs.x1[r] && (*has & ALL) != ALL; x++) *has |= m[x];
         }
+    /* Distances where the race runs: unreached (INT32_MAX) on the pieces
+     * both sides start in, 0 where they start, and -1 (never stepped on)
+     * everywhere else on their rows and the rows beside. */
+    int top = h, bottom = -1;
+    for (int y = 0; y < h; y++)
+        for (int32_t r = runs.row_start[y]; r < runs.row_start[y + 1]; r++)
+            if ((seeds[runs.label[r]] & BOTH) == BOTH) top = SZ_MIN(top, y), bottom = y;
+    top = SZ_MAX(0, top - 1), bottom = SZ_MIN(h - 1, bottom + 1);
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = top; y <= bottom; y++) {
+        int32_t *d = dist + (size_t)y * w;
+        const uint8_t *m = mark + (size_t)y * w;
+        for (int x = 0; x < w; x++) d[x] = -1;
+        for (int32_t r = runs.row_start[y]; r < runs.row_start[y + 1]; r++)
+            if ((seeds[runs.label[r]] & BOTH) == BOTH)
+                for (int x = runs.x0[r]; x <= runs.x1[r]; x++) d[x] = m[x] & BOTH ? 0 : INT32_MAX;
+    }
     /* the starting pixels in raster order, which decides ties */
     bucket ring[RING] = {{0}};
     sz_status st = SZ_OK;
-    for (int y = 0; y < h && !st; y++)
+    for (int y = top; y <= bottom && !st; y++)
         for (int32_t r = runs.row_start[y]; r < runs.row_start[y + 1] && !st; r++) {
-            if ((seeds[runs.label[r]] & (HAS_PART | HAS_BACKGROUND)) != (HAS_PART | HAS_BACKGROUND)) continue;
+            if ((seeds[runs.label[r]] & BOTH) != BOTH) continue;
             for (int x = runs.x0[r]; x <= runs.x1[r] && !st; x++)
                 if (!dist[(size_t)y * w + x] && !bucket_push(ctx, &ring[0], x, y)) st = SZ_ERR_NOMEM;
         }
@@ -558,7 +586,7 @@ static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uin
     for (int y = 0; y < (st ? 0 : h); y++) {
         memset(background_reaches + (size_t)y * w, 0, (size_t)w);
         for (int32_t r = runs.row_start[y]; r < runs.row_start[y + 1]; r++) {
-            uint8_t has = seeds[runs.label[r]], alone = has & (HAS_PART | HAS_BACKGROUND);
+            uint8_t has = seeds[runs.label[r]], alone = has & BOTH;
             size_t i = (size_t)y * w + runs.x0[r], len = (size_t)(runs.x1[r] - runs.x0[r] + 1);
             if (alone == HAS_PART) memset(side + i, BY_PART, len);
             else if (alone == HAS_BACKGROUND) memset(side + i, BY_BACKGROUND, len);
