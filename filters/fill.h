@@ -84,10 +84,10 @@ SZ_INTERNAL float sz_shape_prob_at(const sz_shape_prob *g, int x, int y);
 SZ_INTERNAL void sz_shape_prob_free(sz_shape_prob *g);
 
 /** Fills one prepared part: onto a new layer under it, or into it with
- *  `merge`.  *changed receives the pixels painted. */
-/** `alpha` is the shape from sz_shape_complete() when the caller has it
- *  already, else NULL. */
+ *  `merge`.  *changed receives the pixels painted.  `shape` is the shape
+ *  from sz_shape_complete() when the caller has it already (and `pairs` the
+ *  curves that closed its outline, for the log), else NULL. */
 SZ_INTERNAL sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_params *fp, bool merge,
-                                   const float *alpha, sz_overlay *debug, long *changed);
+                                   const float *shape, int pairs, sz_overlay *debug, long *changed);
 
 #endif

@@ -191,14 +191,13 @@ static void band_colour(colour_band *b, int y0, int y1, float *out)
 }
 
 sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_params *fp, bool merge,
-                       const float *shape, sz_overlay *debug, long *changed)
+                       const float *shape, int pairs, sz_overlay *debug, long *changed)
 {
     size_t n = (size_t)p->w * (size_t)p->h;
     float *own = shape ? NULL : sz_malloc_array(ctx, n, sizeof *own);
     const float *alpha = shape ? shape : own;
     sz_image *layer = merge ? NULL : sz_image_new(ctx, p->w, p->h, p->img->depth);
     sz_status st = alpha && (merge || layer) ? SZ_OK : SZ_ERR_NOMEM;
-    int pairs = 0;
     sz_linear_init();
     if (!st && !shape) st = sz_shape_complete(ctx, p, fp, own, &pairs, NULL);
     int32_t *near = NULL;
@@ -322,9 +321,9 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
             long changed = 0;
             float *shape = NULL;
             uint8_t *walls = NULL;
+            int pairs = 0;
             if (lines) {
                 /* the shape first, so continued strokes stay within it */
-                int pairs;
                 size_t np = (size_t)p.w * (size_t)p.h;
                 shape = sz_malloc_array(ctx, np, sizeof *shape);
                 walls = sz_malloc(ctx, np);
@@ -333,7 +332,7 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
                 lp.outline_walls = walls;
                 if (!st) st = sz_extend_part_lines(ctx, doc, &p, &lp, false, debug_path ? &debug : NULL, &changed);
             }
-            if (!st && fill) st = sz_fill_part(ctx, doc, &p, &fp, merge, shape, debug_path ? &debug : NULL, &changed);
+            if (!st && fill) st = sz_fill_part(ctx, doc, &p, &fp, merge, shape, pairs, debug_path ? &debug : NULL, &changed);
             free(shape), free(walls);
             lp.inside = lp.outline_shape = NULL; /* they belonged to this layer */
             lp.outline_walls = NULL;
