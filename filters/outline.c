@@ -229,11 +229,12 @@ sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, co
     float width = SZ_CLAMP((float)band_ink / (float)ring_inked, 1.0f, (float)BAND);
     float colour[3];
     for (int k = 0; k < 3; k++) colour[k] = (float)(rgb[k] / wsum);
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    long inked = 0;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : inked)
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
-            if (edge[i] && sz_mask_near(ln->solid, w, h, x, y, (int)ceilf(width) + 1)) edge[i] = RING_INKED;
+            if (edge[i] && sz_mask_near(ln->solid, w, h, x, y, (int)ceilf(width) + 1)) edge[i] = RING_INKED, inked++;
         }
     /* Under the occluder, the completed shape's edge gets the same band
      * where the visible edge nearest to it has the outline (an edge the
@@ -241,12 +242,15 @@ sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, co
      * on): coverage falls off over the pixel where the band ends.  Only
      * the pixels of the band ask which ring pixel is nearest: a search
      * among the ring's pixels, not a transform of the whole plane. */
-    int32_t *sites = sz_malloc_array(ctx, (size_t)ring, sizeof *sites);
+    /* (Where the whole ring bears the outline, as it mostly does, no pixel
+     * needs to ask.) */
+    bool ask = inked < ring;
+    int32_t *sites = ask ? sz_malloc_array(ctx, (size_t)ring, sizeof *sites) : NULL;
     sz_sites tree = {0};
-    sz_status st = sites ? SZ_OK : SZ_ERR_NOMEM;
+    sz_status st = sites || !ask ? SZ_OK : SZ_ERR_NOMEM;
     size_t nsites = 0;
-    if (!st) st = sz_mask_list(ctx, edge, w, h, sites, &nsites);
-    if (!st) st = sz_sites_build(ctx, sites, (int)nsites, w, &tree);
+    if (!st && ask) st = sz_mask_list(ctx, edge, w, h, sites, &nsites);
+    if (!st && ask) st = sz_sites_build(ctx, sites, (int)nsites, w, &tree);
     long nband = 0;
     int32_t *band = st ? NULL : band_pixels(ctx, p, shape, dist, width, &nband);
     if (!st && !band) st = SZ_ERR_NOMEM;
@@ -255,7 +259,7 @@ sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, co
     {
         int32_t near = -1; /* the last answer: band pixels come in order, so it is a close guess */
 #pragma omp for schedule(dynamic, 1024)
-        for (long k = 0; k < (st ? 0 : nband); k++) {
+        for (long k = 0; k < (st || !ask ? 0 : nband); k++) {
             near = sz_sites_nearest(&tree, band[k] % w, band[k] / w, near);
             if (near < 0 || edge[near] != RING_INKED) band[k] = -1;
         }

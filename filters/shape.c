@@ -598,6 +598,65 @@ static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uin
     return st;
 }
 
+/* Whether the reach limit may cut anything: whether some pixel it is asked
+ * of (`need`: the part reached it first, its outline does not enclose it)
+ * lies more than `reach` from every known pixel.  Most often each has a
+ * known pixel within reach straight above or below it, which bounds its
+ * distance, and the distance transform is not needed at all. */
+static bool reach_may_cut(sz_ctx *ctx, int w, int h, const uint8_t *known, const uint8_t *unknown,
+                          const uint8_t *enclosed, const uint8_t *side, float reach)
+{
+    enum { STRIP = 64 };
+    int r = reach >= (float)(w + h) ? w + h : (int)reach; /* a column distance <= r is within reach */
+    bool cut = false;
+#pragma omp parallel num_threads(sz_threads(ctx))
+    {
+        /* far[y], bit b: the pixel of row y, column b of the strip is asked
+         * about and has no known pixel within r above it */
+        uint64_t *far = malloc((size_t)h * sizeof *far);
+        if (!far) {
+#pragma omp atomic write
+            cut = true; /* cannot tell: the transform decides */
+        }
+#pragma omp for schedule(static)
+        for (int x0 = 0; x0 < w; x0 += STRIP) {
+            if (!far) continue;
+            int sw = SZ_MIN(STRIP, w - x0);
+            int32_t last[STRIP];
+            bool seen = false;
+            for (int b = 0; b < sw; b++) last[b] = INT32_MIN / 2;
+            for (int y = 0; y < h; y++) {
+                size_t row = (size_t)y * w + x0;
+                uint64_t bits = 0;
+                for (int b = 0; b < sw; b++) {
+                    size_t i = row + b;
+                    if (known[i]) last[b] = y;
+                    bool need = unknown[i] && !enclosed[i] && (side[i] == BY_PART || side[i] == WALL);
+                    if (need && y - last[b] > r) bits |= (uint64_t)1 << b;
+                }
+                far[y] = bits;
+                seen |= bits != 0;
+            }
+            if (!seen) continue;
+            for (int b = 0; b < sw; b++) last[b] = INT32_MAX / 2;
+            bool strip_cut = false;
+            for (int y = h - 1; y >= 0 && !strip_cut; y--) {
+                size_t row = (size_t)y * w + x0;
+                for (int b = 0; b < sw; b++) {
+                    if (known[row + b]) last[b] = y;
+                    if ((far[y] >> b & 1) && last[b] - y > r) strip_cut = true;
+                }
+            }
+            if (strip_cut) {
+#pragma omp atomic write
+                cut = true;
+            }
+        }
+        free(far);
+    }
+    return cut;
+}
+
 /* The learned model's say.  Where geometry only guesses (not on the curves
  * that close the outline nor in what they enclose: `sure_geometry`) and the
  * model is sure (a probability beyond 0.9 or below 0.1) that the guess is
@@ -698,26 +757,27 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
          * its outline encloses it */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
         for (long i = 0; i < (st ? 0 : (long)n); i++) enclosed[i] = unknown[i] && side[i] == BY_PART && !enclosed[i];
-        /* distances matter only on rows where the part reached pixels
-         * its outline does not enclose */
-        uint8_t *want = st ? NULL : sz_malloc(ctx, (size_t)h);
-        if (!st && !want) st = SZ_ERR_NOMEM;
+        /* distances matter only where the reach may cut, on rows where the
+         * part reached pixels its outline does not enclose */
+        float reach = fp->reach > 0 ? fp->reach : SZ_MAX(16.0f, 0.75f * sqrtf((float)nknown));
+        bool cut = !st && reach_may_cut(ctx, w, h, known, unknown, enclosed, side, reach);
+        uint8_t *want = !cut ? NULL : sz_malloc(ctx, (size_t)h);
+        if (cut && !want) st = SZ_ERR_NOMEM;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-        for (int y = 0; y < (st ? 0 : h); y++) {
+        for (int y = 0; y < (st || !cut ? 0 : h); y++) {
             const uint8_t *u = unknown + (size_t)y * w, *s = side + (size_t)y * w, *e = enclosed + (size_t)y * w;
             int x = sz_skip_unset(u, 0, w);
             while (x < w && (!u[x] || e[x] || (s[x] != BY_PART && s[x] != WALL))) x++;
             want[y] = x < w;
         }
-        if (!st) st = sz_edt_rows(ctx, known, w, h, want, d2, NULL);
+        if (!st && cut) st = sz_edt_rows(ctx, known, w, h, want, d2, NULL);
         free(want);
-        float reach = fp->reach > 0 ? fp->reach : SZ_MAX(16.0f, 0.75f * sqrtf((float)nknown));
         rows = st ? 0 : h;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
         for (long y = 0; y < rows; y++)
             for (int x = 0; x < w; x++) {
                 size_t i = (size_t)y * w + x;
-                if (!unknown[i] || (d2[i] > reach * reach && !enclosed[i])) continue;
+                if (!unknown[i] || (cut && d2[i] > reach * reach && !enclosed[i])) continue;
                 /* a wall is the outline itself: the part's where it borders it */
                 bool in = side[i] == BY_PART;
                 if (side[i] == WALL)
@@ -736,12 +796,19 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
                 size_t i = (size_t)y * w + x;
                 if (!known[i] || !p->touched[i]) continue; /* the part's own soft edge is visible */
                 int in = 0, all = 0;
-                for (int dy = -1; dy <= 1; dy++)
-                    for (int dx = -1; dx <= 1; dx++) {
-                        int xx = x + dx, yy = y + dy;
-                        if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
-                        in += known[(size_t)yy * w + xx], all++;
-                    }
+                if (x > 0 && y > 0 && x < w - 1 && y < h - 1) {
+                    const uint8_t *k = known + i;
+                    in = k[-(ptrdiff_t)w - 1] + k[-(ptrdiff_t)w] + k[-(ptrdiff_t)w + 1] + k[-1] + k[0] + k[1] +
+                         k[w - 1] + k[w] + k[w + 1];
+                    all = 9;
+                } else {
+                    for (int dy = -1; dy <= 1; dy++)
+                        for (int dx = -1; dx <= 1; dx++) {
+                            int xx = x + dx, yy = y + dy;
+                            if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+                            in += known[(size_t)yy * w + xx], all++;
+                        }
+                }
                 alpha[i] = 0.5f + 0.5f * (float)in / all; /* the edge runs through the outer ring */
             }
     }
