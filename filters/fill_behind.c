@@ -56,8 +56,7 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const float *alph
      * that is not in a stroke thinner than 2*INK+1 px and much darker than
      * the part (an outline must not spread into the fill, but dark areas,
      * hair or shading, are colours to continue); failing that, any solid
-     * visible pixel.  Luma is read again where needed rather than kept in
-     * a plane. */
+     * visible pixel.  The luma waits in `src` until the median is known. */
     enum { INK = 2 };
     uint8_t *solid = planes, *scratch = solid + n, *broad = scratch + n;
     long hist[256] = {0}, total = 0, count = (long)n;
@@ -68,17 +67,12 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const float *alph
             uint16_t c[4];
             sz_get16(p->img, x, y, c);
             solid[i] = !p->hidden[i] && c[3] >= p->solid;
-            if (solid[i]) hist[SZ_MIN(255u, luma8(c))]++, total++;
+            src[i] = (uint8_t)SZ_MIN(255u, luma8(c)); /* for now */
+            if (solid[i]) hist[src[i]]++, total++;
         }
     unsigned dark = (unsigned)(sz_hist_percentile(hist, total, 50) * 0.6);
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            size_t i = (size_t)y * w + x;
-            uint16_t c[4];
-            if (solid[i]) sz_get16(p->img, x, y, c);
-            src[i] = solid[i] && SZ_MIN(255u, luma8(c)) < dark;
-        }
+    for (long i = 0; i < count; i++) src[i] = solid[i] && src[i] < dark;
     /* an opening of the dark pixels keeps the broad ones: the rest is ink */
     sz_status st = sz_square_opening(ctx, src, w, h, INK, scratch, broad);
     long nsrc = 0;
@@ -143,7 +137,7 @@ static void source_row(const colour_band *b, int y, float *v)
         if (b->alpha[i] <= 0) continue;
         int32_t j = b->near[i];
         uint16_t c[4] = {0, 0, 0, 65535};
-        if (j >= 0) sz_get16(p->img, j % w, j / w, c);
+        if (j >= 0) sz_get16_at(p->img, (size_t)j, c);
         for (int k = 0; k < 3; k++) o[k] = j >= 0 ? sz_srgb16_to_linear(c[k]) : 0.0f;
         if (b->ch == 4) o[3] = c[3] / 65535.0f;
     }

@@ -147,6 +147,19 @@ static inline void sz_get16(const sz_image *im, int x, int y, uint16_t out[4])
     }
 }
 
+/** Reads pixel i (y * width + x) as four 16-bit samples: an image's rows
+ *  lie one after the other, with no padding between them. */
+static inline void sz_get16_at(const sz_image *im, size_t i, uint16_t out[4])
+{
+    if (im->depth == 8) {
+        const uint8_t *p = (const uint8_t *)im->data + 4 * i;
+        for (int c = 0; c < 4; c++) out[c] = (uint16_t)(p[c] * 257u);
+    } else {
+        const uint16_t *p = (const uint16_t *)im->data + 4 * i;
+        for (int c = 0; c < 4; c++) out[c] = p[c];
+    }
+}
+
 /** Writes pixel (x, y) from four 16-bit samples (rounded on 8-bit images). */
 static inline void sz_put16(sz_image *im, int x, int y, const uint16_t v[4])
 {
