@@ -217,7 +217,8 @@ sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_param
         bool failed;
 #pragma omp atomic read
         failed = fail;
-#pragma omp for schedule(static)
+        /* dynamic: the filled rows may all lie in one part of the image */
+#pragma omp for schedule(dynamic, 1)
         for (int band = 0; band < bands; band++) {
             if (failed) continue;
             int y0 = band * BAND, y1 = SZ_MIN(h, y0 + BAND);
