@@ -493,6 +493,21 @@ static void race_row(int w, int h, const uint8_t *known, const uint8_t *unknown,
     }
 }
 
+/* The bitwise or of n bytes, eight at a time. */
+static uint8_t or_bytes(const uint8_t *p, int n)
+{
+    uint64_t acc = 0;
+    int k = 0;
+    for (; k + 8 <= n; k += 8) {
+        uint64_t word;
+        memcpy(&word, p + k, sizeof word);
+        acc |= word;
+    }
+    for (; k < n; k++) acc |= p[k];
+    for (int shift = 32; shift >= 8; shift /= 2) acc |= acc >> shift;
+    return (uint8_t)acc;
+}
+
 /* The part and the background race into the unknown region from its
  * border, around the walls; each unknown pixel goes to whichever arrives
  * first.  Walls paired right enclose what the part continues into; where
@@ -526,8 +541,7 @@ static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uin
     for (int y = 0; y < h; y++)
         for (int32_t r = runs.row_start[y]; r < runs.row_start[y + 1]; r++) {
             uint8_t *has = &seeds[runs.label[r]];
-            const uint8_t *m = mark + (size_t)y * w;
-            for (int x = runs.x0[r]; x <= runs.x1[r] && (*has & ALL) != ALL; x++) *has |= m[x];
+            if ((*has & ALL) != ALL) *has |= or_bytes(mark + (size_t)y * w + runs.x0[r], runs.x1[r] - runs.x0[r] + 1);
         }
     /* Distances where the race runs: unreached (INT32_MAX) on the pieces
      * both sides start in, 0 where they start, and -1 (never stepped on)
