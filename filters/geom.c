@@ -95,6 +95,7 @@ sz_status sz_edt_rows(sz_ctx *ctx, const uint8_t *feature, int w, int h, const u
                 last[b] = (y & is) | (last[b] & ~is);
                 above[b] = y - last[b];
             }
+            if (want && !want[y]) continue; /* the row pass answers it alone */
             if (dist2) {
                 float *dst = dist2 + (size_t)y * w + x0;
 #pragma omp simd
@@ -107,6 +108,14 @@ sz_status sz_edt_rows(sz_ctx *ctx, const uint8_t *feature, int w, int h, const u
             const uint8_t *src = feature + (size_t)y * w + x0;
             float *dst = dist2 ? dist2 + (size_t)y * w + x0 : NULL;
             int32_t *row = rowof ? rowof + (size_t)y * w + x0 : NULL;
+            if (want && !want[y]) {
+#pragma omp simd
+                for (int b = 0; b < sw; b++) {
+                    int32_t is = -(int32_t)(src[b] != 0);
+                    next[b] = (y & is) | (next[b] & ~is);
+                }
+                continue;
+            }
             if (dst) {
 #pragma omp simd
                 for (int b = 0; b < sw; b++) above[b] = (int32_t)dst[b];
