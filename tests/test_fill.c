@@ -783,6 +783,7 @@ START_TEST(distance_transform_matches_brute_force)
             uint8_t *feature = malloc((size_t)n);
             float *dist2 = malloc((size_t)n * sizeof *dist2);
             int32_t *nearest = malloc((size_t)n * sizeof *nearest), *first = malloc((size_t)n * sizeof *first);
+            float *first_d2 = malloc((size_t)n * sizeof *first_d2);
             for (int i = 0; i < n; i++) {
                 rng ^= rng << 13, rng ^= rng >> 17, rng ^= rng << 5;
                 feature[i] = (int)(rng % 1000) < per_mille[d];
@@ -810,25 +811,31 @@ START_TEST(distance_transform_matches_brute_force)
                     long dx = j % w - i % w, dy = j / w - i / w;
                     ck_assert_int_eq(dx * dx + dy * dy, best);
                 }
+                if (threads == 1) memcpy(first_d2, dist2, (size_t)n * sizeof *first_d2);
                 if (threads == 1) memcpy(first, nearest, (size_t)n * sizeof *first);
                 else ck_assert_mem_eq(first, nearest, (size_t)n * sizeof *first);
             }
-            /* some rows asked, with and without a plane of distances: the
-             * same nearest pixels there, none elsewhere */
+            /* some rows asked (every third left out, or all but a band in
+             * the middle, so that the features of the rows left out must
+             * still reach those asked), with and without a plane of
+             * distances: the same answers there, none elsewhere */
             uint8_t *want = malloc((size_t)h);
-            for (int y = 0; y < h; y++) want[y] = y % 3 != 1;
-            for (int with_dist = 0; with_dist <= 1; with_dist++) {
-                sz_ctx *ctx = sz_ctx_new();
-                sz_ctx_set_threads(ctx, 3);
-                ck_assert_int_eq(sz_edt_rows(ctx, feature, w, h, want, with_dist ? dist2 : NULL, nearest), SZ_OK);
-                sz_ctx_free(ctx);
-                for (int i = 0; i < n; i++) {
-                    ck_assert_int_eq(nearest[i], want[i / w] ? first[i] : -1);
-                    if (with_dist && !want[i / w]) ck_assert(dist2[i] >= 1e20f);
+            for (int pattern = 0; pattern < 2; pattern++) {
+                for (int y = 0; y < h; y++) want[y] = pattern ? y >= h / 3 && y < h / 2 : y % 3 != 1;
+                for (int with_dist = 0; with_dist <= 1; with_dist++) {
+                    sz_ctx *ctx = sz_ctx_new();
+                    sz_ctx_set_threads(ctx, 3);
+                    ck_assert_int_eq(sz_edt_rows(ctx, feature, w, h, want, with_dist ? dist2 : NULL, nearest), SZ_OK);
+                    sz_ctx_free(ctx);
+                    for (int i = 0; i < n; i++) {
+                        ck_assert_int_eq(nearest[i], want[i / w] ? first[i] : -1);
+                        if (with_dist && want[i / w]) ck_assert_float_eq(dist2[i], first_d2[i]);
+                        if (with_dist && !want[i / w]) ck_assert(dist2[i] >= 1e20f);
+                    }
                 }
             }
             free(want);
-            free(feature), free(dist2), free(nearest), free(first);
+            free(feature), free(dist2), free(nearest), free(first), free(first_d2);
         }
 }
 END_TEST
