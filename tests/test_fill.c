@@ -336,6 +336,39 @@ START_TEST(thick_arm_goes_on_under_a_deep_cover)
 }
 END_TEST
 
+/* A part filling the canvas's left fifth, from its top to its bottom. */
+static void left_block(int x, int y, uint16_t px[4])
+{
+    (void)y;
+    if (x < 40) px[0] = 200 * 257, px[1] = 120 * 257, px[2] = 90 * 257, px[3] = 65535;
+}
+
+START_TEST(reach_bounds_what_no_outline_encloses)
+{
+    /* A cover from the part's edge to x 160, the background showing beyond
+     * it: no outline says where the part ends, so the part and the
+     * background share the hidden region (halfway, at x 100), and the part
+     * keeps within --reach of what is visible. */
+    static const char *const reaches[] = {"20", "80"};
+    for (int k = 0; k < 2; k++) {
+        sz_ctx *ctx = sz_ctx_new();
+        sz_doc *doc = part_under(ctx, left_block, 40, 0, 160, H);
+        run_keeping_picture(ctx, doc, "fill-behind", (const char *const[]){"no-model", "true", "reach", reaches[k], NULL});
+        uint16_t px[4];
+        fill_at(doc, 55, 60, px);
+        ck_assert_uint_eq(px[3], 65535);
+        fill_at(doc, 75, 60, px); /* beyond a reach of 20, within 80 */
+        ck_assert_uint_eq(px[3], k ? 65535 : 0);
+        fill_at(doc, 95, 60, px);
+        ck_assert_uint_eq(px[3], k ? 65535 : 0);
+        fill_at(doc, 105, 60, px); /* past halfway: the background's */
+        ck_assert_uint_eq(px[3], 0);
+        sz_doc_free(doc);
+        sz_ctx_free(ctx);
+    }
+}
+END_TEST
+
 /* A triangle with anti-aliased edges (its apex up), and the share of a
  * pixel inside it. */
 static const float tri_x[3] = {100, 25, 175}, tri_y[3] = {8, 116, 116};
@@ -1259,6 +1292,7 @@ int main(void)
     tcase_add_test(tc, part_touching_the_canvas_edge);
     tcase_add_test(tc, part_does_not_run_out_of_the_canvas_where_it_never_shows);
     tcase_add_test(tc, thick_arm_goes_on_under_a_deep_cover);
+    tcase_add_test(tc, reach_bounds_what_no_outline_encloses);
     tcase_add_test(tc, part_stays_inside_the_outline_that_closes_it);
     tcase_add_test(tc, outline_follows_the_completed_edge);
     tcase_add_test(tc, straight_edges_meet_at_a_corner);
