@@ -526,7 +526,9 @@ static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uin
     size_t n = (size_t)w * (size_t)h;
     uint8_t *mark = background_reaches, *block = sz_malloc(ctx, n);
     if (!block) return SZ_ERR_NOMEM;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    /* (rows handed out as threads come free: the unknown ones, which cost
+     * more, gather where the occluder is) */
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16)
     for (int y = 0; y < h; y++) race_row(w, h, known, unknown, side, y, mark, block);
     sz_runs runs;
     int count = sz_label_runs_blocked(ctx, mark, block, w, h, &runs);
@@ -690,7 +692,9 @@ static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn
     const float sure = 0.4f; /* changes only where 90% sure */
     long flips = 0;
     int rows = st ? 0 : h;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : flips)
+    /* (rows as threads come free: the unknown ones gather where the
+     * occluder is) */
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16) reduction(+ : flips)
     for (int y = 0; y < rows; y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
