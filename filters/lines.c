@@ -68,7 +68,9 @@ static sz_status find_ink(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
     if (!ln->solid) return SZ_ERR_NOMEM;
     /* median luma of the part's visible, opaque pixels */
     long hist[256] = {0}, total = 0;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : hist[:256], total)
+    /* (rows as threads come free, here and below: the part's may gather
+     * in one part of the work rectangle) */
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16) reduction(+ : hist[:256], total)
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             if (sz_alpha16(p->img, x, y) < 32768 || p->hidden[(size_t)y * w + x]) continue;
@@ -80,7 +82,7 @@ static sz_status find_ink(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
     float median = sz_hist_percentile(hist, total, 50) / 255.0f;
     ln->line_art = lp->ink == SZ_INK_ALPHA || (lp->ink == SZ_INK_AUTO && median < 0.3f);
     ln->dark = lp->ink_threshold * SZ_MAX(median, 0.05f);
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16)
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;

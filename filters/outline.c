@@ -150,14 +150,15 @@ static int32_t *band_pixels(sz_ctx *ctx, const sz_part *p, const float *shape, c
     long *per_row = sz_calloc(ctx, (size_t)h + 1, sizeof *per_row);
     if (!per_row) return NULL;
 #define IN_BAND(i) (p->hidden[i] && shape[i] >= 0.5f && dist->d2[i] > 0 && sz_outline_dist_at(dist, i) < width + 0.5f)
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    /* (rows as threads come free: the hidden ones gather) */
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16)
     for (int y = 0; y < h; y++)
         for (size_t i = (size_t)y * w; i < (size_t)(y + 1) * w; i++) per_row[y + 1] += IN_BAND(i);
     for (int y = 0; y < h; y++) per_row[y + 1] += per_row[y];
     *count = per_row[h];
     int32_t *band = sz_malloc_array(ctx, (size_t)(*count ? *count : 1), sizeof *band);
     if (band) {
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16)
         for (int y = 0; y < h; y++) {
             long k = per_row[y];
             for (size_t i = (size_t)y * w; i < (size_t)(y + 1) * w; i++)

@@ -791,7 +791,8 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
         if (!st && cut) st = sz_edt_rows(ctx, known, w, h, want, d2, NULL);
         free(want);
         rows = st ? 0 : h;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+        /* (rows as threads come free: the unknown ones gather) */
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16)
         for (long y = 0; y < rows; y++)
             for (int x = 0; x < w; x++) {
                 size_t i = (size_t)y * w + x;
@@ -808,7 +809,8 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
         for (long i = 0; i < (st || !fp->model ? 0 : (long)n); i++) enclosed[i] = enclosed[i] || side[i] == WALL;
         if (!st && fp->model) st = model_decides(ctx, p, fp->model, unknown, enclosed, known);
         /* a soft edge: the share of the 3x3 neighbourhood inside */
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+        /* (rows as threads come free: the hidden ones gather) */
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16)
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++) {
                 size_t i = (size_t)y * w + x;
