@@ -119,7 +119,7 @@ SZ_INTERNAL sz_status sz_buf_check(sz_ctx *ctx, const sz_buf *b);
 struct sz_image {
     int w, h;
     int depth;        /* 8 or 16 */
-    size_t stride;    /* bytes per row */
+    size_t stride;    /* bytes per row: w * 4 * depth / 8, rows with no padding between them */
     void *data;
 };
 
@@ -135,18 +135,6 @@ static inline uint16_t *sz_row16(const sz_image *im, int y)
 /** Converts 16-bit to 8-bit, rounding to nearest (the exact inverse of v * 257). */
 static inline uint8_t sz_16to8(unsigned v) { return (uint8_t)((v + 128u) / 257u); }
 
-/** Reads pixel (x, y) as four 16-bit samples. */
-static inline void sz_get16(const sz_image *im, int x, int y, uint16_t out[4])
-{
-    if (im->depth == 8) {
-        const uint8_t *p = sz_row8(im, y) + 4 * (size_t)x;
-        for (int c = 0; c < 4; c++) out[c] = (uint16_t)(p[c] * 257u);
-    } else {
-        const uint16_t *p = sz_row16(im, y) + 4 * (size_t)x;
-        for (int c = 0; c < 4; c++) out[c] = p[c];
-    }
-}
-
 /** Reads pixel i (y * width + x) as four 16-bit samples: an image's rows
  *  lie one after the other, with no padding between them. */
 static inline void sz_get16_at(const sz_image *im, size_t i, uint16_t out[4])
@@ -158,6 +146,12 @@ static inline void sz_get16_at(const sz_image *im, size_t i, uint16_t out[4])
         const uint16_t *p = (const uint16_t *)im->data + 4 * i;
         for (int c = 0; c < 4; c++) out[c] = p[c];
     }
+}
+
+/** Reads pixel (x, y) as four 16-bit samples. */
+static inline void sz_get16(const sz_image *im, int x, int y, uint16_t out[4])
+{
+    sz_get16_at(im, (size_t)y * (size_t)im->w + (size_t)x, out);
 }
 
 /** Writes pixel (x, y) from four 16-bit samples (rounded on 8-bit images). */
