@@ -614,8 +614,15 @@ static sz_status race(sz_ctx *ctx, int w, int h, const uint8_t *known, const uin
     return st;
 }
 
-/* Whether the reach limit may cut anything: whether some pixel it is asked
- * of (`need`: the part reached it first, its outline does not enclose it)
+/* Whether the reach limit judges pixel i: the part reached it first (or it
+ * is a wall, which is the part's where it borders it) and the part's outline
+ * does not enclose it. */
+static inline bool reach_judges(const uint8_t *unknown, const uint8_t *enclosed, const uint8_t *side, size_t i)
+{
+    return unknown[i] && !enclosed[i] && (side[i] == BY_PART || side[i] == WALL);
+}
+
+/* Whether the reach limit may cut anything: whether some pixel it judges
  * lies more than `reach` from every known pixel.  Most often each has a
  * known pixel within reach straight above or below it, which bounds its
  * distance, and the distance transform is not needed at all. */
@@ -627,8 +634,8 @@ static bool reach_may_cut(sz_ctx *ctx, int w, int h, const uint8_t *known, const
     bool cut = false;
 #pragma omp parallel num_threads(sz_threads(ctx))
     {
-        /* far[y], bit b: the pixel of row y, column b of the strip is asked
-         * about and has no known pixel within r above it */
+        /* far[y], bit b: the pixel of row y, column b of the strip is
+         * judged and has no known pixel within r above it */
         uint64_t *far = malloc((size_t)h * sizeof *far);
         if (!far) {
 #pragma omp atomic write
@@ -647,8 +654,7 @@ static bool reach_may_cut(sz_ctx *ctx, int w, int h, const uint8_t *known, const
                 for (int b = 0; b < sw; b++) {
                     size_t i = row + b;
                     if (known[i]) last[b] = y;
-                    bool need = unknown[i] && !enclosed[i] && (side[i] == BY_PART || side[i] == WALL);
-                    if (need && y - last[b] > r) bits |= (uint64_t)1 << b;
+                    if (reach_judges(unknown, enclosed, side, i) && y - last[b] > r) bits |= (uint64_t)1 << b;
                 }
                 far[y] = bits;
                 seen |= bits != 0;
@@ -783,9 +789,9 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
         if (cut && !want) st = SZ_ERR_NOMEM;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
         for (int y = 0; y < (st || !cut ? 0 : h); y++) {
-            const uint8_t *u = unknown + (size_t)y * w, *s = side + (size_t)y * w, *e = enclosed + (size_t)y * w;
-            int x = sz_skip_unset(u, 0, w);
-            while (x < w && (!u[x] || e[x] || (s[x] != BY_PART && s[x] != WALL))) x++;
+            size_t row = (size_t)y * w;
+            int x = sz_skip_unset(unknown + row, 0, w);
+            while (x < w && !reach_judges(unknown, enclosed, side, row + x)) x++;
             want[y] = x < w;
         }
         if (!st && cut) st = sz_edt_rows(ctx, known, w, h, want, d2, NULL);
