@@ -67,20 +67,33 @@ static sz_status find_ink(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
     ln->solid = sz_malloc(ctx, n);
     if (!ln->solid) return SZ_ERR_NOMEM;
     /* median luma of the part's visible, opaque pixels */
-    long hist[256] = {0}, total = 0;
+    /* and of its value (the largest channel: dark only when every
+     * channel is) */
+    long hist[256] = {0}, vhist[256] = {0}, total = 0;
     /* (rows as threads come free, here and below: the part's may gather
      * in one part of the work rectangle) */
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16) reduction(+ : hist[:256], total)
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16) reduction(+ : hist[:256], vhist[:256], total)
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             if (sz_alpha16(p->img, x, y) < 32768 || p->hidden[(size_t)y * w + x]) continue;
             uint16_t px[4];
             sz_get16(p->img, x, y, px);
             hist[SZ_MIN(255, (int)(luma(px) * 255 + 0.5f))]++;
+            vhist[SZ_MAX(px[0], SZ_MAX(px[1], px[2])) >> 8]++;
             total++;
         }
     float median = sz_hist_percentile(hist, total, 50) / 255.0f;
-    ln->line_art = lp->ink == SZ_INK_ALPHA || (lp->ink == SZ_INK_AUTO && median < 0.3f);
+    float value = sz_hist_percentile(vhist, total, 50) / 255.0f;
+    /* A layer of line art is dark: black or grey strokes and the solid
+     * blacks drawn with them.  A part whose luma is dark but whose colour
+     * is not (pure red's luma is 0.299, a navy coat's far less) is line
+     * art only when it is mostly thin strokes (blue lines); a red flag or
+     * a navy coat is paint, and its silhouette is no stroke. */
+    ln->line_art = lp->ink == SZ_INK_ALPHA || (lp->ink == SZ_INK_AUTO && value < 0.3f);
+    if (lp->ink == SZ_INK_AUTO && !ln->line_art && median < 0.3f) {
+        sz_status st = sz_part_is_line_art(ctx, p, &ln->line_art);
+        if (st) return st;
+    }
     ln->dark = lp->ink_threshold * SZ_MAX(median, 0.05f);
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16)
     for (int y = 0; y < h; y++)

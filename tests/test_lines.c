@@ -502,6 +502,33 @@ START_TEST(empty_and_all_ink_layers_are_no_ops)
 }
 END_TEST
 
+/* What counts as line art goes by colour, not luma alone: a band of pure
+ * red paint (luma 0.299, as dark as line art by luma) is paint, and its
+ * silhouette is not continued as a stroke; a thin line of pure blue on
+ * transparency (luma 0.114) is line art and runs on under the bar. */
+START_TEST(saturated_paint_is_not_line_art)
+{
+    static const uint16_t red[4] = {65535, 0, 0, 65535};
+    static const uint8_t blue[3] = {0, 0, 255};
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    tu_fill_rect(im, 10, 54, 190, 66, red); /* 12 px: narrower than --max-width */
+    sz_doc *doc = under_bar(ctx, im, 85, 115);
+    extend(ctx, doc, 85, 115, NULL);
+    for (int y = 0; y < H; y++)
+        for (int x = 85; x < 115; x++) ck_assert_msg(sz_alpha16(line_layer(doc), x, y) == 0, "stroke at (%d,%d)", x, y);
+    sz_doc_free(doc);
+    im = blank(ctx);
+    float pts[] = {10, 60.5f, 190, 60.5f};
+    tu_draw_polyline(im, pts, 2, 4, 4, blue);
+    doc = under_bar(ctx, im, 85, 115);
+    extend(ctx, doc, 85, 115, NULL);
+    for (int x = 86; x < 115; x++) ck_assert_msg(max_alpha(line_layer(doc), x, 60, 0) > 230, "gap at x=%d", x);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* Notches narrower than the gap distance in thick ink close, in each of
  * two blocks of ink far apart (they are closed separately); a notch wider
  * than the gap distance stays open, and nothing the layer showed changes. */
@@ -582,6 +609,7 @@ int main(void)
     tcase_add_test(tc, new_layer_holds_only_the_new_ink);
     tcase_add_test(tc, mask_file_gives_the_hidden_region);
     tcase_add_test(tc, empty_and_all_ink_layers_are_no_ops);
+    tcase_add_test(tc, saturated_paint_is_not_line_art);
     tcase_add_test(tc, notches_in_thick_ink_close);
     tcase_add_test(tc, strokes_running_on_meet_instead_of_crossing);
     suite_add_tcase(s, tc);
