@@ -390,8 +390,9 @@ const sz_op sz_op_fill_behind = {
             "the part); no visible pixel changes (--seal-edge also fills under the\n"
             "part's pixels the occluder's soft edge cut, so no seam shows when it\n"
             "moves).  --margin grows the hidden region for rigs that move parts.\n"
-            "A layer that is mostly thin strokes (line art over a colour layer, an ink\n"
-            "drawing) gets nothing painted behind it (--fill-line-art: it does).",
+            "A layer that is mostly thin dark strokes (line art over a colour layer,\n"
+            "an ink drawing) gets nothing painted behind it (--fill-line-art: it\n"
+            "does); a thin strand of light paint is filled.",
     .params = fill_params,
     .flags = SZ_OP_NEEDS_OUTPUT | SZ_OP_SELECTS_LAYERS,
     .run = run_fill,

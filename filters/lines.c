@@ -89,8 +89,8 @@ static sz_status find_ink(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
      * is not (pure red's luma is 0.299, a navy coat's far less) is line
      * art only when it is mostly thin strokes (blue lines); a red flag or
      * a navy coat is paint, and its silhouette is no stroke. */
-    ln->line_art = lp->ink == SZ_INK_ALPHA || (lp->ink == SZ_INK_AUTO && value < 0.3f);
-    if (lp->ink == SZ_INK_AUTO && !ln->line_art && median < 0.3f) {
+    ln->line_art = lp->ink == SZ_INK_ALPHA || (lp->ink == SZ_INK_AUTO && value < SZ_LINE_ART_DARK);
+    if (lp->ink == SZ_INK_AUTO && !ln->line_art && median < SZ_LINE_ART_DARK) {
         sz_status st = sz_part_is_line_art(ctx, p, &ln->line_art);
         if (st) return st;
     }

@@ -75,6 +75,22 @@ bool sz_part_fully_hidden(const sz_part *p)
     return true;
 }
 
+/* The median Rec. 601 luma (0..1) of the part's solid visible pixels. */
+static float median_luma(sz_ctx *ctx, const sz_part *p)
+{
+    long hist[256] = {0}, total = 0;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : hist[:256], total)
+    for (int y = 0; y < p->h; y++)
+        for (int x = 0; x < p->w; x++) {
+            if (p->hidden[(size_t)y * p->w + x] || sz_alpha16(p->img, x, y) < p->solid) continue;
+            uint16_t c[4];
+            sz_get16(p->img, x, y, c);
+            hist[(c[0] * 299u + c[1] * 587u + c[2] * 114u) / 257000u]++;
+            total++;
+        }
+    return sz_hist_percentile(hist, total, 50) / 255.0f;
+}
+
 sz_status sz_part_is_line_art(sz_ctx *ctx, const sz_part *p, bool *line_art)
 {
     /* Solid visible pixels (the part's body, p->solid) that a 7x7 opening
@@ -111,6 +127,8 @@ sz_status sz_part_is_line_art(sz_ctx *ctx, const sz_part *p, bool *line_art)
         nsolid += __builtin_popcountll(solid[k]), thin += __builtin_popcountll(solid[k] & ~b[k]);
     *line_art = !st && nsolid > 0 && thin * 100 > nsolid * PERCENT;
     free(solid), free(a), free(b);
+    /* and it is dark: a thin strand of light hair is paint, to be filled */
+    if (*line_art) *line_art = median_luma(ctx, p) < SZ_LINE_ART_DARK;
     return st;
 }
 

@@ -76,9 +76,12 @@ SZ_INTERNAL bool sz_layer_is_generated(const sz_layer *l);
 /** Whether every pixel the part has is hidden (nothing to continue from). */
 SZ_INTERNAL bool sz_part_fully_hidden(const sz_part *p);
 
+/** Luma or value (0..1) below which the median of a part's pixels is dark. */
+#define SZ_LINE_ART_DARK 0.3f
 /** Whether the part is line art: most of what it shows is strokes (a line
- *  layer over a colour layer, an ink drawing).  There is nothing to fill
- *  behind it; its strokes are what continues. */
+ *  layer over a colour layer, an ink drawing), and dark (by luma: black,
+ *  grey-black or blue lines; a thin strand of light hair is paint).  There
+ *  is nothing to fill behind it; its strokes are what continues. */
 SZ_INTERNAL sz_status sz_part_is_line_art(sz_ctx *ctx, const sz_part *p, bool *line_art);
 
 /** Whether `l` was made by sozai for `part` ("<part> (fill)", "(lines)"). */

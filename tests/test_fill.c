@@ -657,6 +657,38 @@ START_TEST(line_art_drawn_with_a_broad_pen_is_line_art_too)
 }
 END_TEST
 
+/* A strand of light hair 5 px broad across the canvas: thin, but paint. */
+static void light_strand(int x, int y, uint16_t px[4])
+{
+    (void)x;
+    if (y >= 58 && y < 63) px[0] = 250 * 257, px[1] = 225 * 257, px[2] = 150 * 257, px[3] = 65535;
+}
+
+START_TEST(thin_light_strand_is_paint_and_filled)
+{
+    /* Line art is thin and dark; a light strand is filled behind the cover
+     * like any painted part (as line art it got nothing at all: no fill,
+     * and no dark strokes to continue). */
+    sz_ctx *ctx = sz_ctx_new();
+    int said[2] = {0, 0};
+    sz_ctx_set_log(ctx, note_line_art, said);
+    sz_doc *doc = part_under(ctx, light_strand, 85, 0, 115, 120);
+    run_keeping_picture(ctx, doc, "complete", NULL);
+    ck_assert_int_eq(said[0], 0);
+    for (int x = 85; x < 115; x++) {
+        uint16_t px[4];
+        fill_at(doc, x, 60, px);
+        ck_assert_msg(px[3] == 65535, "alpha %u at x=%d", px[3], x);
+        ck_assert_uint_eq(px[0] >> 8, 250);
+        ck_assert_uint_eq(px[2] >> 8, 150);
+        fill_at(doc, x, 50, px); /* no wider than it is */
+        ck_assert_uint_eq(px[3], 0);
+    }
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(fully_hidden_part_is_a_no_op)
 {
     sz_ctx *ctx = sz_ctx_new();
@@ -1299,6 +1331,7 @@ int main(void)
     tcase_add_test(tc, a_hole_half_hidden_closes_on_itself);
     tcase_add_test(tc, line_art_gets_its_strokes_continued_and_nothing_behind);
     tcase_add_test(tc, line_art_drawn_with_a_broad_pen_is_line_art_too);
+    tcase_add_test(tc, thin_light_strand_is_paint_and_filled);
     tcase_add_test(tc, fully_hidden_part_is_a_no_op);
     tcase_add_test(tc, stacked_layers_are_each_completed_from_those_above);
     tcase_add_test(tc, soft_edge_of_the_cut_is_sealed_on_request);
