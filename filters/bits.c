@@ -130,3 +130,13 @@ sz_status sz_bits_dilate_square(sz_ctx *ctx, const sz_word *in, int w, int h, in
     free(span);
     return st;
 }
+
+sz_status sz_bits_open_square(sz_ctx *ctx, const sz_word *in, int w, int h, int r, sz_word *tmp, sz_word *out)
+{
+    /* the erosion: not within r of a pixel of the grid outside the mask */
+    sz_bits_complement(ctx, in, w, h, out);
+    sz_status st = sz_bits_dilate_square(ctx, out, w, h, r, tmp);
+    if (st) return st;
+    sz_bits_complement(ctx, tmp, w, h, tmp);
+    return sz_bits_dilate_square(ctx, tmp, w, h, r, out);
+}

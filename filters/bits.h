@@ -41,5 +41,11 @@ SZ_INTERNAL void sz_bits_complement(sz_ctx *ctx, const sz_word *in, int w, int h
 SZ_INTERNAL sz_status sz_bits_dilate_disc(sz_ctx *ctx, const sz_word *in, int w, int h, int r2, sz_word *out);
 /** The same by the square of offsets |dx|, |dy| <= r. */
 SZ_INTERNAL sz_status sz_bits_dilate_square(sz_ctx *ctx, const sz_word *in, int w, int h, int r, sz_word *out);
+/** The opening of a packed mask by the (2r+1)-square: the pixels of the
+ *  squares that fit inside it (beyond the grid counts as inside), so that
+ *  strokes narrower than the square vanish.  `tmp` is a scratch mask of
+ *  the same size; none of the three may alias. */
+SZ_INTERNAL sz_status sz_bits_open_square(sz_ctx *ctx, const sz_word *in, int w, int h, int r, sz_word *tmp,
+                                          sz_word *out);
 
 #endif

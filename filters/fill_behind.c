@@ -8,6 +8,7 @@
 #include "extend_lines.h"
 #include "color.h"
 #include "nn.h"
+#include "bits.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,11 +45,14 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const float *alph
     *translucent = false;
     int w = p->w, h = p->h;
     size_t n = (size_t)w * (size_t)h;
-    uint8_t *src = sz_malloc(ctx, n);
+    uint8_t *src = sz_malloc(ctx, n), *solid = sz_malloc(ctx, n);
     int32_t *near = sz_malloc_array(ctx, n, sizeof *near);
-    uint8_t *planes = sz_malloc_array(ctx, n, 3);
-    if (!src || !near || !planes) {
-        free(src), free(near), free(planes);
+    /* three packed masks: the dark pixels, and two for their opening */
+    int words = sz_row_words(w);
+    size_t nw = (size_t)words * (size_t)h;
+    sz_word *bits = sz_malloc_array(ctx, nw ? 3 * nw : 1, sizeof *bits);
+    if (!src || !solid || !near || !bits) {
+        free(src), free(solid), free(near), free(bits);
         return SZ_ERR_NOMEM;
     }
     /* Sources: solid visible pixels (the part's body, p->solid, so that a
@@ -58,8 +62,8 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const float *alph
      * hair or shading, are colours to continue); failing that, any solid
      * visible pixel.  The luma waits in `src` until the median is known. */
     enum { INK = 2 };
-    uint8_t *solid = planes, *scratch = solid + n, *broad = scratch + n;
-    long hist[256] = {0}, total = 0, count = (long)n;
+    sz_word *dark_bits = bits, *scratch = bits + nw, *broad = bits + 2 * nw;
+    long hist[256] = {0}, total = 0;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : hist[:256], total)
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
@@ -72,16 +76,28 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const float *alph
         }
     unsigned dark = (unsigned)(sz_hist_percentile(hist, total, 50) * 0.6);
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (long i = 0; i < count; i++) src[i] = solid[i] && src[i] < dark;
+    for (int y = 0; y < h; y++) {
+        const uint8_t *luma = src + (size_t)y * w, *body = solid + (size_t)y * w;
+        sz_word *row = dark_bits + (size_t)y * words;
+        for (int k = 0; k < words; k++) {
+            sz_word word = 0;
+            for (int b = 0, x = k * 64; b < 64 && x < w; b++, x++) word |= (sz_word)(body[x] && luma[x] < dark) << b;
+            row[k] = word;
+        }
+    }
     /* an opening of the dark pixels keeps the broad ones: the rest is ink */
-    sz_status st = sz_square_opening(ctx, src, w, h, INK, scratch, broad);
+    sz_status st = sz_bits_open_square(ctx, dark_bits, w, h, INK, scratch, broad);
     long nsrc = 0;
     for (int pass = 0; pass < 2 && !nsrc && !st; pass++) {
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : nsrc)
-        for (long i = 0; i < count; i++) {
-            bool ink = src[i] && !broad[i];
-            src[i] = solid[i] && (pass || !ink);
-            nsrc += src[i];
+        for (int y = 0; y < h; y++) {
+            const sz_word *dark_row = dark_bits + (size_t)y * words, *broad_row = broad + (size_t)y * words;
+            for (int x = 0; x < w; x++) {
+                size_t i = (size_t)y * w + x;
+                bool ink = sz_bit(dark_row, x) && !sz_bit(broad_row, x);
+                src[i] = solid[i] && (pass || !ink);
+                nsrc += src[i];
+            }
         }
     }
     /* only the rows the fill paints ask for their sources */
@@ -102,7 +118,7 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const float *alph
         for (int x = 0; x < w; x++)
             if (src[(size_t)y * w + x]) ahist[sz_alpha16(p->img, x, y) >> 8]++;
     *translucent = !st && nsrc && sz_hist_percentile(ahist, nsrc, 50) < TRANSLUCENT;
-    free(src), free(planes);
+    free(src), free(solid), free(bits);
     if (st) free(near);
     else *near_out = near;
     return st;

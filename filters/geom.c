@@ -266,22 +266,12 @@ sz_status sz_edt_bounded(sz_ctx *ctx, const uint8_t *feature, int w, int h, int 
 }
 
 /* ------------------------------------------------------------------ */
-/* Reach, opening, listing                                             */
+/* Reach, listing                                                      */
 /* ------------------------------------------------------------------ */
 
 sz_status sz_square_reach(sz_ctx *ctx, const uint8_t *in, uint8_t value, int w, int h, int r, uint8_t *out)
 {
     return sz_rect_reach(ctx, in, value, w, h, r, r, out);
-}
-
-sz_status sz_square_opening(sz_ctx *ctx, const uint8_t *in, int w, int h, int r, uint8_t *tmp, uint8_t *out)
-{
-    /* erosion: not within r of an unset pixel; then its dilation */
-    sz_status st = sz_square_reach(ctx, in, 0, w, h, r, tmp);
-    long n = st ? 0 : (long)w * h;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (long i = 0; i < n; i++) tmp[i] = !tmp[i];
-    return st ? st : sz_square_reach(ctx, tmp, 1, w, h, r, out);
 }
 
 /* A small radius is a few shifted ORs of whole rows, which vectorise;

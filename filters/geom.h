@@ -71,11 +71,6 @@ SZ_INTERNAL sz_status sz_edt_bounded(sz_ctx *ctx, const uint8_t *feature, int w,
  *  erosion for value 0); in and out may not alias.  Linear in pixels
  *  whatever r is. */
 SZ_INTERNAL sz_status sz_square_reach(sz_ctx *ctx, const uint8_t *in, uint8_t value, int w, int h, int r, uint8_t *out);
-/** out = the opening of `in` (1 = set) by the (2r+1)-square: the pixels of
- *  squares that fit inside the set, so strokes narrower than the square
- *  vanish.  `tmp` is a w x h scratch plane; none of the three may alias. */
-SZ_INTERNAL sz_status sz_square_opening(sz_ctx *ctx, const uint8_t *in, int w, int h, int r, uint8_t *tmp,
-                                        uint8_t *out);
 /** The same over the (2rx+1) x (2ry+1) rectangle. */
 SZ_INTERNAL sz_status sz_rect_reach(sz_ctx *ctx, const uint8_t *in, uint8_t value, int w, int h, int rx, int ry,
                                     uint8_t *out);

@@ -116,10 +116,7 @@ sz_status sz_part_is_line_art(sz_ctx *ctx, const sz_part *p, bool *line_art)
         for (int x = 0; x < w; x++)
             if (!p->hidden[(size_t)y * w + x] && sz_alpha16(p->img, x, y) >= p->solid) sz_bit_set(row, x);
     }
-    if (!st) sz_bits_complement(ctx, solid, w, h, a);
-    if (!st) st = sz_bits_dilate_square(ctx, a, w, h, STROKE, b);
-    if (!st) sz_bits_complement(ctx, b, w, h, a);
-    if (!st) st = sz_bits_dilate_square(ctx, a, w, h, STROKE, b);
+    if (!st) st = sz_bits_open_square(ctx, solid, w, h, STROKE, a, b);
     long count = st ? 0 : (long)nw;
     long nsolid = 0, thin = 0;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : nsolid, thin)

@@ -1049,6 +1049,44 @@ START_TEST(disc_dilation_matches_the_distance_transform)
 }
 END_TEST
 
+/* The opening of a packed mask against a plain one: a pixel stays where
+ * some square of side 2r+1 around it lies inside the mask (beyond the grid
+ * counting as inside), on blobs, strokes 1-6 px wide and the grid's edge. */
+START_TEST(packed_opening_matches_a_plain_one)
+{
+    enum { OW = 131, OH = 97 };
+    static uint8_t in[OW * OH];
+    int words = sz_row_words(OW);
+    static sz_word packed[OH * 3], tmp[OH * 3], opened[OH * 3];
+    memset(packed, 0, sizeof packed);
+    for (int y = 0; y < OH; y++)
+        for (int x = 0; x < OW; x++) {
+            bool blob = hypotf(x - 40.0f, y - 50.0f) < 22 || (x > 110 && y < 30); /* the last touches the edge */
+            bool stroke = x >= 70 && x < 100 && (y % 12) < (y / 12) % 7;   /* rows of strokes 0-6 px */
+            in[y * OW + x] = blob || stroke;
+            if (in[y * OW + x]) sz_bit_set(packed + y * words, x);
+        }
+    sz_ctx *ctx = sz_ctx_new();
+    for (int r = 1; r <= 3; r++) {
+        ck_assert_int_eq(sz_bits_open_square(ctx, packed, OW, OH, r, tmp, opened), SZ_OK);
+        for (int y = 0; y < OH; y++)
+            for (int x = 0; x < OW; x++) {
+                bool kept = false; /* some square inside the mask covers (x, y) */
+                for (int cy = y - r; cy <= y + r && !kept; cy++)
+                    for (int cx = x - r; cx <= x + r && !kept; cx++) {
+                        bool inside = true;
+                        for (int yy = cy - r; yy <= cy + r && inside; yy++)
+                            for (int xx = cx - r; xx <= cx + r && inside; xx++)
+                                inside = xx < 0 || yy < 0 || xx >= OW || yy >= OH || in[yy * OW + xx];
+                        kept = inside && cx >= 0 && cy >= 0 && cx < OW && cy < OH;
+                    }
+                ck_assert_msg(sz_bit(opened + y * words, x) == kept, "r %d at %d,%d", r, x, y);
+            }
+    }
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* The bounded distance transform against the exact one: equal wherever
  * the distance is at most r, above r^2 elsewhere; bounds from 0 to beyond
  * the grid, a grid wider than one column block, 1 and 2 threads. */
@@ -1343,6 +1381,7 @@ int main(void)
     tcase_add_test(tc, thinning_matches_the_full_scan);
     tcase_add_test(tc, bounded_distance_matches_the_exact_one_within_its_bound);
     tcase_add_test(tc, disc_dilation_matches_the_distance_transform);
+    tcase_add_test(tc, packed_opening_matches_a_plain_one);
     tcase_add_test(tc, run_flood_matches_the_pixel_flood);
     tcase_add_test(tc, path_crossing_a_drawn_curve_is_seen);
     tcase_add_test(tc, nearest_site_matches_a_scan);
