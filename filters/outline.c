@@ -176,26 +176,18 @@ sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, co
     int w = p->w, h = p->h;
     size_t n = (size_t)w * (size_t)h;
     /* The visible edge: the ring of the part's own pixels beside empty
-     * ones.  Its outline covers most of it with ink, and the ink beside
-     * the edge is about the outline's width times the ring's length. */
+     * ones.  Its outline covers most of it with ink.  How deep the ink
+     * goes, layer by layer of distance from the edge, gives the outline's
+     * width: the layers most of the inked ring has ink in.  (Dark paint
+     * that reaches the edge, hair say, has ink in every layer but over a
+     * short stretch of the ring: an average over all the ink near the
+     * edge took it for a broader outline, and tinted its colour.) */
     enum { BAND = OUTLINE_BAND, RING_BARE = 1, RING_INKED = 2 };
-    long ring = 0, ring_inked = 0, band_ink = 0;
-    double rgb[3] = {0, 0, 0}, wsum = 0;
+    long ring = 0, ring_inked = 0, layer[BAND + 1] = {0};
     uint8_t *edge = sz_malloc(ctx, n); /* the ring: RING_BARE or RING_INKED, for where the outline shows */
-    double *row_sums = sz_malloc_array(ctx, (size_t)h, 4 * sizeof *row_sums);
-    long *row_counts = sz_malloc_array(ctx, (size_t)h, 3 * sizeof *row_counts);
-    if (!edge || !row_sums || !row_counts) {
-        free(edge), free(row_sums), free(row_counts);
-        return SZ_ERR_NOMEM;
-    }
-    /* row by row in parallel, then the rows' sums in order: the same sums
-     * whatever the number of threads */
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < h; y++) {
-        double *sum = row_sums + 4 * (size_t)y;
-        long *count = row_counts + 3 * (size_t)y;
-        sum[0] = sum[1] = sum[2] = sum[3] = 0;
-        count[0] = count[1] = count[2] = 0;
+    if (!edge) return SZ_ERR_NOMEM;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : ring, ring_inked, layer[:BAND + 1])
+    for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
             edge[i] = 0;
@@ -203,33 +195,42 @@ sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, co
             if (p->hidden[i] || di <= 0 || di > BAND) continue;
             if (di <= 1.0f) {
                 edge[i] = RING_BARE;
-                count[0]++;
-                count[1] += ln->solid[i];
+                ring++;
+                ring_inked += ln->solid[i];
             }
-            if (!ln->solid[i]) continue;
-            count[2]++;
-            uint16_t c[4];
-            sz_get16(p->img, x, y, c);
-            float ink = sz_lines_ink(ln, x, y);
-            for (int k = 0; k < 3; k++) sum[k] += ink * sz_srgb16_to_linear(c[k]);
-            sum[3] += ink;
+            if (ln->solid[i]) layer[(int)ceilf(di)]++;
         }
-    }
-    for (int y = 0; y < h; y++) {
-        const double *sum = row_sums + 4 * (size_t)y;
-        const long *count = row_counts + 3 * (size_t)y;
-        for (int k = 0; k < 3; k++) rgb[k] += sum[k];
-        wsum += sum[3];
-        ring += count[0], ring_inked += count[1], band_ink += count[2];
-    }
-    free(row_sums), free(row_counts);
-    if (ring < 32 || ring_inked < 0.6 * ring || wsum <= 0) { /* no outline to continue */
+    if (ring < 32 || ring_inked < 0.6 * ring) { /* no outline to continue */
         free(edge);
         return SZ_OK;
     }
-    float width = SZ_CLAMP((float)band_ink / (float)ring_inked, 1.0f, (float)BAND);
+    /* the layers inked along at least half the inked ring, and the share
+     * of the first one that is not (the outline's soft inner edge) */
+    float width = 0;
+    int depth = 1;
+    for (; depth <= BAND; depth++) {
+        float share = SZ_MIN(1.0f, (float)layer[depth] / (float)ring_inked);
+        width += share;
+        if (share < 0.5f) break;
+    }
+    width = SZ_CLAMP(width, 1.0f, (float)BAND);
+    depth = SZ_MIN(depth, BAND);
+    /* its colour: the median, channel by channel, of the ink in those
+     * layers (the outline's own, not an average with the paint) */
+    long hist[3][256] = {{0}}, counted = 0;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : hist[:3][:256], counted)
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            float di = sz_outline_dist_at(dist, i);
+            if (p->hidden[i] || !ln->solid[i] || di <= 0 || di > (float)depth) continue;
+            uint16_t c[4];
+            sz_get16(p->img, x, y, c);
+            for (int k = 0; k < 3; k++) hist[k][c[k] >> 8]++;
+            counted++;
+        }
     float colour[3];
-    for (int k = 0; k < 3; k++) colour[k] = (float)(rgb[k] / wsum);
+    for (int k = 0; k < 3; k++) colour[k] = sz_srgb16_to_linear((uint16_t)(sz_hist_percentile(hist[k], counted, 50) * 257));
     long inked = 0;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : inked)
     for (int y = 0; y < h; y++)

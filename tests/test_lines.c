@@ -397,6 +397,41 @@ START_TEST(painted_part_outline_continues)
 }
 END_TEST
 
+/* Dark paint reaching the edge (hair over a third of the disc's rim) is
+ * not the outline: the outline drawn along the completed edge keeps the
+ * visible outline's width and colour, not a broader, browner average. */
+START_TEST(outline_along_the_edge_is_not_widened_by_dark_paint)
+{
+    static const uint16_t hair[4] = {90 * 257, 50 * 257, 25 * 257, 65535};
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    skin_disc(im);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < 100; x++)
+            if (hypotf(x + 0.5f - 100, y + 0.5f - 60) < 50 && y < 60) tu_fill_rect(im, x, y, x + 1, y + 1, hair);
+    float ring[2 * 129];
+    for (int i = 0; i <= 128; i++) {
+        ring[2 * i] = 100 + 48.5f * cosf(i * 2 * (float)M_PI / 128);
+        ring[2 * i + 1] = 60 + 48.5f * sinf(i * 2 * (float)M_PI / 128);
+    }
+    tu_draw_polyline(im, ring, 129, 3, 3, black);
+    sz_doc *doc = under_bar(ctx, im, 90, 110);
+    extend(ctx, doc, 90, 110, NULL);
+    sz_image *out = line_layer(doc);
+    for (int x = 92; x < 108; x++) { /* the bottom, under the bar: hair is only at the top */
+        int edge = 60 + (int)floorf(sqrtf(50.0f * 50.0f - (x + 0.5f - 100) * (x + 0.5f - 100)));
+        uint16_t p[4];
+        sz_get16(out, x, edge - 1, p); /* on the outline */
+        ck_assert_msg(p[3] > 50000, "no outline at x=%d", x);
+        ck_assert_msg(p[0] < 40 * 257 && p[1] < 40 * 257, "outline at x=%d is %u,%u,%u", x, p[0] >> 8, p[1] >> 8, p[2] >> 8);
+        sz_get16(out, x, edge - 6, p); /* past its 3 px */
+        ck_assert_msg(p[3] == 0, "ink 6 px inside at x=%d", x);
+    }
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* The outline runs on under the occluder where the visible edge beside it
  * has one, and not where the artist left the edge bare: a disc outlined
  * all round but for its bottom quarter, under a bar across top and bottom,
@@ -605,6 +640,7 @@ int main(void)
     tcase_add_test(tc, gap_on_a_tight_curve_is_judged_by_the_strokes_heading);
     tcase_add_test(tc, stroke_end_among_spurs_is_found);
     tcase_add_test(tc, painted_part_outline_continues);
+    tcase_add_test(tc, outline_along_the_edge_is_not_widened_by_dark_paint);
     tcase_add_test(tc, outline_continues_only_where_the_edge_has_one);
     tcase_add_test(tc, new_layer_holds_only_the_new_ink);
     tcase_add_test(tc, mask_file_gives_the_hidden_region);
