@@ -92,16 +92,22 @@ START_TEST(straight_line_continues_under_the_occluder)
 }
 END_TEST
 
+/* A circle of radius r around (100, 60), drawn 3 px wide in black. */
+static void draw_circle(sz_image *im, float r)
+{
+    float pts[2 * 129];
+    for (int i = 0; i <= 128; i++) {
+        pts[2 * i] = 100 + r * cosf(i * 2 * (float)M_PI / 128);
+        pts[2 * i + 1] = 60 + r * sinf(i * 2 * (float)M_PI / 128);
+    }
+    tu_draw_polyline(im, pts, 129, 3, 3, black);
+}
+
 START_TEST(arc_is_closed_along_its_curvature)
 {
     sz_ctx *ctx = sz_ctx_new();
     sz_image *im = blank(ctx);
-    float pts[2 * 129];
-    for (int i = 0; i <= 128; i++) {
-        pts[2 * i] = 100 + 45 * cosf(i * 2 * (float)M_PI / 128);
-        pts[2 * i + 1] = 60 + 45 * sinf(i * 2 * (float)M_PI / 128);
-    }
-    tu_draw_polyline(im, pts, 129, 3, 3, black);
+    draw_circle(im, 45);
     sz_doc *doc = under_bar(ctx, im, 130, 200);
     extend(ctx, doc, 130, 200, NULL);
     sz_image *out = line_layer(doc);
@@ -377,12 +383,7 @@ START_TEST(painted_part_outline_continues)
     sz_ctx *ctx = sz_ctx_new();
     sz_image *im = blank(ctx);
     skin_disc(im);
-    float ring[2 * 129];
-    for (int i = 0; i <= 128; i++) {
-        ring[2 * i] = 100 + 48.5f * cosf(i * 2 * (float)M_PI / 128);
-        ring[2 * i + 1] = 60 + 48.5f * sinf(i * 2 * (float)M_PI / 128);
-    }
-    tu_draw_polyline(im, ring, 129, 3, 3, black);
+    draw_circle(im, 48.5f);
     sz_doc *doc = under_bar(ctx, im, 90, 110);
     extend(ctx, doc, 90, 110, NULL);
     sz_image *out = line_layer(doc);
@@ -409,12 +410,7 @@ START_TEST(outline_along_the_edge_is_not_widened_by_dark_paint)
     for (int y = 0; y < H; y++)
         for (int x = 0; x < 100; x++)
             if (hypotf(x + 0.5f - 100, y + 0.5f - 60) < 50 && y < 60) tu_fill_rect(im, x, y, x + 1, y + 1, hair);
-    float ring[2 * 129];
-    for (int i = 0; i <= 128; i++) {
-        ring[2 * i] = 100 + 48.5f * cosf(i * 2 * (float)M_PI / 128);
-        ring[2 * i + 1] = 60 + 48.5f * sinf(i * 2 * (float)M_PI / 128);
-    }
-    tu_draw_polyline(im, ring, 129, 3, 3, black);
+    draw_circle(im, 48.5f);
     sz_doc *doc = under_bar(ctx, im, 90, 110);
     extend(ctx, doc, 90, 110, NULL);
     sz_image *out = line_layer(doc);
