@@ -27,12 +27,6 @@ void sz_fill_params_from_args(const sz_args *args, sz_fill_params *fp)
     fp->model = NULL;
 }
 
-/* Rec. 601 luma of a 16-bit pixel, 0..255. */
-static unsigned luma8(const uint16_t c[4])
-{
-    return (c[0] * 299u + c[1] * 587u + c[2] * 114u) / 257000u;
-}
-
 /* Where the colour of every filled pixel comes from: the nearest solid
  * visible pixel that is not line art (flat colours stay exact, outlines do
  * not smear into the fill).  *near_out (the caller frees it) holds that
@@ -71,7 +65,7 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const float *alph
             uint16_t c[4];
             sz_get16(p->img, x, y, c);
             solid[i] = !p->hidden[i] && c[3] >= p->solid;
-            src[i] = (uint8_t)SZ_MIN(255u, luma8(c)); /* for now */
+            src[i] = (uint8_t)SZ_MIN(255u, sz_luma8(c)); /* for now */
             if (solid[i]) hist[src[i]]++, total++;
         }
     unsigned dark = (unsigned)(sz_hist_percentile(hist, total, 50) * 0.6);

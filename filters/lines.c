@@ -66,9 +66,8 @@ static sz_status find_ink(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
     ln->part = p;
     ln->solid = sz_malloc(ctx, n);
     if (!ln->solid) return SZ_ERR_NOMEM;
-    /* median luma of the part's visible, opaque pixels */
-    /* and of its value (the largest channel: dark only when every
-     * channel is) */
+    /* the median luma of the part's visible, opaque pixels, and their
+     * median value (the largest channel: dark only when every channel is) */
     long hist[256] = {0}, vhist[256] = {0}, total = 0;
     /* (rows as threads come free, here and below: the part's may gather
      * in one part of the work rectangle) */

@@ -5,6 +5,7 @@
  */
 #include "part.h"
 #include "bits.h"
+#include "color.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,7 +86,7 @@ static float median_luma(sz_ctx *ctx, const sz_part *p)
             if (p->hidden[(size_t)y * p->w + x] || sz_alpha16(p->img, x, y) < p->solid) continue;
             uint16_t c[4];
             sz_get16(p->img, x, y, c);
-            hist[(c[0] * 299u + c[1] * 587u + c[2] * 114u) / 257000u]++;
+            hist[sz_luma8(c)]++;
             total++;
         }
     return sz_hist_percentile(hist, total, 50) / 255.0f;

@@ -62,6 +62,13 @@ static inline float sz_srgb16_to_linear(uint16_t v)
     return f;
 }
 
+/** Rec. 601 luma of a 16-bit pixel on the 8-bit scale, 0..255 (for
+ *  histograms of how dark a part is). */
+static inline unsigned sz_luma8(const uint16_t c[4])
+{
+    return (c[0] * 299u + c[1] * 587u + c[2] * 114u) / 257000u;
+}
+
 /** Linear light to sRGB, 0..1: interpolated in a table indexed by the
  *  square root of the value (fine where the curve is steep). */
 static inline float sz_linear_to_srgb(float v)
