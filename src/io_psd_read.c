@@ -67,6 +67,16 @@ static sz_status truncated(sz_ctx *ctx, const char *what)
 /* Records                                                             */
 /* ------------------------------------------------------------------ */
 
+/* Whether a rectangle from the file has coordinates a layer can have: all
+ * within 2^30 of the origin, so that its width and height, and a
+ * coordinate plus either, are ints (a damaged file can claim any 32 bits). */
+static bool rect_in_range(int32_t top, int32_t left, int32_t bottom, int32_t right)
+{
+    const int32_t far = (int32_t)1 << 30;
+    return top > -far && top < far && left > -far && left < far && bottom > -far && bottom < far && right > -far &&
+           right < far;
+}
+
 static sz_status read_record(psd_reader *r, psd_rd *in, psd_record *rec)
 {
     sz_ctx *ctx = r->ctx;
@@ -76,6 +86,8 @@ static sz_status read_record(psd_reader *r, psd_rd *in, psd_record *rec)
     rec->right = (int32_t)rd_u32(in);
     rec->nch = rd_u16(in);
     if (in->bad) return truncated(ctx, "a layer record");
+    if (!rect_in_range(rec->top, rec->left, rec->bottom, rec->right))
+        return sz_fail(ctx, SZ_ERR_FORMAT, "PSD: a layer's rectangle lies out of range");
     if (rec->nch > PSD_MAX_CHANNELS)
         return sz_fail(ctx, SZ_ERR_FORMAT, "PSD: a layer claims %d channels (at most 56)", rec->nch);
     for (int j = 0; j < rec->nch; j++) {
@@ -114,6 +126,9 @@ static sz_status read_record(psd_reader *r, psd_rd *in, psd_record *rec)
             rec->has_real = !m.bad;
         }
     }
+    if ((rec->has_mask && !rect_in_range(rec->mtop, rec->mleft, rec->mbottom, rec->mright)) ||
+        (rec->has_real && !rect_in_range(rec->rtop, rec->rleft, rec->rbottom, rec->rright)))
+        return sz_fail(ctx, SZ_ERR_FORMAT, "PSD: a layer mask's rectangle lies out of range");
     uint32_t rlen = rd_u32(&ex);
     rec->ranges = rd_bytes(&ex, rlen);
     rec->ranges_len = rlen;

@@ -393,6 +393,19 @@ END_TEST
 
 static void put32(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v; }
 
+/* Where the rectangle (top, left, bottom, right) of the only layer record
+ * of a PSD that sozai wrote of a 4x4 layer at the origin starts: after the
+ * layer count (1). */
+static size_t record_rect(const uint8_t *data, size_t len)
+{
+    for (size_t i = 26; i + 20 < len; i++)
+        if (data[i] == 0 && data[i + 1] == 1 && data[i + 2] == 0 && data[i + 6] == 0 && data[i + 10] == 0 &&
+            data[i + 13] == 4 && data[i + 17] == 4)
+            return i + 2;
+    ck_abort_msg("no layer record found");
+    return 0;
+}
+
 START_TEST(a_huge_header_in_a_few_bytes)
 {
     uint8_t f[64] = "8BPS";
@@ -417,15 +430,42 @@ START_TEST(a_huge_header_in_a_few_bytes)
     uint8_t *data;
     size_t len;
     ck_assert_int_eq(sz_doc_write_memory(ctx, small, SZ_FORMAT_PSD, NULL, &data, &len), SZ_OK);
-    /* find the record's rectangle: 4 bytes after the layer count */
-    for (size_t i = 26; i + 20 < len; i++) {
-        if (data[i] == 0 && data[i + 1] == 1 && data[i + 2] == 0 && data[i + 6] == 0 && data[i + 10] == 0 &&
-            data[i + 13] == 4 && data[i + 17] == 4) {
-            put32(data + i + 10, 300000), put32(data + i + 14, 300000);
-            break;
-        }
-    }
+    size_t rect = record_rect(data, len);
+    put32(data + rect + 8, 300000), put32(data + rect + 12, 300000);
     ck_assert_int_ne(sz_doc_read_memory(ctx, data, len, &doc), SZ_OK);
+    free(data);
+    sz_doc_free(small);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+/* A damaged record can claim any 32-bit coordinates: a rectangle whose
+ * width would overflow an int (left at -2^31) is refused with a message,
+ * as is one merely far out of any canvas. */
+START_TEST(a_rectangle_out_of_range_is_refused)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *small = sz_doc_new(ctx, 10, 10);
+    sz_layer *l = sz_layer_new(ctx, sz_doc_root(small), SZ_LAYER_PIXEL, "x");
+    sz_layer_set_image(l, tu_random_image(ctx, 4, 4, 8, 1));
+    uint8_t *data;
+    size_t len;
+    ck_assert_int_eq(sz_doc_write_memory(ctx, small, SZ_FORMAT_PSD, NULL, &data, &len), SZ_OK);
+    size_t rect = record_rect(data, len);
+    static const uint32_t lefts[] = {0x80000000u, 0x40000000u, 0xc0000000u};
+    for (size_t k = 0; k < SZ_COUNTOF(lefts); k++) {
+        uint8_t *bad = malloc(len);
+        memcpy(bad, data, len);
+        put32(bad + rect + 4, lefts[k]);
+        sz_doc *doc = NULL;
+        ck_assert_int_eq(sz_doc_read_memory(ctx, bad, len, &doc), SZ_ERR_FORMAT);
+        ck_assert_ptr_null(doc);
+        ck_assert_ptr_nonnull(strstr(sz_ctx_error(ctx), "out of range"));
+        free(bad);
+    }
+    sz_doc *doc = NULL; /* the file as written reads */
+    ck_assert_int_eq(sz_doc_read_memory(ctx, data, len, &doc), SZ_OK);
+    sz_doc_free(doc);
     free(data);
     sz_doc_free(small);
     sz_ctx_free(ctx);
@@ -483,6 +523,7 @@ int main(void)
     tcase_add_test(tc, malformed_pillow_files_fail_cleanly);
     tcase_add_test(tc, truncated_and_bitflipped_fixtures);
     tcase_add_test(tc, a_huge_header_in_a_few_bytes);
+    tcase_add_test(tc, a_rectangle_out_of_range_is_refused);
     tcase_add_test(tc, groups_and_attributes_survive);
     suite_add_tcase(s, tc);
     return tu_run(s);
