@@ -16,12 +16,16 @@
  */
 #include "lines.h"
 #include "color.h"
+#include "bits.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /* The outline is drawn along the completed edge no wider than this. */
 #define OUTLINE_BAND 16
+/* The visible rim this close to the hidden region (four bands) holds the
+ * outline that runs on under it. */
+#define NEAR_OCCLUDER (4 * OUTLINE_BAND)
 
 /* Distance to the outside at a real position, bilinear. */
 static float dist_at(const sz_outline_dist *dist, int w, int h, vec2 q)
@@ -183,33 +187,54 @@ sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, co
      * short stretch of the ring: an average over all the ink near the
      * edge took it for a broader outline, and tinted its colour.) */
     enum { BAND = OUTLINE_BAND, RING_BARE = 1, RING_INKED = 2 };
-    long ring = 0, ring_inked = 0, layer[BAND + 1] = {0};
+    /* The outline that runs on is the one beside the occluder: where
+     * enough of the rim near the hidden region is inked, its width and
+     * colour are measured there, not over the whole part (a face's thin
+     * jaw line beside the cover, not the hair at its crown). */
+    int words = sz_row_words(w);
+    size_t nw = (size_t)words * (size_t)h;
+    sz_word *hidden_bits = sz_calloc(ctx, nw ? nw : 1, sizeof *hidden_bits);
+    sz_word *by_occluder = sz_malloc_array(ctx, nw ? nw : 1, sizeof *by_occluder);
     uint8_t *edge = sz_malloc(ctx, n); /* the ring: RING_BARE or RING_INKED, for where the outline shows */
-    if (!edge) return SZ_ERR_NOMEM;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : ring, ring_inked, layer[:BAND + 1])
+    sz_status st = hidden_bits && by_occluder && edge ? SZ_OK : SZ_ERR_NOMEM;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < (st ? 0 : h); y++)
+        for (int x = 0; x < w; x++)
+            if (p->hidden[(size_t)y * w + x]) sz_bit_set(hidden_bits + (size_t)y * words, x);
+    if (!st) st = sz_bits_dilate_square(ctx, hidden_bits, w, h, NEAR_OCCLUDER, by_occluder);
+    free(hidden_bits);
+    if (st) {
+        free(by_occluder), free(edge);
+        return st;
+    }
+    /* [0]: the whole rim, [1]: the rim near the occluder */
+    long ring[2] = {0, 0}, ring_inked[2] = {0, 0}, layer[2][BAND + 1] = {{0}};
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : ring[:2], ring_inked[:2], layer[:2][:BAND + 1])
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
             edge[i] = 0;
             float di = sz_outline_dist_at(dist, i);
             if (p->hidden[i] || di <= 0 || di > BAND) continue;
+            int by = sz_bit(by_occluder + (size_t)y * words, x);
             if (di <= 1.0f) {
                 edge[i] = RING_BARE;
-                ring++;
-                ring_inked += ln->solid[i];
+                ring[0]++, ring[1] += by;
+                ring_inked[0] += ln->solid[i], ring_inked[1] += by && ln->solid[i];
             }
-            if (ln->solid[i]) layer[(int)ceilf(di)]++;
+            if (ln->solid[i]) layer[0][(int)ceilf(di)]++, layer[1][(int)ceilf(di)] += by;
         }
-    if (ring < 32 || ring_inked < 0.6 * ring) { /* no outline to continue */
-        free(edge);
+    if (ring[0] < 32 || ring_inked[0] < 0.6 * ring[0]) { /* no outline to continue */
+        free(by_occluder), free(edge);
         return SZ_OK;
     }
+    int local = ring_inked[1] >= 32;
     /* the layers inked along at least half the inked ring, and the share
      * of the first one that is not (the outline's soft inner edge) */
     float width = 0;
     int depth = 1;
     for (; depth <= BAND; depth++) {
-        float share = SZ_MIN(1.0f, (float)layer[depth] / (float)ring_inked);
+        float share = SZ_MIN(1.0f, (float)layer[local][depth] / (float)ring_inked[local]);
         width += share;
         if (share < 0.5f) break;
     }
@@ -224,11 +249,13 @@ sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, co
             size_t i = (size_t)y * w + x;
             float di = sz_outline_dist_at(dist, i);
             if (p->hidden[i] || !ln->solid[i] || di <= 0 || di > (float)depth) continue;
+            if (local && !sz_bit(by_occluder + (size_t)y * words, x)) continue;
             uint16_t c[4];
             sz_get16(p->img, x, y, c);
             for (int k = 0; k < 3; k++) hist[k][c[k] >> 8]++;
             counted++;
         }
+    free(by_occluder);
     float colour[3];
     for (int k = 0; k < 3; k++) colour[k] = sz_srgb16_to_linear((uint16_t)(sz_hist_percentile(hist[k], counted, 50) * 257));
     long inked = 0;
@@ -246,10 +273,10 @@ sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, co
      * among the ring's pixels, not a transform of the whole plane. */
     /* (Where the whole ring bears the outline, as it mostly does, no pixel
      * needs to ask.) */
-    bool ask = inked < ring;
-    int32_t *sites = ask ? sz_malloc_array(ctx, (size_t)ring, sizeof *sites) : NULL;
+    bool ask = inked < ring[0];
+    int32_t *sites = ask ? sz_malloc_array(ctx, (size_t)ring[0], sizeof *sites) : NULL;
     sz_sites tree = {0};
-    sz_status st = sites || !ask ? SZ_OK : SZ_ERR_NOMEM;
+    st = sites || !ask ? SZ_OK : SZ_ERR_NOMEM;
     size_t nsites = 0;
     if (!st && ask) st = sz_mask_list(ctx, edge, w, h, sites, &nsites);
     if (!st && ask) st = sz_sites_build(ctx, sites, (int)nsites, w, &tree);

@@ -398,23 +398,15 @@ START_TEST(painted_part_outline_continues)
 }
 END_TEST
 
-/* Dark paint reaching the edge (hair over a third of the disc's rim) is
- * not the outline: the outline drawn along the completed edge keeps the
- * visible outline's width and colour, not a broader, browner average. */
-START_TEST(outline_along_the_edge_is_not_widened_by_dark_paint)
+/* Puts the outlined disc `im` under a bar across its middle and checks
+ * that the outline drawn along its completed bottom edge is the visible
+ * one: black, and no more than its 3 px broad. */
+static void assert_bottom_outline_is_the_disc_s(sz_ctx *ctx, sz_image *im)
 {
-    static const uint16_t hair[4] = {90 * 257, 50 * 257, 25 * 257, 65535};
-    sz_ctx *ctx = sz_ctx_new();
-    sz_image *im = blank(ctx);
-    skin_disc(im);
-    for (int y = 0; y < H; y++)
-        for (int x = 0; x < 100; x++)
-            if (hypotf(x + 0.5f - 100, y + 0.5f - 60) < 50 && y < 60) tu_fill_rect(im, x, y, x + 1, y + 1, hair);
-    draw_circle(im, 48.5f);
     sz_doc *doc = under_bar(ctx, im, 90, 110);
     extend(ctx, doc, 90, 110, NULL);
     sz_image *out = line_layer(doc);
-    for (int x = 92; x < 108; x++) { /* the bottom, under the bar: hair is only at the top */
+    for (int x = 92; x < 108; x++) {
         int edge = 60 + (int)floorf(sqrtf(50.0f * 50.0f - (x + 0.5f - 100) * (x + 0.5f - 100)));
         uint16_t p[4];
         sz_get16(out, x, edge - 1, p); /* on the outline */
@@ -424,6 +416,39 @@ START_TEST(outline_along_the_edge_is_not_widened_by_dark_paint)
         ck_assert_msg(p[3] == 0, "ink 6 px inside at x=%d", x);
     }
     sz_doc_free(doc);
+}
+
+static const uint16_t dark_brown[4] = {90 * 257, 50 * 257, 25 * 257, 65535};
+
+/* Dark paint reaching the edge (hair over a third of the disc's rim, at
+ * the top) is not the outline: the outline drawn along the completed
+ * bottom edge keeps the visible outline's width and colour, not a
+ * broader, browner average. */
+START_TEST(outline_along_the_edge_is_not_widened_by_dark_paint)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    skin_disc(im);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < 100; x++)
+            if (hypotf(x + 0.5f - 100, y + 0.5f - 60) < 50 && y < 60) tu_fill_rect(im, x, y, x + 1, y + 1, dark_brown);
+    draw_circle(im, 48.5f);
+    assert_bottom_outline_is_the_disc_s(ctx, im);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+/* The outline that runs on is the one beside the occluder: with three bars
+ * of dark brown paint far from the bar, whose edges make most of the
+ * part's rim, the disc's completed edge still gets its black outline. */
+START_TEST(outline_is_measured_beside_the_occluder)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    skin_disc(im);
+    draw_circle(im, 48.5f);
+    for (int k = 0; k < 3; k++) tu_fill_rect(im, 9 * k, 0, 9 * k + 6, H, dark_brown);
+    assert_bottom_outline_is_the_disc_s(ctx, im);
     sz_ctx_free(ctx);
 }
 END_TEST
@@ -637,6 +662,7 @@ int main(void)
     tcase_add_test(tc, stroke_end_among_spurs_is_found);
     tcase_add_test(tc, painted_part_outline_continues);
     tcase_add_test(tc, outline_along_the_edge_is_not_widened_by_dark_paint);
+    tcase_add_test(tc, outline_is_measured_beside_the_occluder);
     tcase_add_test(tc, outline_continues_only_where_the_edge_has_one);
     tcase_add_test(tc, new_layer_holds_only_the_new_ink);
     tcase_add_test(tc, mask_file_gives_the_hidden_region);

@@ -393,6 +393,17 @@ END_TEST
 
 static void put32(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v; }
 
+/* A PSD as sozai writes it of a 10x10 canvas with one 4x4 layer at the
+ * origin (the caller frees *data). */
+static void small_psd(sz_ctx *ctx, uint8_t **data, size_t *len)
+{
+    sz_doc *small = sz_doc_new(ctx, 10, 10);
+    sz_layer *l = sz_layer_new(ctx, sz_doc_root(small), SZ_LAYER_PIXEL, "x");
+    sz_layer_set_image(l, tu_random_image(ctx, 4, 4, 8, 1));
+    ck_assert_int_eq(sz_doc_write_memory(ctx, small, SZ_FORMAT_PSD, NULL, data, len), SZ_OK);
+    sz_doc_free(small);
+}
+
 /* Where the rectangle (top, left, bottom, right) of the only layer record
  * of a PSD that sozai wrote of a 4x4 layer at the origin starts: after the
  * layer count (1). */
@@ -424,17 +435,13 @@ START_TEST(a_huge_header_in_a_few_bytes)
     ck_assert_int_eq(sz_doc_read_memory(ctx, f, sizeof f, &doc), SZ_ERR_FORMAT);
     ck_assert_ptr_nonnull(strstr(sz_ctx_error(ctx), "more pixels than"));
     /* a layer record claiming 300000 x 300000 with two bytes of data */
-    sz_doc *small = sz_doc_new(ctx, 10, 10);
-    sz_layer *l = sz_layer_new(ctx, sz_doc_root(small), SZ_LAYER_PIXEL, "x");
-    sz_layer_set_image(l, tu_random_image(ctx, 4, 4, 8, 1));
     uint8_t *data;
     size_t len;
-    ck_assert_int_eq(sz_doc_write_memory(ctx, small, SZ_FORMAT_PSD, NULL, &data, &len), SZ_OK);
+    small_psd(ctx, &data, &len);
     size_t rect = record_rect(data, len);
     put32(data + rect + 8, 300000), put32(data + rect + 12, 300000);
     ck_assert_int_ne(sz_doc_read_memory(ctx, data, len, &doc), SZ_OK);
     free(data);
-    sz_doc_free(small);
     sz_ctx_free(ctx);
 }
 END_TEST
@@ -445,12 +452,9 @@ END_TEST
 START_TEST(a_rectangle_out_of_range_is_refused)
 {
     sz_ctx *ctx = sz_ctx_new();
-    sz_doc *small = sz_doc_new(ctx, 10, 10);
-    sz_layer *l = sz_layer_new(ctx, sz_doc_root(small), SZ_LAYER_PIXEL, "x");
-    sz_layer_set_image(l, tu_random_image(ctx, 4, 4, 8, 1));
     uint8_t *data;
     size_t len;
-    ck_assert_int_eq(sz_doc_write_memory(ctx, small, SZ_FORMAT_PSD, NULL, &data, &len), SZ_OK);
+    small_psd(ctx, &data, &len);
     size_t rect = record_rect(data, len);
     static const uint32_t lefts[] = {0x80000000u, 0x40000000u, 0xc0000000u};
     for (size_t k = 0; k < SZ_COUNTOF(lefts); k++) {
@@ -467,7 +471,6 @@ START_TEST(a_rectangle_out_of_range_is_refused)
     ck_assert_int_eq(sz_doc_read_memory(ctx, data, len, &doc), SZ_OK);
     sz_doc_free(doc);
     free(data);
-    sz_doc_free(small);
     sz_ctx_free(ctx);
 }
 END_TEST
