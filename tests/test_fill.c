@@ -1087,6 +1087,45 @@ START_TEST(packed_opening_matches_a_plain_one)
 }
 END_TEST
 
+/* The square dilation by doubling against the definition: radii that
+ * are and are not one less than a power of two, a grid of three words a
+ * row with pixels on its edges, 1 and 2 threads. */
+START_TEST(packed_square_dilation_matches_a_plain_one)
+{
+    enum { DW = 150, DH = 83 };
+    static uint8_t in[DW * DH];
+    int words = sz_row_words(DW);
+    static sz_word packed[DH * 3], grown[DH * 3];
+    memset(packed, 0, sizeof packed);
+    uint32_t rng = 77;
+    for (int i = 0; i < DW * DH; i++) {
+        rng ^= rng << 13, rng ^= rng >> 17, rng ^= rng << 5;
+        in[i] = rng % 1000 < 3 || i == DW - 1 || i == DW * (DH - 1) || i == 63 || i == 64;
+        if (in[i]) sz_bit_set(packed + (i / DW) * words, i % DW);
+    }
+    sz_ctx *ctx = sz_ctx_new();
+    static const int radii[] = {0, 1, 2, 3, 4, 6, 7, 13, 64, 200};
+    for (int threads = 1; threads <= 2; threads++) {
+        sz_ctx_set_threads(ctx, threads);
+        for (size_t k = 0; k < sizeof radii / sizeof *radii; k++) {
+            int r = radii[k];
+            ck_assert_int_eq(sz_bits_dilate_square(ctx, packed, DW, DH, r, grown), SZ_OK);
+            for (int y = 0; y < DH; y++) {
+                for (int x = 0; x < DW; x++) {
+                    bool near = false;
+                    for (int yy = SZ_MAX(0, y - r); yy <= SZ_MIN(DH - 1, y + r) && !near; yy++)
+                        for (int xx = SZ_MAX(0, x - r); xx <= SZ_MIN(DW - 1, x + r) && !near; xx++)
+                            near = in[yy * DW + xx];
+                    ck_assert_msg(sz_bit(grown + y * words, x) == near, "r %d at %d,%d", r, x, y);
+                }
+                ck_assert_uint_eq(grown[y * words + words - 1] & ~sz_row_tail(DW), 0); /* nothing past the width */
+            }
+        }
+    }
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* The bounded distance transform against the exact one: equal wherever
  * the distance is at most r, above r^2 elsewhere; bounds from 0 to beyond
  * the grid, a grid wider than one column block, 1 and 2 threads. */
@@ -1382,6 +1421,7 @@ int main(void)
     tcase_add_test(tc, bounded_distance_matches_the_exact_one_within_its_bound);
     tcase_add_test(tc, disc_dilation_matches_the_distance_transform);
     tcase_add_test(tc, packed_opening_matches_a_plain_one);
+    tcase_add_test(tc, packed_square_dilation_matches_a_plain_one);
     tcase_add_test(tc, run_flood_matches_the_pixel_flood);
     tcase_add_test(tc, path_crossing_a_drawn_curve_is_seen);
     tcase_add_test(tc, nearest_site_matches_a_scan);
