@@ -59,15 +59,27 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const float *alph
     sz_word *dark_bits = bits, *scratch = bits + nw, *broad = bits + 2 * nw;
     long hist[256] = {0}, total = 0;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : hist[:256], total)
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            size_t i = (size_t)y * w + x;
-            uint16_t c[4];
-            sz_get16(p->img, x, y, c);
-            solid[i] = !p->hidden[i] && c[3] >= p->solid;
-            src[i] = (uint8_t)SZ_MIN(255u, sz_luma8(c)); /* for now */
-            if (solid[i]) hist[src[i]]++, total++;
+    for (int y = 0; y < h; y++) {
+        uint8_t *body = solid + (size_t)y * w, *luma = src + (size_t)y * w;
+        const uint8_t *hid = p->hidden + (size_t)y * w;
+        if (p->img->depth == 8) { /* (the common case, without widening every sample) */
+            const uint8_t *px = sz_row8(p->img, y);
+            for (int x = 0; x < w; x++, px += 4) {
+                body[x] = !hid[x] && px[3] * 257u >= p->solid;
+                luma[x] = (uint8_t)sz_luma8_of8(px);
+            }
+        } else {
+            for (int x = 0; x < w; x++) {
+                uint16_t c[4];
+                sz_get16(p->img, x, y, c);
+                body[x] = !hid[x] && c[3] >= p->solid;
+                luma[x] = (uint8_t)SZ_MIN(255u, sz_luma8(c));
+            }
         }
+        /* the luma waits in src for now */
+        for (int x = 0; x < w; x++)
+            if (body[x]) hist[luma[x]]++, total++;
+    }
     unsigned dark = (unsigned)(sz_hist_percentile(hist, total, 50) * 0.6);
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < h; y++) {

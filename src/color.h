@@ -69,6 +69,12 @@ static inline unsigned sz_luma8(const uint16_t c[4])
     return (c[0] * 299u + c[1] * 587u + c[2] * 114u) / 257000u;
 }
 
+/** The same of an 8-bit pixel (equal to sz_luma8 of its 16-bit form). */
+static inline unsigned sz_luma8_of8(const uint8_t c[4])
+{
+    return (c[0] * 299u + c[1] * 587u + c[2] * 114u) / 1000u;
+}
+
 /** Linear light to sRGB, 0..1: interpolated in a table indexed by the
  *  square root of the value (fine where the curve is steep). */
 static inline float sz_linear_to_srgb(float v)
