@@ -24,6 +24,7 @@ void sz_line_params_from_args(const sz_args *args, sz_line_params *lp)
     lp->tolerance = (float)sz_arg_float(args, "tolerance");
     lp->smoothness = (float)sz_arg_float(args, "smoothness");
     lp->fill_holes = !sz_arg_bool(args, "keep-holes");
+    lp->strip_width = (float)sz_arg_float(args, "strip-width");
     lp->ink_prob = NULL;
     lp->inside = lp->outline_shape = NULL;
     lp->outline_walls = NULL;
@@ -71,8 +72,9 @@ sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_li
         if (*changed) st = sz_part_store(ctx, p);
     }
     sz_log(ctx, SZ_LOG_INFO,
-           "extend-lines: \"%s\": %d ends: %d bridged, %d joined, %d paired, %d extended; %d holes closed; %ld px",
-           p->layer->name, ln.nends, ln.bridges, ln.joins, ln.pairs, ln.extensions, ln.holes, *changed);
+           "extend-lines: \"%s\": %d ends: %d bridged, %d joined, %d paired, %d extended; %d holes closed; "
+           "%ld px across narrow strips; %ld px",
+           p->layer->name, ln.nends, ln.bridges, ln.joins, ln.pairs, ln.extensions, ln.holes, ln.strip_px, *changed);
     if (debug && debug->img) {
         static const uint8_t blue[3] = {40, 60, 255};
         sz_overlay_hidden(debug, p);

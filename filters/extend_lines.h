@@ -27,6 +27,9 @@ SZ_INTERNAL extern const char *const sz_ink_modes[];
      10, NULL},                                                                                                  \
     {"ink", SZ_PARAM_CHOICE, "What ink is: auto, alpha (a line-art layer: all ink), dark (dark strokes in a "  \
                              "painted part)", "auto", 0, -1, sz_ink_modes},                                         \
+    {"strip-width", SZ_PARAM_FLOAT, "Ink and solid blacks seen on both sides of a hidden strip up to this "    \
+                                    "wide (px: a strand of hair across the part) run straight across it; 0: off", \
+     "8", 0, 30, NULL},                                                                                          \
     {"keep-holes", SZ_PARAM_BOOL, "Leave small holes inside filled ink open (they are closed by default)",    \
      NULL, 0, -1, NULL},                                                                                         \
     {"ink-threshold", SZ_PARAM_FLOAT, "Dark ink: luma below this share of the part's median luma", "0.6",      \

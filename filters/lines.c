@@ -965,7 +965,8 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
         return st;
     }
     free(pts);
-    st = lp->fill_holes ? sz_lines_close_holes(ctx, p, lp, ln) : SZ_OK;
+    st = sz_lines_cross_strips(ctx, p, lp, ln);
+    if (!st && lp->fill_holes) st = sz_lines_close_holes(ctx, p, lp, ln);
     if (!st && lp->fill_holes) st = sz_lines_close_bites(ctx, p, lp, ln);
     return st ? st : sz_ink_canvas_status(ctx, &ln->drawn);
 }

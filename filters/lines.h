@@ -26,6 +26,7 @@ typedef struct sz_line_params {
     float tolerance;       /* degrees: how far an end may point away from its partner */
     float smoothness;      /* 0..1: weight of bending in the pairing cost */
     bool fill_holes;       /* close small holes inside filled ink */
+    float strip_width;     /* px: ink seen on both sides of a hidden strip this narrow runs across it */
     const float *ink_prob; /* learned map of where ink runs (work grid), or NULL */
     const float *inside;   /* the completed shape (work grid, > 0 inside): new ink under the occluder
                             * stays within a pixel of it; NULL: anywhere */
@@ -76,6 +77,7 @@ typedef struct sz_lines {
     const float *inside; /* lp->inside, for drawing */
     bool line_art;     /* the layer is all ink (no paint to complete) */
     int bridges, joins, pairs, extensions, holes;
+    long strip_px;     /* drawn across narrow strips of the hidden region */
 } sz_lines;
 
 /** The piece of solid ink at work pixel (x, y) (0: none). */
@@ -89,6 +91,9 @@ SZ_INTERNAL float sz_lines_ink(const sz_lines *ln, int x, int y);
 /** Finds ink and stroke ends of a part. */
 SZ_INTERNAL sz_status sz_lines_analyse(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *out);
 /** Decides every end's fate and draws the strokes into out->drawn. */
+/** Carries ink seen on both sides of a narrow strip of the hidden region
+ *  (narrower than lp->strip_width) straight across it (ink_strips.c). */
+SZ_INTERNAL sz_status sz_lines_cross_strips(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln);
 SZ_INTERNAL sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *out);
 /** The cost of joining two ends (lower is better; below 2.5 they may be
  *  joined), or < 0 with the reason in *why (may be NULL) when they cannot. */

@@ -585,6 +585,49 @@ START_TEST(saturated_paint_is_not_line_art)
 }
 END_TEST
 
+/* A painted part with a band of solid black across it, cut by a 5 px
+ * strip: the black runs across the strip, and nothing else does (the
+ * paint is fill-behind's); where the far side is navy, not black, the
+ * strip stays empty; a strip along the black's edge does not widen it;
+ * --strip-width 0 turns it off. */
+static sz_doc *band_under_strip(sz_ctx *ctx, int x0, int x1, int band_x1)
+{
+    static const uint16_t skin[4] = {61680, 51400, 43690, 65535}, ink[4] = {5140, 4112, 6168, 65535},
+                          navy[4] = {5140, 5140, 30840, 65535};
+    sz_image *im = blank(ctx);
+    tu_fill_rect(im, 0, 0, W, H, skin);
+    tu_fill_rect(im, 0, 40, band_x1, 80, ink);
+    tu_fill_rect(im, 100, 60, band_x1, 80, navy); /* the lower half, right of the strip */
+    return under_bar(ctx, im, x0, x1);
+}
+
+START_TEST(solid_black_runs_across_a_narrow_strip)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = band_under_strip(ctx, 98, 103, W);
+    extend(ctx, doc, 98, 103, NULL);
+    for (int y = 0; y < H; y++)
+        for (int x = 98; x < 103; x++) {
+            uint16_t c[4];
+            sz_get16(line_layer(doc), x, y, c);
+            if (y >= 40 && y < 60) ck_assert_msg(c[3] == 65535 && c[0] < 8000, "no black at (%d,%d)", x, y);
+            else ck_assert_msg(c[3] == 0, "ink at (%d,%d)", x, y);
+        }
+    sz_doc_free(doc);
+    /* along the edge of the black: the far side is paint */
+    doc = band_under_strip(ctx, 98, 103, 100);
+    extend(ctx, doc, 98, 103, NULL);
+    for (int y = 0; y < H; y++)
+        for (int x = 98; x < 103; x++) ck_assert_msg(sz_alpha16(line_layer(doc), x, y) == 0, "widened at (%d,%d)", x, y);
+    sz_doc_free(doc);
+    doc = band_under_strip(ctx, 98, 103, W);
+    extend(ctx, doc, 98, 103, (const char *const[]){"strip-width", "0", NULL});
+    ck_assert_uint_eq(sz_alpha16(line_layer(doc), 100, 50), 0);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* Notches narrower than the gap distance in thick ink close, in each of
  * two blocks of ink far apart (they are closed separately); a notch wider
  * than the gap distance stays open, and nothing the layer showed changes. */
@@ -668,6 +711,7 @@ int main(void)
     tcase_add_test(tc, mask_file_gives_the_hidden_region);
     tcase_add_test(tc, empty_and_all_ink_layers_are_no_ops);
     tcase_add_test(tc, saturated_paint_is_not_line_art);
+    tcase_add_test(tc, solid_black_runs_across_a_narrow_strip);
     tcase_add_test(tc, notches_in_thick_ink_close);
     tcase_add_test(tc, strokes_running_on_meet_instead_of_crossing);
     suite_add_tcase(s, tc);
