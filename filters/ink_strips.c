@@ -67,49 +67,69 @@ sz_status sz_lines_cross_strips(sz_ctx *ctx, const sz_part *p, const sz_line_par
     if (half < 1 || !p->nhidden) return SZ_OK;
     half = SZ_MIN(half, SZ_NEAR_R - 1);
     int w = p->w, h = p->h, words = sz_row_words(w);
-    size_t n = (size_t)w * (size_t)h, nw = (size_t)words * (size_t)h;
+    size_t nw = (size_t)words * (size_t)h;
     /* the strips: hidden pixels no (2 half + 1)-square of the hidden
      * region covers */
     sz_word *bits = sz_calloc(ctx, nw ? 3 * nw : 1, sizeof *bits);
-    int32_t *from = sz_malloc_array(ctx, n, sizeof *from);
-    if (!bits || !from) {
-        free(bits), free(from);
+    long *per_row = sz_calloc(ctx, (size_t)h + 1, sizeof *per_row);
+    if (!bits || !per_row) {
+        free(bits), free(per_row);
         return SZ_ERR_NOMEM;
     }
-    sz_word *hidden = bits, *tmp = bits + nw, *broad = bits + 2 * nw;
+    sz_word *strip = bits, *tmp = bits + nw, *broad = bits + 2 * nw;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            if (p->hidden[(size_t)y * w + x]) sz_bit_set(hidden + (size_t)y * words, x);
-    sz_status st = sz_bits_open_square(ctx, hidden, w, h, half, tmp, broad);
-    /* each strip pixel's source: the near side, when both sides are ink */
+    for (int y = 0; y < h; y++) {
+        const uint8_t *hid = p->hidden + (size_t)y * w;
+        for (int k = 0; k < words; k++) {
+            sz_word word = 0;
+            for (int b = 0, x = k * 64; b < 64 && x < w; b++, x++) word |= (sz_word)(hid[x] != 0) << b;
+            strip[(size_t)y * words + k] = word;
+        }
+    }
+    sz_status st = sz_bits_open_square(ctx, strip, w, h, half, tmp, broad);
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < (st ? 0 : h); y++)
+        for (int j = 0; j < words; j++) {
+            size_t k = (size_t)y * words + j;
+            strip[k] &= ~broad[k];
+            per_row[y + 1] += __builtin_popcountll(strip[k]);
+        }
+    for (int y = 0; y < h; y++) per_row[y + 1] += per_row[y];
+    /* the strip's pixels, in raster order, and each one's source: the
+     * near side, when both sides are the same ink (or -1) */
+    long count = st ? 0 : per_row[h];
+    int32_t *at = count ? sz_malloc_array(ctx, 2 * (size_t)count, sizeof *at) : NULL;
+    if (count && !at) st = SZ_ERR_NOMEM;
+    int32_t *from = at ? at + count : NULL;
     int reach2 = (half + 1) * (half + 1);
     float across = 2.0f * (float)half + 2.0f;
-    long found = 0;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16) reduction(+ : found)
-    for (int y = 0; y < (st ? 0 : h); y++)
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16)
+    for (int y = 0; y < (at ? h : 0); y++) {
+        long k = per_row[y];
+        const sz_word *row = strip + (size_t)y * words;
         for (int x = 0; x < w; x++) {
-            size_t i = (size_t)y * w + x;
-            from[i] = -1;
-            if (!p->hidden[i] || sz_bit(broad + (size_t)y * words, x)) continue;
-            long q = nearest_visible(p, x, y, reach2);
-            if (q < 0 || sz_lines_ink(ln, (int)(q % w), (int)(q / w)) < SIDE_INK) continue;
-            vec2 dir = v2_norm(v2((float)x - (float)(q % w), (float)y - (float)(q / w)));
-            long r = far_side(p, x, y, dir, across);
-            if (r < 0 || sz_lines_ink(ln, (int)(r % w), (int)(r / w)) < SIDE_INK || !same_ink(p->img, q, r)) continue;
-            from[i] = (int32_t)q;
-            found++;
+            if (!sz_bit(row, x)) continue;
+            at[k] = (int32_t)((size_t)y * w + x);
+            from[k] = -1;
+            long q = nearest_visible(p, x, y, reach2), r = -1;
+            if (q >= 0 && sz_lines_ink(ln, (int)(q % w), (int)(q / w)) >= SIDE_INK) {
+                vec2 dir = v2_norm(v2((float)x - (float)(q % w), (float)y - (float)(q / w)));
+                r = far_side(p, x, y, dir, across);
+            }
+            if (r >= 0 && sz_lines_ink(ln, (int)(r % w), (int)(r / w)) >= SIDE_INK && same_ink(p->img, q, r))
+                from[k] = (int32_t)q;
+            k++;
         }
-    /* drawn in raster order, on one thread: the canvas grows its tiles */
-    for (size_t i = 0; i < (st ? 0 : n) && found; i++) {
-        if (from[i] < 0) continue;
-        uint16_t c[4];
-        sz_get16_at(p->img, (size_t)from[i], c);
-        float rgb[3] = {sz_srgb16_to_linear(c[0]), sz_srgb16_to_linear(c[1]), sz_srgb16_to_linear(c[2])};
-        int x = (int)(i % w), y = (int)(i / w);
-        if (sz_ink_cover(&ln->drawn, x, y) < 1.0f) sz_ink_set(&ln->drawn, x, y, 1.0f, rgb);
     }
-    ln->strip_px += found;
-    free(bits), free(from);
+    /* drawn on one thread: the canvas grows its tiles */
+    for (long k = 0; k < (at ? count : 0); k++) {
+        if (from[k] < 0) continue;
+        uint16_t c[4];
+        sz_get16_at(p->img, (size_t)from[k], c);
+        float rgb[3] = {sz_srgb16_to_linear(c[0]), sz_srgb16_to_linear(c[1]), sz_srgb16_to_linear(c[2])};
+        int x = at[k] % w, y = at[k] / w;
+        if (sz_ink_cover(&ln->drawn, x, y) < 1.0f) sz_ink_set(&ln->drawn, x, y, 1.0f, rgb), ln->strip_px++;
+    }
+    free(bits), free(per_row), free(at);
     return st;
 }
