@@ -624,6 +624,14 @@ START_TEST(solid_black_runs_across_a_narrow_strip)
     extend(ctx, doc, 98, 103, (const char *const[]){"strip-width", "0", NULL});
     ck_assert_uint_eq(sz_alpha16(line_layer(doc), 100, 50), 0);
     sz_doc_free(doc);
+    /* one thread or two: the same pixels */
+    sz_doc *one = band_under_strip(ctx, 98, 103, W), *two = band_under_strip(ctx, 98, 103, W);
+    sz_ctx_set_threads(ctx, 1);
+    extend(ctx, one, 98, 103, NULL);
+    sz_ctx_set_threads(ctx, 2);
+    extend(ctx, two, 98, 103, NULL);
+    ck_assert_int_eq(memcmp(sz_image_cdata(line_layer(one)), sz_image_cdata(line_layer(two)), (size_t)W * H * 4), 0);
+    sz_doc_free(one), sz_doc_free(two);
     sz_ctx_free(ctx);
 }
 END_TEST
