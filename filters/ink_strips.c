@@ -80,7 +80,8 @@ sz_status sz_lines_cross_strips(sz_ctx *ctx, const sz_part *p, const sz_line_par
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < h; y++) {
         const uint8_t *hid = p->hidden + (size_t)y * w;
-        for (int k = 0; k < words; k++) {
+        int first = sz_skip_unset(hid, 0, w);
+        for (int k = first / 64; k < words && first < w; k++) { /* (the words before stay zero) */
             sz_word word = 0;
             for (int b = 0, x = k * 64; b < 64 && x < w; b++, x++) word |= (sz_word)(hid[x] != 0) << b;
             strip[(size_t)y * words + k] = word;
