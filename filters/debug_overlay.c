@@ -34,10 +34,10 @@ void sz_overlay_hidden(sz_overlay *o, const sz_part *p)
             if (p->hidden[(size_t)y * p->w + x]) blend(o, x + p->x0, y + p->y0, tint, 0.25f);
 }
 
-void sz_overlay_added(sz_overlay *o, const sz_part *p, const float *cover, const uint8_t rgb[3])
+void sz_overlay_added(sz_overlay *o, const sz_part *p, const uint8_t *shape, const uint8_t rgb[3])
 {
     for (int y = 0; y < p->h; y++)
-        for (int x = 0; x < p->w; x++) blend(o, x + p->x0, y + p->y0, rgb, cover[(size_t)y * p->w + x]);
+        for (int x = 0; x < p->w; x++) blend(o, x + p->x0, y + p->y0, rgb, sz_shape_cover(shape[(size_t)y * p->w + x]));
 }
 
 void sz_overlay_strokes(sz_overlay *o, const sz_part *p, const ink_canvas *c, const uint8_t rgb[3])

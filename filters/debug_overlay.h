@@ -17,7 +17,7 @@ SZ_INTERNAL sz_status sz_overlay_begin(sz_ctx *ctx, const sz_doc *doc, sz_overla
 /** Tints the part's hidden region. */
 SZ_INTERNAL void sz_overlay_hidden(sz_overlay *o, const sz_part *p);
 /** Paints added content (work grid of `p`) in a flat colour, by coverage. */
-SZ_INTERNAL void sz_overlay_added(sz_overlay *o, const sz_part *p, const float *cover, const uint8_t rgb[3]);
+SZ_INTERNAL void sz_overlay_added(sz_overlay *o, const sz_part *p, const uint8_t *shape, const uint8_t rgb[3]);
 /** The same for the strokes drawn on `c`. */
 SZ_INTERNAL void sz_overlay_strokes(sz_overlay *o, const sz_part *p, const ink_canvas *c, const uint8_t rgb[3]);
 /** Marks the stroke ends and links the decided ones. */

@@ -39,14 +39,13 @@ sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_li
     sz_status st = sz_lines_analyse(ctx, p, lp, &ln);
     /* A painted part's outline follows the edge its shape would take
      * under the occluder (the shape fill-behind would paint). */
-    float *shape = NULL;
-    uint8_t *walls = NULL;
+    uint8_t *shape = NULL, *walls = NULL;
     sz_line_params guided = *lp;
     if (!st && !lp->outline_shape && lp->shape_guide && p->nhidden && !ln.line_art) {
         sz_fill_params fp = {.smoothness = 1, .model = lp->shape_model};
         int pairs;
         size_t np = (size_t)p->w * (size_t)p->h;
-        shape = sz_malloc_array(ctx, np, sizeof *shape);
+        shape = sz_malloc(ctx, np);
         walls = sz_malloc(ctx, np);
         st = shape && walls ? sz_shape_complete(ctx, p, &fp, shape, &pairs, walls) : SZ_ERR_NOMEM;
         guided.outline_shape = shape; /* its edge only: new strokes are not confined to it */

@@ -57,11 +57,11 @@ SZ_INTERNAL sz_status sz_mask_and_model_from_args(sz_ctx *ctx, const sz_doc *doc
 SZ_INTERNAL void sz_fill_params_from_args(const sz_args *args, sz_fill_params *fp);
 
 /** The completed shape inside the part's unknown region (hidden and not
- *  already painted): alpha[i] > 0 where the part continues (0..1, with an
- *  anti-aliased edge).  *pairs receives how many silhouette ends were
+ *  already painted): shape[i] != 0 where the part continues, a code of its
+ *  coverage (sz_shape_cover: 0..1, with an anti-aliased edge).  *pairs receives how many silhouette ends were
  *  paired (for the log); `walls`, when not NULL, receives 1 on the curves
  *  that close the outline (where the shape's edge is not a guess). */
-SZ_INTERNAL sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp, float *alpha,
+SZ_INTERNAL sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp, uint8_t *shape,
                                         int *pairs, uint8_t *walls);
 
 /* The learned model's seam (shape_model.c).  The grid cell (px) that makes
@@ -88,6 +88,6 @@ SZ_INTERNAL void sz_shape_prob_free(sz_shape_prob *g);
  *  from sz_shape_complete() when the caller has it already (and `pairs` the
  *  curves that closed its outline, for the log), else NULL. */
 SZ_INTERNAL sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_params *fp, bool merge,
-                                   const float *shape, int pairs, sz_overlay *debug, long *changed);
+                                   const uint8_t *shape, int pairs, sz_overlay *debug, long *changed);
 
 #endif

@@ -32,7 +32,7 @@ void sz_fill_params_from_args(const sz_args *args, sz_fill_params *fp)
  * not smear into the fill).  *near_out (the caller frees it) holds that
  * pixel's index, or -1; *translucent tells whether the part's colour
  * sources are mostly less than opaque. */
-static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const float *alpha, int32_t **near_out,
+static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *alpha, int32_t **near_out,
                                 bool *translucent)
 {
     *near_out = NULL;
@@ -112,7 +112,7 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const float *alph
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < (st ? 0 : h); y++) {
         want[y] = 0;
-        for (int x = 0; x < w && !want[y]; x++) want[y] = alpha[(size_t)y * w + x] > 0;
+        want[y] = sz_skip_unset(alpha + (size_t)y * w, 0, w) < w;
     }
     if (!st) st = sz_edt_rows(ctx, src, w, h, want, NULL, near);
     free(want);
@@ -138,7 +138,7 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const float *alph
  * of colours is kept. */
 typedef struct colour_band {
     const sz_part *p;
-    const float *alpha;
+    const uint8_t *alpha; /* the shape (codes) */
     const int32_t *near;
     int radius, ch;
     float *value; /* one row of source values, w x ch */
@@ -156,7 +156,7 @@ static void source_row(const colour_band *b, int y, float *v)
     for (int x = 0; x < w; x++) {
         size_t i = (size_t)y * w + x;
         float *o = v + (size_t)b->ch * x;
-        if (b->alpha[i] <= 0) continue;
+        if (!b->alpha[i]) continue;
         int32_t j = b->near[i];
         uint16_t c[4] = {0, 0, 0, 65535};
         if (j >= 0) sz_get16_at(p->img, (size_t)j, c);
@@ -169,14 +169,14 @@ static void source_row(const colour_band *b, int y, float *v)
 static void row_average(const colour_band *b, int y, float *out)
 {
     int w = b->p->w, r = b->radius, ch = b->ch;
-    const float *alpha = b->alpha + (size_t)y * w;
+    const uint8_t *alpha = b->alpha + (size_t)y * w;
     source_row(b, y, b->value);
     for (int x = 0; x < w; x++) {
-        if (alpha[x] <= 0) continue;
+        if (!alpha[x]) continue;
         double acc[4] = {0, 0, 0, 0};
         int cnt = 0;
         for (int xx = SZ_MAX(0, x - r); xx <= SZ_MIN(w - 1, x + r); xx++) {
-            if (alpha[xx] <= 0) continue;
+            if (!alpha[xx]) continue;
             for (int k = 0; k < ch; k++) acc[k] += b->value[(size_t)ch * xx + k];
             cnt++;
         }
@@ -193,11 +193,11 @@ static void band_colour(colour_band *b, int y0, int y1, float *out)
     for (int y = top; y < bottom; y++) row_average(b, y, b->rows + (size_t)(y - top) * w * ch);
     for (int y = y0; y < y1; y++)
         for (int x = 0; x < w; x++) {
-            if (b->alpha[(size_t)y * w + x] <= 0) continue;
+            if (!b->alpha[(size_t)y * w + x]) continue;
             double acc[4] = {0, 0, 0, 0};
             int cnt = 0;
             for (int yy = SZ_MAX(top, y - r); yy <= SZ_MIN(bottom - 1, y + r); yy++) {
-                if (b->alpha[(size_t)yy * w + x] <= 0) continue;
+                if (!b->alpha[(size_t)yy * w + x]) continue;
                 const float *v = b->rows + ((size_t)(yy - top) * w + x) * ch;
                 for (int k = 0; k < ch; k++) acc[k] += v[k];
                 cnt++;
@@ -207,11 +207,11 @@ static void band_colour(colour_band *b, int y0, int y1, float *out)
 }
 
 sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_params *fp, bool merge,
-                       const float *shape, int pairs, sz_overlay *debug, long *changed)
+                       const uint8_t *shape, int pairs, sz_overlay *debug, long *changed)
 {
     size_t n = (size_t)p->w * (size_t)p->h;
-    float *own = shape ? NULL : sz_malloc_array(ctx, n, sizeof *own);
-    const float *alpha = shape ? shape : own;
+    uint8_t *own = shape ? NULL : sz_malloc(ctx, n);
+    const uint8_t *alpha = shape ? shape : own;
     sz_image *layer = merge ? NULL : sz_image_new(ctx, p->w, p->h, p->img->depth);
     sz_status st = alpha && (merge || layer) ? SZ_OK : SZ_ERR_NOMEM;
     sz_linear_init();
@@ -248,9 +248,9 @@ sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_param
             for (int y = y0; y < y1; y++)
                 for (int x = 0; x < w; x++) {
                     size_t i = (size_t)y * w + x;
-                    if (alpha[i] <= 0) continue;
+                    if (!alpha[i]) continue;
                     const float *c = colour + ((size_t)(y - y0) * w + x) * ch;
-                    float fa = alpha[i] * (ch == 4 ? c[3] : 1.0f);
+                    float fa = sz_shape_cover(alpha[i]) * (ch == 4 ? c[3] : 1.0f);
                     uint16_t old[4];
                     sz_get16(p->img, x, y, old);
                     bool may =
@@ -336,13 +336,13 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
             worked++;
         } else if (!st && p.img && p.nhidden) {
             long changed = 0;
-            float *shape = NULL;
+            uint8_t *shape = NULL;
             uint8_t *walls = NULL;
             int pairs = 0;
             if (lines) {
                 /* the shape first, so continued strokes stay within it */
                 size_t np = (size_t)p.w * (size_t)p.h;
-                shape = sz_malloc_array(ctx, np, sizeof *shape);
+                shape = sz_malloc(ctx, np);
                 walls = sz_malloc(ctx, np);
                 st = shape && walls ? sz_shape_complete(ctx, &p, &fp, shape, &pairs, walls) : SZ_ERR_NOMEM;
                 lp.inside = lp.outline_shape = shape;

@@ -683,7 +683,7 @@ static int march(const sz_part *p, const sz_lines *ln, const sz_line_params *lp,
             break;
         }
         if (lp->ink_prob && in_hidden && p->hidden[j] && lp->ink_prob[j] < 0.2f && s > e->width) break;
-        if (lp->inside && in_hidden && p->hidden[j] && lp->inside[j] <= 0 && s > e->width) break;
+        if (lp->inside && in_hidden && p->hidden[j] && !lp->inside[j] && s > e->width) break;
         if (in_hidden && !p->hidden[j] && s > e->width) {
             *left = true;
             break;
@@ -973,13 +973,13 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
 
 /* Whether the completed shape leaves hidden pixel (x, y) out (with a
  * pixel of tolerance, so a stroke along the shape's edge keeps its width). */
-static bool lp_inside_excludes(const sz_part *p, const float *inside, int x, int y)
+static bool lp_inside_excludes(const sz_part *p, const uint8_t *inside, int x, int y)
 {
     if (!inside || !p->hidden[(size_t)y * p->w + x]) return false;
     for (int dy = -1; dy <= 1; dy++)
         for (int dx = -1; dx <= 1; dx++) {
             int xx = x + dx, yy = y + dy;
-            if (xx >= 0 && yy >= 0 && xx < p->w && yy < p->h && inside[(size_t)yy * p->w + xx] > 0) return false;
+            if (xx >= 0 && yy >= 0 && xx < p->w && yy < p->h && inside[(size_t)yy * p->w + xx]) return false;
         }
     return true;
 }

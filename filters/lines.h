@@ -28,9 +28,9 @@ typedef struct sz_line_params {
     bool fill_holes;       /* close small holes inside filled ink */
     float strip_width;     /* px: ink seen on both sides of a hidden strip this narrow runs across it */
     const float *ink_prob; /* learned map of where ink runs (work grid), or NULL */
-    const float *inside;   /* the completed shape (work grid, > 0 inside): new ink under the occluder
+    const uint8_t *inside; /* the completed shape (work grid, codes, != 0 inside): new ink under the occluder
                             * stays within a pixel of it; NULL: anywhere */
-    const float *outline_shape; /* a completed shape (as `inside`) whose edge the part's outline follows
+    const uint8_t *outline_shape; /* a completed shape (as `inside`) whose edge the part's outline follows
                                  * under the occluder, or NULL */
     const uint8_t *outline_walls; /* where outline_shape's edge closes the outline for sure (curves
                                    * joining its silhouette), or NULL: only there is it followed */
@@ -74,7 +74,7 @@ typedef struct sz_lines {
     sz_line_end *ends;
     int nends;
     ink_canvas drawn;  /* the new strokes */
-    const float *inside; /* lp->inside, for drawing */
+    const uint8_t *inside; /* lp->inside, for drawing */
     bool line_art;     /* the layer is all ink (no paint to complete) */
     int bridges, joins, pairs, extensions, holes;
     long strip_px;     /* drawn across narrow strips of the hidden region */
@@ -129,7 +129,7 @@ static inline float sz_outline_dist_at(const sz_outline_dist *od, size_t i)
     return SZ_MIN(sqrtf((float)od->d2[i]), od->cap);
 }
 
-SZ_INTERNAL sz_status sz_outline_distance(sz_ctx *ctx, const sz_part *p, const float *inside, float max_width,
+SZ_INTERNAL sz_status sz_outline_distance(sz_ctx *ctx, const sz_part *p, const uint8_t *inside, float max_width,
                                           sz_outline_dist *out);
 /** Whether end e is of an outline: a stroke running along the part's
  *  edge, its paint on the inner side and nothing on the outer. */
@@ -142,7 +142,7 @@ SZ_INTERNAL bool sz_outline_end(const sz_part *p, const sz_lines *ln, const sz_o
  *  edge carries ink, how wide, what colour) and, when the part has one,
  *  draws the same band along the completed shape's edge under the
  *  occluder into ln->drawn, where the nearest visible edge has it. */
-SZ_INTERNAL sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, const float *shape,
+SZ_INTERNAL sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, const uint8_t *shape,
                                              const sz_outline_dist *dist);
 SZ_INTERNAL int sz_outline_follow(const sz_part *p, const sz_outline_dist *dist, const sz_line_end *e, float max_len,
                                   vec2 *pts, int cap, bool *came_out);

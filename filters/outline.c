@@ -47,7 +47,7 @@ static vec2 dist_grad(const sz_outline_dist *dist, int w, int h, vec2 q)
     return v2(gx / 2, gy / 2);
 }
 
-sz_status sz_outline_distance(sz_ctx *ctx, const sz_part *p, const float *inside, float max_width,
+sz_status sz_outline_distance(sz_ctx *ctx, const sz_part *p, const uint8_t *inside, float max_width,
                               sz_outline_dist *out)
 {
     int w = p->w, h = p->h;
@@ -66,7 +66,7 @@ sz_status sz_outline_distance(sz_ctx *ctx, const sz_part *p, const float *inside
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
-            outside[i] = !(inside[i] >= 0.5f || sz_alpha16(p->img, x, y) >= 32768);
+            outside[i] = !(inside[i] || sz_alpha16(p->img, x, y) >= 32768); /* (any coverage on the shape is over 1/2) */
         }
     sz_status st = sz_edt_bounded(ctx, outside, w, h, depth, out->d2);
     free(outside);
@@ -147,13 +147,13 @@ int sz_outline_follow(const sz_part *p, const sz_outline_dist *dist, const sz_li
 /* The pixels of the band an outline would cover under the occluder:
  * hidden, in the completed shape, less than width + 1/2 from its edge; in
  * raster order (*count of them), or NULL when out of memory. */
-static int32_t *band_pixels(sz_ctx *ctx, const sz_part *p, const float *shape, const sz_outline_dist *dist, float width,
+static int32_t *band_pixels(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, const sz_outline_dist *dist, float width,
                             long *count)
 {
     int w = p->w, h = p->h;
     long *per_row = sz_calloc(ctx, (size_t)h + 1, sizeof *per_row);
     if (!per_row) return NULL;
-#define IN_BAND(i) (p->hidden[i] && shape[i] >= 0.5f && dist->d2[i] > 0 && sz_outline_dist_at(dist, i) < width + 0.5f)
+#define IN_BAND(i) (p->hidden[i] && shape[i] && dist->d2[i] > 0 && sz_outline_dist_at(dist, i) < width + 0.5f)
     /* (rows as threads come free: the hidden ones gather) */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16)
     for (int y = 0; y < h; y++)
@@ -174,7 +174,7 @@ static int32_t *band_pixels(sz_ctx *ctx, const sz_part *p, const float *shape, c
     return band;
 }
 
-sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, const float *shape,
+sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, const uint8_t *shape,
                                  const sz_outline_dist *dist)
 {
     int w = p->w, h = p->h;

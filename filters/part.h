@@ -87,4 +87,20 @@ SZ_INTERNAL sz_status sz_part_is_line_art(sz_ctx *ctx, const sz_part *p, bool *l
 /** Whether `l` was made by sozai for `part` ("<part> (fill)", "(lines)"). */
 SZ_INTERNAL bool sz_layer_generated_for(const sz_layer *l, const sz_layer *part);
 
+/* A completed shape (sz_shape_complete): per work pixel, 0 where the
+ * part does not continue, else a code of its coverage, so that the plane
+ * takes a byte a pixel rather than a float.  The coverage of a pixel on
+ * the shape is 1/2 plus half the share of its 3x3 neighbourhood inside;
+ * the code keeps that share, `in` of `all`, as all * 16 + in. */
+static inline uint8_t sz_shape_code(int in, int all)
+{
+    return (uint8_t)(all * 16 + in);
+}
+
+/** The coverage, 0..1, of a shape code. */
+static inline float sz_shape_cover(uint8_t code)
+{
+    return code ? 0.5f + 0.5f * (float)(code & 15) / (code >> 4) : 0.0f;
+}
+
 #endif

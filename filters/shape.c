@@ -742,7 +742,7 @@ static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn
     return st;
 }
 
-sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp, float *alpha, int *pairs,
+sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp, uint8_t *shape, int *pairs,
                             uint8_t *walls)
 {
     int w = p->w, h = p->h;
@@ -760,7 +760,7 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
             size_t i = (size_t)y * w + x;
             known[i] = sz_alpha16(p->img, x, (int)y) >= p->solid;
             nknown += known[i];
-            alpha[i] = 0;
+            shape[i] = 0;
         }
     if (!st) st = mark_unknown(ctx, p, known, unknown);
     int m = 0;
@@ -835,7 +835,7 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
                             in += known[(size_t)yy * w + xx], all++;
                         }
                 }
-                alpha[i] = 0.5f + 0.5f * (float)in / all; /* the edge runs through the outer ring */
+                shape[i] = sz_shape_code(in, all); /* the edge runs through the outer ring */
             }
     }
     free(known), free(unknown), free(wall), free(d2), free(ends), free(enclosed);

@@ -63,8 +63,7 @@ static int sample_make(const sz_nn *nn, uint64_t seed, uint64_t index, sample *o
         sz_fill_params fp = {.smoothness = 1};
         if (!sz_part_load(ctx, doc, layer, &src, &p) && p.img) {
             size_t n = (size_t)p.w * p.h;
-            float *alpha = malloc(n * sizeof *alpha);
-            uint8_t *inside = malloc(n);
+            uint8_t *alpha = malloc(n), *inside = malloc(n);
             int pairs, cell = sz_shape_model_cell(nn, &p);
             int gw = (p.w + cell - 1) / cell, gh = (p.h + cell - 1) / cell;
             size_t plane = (size_t)gw * gh;
@@ -75,7 +74,7 @@ static int sample_make(const sz_nn *nn, uint64_t seed, uint64_t index, sample *o
             if (alpha && inside && out->in && out->target && out->weight &&
                 !sz_shape_complete(ctx, &p, &fp, alpha, &pairs, NULL)) {
                 for (size_t i = 0; i < n; i++)
-                    inside[i] = sz_alpha16(p.img, (int)(i % p.w), (int)(i / p.w)) >= 32768 || alpha[i] > 0;
+                    inside[i] = sz_alpha16(p.img, (int)(i % p.w), (int)(i / p.w)) >= 32768 || alpha[i];
                 sz_shape_model_inputs(ctx, &p, inside, cell, out->in);
                 float *count = calloc(plane, sizeof *count);
                 if (count) {
