@@ -123,7 +123,7 @@ static const sz_op *op_or_die(const char *name)
 /* Each figure is the best of this many runs on fresh copies of the same
  * scene, so that a moment's load on the machine, or which configuration
  * happens to run first, does not decide a comparison. */
-enum { RUNS = 2 };
+enum { RUNS = 3 };
 
 static double timed(sz_ctx *ctx, sz_doc *doc, const char *name, const char *const *kv)
 {
