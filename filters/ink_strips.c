@@ -9,9 +9,9 @@
  * ベタ of a cel drawing), which no stroke end leads into.  Each hidden
  * pixel of such a strip looks for the nearest visible pixel and, straight
  * through itself, for the first visible pixel on the far side; when both
- * are ink of about one colour, it takes the near one's.  Where the strip runs along an
- * edge of ink instead of across it, one side is paper, and nothing is
- * drawn: an outline is not widened into the strip.
+ * are ink of about one colour, it takes the near one's.  Where the strip
+ * runs along an edge of ink instead of across it, one side is paper, and
+ * nothing is drawn: an outline is not widened into the strip.
  */
 #include "lines.h"
 #include "bits.h"
