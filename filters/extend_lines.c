@@ -158,7 +158,9 @@ const sz_op sz_op_extend_lines = {
             "blend from end to end, and they are drawn only where the layer had no ink\n"
             "and shows nothing (or is hidden): every visible pixel stays as it was.\n"
             "In a painted part, the outline follows the edge the part's completed shape\n"
-            "takes under the occluder (--no-shape: it does not).\n"
+            "takes under the occluder (--no-shape: it does not).  Under a hidden strip\n"
+            "up to --strip-width px wide (a strand of hair), ink seen on both sides,\n"
+            "solid blacks too, runs straight across.\n"
             "--to-layer new puts them on a layer of their own; --debug shows why.",
     .params = params,
     .flags = SZ_OP_NEEDS_OUTPUT | SZ_OP_SELECTS_LAYERS,
