@@ -92,6 +92,24 @@ static sz_status dilate_spans(sz_ctx *ctx, const sz_word *in, int w, int h, int 
     return SZ_OK;
 }
 
+void sz_bits_pack(sz_ctx *ctx, const uint8_t *m, int w, int h, sz_word *out)
+{
+    if (w <= 0) return;
+    int words = sz_row_words(w);
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < h; y++) {
+        const uint8_t *row = m + (size_t)y * w;
+        sz_word *o = out + (size_t)y * words;
+        int first = sz_skip_unset(row, 0, w); /* the words before it are empty */
+        memset(o, 0, (size_t)(first / 64) * sizeof *o);
+        for (int k = first / 64; k < words; k++) { /* a word at a time, without a branch per pixel */
+            sz_word word = 0;
+            for (int b = 0, x = k * 64; b < 64 && x < w; b++, x++) word |= (sz_word)(row[x] != 0) << b;
+            o[k] = word;
+        }
+    }
+}
+
 void sz_bits_complement(sz_ctx *ctx, const sz_word *in, int w, int h, sz_word *out)
 {
     if (w <= 0) return;

@@ -32,6 +32,8 @@ static inline sz_word sz_row_tail(int w)
     return w & 63 ? ((sz_word)1 << (w & 63)) - 1 : ~(sz_word)0;
 }
 
+/** Packs a byte mask (set where not 0) of w x h pixels into `out`. */
+SZ_INTERNAL void sz_bits_pack(sz_ctx *ctx, const uint8_t *m, int w, int h, sz_word *out);
 /** The complement of a packed w x h mask within the grid, into `out`
  *  (which may be `in`): the bits past the width stay zero. */
 SZ_INTERNAL void sz_bits_complement(sz_ctx *ctx, const sz_word *in, int w, int h, sz_word *out);

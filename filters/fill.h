@@ -58,8 +58,8 @@ SZ_INTERNAL void sz_fill_params_from_args(const sz_args *args, sz_fill_params *f
 
 /** The completed shape inside the part's unknown region (hidden and not
  *  already painted): shape[i] != 0 where the part continues, a code of its
- *  coverage (sz_shape_cover: 0..1, with an anti-aliased edge).  *pairs receives how many silhouette ends were
- *  paired (for the log); `walls`, when not NULL, receives 1 on the curves
+ *  coverage (sz_shape_cover: 0..1, with an anti-aliased edge).  *pairs
+ *  receives how many silhouette ends were paired (for the log); `walls`, when not NULL, receives 1 on the curves
  *  that close the outline (where the shape's edge is not a guess). */
 SZ_INTERNAL sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp, uint8_t *shape,
                                         int *pairs, uint8_t *walls);

@@ -111,7 +111,6 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *al
     if (!st && !want) st = SZ_ERR_NOMEM;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < (st ? 0 : h); y++) {
-        want[y] = 0;
         want[y] = sz_skip_unset(alpha + (size_t)y * w, 0, w) < w;
     }
     if (!st) st = sz_edt_rows(ctx, src, w, h, want, NULL, near);

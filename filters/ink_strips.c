@@ -70,23 +70,14 @@ sz_status sz_lines_cross_strips(sz_ctx *ctx, const sz_part *p, const sz_line_par
     size_t nw = (size_t)words * (size_t)h;
     /* the strips: hidden pixels no (2 half + 1)-square of the hidden
      * region covers */
-    sz_word *bits = sz_calloc(ctx, nw ? 3 * nw : 1, sizeof *bits);
+    sz_word *bits = sz_malloc_array(ctx, nw ? 3 * nw : 1, sizeof *bits);
     long *per_row = sz_calloc(ctx, (size_t)h + 1, sizeof *per_row);
     if (!bits || !per_row) {
         free(bits), free(per_row);
         return SZ_ERR_NOMEM;
     }
     sz_word *strip = bits, *tmp = bits + nw, *broad = bits + 2 * nw;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < h; y++) {
-        const uint8_t *hid = p->hidden + (size_t)y * w;
-        int first = sz_skip_unset(hid, 0, w);
-        for (int k = first / 64; k < words && first < w; k++) { /* (the words before stay zero) */
-            sz_word word = 0;
-            for (int b = 0, x = k * 64; b < 64 && x < w; b++, x++) word |= (sz_word)(hid[x] != 0) << b;
-            strip[(size_t)y * words + k] = word;
-        }
-    }
+    sz_bits_pack(ctx, p->hidden, w, h, strip);
     sz_status st = sz_bits_open_square(ctx, strip, w, h, half, tmp, broad);
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < (st ? 0 : h); y++)

@@ -90,10 +90,10 @@ static inline int32_t sz_lines_piece(const sz_lines *ln, int x, int y)
 SZ_INTERNAL float sz_lines_ink(const sz_lines *ln, int x, int y);
 /** Finds ink and stroke ends of a part. */
 SZ_INTERNAL sz_status sz_lines_analyse(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *out);
-/** Decides every end's fate and draws the strokes into out->drawn. */
 /** Carries ink seen on both sides of a narrow strip of the hidden region
  *  (narrower than lp->strip_width) straight across it (ink_strips.c). */
 SZ_INTERNAL sz_status sz_lines_cross_strips(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln);
+/** Decides every end's fate and draws the strokes into out->drawn. */
 SZ_INTERNAL sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *out);
 /** The cost of joining two ends (lower is better; below 2.5 they may be
  *  joined), or < 0 with the reason in *why (may be NULL) when they cannot. */

@@ -193,14 +193,11 @@ sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, co
      * jaw line beside the cover, not the hair at its crown). */
     int words = sz_row_words(w);
     size_t nw = (size_t)words * (size_t)h;
-    sz_word *hidden_bits = sz_calloc(ctx, nw ? nw : 1, sizeof *hidden_bits);
+    sz_word *hidden_bits = sz_malloc_array(ctx, nw ? nw : 1, sizeof *hidden_bits);
     sz_word *by_occluder = sz_malloc_array(ctx, nw ? nw : 1, sizeof *by_occluder);
     uint8_t *edge = sz_malloc(ctx, n); /* the ring: RING_BARE or RING_INKED, for where the outline shows */
     sz_status st = hidden_bits && by_occluder && edge ? SZ_OK : SZ_ERR_NOMEM;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < (st ? 0 : h); y++)
-        for (int x = 0; x < w; x++)
-            if (p->hidden[(size_t)y * w + x]) sz_bit_set(hidden_bits + (size_t)y * words, x);
+    if (!st) sz_bits_pack(ctx, p->hidden, w, h, hidden_bits);
     if (!st) st = sz_bits_dilate_square(ctx, hidden_bits, w, h, NEAR_OCCLUDER, by_occluder);
     free(hidden_bits);
     if (st) {
