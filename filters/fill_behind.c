@@ -32,7 +32,7 @@ void sz_fill_params_from_args(const sz_args *args, sz_fill_params *fp)
  * not smear into the fill).  *near_out (the caller frees it) holds that
  * pixel's index, or -1; *translucent tells whether the part's colour
  * sources are mostly less than opaque. */
-static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *alpha, int32_t **near_out,
+static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, int32_t **near_out,
                                 bool *translucent)
 {
     *near_out = NULL;
@@ -111,7 +111,7 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *al
     if (!st && !want) st = SZ_ERR_NOMEM;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < (st ? 0 : h); y++) {
-        want[y] = sz_skip_unset(alpha + (size_t)y * w, 0, w) < w;
+        want[y] = sz_skip_unset(shape + (size_t)y * w, 0, w) < w;
     }
     if (!st) st = sz_edt_rows(ctx, src, w, h, want, NULL, near);
     free(want);
@@ -137,7 +137,7 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *al
  * of colours is kept. */
 typedef struct colour_band {
     const sz_part *p;
-    const uint8_t *alpha; /* the shape (codes) */
+    const uint8_t *shape; /* the completed shape (codes, part.h) */
     const int32_t *near;
     int radius, ch;
     float *value; /* one row of source values, w x ch */
@@ -155,7 +155,7 @@ static void source_row(const colour_band *b, int y, float *v)
     for (int x = 0; x < w; x++) {
         size_t i = (size_t)y * w + x;
         float *o = v + (size_t)b->ch * x;
-        if (!b->alpha[i]) continue;
+        if (!b->shape[i]) continue;
         int32_t j = b->near[i];
         uint16_t c[4] = {0, 0, 0, 65535};
         if (j >= 0) sz_get16_at(p->img, (size_t)j, c);
@@ -168,14 +168,14 @@ static void source_row(const colour_band *b, int y, float *v)
 static void row_average(const colour_band *b, int y, float *out)
 {
     int w = b->p->w, r = b->radius, ch = b->ch;
-    const uint8_t *alpha = b->alpha + (size_t)y * w;
+    const uint8_t *shape = b->shape + (size_t)y * w;
     source_row(b, y, b->value);
     for (int x = 0; x < w; x++) {
-        if (!alpha[x]) continue;
+        if (!shape[x]) continue;
         double acc[4] = {0, 0, 0, 0};
         int cnt = 0;
         for (int xx = SZ_MAX(0, x - r); xx <= SZ_MIN(w - 1, x + r); xx++) {
-            if (!alpha[xx]) continue;
+            if (!shape[xx]) continue;
             for (int k = 0; k < ch; k++) acc[k] += b->value[(size_t)ch * xx + k];
             cnt++;
         }
@@ -192,11 +192,11 @@ static void band_colour(colour_band *b, int y0, int y1, float *out)
     for (int y = top; y < bottom; y++) row_average(b, y, b->rows + (size_t)(y - top) * w * ch);
     for (int y = y0; y < y1; y++)
         for (int x = 0; x < w; x++) {
-            if (!b->alpha[(size_t)y * w + x]) continue;
+            if (!b->shape[(size_t)y * w + x]) continue;
             double acc[4] = {0, 0, 0, 0};
             int cnt = 0;
             for (int yy = SZ_MAX(top, y - r); yy <= SZ_MIN(bottom - 1, y + r); yy++) {
-                if (!b->alpha[(size_t)yy * w + x]) continue;
+                if (!b->shape[(size_t)yy * w + x]) continue;
                 const float *v = b->rows + ((size_t)(yy - top) * w + x) * ch;
                 for (int k = 0; k < ch; k++) acc[k] += v[k];
                 cnt++;
@@ -210,21 +210,21 @@ sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_param
 {
     size_t n = (size_t)p->w * (size_t)p->h;
     uint8_t *own = shape ? NULL : sz_malloc(ctx, n);
-    const uint8_t *alpha = shape ? shape : own;
+    const uint8_t *completed = shape ? shape : own;
     sz_image *layer = merge ? NULL : sz_image_new(ctx, p->w, p->h, p->img->depth);
-    sz_status st = alpha && (merge || layer) ? SZ_OK : SZ_ERR_NOMEM;
+    sz_status st = completed && (merge || layer) ? SZ_OK : SZ_ERR_NOMEM;
     sz_linear_init();
     if (!st && !shape) st = sz_shape_complete(ctx, p, fp, own, &pairs, NULL);
     int32_t *near = NULL;
     bool translucent = false;
-    if (!st) st = colour_sources(ctx, p, alpha, &near, &translucent);
+    if (!st) st = colour_sources(ctx, p, completed, &near, &translucent);
     int w = p->w, h = p->h, radius = fp->colour_radius, ch = translucent ? 4 : 3;
     int bands = st ? 0 : (h + BAND - 1) / BAND;
     long filled = 0;
     bool fail = false;
 #pragma omp parallel num_threads(sz_threads(ctx)) reduction(+ : filled)
     {
-        colour_band b = {.p = p, .alpha = alpha, .near = near, .radius = radius, .ch = ch};
+        colour_band b = {.p = p, .shape = completed, .near = near, .radius = radius, .ch = ch};
         b.value = malloc((size_t)w * ch * sizeof *b.value);
         b.rows = malloc((size_t)(BAND + 2 * radius) * w * ch * sizeof *b.rows);
         float *colour = malloc((size_t)BAND * w * ch * sizeof *colour);
@@ -247,9 +247,9 @@ sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_param
             for (int y = y0; y < y1; y++)
                 for (int x = 0; x < w; x++) {
                     size_t i = (size_t)y * w + x;
-                    if (!alpha[i]) continue;
+                    if (!completed[i]) continue;
                     const float *c = colour + ((size_t)(y - y0) * w + x) * ch;
-                    float fa = sz_shape_cover(alpha[i]) * (ch == 4 ? c[3] : 1.0f);
+                    float fa = sz_shape_cover(completed[i]) * (ch == 4 ? c[3] : 1.0f);
                     uint16_t old[4];
                     sz_get16(p->img, x, y, old);
                     bool may =
@@ -282,7 +282,7 @@ sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_param
     if (!st && debug && debug->img) {
         static const uint8_t green[3] = {30, 170, 60};
         sz_overlay_hidden(debug, p);
-        sz_overlay_added(debug, p, alpha, green);
+        sz_overlay_added(debug, p, completed, green);
     }
     sz_image_free(layer);
     free(own), free(near);
