@@ -234,10 +234,10 @@ static double hidden_iou(sz_ctx *ctx, const gen_case *c, const sz_nn *nn, long *
     sz_part p;
     ck_assert_int_eq(sz_part_load(ctx, doc, sz_layer_child(sz_doc_root(doc), 0), &src, &p), SZ_OK);
     size_t n = (size_t)p.w * p.h;
-    uint8_t *alpha = malloc(n);
+    uint8_t *shape = malloc(n);
     sz_fill_params fp = {.smoothness = 1, .model = nn};
     int pairs;
-    ck_assert_int_eq(sz_shape_complete(ctx, &p, &fp, alpha, &pairs, NULL), SZ_OK);
+    ck_assert_int_eq(sz_shape_complete(ctx, &p, &fp, shape, &pairs, NULL), SZ_OK);
     long both = 0, either = 0;
     *inside_px = 0;
     for (int y = 0; y < p.h; y++)
@@ -245,10 +245,10 @@ static double hidden_iou(sz_ctx *ctx, const gen_case *c, const sz_nn *nn, long *
             size_t i = (size_t)y * p.w + x;
             int cx = x + p.x0, cy = y + p.y0;
             if (!p.hidden[i] || cx < 0 || cy < 0 || cx >= c->w || cy >= c->h) continue;
-            bool truth = c->part[(size_t)cy * c->w + cx] >= 0.5f, got = alpha[i] != 0;
+            bool truth = c->part[(size_t)cy * c->w + cx] >= 0.5f, got = shape[i] != 0;
             both += truth && got, either += truth || got, *inside_px += got;
         }
-    free(alpha);
+    free(shape);
     sz_part_free(&p);
     sz_image_free(mask);
     sz_doc_free(doc);

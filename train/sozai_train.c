@@ -63,7 +63,7 @@ static int sample_make(const sz_nn *nn, uint64_t seed, uint64_t index, sample *o
         sz_fill_params fp = {.smoothness = 1};
         if (!sz_part_load(ctx, doc, layer, &src, &p) && p.img) {
             size_t n = (size_t)p.w * p.h;
-            uint8_t *alpha = malloc(n), *inside = malloc(n);
+            uint8_t *shape = malloc(n), *inside = malloc(n);
             int pairs, cell = sz_shape_model_cell(nn, &p);
             int gw = (p.w + cell - 1) / cell, gh = (p.h + cell - 1) / cell;
             size_t plane = (size_t)gw * gh;
@@ -71,10 +71,10 @@ static int sample_make(const sz_nn *nn, uint64_t seed, uint64_t index, sample *o
             out->in = malloc(SZ_NN_INPUTS * plane * sizeof *out->in);
             out->target = calloc(plane, sizeof *out->target);
             out->weight = calloc(plane, sizeof *out->weight);
-            if (alpha && inside && out->in && out->target && out->weight &&
-                !sz_shape_complete(ctx, &p, &fp, alpha, &pairs, NULL)) {
+            if (shape && inside && out->in && out->target && out->weight &&
+                !sz_shape_complete(ctx, &p, &fp, shape, &pairs, NULL)) {
                 for (size_t i = 0; i < n; i++)
-                    inside[i] = sz_alpha16(p.img, (int)(i % p.w), (int)(i / p.w)) >= 32768 || alpha[i];
+                    inside[i] = sz_alpha16(p.img, (int)(i % p.w), (int)(i / p.w)) >= 32768 || shape[i];
                 sz_shape_model_inputs(ctx, &p, inside, cell, out->in);
                 float *count = calloc(plane, sizeof *count);
                 if (count) {
@@ -94,7 +94,7 @@ static int sample_make(const sz_nn *nn, uint64_t seed, uint64_t index, sample *o
                     rc = 0;
                 }
             }
-            free(alpha), free(inside);
+            free(shape), free(inside);
             sz_part_free(&p);
         }
     }
