@@ -737,6 +737,37 @@ void sz_sites_free(sz_sites *s)
     s->n = 0;
 }
 
+static double det3(const double m[3][3])
+{
+    return m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+           m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+}
+
+bool sz_curve_fit(const int *px, const int *py, int i0, int k, double sigma, double fit[2][3])
+{
+    double S[5] = {0}, SX[3] = {0}, SY[3] = {0}, s_len = 0;
+    for (int i = 0; i < k; i++) {
+        if (i) s_len += hypot(px[i] - px[i - 1], py[i] - py[i - 1]);
+        if (i < i0) continue;
+        double t = s_len, wt = sigma > 0 ? exp(-0.5 * (t / sigma) * (t / sigma)) : 1, tp = wt;
+        for (int j = 0; j < 5; j++, tp *= t) S[j] += tp;
+        tp = wt;
+        for (int j = 0; j < 3; j++, tp *= t) SX[j] += tp * px[i], SY[j] += tp * py[i];
+    }
+    /* the normal equations, by Cramer's rule */
+    double A[3][3] = {{S[0], S[1], S[2]}, {S[1], S[2], S[3]}, {S[2], S[3], S[4]}};
+    double det = det3(A);
+    const double *rhs[2] = {SX, SY};
+    for (int d = 0; d < 2; d++)
+        for (int c = 0; c < 3; c++) {
+            double M[3][3];
+            memcpy(M, A, sizeof M);
+            for (int r = 0; r < 3; r++) M[r][c] = rhs[d][r];
+            fit[d][c] = fabs(det) > 1e-9 ? det3(M) / det : 0;
+        }
+    return fabs(det) > 1e-9;
+}
+
 bool sz_path_crosses(const uint8_t *m, uint8_t value, int w, int h, const vec2 *pts, int n, vec2 a, vec2 b,
                      float spare)
 {

@@ -201,6 +201,12 @@ SZ_INTERNAL int sz_curve_trace(const uint8_t *m, int w, int h, int x, int y, int
  *  fromy): the trace goes on away from that pixel (a branch of a fork). */
 SZ_INTERNAL int sz_curve_trace_from(const uint8_t *m, int w, int h, int fromx, int fromy, int x, int y, int max,
                                     int *px, int *py, bool *junction);
+/** A quadratic fit x(t), y(t) against arc length t of the traced points
+ *  px, py [i0, k) (t measured from px[0], py[0]): fit[d] holds the
+ *  coefficients of 1, t and t^2 for x (d = 0) and y (d = 1).  A chord
+ *  lags behind a curving trace; the fit's tangent at t = 0 does not.
+ *  False when the points do not determine a fit. */
+SZ_INTERNAL bool sz_curve_fit(const int *px, const int *py, int i0, int k, double sigma, double fit[2][3]);
 /** Whether the polyline pts[0..n) runs across a pixel of `m` equal to
  *  `value`, leaving out the stretches within `spare` px of a and of b.
  *  A curve of m drawn 8-connected can be crossed between two diagonal

@@ -256,30 +256,8 @@ static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_li
     int K = SZ_MIN(n, SZ_MAX(6, SZ_MIN(18, (int)lroundf(2 * width0 + 8))));
     int i0 = SZ_MIN(K - 4, SZ_MAX(0, (int)lroundf(width0 / 2)));
     if (i0 < 0) i0 = 0;
-    double S[5] = {0}, SX[3] = {0}, SY[3] = {0}, s_len = 0;
-    for (int i = 0; i < K; i++) {
-        if (i) s_len += hypot(px[i] - px[i - 1], py[i] - py[i - 1]);
-        if (i < i0) continue;
-        double t = s_len, tp = 1;
-        for (int k = 0; k < 5; k++, tp *= t) S[k] += tp;
-        tp = 1;
-        for (int k = 0; k < 3; k++, tp *= t) SX[k] += tp * px[i], SY[k] += tp * py[i];
-    }
-    /* normal equations of x(t) = a + b t + c t^2 (Cramer's rule) */
-    double A[3][3] = {{S[0], S[1], S[2]}, {S[1], S[2], S[3]}, {S[2], S[3], S[4]}};
-    double det = A[0][0] * (A[1][1] * A[2][2] - A[1][2] * A[2][1]) - A[0][1] * (A[1][0] * A[2][2] - A[1][2] * A[2][0]) +
-                 A[0][2] * (A[1][0] * A[2][1] - A[1][1] * A[2][0]);
     double fit[2][3];
-    const double *rhs[2] = {SX, SY};
-    for (int d = 0; d < 2; d++)
-        for (int c = 0; c < 3; c++) {
-            double M[3][3];
-            memcpy(M, A, sizeof M);
-            for (int r = 0; r < 3; r++) M[r][c] = rhs[d][r];
-            double dc = M[0][0] * (M[1][1] * M[2][2] - M[1][2] * M[2][1]) - M[0][1] * (M[1][0] * M[2][2] - M[1][2] * M[2][0]) +
-                        M[0][2] * (M[1][0] * M[2][1] - M[1][1] * M[2][0]);
-            fit[d][c] = fabs(det) > 1e-9 ? dc / det : 0;
-        }
+    bool fitted = sz_curve_fit(px, py, i0, K, 0, fit);
     int kd = SZ_MIN(n - 1, SZ_MAX(3, (int)lroundf(width0 + 2)));
     vec2 chord = v2_norm(v2_sub(v2((float)px[0], (float)py[0]), v2((float)px[kd], (float)py[kd])));
     vec2 tangent = v2((float)-fit[0][1], (float)-fit[1][1]); /* the trace runs away from the tip */
@@ -290,7 +268,7 @@ static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_li
     int kw = SZ_MIN(n - 1, (int)lroundf(width0));
     if (ka <= kw) kw = 0;
     e->axis = v2_norm(v2_sub(v2((float)px[kw], (float)py[kw]), v2((float)px[ka], (float)py[ka])));
-    e->dir = fabs(det) > 1e-9 && v2_len(tangent) > 0.3f && v2_dot(v2_norm(tangent), chord) > 0.3f ? v2_norm(tangent) : chord;
+    e->dir = fitted && v2_len(tangent) > 0.3f && v2_dot(v2_norm(tangent), chord) > 0.3f ? v2_norm(tangent) : chord;
     /* curvature of the fitted curve at the tip, signed toward the tip */
     double tx = -fit[0][1], ty = -fit[1][1], ddx = 2 * fit[0][2], ddy = 2 * fit[1][2];
     double sp = pow(tx * tx + ty * ty, 1.5);

@@ -195,22 +195,33 @@ static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, 
     int cap = 64, m = 0;
     silhouette_end *e = st ? NULL : sz_malloc_array(ctx, (size_t)cap, sizeof *e);
     if (!st && !e) st = SZ_ERR_NOMEM;
-    enum { TRACE = 10, STRAIGHT = 24 };
+    enum { TRACE = 10, FIT = 24 };
+    const double FIT_SIGMA = 10; /* px */
     for (int y = 0; y < h && !st; y++)
         for (int x = sz_skip_unset(sil + (size_t)y * w, 0, w); x < w; x = sz_skip_unset(sil + (size_t)y * w, x + 1, w)) {
             if (!sz_curve_is_end(sil, w, h, x, y)) continue;
             if (!sz_mask_near(p->hidden, w, h, x, y, 7)) continue;
-            int px[TRACE], py[TRACE];
+            int px[FIT], py[FIT];
             bool junction;
-            int k = sz_curve_trace(sil, w, h, x, y, TRACE, px, py, &junction);
+            int k = sz_curve_trace(sil, w, h, x, y, FIT, px, py, &junction);
             if (k < 4) continue;
-            /* the chord lags behind a curving outline by half its turn,
-             * which is about the turn between its two halves */
-            int mid = k / 2;
-            vec2 chord = v2_norm(v2(px[0] - px[k - 1], py[0] - py[k - 1]));
-            vec2 near_half = v2(px[0] - px[mid], py[0] - py[mid]), far_half = v2(px[mid] - px[k - 1], py[mid] - py[k - 1]);
+            /* The direction out of the end.  A chord lags behind a curving
+             * outline by half its turn, about the turn between its two
+             * halves; but over a few pixels those halves turn with every
+             * step of the grid.  The tangent at the end of a quadratic fit
+             * of a longer stretch, weighted toward the end, does neither,
+             * unless the stretch takes in a corner: a fit straying from
+             * the chord by more than about 18 degrees is not taken. */
+            int kc = SZ_MIN(k, TRACE), mid = kc / 2;
+            vec2 chord = v2_norm(v2(px[0] - px[kc - 1], py[0] - py[kc - 1]));
+            vec2 near_half = v2(px[0] - px[mid], py[0] - py[mid]), far_half = v2(px[mid] - px[kc - 1], py[mid] - py[kc - 1]);
             float turn = atan2f(v2_cross(far_half, near_half), v2_dot(far_half, near_half));
             vec2 dir = v2_rot(chord, SZ_CLAMP(turn, -0.6f, 0.6f));
+            double fit[2][3];
+            if (sz_curve_fit(px, py, 0, k, FIT_SIGMA, fit)) {
+                vec2 tangent = v2((float)-fit[0][1], (float)-fit[1][1]); /* the trace runs away from the end */
+                if (v2_len(tangent) > 0.3f && v2_dot(v2_norm(tangent), chord) > 0.95f) dir = v2_norm(tangent);
+            }
             vec2 left = v2(dir.y, -dir.x); /* left of dir on a y-down grid, seen on screen */
             int on_left = 0, on_right = 0;
             for (float r = 1.5f; r <= 3.5f; r += 1) {
@@ -220,13 +231,11 @@ static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, 
             if (on_left == on_right) continue; /* a sliver: no side to tell */
             /* straight: a longer stretch of the silhouette keeps within a
              * pixel of its chord */
-            int lx[STRAIGHT], ly[STRAIGHT];
-            int kl = sz_curve_trace(sil, w, h, x, y, STRAIGHT, lx, ly, &junction);
-            bool straight = kl == STRAIGHT;
-            vec2 s0 = v2((float)lx[0], (float)ly[0]), s1 = v2((float)lx[kl - 1], (float)ly[kl - 1]);
+            bool straight = k == FIT;
+            vec2 s0 = v2((float)px[0], (float)py[0]), s1 = v2((float)px[k - 1], (float)py[k - 1]);
             vec2 su = v2_norm(v2_sub(s0, s1));
-            for (int i = 1; i + 1 < kl && straight; i++)
-                straight = fabsf(v2_cross(su, v2_sub(v2((float)lx[i], (float)ly[i]), s1))) <= 1.0f;
+            for (int i = 1; i + 1 < k && straight; i++)
+                straight = fabsf(v2_cross(su, v2_sub(v2((float)px[i], (float)py[i]), s1))) <= 1.0f;
             if (m == cap) {
                 silhouette_end *v = sz_realloc_array(ctx, e, (size_t)(cap *= 2), sizeof *v);
                 if (!v) {
