@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* A part whose colour sources have a median opacity below this (of 255)
  * is translucent. */
@@ -142,6 +143,8 @@ typedef struct colour_band {
     int radius, ch;
     float *value; /* one row of source values, w x ch */
     float *rows;  /* the row averages of the rows a band needs, (BAND + 2 radius) x w x ch */
+    double *sum;  /* the column sums of the row averages in the window, w x ch */
+    int *count;   /* how many row averages each column sum holds, w */
 } colour_band;
 
 enum { BAND = 32 };
@@ -164,22 +167,47 @@ static void source_row(const colour_band *b, int y, float *v)
     }
 }
 
+/* The window averages below are running sums (a pixel enters the window
+ * once and leaves it once), so that their cost does not grow with the
+ * radius; they run in double, in which adding and taking away the same
+ * floats drifts by far less than a float's last bit. */
+
 /* The average along row y of the source values of the filled pixels. */
 static void row_average(const colour_band *b, int y, float *out)
 {
     int w = b->p->w, r = b->radius, ch = b->ch;
     const uint8_t *shape = b->shape + (size_t)y * w;
+    const float *v = b->value;
     source_row(b, y, b->value);
+    double acc[4] = {0, 0, 0, 0};
+    int cnt = 0, lo = 0, hi = -1; /* the window [lo, hi] */
+    for (int x = 0; x < w; x++) {
+        for (; hi < SZ_MIN(w - 1, x + r); hi++)
+            if (shape[hi + 1]) {
+                for (int k = 0; k < ch; k++) acc[k] += v[(size_t)ch * (hi + 1) + k];
+                cnt++;
+            }
+        for (; lo < x - r; lo++)
+            if (shape[lo]) {
+                for (int k = 0; k < ch; k++) acc[k] -= v[(size_t)ch * lo + k];
+                cnt--;
+            }
+        if (!shape[x]) continue;
+        for (int k = 0; k < ch; k++) out[(size_t)ch * x + k] = (float)(acc[k] / cnt);
+    }
+}
+
+/* Adds (sign 1) or takes away (-1) row y's row averages to the column
+ * sums of the band. */
+static void column_sums(colour_band *b, int y, int top, int sign)
+{
+    int w = b->p->w, ch = b->ch;
+    const uint8_t *shape = b->shape + (size_t)y * w;
+    const float *v = b->rows + (size_t)(y - top) * w * ch;
     for (int x = 0; x < w; x++) {
         if (!shape[x]) continue;
-        double acc[4] = {0, 0, 0, 0};
-        int cnt = 0;
-        for (int xx = SZ_MAX(0, x - r); xx <= SZ_MIN(w - 1, x + r); xx++) {
-            if (!shape[xx]) continue;
-            for (int k = 0; k < ch; k++) acc[k] += b->value[(size_t)ch * xx + k];
-            cnt++;
-        }
-        for (int k = 0; k < ch; k++) out[(size_t)ch * x + k] = (float)(acc[k] / cnt);
+        for (int k = 0; k < ch; k++) b->sum[(size_t)ch * x + k] += sign * (double)v[(size_t)ch * x + k];
+        b->count[x] += sign;
     }
 }
 
@@ -190,19 +218,19 @@ static void band_colour(colour_band *b, int y0, int y1, float *out)
     int w = b->p->w, h = b->p->h, r = b->radius, ch = b->ch;
     int top = SZ_MAX(0, y0 - r), bottom = SZ_MIN(h, y1 + r);
     for (int y = top; y < bottom; y++) row_average(b, y, b->rows + (size_t)(y - top) * w * ch);
-    for (int y = y0; y < y1; y++)
+    memset(b->sum, 0, (size_t)w * ch * sizeof *b->sum);
+    memset(b->count, 0, (size_t)w * sizeof *b->count);
+    int lo = top, hi = top - 1; /* the window [lo, hi] */
+    for (int y = y0; y < y1; y++) {
+        for (; hi < SZ_MIN(bottom - 1, y + r); hi++) column_sums(b, hi + 1, top, 1);
+        for (; lo < y - r; lo++) column_sums(b, lo, top, -1);
+        const uint8_t *shape = b->shape + (size_t)y * w;
+        float *o = out + (size_t)(y - y0) * w * ch;
         for (int x = 0; x < w; x++) {
-            if (!b->shape[(size_t)y * w + x]) continue;
-            double acc[4] = {0, 0, 0, 0};
-            int cnt = 0;
-            for (int yy = SZ_MAX(top, y - r); yy <= SZ_MIN(bottom - 1, y + r); yy++) {
-                if (!b->shape[(size_t)yy * w + x]) continue;
-                const float *v = b->rows + ((size_t)(yy - top) * w + x) * ch;
-                for (int k = 0; k < ch; k++) acc[k] += v[k];
-                cnt++;
-            }
-            for (int k = 0; k < ch; k++) out[((size_t)(y - y0) * w + x) * ch + k] = (float)(acc[k] / cnt);
+            if (!shape[x]) continue;
+            for (int k = 0; k < ch; k++) o[(size_t)ch * x + k] = (float)(b->sum[(size_t)ch * x + k] / b->count[x]);
         }
+    }
 }
 
 sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_params *fp, bool merge,
@@ -227,8 +255,10 @@ sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_param
         colour_band b = {.p = p, .shape = completed, .near = near, .radius = radius, .ch = ch};
         b.value = malloc((size_t)w * ch * sizeof *b.value);
         b.rows = malloc((size_t)(BAND + 2 * radius) * w * ch * sizeof *b.rows);
+        b.sum = malloc((size_t)w * ch * sizeof *b.sum);
+        b.count = malloc((size_t)w * sizeof *b.count);
         float *colour = malloc((size_t)BAND * w * ch * sizeof *colour);
-        if (!b.value || !b.rows || !colour) {
+        if (!b.value || !b.rows || !b.sum || !b.count || !colour) {
 #pragma omp atomic write
             fail = true;
         }
@@ -271,7 +301,7 @@ sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_param
                     filled++;
                 }
         }
-        free(b.value), free(b.rows), free(colour);
+        free(b.value), free(b.rows), free(b.sum), free(b.count), free(colour);
     }
     if (!st && fail) st = sz_fail(ctx, SZ_ERR_NOMEM, "out of memory while painting the fill");
     *changed = filled;
