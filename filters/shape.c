@@ -258,28 +258,40 @@ static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, 
 }
 
 /* The path from end e straight on until it leaves the unknown region (or
- * the grid): its points, at most cap, one px apart; returns their count. */
+ * the grid): its points, at most cap, one px apart; returns their count.
+ * An end lies a few pixels from the hidden region, so the path first
+ * crosses visible part; one that has not entered the unknown region
+ * within REACH_IN px heads elsewhere and stops there. */
 static int straight_on(const sz_part *p, const uint8_t *unknown, const silhouette_end *e, vec2 *pts, int cap)
 {
+    enum { REACH_IN = 8 };
     int n = 0;
     vec2 q = e->p;
+    bool entered = false;
     for (int s = 0; s < cap; s++) {
         pts[n++] = q;
         q = v2_add(q, e->dir);
         int x = (int)lroundf(q.x), y = (int)lroundf(q.y);
-        if (x < 0 || y < 0 || x >= p->w || y >= p->h || (s > 4 && !unknown[(size_t)y * p->w + x])) break;
+        if (x < 0 || y < 0 || x >= p->w || y >= p->h) break;
+        bool in = unknown[(size_t)y * p->w + x] != 0;
+        entered |= in;
+        if (!in && (entered || s >= REACH_IN)) break;
     }
     return n;
 }
 
 /* Whether exit a and entry b are the two sides of a narrow band (a limb,
  * a strand, a thick stroke) heading the same way into a hidden region
- * that runs on at least four times their distance apart.  Such a band
- * goes on under the occluder far more often than it ends just where the
- * occluder begins, so its sides are not capped: they run straight on. */
+ * that runs on at least twice their distance apart.  Such a band goes on
+ * under the occluder far more often than it ends just where the occluder
+ * begins, so its sides are not capped: they run straight on.  (Two such
+ * sides with background between them, an eye hole or the gap between two
+ * strands, are no band: their outline closes.) */
 static bool band_runs_on(const silhouette_end *a, const silhouette_end *b)
 {
-    return v2_dot(a->dir, b->dir) > 0.7f && 4 * v2_len(v2_sub(a->p, b->p)) < SZ_MIN(a->ahead, b->ahead);
+    vec2 part_side = v2_scale(v2(a->dir.y, -a->dir.x), (float)a->side); /* where the part lies from a */
+    return v2_dot(a->dir, b->dir) > 0.7f && v2_dot(v2_sub(b->p, a->p), part_side) > 0 &&
+           2 * v2_len(v2_sub(a->p, b->p)) < SZ_MIN(a->ahead, b->ahead);
 }
 
 /* Pairs exits with entries and walls the paths; ends left alone run
