@@ -259,12 +259,13 @@ static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, 
 
 /* The path from end e straight on until it leaves the unknown region (or
  * the grid): its points, at most cap, one px apart; returns their count.
- * An end lies a few pixels from the hidden region, so the path first
- * crosses visible part; one that has not entered the unknown region
- * within REACH_IN px heads elsewhere and stops there. */
+ * An end lies 5-7 px from the hidden region, so the path first crosses
+ * visible part, farther the more slanting its way (and may graze the
+ * fringe beside it); one that is not under the occluder within REACH_IN
+ * px heads elsewhere and stops there. */
 static int straight_on(const sz_part *p, const uint8_t *unknown, const silhouette_end *e, vec2 *pts, int cap)
 {
-    enum { REACH_IN = 8 };
+    enum { REACH_IN = 16 };
     int n = 0;
     vec2 q = e->p;
     bool entered = false;
@@ -273,8 +274,9 @@ static int straight_on(const sz_part *p, const uint8_t *unknown, const silhouett
         q = v2_add(q, e->dir);
         int x = (int)lroundf(q.x), y = (int)lroundf(q.y);
         if (x < 0 || y < 0 || x >= p->w || y >= p->h) break;
-        bool in = unknown[(size_t)y * p->w + x] != 0;
-        entered |= in;
+        size_t i = (size_t)y * p->w + x;
+        bool in = unknown[i] != 0;
+        entered |= in && p->hidden[i]; /* not the fringe a run along the edge grazes */
         if (!in && (entered || s >= REACH_IN)) break;
     }
     return n;

@@ -15,13 +15,13 @@ enum { W = 200, H = 120 };
 
 typedef void (*paint_fn)(int x, int y, uint16_t px[4]);
 
-/* A part painted by `paint` under an opaque "cover" layer over the
- * rectangle [x0,x1) x [y0,y1); the part is cut there. */
-static sz_doc *part_under(sz_ctx *ctx, paint_fn paint, int x0, int y0, int x1, int y1)
+/* A part painted by `paint` on a w x h canvas under an opaque "cover"
+ * layer over the rectangle [x0,x1) x [y0,y1); the part is cut there. */
+static sz_doc *part_under_on(sz_ctx *ctx, paint_fn paint, int w, int h, int x0, int y0, int x1, int y1)
 {
-    sz_image *im = sz_image_new(ctx, W, H, 8);
-    for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++) {
+    sz_image *im = sz_image_new(ctx, w, h, 8);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
             uint16_t px[4] = {0, 0, 0, 0};
             paint(x, y, px);
             if (x >= x0 && x < x1 && y >= y0 && y < y1) px[0] = px[1] = px[2] = px[3] = 0;
@@ -35,6 +35,12 @@ static sz_doc *part_under(sz_ctx *ctx, paint_fn paint, int x0, int y0, int x1, i
     sz_layer_set_image(top, bar);
     sz_layer_set_offset(top, x0, y0);
     return doc;
+}
+
+/* The same on the W x H canvas. */
+static sz_doc *part_under(sz_ctx *ctx, paint_fn paint, int x0, int y0, int x1, int y1)
+{
+    return part_under_on(ctx, paint, W, H, x0, y0, x1, y1);
 }
 
 /* The fill layer's pixel at canvas (x, y), zero when it has none there. */
@@ -330,6 +336,38 @@ START_TEST(thick_arm_goes_on_under_a_deep_cover)
         ck_assert_msg(px[3] == 0, "the arm widens at x %d", x);
         fill_at(doc, x, 75, px);
         ck_assert_msg(px[3] == 0, "the arm widens at x %d", x);
+    }
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+/* A broad part on the left with an arm 16 px thick leaving it at 60
+ * degrees below the horizontal, on a 240 x 240 canvas: its axis runs
+ * from (50, 30) along (1/2, sqrt(3)/2). */
+static void slanting_arm_part(int x, int y, uint16_t px[4])
+{
+    float across = (x + 0.5f - 50) * 0.8660254f - (y + 0.5f - 30) * 0.5f; /* from the axis */
+    if (x < 50 || (x >= 40 && fabsf(across) < 8)) px[0] = 120 * 257, px[1] = 160 * 257, px[2] = 90 * 257, px[3] = 65535;
+}
+
+START_TEST(slanting_arm_goes_on_under_a_deep_cover)
+{
+    /* The arm meets the cover's edge at 60 degrees, so from where its
+     * sides stop (a few pixels before the cover) a straight run crosses
+     * ten pixels of visible arm before it is under the cover, and then
+     * runs 150 px on under it: far more than twice the 32 px between the
+     * sides' ends.  The arm goes on rather than being capped. */
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under_on(ctx, slanting_arm_part, 240, 240, 90, 0, 240, 240);
+    run_keeping_picture(ctx, doc, "fill-behind", (const char *const[]){"no-model", "true", NULL});
+    uint16_t px[4];
+    for (int t = 100; t <= 140; t += 10) {
+        int x = (int)lroundf(50 + 0.5f * t), y = (int)lroundf(30 + 0.8660254f * t);
+        fill_at(doc, x, y, px);
+        ck_assert_msg(px[3] == 65535, "the arm stops before (%d, %d)", x, y);
+        fill_at(doc, x + 20, y - 12, px); /* 23 px beside the axis */
+        ck_assert_msg(px[3] == 0, "the arm widens at (%d, %d)", x + 20, y - 12);
     }
     sz_doc_free(doc);
     sz_ctx_free(ctx);
@@ -1401,6 +1439,7 @@ int main(void)
     tcase_add_test(tc, part_touching_the_canvas_edge);
     tcase_add_test(tc, part_does_not_run_out_of_the_canvas_where_it_never_shows);
     tcase_add_test(tc, thick_arm_goes_on_under_a_deep_cover);
+    tcase_add_test(tc, slanting_arm_goes_on_under_a_deep_cover);
     tcase_add_test(tc, reach_bounds_what_no_outline_encloses);
     tcase_add_test(tc, part_stays_inside_the_outline_that_closes_it);
     tcase_add_test(tc, outline_follows_the_completed_edge);
