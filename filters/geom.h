@@ -202,7 +202,8 @@ SZ_INTERNAL int sz_curve_trace(const uint8_t *m, int w, int h, int x, int y, int
 SZ_INTERNAL int sz_curve_trace_from(const uint8_t *m, int w, int h, int fromx, int fromy, int x, int y, int max,
                                     int *px, int *py, bool *junction);
 /** A quadratic fit x(t), y(t) against arc length t of the traced points
- *  px, py [i0, k) (t measured from px[0], py[0]): fit[d] holds the
+ *  px, py [i0, k) (t measured from px[0], py[0]), each weighted by
+ *  exp(-t^2 / 2 sigma^2) (sigma 0: all alike): fit[d] holds the
  *  coefficients of 1, t and t^2 for x (d = 0) and y (d = 1).  A chord
  *  lags behind a curving trace; the fit's tangent at t = 0 does not.
  *  False when the points do not determine a fit. */

@@ -23,7 +23,7 @@ typedef struct silhouette_end {
     int side;      /* +1: the part lies on the left of dir, -1: on the right */
     bool straight; /* the silhouette runs straight into the end */
     bool used;
-    float ahead; /* how far the unknown region runs straight on from the end, px */
+    float ahead; /* how far straight on from the end the unknown region ends, px */
 } silhouette_end;
 
 typedef struct pairing {
