@@ -78,7 +78,11 @@ bool sz_outline_end(const sz_part *p, const sz_lines *ln, const sz_outline_dist 
     int w = p->w, h = p->h;
     float d0 = dist_at(dist, w, h, e->p);
     if (d0 > e->width / 2 + 5) return false; /* not along the edge */
-    vec2 g = dist_grad(dist, w, h, e->p);
+    /* Whether it runs along the edge is read a little behind its tip: the
+     * tip sits where the visible edge meets the completed one, and the
+     * completed edge may leave at an angle there (a jaw turning into the
+     * chin): read at the tip, an outline would seem to run across it. */
+    vec2 g = dist_grad(dist, w, h, v2_sub(e->p, v2_scale(e->dir, e->width / 2 + 2)));
     if (v2_len(g) < 0.5f) return false;
     if (fabsf(v2_dot(v2_norm(g), e->dir)) > 0.7f) return false; /* running across the edge, not along it */
     /* The sides of the stroke, by its own normal (the shape's may bend at

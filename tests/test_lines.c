@@ -695,6 +695,45 @@ START_TEST(strokes_running_on_meet_instead_of_crossing)
 }
 END_TEST
 
+/* An outline's end is known for one where the completed edge leaves the
+ * visible edge at an angle: a part's left edge, outlined, runs down to the
+ * occluder at y = 60, and the completed shape turns 60 degrees there
+ * toward the right (a jaw into the chin).  Its end, a pixel under the
+ * occluder, sits on the turned edge; it is still the outline's. */
+START_TEST(outline_end_is_known_where_the_completed_edge_turns)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_part p = {.w = W, .h = H, .img = blank(ctx), .solid = 32768};
+    size_t n = (size_t)W * H;
+    p.hidden = calloc(n, 1);
+    uint8_t *inside = calloc(n, 1);
+    sz_lines ln = {.w = W, .h = H, .solid = calloc(n, 1)};
+    static const uint16_t skin[4] = {250 * 257, 220 * 257, 200 * 257, 65535}, ink[4] = {20 * 257, 16 * 257, 24 * 257, 65535};
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            size_t i = (size_t)y * W + x;
+            if (y >= 60) {
+                p.hidden[i] = 1;
+                inside[i] = x >= 50 + tanf(60 * (float)M_PI / 180) * (y - 60);
+            } else if (x >= 50 && x < 190) {
+                inside[i] = 1;
+                ln.solid[i] = x < 53;
+                sz_put16(p.img, x, y, x < 53 ? ink : skin);
+            }
+        }
+    sz_outline_dist dist;
+    ck_assert_int_eq(sz_outline_distance(ctx, &p, inside, 14, &dist), SZ_OK);
+    sz_line_end e = {.p = {52, 61}, .dir = {0, 1}, .width = 3, .taper = 1, .at_hidden = true, .partner = -1};
+    ck_assert(sz_outline_end(&p, &ln, &dist, &e));
+    /* and a stroke meeting the edge head on is not an outline */
+    sz_line_end across = {.p = {56, 40}, .dir = {-1, 0}, .width = 3, .taper = 1, .at_hidden = true, .partner = -1};
+    ck_assert(!sz_outline_end(&p, &ln, &dist, &across));
+    free(dist.d2), free(inside), free(ln.solid), free(p.hidden);
+    sz_image_free(p.img);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lines");
@@ -715,6 +754,7 @@ int main(void)
     tcase_add_test(tc, outline_along_the_edge_is_not_widened_by_dark_paint);
     tcase_add_test(tc, outline_is_measured_beside_the_occluder);
     tcase_add_test(tc, outline_continues_only_where_the_edge_has_one);
+    tcase_add_test(tc, outline_end_is_known_where_the_completed_edge_turns);
     tcase_add_test(tc, new_layer_holds_only_the_new_ink);
     tcase_add_test(tc, mask_file_gives_the_hidden_region);
     tcase_add_test(tc, empty_and_all_ink_layers_are_no_ops);
