@@ -284,16 +284,19 @@ static int straight_on(const sz_part *p, const uint8_t *unknown, const silhouett
 
 /* Whether exit a and entry b are the two sides of a narrow band (a limb,
  * a strand, a thick stroke) heading the same way into a hidden region
- * that runs on at least twice their distance apart.  Such a band goes on
+ * that runs on at least 1.5 times the band's width.  Such a band goes on
  * under the occluder far more often than it ends just where the occluder
- * begins, so its sides are not capped: they run straight on.  (Two such
- * sides with background between them, an eye hole or the gap between two
+ * begins, so its sides are not capped: they run straight on.  The width
+ * is measured across the band, not from end to end: where the occluder's
+ * edge crosses the band at a slant (a leg under a tilted skirt), the ends
+ * lie far apart along it while the band stays as narrow.  (Two such sides
+ * with background between them, an eye hole or the gap between two
  * strands, are no band: their outline closes.) */
 static bool band_runs_on(const silhouette_end *a, const silhouette_end *b)
 {
     vec2 part_side = v2_scale(v2(a->dir.y, -a->dir.x), (float)a->side); /* where the part lies from a */
-    return v2_dot(a->dir, b->dir) > 0.7f && v2_dot(v2_sub(b->p, a->p), part_side) > 0 &&
-           2 * v2_len(v2_sub(a->p, b->p)) < SZ_MIN(a->ahead, b->ahead);
+    float across = v2_dot(v2_sub(b->p, a->p), part_side);
+    return v2_dot(a->dir, b->dir) > 0.7f && across > 0 && 1.5f * across < SZ_MIN(a->ahead, b->ahead);
 }
 
 /* Pairs exits with entries and walls the paths; ends left alone run

@@ -374,6 +374,38 @@ START_TEST(slanting_arm_goes_on_under_a_deep_cover)
 }
 END_TEST
 
+/* A leg 40 px wide, straight down a 240 x 200 canvas, under a cover whose
+ * edge crosses it at 45 degrees: the leg's sides stop 40 px apart across
+ * it but 57 px apart from end to end, and the cover runs on about 100 px
+ * below the lower one.  The leg is a band by its width, so it goes on to
+ * the canvas's edge rather than being capped under the cover's edge. */
+START_TEST(leg_under_a_slanting_edge_goes_on)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    enum { LW = 240, LH = 200 };
+    sz_image *leg = sz_image_new(ctx, LW, LH, 8), *cover = sz_image_new(ctx, LW, LH, 8);
+    static const uint16_t skin[4] = {230 * 257, 180 * 257, 150 * 257, 65535}, cloth[4] = {20000, 10000, 5000, 65535};
+    for (int y = 0; y < LH; y++)
+        for (int x = 0; x < LW; x++) {
+            bool covered = y >= 60 + (x - 100);
+            if (covered) sz_put16(cover, x, y, cloth);
+            else if (x >= 100 && x < 140) sz_put16(leg, x, y, skin);
+        }
+    sz_doc *doc = tu_doc_of(ctx, leg, "leg");
+    sz_layer_set_image(sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "skirt"), cover);
+    run_keeping_picture(ctx, doc, "fill-behind", (const char *const[]){"no-model", "true", NULL});
+    uint16_t px[4];
+    for (int y = 130; y < LH; y += 20) {
+        fill_at(doc, 120, y, px);
+        ck_assert_msg(px[3] == 65535, "the leg stops before (120, %d)", y);
+        fill_at(doc, 165, y, px); /* 25 px beside it */
+        ck_assert_msg(px[3] == 0, "the leg widens at (165, %d)", y);
+    }
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* A part filling the canvas's left fifth, from its top to its bottom. */
 static void left_block(int x, int y, uint16_t px[4])
 {
@@ -1440,6 +1472,7 @@ int main(void)
     tcase_add_test(tc, part_does_not_run_out_of_the_canvas_where_it_never_shows);
     tcase_add_test(tc, thick_arm_goes_on_under_a_deep_cover);
     tcase_add_test(tc, slanting_arm_goes_on_under_a_deep_cover);
+    tcase_add_test(tc, leg_under_a_slanting_edge_goes_on);
     tcase_add_test(tc, reach_bounds_what_no_outline_encloses);
     tcase_add_test(tc, part_stays_inside_the_outline_that_closes_it);
     tcase_add_test(tc, outline_follows_the_completed_edge);
