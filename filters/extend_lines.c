@@ -38,7 +38,9 @@ sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_li
     sz_lines ln;
     sz_status st = sz_lines_analyse(ctx, p, lp, &ln);
     /* A painted part's outline follows the edge its shape would take
-     * under the occluder (the shape fill-behind would paint). */
+     * under the occluder (the shape fill-behind would paint), and new
+     * strokes stay within that shape, as they do in `complete`: ink
+     * beyond the part's own silhouette is ink on the background. */
     uint8_t *shape = NULL, *walls = NULL;
     sz_line_params guided = *lp;
     if (!st && !lp->outline_shape && lp->shape_guide && p->nhidden && !ln.line_art) {
@@ -48,7 +50,7 @@ sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_li
         shape = sz_malloc(ctx, np);
         walls = sz_malloc(ctx, np);
         st = shape && walls ? sz_shape_complete(ctx, p, &fp, shape, &pairs, walls) : SZ_ERR_NOMEM;
-        guided.outline_shape = shape; /* its edge only: new strokes are not confined to it */
+        guided.inside = guided.outline_shape = shape;
         guided.outline_walls = walls;
     }
     if (!st) st = sz_lines_decide(ctx, p, &guided, &ln);
@@ -158,9 +160,9 @@ const sz_op sz_op_extend_lines = {
             "blend from end to end, and they are drawn only where the layer had no ink\n"
             "and shows nothing (or is hidden): every visible pixel stays as it was.\n"
             "In a painted part, the outline follows the edge the part's completed shape\n"
-            "takes under the occluder (--no-shape: it does not).  Under a hidden strip\n"
-            "up to --strip-width px wide (a strand of hair), ink seen on both sides,\n"
-            "solid blacks too, runs straight across.\n"
+            "takes under the occluder, and new strokes stay within that shape (--no-shape:\n"
+            "neither).  Under a hidden strip up to --strip-width px wide (a strand of\n"
+            "hair), ink seen on both sides, solid blacks too, runs straight across.\n"
             "--to-layer new puts them on a layer of their own; --debug shows why.",
     .params = params,
     .flags = SZ_OP_NEEDS_OUTPUT | SZ_OP_SELECTS_LAYERS,

@@ -734,6 +734,28 @@ START_TEST(outline_end_is_known_where_the_completed_edge_turns)
 }
 END_TEST
 
+/* New ink stays within the part's completed shape: a skin disc crossed by
+ * a dark stroke, covered from x = 130 rightward.  The stroke runs on under
+ * the cover toward the disc's edge at x = 150, and stops there instead of
+ * running on over what is background. */
+START_TEST(lone_stroke_stops_at_the_completed_shape)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    skin_disc(im);
+    float pts[] = {70, 60.5f, 160, 60.5f};
+    tu_draw_polyline(im, pts, 2, 3, 3, black);
+    sz_doc *doc = under_bar(ctx, im, 130, W);
+    extend(ctx, doc, 130, W, NULL);
+    sz_image *out = line_layer(doc);
+    ck_assert_uint_gt(max_alpha(out, 140, 60, 1), 200); /* it runs on inside the disc */
+    for (int x = 154; x < W; x++)                       /* and not past its edge */
+        for (int y = 50; y < 70; y++) ck_assert_msg(sz_alpha16(out, x, y) == 0, "ink at (%d,%d)", x, y);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lines");
@@ -755,6 +777,7 @@ int main(void)
     tcase_add_test(tc, outline_is_measured_beside_the_occluder);
     tcase_add_test(tc, outline_continues_only_where_the_edge_has_one);
     tcase_add_test(tc, outline_end_is_known_where_the_completed_edge_turns);
+    tcase_add_test(tc, lone_stroke_stops_at_the_completed_shape);
     tcase_add_test(tc, new_layer_holds_only_the_new_ink);
     tcase_add_test(tc, mask_file_gives_the_hidden_region);
     tcase_add_test(tc, empty_and_all_ink_layers_are_no_ops);
