@@ -299,10 +299,55 @@ static bool band_runs_on(const silhouette_end *a, const silhouette_end *b)
     return v2_dot(a->dir, b->dir) > 0.7f && across > 0 && 1.5f * across < SZ_MIN(a->ahead, b->ahead);
 }
 
+/* Sides of a band within about 6 degrees of parallel. */
+#define PARALLEL_SIDES 0.995f
+
+/* The channel of each band that runs on with straight, parallel sides
+ * (a limb, a pole, a thick stroke): the unknown pixels between the sides'
+ * straight runs, each side with its nearest partner.  Such a band goes on
+ * as far as its sides run, beyond the reach that bounds what cannot be
+ * known: the sides say where the part is.  A band whose sides curve or
+ * converge (a strand tapering to its tip) turns or ends under the
+ * occluder, and the reach still bounds it. */
+static void mark_channels(const sz_part *p, const uint8_t *unknown, const silhouette_end *e, int m, uint8_t *channel)
+{
+    for (int i = 0; i < m; i++) {
+        if (e[i].side != 1 || e[i].used || !e[i].straight) continue;
+        int best = -1;
+        float best_d = 0;
+        for (int j = 0; j < m; j++) {
+            if (e[j].side != -1 || e[j].used || !e[j].straight || v2_dot(e[i].dir, e[j].dir) < PARALLEL_SIDES ||
+                !band_runs_on(&e[i], &e[j]))
+                continue;
+            float d = v2_len(v2_sub(e[i].p, e[j].p));
+            if (best < 0 || d < best_d) best_d = d, best = j;
+        }
+        if (best < 0) continue;
+        /* segments across the band, half a pixel apart along it and
+         * along each segment, from one side's run to the other's */
+        const silhouette_end *a = &e[i], *b = &e[best];
+        float len = SZ_MAX(a->ahead, b->ahead);
+        for (float t = 0; t <= len; t += 0.5f) {
+            vec2 qa = v2_add(a->p, v2_scale(a->dir, SZ_MIN(t, a->ahead)));
+            vec2 qb = v2_add(b->p, v2_scale(b->dir, SZ_MIN(t, b->ahead)));
+            vec2 across = v2_sub(qb, qa);
+            float span = v2_len(across);
+            for (float u = 0; u <= span; u += 0.5f) {
+                vec2 q = v2_add(qa, v2_scale(across, span > 0 ? u / span : 0));
+                int x = (int)lroundf(q.x), y = (int)lroundf(q.y);
+                if (x < 0 || y < 0 || x >= p->w || y >= p->h) continue;
+                size_t k = (size_t)y * p->w + x;
+                if (unknown[k]) channel[k] = 1;
+            }
+        }
+    }
+}
+
 /* Pairs exits with entries and walls the paths; ends left alone run
- * straight on until they leave the unknown region. */
+ * straight on until they leave the unknown region.  Marks the channels
+ * of bands that run on in `channel`. */
 static sz_status build_walls(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp, const uint8_t *unknown,
-                             silhouette_end *e, int m, uint8_t *wall, int *npairs)
+                             silhouette_end *e, int m, uint8_t *wall, int *npairs, uint8_t *channel)
 {
     enum { CAP = 8192 };
     vec2 *pts = sz_malloc_array(ctx, CAP, sizeof *pts);
@@ -344,6 +389,7 @@ static sz_status build_walls(sz_ctx *ctx, const sz_part *p, const sz_fill_params
     }
     for (int i = 0; i < m; i++)
         if (!e[i].used) wall_path(wall, p->w, p->h, pts, straight_on(p, unknown, &e[i], pts, CAP), e[i].side);
+    mark_channels(p, unknown, e, m, channel);
     free(pts), free(c);
     return SZ_OK;
 }
@@ -791,7 +837,9 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
     if (!st) st = mark_unknown(ctx, p, known, unknown);
     int m = 0;
     if (!st && nknown) st = find_ends(ctx, p, known, unknown, &ends, &m);
-    if (!st && nknown) st = build_walls(ctx, p, fp, unknown, ends, m, wall, pairs);
+    uint8_t *channel = st ? NULL : sz_calloc(ctx, n, 1);
+    if (!st && !channel) st = SZ_ERR_NOMEM;
+    if (!st && nknown) st = build_walls(ctx, p, fp, unknown, ends, m, wall, pairs, channel);
     uint8_t *side = wall; /* WALL, or which side reached the pixel first */
     /* d2 is free until the distances: the race's scratch */
     if (!st && nknown) {
@@ -828,7 +876,7 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
         for (long y = 0; y < rows; y++)
             for (int x = 0; x < w; x++) {
                 size_t i = (size_t)y * w + x;
-                if (!unknown[i] || (cut && d2[i] > reach * reach && !enclosed[i])) continue;
+                if (!unknown[i] || (cut && d2[i] > reach * reach && !enclosed[i] && !channel[i])) continue;
                 /* a wall is the outline itself: the part's where it borders it */
                 bool in = side[i] == BY_PART;
                 if (side[i] == WALL)
@@ -864,6 +912,6 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
                 shape[i] = sz_shape_code(in, all); /* the edge runs through the outer ring */
             }
     }
-    free(known), free(unknown), free(wall), free(d2), free(ends), free(enclosed);
+    free(known), free(unknown), free(wall), free(d2), free(ends), free(enclosed), free(channel);
     return st;
 }

@@ -406,6 +406,39 @@ START_TEST(leg_under_a_slanting_edge_goes_on)
 }
 END_TEST
 
+/* A thick stroke (14 x 80 px) with straight, parallel sides runs into a
+ * cover 120 px deep, the background showing beyond it.  The part is small,
+ * so its reach is about 25 px, but a band with straight, parallel sides
+ * goes on as far as its sides run: it meets the background halfway, not
+ * where the reach ends, and does not widen. */
+START_TEST(band_with_parallel_sides_goes_on_past_the_reach)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    enum { BW = 240, BH = 200 };
+    sz_image *band = sz_image_new(ctx, BW, BH, 8), *cover = sz_image_new(ctx, BW, BH, 8);
+    static const uint16_t ink[4] = {30 * 257, 30 * 257, 40 * 257, 65535}, cloth[4] = {20000, 10000, 5000, 65535};
+    for (int y = 0; y < BH; y++)
+        for (int x = 0; x < BW; x++) {
+            if (x >= 100 && x < 220) sz_put16(cover, x, y, cloth);
+            else if (x >= 20 && x < 100 && y >= 90 && y < 104) sz_put16(band, x, y, ink);
+        }
+    sz_doc *doc = tu_doc_of(ctx, band, "stroke");
+    sz_layer_set_image(sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "cover"), cover);
+    run_keeping_picture(ctx, doc, "fill-behind", (const char *const[]){"no-model", "true", NULL});
+    uint16_t px[4];
+    for (int x = 110; x <= 150; x += 10) {
+        fill_at(doc, x, 97, px);
+        ck_assert_msg(px[3] == 65535, "the band stops before (%d, 97)", x);
+        fill_at(doc, x, 82, px); /* 8 px beside it */
+        ck_assert_msg(px[3] == 0, "the band widens at (%d, 82)", x);
+    }
+    fill_at(doc, 200, 97, px); /* the background's half */
+    ck_assert_uint_eq(px[3], 0);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* A part filling the canvas's left fifth, from its top to its bottom. */
 static void left_block(int x, int y, uint16_t px[4])
 {
@@ -1473,6 +1506,7 @@ int main(void)
     tcase_add_test(tc, thick_arm_goes_on_under_a_deep_cover);
     tcase_add_test(tc, slanting_arm_goes_on_under_a_deep_cover);
     tcase_add_test(tc, leg_under_a_slanting_edge_goes_on);
+    tcase_add_test(tc, band_with_parallel_sides_goes_on_past_the_reach);
     tcase_add_test(tc, reach_bounds_what_no_outline_encloses);
     tcase_add_test(tc, part_stays_inside_the_outline_that_closes_it);
     tcase_add_test(tc, outline_follows_the_completed_edge);
