@@ -406,24 +406,21 @@ START_TEST(leg_under_a_slanting_edge_goes_on)
 }
 END_TEST
 
-/* A thick stroke (14 x 80 px) with straight, parallel sides runs into a
- * cover 120 px deep, the background showing beyond it.  The part is small,
- * so its reach is about 25 px, but a band with straight, parallel sides
- * goes on as far as its sides run: it meets the background halfway, not
- * where the reach ends, and does not widen. */
+/* A thick stroke, 14 x 80 px, across the left of a 240 x 200 canvas. */
+static void thick_stroke(int x, int y, uint16_t px[4])
+{
+    if (x >= 20 && x < 100 && y >= 90 && y < 104) px[0] = px[1] = 30 * 257, px[2] = 40 * 257, px[3] = 65535;
+}
+
+/* The thick stroke, with straight, parallel sides, runs into a cover 120
+ * px deep, the background showing beyond it.  The part is small, so its
+ * reach is about 25 px, but a band with straight, parallel sides goes on
+ * as far as its sides run: it meets the background halfway, not where the
+ * reach ends, and does not widen. */
 START_TEST(band_with_parallel_sides_goes_on_past_the_reach)
 {
     sz_ctx *ctx = sz_ctx_new();
-    enum { BW = 240, BH = 200 };
-    sz_image *band = sz_image_new(ctx, BW, BH, 8), *cover = sz_image_new(ctx, BW, BH, 8);
-    static const uint16_t ink[4] = {30 * 257, 30 * 257, 40 * 257, 65535}, cloth[4] = {20000, 10000, 5000, 65535};
-    for (int y = 0; y < BH; y++)
-        for (int x = 0; x < BW; x++) {
-            if (x >= 100 && x < 220) sz_put16(cover, x, y, cloth);
-            else if (x >= 20 && x < 100 && y >= 90 && y < 104) sz_put16(band, x, y, ink);
-        }
-    sz_doc *doc = tu_doc_of(ctx, band, "stroke");
-    sz_layer_set_image(sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "cover"), cover);
+    sz_doc *doc = part_under_on(ctx, thick_stroke, 240, 200, 100, 0, 220, 200);
     run_keeping_picture(ctx, doc, "fill-behind", (const char *const[]){"no-model", "true", NULL});
     uint16_t px[4];
     for (int x = 110; x <= 150; x += 10) {
