@@ -46,12 +46,12 @@ sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_li
     if (!st && !lp->outline_shape && lp->shape_guide && p->nhidden && !ln.line_art) {
         sz_fill_params fp = {.smoothness = 1, .model = lp->shape_model};
         int pairs;
-        size_t np = (size_t)p->w * (size_t)p->h;
-        shape = sz_malloc(ctx, np);
-        walls = sz_malloc(ctx, np);
-        st = shape && walls ? sz_shape_complete(ctx, p, &fp, shape, &pairs, walls) : SZ_ERR_NOMEM;
+        int widened = p->widened;
+        st = sz_part_shape(ctx, p, &fp, &shape, &pairs, &walls);
         guided.inside = guided.outline_shape = shape;
         guided.outline_walls = walls;
+        /* a part loaded wider is analysed again, over its new rectangle */
+        if (!st && p->widened != widened) sz_lines_free(&ln), st = sz_lines_analyse(ctx, p, lp, &ln);
     }
     if (!st) st = sz_lines_decide(ctx, p, &guided, &ln);
     if (st) {

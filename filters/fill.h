@@ -64,6 +64,16 @@ SZ_INTERNAL void sz_fill_params_from_args(const sz_args *args, sz_fill_params *f
 SZ_INTERNAL sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp, uint8_t *shape,
                                         int *pairs, uint8_t *walls);
 
+/** sz_shape_complete() over a part that may be loaded again, wider: a
+ *  document's layer is worked on near its pixels, and where its shape
+ *  runs into a side of that rectangle the part is loaded out to the
+ *  canvas's edge there (at most once a side), so that it completes as a
+ *  layer as large as the canvas would.  *shape and *walls (when `walls`
+ *  is not NULL) are allocated over the part's final work rectangle; on
+ *  failure nothing is left to free and the part may have been freed. */
+SZ_INTERNAL sz_status sz_part_shape(sz_ctx *ctx, sz_part *p, const sz_fill_params *fp, uint8_t **shape, int *pairs,
+                                    uint8_t **walls);
+
 /* The learned model's seam (shape_model.c).  The grid cell (px) that makes
  * the visible part span the model's number of cells. */
 SZ_INTERNAL int sz_shape_model_cell(const struct sz_nn *nn, const sz_part *p);
@@ -83,10 +93,10 @@ SZ_INTERNAL sz_status sz_shape_model_prob(sz_ctx *ctx, const struct sz_nn *nn, c
 SZ_INTERNAL float sz_shape_prob_at(const sz_shape_prob *g, int x, int y);
 SZ_INTERNAL void sz_shape_prob_free(sz_shape_prob *g);
 
-/** Fills one prepared part: onto a new layer under it, or into it with
- *  `merge`.  *changed receives the pixels painted.  `shape` is the shape
- *  from sz_shape_complete() when the caller has it already (and `pairs` the
- *  curves that closed its outline, for the log), else NULL. */
+/** Fills one prepared part with its completed `shape` (sz_part_shape;
+ *  `pairs`, the curves that closed its outline, is for the log): onto a
+ *  new layer under it, or into it with `merge`.  *changed receives the
+ *  pixels painted. */
 SZ_INTERNAL sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_params *fp, bool merge,
                                    const uint8_t *shape, int pairs, sz_overlay *debug, long *changed);
 

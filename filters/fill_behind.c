@@ -236,13 +236,10 @@ static void band_colour(colour_band *b, int y0, int y1, float *out)
 sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_params *fp, bool merge,
                        const uint8_t *shape, int pairs, sz_overlay *debug, long *changed)
 {
-    size_t n = (size_t)p->w * (size_t)p->h;
-    uint8_t *own = shape ? NULL : sz_malloc(ctx, n);
-    const uint8_t *completed = shape ? shape : own;
+    const uint8_t *completed = shape;
     sz_image *layer = merge ? NULL : sz_image_new(ctx, p->w, p->h, p->img->depth);
-    sz_status st = completed && (merge || layer) ? SZ_OK : SZ_ERR_NOMEM;
+    sz_status st = merge || layer ? SZ_OK : SZ_ERR_NOMEM;
     sz_linear_init();
-    if (!st && !shape) st = sz_shape_complete(ctx, p, fp, own, &pairs, NULL);
     int32_t *near = NULL;
     bool translucent = false;
     if (!st) st = colour_sources(ctx, p, completed, &near, &translucent);
@@ -315,7 +312,7 @@ sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_param
         sz_overlay_added(debug, p, completed, green);
     }
     sz_image_free(layer);
-    free(own), free(near);
+    free(near);
     return st;
 }
 
@@ -368,15 +365,13 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
             uint8_t *shape = NULL;
             uint8_t *walls = NULL;
             int pairs = 0;
-            if (lines) {
-                /* the shape first, so continued strokes stay within it */
-                size_t np = (size_t)p.w * (size_t)p.h;
-                shape = sz_malloc(ctx, np);
-                walls = sz_malloc(ctx, np);
-                st = shape && walls ? sz_shape_complete(ctx, &p, &fp, shape, &pairs, walls) : SZ_ERR_NOMEM;
+            /* the shape first: continued strokes stay within it, and the
+             * fill paints it */
+            st = sz_part_shape(ctx, &p, &fp, &shape, &pairs, lines ? &walls : NULL);
+            if (!st && lines) {
                 lp.inside = lp.outline_shape = shape;
                 lp.outline_walls = walls;
-                if (!st) st = sz_extend_part_lines(ctx, doc, &p, &lp, false, debug_path ? &debug : NULL, &changed);
+                st = sz_extend_part_lines(ctx, doc, &p, &lp, false, debug_path ? &debug : NULL, &changed);
             }
             if (!st && fill) st = sz_fill_part(ctx, doc, &p, &fp, merge, shape, pairs, debug_path ? &debug : NULL, &changed);
             free(shape), free(walls);

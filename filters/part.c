@@ -215,10 +215,12 @@ static void occluder_cover(sz_ctx *ctx, const sz_part *p, sz_layer *const *occ, 
     }
 }
 
-sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidden_source *src, sz_part *p)
+static sz_status part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidden_source *src,
+                           const int grow[4], int widened, sz_part *p)
 {
     memset(p, 0, sizeof *p);
-    p->layer = layer;
+    p->layer = layer, p->doc = doc, p->src = src, p->widened = widened;
+    memcpy(p->grow, grow, sizeof p->grow);
     sz_image *im = layer->image;
     int bx0, by0, bx1, by1;
     if (!im || !sz_image_alpha_bounds(im, &bx0, &by0, &bx1, &by1)) return SZ_OK; /* nothing visible */
@@ -230,6 +232,10 @@ sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidde
     /* the layer's own rectangle stays whole, even off the canvas */
     x0 = SZ_MIN(x0, layer->x), y0 = SZ_MIN(y0, layer->y);
     x1 = SZ_MAX(x1, layer->x + im->w), y1 = SZ_MAX(y1, layer->y + im->h);
+    /* and the sides a shape ran into go further out, within the canvas */
+    x0 = SZ_MIN(x0, SZ_MAX(0, nx0 - grow[0])), x1 = SZ_MAX(x1, SZ_MIN(doc->w, nx1 + grow[1]));
+    y0 = SZ_MIN(y0, SZ_MAX(0, ny0 - grow[2])), y1 = SZ_MAX(y1, SZ_MIN(doc->h, ny1 + grow[3]));
+    p->margin = reach;
     sz_status st = sz_check_layer_size(ctx, x1 - x0, y1 - y0);
     if (st) return st;
     p->x0 = x0, p->y0 = y0, p->w = x1 - x0, p->h = y1 - y0;
@@ -325,6 +331,38 @@ sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidde
     if (!st) p->solid = body_alpha(ctx, p);
     if (st) sz_part_free(p);
     return st;
+}
+
+sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidden_source *src, sz_part *p)
+{
+    static const int none[4] = {0};
+    return part_load(ctx, doc, layer, src, none, 0, p);
+}
+
+sz_status sz_part_widen(sz_ctx *ctx, sz_part *p, unsigned sides)
+{
+    sz_layer *layer = p->layer;
+    sz_doc *doc = p->doc;
+    const sz_hidden_source *src = p->src;
+    int grow[4];
+    for (int k = 0; k < 4; k++) {
+        grow[k] = p->grow[k];
+        /* (no further than the canvas is wide and high: past it is no canvas) */
+        if (sides >> k & 1) grow[k] = SZ_MIN(grow[k] ? 2 * grow[k] : p->margin, doc->w + doc->h);
+    }
+    int widened = p->widened + 1;
+    sz_part_free(p);
+    return part_load(ctx, doc, layer, src, grow, widened, p);
+}
+
+unsigned sz_part_cut_sides(const sz_part *p, const uint8_t *shape)
+{
+    int w = p->w, h = p->h;
+    unsigned inside = (p->x0 > 0) | (p->x0 + w < p->doc->w) << 1 | (p->y0 > 0) << 2 | (p->y0 + h < p->doc->h) << 3;
+    unsigned cut = 0;
+    for (int y = 0; y < h; y++) cut |= (shape[(size_t)y * w] != 0) | (shape[(size_t)y * w + w - 1] != 0) << 1;
+    for (int x = 0; x < w; x++) cut |= (shape[x] != 0) << 2 | (shape[(size_t)(h - 1) * w + x] != 0) << 3;
+    return cut & inside;
 }
 
 void sz_part_free(sz_part *p)

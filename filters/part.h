@@ -8,8 +8,16 @@
 
 #include "op.h"
 
+typedef struct sz_hidden_source sz_hidden_source;
+
 typedef struct sz_part {
     sz_layer *layer;
+    sz_doc *doc;                   /* where the layer lives, and */
+    const sz_hidden_source *src;   /* where its hidden region came from: to load it again, wider */
+    int margin;        /* how far the neighbourhood reaches beyond the part's pixels */
+    int grow[4];       /* how much further the work rectangle reaches on its left, right, top and
+                          bottom (sz_part_widen), px */
+    int widened;       /* how many times the part was loaded again, wider */
     int x0, y0, w, h;  /* work rectangle, canvas coordinates */
     sz_image *img;     /* the layer's pixels over the work rectangle: a copy, or the layer's own
                           image when the two rectangles are one (`borrowed`: changes go straight
@@ -29,22 +37,33 @@ typedef struct sz_part {
 } sz_part;
 
 /** Where the hidden region comes from. */
-typedef struct sz_hidden_source {
+struct sz_hidden_source {
     const sz_image *mask;     /* explicit mask over the canvas, or NULL */
     const char *occluders;    /* layer selection narrowing the occluders, or NULL */
     int margin;               /* grow the hidden region by this many px */
     int reach;                /* how far beyond its visible pixels the part may grow; 0 = automatic */
-} sz_hidden_source;
+};
 
 /** Loads the mask image named by an operation's --mask argument (NULL when
  *  unset); the caller frees it. */
 SZ_INTERNAL sz_status sz_load_mask(sz_ctx *ctx, const sz_doc *doc, const char *path, sz_image **out);
 
-/** Prepares `layer` of `doc`.  An empty layer gives a part with no
- *  pixels (img NULL), which callers skip. */
+/** Prepares `layer` of `doc` (`src` must outlive the part).  An empty
+ *  layer gives a part with no pixels (img NULL), which callers skip. */
 SZ_INTERNAL sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidden_source *src,
                                    sz_part *out);
 SZ_INTERNAL void sz_part_free(sz_part *p);
+
+/** The sides (1 left, 2 right, 4 top, 8 bottom) of the work rectangle
+ *  that lie inside the canvas and that `shape` (w*h, nonzero where the
+ *  part continues) runs into: there the rectangle cut the shape short. */
+SZ_INTERNAL unsigned sz_part_cut_sides(const sz_part *p, const uint8_t *shape);
+
+/** Loads the part again (nothing written to it is kept) with the work
+ *  rectangle further out on `sides`: by the neighbourhood's margin the
+ *  first time, twice as far as before after that, so that a shape
+ *  running far is reached in a few loads.  On failure the part is freed. */
+SZ_INTERNAL sz_status sz_part_widen(sz_ctx *ctx, sz_part *p, unsigned sides);
 
 /** Whether work pixel i may receive new content: fully transparent, or
  *  hidden (covered by another part, so not visible in the picture). */

@@ -915,3 +915,29 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
     free(known), free(unknown), free(wall), free(d2), free(ends), free(enclosed), free(channel);
     return st;
 }
+
+sz_status sz_part_shape(sz_ctx *ctx, sz_part *p, const sz_fill_params *fp, uint8_t **shape, int *pairs,
+                        uint8_t **walls)
+{
+    for (;;) {
+        size_t n = (size_t)p->w * (size_t)p->h;
+        uint8_t *s = sz_malloc(ctx, n), *wl = walls ? sz_malloc(ctx, n) : NULL;
+        sz_status st = s && (!walls || wl) ? sz_shape_complete(ctx, p, fp, s, pairs, wl) : SZ_ERR_NOMEM;
+        /* A layer of a document is worked on near its pixels; where the
+         * shape runs into a side of that rectangle (a band running on
+         * under a long occluder), it is worked on again with that side
+         * further out, as a layer as large as the canvas is. */
+        unsigned cut = st ? 0 : sz_part_cut_sides(p, s);
+        if (!st && !cut) {
+            *shape = s;
+            if (walls) *walls = wl;
+            return SZ_OK;
+        }
+        free(s), free(wl);
+        if (!st)
+            sz_log(ctx, SZ_LOG_INFO, "\"%s\": the shape runs on past the work rectangle: completed again, wider",
+                   p->layer->name);
+        if (!st) st = sz_part_widen(ctx, p, cut);
+        if (st) return st;
+    }
+}

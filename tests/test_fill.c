@@ -436,6 +436,38 @@ START_TEST(band_with_parallel_sides_goes_on_past_the_reach)
 }
 END_TEST
 
+/* A document's layer is usually stored cropped to its pixels, and worked
+ * on near them (here within 40 px).  Where its shape runs on beyond that,
+ * the band being a channel, it is worked on out to the canvas's edge: the
+ * cropped layer is completed pixel for pixel as the canvas-sized one. */
+START_TEST(cropped_layer_completes_as_a_canvas_sized_one)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *whole = part_under_on(ctx, thick_stroke, 240, 200, 100, 0, 220, 200);
+    sz_doc *cropped = part_under_on(ctx, thick_stroke, 240, 200, 100, 0, 220, 200);
+    sz_layer *part = sz_layer_child(sz_doc_root(cropped), 0);
+    ck_assert_str_eq(sz_layer_name(part), "part");
+    int x0, y0, x1, y1;
+    ck_assert(sz_image_alpha_bounds(sz_layer_image(part), &x0, &y0, &x1, &y1));
+    sz_layer_set_image(part, sz_image_crop(ctx, sz_layer_image(part), x0, y0, x1, y1));
+    sz_layer_set_offset(part, x0, y0);
+    ck_assert_int_eq(sz_image_width(sz_layer_image(part)), 80);
+    const char *const kv[] = {"no-model", "true", NULL};
+    run_keeping_picture(ctx, whole, "fill-behind", kv);
+    run_keeping_picture(ctx, cropped, "fill-behind", kv);
+    uint16_t a[4], b[4];
+    fill_at(cropped, 150, 97, b);
+    ck_assert_msg(b[3] == 65535, "the cropped layer's band stops before (150, 97)");
+    for (int y = 0; y < 200; y++)
+        for (int x = 0; x < 240; x++) {
+            fill_at(whole, x, y, a), fill_at(cropped, x, y, b);
+            ck_assert_msg(!memcmp(a, b, sizeof a), "the fills differ at (%d, %d)", x, y);
+        }
+    sz_doc_free(whole), sz_doc_free(cropped);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* A part filling the canvas's left fifth, from its top to its bottom. */
 static void left_block(int x, int y, uint16_t px[4])
 {
@@ -1504,6 +1536,7 @@ int main(void)
     tcase_add_test(tc, slanting_arm_goes_on_under_a_deep_cover);
     tcase_add_test(tc, leg_under_a_slanting_edge_goes_on);
     tcase_add_test(tc, band_with_parallel_sides_goes_on_past_the_reach);
+    tcase_add_test(tc, cropped_layer_completes_as_a_canvas_sized_one);
     tcase_add_test(tc, reach_bounds_what_no_outline_encloses);
     tcase_add_test(tc, part_stays_inside_the_outline_that_closes_it);
     tcase_add_test(tc, outline_follows_the_completed_edge);
