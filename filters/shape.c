@@ -758,15 +758,15 @@ static bool reach_may_cut(sz_ctx *ctx, int w, int h, const uint8_t *known, const
  * than the model's grid, stays.  What it adds must join the part, and what
  * it takes away must open onto the background: no islands, no holes. */
 static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn *nn, const uint8_t *unknown,
-                               const uint8_t *sure_geometry, uint8_t *inside)
+                               const uint8_t *sure_geometry, uint8_t *inside, uint8_t *flip, uint8_t *scratch)
 {
     int w = p->w, h = p->h;
     size_t n = (size_t)w * (size_t)h;
     sz_shape_prob prob = {0};
-    uint8_t *flip = sz_malloc(ctx, n), *seed = sz_malloc(ctx, n), *pass = sz_malloc(ctx, n);
-    uint8_t *reached = sz_malloc(ctx, n);
-    sz_status st = flip && seed && pass && reached ? SZ_OK : SZ_ERR_NOMEM;
-    if (!st) st = sz_shape_model_prob(ctx, nn, p, inside, &prob);
+    /* the planes are the caller's spent ones: a 4096x4096 part spent a
+     * tenth of its time having fresh pages zeroed for four new ones */
+    uint8_t *seed = scratch, *pass = scratch + n, *reached = scratch + 2 * n;
+    sz_status st = sz_shape_model_prob(ctx, nn, p, inside, &prob);
     const float sure = 0.4f; /* changes only where 90% sure */
     long flips = 0;
     int rows = st ? 0 : h;
@@ -787,11 +787,8 @@ static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn
         /* added part pixels: kept where they join the visible part */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
         for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++) {
-                size_t i = (size_t)y * w + x;
-                seed[i] = sz_alpha16(p->img, x, y) >= p->solid, pass[i] = inside[i];
-            }
-        st = sz_flood(ctx, pass, seed, NULL, w, h, reached);
+            for (int x = 0; x < w; x++) seed[(size_t)y * w + x] = sz_alpha16(p->img, x, y) >= p->solid;
+        st = sz_flood(ctx, inside, seed, NULL, w, h, reached);
         for (size_t i = 0; i < n && !st; i++)
             if (flip[i] && inside[i] && !reached[i]) inside[i] = 0;
         /* removed pixels: kept out where they open onto the background */
@@ -810,7 +807,6 @@ static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn
             if (flip[i] && !inside[i] && !reached[i]) inside[i] = 1;
     }
     sz_shape_prob_free(&prob);
-    free(flip), free(seed), free(pass), free(reached);
     return st;
 }
 
@@ -887,7 +883,8 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
         /* the outline's own curves are sure; the model may change the rest */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
         for (long i = 0; i < (st || !fp->model ? 0 : (long)n); i++) enclosed[i] = enclosed[i] || side[i] == WALL;
-        if (!st && fp->model) st = model_decides(ctx, p, fp->model, unknown, enclosed, known);
+        /* (the channel and the distances are spent: its scratch) */
+        if (!st && fp->model) st = model_decides(ctx, p, fp->model, unknown, enclosed, known, channel, (uint8_t *)d2);
         /* a soft edge: the share of the 3x3 neighbourhood inside */
         /* (rows as threads come free: the hidden ones gather) */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16)
