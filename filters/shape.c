@@ -751,60 +751,46 @@ static bool reach_may_cut(sz_ctx *ctx, int w, int h, const uint8_t *known, const
     return cut;
 }
 
-/* The learned model's say.  Where geometry only guesses (not on the curves
- * that close the outline nor in what they enclose: `sure_geometry`) and the
- * model is sure (a probability beyond 0.9 or below 0.1) that the guess is
- * wrong, its answer replaces it; elsewhere the geometric edge, crisper
- * than the model's grid, stays.  What it adds must join the part, and what
- * it takes away must open onto the background: no islands, no holes. */
+/* The learned model's say.  Where geometry left a pixel out only by a
+ * guess (not beyond the curves that close the outline: `sure_geometry`)
+ * and the model is sure (a probability beyond 0.9) that the part goes on
+ * there, it is added, if it joins the visible part: no islands.  The
+ * model never takes a pixel away.  On 600 generated parts (another seed
+ * than training's and the tests') its removals were wrong where it
+ * mattered: 83 shapes changed, their hidden IoU down .256 in all, with
+ * the 95% bar still down; its additions changed 10, up .008.  Elsewhere
+ * the geometric edge, crisper than the model's grid, stays. */
 static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn *nn, const uint8_t *unknown,
-                               const uint8_t *sure_geometry, uint8_t *inside, uint8_t *flip, uint8_t *scratch)
+                               const uint8_t *sure_geometry, uint8_t *inside, uint8_t *added, uint8_t *scratch)
 {
     int w = p->w, h = p->h;
     size_t n = (size_t)w * (size_t)h;
     sz_shape_prob prob = {0};
     /* the planes are the caller's spent ones: a 4096x4096 part spent a
-     * tenth of its time having fresh pages zeroed for four new ones */
-    uint8_t *seed = scratch, *pass = scratch + n, *reached = scratch + 2 * n;
+     * tenth of its time having fresh pages zeroed for new ones */
+    uint8_t *seed = scratch, *reached = scratch + n;
     sz_status st = sz_shape_model_prob(ctx, nn, p, inside, &prob);
-    const float sure = 0.4f; /* changes only where 90% sure */
-    long flips = 0;
+    const float sure = 0.9f;
+    long adds = 0;
     int rows = st ? 0 : h;
     /* (rows as threads come free: the unknown ones gather where the
      * occluder is) */
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16) reduction(+ : flips)
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16) reduction(+ : adds)
     for (int y = 0; y < rows; y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
-            flip[i] = 0;
-            if (!unknown[i] || unknown[i] >= EMPTY || sure_geometry[i]) continue;
-            float pr = sz_shape_prob_at(&prob, x, y);
-            if (inside[i] && pr < 0.5f - sure) flip[i] = 1, inside[i] = 0;
-            else if (!inside[i] && pr > 0.5f + sure) flip[i] = 1, inside[i] = 1;
-            flips += flip[i];
+            added[i] = 0;
+            if (inside[i] || !unknown[i] || unknown[i] >= EMPTY || sure_geometry[i]) continue;
+            if (sz_shape_prob_at(&prob, x, y) > sure) added[i] = inside[i] = 1, adds++;
         }
-    if (!st && flips) {
-        /* added part pixels: kept where they join the visible part */
+    if (!st && adds) {
+        /* kept where they join the visible part */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++) seed[(size_t)y * w + x] = sz_alpha16(p->img, x, y) >= p->solid;
         st = sz_flood(ctx, inside, seed, NULL, w, h, reached);
         for (size_t i = 0; i < n && !st; i++)
-            if (flip[i] && inside[i] && !reached[i]) inside[i] = 0;
-        /* removed pixels: kept out where they open onto the background */
-        rows = st ? 0 : h;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-        for (int y = 0; y < rows; y++)
-            for (int x = 0; x < w; x++) {
-                size_t i = (size_t)y * w + x;
-                bool border = x == 0 || y == 0 || x == w - 1 || y == h - 1;
-                bool visible = sz_alpha16(p->img, x, y) >= p->solid;
-                seed[i] = (!unknown[i] && !visible) || unknown[i] >= EMPTY || border;
-                pass[i] = !inside[i];
-            }
-        if (!st) st = sz_flood(ctx, pass, seed, NULL, w, h, reached);
-        for (size_t i = 0; i < n && !st; i++)
-            if (flip[i] && !inside[i] && !reached[i]) inside[i] = 1;
+            if (added[i] && !reached[i]) inside[i] = 0;
     }
     sz_shape_prob_free(&prob);
     return st;
