@@ -348,7 +348,7 @@ sz_status sz_part_widen(sz_ctx *ctx, sz_part *p, unsigned sides)
     for (int k = 0; k < 4; k++) {
         grow[k] = p->grow[k];
         /* (no further than the canvas is wide and high: past it is no canvas) */
-        if (sides >> k & 1) grow[k] = SZ_MIN(grow[k] ? 2 * grow[k] : p->margin, doc->w + doc->h);
+        if (sides >> k & 1) grow[k] = SZ_MIN(grow[k] ? 2 * grow[k] : SZ_MAX(32, p->margin / 4), doc->w + doc->h);
     }
     int widened = p->widened + 1;
     sz_part_free(p);

@@ -60,9 +60,10 @@ SZ_INTERNAL void sz_part_free(sz_part *p);
 SZ_INTERNAL unsigned sz_part_cut_sides(const sz_part *p, const uint8_t *shape);
 
 /** Loads the part again (nothing written to it is kept) with the work
- *  rectangle further out on `sides`: by the neighbourhood's margin the
- *  first time, twice as far as before after that, so that a shape
- *  running far is reached in a few loads.  On failure the part is freed. */
+ *  rectangle further out on `sides`: by a quarter of the neighbourhood's
+ *  margin (at least 32 px) the first time, twice as far as before after
+ *  that, so that a shape just past the side costs little and one running
+ *  far is reached in a few loads.  On failure the part is freed. */
 SZ_INTERNAL sz_status sz_part_widen(sz_ctx *ctx, sz_part *p, unsigned sides);
 
 /** Whether work pixel i may receive new content: fully transparent, or
