@@ -914,12 +914,13 @@ sz_status sz_part_shape(sz_ctx *ctx, sz_part *p, const sz_fill_params *fp, uint8
         if (!st && !cut) {
             *shape = s;
             if (walls) *walls = wl;
+            if (p->widened)
+                sz_log(ctx, SZ_LOG_INFO,
+                       "\"%s\": the shape ran on past the work rectangle: completed %d more time%s, wider",
+                       p->layer->name, p->widened, p->widened > 1 ? "s" : "");
             return SZ_OK;
         }
         free(s), free(wl);
-        if (!st)
-            sz_log(ctx, SZ_LOG_INFO, "\"%s\": the shape runs on past the work rectangle: completed again, wider",
-                   p->layer->name);
         if (!st) st = sz_part_widen(ctx, p, cut);
         if (st) return st;
     }
