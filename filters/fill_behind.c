@@ -236,20 +236,19 @@ static void band_colour(colour_band *b, int y0, int y1, float *out)
 sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_params *fp, bool merge,
                        const uint8_t *shape, int pairs, sz_overlay *debug, long *changed)
 {
-    const uint8_t *completed = shape;
     sz_image *layer = merge ? NULL : sz_image_new(ctx, p->w, p->h, p->img->depth);
     sz_status st = merge || layer ? SZ_OK : SZ_ERR_NOMEM;
     sz_linear_init();
     int32_t *near = NULL;
     bool translucent = false;
-    if (!st) st = colour_sources(ctx, p, completed, &near, &translucent);
+    if (!st) st = colour_sources(ctx, p, shape, &near, &translucent);
     int w = p->w, h = p->h, radius = fp->colour_radius, ch = translucent ? 4 : 3;
     int bands = st ? 0 : (h + BAND - 1) / BAND;
     long filled = 0;
     bool fail = false;
 #pragma omp parallel num_threads(sz_threads(ctx)) reduction(+ : filled)
     {
-        colour_band b = {.p = p, .shape = completed, .near = near, .radius = radius, .ch = ch};
+        colour_band b = {.p = p, .shape = shape, .near = near, .radius = radius, .ch = ch};
         b.value = malloc((size_t)w * ch * sizeof *b.value);
         b.rows = malloc((size_t)(BAND + 2 * radius) * w * ch * sizeof *b.rows);
         b.sum = malloc((size_t)w * ch * sizeof *b.sum);
@@ -274,9 +273,9 @@ sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_param
             for (int y = y0; y < y1; y++)
                 for (int x = 0; x < w; x++) {
                     size_t i = (size_t)y * w + x;
-                    if (!completed[i]) continue;
+                    if (!shape[i]) continue;
                     const float *c = colour + ((size_t)(y - y0) * w + x) * ch;
-                    float fa = sz_shape_cover(completed[i]) * (ch == 4 ? c[3] : 1.0f);
+                    float fa = sz_shape_cover(shape[i]) * (ch == 4 ? c[3] : 1.0f);
                     uint16_t old[4];
                     sz_get16(p->img, x, y, old);
                     bool may =
@@ -309,7 +308,7 @@ sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_param
     if (!st && debug && debug->img) {
         static const uint8_t green[3] = {30, 170, 60};
         sz_overlay_hidden(debug, p);
-        sz_overlay_added(debug, p, completed, green);
+        sz_overlay_added(debug, p, shape, green);
     }
     sz_image_free(layer);
     free(near);

@@ -438,8 +438,8 @@ END_TEST
 
 /* A document's layer is usually stored cropped to its pixels, and worked
  * on near them (here within 40 px).  Where its shape runs on beyond that,
- * the band being a channel, it is worked on out to the canvas's edge: the
- * cropped layer is completed pixel for pixel as the canvas-sized one. */
+ * the band being a channel, it is worked on further out: the cropped
+ * layer is completed pixel for pixel as the canvas-sized one. */
 START_TEST(cropped_layer_completes_as_a_canvas_sized_one)
 {
     sz_ctx *ctx = sz_ctx_new();
