@@ -58,8 +58,11 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *sh
      * visible pixel.  The luma waits in `src` until the median is known. */
     enum { INK = 2 };
     sz_word *dark_bits = bits, *scratch = bits + nw, *broad = bits + 2 * nw;
-    long hist[256] = {0}, total = 0;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : hist[:256], total)
+    /* hist: the body's luma; ahist: its opacity, of which the ink's is
+     * taken away below once the ink is known (read now, while the row is
+     * at hand, rather than in another pass over the image) */
+    long hist[256] = {0}, ahist[256] = {0}, total = 0;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : hist[:256], ahist[:256], total)
     for (int y = 0; y < h; y++) {
         uint8_t *body = solid + (size_t)y * w, *luma = src + (size_t)y * w;
         const uint8_t *hid = p->hidden + (size_t)y * w;
@@ -68,6 +71,7 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *sh
             for (int x = 0; x < w; x++, px += 4) {
                 body[x] = !hid[x] && px[3] * 257u >= p->solid;
                 luma[x] = (uint8_t)sz_luma8_of8(px);
+                if (body[x]) ahist[px[3]]++;
             }
         } else {
             for (int x = 0; x < w; x++) {
@@ -75,6 +79,7 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *sh
                 sz_get16(p->img, x, y, c);
                 body[x] = !hid[x] && c[3] >= p->solid;
                 luma[x] = (uint8_t)SZ_MIN(255u, sz_luma8(c));
+                if (body[x]) ahist[c[3] >> 8]++;
             }
         }
         /* the luma waits in src for now */
@@ -94,9 +99,10 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *sh
     }
     /* an opening of the dark pixels keeps the broad ones: the rest is ink */
     sz_status st = sz_bits_open_square(ctx, dark_bits, w, h, INK, scratch, broad);
-    long nsrc = 0;
+    long nsrc = 0, ink_alpha[256] = {0};
     for (int pass = 0; pass < 2 && !nsrc && !st; pass++) {
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : nsrc)
+        memset(ink_alpha, 0, sizeof ink_alpha);
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : nsrc, ink_alpha[:256])
         for (int y = 0; y < h; y++) {
             const sz_word *dark_row = dark_bits + (size_t)y * words, *broad_row = broad + (size_t)y * words;
             for (int x = 0; x < w; x++) {
@@ -104,9 +110,11 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *sh
                 bool ink = sz_bit(dark_row, x) && !sz_bit(broad_row, x);
                 src[i] = solid[i] && (pass || !ink);
                 nsrc += src[i];
+                if (solid[i] && !src[i]) ink_alpha[sz_alpha16(p->img, x, y) >> 8]++;
             }
         }
     }
+    for (int k = 0; k < 256; k++) ahist[k] -= ink_alpha[k];
     /* only the rows the fill paints ask for their sources */
     uint8_t *want = st ? NULL : sz_malloc(ctx, (size_t)h);
     if (!st && !want) st = SZ_ERR_NOMEM;
@@ -118,11 +126,6 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *sh
     free(want);
     /* A translucent part (a blush, a veil, a glow: its colour sources are
      * mostly less than opaque) continues as translucent as it is. */
-    long ahist[256] = {0};
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : ahist[:256])
-    for (int y = 0; y < (st ? 0 : h); y++)
-        for (int x = 0; x < w; x++)
-            if (src[(size_t)y * w + x]) ahist[sz_alpha16(p->img, x, y) >> 8]++;
     *translucent = !st && nsrc && sz_hist_percentile(ahist, nsrc, 50) < TRANSLUCENT;
     free(src), free(solid), free(bits);
     if (st) free(near);
