@@ -53,8 +53,8 @@ void sz_ink_set(ink_canvas *c, int x, int y, float cover, const float rgb[3])
     ink_tile *t = tile_for(c, x, y);
     if (!t) return;
     int k = sz_ink_index(x, y);
-    t->cover[k] = cover;
-    for (int j = 0; j < 3; j++) t->rgb[3 * k + j] = rgb[j];
+    t->px[k][INK_COVER] = cover;
+    for (int j = 0; j < 3; j++) t->px[k][INK_RGB + j] = rgb[j];
 }
 
 /* One segment as a capsule whose radius and colour vary along it. */

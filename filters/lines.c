@@ -973,7 +973,7 @@ static long apply_tile(const sz_part *p, const sz_lines *ln, int tx, int ty, sz_
         for (int x = x0; x < x1; x++) {
             size_t i = (size_t)y * p->w + x;
             int k = sz_ink_index(x, y);
-            float cov = t->cover[k];
+            float cov = t->px[k][INK_COVER];
             if (cov <= 0.002f || ln->solid[i]) continue;
             if (lp_inside_excludes(p, ln->inside, x, y)) continue;
             uint16_t old[4];
@@ -984,7 +984,7 @@ static long apply_tile(const sz_part *p, const sz_lines *ln, int tx, int ty, sz_
             float a = cur[3] / 65535.0f, oa = cov + a * (1 - cov);
             float out[4];
             for (int j = 0; j < 3; j++) {
-                float lin = (t->rgb[3 * k + j] * cov + sz_srgb16_to_linear(cur[j]) * a * (1 - cov)) / oa;
+                float lin = (t->px[k][INK_RGB + j] * cov + sz_srgb16_to_linear(cur[j]) * a * (1 - cov)) / oa;
                 out[j] = sz_linear_to_srgb(lin);
             }
             out[3] = oa;
