@@ -23,16 +23,17 @@ void sz_shape_model_inputs(sz_ctx *ctx, const sz_part *p, const uint8_t *inside,
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int gy = 0; gy < gh; gy++)
         for (int gx = 0; gx < gw; gx++) {
-            double part = 0, hidden = 0, shape = 0;
-            int n = 0;
-            for (int y = gy * cell; y < SZ_MIN(p->h, (gy + 1) * cell); y++)
-                for (int x = gx * cell; x < SZ_MIN(p->w, (gx + 1) * cell); x++) {
-                    size_t i = (size_t)y * p->w + x;
-                    part += sz_alpha16(p->img, x, y) / 65535.0, hidden += p->hidden[i], shape += inside[i];
-                    n++;
-                }
+            /* sums of whole numbers: no division per pixel */
+            uint64_t part = 0, hidden = 0, shape = 0;
+            int x0 = gx * cell, x1 = SZ_MIN(p->w, (gx + 1) * cell), n = 0;
+            for (int y = gy * cell; y < SZ_MIN(p->h, (gy + 1) * cell); y++) {
+                const uint8_t *hid = p->hidden + (size_t)y * p->w, *in_row = inside + (size_t)y * p->w;
+                for (int x = x0; x < x1; x++) part += sz_alpha16(p->img, x, y), hidden += hid[x], shape += in_row[x];
+                n += x1 - x0;
+            }
             size_t g = (size_t)gy * gw + gx;
-            in[g] = (float)(part / n), in[plane + g] = (float)(hidden / n), in[2 * plane + g] = (float)(shape / n);
+            in[g] = (float)((double)part / 65535.0 / n);
+            in[plane + g] = (float)((double)hidden / n), in[2 * plane + g] = (float)((double)shape / n);
         }
 }
 
