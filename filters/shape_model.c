@@ -18,22 +18,34 @@ int sz_shape_model_cell(const sz_nn *nn, const sz_part *p)
 
 void sz_shape_model_inputs(sz_ctx *ctx, const sz_part *p, const uint8_t *inside, int cell, float *in)
 {
+    double share8[256]; /* an 8-bit opacity's share of 1, as sz_alpha16() / 65535.0 gives it */
+    for (int a = 0; a < 256; a++) share8[a] = (a * 257u) / 65535.0;
     int gw = (p->w + cell - 1) / cell, gh = (p->h + cell - 1) / cell;
     size_t plane = (size_t)gw * (size_t)gh;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int gy = 0; gy < gh; gy++)
         for (int gx = 0; gx < gw; gx++) {
-            /* sums of whole numbers: no division per pixel */
-            uint64_t part = 0, hidden = 0, shape = 0;
+            /* The opacity is summed as it always was, share by share in
+             * this order (the shipped weights were trained on these very
+             * floats, and `make weights` must make them again bit for
+             * bit), but an 8-bit layer's shares come from a table, not a
+             * division per pixel; the counts are whole numbers. */
+            double part = 0;
+            uint64_t hidden = 0, shape = 0;
             int x0 = gx * cell, x1 = SZ_MIN(p->w, (gx + 1) * cell), n = 0;
             for (int y = gy * cell; y < SZ_MIN(p->h, (gy + 1) * cell); y++) {
                 const uint8_t *hid = p->hidden + (size_t)y * p->w, *in_row = inside + (size_t)y * p->w;
-                for (int x = x0; x < x1; x++) part += sz_alpha16(p->img, x, y), hidden += hid[x], shape += in_row[x];
+                if (p->img->depth == 8) {
+                    const uint8_t *px = sz_row8(p->img, y);
+                    for (int x = x0; x < x1; x++) part += share8[px[4 * x + 3]];
+                } else {
+                    for (int x = x0; x < x1; x++) part += sz_alpha16(p->img, x, y) / 65535.0;
+                }
+                for (int x = x0; x < x1; x++) hidden += hid[x], shape += in_row[x];
                 n += x1 - x0;
             }
             size_t g = (size_t)gy * gw + gx;
-            in[g] = (float)((double)part / 65535.0 / n);
-            in[plane + g] = (float)((double)hidden / n), in[2 * plane + g] = (float)((double)shape / n);
+            in[g] = (float)(part / n), in[plane + g] = (float)((double)hidden / n), in[2 * plane + g] = (float)((double)shape / n);
         }
 }
 
