@@ -702,7 +702,7 @@ static inline bool reach_judges(const uint8_t *unknown, const uint8_t *enclosed,
  * takes a slice of columns and walks down its rows, keeping where each
  * column last saw a known pixel (rows are read in order, which streams;
  * walking down each column strip instead read the planes with a stride,
- * and took three times as long at 4096x4096), then walks up again only
+ * and took twice as long at 4096x4096), then walks up again only
  * if some pixel had none within reach above it. */
 static bool reach_may_cut(sz_ctx *ctx, int w, int h, const uint8_t *known, const uint8_t *unknown,
                           const uint8_t *enclosed, const uint8_t *side, float reach)
