@@ -68,9 +68,10 @@ SZ_INTERNAL sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_
  *  document's layer is worked on near its pixels, and where its shape
  *  runs into a side of that rectangle inside the canvas the part is
  *  loaded with that side further out (sz_part_widen) until it does not,
- *  so that it completes as a layer as large as the canvas would.  *shape and *walls (when `walls`
- *  is not NULL) are allocated over the part's final work rectangle; on
- *  failure nothing is left to free and the part may have been freed. */
+ *  so that it completes as a layer as large as the canvas would.  *shape
+ *  and *walls (when `walls` is not NULL) are allocated over the part's
+ *  final work rectangle; on failure nothing is left to free and the part
+ *  may have been freed. */
 SZ_INTERNAL sz_status sz_part_shape(sz_ctx *ctx, sz_part *p, const sz_fill_params *fp, uint8_t **shape, int *pairs,
                                     uint8_t **walls);
 

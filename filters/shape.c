@@ -781,11 +781,10 @@ static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn
     long adds = 0;
     /* the bilinear probability is never above its grid's largest value
      * (with a margin for rounding): a grid sure nowhere adds nothing, and
-     * no pixel need ask */
+     * no pixel need ask (nor `added` be cleared: only this function reads it) */
     float top = 0;
     for (size_t g = 0; !st && g < (size_t)prob.gw * (size_t)prob.gh; g++) top = SZ_MAX(top, prob.grid[g]);
     bool ask = !st && top > sure - 1e-4f;
-    if (!st && !ask) memset(added, 0, n);
     int rows = st || !ask ? 0 : h;
     /* (rows as threads come free: the unknown ones gather where the
      * occluder is) */

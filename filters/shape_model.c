@@ -45,7 +45,8 @@ void sz_shape_model_inputs(sz_ctx *ctx, const sz_part *p, const uint8_t *inside,
                 n += x1 - x0;
             }
             size_t g = (size_t)gy * gw + gx;
-            in[g] = (float)(part / n), in[plane + g] = (float)((double)hidden / n), in[2 * plane + g] = (float)((double)shape / n);
+            in[g] = (float)(part / n);
+            in[plane + g] = (float)((double)hidden / n), in[2 * plane + g] = (float)((double)shape / n);
         }
 }
 
