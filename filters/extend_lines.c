@@ -28,7 +28,7 @@ void sz_line_params_from_args(const sz_args *args, sz_line_params *lp)
     lp->ink_prob = NULL;
     lp->inside = lp->outline_shape = NULL;
     lp->outline_walls = NULL;
-    lp->shape_guide = false;
+    lp->shape_guide = lp->solids = false;
     lp->shape_model = NULL;
 }
 
@@ -41,10 +41,10 @@ sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_li
      * under the occluder (the shape fill-behind would paint), and new
      * strokes stay within that shape, as they do in `complete`: ink
      * beyond the part's own silhouette is ink on the background. */
-    uint8_t *shape = NULL, *walls = NULL;
+    uint8_t *shape = NULL, *walls = NULL, *solids = NULL;
     sz_line_params guided = *lp;
+    sz_fill_params fp = {.smoothness = 1, .model = lp->shape_model};
     if (!st && !lp->outline_shape && lp->shape_guide && p->nhidden && !ln.line_art) {
-        sz_fill_params fp = {.smoothness = 1, .model = lp->shape_model};
         int pairs;
         int widened = p->widened;
         st = sz_part_shape(ctx, p, &fp, &shape, &pairs, &walls);
@@ -59,31 +59,35 @@ sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_li
         free(shape), free(walls);
         return st;
     }
-    *changed = 0;
-    if (new_layer) {
-        sz_image *img = sz_image_new(ctx, p->w, p->h, p->img->depth);
-        if (!img) st = ctx->status;
-        if (!st) {
-            *changed = sz_lines_apply(ctx, p, &ln, img);
-            st = sz_part_new_layer(ctx, doc, p, img, "(lines)", true);
-        }
-        sz_image_free(img);
-    } else {
-        *changed = sz_lines_apply(ctx, p, &ln, p->img);
-        if (*changed) st = sz_part_store(ctx, p);
+    /* With the shape it completed itself, the solid blacks continue too
+     * (in `complete` the fill paints them with the rest) */
+    long solid_px = 0;
+    sz_image *img = new_layer ? sz_image_new(ctx, p->w, p->h, p->img->depth) : p->img;
+    if (!img) st = ctx->status;
+    if (!st && shape && lp->solids && debug && debug->img) {
+        solids = sz_calloc(ctx, (size_t)p->w * p->h, 1);
+        if (!solids) st = SZ_ERR_NOMEM;
     }
+    if (!st && shape && lp->solids) st = sz_lines_continue_solids(ctx, p, &ln, &fp, shape, img, solids, &solid_px);
+    *changed = 0;
+    if (!st) *changed = solid_px + sz_lines_apply(ctx, p, &ln, img);
+    if (!st && new_layer) st = sz_part_new_layer(ctx, doc, p, img, "(lines)", true);
+    else if (!st && *changed) st = sz_part_store(ctx, p);
+    if (new_layer) sz_image_free(img);
     sz_log(ctx, SZ_LOG_INFO,
            "extend-lines: \"%s\": %d ends: %d bridged, %d joined, %d paired, %d extended; %d holes closed; "
-           "%ld px across narrow strips; %ld px",
-           p->layer->name, ln.nends, ln.bridges, ln.joins, ln.pairs, ln.extensions, ln.holes, ln.strip_px, *changed);
+           "%ld px across narrow strips; %ld px of solid black continued; %ld px",
+           p->layer->name, ln.nends, ln.bridges, ln.joins, ln.pairs, ln.extensions, ln.holes, ln.strip_px, solid_px,
+           *changed);
     if (debug && debug->img) {
-        static const uint8_t blue[3] = {40, 60, 255};
+        static const uint8_t blue[3] = {40, 60, 255}, violet[3] = {150, 60, 200};
         sz_overlay_hidden(debug, p);
+        if (solids) sz_overlay_added(debug, p, solids, violet);
         sz_overlay_strokes(debug, p, &ln.drawn, blue);
         sz_overlay_ends(debug, p, &ln);
     }
     sz_lines_free(&ln);
-    free(shape), free(walls);
+    free(shape), free(walls), free(solids);
     return st;
 }
 
@@ -92,6 +96,7 @@ static sz_status run(sz_ctx *ctx, sz_doc *doc, const sz_args *args)
     sz_line_params lp;
     sz_line_params_from_args(args, &lp);
     lp.shape_guide = !sz_arg_bool(args, "no-shape");
+    lp.solids = !sz_arg_bool(args, "no-solids");
     sz_image *mask = NULL;
     sz_nn *model = NULL;
     sz_status st = sz_mask_and_model_from_args(ctx, doc, args, &mask, &model);
@@ -138,6 +143,8 @@ static const sz_param params[] = {
     SZ_MODEL_PARAMS,
     {"no-shape", SZ_PARAM_BOOL, "Do not complete a painted part's shape to guide its outline under the occluder",
      NULL, 0, -1, NULL},
+    {"no-solids", SZ_PARAM_BOOL, "Do not continue a painted part's solid blacks (ink broader than a stroke) under "
+                                 "the occluder", NULL, 0, -1, NULL},
     {"to-layer", SZ_PARAM_CHOICE, "Draw into the layer itself (same) or onto a new layer above it (new)", "same",
      0, -1, targets},
     {"debug", SZ_PARAM_PATH, "Write a picture of the ends found, the pairs chosen and the new strokes", NULL, 0, -1,
@@ -161,7 +168,9 @@ const sz_op sz_op_extend_lines = {
             "and shows nothing (or is hidden): every visible pixel stays as it was.\n"
             "In a painted part, the outline follows the edge the part's completed shape\n"
             "takes under the occluder, and new strokes stay within that shape (--no-shape:\n"
-            "neither).  Under a hidden strip up to --strip-width px wide (a strand of\n"
+            "neither).  Its solid blacks (ink broader than a stroke: black hair, a boot,\n"
+            "the ベタ of a cel drawing) continue there as fill-behind would continue them\n"
+            "(--no-solids: they do not).  Under a hidden strip up to --strip-width px wide (a strand of\n"
             "hair), ink seen on both sides, solid blacks too, runs straight across.\n"
             "--to-layer new puts them on a layer of their own; --debug shows why.",
     .params = params,

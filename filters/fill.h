@@ -101,4 +101,20 @@ SZ_INTERNAL void sz_shape_prob_free(sz_shape_prob *g);
 SZ_INTERNAL sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_params *fp, bool merge,
                                    const uint8_t *shape, int pairs, sz_overlay *debug, long *changed);
 
+/** Paints the fill of `shape` with the colours continued from the part:
+ *  into the part's own image under its pixels with `merge`, else into
+ *  `layer` (the part's size, transparent).  *changed receives the pixels
+ *  painted. */
+SZ_INTERNAL sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp, const uint8_t *shape,
+                                    bool merge, sz_image *layer, long *changed);
+
+/** extend-lines' solid blacks (ink_solids.c): of the fill of `shape`, the
+ *  broad ink (darker than the ink level of `ln`, wider than a stroke) is
+ *  copied into `dst` (the part's image, or a new layer's), and its pixels
+ *  marked with their shape code in `mark` when not NULL.  *changed
+ *  receives the pixels painted.  A layer of line art gets none. */
+SZ_INTERNAL sz_status sz_lines_continue_solids(sz_ctx *ctx, const sz_part *p, const sz_lines *ln,
+                                               const sz_fill_params *fp, const uint8_t *shape, sz_image *dst,
+                                               uint8_t *mark, long *changed);
+
 #endif

@@ -236,15 +236,13 @@ static void band_colour(colour_band *b, int y0, int y1, float *out)
     }
 }
 
-sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_params *fp, bool merge,
-                       const uint8_t *shape, int pairs, sz_overlay *debug, long *changed)
+sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp, const uint8_t *shape, bool merge,
+                        sz_image *layer, long *changed)
 {
-    sz_image *layer = merge ? NULL : sz_image_new(ctx, p->w, p->h, p->img->depth);
-    sz_status st = merge || layer ? SZ_OK : SZ_ERR_NOMEM;
     sz_linear_init();
     int32_t *near = NULL;
     bool translucent = false;
-    if (!st) st = colour_sources(ctx, p, shape, &near, &translucent);
+    sz_status st = colour_sources(ctx, p, shape, &near, &translucent);
     int w = p->w, h = p->h, radius = fp->colour_radius, ch = translucent ? 4 : 3;
     int bands = st ? 0 : (h + BAND - 1) / BAND;
     long filled = 0;
@@ -304,6 +302,17 @@ sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_param
     }
     if (!st && fail) st = sz_fail(ctx, SZ_ERR_NOMEM, "out of memory while painting the fill");
     *changed = filled;
+    free(near);
+    return st;
+}
+
+sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_params *fp, bool merge,
+                       const uint8_t *shape, int pairs, sz_overlay *debug, long *changed)
+{
+    *changed = 0;
+    sz_image *layer = merge ? NULL : sz_image_new(ctx, p->w, p->h, p->img->depth);
+    sz_status st = merge || layer ? SZ_OK : SZ_ERR_NOMEM;
+    if (!st) st = sz_fill_paint(ctx, p, fp, shape, merge, layer, changed);
     if (!st && *changed) st = merge ? sz_part_store(ctx, p) : sz_part_new_layer(ctx, doc, p, layer, "(fill)", false);
     if (!st)
         sz_log(ctx, SZ_LOG_INFO, "fill-behind: \"%s\": %d hidden px, outline closed by %d curves, %ld px filled",
@@ -314,7 +323,6 @@ sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_param
         sz_overlay_added(debug, p, shape, green);
     }
     sz_image_free(layer);
-    free(near);
     return st;
 }
 

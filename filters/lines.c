@@ -51,6 +51,11 @@ static inline float ink_of(const sz_lines *ln, const uint16_t px[4], bool hidden
     return ln->line_art ? a * (1 - Y) : a * SZ_CLAMP((t - Y) / (0.15f * t) + 0.5f, 0.0f, 1.0f);
 }
 
+float sz_lines_ink_of(const sz_lines *ln, const uint16_t px[4], bool hidden)
+{
+    return ink_of(ln, px, hidden);
+}
+
 float sz_lines_ink(const sz_lines *ln, int x, int y)
 {
     const sz_part *p = ln->part;

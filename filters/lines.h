@@ -35,6 +35,7 @@ typedef struct sz_line_params {
     const uint8_t *outline_walls; /* where outline_shape's edge closes the outline for sure (curves
                                    * joining its silhouette), or NULL: only there is it followed */
     bool shape_guide;      /* without either, complete a painted part's shape to guide its outline */
+    bool solids;           /* with that shape, continue the part's solid blacks over it too */
     const struct sz_nn *shape_model; /* the learned model that shape consults, or NULL */
 } sz_line_params;
 
@@ -88,6 +89,8 @@ static inline int32_t sz_lines_piece(const sz_lines *ln, int x, int y)
 
 /** The ink coverage (0..1) of work pixel (x, y). */
 SZ_INTERNAL float sz_lines_ink(const sz_lines *ln, int x, int y);
+/** The ink coverage of a pixel of colour px, hidden or not. */
+SZ_INTERNAL float sz_lines_ink_of(const sz_lines *ln, const uint16_t px[4], bool hidden);
 /** Finds ink and stroke ends of a part. */
 SZ_INTERNAL sz_status sz_lines_analyse(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *out);
 /** Carries ink seen on both sides of a narrow strip of the hidden region

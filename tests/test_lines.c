@@ -603,9 +603,11 @@ static sz_doc *band_under_strip(sz_ctx *ctx, int x0, int x1, int band_x1)
 
 START_TEST(solid_black_runs_across_a_narrow_strip)
 {
+    /* the strip's own rule, without the solid blacks the fill continues */
+    static const char *const strip_only[] = {"no-solids", "true", NULL};
     sz_ctx *ctx = sz_ctx_new();
     sz_doc *doc = band_under_strip(ctx, 98, 103, W);
-    extend(ctx, doc, 98, 103, NULL);
+    extend(ctx, doc, 98, 103, strip_only);
     for (int y = 0; y < H; y++)
         for (int x = 98; x < 103; x++) {
             uint16_t c[4];
@@ -616,20 +618,79 @@ START_TEST(solid_black_runs_across_a_narrow_strip)
     sz_doc_free(doc);
     /* along the edge of the black: the far side is paint */
     doc = band_under_strip(ctx, 98, 103, 100);
-    extend(ctx, doc, 98, 103, NULL);
+    extend(ctx, doc, 98, 103, strip_only);
     for (int y = 0; y < H; y++)
         for (int x = 98; x < 103; x++) ck_assert_msg(sz_alpha16(line_layer(doc), x, y) == 0, "widened at (%d,%d)", x, y);
     sz_doc_free(doc);
     doc = band_under_strip(ctx, 98, 103, W);
-    extend(ctx, doc, 98, 103, (const char *const[]){"strip-width", "0", NULL});
+    extend(ctx, doc, 98, 103, (const char *const[]){"strip-width", "0", "no-solids", "true", NULL});
     ck_assert_uint_eq(sz_alpha16(line_layer(doc), 100, 50), 0);
     sz_doc_free(doc);
     /* one thread or two: the same pixels */
     sz_doc *one = band_under_strip(ctx, 98, 103, W), *two = band_under_strip(ctx, 98, 103, W);
     sz_ctx_set_threads(ctx, 1);
-    extend(ctx, one, 98, 103, NULL);
+    extend(ctx, one, 98, 103, strip_only);
     sz_ctx_set_threads(ctx, 2);
-    extend(ctx, two, 98, 103, NULL);
+    extend(ctx, two, 98, 103, strip_only);
+    ck_assert_int_eq(memcmp(sz_image_cdata(line_layer(one)), sz_image_cdata(line_layer(two)), (size_t)W * H * 4), 0);
+    sz_doc_free(one), sz_doc_free(two);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+/* A painted part crossed by a broad band of solid black (40 px) and by a
+ * thin black stroke, both cut by a 30 px bar: the band continues under
+ * the bar, solid; the skin around it is left to fill-behind; the stroke
+ * is continued as a stroke, not spread into a solid; --no-solids leaves
+ * the band open; --to-layer new puts it on the new layer; one thread or
+ * two give the same pixels. */
+static sz_doc *band_under_bar(sz_ctx *ctx)
+{
+    static const uint16_t skin[4] = {61680, 51400, 43690, 65535}, ink[4] = {5140, 4112, 6168, 65535};
+    sz_image *im = blank(ctx);
+    tu_fill_rect(im, 0, 0, W, H, skin);
+    tu_fill_rect(im, 0, 20, W, 60, ink);
+    float pts[] = {10, 90.5f, 190, 90.5f};
+    tu_draw_polyline(im, pts, 2, 3, 3, black);
+    return under_bar(ctx, im, 85, 115);
+}
+
+START_TEST(solid_blacks_continue_under_a_wide_occluder)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = band_under_bar(ctx);
+    extend(ctx, doc, 85, 115, NULL);
+    sz_image *out = line_layer(doc);
+    for (int x = 85; x < 115; x++) {
+        for (int y = 20; y < 60; y++) {
+            uint16_t c[4];
+            sz_get16(out, x, y, c);
+            ck_assert_msg(c[3] == 65535 && c[0] < 8000, "no black at (%d,%d)", x, y);
+        }
+        /* skin is paint: fill-behind's */
+        ck_assert_msg(sz_alpha16(out, x, 10) == 0 && sz_alpha16(out, x, 72) == 0, "paint at x=%d", x);
+        /* the stroke runs on as a stroke, 3 px wide */
+        ck_assert_msg(max_alpha(out, x, 90, 1) > 200, "stroke gap at x=%d", x);
+        ck_assert_msg(sz_alpha16(out, x, 85) == 0 && sz_alpha16(out, x, 96) == 0, "stroke spread at x=%d", x);
+    }
+    sz_doc_free(doc);
+    doc = band_under_bar(ctx);
+    extend(ctx, doc, 85, 115, (const char *const[]){"no-solids", "true", NULL});
+    ck_assert_uint_eq(sz_alpha16(line_layer(doc), 100, 40), 0);
+    sz_doc_free(doc);
+    doc = band_under_bar(ctx);
+    ck_assert_int_eq(tu_run_op(ctx, doc, "extend-lines", (const char *const[]){"to-layer", "new", NULL}), SZ_OK);
+    sz_layer *root = sz_doc_root(doc);
+    ck_assert_int_eq(sz_layer_child_count(root), 3);
+    ck_assert_uint_eq(sz_alpha16(line_layer(doc), 100, 40), 0);
+    sz_layer *nl = sz_layer_child(root, 1);
+    ck_assert_uint_eq(sz_alpha16(sz_layer_image(nl), 100 - sz_layer_x(nl), 40 - sz_layer_y(nl)), 65535);
+    sz_doc_free(doc);
+    sz_doc *one = band_under_bar(ctx), *two = band_under_bar(ctx);
+    sz_ctx_set_threads(ctx, 1);
+    extend(ctx, one, 85, 115, NULL);
+    sz_ctx_set_threads(ctx, 2);
+    extend(ctx, two, 85, 115, NULL);
     ck_assert_int_eq(memcmp(sz_image_cdata(line_layer(one)), sz_image_cdata(line_layer(two)), (size_t)W * H * 4), 0);
     sz_doc_free(one), sz_doc_free(two);
     sz_ctx_free(ctx);
@@ -783,6 +844,7 @@ int main(void)
     tcase_add_test(tc, empty_and_all_ink_layers_are_no_ops);
     tcase_add_test(tc, saturated_paint_is_not_line_art);
     tcase_add_test(tc, solid_black_runs_across_a_narrow_strip);
+    tcase_add_test(tc, solid_blacks_continue_under_a_wide_occluder);
     tcase_add_test(tc, notches_in_thick_ink_close);
     tcase_add_test(tc, strokes_running_on_meet_instead_of_crossing);
     suite_add_tcase(s, tc);
