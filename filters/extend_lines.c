@@ -170,8 +170,9 @@ const sz_op sz_op_extend_lines = {
             "takes under the occluder, and new strokes stay within that shape (--no-shape:\n"
             "neither).  Its solid blacks (ink broader than a stroke: black hair, a boot,\n"
             "the ベタ of a cel drawing) continue there as fill-behind would continue them\n"
-            "(--no-solids: they do not).  Under a hidden strip up to --strip-width px wide (a strand of\n"
-            "hair), ink seen on both sides, solid blacks too, runs straight across.\n"
+            "(--no-solids: they do not).  Under a hidden strip up to --strip-width px\n"
+            "wide (a strand of hair), ink seen on both sides, solid blacks too, runs\n"
+            "straight across.\n"
             "--to-layer new puts them on a layer of their own; --debug shows why.",
     .params = params,
     .flags = SZ_OP_NEEDS_OUTPUT | SZ_OP_SELECTS_LAYERS,
