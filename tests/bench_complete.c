@@ -248,8 +248,6 @@ static int cmd_complete(const char *dir)
     return 0;
 }
 
-/* 60 parts of rig sizes on a 4000x6000 canvas, each partly under the
- * parts above it, completed in one run. */
 /* The pixels a layer at (ox, oy) is worked on over, by the rule of
  * part.c: the bounds of its visible pixels, grown on every side by half
  * their larger side (at least 32 px) and kept on the canvas, joined with
@@ -260,17 +258,23 @@ static double work_pixels(const sz_image *im, int ox, int oy, int cw, int ch)
     int w = sz_image_width(im), h = sz_image_height(im), bx0 = w, by0 = h, bx1 = 0, by1 = 0;
     for (int y = 0; y < h; y++) {
         const uint8_t *row = (const uint8_t *)sz_image_cdata(im) + (size_t)y * sz_image_stride(im);
-        for (int x = 0; x < w; x++)
-            if (row[4 * x + 3]) bx0 = x < bx0 ? x : bx0, bx1 = x + 1 > bx1 ? x + 1 : bx1, by0 = y < by0 ? y : by0, by1 = y + 1;
+        for (int x = 0; x < w; x++) {
+            if (!row[4 * x + 3]) continue;
+            if (x < bx0) bx0 = x;
+            if (x + 1 > bx1) bx1 = x + 1;
+            if (y < by0) by0 = y;
+            by1 = y + 1;
+        }
     }
     if (bx1 <= bx0) return 0;
-    int reach = bx1 - bx0 > by1 - by0 ? bx1 - bx0 : by1 - by0;
-    reach = reach / 2 > 32 ? reach / 2 : 32;
+    int side = bx1 - bx0 > by1 - by0 ? bx1 - bx0 : by1 - by0, reach = side / 2 > 32 ? side / 2 : 32;
     double x0 = fmin(ox, fmax(0, ox + bx0 - reach)), x1 = fmax(ox + w, fmin(cw, ox + bx1 + reach));
     double y0 = fmin(oy, fmax(0, oy + by0 - reach)), y1 = fmax(oy + h, fmin(ch, oy + by1 + reach));
     return (x1 - x0) * (y1 - y0);
 }
 
+/* 60 parts of rig sizes on a 4000x6000 canvas, each partly under the
+ * parts above it, completed in one run. */
 static int cmd_document(void)
 {
     rng = 11;
