@@ -101,6 +101,12 @@ SZ_INTERNAL void sz_shape_prob_free(sz_shape_prob *g);
 SZ_INTERNAL sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_params *fp, bool merge,
                                    const uint8_t *shape, int pairs, sz_overlay *debug, long *changed);
 
+/** Dark ink narrower than 2 * SZ_STROKE_OPEN + 1 px is a stroke, not a
+ *  dark area: the half-width of the opening by which the fill's colour
+ *  sources leave strokes out, and extend-lines' solid blacks keep only
+ *  what is broader. */
+#define SZ_STROKE_OPEN 2
+
 /** Paints the fill of `shape` with the colours continued from the part:
  *  into the part's own image under its pixels with `merge`, else into
  *  `layer` (the part's size, transparent).  *changed receives the pixels

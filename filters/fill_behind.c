@@ -52,11 +52,10 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *sh
     }
     /* Sources: solid visible pixels (the part's body, p->solid, so that a
      * translucent part continues its own colour) that are not line art,
-     * that is not in a stroke thinner than 2*INK+1 px and much darker than
-     * the part (an outline must not spread into the fill, but dark areas,
-     * hair or shading, are colours to continue); failing that, any solid
+     * that is not in a stroke (SZ_STROKE_OPEN, fill.h) and much darker
+     * than the part (an outline must not spread into the fill, but dark
+     * areas, hair or shading, are colours to continue); failing that, any solid
      * visible pixel.  The luma waits in `src` until the median is known. */
-    enum { INK = 2 };
     sz_word *dark_bits = bits, *scratch = bits + nw, *broad = bits + 2 * nw;
     /* hist: the body's luma; ahist: its opacity, of which the ink's is
      * taken away below once the ink is known (read now, while the row is
@@ -98,7 +97,7 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *sh
         }
     }
     /* an opening of the dark pixels keeps the broad ones: the rest is ink */
-    sz_status st = sz_bits_open_square(ctx, dark_bits, w, h, INK, scratch, broad);
+    sz_status st = sz_bits_open_square(ctx, dark_bits, w, h, SZ_STROKE_OPEN, scratch, broad);
     long nsrc = 0, ink_alpha[256] = {0};
     for (int pass = 0; pass < 2 && !nsrc && !st; pass++) {
         memset(ink_alpha, 0, sizeof ink_alpha);

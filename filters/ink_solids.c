@@ -18,9 +18,6 @@
 
 #include <stdlib.h>
 
-/* The opening's half-width: dark ink narrower than 2 * OPEN + 1 px is a
- * stroke (the fill's sources draw the same line, fill_behind.c). */
-#define OPEN 2
 /* A pixel is ink from this coverage (sz_lines_ink_of) on: the level at
  * which the engine calls a pixel solid ink (lines.c).  (0.5 measured the
  * same on both case sets.) */
@@ -56,7 +53,7 @@ sz_status sz_lines_continue_solids(sz_ctx *ctx, const sz_part *p, const sz_lines
             if (sz_lines_ink_of(ln, px, p->hidden[i]) >= INK) sz_bit_set(row, x);
         }
     }
-    if (!st && filled) st = sz_bits_open_square(ctx, dark, w, h, OPEN, tmp, broad);
+    if (!st && filled) st = sz_bits_open_square(ctx, dark, w, h, SZ_STROKE_OPEN, tmp, broad);
     long painted = 0;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : painted)
     for (int y = 0; y < (st || !filled ? 0 : h); y++) {
