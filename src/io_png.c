@@ -141,7 +141,57 @@ static sz_status read_colour_chunks(sz_ctx *ctx, png_structp png, png_infop info
     return SZ_OK;
 }
 
-sz_status sz_png_read(sz_ctx *ctx, const uint8_t *data, size_t len, sz_doc **out)
+/* The colour chunks (gAMA, cHRM, sRGB, sBIT) must come before PLTE.  Some
+ * files put one between PLTE and IDAT (Tux Paint's stamps do); libpng's
+ * default, and so every paint program, ignores it there.  sozai makes
+ * benign errors fatal (see below), so such a file would be refused whole
+ * for a chunk that changes no pixel: it is dropped from the stream
+ * instead, with a warning.  Only there: a chunk among the IDATs breaks
+ * the image data itself, and stays an error.  Returns a copy without
+ * those chunks, or NULL (with *st SZ_OK) when there is none; a broken
+ * chunk structure is left for libpng to report. */
+static uint8_t *drop_misplaced_colour_chunks(sz_ctx *ctx, const uint8_t *d, size_t len, size_t *out_len,
+                                             sz_status *st)
+{
+    static const char colour[][5] = {"gAMA", "cHRM", "sRGB", "sBIT"};
+    uint8_t *copy = NULL;
+    size_t kept = 0, pos = 8;
+    bool palette = false;
+    *st = SZ_OK;
+    while (len >= 12 && pos <= len - 12) {
+        uint32_t n = (uint32_t)d[pos] << 24 | (uint32_t)d[pos + 1] << 16 | (uint32_t)d[pos + 2] << 8 | d[pos + 3];
+        if (n > len - 12 - pos) break;
+        const char *type = (const char *)d + pos + 4;
+        bool drop = false;
+        for (size_t k = 0; k < SZ_COUNTOF(colour) && palette; k++) drop = drop || !memcmp(type, colour[k], 4);
+        if (drop) {
+            if (!copy) {
+                if (!(copy = sz_malloc(ctx, len))) {
+                    *st = SZ_ERR_NOMEM;
+                    return NULL;
+                }
+                memcpy(copy, d, pos);
+                kept = pos;
+            }
+            sz_warn(ctx, "PNG: the %.4s chunk after PLTE is ignored (it belongs before it), as other readers ignore it",
+                    type);
+        } else if (copy) {
+            memcpy(copy + kept, d + pos, 12 + (size_t)n);
+            kept += 12 + (size_t)n;
+        }
+        pos += 12 + (size_t)n;
+        if (!memcmp(type, "PLTE", 4)) palette = true;
+        if (!memcmp(type, "IDAT", 4) || !memcmp(type, "IEND", 4)) break; /* the rest is libpng's to judge */
+    }
+    if (copy) {
+        /* whatever follows, as it is: libpng judges it */
+        memcpy(copy + kept, d + pos, len - pos);
+        *out_len = kept + (len - pos);
+    }
+    return copy;
+}
+
+static sz_status read_png(sz_ctx *ctx, const uint8_t *data, size_t len, sz_doc **out)
 {
     png_io io = {.ctx = ctx, .data = data, .len = len};
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &io, on_error, on_warning);
@@ -220,6 +270,18 @@ sz_status sz_png_read(sz_ctx *ctx, const uint8_t *data, size_t len, sz_doc **out
     free(rows);
     *out = doc;
     return SZ_OK;
+}
+
+sz_status sz_png_read(sz_ctx *ctx, const uint8_t *data, size_t len, sz_doc **out)
+{
+    *out = NULL;
+    size_t clean_len = 0;
+    sz_status st;
+    uint8_t *clean = drop_misplaced_colour_chunks(ctx, data, len, &clean_len, &st);
+    if (st) return st;
+    st = clean ? read_png(ctx, clean, clean_len, out) : read_png(ctx, data, len, out);
+    free(clean);
+    return st;
 }
 
 /* ------------------------------------------------------------------ */

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define PNGSUITE "png/pngsuite"
 
@@ -363,6 +364,76 @@ START_TEST(truncations_of_a_valid_file_fail_cleanly)
 }
 END_TEST
 
+/* `d` with a chunk of `type` holding `n` bytes of `data` spliced in after
+ * the first chunk of type `after`. */
+static uint8_t *splice_chunk(const uint8_t *d, size_t len, const char *after, const char *type, const uint8_t *data,
+                             uint32_t n, size_t *out_len)
+{
+    size_t pos = 8;
+    while (pos + 12 <= len) {
+        uint32_t size = (uint32_t)d[pos] << 24 | (uint32_t)d[pos + 1] << 16 | (uint32_t)d[pos + 2] << 8 | d[pos + 3];
+        bool found = !memcmp(d + pos + 4, after, 4);
+        pos += 12 + (size_t)size;
+        if (found) break;
+    }
+    ck_assert_uint_le(pos, len);
+    uint8_t *out = malloc(len + 12 + n);
+    ck_assert_ptr_nonnull(out);
+    memcpy(out, d, pos);
+    uint8_t *c = out + pos;
+    c[0] = (uint8_t)(n >> 24), c[1] = (uint8_t)(n >> 16), c[2] = (uint8_t)(n >> 8), c[3] = (uint8_t)n;
+    memcpy(c + 4, type, 4);
+    memcpy(c + 8, data, n);
+    uint32_t crc = (uint32_t)crc32(0L, c + 4, 4 + n);
+    c[8 + n] = (uint8_t)(crc >> 24), c[9 + n] = (uint8_t)(crc >> 16), c[10 + n] = (uint8_t)(crc >> 8);
+    c[11 + n] = (uint8_t)crc;
+    memcpy(c + 12 + n, d + pos, len - pos);
+    *out_len = len + 12 + n;
+    return out;
+}
+
+static void count_srgb_warnings(void *user, sz_log_level level, const char *message)
+{
+    if (level == SZ_LOG_WARNING && strstr(message, "sRGB")) ++*(int *)user;
+}
+
+/* libpng's default, and so paint programs, ignore a colour chunk between
+ * PLTE and IDAT (Tux Paint's stamps have one); sozai must open the file
+ * too, saying so.  (Among the IDATs such a chunk still breaks the file:
+ * x_consecutive_idat.png in corrupt_pngs_fail_cleanly.) */
+START_TEST(colour_chunk_after_the_palette_is_ignored_with_a_warning)
+{
+    TU_SKIP_WITHOUT_DATA();
+    size_t len, spliced_len;
+    uint8_t *d = tu_read_file(tu_data_path(PNGSUITE "/basn3p08.png"), &len);
+    ck_assert_ptr_nonnull(d);
+    const uint8_t intent = 0;
+    uint8_t *spliced = splice_chunk(d, len, "PLTE", "sRGB", &intent, 1, &spliced_len);
+    sz_ctx *ctx = sz_ctx_new();
+    int warnings = 0;
+    sz_ctx_set_log(ctx, count_srgb_warnings, &warnings);
+    sz_doc *plain = NULL, *doc = NULL;
+    ck_assert_int_eq(sz_doc_read_memory(ctx, d, len, &plain), SZ_OK);
+    ck_assert_int_eq(warnings, 0);
+    ck_assert_msg(sz_doc_read_memory(ctx, spliced, spliced_len, &doc) == SZ_OK, "%s", sz_ctx_error(ctx));
+    ck_assert_int_eq(warnings, 1);
+    ck_assert(tu_same_pixels(tu_doc_image(plain), tu_doc_image(doc)));
+    sz_doc_free(doc);
+    free(spliced);
+
+    /* and a real stamp laid out that way opens */
+    doc = NULL;
+    char path[8192];
+    snprintf(path, sizeof path, "%s/art/tuxpaint/starters/jigsaw.png", tu_testdata());
+    ck_assert_msg(sz_doc_read_file(ctx, path, &doc) == SZ_OK, "%s", sz_ctx_error(ctx));
+    ck_assert_int_eq(warnings, 2);
+    sz_doc_free(doc);
+    sz_doc_free(plain);
+    free(d);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(size_limits_are_enforced_before_decoding)
 {
     TU_SKIP_WITHOUT_DATA();
@@ -393,6 +464,7 @@ int main(void)
     tcase_add_test(tc, opaque_images_are_written_without_alpha);
     tcase_add_test(tc, a_plain_image_file_reads_back_as_it_is);
     tcase_add_test(tc, truncations_of_a_valid_file_fail_cleanly);
+    tcase_add_test(tc, colour_chunk_after_the_palette_is_ignored_with_a_warning);
     tcase_add_test(tc, size_limits_are_enforced_before_decoding);
     suite_add_tcase(s, tc);
     return tu_run(s);
