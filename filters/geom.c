@@ -785,3 +785,27 @@ bool sz_path_crosses(const uint8_t *m, uint8_t value, int w, int h, const vec2 *
     }
     return false;
 }
+
+bool sz_pair_push(sz_ctx *ctx, sz_pair_list *l, int a, int b, float cost)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 256;
+        sz_pair *v = sz_realloc_array(ctx, l->v, cap, sizeof *v);
+        if (!v) return false;
+        l->v = v, l->cap = cap;
+    }
+    l->v[l->n++] = (sz_pair){a, b, cost};
+    return true;
+}
+
+static int cmp_pair(const void *x, const void *y)
+{
+    const sz_pair *a = x, *b = y;
+    if (a->cost != b->cost) return a->cost < b->cost ? -1 : 1;
+    return a->a != b->a ? a->a - b->a : a->b - b->b;
+}
+
+void sz_pair_sort(sz_pair_list *l)
+{
+    if (l->n) qsort(l->v, l->n, sizeof *l->v, cmp_pair);
+}

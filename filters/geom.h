@@ -216,4 +216,22 @@ SZ_INTERNAL bool sz_curve_fit(const int *px, const int *py, int i0, int k, doubl
 SZ_INTERNAL bool sz_path_crosses(const uint8_t *m, uint8_t value, int w, int h, const vec2 *pts, int n, vec2 a,
                                  vec2 b, float spare);
 
+/* Candidate pairs of ends, each with its cost, chosen greedily cheapest
+ * first (the line engine's stroke ends, the shape's silhouette ends). */
+typedef struct sz_pair {
+    int a, b;
+    float cost;
+} sz_pair;
+
+typedef struct sz_pair_list {
+    sz_pair *v;
+    size_t n, cap;
+} sz_pair_list;
+
+/** Appends a pair; false when out of memory (the list stays as it was). */
+SZ_INTERNAL bool sz_pair_push(sz_ctx *ctx, sz_pair_list *l, int a, int b, float cost);
+/** Sorts by cost, then a, then b: a total order, so the choice never
+ *  depends on qsort's. */
+SZ_INTERNAL void sz_pair_sort(sz_pair_list *l);
+
 #endif

@@ -165,19 +165,6 @@ static crossing cross(const sz_part *p, const sz_lines *ln, const sz_line_params
 /* Decisions                                                           */
 /* ------------------------------------------------------------------ */
 
-typedef struct candidate {
-    int a, b;
-    float cost;
-} candidate;
-
-static int cmp_candidate(const void *x, const void *y)
-{
-    const candidate *a = x, *b = y;
-    if (a->cost != b->cost) return a->cost < b->cost ? -1 : 1;
-    if (a->a != b->a) return a->a - b->a;
-    return a->b - b->b;
-}
-
 static float colour_distance(const sz_line_end *a, const sz_line_end *b)
 {
     float d = 0;
@@ -483,12 +470,7 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
         return st;
     }
     /* Pair candidates: across the hidden region, or across a gap. */
-    size_t cap = 1024, nc = 0;
-    candidate *c = sz_malloc_array(ctx, cap, sizeof *c);
-    if (!c) {
-        free(pts);
-        return SZ_ERR_NOMEM;
-    }
+    sz_pair_list c = {0};
     for (int i = 0; i < n; i++) {
         for (int j = i + 1; j < n; j++) {
             bool hidden_pair = e[i].at_hidden && e[j].at_hidden;
@@ -500,22 +482,17 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
             if (dx * dx + dy * dy > lim * lim) continue;
             float cost = sz_lines_pair_cost(p, ln, lp, &e[i], &e[j], hidden_pair, NULL);
             if (cost < 0 || cost > 2.5f) continue;
-            if (nc == cap) {
-                candidate *v = sz_realloc_array(ctx, c, cap *= 2, sizeof *v);
-                if (!v) {
-                    free(c), free(pts);
-                    return SZ_ERR_NOMEM;
-                }
-                c = v;
+            if (!sz_pair_push(ctx, &c, i, j, cost)) {
+                free(c.v), free(pts);
+                return SZ_ERR_NOMEM;
             }
-            c[nc++] = (candidate){i, j, cost};
         }
     }
-    qsort(c, nc, sizeof *c, cmp_candidate);
-    for (size_t k = 0; k < nc; k++) {
-        sz_line_end *a = &e[c[k].a], *b = &e[c[k].b];
+    sz_pair_sort(&c);
+    for (size_t k = 0; k < c.n; k++) {
+        sz_line_end *a = &e[c.v[k].a], *b = &e[c.v[k].b];
         if (a->partner >= 0 || b->partner >= 0) continue;
-        a->partner = c[k].b, b->partner = c[k].a;
+        a->partner = c.v[k].b, b->partner = c.v[k].a;
         sz_end_fate f = a->at_hidden ? SZ_END_PAIRED : SZ_END_BRIDGED;
         a->fate = b->fate = f;
         a->target = b->p, b->target = a->p;
@@ -523,7 +500,7 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
         if (f == SZ_END_PAIRED) ln->pairs++;
         else ln->bridges++;
     }
-    free(c);
+    free(c.v);
 
     /* Ends left over: a cut end stopping short of another stroke joins it;
      * one under an occluder runs on along its curvature and tapers. */

@@ -27,18 +27,6 @@ typedef struct silhouette_end {
     float ahead; /* how far straight on from the end the unknown region ends, px */
 } silhouette_end;
 
-typedef struct pairing {
-    int a, b;
-    float cost;
-} pairing;
-
-static int cmp_pairing(const void *x, const void *y)
-{
-    const pairing *a = x, *b = y;
-    if (a->cost != b->cost) return a->cost < b->cost ? -1 : 1;
-    return a->a != b->a ? a->a - b->a : a->b - b->b; /* a total order: results never depend on qsort */
-}
-
 /* The cubic Hermite from a to b keeping both tangents, the tangents sized
  * so that ends turning toward each other follow a circular arc. */
 static int hermite_path(const silhouette_end *a, const silhouette_end *b, vec2 *pts, int cap)
@@ -348,12 +336,8 @@ static sz_status build_walls(sz_ctx *ctx, const sz_part *p, const sz_fill_params
 {
     enum { CAP = 8192 };
     vec2 *pts = sz_malloc_array(ctx, CAP, sizeof *pts);
-    size_t cap = 256, nc = 0;
-    pairing *c = sz_malloc_array(ctx, cap, sizeof *c);
-    if (!pts || !c) {
-        free(pts), free(c);
-        return SZ_ERR_NOMEM;
-    }
+    sz_pair_list c = {0};
+    if (!pts) return SZ_ERR_NOMEM;
     for (int i = 0; i < m; i++) e[i].ahead = (float)(straight_on(p, unknown, &e[i], pts, CAP) - 1);
     float span = (float)(p->w + p->h);
     for (int i = 0; i < m; i++)
@@ -362,20 +346,15 @@ static sz_status build_walls(sz_ctx *ctx, const sz_part *p, const sz_fill_params
             if (v2_len(v2_sub(e[i].p, e[j].p)) > span || band_runs_on(&e[i], &e[j])) continue;
             float cost = pair_cost(p, fp, unknown, &e[i], &e[j], pts, CAP);
             if (cost < 0) continue;
-            if (nc == cap) {
-                pairing *v = sz_realloc_array(ctx, c, cap *= 2, sizeof *v);
-                if (!v) {
-                    free(pts), free(c);
-                    return SZ_ERR_NOMEM;
-                }
-                c = v;
+            if (!sz_pair_push(ctx, &c, i, j, cost)) {
+                free(pts), free(c.v);
+                return SZ_ERR_NOMEM;
             }
-            c[nc++] = (pairing){i, j, cost};
         }
-    qsort(c, nc, sizeof *c, cmp_pairing);
+    sz_pair_sort(&c);
     *npairs = 0;
-    for (size_t k = 0; k < nc; k++) {
-        silhouette_end *a = &e[c[k].a], *b = &e[c[k].b];
+    for (size_t k = 0; k < c.n; k++) {
+        silhouette_end *a = &e[c.v[k].a], *b = &e[c.v[k].b];
         if (a->used || b->used) continue;
         int n = wall_route(p, unknown, a, b, pts, CAP);
         /* an outline never crosses itself (where two ends meet, walls may) */
@@ -387,7 +366,7 @@ static sz_status build_walls(sz_ctx *ctx, const sz_part *p, const sz_fill_params
     for (int i = 0; i < m; i++)
         if (!e[i].used) wall_path(wall, p->w, p->h, pts, straight_on(p, unknown, &e[i], pts, CAP), e[i].side);
     mark_channels(p, unknown, e, m, channel);
-    free(pts), free(c);
+    free(pts), free(c.v);
     return SZ_OK;
 }
 
