@@ -159,7 +159,7 @@ static uint8_t *drop_misplaced_colour_chunks(sz_ctx *ctx, const uint8_t *d, size
     bool palette = false;
     *st = SZ_OK;
     while (len >= 12 && pos <= len - 12) {
-        uint32_t n = (uint32_t)d[pos] << 24 | (uint32_t)d[pos + 1] << 16 | (uint32_t)d[pos + 2] << 8 | d[pos + 3];
+        png_uint_32 n = png_get_uint_32(d + pos);
         if (n > len - 12 - pos) break;
         const char *type = (const char *)d + pos + 4;
         bool drop = false;
