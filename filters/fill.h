@@ -18,6 +18,8 @@ typedef struct sz_fill_params {
     bool seal_edge;         /* also fill under the soft edge the occluder cut (on a layer of its own) */
     bool fill_line_art;     /* fill behind a layer of line art too (by default only its strokes continue) */
     const struct sz_nn *model; /* the learned model's say on the shape (nn.h), or NULL: geometry alone */
+    bool mirror;            /* paint hidden pixels from the part's mirror image where it is drawn symmetric */
+    const struct sz_mirror *symmetry; /* the part's axis (mirror.h) while it is worked on, or NULL */
 } sz_fill_params;
 
 /* The fill parameters, as entries of an operation's sz_param table. */
@@ -35,6 +37,8 @@ typedef struct sz_fill_params {
     {"seal-edge", SZ_PARAM_BOOL, "Fill also under the part's pixels the occluder's soft edge cut, so no seam "    \
                                  "shows when it moves (the picture then changes along that edge)", NULL, 0, -1,   \
      NULL},                                                                                                        \
+    {"no-mirror", SZ_PARAM_BOOL, "Do not paint hidden pixels from the part's mirror image, even where the part " \
+                                 "is drawn symmetric about a vertical axis", NULL, 0, -1, NULL},                 \
     {"fill-line-art", SZ_PARAM_BOOL, "Fill behind a layer of line art too (by default a layer that is mostly "  \
                                      "strokes gets only its strokes continued)", NULL, 0, -1, NULL}
 

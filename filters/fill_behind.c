@@ -9,6 +9,7 @@
 #include "color.h"
 #include "nn.h"
 #include "bits.h"
+#include "mirror.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,8 @@ void sz_fill_params_from_args(const sz_args *args, sz_fill_params *fp)
     fp->seal_edge = sz_arg_bool(args, "seal-edge");
     fp->fill_line_art = sz_arg_bool(args, "fill-line-art");
     fp->model = NULL;
+    fp->mirror = !sz_arg_bool(args, "no-mirror");
+    fp->symmetry = NULL;
 }
 
 /* Where the colour of every filled pixel comes from: the nearest solid
@@ -235,6 +238,21 @@ static void band_colour(colour_band *b, int y0, int y1, float *out)
     }
 }
 
+/* Where a hidden pixel's mirror image holds the part's body, its colour
+ * (linear light) and at least its opacity replace the continued ones; its
+ * soft rim extends a shape that stopped short of it.  Whether it does. */
+static bool mirror_colour(const sz_part *p, long m, float *fa, float rgb[4])
+{
+    uint16_t px[4];
+    sz_get16_at(p->img, (size_t)m, px);
+    float a = px[3] / 65535.0f;
+    if (px[3] < 32768 && *fa > 0) return false;
+    for (int k = 0; k < 3; k++) rgb[k] = sz_srgb16_to_linear(px[k]);
+    rgb[3] = 1;
+    *fa = SZ_MAX(*fa, a);
+    return true;
+}
+
 sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp, const uint8_t *shape, bool merge,
                         sz_image *layer, long *changed)
 {
@@ -273,14 +291,17 @@ sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp,
             for (int y = y0; y < y1; y++)
                 for (int x = 0; x < w; x++) {
                     size_t i = (size_t)y * w + x;
-                    if (!shape[i]) continue;
-                    const float *c = colour + ((size_t)(y - y0) * w + x) * ch;
-                    float fa = sz_shape_cover(shape[i]) * (ch == 4 ? c[3] : 1.0f);
+                    long m = p->hidden[i] ? sz_mirror_source(p, fp->symmetry, x, y) : -1;
+                    if (!shape[i] && m < 0) continue;
                     uint16_t old[4];
                     sz_get16(p->img, x, y, old);
                     bool may =
                         merge || !fp->seal_edge ? sz_part_writable(p, i, old[3]) : sz_part_fillable_under(p, i, old[3]);
                     if (!may) continue;
+                    const float *c = colour + ((size_t)(y - y0) * w + x) * ch;
+                    float fa = shape[i] ? sz_shape_cover(shape[i]) * (ch == 4 ? c[3] : 1.0f) : 0;
+                    float mirrored[4];
+                    if (m >= 0 && mirror_colour(p, m, &fa, mirrored)) c = mirrored;
                     float out[4];
                     if (merge) {
                         /* the part's own pixel stays on top of the fill */
@@ -377,6 +398,16 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
             /* the shape first: continued strokes stay within it, and the
              * fill paints it */
             st = sz_part_shape(ctx, &p, &fp, &shape, &pairs, lines ? &walls : NULL);
+            /* then whether its other half shows what is hidden (over the
+             * part's final work rectangle) */
+            sz_mirror symmetry = {0};
+            if (!st && fp.mirror) st = sz_mirror_find(ctx, &p, &symmetry);
+            if (symmetry.found) {
+                fp.symmetry = lp.symmetry = &symmetry;
+                sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" is drawn symmetric about x = %.1f (%.0f%% alike, %.0f%% by the "
+                       "hidden region, %.0f%% judged): its mirror image paints what it can", name, l->name,
+                       p.x0 + symmetry.axis2 / 2.0, 100.0 * symmetry.agree, 100.0 * symmetry.rim, 100.0 * symmetry.support);
+            }
             if (!st && lines) {
                 lp.inside = lp.outline_shape = shape;
                 lp.outline_walls = walls;
@@ -386,6 +417,7 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
             free(shape), free(walls);
             lp.inside = lp.outline_shape = NULL; /* they belonged to this layer */
             lp.outline_walls = NULL;
+            fp.symmetry = lp.symmetry = NULL;
             worked++;
         } else if (!st && p.img && !p.nhidden && lines) {
             long changed = 0; /* nothing hidden: complete still closes gaps */

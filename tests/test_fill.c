@@ -158,6 +158,112 @@ static void two_regions(int x, int y, uint16_t px[4])
     px[0] = x < 100 ? 240 * 257 : 110 * 257, px[1] = x < 100 ? 120 * 257 : 150 * 257, px[2] = x < 100 ? 100 * 257 : 240 * 257;
 }
 
+/* A face drawn symmetric: a skin disc, two dark eyes and a red mouth. */
+static void face(int x, int y, uint16_t px[4])
+{
+    float a = SZ_CLAMP(45 - disc_d(x, y, 100, 60) + 0.5f, 0.0f, 1.0f);
+    if (a <= 0) return;
+    px[0] = 250 * 257, px[1] = 215 * 257, px[2] = 180 * 257, px[3] = (uint16_t)lrintf(a * 65535);
+    if (disc_d(x, y, 82, 50) < 6 || disc_d(x, y, 118, 50) < 6) px[0] = 40 * 257, px[1] = 30 * 257, px[2] = 60 * 257;
+    if (y >= 78 && y < 84 && x >= 88 && x < 112) px[0] = 200 * 257, px[1] = 40 * 257, px[2] = 50 * 257;
+}
+
+/* Counts fill-behind's reports of a part found symmetric. */
+static void note_symmetric(void *user, sz_log_level level, const char *message)
+{
+    (void)level;
+    *(int *)user += strstr(message, "drawn symmetric") != NULL;
+}
+
+START_TEST(symmetric_part_shows_what_its_other_half_shows)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    int said = 0;
+    sz_ctx_set_log(ctx, note_symmetric, &said);
+    /* the cover hides the right eye and the mouth's right end */
+    sz_doc *doc = part_under(ctx, face, 108, 36, 200, 90);
+    run_keeping_picture(ctx, doc, "fill-behind", NULL);
+    ck_assert_int_eq(said, 1);
+    long eye = 0, exact = 0;
+    for (int y = 36; y < 90; y++)
+        for (int x = 108; x < 150; x++) {
+            uint16_t px[4], want[4] = {0, 0, 0, 0};
+            fill_at(doc, x, y, px);
+            face(x, y, want);
+            if (want[3] != 65535) continue;
+            /* the hidden eye and the mouth come back exact, from the
+             * visible ones */
+            exact += !memcmp(px, want, sizeof px);
+            eye += disc_d(x, y, 118, 50) < 5 && px[0] >> 8 == 40 && px[2] >> 8 == 60;
+        }
+    ck_assert_int_ge(eye, 70); /* of the 78 pixels within 5 px of its centre */
+    uint16_t px[4];
+    fill_at(doc, 110, 81, px);
+    ck_assert_uint_eq(px[0] >> 8, 200);
+    ck_assert_uint_eq(px[1] >> 8, 40);
+    ck_assert_int_gt(exact, 1500);
+    sz_doc_free(doc);
+    /* without the mirror the eye is not there: nothing geometric puts it */
+    doc = part_under(ctx, face, 108, 36, 200, 90);
+    const char *const kv[] = {"no-mirror", "true", NULL};
+    run_keeping_picture(ctx, doc, "fill-behind", kv);
+    ck_assert_int_eq(said, 1);
+    fill_at(doc, 118, 50, px);
+    ck_assert_uint_eq(px[3], 65535);
+    ck_assert_uint_ne(px[0] >> 8, 40);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+/* A long bar, the same everywhere along its middle, capped at its left
+ * end by a dark outline. */
+static void capped_bar(int x, int y, uint16_t px[4])
+{
+    if (y < 50 || y >= 70 || x < 10 || x >= 190) return;
+    px[3] = 65535;
+    bool cap = x < 14 || y < 52 || y >= 68;
+    px[0] = cap ? 30 * 257 : 240 * 257, px[1] = cap ? 30 * 257 : 160 * 257, px[2] = cap ? 30 * 257 : 120 * 257;
+}
+
+START_TEST(band_is_not_mirrored_about_any_of_its_middles)
+{
+    /* any axis through the bar's middle agrees with what shows; none is
+     * the one: the bar is continued, not mirrored */
+    sz_ctx *ctx = sz_ctx_new();
+    int said = 0;
+    sz_ctx_set_log(ctx, note_symmetric, &said);
+    sz_doc *doc = part_under(ctx, capped_bar, 130, 0, 200, 120);
+    run_keeping_picture(ctx, doc, "complete", NULL);
+    ck_assert_int_eq(said, 0);
+    sz_doc_free(doc);
+    /* a part whose halves differ in colour is not mirrored either */
+    doc = part_under(ctx, two_regions, 150, 0, 200, 120);
+    run_keeping_picture(ctx, doc, "fill-behind", NULL);
+    ck_assert_int_eq(said, 0);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(mirroring_does_not_depend_on_the_thread_count)
+{
+    sz_image *out[2] = {NULL, NULL};
+    for (int threads = 1; threads <= 2; threads++) {
+        sz_ctx *ctx = sz_ctx_new();
+        sz_ctx_set_threads(ctx, threads);
+        sz_doc *doc = part_under(ctx, face, 108, 36, 200, 90);
+        ck_assert_msg(tu_run_op(ctx, doc, "complete", NULL) == SZ_OK, "%s", sz_ctx_error(ctx));
+        out[threads - 1] = sz_doc_composite(ctx, doc);
+        sz_doc_free(doc);
+        sz_ctx_free(ctx);
+    }
+    ck_assert(tu_same_pixels(out[0], out[1]));
+    sz_image_free(out[0]);
+    sz_image_free(out[1]);
+}
+END_TEST
+
 START_TEST(regions_split_by_a_line_do_not_bleed)
 {
     sz_ctx *ctx = sz_ctx_new();
@@ -1549,6 +1655,9 @@ int main(void)
     tcase_add_test(tc, stacked_layers_are_each_completed_from_those_above);
     tcase_add_test(tc, soft_edge_of_the_cut_is_sealed_on_request);
     tcase_add_test(tc, mask_of_another_size_is_refused);
+    tcase_add_test(tc, symmetric_part_shows_what_its_other_half_shows);
+    tcase_add_test(tc, band_is_not_mirrored_about_any_of_its_middles);
+    tcase_add_test(tc, mirroring_does_not_depend_on_the_thread_count);
     tcase_add_test(tc, distance_transform_matches_brute_force);
     tcase_add_test(tc, rect_reach_matches_brute_force);
     tcase_add_test(tc, labels_match_a_flood);

@@ -1,0 +1,51 @@
+/*
+ * mirror.h — a part drawn symmetric about a vertical axis (a face, a figure
+ * seen from the front, a vase) shows under its occluder what its other
+ * half shows (mirror.c).
+ */
+#ifndef SOZAI_MIRROR_H
+#define SOZAI_MIRROR_H
+
+#include "part.h"
+
+typedef struct sz_mirror {
+    bool found;   /* the part is symmetric enough to be mirrored */
+    int axis2;    /* twice the axis's x, work coordinates: pixel x mirrors to axis2 - x */
+    float agree;  /* of the visible pixel pairs the axis makes, where either is the part's: the share
+                     where both are, in like colour */
+    float rim;    /* the same share next to the hidden region, where the mirror is to be trusted */
+    float support; /* those pairs against the part's visible pixels: how much of it the axis could judge */
+} sz_mirror;
+
+/** Looks for the vertical axis about which the part's visible pixels are
+ *  most alike, and keeps it (m->found) when the part as a whole and the
+ *  visible rim of its hidden region both agree with their mirror image.
+ *  Linear in pixels (a coarse-to-fine search). */
+SZ_INTERNAL sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, sz_mirror *m);
+
+/** The work index of the pixel that hidden pixel (x, y) mirrors, when that
+ *  pixel is wholly visible and holds some of the part; else -1. */
+static inline long sz_mirror_source(const sz_part *p, const sz_mirror *m, int x, int y)
+{
+    if (!m || !m->found) return -1;
+    int xm = m->axis2 - x;
+    if (xm < 0 || xm >= p->w) return -1;
+    size_t j = (size_t)y * p->w + xm;
+    if (p->touched[j]) return -1;
+    uint16_t px[4];
+    sz_get16_at(p->img, j, px);
+    return px[3] ? (long)j : -1;
+}
+
+/** Whether hidden pixel (x, y) is painted from its mirror image rather
+ *  than continued: its mirror holds the part's body, not its soft rim. */
+static inline bool sz_mirror_paints(const sz_part *p, const sz_mirror *m, int x, int y)
+{
+    long j = sz_mirror_source(p, m, x, y);
+    if (j < 0) return false;
+    uint16_t px[4];
+    sz_get16_at(p->img, (size_t)j, px);
+    return px[3] >= 32768;
+}
+
+#endif
