@@ -30,7 +30,6 @@ void sz_line_params_from_args(const sz_args *args, sz_line_params *lp)
     lp->outline_walls = NULL;
     lp->shape_guide = lp->solids = false;
     lp->shape_model = NULL;
-    lp->symmetry = NULL;
 }
 
 sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_line_params *lp, bool new_layer,

@@ -19,7 +19,8 @@ typedef struct sz_fill_params {
     bool fill_line_art;     /* fill behind a layer of line art too (by default only its strokes continue) */
     const struct sz_nn *model; /* the learned model's say on the shape (nn.h), or NULL: geometry alone */
     bool mirror;            /* paint hidden pixels from the part's mirror image where it is drawn symmetric */
-    const struct sz_mirror *symmetry; /* the part's axis (mirror.h) while it is worked on, or NULL */
+    const struct sz_mirror *symmetry; /* the pixels the part's mirror image revealed (mirror.h) while it is
+                                       * worked on, or NULL */
 } sz_fill_params;
 
 /* The fill parameters, as entries of an operation's sz_param table. */

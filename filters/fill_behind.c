@@ -238,21 +238,6 @@ static void band_colour(colour_band *b, int y0, int y1, float *out)
     }
 }
 
-/* Where a hidden pixel's mirror image holds the part's body, its colour
- * (linear light) and at least its opacity replace the continued ones; its
- * soft rim extends a shape that stopped short of it.  Whether it does. */
-static bool mirror_colour(const sz_part *p, long m, float *fa, float rgb[4])
-{
-    uint16_t px[4];
-    sz_get16_at(p->img, (size_t)m, px);
-    float a = px[3] / 65535.0f;
-    if (px[3] < 32768 && *fa > 0) return false;
-    for (int k = 0; k < 3; k++) rgb[k] = sz_srgb16_to_linear(px[k]);
-    rgb[3] = 1;
-    *fa = SZ_MAX(*fa, a);
-    return true;
-}
-
 sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp, const uint8_t *shape, bool merge,
                         sz_image *layer, long *changed)
 {
@@ -291,17 +276,14 @@ sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp,
             for (int y = y0; y < y1; y++)
                 for (int x = 0; x < w; x++) {
                     size_t i = (size_t)y * w + x;
-                    long m = p->hidden[i] ? sz_mirror_source(p, fp->symmetry, x, y) : -1;
-                    if (!shape[i] && m < 0) continue;
+                    if (!shape[i]) continue;
                     uint16_t old[4];
                     sz_get16(p->img, x, y, old);
                     bool may =
                         merge || !fp->seal_edge ? sz_part_writable(p, i, old[3]) : sz_part_fillable_under(p, i, old[3]);
                     if (!may) continue;
                     const float *c = colour + ((size_t)(y - y0) * w + x) * ch;
-                    float fa = shape[i] ? sz_shape_cover(shape[i]) * (ch == 4 ? c[3] : 1.0f) : 0;
-                    float mirrored[4];
-                    if (m >= 0 && mirror_colour(p, m, &fa, mirrored)) c = mirrored;
+                    float fa = sz_shape_cover(shape[i]) * (ch == 4 ? c[3] : 1.0f);
                     float out[4];
                     if (merge) {
                         /* the part's own pixel stays on top of the fill */
@@ -321,6 +303,9 @@ sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp,
         free(b.value), free(b.rows), free(b.sum), free(b.count), free(colour);
     }
     if (!st && fail) st = sz_fail(ctx, SZ_ERR_NOMEM, "out of memory while painting the fill");
+    /* what the part's mirror image revealed belongs to the fill too (in
+     * the part itself, with merge, it is there already, over the fill) */
+    if (!st && fp->symmetry) filled += sz_mirror_lay_over(p, fp->symmetry, merge ? NULL : layer);
     *changed = filled;
     free(near);
     return st;
@@ -402,22 +387,35 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
              * part's final work rectangle) */
             sz_mirror symmetry = {0};
             if (!st && fp.mirror) st = sz_mirror_find(ctx, &p, &symmetry);
-            if (symmetry.found) {
-                fp.symmetry = lp.symmetry = &symmetry;
+            if (!st && symmetry.found) {
+                /* what the mirror shows counts as seen from here on: strokes
+                 * continue from its strokes, and the fill goes around it */
+                st = sz_mirror_reveal(ctx, &p, &symmetry, shape);
+                fp.symmetry = &symmetry;
                 sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" is drawn symmetric about x = %.1f (%.0f%% alike, %.0f%% by the "
-                       "hidden region, %.0f%% judged): its mirror image paints what it can", name, l->name,
-                       p.x0 + symmetry.axis2 / 2.0, 100.0 * symmetry.agree, 100.0 * symmetry.rim, 100.0 * symmetry.support);
+                       "hidden region, %.0f%% judged): %ld hidden px taken from its mirror image", name, l->name,
+                       p.x0 + symmetry.axis2 / 2.0, 100.0 * symmetry.agree, 100.0 * symmetry.rim,
+                       100.0 * symmetry.support, symmetry.nrevealed);
             }
+            bool stored = false;
             if (!st && lines) {
                 lp.inside = lp.outline_shape = shape;
                 lp.outline_walls = walls;
                 st = sz_extend_part_lines(ctx, doc, &p, &lp, false, debug_path ? &debug : NULL, &changed);
+                stored = changed > 0;
             }
+            /* the fill takes its colours from what the artist drew, and
+             * paints under what the mirror revealed */
+            if (symmetry.nrevealed) sz_mirror_hide_again(&p, &symmetry);
             if (!st && fill) st = sz_fill_part(ctx, doc, &p, &fp, merge, shape, pairs, debug_path ? &debug : NULL, &changed);
+            /* on its own layer, the part gets its own pixels back */
+            if (symmetry.nrevealed && !merge) sz_mirror_give_back(&p, &symmetry);
+            if (!st && !merge && stored && symmetry.nrevealed) st = sz_part_store(ctx, &p);
+            sz_mirror_free(&symmetry);
             free(shape), free(walls);
             lp.inside = lp.outline_shape = NULL; /* they belonged to this layer */
             lp.outline_walls = NULL;
-            fp.symmetry = lp.symmetry = NULL;
+            fp.symmetry = NULL;
             worked++;
         } else if (!st && p.img && !p.nhidden && lines) {
             long changed = 0; /* nothing hidden: complete still closes gaps */

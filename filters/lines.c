@@ -18,7 +18,6 @@
  */
 #include "lines.h"
 #include "color.h"
-#include "mirror.h"
 
 #include <stdlib.h>
 
@@ -333,7 +332,6 @@ sz_status sz_lines_analyse(sz_ctx *ctx, const sz_part *p, const sz_line_params *
     memset(ln, 0, sizeof *ln);
     ln->w = p->w, ln->h = p->h;
     ln->inside = lp->inside;
-    ln->symmetry = lp->symmetry;
     sz_linear_init();
     sz_status st = find_ink(ctx, p, lp, ln);
     if (st) return st;
@@ -414,8 +412,6 @@ static long apply_tile(const sz_part *p, const sz_lines *ln, int tx, int ty, sz_
             float cov = t->px[k][INK_COVER];
             if (cov <= 0.002f || ln->solid[i]) continue;
             if (lp_inside_excludes(p, ln->inside, x, y)) continue;
-            /* the fill paints the mirror image's own strokes there */
-            if (p->hidden[i] && sz_mirror_paints(p, ln->symmetry, x, y)) continue;
             uint16_t old[4];
             sz_get16(p->img, x, y, old);
             if (!sz_part_writable(p, i, old[3])) continue;

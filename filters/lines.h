@@ -37,8 +37,6 @@ typedef struct sz_line_params {
     bool shape_guide;      /* without either, complete a painted part's shape to guide its outline */
     bool solids;           /* with that shape, continue the part's solid blacks over it too */
     const struct sz_nn *shape_model; /* the learned model that shape consults, or NULL */
-    const struct sz_mirror *symmetry; /* the part's mirror axis (mirror.h), or NULL: no new ink where the
-                                       * fill paints the mirror image */
 } sz_line_params;
 
 typedef enum sz_end_fate {
@@ -78,7 +76,6 @@ typedef struct sz_lines {
     int nends;
     ink_canvas drawn;  /* the new strokes */
     const uint8_t *inside; /* lp->inside, for drawing */
-    const struct sz_mirror *symmetry; /* lp->symmetry, for drawing */
     bool line_art;     /* the layer is all ink (no paint to complete) */
     int bridges, joins, pairs, extensions, holes;
     long strip_px;     /* drawn across narrow strips of the hidden region */

@@ -13,6 +13,7 @@
  */
 #include "mirror.h"
 
+#include "color.h"
 #include "geom.h"
 
 #include <math.h>
@@ -218,4 +219,85 @@ sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, sz_mirror *m)
     m->rim = rim;
     m->found = rim >= MIN_RIM && rim_pairs >= MIN_RIM_PAIRS;
     return SZ_OK;
+}
+
+/* Whether hidden pixel (x, y) takes its mirror image: the part's body, or
+ * its soft rim where the completed shape has nothing. */
+static bool takes_mirror(const sz_part *p, const sz_mirror *m, const uint8_t *shape, int x, int y)
+{
+    long j = sz_mirror_source(p, m, x, y);
+    if (j < 0) return false;
+    uint16_t px[4];
+    sz_get16_at(p->img, (size_t)j, px);
+    return px[3] >= 32768 || !shape[(size_t)y * p->w + x];
+}
+
+sz_status sz_mirror_reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, const uint8_t *shape)
+{
+    long n = 0;
+    for (int y = 0; y < p->h; y++)
+        for (int x = 0; x < p->w; x++) n += p->hidden[(size_t)y * p->w + x] && takes_mirror(p, m, shape, x, y);
+    if (!n) return SZ_OK;
+    m->revealed = sz_malloc_array(ctx, (size_t)n, sizeof *m->revealed);
+    m->was = sz_malloc_array(ctx, (size_t)n, sizeof *m->was);
+    if (!m->revealed || !m->was) return SZ_ERR_NOMEM;
+    /* a pixel's mirror is never hidden, so none is revealed from another
+     * revealed one, whatever the order */
+    for (int y = 0; y < p->h; y++)
+        for (int x = 0; x < p->w; x++) {
+            size_t i = (size_t)y * p->w + x;
+            if (!p->hidden[i] || !takes_mirror(p, m, shape, x, y)) continue;
+            uint16_t px[4];
+            sz_get16_at(p->img, (size_t)y * p->w + (size_t)(m->axis2 - x), px);
+            sz_get16(p->img, x, y, m->was[m->nrevealed]);
+            m->revealed[m->nrevealed++] = (int32_t)i;
+            sz_put16(p->img, x, y, px);
+            p->hidden[i] = p->touched[i] = 0;
+        }
+    p->nhidden -= (int)n;
+    return SZ_OK;
+}
+
+void sz_mirror_hide_again(sz_part *p, const sz_mirror *m)
+{
+    for (long k = 0; k < m->nrevealed; k++) p->hidden[m->revealed[k]] = p->touched[m->revealed[k]] = 1;
+    p->nhidden += (int)m->nrevealed;
+}
+
+long sz_mirror_lay_over(const sz_part *p, const sz_mirror *m, sz_image *layer)
+{
+    for (long k = 0; k < m->nrevealed && layer; k++) {
+        int32_t i = m->revealed[k];
+        int x = i % p->w, y = i / p->w;
+        uint16_t top[4], under[4];
+        sz_get16_at(p->img, (size_t)i, top);
+        sz_get16(layer, x, y, under);
+        if (top[3] == 65535 || !under[3]) {
+            sz_put16(layer, x, y, top);
+            continue;
+        }
+        /* a soft rim over the fill, in linear light */
+        float a = top[3] / 65535.0f, b = under[3] / 65535.0f, oa = a + b * (1 - a), out[4];
+        for (int c = 0; c < 3; c++)
+            out[c] = sz_linear_to_srgb(
+                (sz_srgb16_to_linear(top[c]) * a + sz_srgb16_to_linear(under[c]) * b * (1 - a)) / oa);
+        out[3] = oa;
+        sz_putf(layer, x, y, out);
+    }
+    return m->nrevealed;
+}
+
+void sz_mirror_give_back(sz_part *p, const sz_mirror *m)
+{
+    for (long k = 0; k < m->nrevealed; k++) {
+        int32_t i = m->revealed[k];
+        sz_put16(p->img, i % p->w, i / p->w, m->was[k]);
+    }
+}
+
+void sz_mirror_free(sz_mirror *m)
+{
+    free(m->revealed);
+    free(m->was);
+    m->revealed = NULL, m->was = NULL, m->nrevealed = 0;
 }

@@ -15,6 +15,9 @@ typedef struct sz_mirror {
                      where both are, in like colour */
     float rim;    /* the same share next to the hidden region, where the mirror is to be trusted */
     float support; /* those pairs against the part's visible pixels: how much of it the axis could judge */
+    int32_t *revealed;    /* the hidden pixels (work indices) painted from their mirror image, */
+    uint16_t (*was)[4];   /* and what the part held there before */
+    long nrevealed;
 } sz_mirror;
 
 /** Looks for the vertical axis about which the part's visible pixels are
@@ -22,6 +25,25 @@ typedef struct sz_mirror {
  *  visible rim of its hidden region both agree with their mirror image.
  *  Linear in pixels (a coarse-to-fine search). */
 SZ_INTERNAL sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, sz_mirror *m);
+
+/** Paints each hidden pixel whose mirror image holds the part's body (or
+ *  its soft rim, where `shape` has nothing) with that pixel, into the
+ *  part's own image, and counts it seen from then on: strokes continue
+ *  from the mirrored ones, and the shape's fill goes around them. */
+SZ_INTERNAL sz_status sz_mirror_reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, const uint8_t *shape);
+
+/** Makes the revealed pixels hidden again (their mirrored content stays
+ *  in the part's image until sz_mirror_give_back). */
+SZ_INTERNAL void sz_mirror_hide_again(sz_part *p, const sz_mirror *m);
+
+/** Lays the revealed pixels over what `layer` (the part's size) holds
+ *  there, when it is not NULL; returns how many there are. */
+SZ_INTERNAL long sz_mirror_lay_over(const sz_part *p, const sz_mirror *m, sz_image *layer);
+
+/** Gives the part back what it held where pixels were revealed. */
+SZ_INTERNAL void sz_mirror_give_back(sz_part *p, const sz_mirror *m);
+
+SZ_INTERNAL void sz_mirror_free(sz_mirror *m);
 
 /** The work index of the pixel that hidden pixel (x, y) mirrors, when that
  *  pixel is wholly visible and holds some of the part; else -1. */
@@ -35,17 +57,6 @@ static inline long sz_mirror_source(const sz_part *p, const sz_mirror *m, int x,
     uint16_t px[4];
     sz_get16_at(p->img, j, px);
     return px[3] ? (long)j : -1;
-}
-
-/** Whether hidden pixel (x, y) is painted from its mirror image rather
- *  than continued: its mirror holds the part's body, not its soft rim. */
-static inline bool sz_mirror_paints(const sz_part *p, const sz_mirror *m, int x, int y)
-{
-    long j = sz_mirror_source(p, m, x, y);
-    if (j < 0) return false;
-    uint16_t px[4];
-    sz_get16_at(p->img, (size_t)j, px);
-    return px[3] >= 32768;
 }
 
 #endif

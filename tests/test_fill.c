@@ -212,6 +212,17 @@ START_TEST(symmetric_part_shows_what_its_other_half_shows)
     ck_assert_uint_eq(px[3], 65535);
     ck_assert_uint_ne(px[0] >> 8, 40);
     sz_doc_free(doc);
+    /* with --merge the eye lands in the part itself */
+    doc = part_under(ctx, face, 108, 36, 200, 90);
+    const char *const merge[] = {"merge", "true", NULL};
+    run_keeping_picture(ctx, doc, "complete", merge);
+    ck_assert_int_eq(said, 2);
+    sz_layer *part = sz_layer_child(sz_doc_root(doc), 0);
+    sz_get16(sz_layer_image(part), 118 - sz_layer_x(part), 50 - sz_layer_y(part), px);
+    ck_assert_uint_eq(px[3], 65535);
+    ck_assert_uint_eq(px[0] >> 8, 40);
+    ck_assert_uint_eq(px[2] >> 8, 60);
+    sz_doc_free(doc);
     sz_ctx_free(ctx);
 }
 END_TEST
