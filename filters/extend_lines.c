@@ -5,6 +5,7 @@
 #include "debug_overlay.h"
 #include "extend_lines.h"
 #include "fill.h"
+#include "mirror.h"
 #include "nn.h"
 
 #include <stdio.h>
@@ -30,6 +31,7 @@ void sz_line_params_from_args(const sz_args *args, sz_line_params *lp)
     lp->outline_walls = NULL;
     lp->shape_guide = lp->solids = false;
     lp->shape_model = NULL;
+    lp->mirror = false;
 }
 
 sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_line_params *lp, bool new_layer,
@@ -53,8 +55,25 @@ sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_li
         /* a part loaded wider is analysed again, over its new rectangle */
         if (!st && p->widened != widened) sz_lines_free(&ln), st = sz_lines_analyse(ctx, p, lp, &ln);
     }
+    /* A part drawn symmetric shows the hidden half of its strokes in its
+     * visible half: that ink counts as seen, and the rest continues from
+     * it (in `complete`, which passes its shape, the fill's mirror did
+     * this already) */
+    sz_mirror symmetry = {0};
+    if (!st && lp->mirror && !lp->outline_shape && p->nhidden) {
+        st = sz_mirror_find(ctx, p, &symmetry);
+        if (!st && symmetry.found) st = sz_mirror_reveal_ink(ctx, p, &symmetry, &ln);
+        if (!st && symmetry.nrevealed) {
+            sz_log(ctx, SZ_LOG_INFO, "extend-lines: \"%s\" is drawn symmetric about x = %.1f: %ld hidden px of ink "
+                   "taken from its mirror image", p->layer->name, p->x0 + symmetry.axis2 / 2.0, symmetry.nrevealed);
+            sz_lines_free(&ln);
+            st = sz_lines_analyse(ctx, p, lp, &ln);
+        }
+    }
     if (!st) st = sz_lines_decide(ctx, p, &guided, &ln);
     if (st) {
+        if (symmetry.nrevealed) sz_mirror_hide_again(p, &symmetry), sz_mirror_give_back(p, &symmetry);
+        sz_mirror_free(&symmetry);
         sz_lines_free(&ln);
         free(shape), free(walls);
         return st;
@@ -71,6 +90,14 @@ sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_li
     if (!st && shape && lp->solids) st = sz_lines_continue_solids(ctx, p, &ln, &fp, shape, img, solids, &solid_px);
     *changed = 0;
     if (!st) *changed = solid_px + sz_lines_apply(ctx, p, &ln, img);
+    /* the mirrored ink goes where the new strokes go; the part gets its
+     * own pixels back when that is a layer of their own */
+    if (!st) *changed += sz_mirror_lay_over(p, &symmetry, new_layer ? img : NULL);
+    if (symmetry.nrevealed) {
+        sz_mirror_hide_again(p, &symmetry);
+        if (new_layer || st) sz_mirror_give_back(p, &symmetry);
+    }
+    sz_mirror_free(&symmetry);
     if (!st && new_layer) st = sz_part_new_layer(ctx, doc, p, img, "(lines)", true);
     else if (!st && *changed) st = sz_part_store(ctx, p);
     if (new_layer) sz_image_free(img);
@@ -97,6 +124,7 @@ static sz_status run(sz_ctx *ctx, sz_doc *doc, const sz_args *args)
     sz_line_params_from_args(args, &lp);
     lp.shape_guide = !sz_arg_bool(args, "no-shape");
     lp.solids = !sz_arg_bool(args, "no-solids");
+    lp.mirror = !sz_arg_bool(args, "no-mirror");
     sz_image *mask = NULL;
     sz_nn *model = NULL;
     sz_status st = sz_mask_and_model_from_args(ctx, doc, args, &mask, &model);
@@ -142,6 +170,8 @@ static const sz_param params[] = {
     SZ_LINE_PARAMS,
     SZ_MODEL_PARAMS,
     {"no-shape", SZ_PARAM_BOOL, "Do not complete a painted part's shape to guide its outline under the occluder",
+     NULL, 0, -1, NULL},
+    {"no-mirror", SZ_PARAM_BOOL, "Do not take the hidden half of a symmetric part's strokes from its visible half",
      NULL, 0, -1, NULL},
     {"no-solids", SZ_PARAM_BOOL, "Do not continue a painted part's solid blacks (ink broader than a stroke) under "
                                  "the occluder", NULL, 0, -1, NULL},

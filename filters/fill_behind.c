@@ -341,6 +341,7 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
     sz_fill_params fp;
     if (lines) sz_line_params_from_args(args, &lp);
     sz_fill_params_from_args(args, &fp);
+    lp.mirror = fp.mirror; /* for a layer of line art, whose strokes alone continue */
     bool merge = sz_arg_bool(args, "merge");
     sz_image *mask = NULL;
     sz_nn *model = NULL;

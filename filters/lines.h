@@ -37,6 +37,8 @@ typedef struct sz_line_params {
     bool shape_guide;      /* without either, complete a painted part's shape to guide its outline */
     bool solids;           /* with that shape, continue the part's solid blacks over it too */
     const struct sz_nn *shape_model; /* the learned model that shape consults, or NULL */
+    bool mirror;           /* without outline_shape, a part drawn symmetric takes the hidden half of its strokes
+                            * from its visible half (mirror.h) */
 } sz_line_params;
 
 typedef enum sz_end_fate {

@@ -15,6 +15,7 @@
 
 #include "color.h"
 #include "geom.h"
+#include "lines.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -75,13 +76,13 @@ typedef struct {
 
 static sz_status sample(sz_ctx *ctx, const sz_part *p, int step, samples *s)
 {
-    int vh = p->vy1 - p->vy0 + 1;
+    int vh = p->vy1 - p->vy0;
     int row_step = SZ_MAX(step, (vh + MAX_ROWS - 1) / MAX_ROWS);
     s->step = step;
     s->cols = (p->w - 1) / step + 1;
     s->rows = (vh - 1) / row_step + 1;
     s->col0 = (p->vx0 + step - 1) / step;
-    s->col1 = p->vx1 / step;
+    s->col1 = (p->vx1 - 1) / step;
     s->code = sz_malloc_array(ctx, (size_t)s->cols * s->rows, sizeof *s->code);
     if (!s->code) return SZ_ERR_NOMEM;
     long opaque = 0;
@@ -186,9 +187,9 @@ static sz_status rim_agreement(sz_ctx *ctx, const sz_part *p, int axis2, float *
 sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, sz_mirror *m)
 {
     memset(m, 0, sizeof *m);
-    if (!p->img || !p->nhidden || p->vx1 < p->vx0) return SZ_OK;
+    if (!p->img || !p->nhidden || p->vx1 <= p->vx0) return SZ_OK;
     int step = 1;
-    while ((p->vx1 - p->vx0 + 1) / step > COARSE_COLUMNS) step *= 2;
+    while ((p->vx1 - p->vx0) / step > COARSE_COLUMNS) step *= 2;
     /* coarse: every axis through the visible part */
     samples s = {0};
     sz_status st = sample(ctx, p, step, &s);
@@ -204,7 +205,7 @@ sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, sz_mirror *m)
         k = best_axis(ctx, &s, SZ_MAX(2 * k - 1, 0), SZ_MIN(2 * k + 1, 2 * (s.cols - 1)), &score);
     }
     pair_counts n = k >= 0 ? count_pairs(&s, k) : (pair_counts){0, 0, 0};
-    bool peak = k >= 0 && is_peak(&s, k, score, p->vx1 - p->vx0 + 1);
+    bool peak = k >= 0 && is_peak(&s, k, score, p->vx1 - p->vx0);
     float support = s.opaque ? (float)n.either / (float)s.opaque : 0;
     free(s.code);
     if (k == -2) return sz_fail(ctx, SZ_ERR_NOMEM, "out of memory while looking for a mirror axis");
@@ -221,22 +222,34 @@ sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, sz_mirror *m)
     return SZ_OK;
 }
 
-/* Whether hidden pixel (x, y) takes its mirror image: the part's body, or
- * its soft rim where the completed shape has nothing. */
-static bool takes_mirror(const sz_part *p, const sz_mirror *m, const uint8_t *shape, int x, int y)
+/* Which hidden pixels take their mirror image (`j`, a visible pixel that
+ * holds some of the part). */
+typedef bool (*take_fn)(const sz_part *p, const void *what, int x, int y, size_t j);
+
+/* The fill's: the part's body, or its soft rim where the completed shape
+ * has nothing. */
+static bool takes_body(const sz_part *p, const void *shape, int x, int y, size_t j)
 {
-    long j = sz_mirror_source(p, m, x, y);
-    if (j < 0) return false;
     uint16_t px[4];
-    sz_get16_at(p->img, (size_t)j, px);
-    return px[3] >= 32768 || !shape[(size_t)y * p->w + x];
+    sz_get16_at(p->img, j, px);
+    return px[3] >= 32768 || !((const uint8_t *)shape)[(size_t)y * p->w + x];
 }
 
-sz_status sz_mirror_reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, const uint8_t *shape)
+/* extend-lines': the part's ink. */
+static bool takes_ink(const sz_part *p, const void *lines, int x, int y, size_t j)
+{
+    (void)x, (void)y;
+    return sz_lines_ink(lines, (int)(j % p->w), (int)(j / p->w)) >= 0.5f;
+}
+
+static sz_status reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, take_fn take, const void *what)
 {
     long n = 0;
     for (int y = 0; y < p->h; y++)
-        for (int x = 0; x < p->w; x++) n += p->hidden[(size_t)y * p->w + x] && takes_mirror(p, m, shape, x, y);
+        for (int x = 0; x < p->w; x++) {
+            long j = p->hidden[(size_t)y * p->w + x] ? sz_mirror_source(p, m, x, y) : -1;
+            n += j >= 0 && take(p, what, x, y, (size_t)j);
+        }
     if (!n) return SZ_OK;
     m->revealed = sz_malloc_array(ctx, (size_t)n, sizeof *m->revealed);
     m->was = sz_malloc_array(ctx, (size_t)n, sizeof *m->was);
@@ -246,9 +259,10 @@ sz_status sz_mirror_reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, const uint8_t 
     for (int y = 0; y < p->h; y++)
         for (int x = 0; x < p->w; x++) {
             size_t i = (size_t)y * p->w + x;
-            if (!p->hidden[i] || !takes_mirror(p, m, shape, x, y)) continue;
+            long j = p->hidden[i] ? sz_mirror_source(p, m, x, y) : -1;
+            if (j < 0 || !take(p, what, x, y, (size_t)j)) continue;
             uint16_t px[4];
-            sz_get16_at(p->img, (size_t)y * p->w + (size_t)(m->axis2 - x), px);
+            sz_get16_at(p->img, (size_t)j, px);
             sz_get16(p->img, x, y, m->was[m->nrevealed]);
             m->revealed[m->nrevealed++] = (int32_t)i;
             sz_put16(p->img, x, y, px);
@@ -256,6 +270,16 @@ sz_status sz_mirror_reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, const uint8_t 
         }
     p->nhidden -= (int)n;
     return SZ_OK;
+}
+
+sz_status sz_mirror_reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, const uint8_t *shape)
+{
+    return reveal(ctx, p, m, takes_body, shape);
+}
+
+sz_status sz_mirror_reveal_ink(sz_ctx *ctx, sz_part *p, sz_mirror *m, const sz_lines *ln)
+{
+    return reveal(ctx, p, m, takes_ink, ln);
 }
 
 void sz_mirror_hide_again(sz_part *p, const sz_mirror *m)

@@ -8,6 +8,8 @@
 
 #include "part.h"
 
+struct sz_lines;
+
 typedef struct sz_mirror {
     bool found;   /* the part is symmetric enough to be mirrored */
     int axis2;    /* twice the axis's x, work coordinates: pixel x mirrors to axis2 - x */
@@ -31,6 +33,10 @@ SZ_INTERNAL sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, sz_mirror *m
  *  part's own image, and counts it seen from then on: strokes continue
  *  from the mirrored ones, and the shape's fill goes around them. */
 SZ_INTERNAL sz_status sz_mirror_reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, const uint8_t *shape);
+
+/** The same for extend-lines: each hidden pixel whose mirror image is ink
+ *  (sz_lines_ink over `ln`, made before). */
+SZ_INTERNAL sz_status sz_mirror_reveal_ink(sz_ctx *ctx, sz_part *p, sz_mirror *m, const struct sz_lines *ln);
 
 /** Makes the revealed pixels hidden again (their mirrored content stays
  *  in the part's image until sz_mirror_give_back). */

@@ -257,6 +257,33 @@ START_TEST(band_is_not_mirrored_about_any_of_its_middles)
 }
 END_TEST
 
+START_TEST(extend_lines_takes_a_symmetric_part_s_hidden_strokes_from_its_mirror)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    for (int mirror = 0; mirror < 2; mirror++) {
+        sz_doc *doc = part_under(ctx, face, 108, 36, 200, 90);
+        const char *const kv[] = {"no-mirror", mirror ? "false" : "true", NULL};
+        run_keeping_picture(ctx, doc, "extend-lines", kv);
+        sz_layer *part = sz_layer_child(sz_doc_root(doc), 0);
+        sz_image *im = sz_layer_image(part);
+        long eye = 0, skin = 0;
+        for (int y = 36; y < 90; y++)
+            for (int x = 108; x < 150; x++) {
+                int lx = x - sz_layer_x(part), ly = y - sz_layer_y(part);
+                uint16_t px[4] = {0, 0, 0, 0};
+                if (lx >= 0 && ly >= 0 && lx < im->w && ly < im->h) sz_get16(im, lx, ly, px);
+                eye += disc_d(x, y, 118, 50) < 5 && px[3] == 65535 && px[0] >> 8 == 40 && px[2] >> 8 == 60;
+                skin += px[3] && px[0] >> 8 == 250; /* ink only: no paint is mirrored */
+            }
+        if (mirror) ck_assert_int_ge(eye, 70);
+        else ck_assert_int_eq(eye, 0);
+        ck_assert_int_eq(skin, 0);
+        sz_doc_free(doc);
+    }
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(mirroring_does_not_depend_on_the_thread_count)
 {
     sz_image *out[2] = {NULL, NULL};
@@ -1668,6 +1695,7 @@ int main(void)
     tcase_add_test(tc, mask_of_another_size_is_refused);
     tcase_add_test(tc, symmetric_part_shows_what_its_other_half_shows);
     tcase_add_test(tc, band_is_not_mirrored_about_any_of_its_middles);
+    tcase_add_test(tc, extend_lines_takes_a_symmetric_part_s_hidden_strokes_from_its_mirror);
     tcase_add_test(tc, mirroring_does_not_depend_on_the_thread_count);
     tcase_add_test(tc, distance_transform_matches_brute_force);
     tcase_add_test(tc, rect_reach_matches_brute_force);
