@@ -1,5 +1,6 @@
 /* debug_overlay.c — see debug_overlay.h. */
 #include "debug_overlay.h"
+#include "mirror.h"
 
 #include <stdlib.h>
 
@@ -38,6 +39,20 @@ void sz_overlay_added(sz_overlay *o, const sz_part *p, const uint8_t *shape, con
 {
     for (int y = 0; y < p->h; y++)
         for (int x = 0; x < p->w; x++) blend(o, x + p->x0, y + p->y0, rgb, sz_shape_cover(shape[(size_t)y * p->w + x]));
+}
+
+void sz_overlay_mirror(sz_overlay *o, const sz_part *p, const sz_mirror *m, const uint8_t rgb[3])
+{
+    if (!m || !m->found) return;
+    for (long k = 0; k < m->nrevealed; k++) {
+        int32_t i = m->revealed[k];
+        blend(o, i % p->w + p->x0, i / p->w + p->y0, rgb, 0.7f);
+    }
+    /* the axis lies on a pixel's centre or between two: mark the pixel
+     * left of it */
+    int x = (m->axis2 - (m->axis2 & 1)) / 2 + p->x0;
+    for (int y = p->vy0; y < p->vy1; y++)
+        if ((y - p->vy0) % 8 < 5) blend(o, x, y + p->y0, rgb, 1.0f);
 }
 
 void sz_overlay_strokes(sz_overlay *o, const sz_part *p, const ink_canvas *c, const uint8_t rgb[3])

@@ -8,6 +8,8 @@
 
 #include "lines.h"
 
+struct sz_mirror;
+
 typedef struct sz_overlay {
     sz_image *img;   /* canvas-sized, 8-bit, opaque */
 } sz_overlay;
@@ -20,6 +22,9 @@ SZ_INTERNAL void sz_overlay_hidden(sz_overlay *o, const sz_part *p);
 SZ_INTERNAL void sz_overlay_added(sz_overlay *o, const sz_part *p, const uint8_t *shape, const uint8_t rgb[3]);
 /** The same for the strokes drawn on `c`. */
 SZ_INTERNAL void sz_overlay_strokes(sz_overlay *o, const sz_part *p, const ink_canvas *c, const uint8_t rgb[3]);
+/** Paints the pixels the part's mirror image revealed, and its axis as a
+ *  dashed line over the part's rows. */
+SZ_INTERNAL void sz_overlay_mirror(sz_overlay *o, const sz_part *p, const struct sz_mirror *m, const uint8_t rgb[3]);
 /** Marks the stroke ends and links the decided ones. */
 SZ_INTERNAL void sz_overlay_ends(sz_overlay *o, const sz_part *p, const sz_lines *ln);
 /** Writes the overlay (PNG or any format by name) and frees it. */

@@ -93,6 +93,10 @@ sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_li
     /* the mirrored ink goes where the new strokes go; the part gets its
      * own pixels back when that is a layer of their own */
     if (!st) *changed += sz_mirror_lay_over(p, &symmetry, new_layer ? img : NULL);
+    if (debug && debug->img) {
+        static const uint8_t cyan[3] = {0, 170, 220};
+        sz_overlay_mirror(debug, p, &symmetry, cyan);
+    }
     if (symmetry.nrevealed) {
         sz_mirror_hide_again(p, &symmetry);
         if (new_layer || st) sz_mirror_give_back(p, &symmetry);

@@ -323,9 +323,10 @@ sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_param
         sz_log(ctx, SZ_LOG_INFO, "fill-behind: \"%s\": %d hidden px, outline closed by %d curves, %ld px filled",
                p->layer->name, p->nhidden, pairs, *changed);
     if (!st && debug && debug->img) {
-        static const uint8_t green[3] = {30, 170, 60};
+        static const uint8_t green[3] = {30, 170, 60}, cyan[3] = {0, 170, 220};
         sz_overlay_hidden(debug, p);
         sz_overlay_added(debug, p, shape, green);
+        sz_overlay_mirror(debug, p, fp->symmetry, cyan);
     }
     sz_image_free(layer);
     return st;
