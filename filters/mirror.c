@@ -22,8 +22,10 @@
 #include <string.h>
 
 /* Coarsest sampling: about this many columns across the visible part. */
-#define COARSE_COLUMNS 256
-/* At most this many rows are sampled at any level. */
+#define COARSE_COLUMNS 128
+/* At most this many rows are sampled at the coarsest level, where every
+ * axis is tried, and at the finer ones, where three are. */
+#define COARSE_ROWS 128
 #define MAX_ROWS 512
 /* Two pixels are alike when their 8-bit colours differ by at most this
  * (sum of squares over R, G, B: 22 a channel). */
@@ -74,10 +76,10 @@ typedef struct {
     long opaque;    /* sampled pixels of the part's body */
 } samples;
 
-static sz_status sample(sz_ctx *ctx, const sz_part *p, int step, samples *s)
+static sz_status sample(sz_ctx *ctx, const sz_part *p, int step, int max_rows, samples *s)
 {
     int vh = p->vy1 - p->vy0;
-    int row_step = SZ_MAX(step, (vh + MAX_ROWS - 1) / MAX_ROWS);
+    int row_step = SZ_MAX(step, (vh + max_rows - 1) / max_rows);
     s->step = step;
     s->cols = (p->w - 1) / step + 1;
     s->rows = (vh - 1) / row_step + 1;
@@ -192,7 +194,7 @@ sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, sz_mirror *m)
     while ((p->vx1 - p->vx0) / step > COARSE_COLUMNS) step *= 2;
     /* coarse: every axis through the visible part */
     samples s = {0};
-    sz_status st = sample(ctx, p, step, &s);
+    sz_status st = sample(ctx, p, step, COARSE_ROWS, &s);
     if (st) return st;
     float score = 0;
     int k = best_axis(ctx, &s, 2 * s.col0, 2 * s.col1, &score);
@@ -200,7 +202,7 @@ sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, sz_mirror *m)
     while (k >= 0 && step > 1) {
         free(s.code);
         step /= 2;
-        st = sample(ctx, p, step, &s);
+        st = sample(ctx, p, step, MAX_ROWS, &s);
         if (st) return st;
         k = best_axis(ctx, &s, SZ_MAX(2 * k - 1, 0), SZ_MIN(2 * k + 1, 2 * (s.cols - 1)), &score);
     }
