@@ -206,7 +206,8 @@ const sz_op sz_op_extend_lines = {
             "the ベタ of a cel drawing) continue there as fill-behind would continue them\n"
             "(--no-solids: they do not).  Under a hidden strip up to --strip-width px\n"
             "wide (a strand of hair), ink seen on both sides, solid blacks too, runs\n"
-            "straight across.\n"
+            "straight across.  A part drawn symmetric about a vertical axis takes the\n"
+            "hidden half of its ink from its visible half (--no-mirror: it does not).\n"
             "--to-layer new puts them on a layer of their own; --debug shows why.",
     .params = params,
     .flags = SZ_OP_NEEDS_OUTPUT | SZ_OP_SELECTS_LAYERS,

@@ -480,7 +480,10 @@ const sz_op sz_op_fill_behind = {
             "moves).  --margin grows the hidden region for rigs that move parts.\n"
             "A layer that is mostly thin dark strokes (line art over a colour layer,\n"
             "an ink drawing) gets nothing painted behind it (--fill-line-art: it\n"
-            "does); a thin strand of light paint is filled.",
+            "does); a thin strand of light paint is filled.  A part drawn symmetric\n"
+            "about a vertical axis (a face, a figure from the front) takes each hidden\n"
+            "pixel whose mirror image shows from that image, exactly (--no-mirror:\n"
+            "it does not; -v names the layers, --debug shows the axis).",
     .params = fill_params,
     .flags = SZ_OP_NEEDS_OUTPUT | SZ_OP_SELECTS_LAYERS,
     .run = run_fill,
