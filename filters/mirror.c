@@ -1,5 +1,6 @@
 /*
- * mirror.c — finding the axis about which a part is drawn symmetric.
+ * mirror.c — finding the axis about which a part is drawn symmetric, and
+ * lending hidden pixels what their mirror image shows.
  *
  * Geometry continues what it sees; it cannot know that the hidden half of
  * a face holds an eye.  A part drawn symmetric can: its mirror image shows
