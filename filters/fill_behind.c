@@ -277,13 +277,13 @@ sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp,
                 for (int x = 0; x < w; x++) {
                     size_t i = (size_t)y * w + x;
                     if (!shape[i]) continue;
+                    const float *c = colour + ((size_t)(y - y0) * w + x) * ch;
+                    float fa = sz_shape_cover(shape[i]) * (ch == 4 ? c[3] : 1.0f);
                     uint16_t old[4];
                     sz_get16(p->img, x, y, old);
                     bool may =
                         merge || !fp->seal_edge ? sz_part_writable(p, i, old[3]) : sz_part_fillable_under(p, i, old[3]);
                     if (!may) continue;
-                    const float *c = colour + ((size_t)(y - y0) * w + x) * ch;
-                    float fa = sz_shape_cover(shape[i]) * (ch == 4 ? c[3] : 1.0f);
                     float out[4];
                     if (merge) {
                         /* the part's own pixel stays on top of the fill */

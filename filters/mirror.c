@@ -225,6 +225,19 @@ sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, sz_mirror *m)
     return SZ_OK;
 }
 
+/* The work index of the pixel that hidden pixel (x, y) mirrors, when that
+ * pixel is wholly visible and holds some of the part; else -1. */
+static long mirror_source(const sz_part *p, const sz_mirror *m, int x, int y)
+{
+    int xm = m->axis2 - x;
+    if (xm < 0 || xm >= p->w) return -1;
+    size_t j = (size_t)y * p->w + xm;
+    if (p->touched[j]) return -1;
+    uint16_t px[4];
+    sz_get16_at(p->img, j, px);
+    return px[3] ? (long)j : -1;
+}
+
 /* Which hidden pixels take their mirror image (`j`, a visible pixel that
  * holds some of the part). */
 typedef bool (*take_fn)(const sz_part *p, const void *what, int x, int y, size_t j);
@@ -247,10 +260,11 @@ static bool takes_ink(const sz_part *p, const void *lines, int x, int y, size_t 
 
 static sz_status reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, take_fn take, const void *what)
 {
+    if (!m->found) return SZ_OK;
     long n = 0;
     for (int y = 0; y < p->h; y++)
         for (int x = 0; x < p->w; x++) {
-            long j = p->hidden[(size_t)y * p->w + x] ? sz_mirror_source(p, m, x, y) : -1;
+            long j = p->hidden[(size_t)y * p->w + x] ? mirror_source(p, m, x, y) : -1;
             n += j >= 0 && take(p, what, x, y, (size_t)j);
         }
     if (!n) return SZ_OK;
@@ -262,7 +276,7 @@ static sz_status reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, take_fn take, con
     for (int y = 0; y < p->h; y++)
         for (int x = 0; x < p->w; x++) {
             size_t i = (size_t)y * p->w + x;
-            long j = p->hidden[i] ? sz_mirror_source(p, m, x, y) : -1;
+            long j = p->hidden[i] ? mirror_source(p, m, x, y) : -1;
             if (j < 0 || !take(p, what, x, y, (size_t)j)) continue;
             uint16_t px[4];
             sz_get16_at(p->img, (size_t)j, px);

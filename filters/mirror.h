@@ -51,18 +51,4 @@ SZ_INTERNAL void sz_mirror_give_back(sz_part *p, const sz_mirror *m);
 
 SZ_INTERNAL void sz_mirror_free(sz_mirror *m);
 
-/** The work index of the pixel that hidden pixel (x, y) mirrors, when that
- *  pixel is wholly visible and holds some of the part; else -1. */
-static inline long sz_mirror_source(const sz_part *p, const sz_mirror *m, int x, int y)
-{
-    if (!m || !m->found) return -1;
-    int xm = m->axis2 - x;
-    if (xm < 0 || xm >= p->w) return -1;
-    size_t j = (size_t)y * p->w + xm;
-    if (p->touched[j]) return -1;
-    uint16_t px[4];
-    sz_get16_at(p->img, j, px);
-    return px[3] ? (long)j : -1;
-}
-
 #endif
