@@ -388,16 +388,16 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
             /* then whether its other half shows what is hidden (over the
              * part's final work rectangle) */
             sz_mirror symmetry = {0};
-            if (!st && fp.mirror) st = sz_mirror_find(ctx, &p, &symmetry);
+            if (!st && fp.mirror) st = sz_mirror_find(ctx, &p, true, &symmetry);
             if (!st && symmetry.found) {
                 /* what the mirror shows counts as seen from here on: strokes
                  * continue from its strokes, and the fill goes around it */
                 st = sz_mirror_reveal(ctx, &p, &symmetry, shape);
                 fp.symmetry = &symmetry;
-                sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" is drawn symmetric about x = %.1f (%.0f%% alike, %.0f%% by the "
+                sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" is drawn symmetric%s about x = %.1f (%.0f%% alike, %.0f%% by the "
                        "hidden region, %.0f%% judged): %ld hidden px taken from its mirror image", name, l->name,
-                       p.x0 + symmetry.axis2 / 2.0, 100.0 * symmetry.agree, 100.0 * symmetry.rim,
-                       100.0 * symmetry.support, symmetry.nrevealed);
+                       symmetry.silhouette_only ? " in outline" : "", p.x0 + symmetry.axis2 / 2.0,
+                       100.0 * symmetry.agree, 100.0 * symmetry.rim, 100.0 * symmetry.support, symmetry.nrevealed);
             }
             bool stored = false;
             if (!st && lines) {

@@ -11,6 +11,11 @@
  * mirror is about to be used.  A vertical axis only: parts are drawn
  * upright, and a figure or a face that is symmetric at all is symmetric
  * left to right.
+ *
+ * A part lit from one side (a sphere, a tree, a cap) has a symmetric
+ * silhouette and asymmetric colours.  For the fill its outline alone is
+ * worth having: where geometry left the hidden region empty and the
+ * mirror image is the part's, the part goes on there.
  */
 #include "mirror.h"
 
@@ -39,6 +44,8 @@
 #define MIN_AGREE 0.6f   /* share of those pairs alike and both the part's */
 #define MIN_COLOUR 0.8f  /* of the pairs both the part's, the share alike in colour */
 #define MIN_RIM 0.9f     /* the rim's agreement */
+/* The silhouette alone is weaker evidence, so its rim must agree more. */
+#define MIN_SILHOUETTE_RIM 0.95f
 #define MIN_RIM_PAIRS 50
 /* An axis moved by this share of the part's width must agree by PEAK
  * less: a bar, the same all along its middle, agrees about any axis there
@@ -59,8 +66,11 @@ static uint32_t sample_code(const sz_part *p, size_t i)
     return OPAQUE | (uint32_t)(px[0] >> 8) << 16 | (uint32_t)(px[1] >> 8) << 8 | (uint32_t)(px[2] >> 8);
 }
 
-static bool alike(uint32_t a, uint32_t b)
+/* Whether two sampled pixels of the part's body match: in like colour,
+ * or, when only the silhouette is compared, always. */
+static bool alike(uint32_t a, uint32_t b, bool by_colour)
 {
+    if (!by_colour) return true;
     int dr = (int)(a >> 16 & 255) - (int)(b >> 16 & 255);
     int dg = (int)(a >> 8 & 255) - (int)(b >> 8 & 255);
     int db = (int)(a & 255) - (int)(b & 255);
@@ -73,15 +83,17 @@ static bool alike(uint32_t a, uint32_t b)
 typedef struct {
     uint32_t *code;
     int cols, rows, step;
+    bool by_colour; /* whether body pixels must be alike in colour to agree */
     int col0, col1; /* the sampled columns over the visible part */
     long opaque;    /* sampled pixels of the part's body */
 } samples;
 
-static sz_status sample(sz_ctx *ctx, const sz_part *p, int step, int max_rows, samples *s)
+static sz_status sample(sz_ctx *ctx, const sz_part *p, int step, int max_rows, bool by_colour, samples *s)
 {
     int vh = p->vy1 - p->vy0;
     int row_step = SZ_MAX(step, (vh + max_rows - 1) / max_rows);
     s->step = step;
+    s->by_colour = by_colour;
     s->cols = (p->w - 1) / step + 1;
     s->rows = (vh - 1) / row_step + 1;
     s->col0 = (p->vx0 + step - 1) / step;
@@ -120,7 +132,7 @@ static pair_counts count_pairs(const samples *s, int k)
             n.either++;
             if (a & b & OPAQUE) {
                 n.both++;
-                n.alike += alike(a, b);
+                n.alike += alike(a, b, s->by_colour);
             }
         }
     }
@@ -162,7 +174,8 @@ static bool is_peak(const samples *s, int k, float score, int span)
 
 /* The agreement over the visible rim of the hidden region, at full
  * resolution; *pairs receives how many pairs it rests on. */
-static sz_status rim_agreement(sz_ctx *ctx, const sz_part *p, int axis2, float *agree, long *pairs)
+static sz_status rim_agreement(sz_ctx *ctx, const sz_part *p, int axis2, bool by_colour, float *agree,
+                               long *pairs)
 {
     uint8_t *rim = sz_malloc(ctx, (size_t)p->w * p->h);
     if (!rim) return SZ_ERR_NOMEM;
@@ -178,7 +191,7 @@ static sz_status rim_agreement(sz_ctx *ctx, const sz_part *p, int axis2, float *
                 uint32_t a = sample_code(p, i), b = sample_code(p, (size_t)y * p->w + xm);
                 if (!a || !b || !((a | b) & OPAQUE)) continue;
                 either++;
-                alike_n += (a & b & OPAQUE) && alike(a, b);
+                alike_n += (a & b & OPAQUE) && alike(a, b, by_colour);
             }
     }
     free(rim);
@@ -187,15 +200,14 @@ static sz_status rim_agreement(sz_ctx *ctx, const sz_part *p, int axis2, float *
     return st;
 }
 
-sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, sz_mirror *m)
+/* The search, by colour or by the silhouette alone. */
+static sz_status search(sz_ctx *ctx, const sz_part *p, bool by_colour, sz_mirror *m)
 {
-    memset(m, 0, sizeof *m);
-    if (!p->img || !p->nhidden || p->vx1 <= p->vx0) return SZ_OK;
     int step = 1;
     while ((p->vx1 - p->vx0) / step > COARSE_COLUMNS) step *= 2;
     /* coarse: every axis through the visible part */
     samples s = {0};
-    sz_status st = sample(ctx, p, step, COARSE_ROWS, &s);
+    sz_status st = sample(ctx, p, step, COARSE_ROWS, by_colour, &s);
     if (st) return st;
     float score = 0;
     int k = best_axis(ctx, &s, 2 * s.col0, 2 * s.col1, &score);
@@ -203,7 +215,7 @@ sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, sz_mirror *m)
     while (k >= 0 && step > 1) {
         free(s.code);
         step /= 2;
-        st = sample(ctx, p, step, MAX_ROWS, &s);
+        st = sample(ctx, p, step, MAX_ROWS, by_colour, &s);
         if (st) return st;
         k = best_axis(ctx, &s, SZ_MAX(2 * k - 1, 0), SZ_MIN(2 * k + 1, 2 * (s.cols - 1)), &score);
     }
@@ -215,14 +227,24 @@ sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, sz_mirror *m)
     if (k < 0 || !peak || score < MIN_AGREE || !n.both || (float)n.alike < MIN_COLOUR * (float)n.both) return SZ_OK;
     long rim_pairs = 0;
     float rim = 0;
-    st = rim_agreement(ctx, p, k, &rim, &rim_pairs);
+    st = rim_agreement(ctx, p, k, by_colour, &rim, &rim_pairs);
     if (st) return st;
     m->axis2 = k;
     m->agree = score;
     m->support = support;
     m->rim = rim;
-    m->found = rim >= MIN_RIM && rim_pairs >= MIN_RIM_PAIRS;
+    m->found = rim >= (by_colour ? MIN_RIM : MIN_SILHOUETTE_RIM) && rim_pairs >= MIN_RIM_PAIRS;
+    m->silhouette_only = m->found && !by_colour;
     return SZ_OK;
+}
+
+sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, bool silhouette, sz_mirror *m)
+{
+    memset(m, 0, sizeof *m);
+    if (!p->img || !p->nhidden || p->vx1 <= p->vx0) return SZ_OK;
+    sz_status st = search(ctx, p, true, m);
+    if (!st && !m->found && silhouette) st = search(ctx, p, false, m);
+    return st;
 }
 
 /* The work index of the pixel that hidden pixel (x, y) mirrors, when that
@@ -289,13 +311,25 @@ static sz_status reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, take_fn take, con
     return SZ_OK;
 }
 
+/* The fill's, from a silhouette alone: the part's body where the
+ * completed shape has nothing.  Where the shape has the part, its colours
+ * are the nearest drawn ones, which a part lit from one side keeps better
+ * than its other side's. */
+static bool takes_body_where_empty(const sz_part *p, const void *shape, int x, int y, size_t j)
+{
+    uint16_t px[4];
+    sz_get16_at(p->img, j, px);
+    return px[3] >= 32768 && !((const uint8_t *)shape)[(size_t)y * p->w + x];
+}
+
 sz_status sz_mirror_reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, const uint8_t *shape)
 {
-    return reveal(ctx, p, m, takes_body, shape);
+    return reveal(ctx, p, m, m->silhouette_only ? takes_body_where_empty : takes_body, shape);
 }
 
 sz_status sz_mirror_reveal_ink(sz_ctx *ctx, sz_part *p, sz_mirror *m, const sz_lines *ln)
 {
+    if (m->silhouette_only) return SZ_OK; /* its strokes are not known to be symmetric */
     return reveal(ctx, p, m, takes_ink, ln);
 }
 

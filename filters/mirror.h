@@ -17,6 +17,7 @@ typedef struct sz_mirror {
                      where both are, in like colour */
     float rim;    /* the same share next to the hidden region, where the mirror is to be trusted */
     float support; /* those pairs against the part's visible pixels: how much of it the axis could judge */
+    bool silhouette_only; /* found by the silhouette alone: its colours are not symmetric */
     int32_t *revealed;    /* the hidden pixels (work indices) painted from their mirror image, */
     uint16_t (*was)[4];   /* and what the part held there before */
     long nrevealed;
@@ -25,17 +26,22 @@ typedef struct sz_mirror {
 /** Looks for the vertical axis about which the part's visible pixels are
  *  most alike, and keeps it (m->found) when the part as a whole and the
  *  visible rim of its hidden region both agree with their mirror image.
- *  Linear in pixels (a coarse-to-fine search). */
-SZ_INTERNAL sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, sz_mirror *m);
+ *  With `silhouette`, when the colours do not agree, looks again
+ *  comparing only where the part is (m->silhouette_only).  Linear in
+ *  pixels (a coarse-to-fine search). */
+SZ_INTERNAL sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, bool silhouette, sz_mirror *m);
 
 /** Paints each hidden pixel whose mirror image holds the part's body (or
  *  its soft rim, where `shape` has nothing) with that pixel, into the
  *  part's own image, and counts it seen from then on: strokes continue
- *  from the mirrored ones, and the shape's fill goes around them. */
+ *  from the mirrored ones, and the shape's fill goes around them.  From
+ *  a silhouette alone, only where `shape` has nothing and the mirror is
+ *  the part's body. */
 SZ_INTERNAL sz_status sz_mirror_reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, const uint8_t *shape);
 
 /** The same for extend-lines: each hidden pixel whose mirror image is ink
- *  (sz_lines_ink over `ln`, made before). */
+ *  (sz_lines_ink over `ln`, made before); nothing from a silhouette
+ *  alone. */
 SZ_INTERNAL sz_status sz_mirror_reveal_ink(sz_ctx *ctx, sz_part *p, sz_mirror *m, const struct sz_lines *ln);
 
 /** Makes the revealed pixels hidden again (their mirrored content stays

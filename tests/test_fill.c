@@ -227,6 +227,63 @@ START_TEST(symmetric_part_shows_what_its_other_half_shows)
 }
 END_TEST
 
+/* A vase with a handle on either side, lit from the left: its outline is
+ * symmetric about x = 100, its colours are not. */
+static void lit_vase(int x, int y, uint16_t px[4])
+{
+    bool body = x >= 70 && x < 130 && y >= 20 && y < 110;
+    float ring = fminf(disc_d(x, y, 62, 60), disc_d(x, y, 138, 60));
+    if (!body && (ring >= 12 || ring < 7)) return;
+    bool lit = x < 100;
+    px[0] = lit ? 230 * 257 : 150 * 257, px[1] = lit ? 200 * 257 : 120 * 257, px[2] = lit ? 150 * 257 : 80 * 257;
+    px[3] = 65535;
+}
+
+START_TEST(symmetric_outline_gives_the_shape_not_the_colours)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    int said = 0;
+    sz_ctx_set_log(ctx, note_symmetric, &said);
+    long handle = 0, kept_handle[2] = {0, 0};
+    for (int mirror = 0; mirror < 2; mirror++) {
+        /* the cover hides the right handle whole: nothing of it shows */
+        sz_doc *doc = part_under(ctx, lit_vase, 128, 30, 200, 95);
+        const char *const kv[] = {"no-mirror", mirror ? "false" : "true", NULL};
+        run_keeping_picture(ctx, doc, "fill-behind", kv);
+        ck_assert_int_eq(said, mirror);
+        handle = 0;
+        for (int y = 30; y < 95; y++)
+            for (int x = 131; x < 200; x++) {
+                float r = disc_d(x, y, 138, 60);
+                if (r >= 12 || r < 7) continue; /* as drawn */
+                uint16_t px[4];
+                fill_at(doc, x, y, px);
+                handle++;
+                kept_handle[mirror] += px[3] == 65535;
+            }
+        if (mirror) {
+            /* where geometry continued the body, its colour stays the
+             * nearest drawn one, the shaded side's */
+            uint16_t px[4];
+            fill_at(doc, 128, 60, px);
+            ck_assert_uint_eq(px[3], 65535);
+            ck_assert_uint_eq(px[0] >> 8, 150);
+        }
+        sz_doc_free(doc);
+    }
+    /* geometry cannot know the handle; the outline's mirror image can */
+    ck_assert_int_lt(kept_handle[0] * 10, handle);
+    ck_assert_int_gt(kept_handle[1] * 10, handle * 9);
+    /* extend-lines takes strokes only from a part whose colours are
+     * symmetric too */
+    sz_doc *doc = part_under(ctx, lit_vase, 128, 30, 200, 95);
+    run_keeping_picture(ctx, doc, "extend-lines", NULL);
+    ck_assert_int_eq(said, 1);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* A long bar, the same everywhere along its middle, capped at its left
  * end by a dark outline. */
 static void capped_bar(int x, int y, uint16_t px[4])
@@ -286,19 +343,22 @@ END_TEST
 
 START_TEST(mirroring_does_not_depend_on_the_thread_count)
 {
-    sz_image *out[2] = {NULL, NULL};
-    for (int threads = 1; threads <= 2; threads++) {
-        sz_ctx *ctx = sz_ctx_new();
-        sz_ctx_set_threads(ctx, threads);
-        sz_doc *doc = part_under(ctx, face, 108, 36, 200, 90);
-        ck_assert_msg(tu_run_op(ctx, doc, "complete", NULL) == SZ_OK, "%s", sz_ctx_error(ctx));
-        out[threads - 1] = sz_doc_composite(ctx, doc);
-        sz_doc_free(doc);
-        sz_ctx_free(ctx);
+    /* by colour (the face) and by the outline alone (the vase) */
+    for (int part = 0; part < 2; part++) {
+        sz_image *out[2] = {NULL, NULL};
+        for (int threads = 1; threads <= 2; threads++) {
+            sz_ctx *ctx = sz_ctx_new();
+            sz_ctx_set_threads(ctx, threads);
+            sz_doc *doc = part ? part_under(ctx, lit_vase, 128, 30, 200, 95) : part_under(ctx, face, 108, 36, 200, 90);
+            ck_assert_msg(tu_run_op(ctx, doc, "complete", NULL) == SZ_OK, "%s", sz_ctx_error(ctx));
+            out[threads - 1] = sz_doc_composite(ctx, doc);
+            sz_doc_free(doc);
+            sz_ctx_free(ctx);
+        }
+        ck_assert(tu_same_pixels(out[0], out[1]));
+        sz_image_free(out[0]);
+        sz_image_free(out[1]);
     }
-    ck_assert(tu_same_pixels(out[0], out[1]));
-    sz_image_free(out[0]);
-    sz_image_free(out[1]);
 }
 END_TEST
 
@@ -1694,6 +1754,7 @@ int main(void)
     tcase_add_test(tc, soft_edge_of_the_cut_is_sealed_on_request);
     tcase_add_test(tc, mask_of_another_size_is_refused);
     tcase_add_test(tc, symmetric_part_shows_what_its_other_half_shows);
+    tcase_add_test(tc, symmetric_outline_gives_the_shape_not_the_colours);
     tcase_add_test(tc, band_is_not_mirrored_about_any_of_its_middles);
     tcase_add_test(tc, extend_lines_takes_a_symmetric_part_s_hidden_strokes_from_its_mirror);
     tcase_add_test(tc, mirroring_does_not_depend_on_the_thread_count);
