@@ -482,8 +482,10 @@ const sz_op sz_op_fill_behind = {
             "an ink drawing) gets nothing painted behind it (--fill-line-art: it\n"
             "does); a thin strand of light paint is filled.  A part drawn symmetric\n"
             "about a vertical axis (a face, a figure from the front) takes each hidden\n"
-            "pixel whose mirror image shows from that image, exactly (--no-mirror:\n"
-            "it does not; -v names the layers, --debug shows the axis).",
+            "pixel whose mirror image shows from that image, exactly; one whose\n"
+            "outline alone is symmetric (lit from one side) takes from it only what\n"
+            "the continued shape left empty (--no-mirror: neither; -v names the\n"
+            "layers, --debug shows the axis).",
     .params = fill_params,
     .flags = SZ_OP_NEEDS_OUTPUT | SZ_OP_SELECTS_LAYERS,
     .run = run_fill,
