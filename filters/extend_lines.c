@@ -32,6 +32,7 @@ void sz_line_params_from_args(const sz_args *args, sz_line_params *lp)
     lp->shape_guide = lp->solids = false;
     lp->shape_model = NULL;
     lp->mirror = false;
+    lp->mirror_axis = -1;
 }
 
 sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_line_params *lp, bool new_layer,
@@ -61,7 +62,8 @@ sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_li
      * this already) */
     sz_mirror symmetry = {0};
     if (!st && lp->mirror && !lp->outline_shape && p->nhidden) {
-        st = sz_mirror_find(ctx, p, false, &symmetry);
+        if (lp->mirror_axis >= 0) sz_mirror_given(p, lp->mirror_axis, &symmetry);
+        else st = sz_mirror_find(ctx, p, false, &symmetry);
         if (!st && symmetry.found) st = sz_mirror_reveal_ink(ctx, p, &symmetry, &ln);
         if (!st && symmetry.nrevealed) {
             sz_log(ctx, SZ_LOG_INFO, "extend-lines: \"%s\" is drawn symmetric about x = %.1f: %ld hidden px of ink "
@@ -129,6 +131,9 @@ static sz_status run(sz_ctx *ctx, sz_doc *doc, const sz_args *args)
     lp.shape_guide = !sz_arg_bool(args, "no-shape");
     lp.solids = !sz_arg_bool(args, "no-solids");
     lp.mirror = !sz_arg_bool(args, "no-mirror");
+    lp.mirror_axis = sz_arg_given(args, "mirror-axis") ? sz_arg_float(args, "mirror-axis") : -1;
+    if (!lp.mirror && lp.mirror_axis >= 0)
+        return sz_fail(ctx, SZ_ERR_ARG, "--mirror-axis and --no-mirror contradict each other: give one");
     sz_image *mask = NULL;
     sz_nn *model = NULL;
     sz_status st = sz_mask_and_model_from_args(ctx, doc, args, &mask, &model);
@@ -177,6 +182,7 @@ static const sz_param params[] = {
      NULL, 0, -1, NULL},
     {"no-mirror", SZ_PARAM_BOOL, "Do not take the hidden half of a symmetric part's strokes from its visible half",
      NULL, 0, -1, NULL},
+    SZ_MIRROR_AXIS_PARAM,
     {"no-solids", SZ_PARAM_BOOL, "Do not continue a painted part's solid blacks (ink broader than a stroke) under "
                                  "the occluder", NULL, 0, -1, NULL},
     {"to-layer", SZ_PARAM_CHOICE, "Draw into the layer itself (same) or onto a new layer above it (new)", "same",
@@ -207,7 +213,8 @@ const sz_op sz_op_extend_lines = {
             "(--no-solids: they do not).  Under a hidden strip up to --strip-width px\n"
             "wide (a strand of hair), ink seen on both sides, solid blacks too, runs\n"
             "straight across.  A part drawn symmetric about a vertical axis takes the\n"
-            "hidden half of its ink from its visible half (--no-mirror: it does not).\n"
+            "hidden half of its ink from its visible half (--no-mirror: it does not;\n"
+            "--mirror-axis X: about the axis the artist gives).\n"
             "--to-layer new puts them on a layer of their own; --debug shows why.",
     .params = params,
     .flags = SZ_OP_NEEDS_OUTPUT | SZ_OP_SELECTS_LAYERS,

@@ -19,6 +19,7 @@ typedef struct sz_fill_params {
     bool fill_line_art;     /* fill behind a layer of line art too (by default only its strokes continue) */
     const struct sz_nn *model; /* the learned model's say on the shape (nn.h), or NULL: geometry alone */
     bool mirror;            /* paint hidden pixels from the part's mirror image where it is drawn symmetric */
+    double mirror_axis;     /* the canvas axis the artist gave (--mirror-axis), or -1: search for one */
     const struct sz_mirror *symmetry; /* the pixels the part's mirror image revealed (mirror.h) while it is
                                        * worked on, or NULL */
 } sz_fill_params;
@@ -40,8 +41,17 @@ typedef struct sz_fill_params {
      NULL},                                                                                                        \
     {"no-mirror", SZ_PARAM_BOOL, "Do not paint hidden pixels from the part's mirror image, even where the part " \
                                  "is drawn symmetric about a vertical axis", NULL, 0, -1, NULL},                 \
+    SZ_MIRROR_AXIS_PARAM,                                                                                          \
     {"fill-line-art", SZ_PARAM_BOOL, "Fill behind a layer of line art too (by default a layer that is mostly "  \
                                      "strokes gets only its strokes continued)", NULL, 0, -1, NULL}
+
+/* The axis an artist gives for a part known to be symmetric, as an entry
+ * of an sz_param table (fill-behind, complete and extend-lines). */
+#define SZ_MIRROR_AXIS_PARAM                                                                                        \
+    {"mirror-axis", SZ_PARAM_FLOAT, "Mirror the selected parts about this vertical line instead of searching "    \
+                                    "for one: canvas x of the pixel on the axis, N.5 between two (as -v reports "  \
+                                    "it); for a part known to be symmetric whose other half shows", NULL, 0,      \
+     300000, NULL}
 
 /* Which learned model the shape consults, as entries of an sz_param table. */
 #define SZ_MODEL_PARAMS                                                                                             \

@@ -28,6 +28,7 @@ void sz_fill_params_from_args(const sz_args *args, sz_fill_params *fp)
     fp->fill_line_art = sz_arg_bool(args, "fill-line-art");
     fp->model = NULL;
     fp->mirror = !sz_arg_bool(args, "no-mirror");
+    fp->mirror_axis = sz_arg_given(args, "mirror-axis") ? sz_arg_float(args, "mirror-axis") : -1;
     fp->symmetry = NULL;
 }
 
@@ -343,6 +344,9 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
     if (lines) sz_line_params_from_args(args, &lp);
     sz_fill_params_from_args(args, &fp);
     lp.mirror = fp.mirror; /* for a layer of line art, whose strokes alone continue */
+    lp.mirror_axis = fp.mirror_axis;
+    if (!fp.mirror && fp.mirror_axis >= 0)
+        return sz_fail(ctx, SZ_ERR_ARG, "--mirror-axis and --no-mirror contradict each other: give one");
     bool merge = sz_arg_bool(args, "merge");
     sz_image *mask = NULL;
     sz_nn *model = NULL;
@@ -388,16 +392,21 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
             /* then whether its other half shows what is hidden (over the
              * part's final work rectangle) */
             sz_mirror symmetry = {0};
-            if (!st && fp.mirror) st = sz_mirror_find(ctx, &p, true, &symmetry);
+            if (!st && fp.mirror && fp.mirror_axis >= 0) sz_mirror_given(&p, fp.mirror_axis, &symmetry);
+            else if (!st && fp.mirror) st = sz_mirror_find(ctx, &p, true, &symmetry);
             if (!st && symmetry.found) {
                 /* what the mirror shows counts as seen from here on: strokes
                  * continue from its strokes, and the fill goes around it */
                 st = sz_mirror_reveal(ctx, &p, &symmetry, shape);
                 fp.symmetry = &symmetry;
-                sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" is drawn symmetric%s about x = %.1f (%.0f%% alike, %.0f%% by the "
-                       "hidden region, %.0f%% judged): %ld hidden px taken from its mirror image", name, l->name,
-                       symmetry.silhouette_only ? " in outline" : "", p.x0 + symmetry.axis2 / 2.0,
-                       100.0 * symmetry.agree, 100.0 * symmetry.rim, 100.0 * symmetry.support, symmetry.nrevealed);
+                if (symmetry.given)
+                    sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" is mirrored about x = %.1f as asked: %ld hidden px taken "
+                           "from its mirror image", name, l->name, p.x0 + symmetry.axis2 / 2.0, symmetry.nrevealed);
+                else
+                    sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" is drawn symmetric%s about x = %.1f (%.0f%% alike, %.0f%% by "
+                           "the hidden region, %.0f%% judged): %ld hidden px taken from its mirror image", name, l->name,
+                           symmetry.silhouette_only ? " in outline" : "", p.x0 + symmetry.axis2 / 2.0,
+                           100.0 * symmetry.agree, 100.0 * symmetry.rim, 100.0 * symmetry.support, symmetry.nrevealed);
             }
             bool stored = false;
             if (!st && lines) {
@@ -485,7 +494,9 @@ const sz_op sz_op_fill_behind = {
             "pixel whose mirror image shows from that image, exactly; one whose\n"
             "outline alone is symmetric (lit from one side) takes from it only what\n"
             "the continued shape left empty (--no-mirror: neither; -v names the\n"
-            "layers, --debug shows the axis).",
+            "layers, --debug shows the axis).  --mirror-axis X mirrors the selected\n"
+            "layers about the axis the artist gives, where the search declined (a\n"
+            "face lit from one side, or whose hair is not symmetric).",
     .params = fill_params,
     .flags = SZ_OP_NEEDS_OUTPUT | SZ_OP_SELECTS_LAYERS,
     .run = run_fill,

@@ -39,6 +39,7 @@ typedef struct sz_line_params {
     const struct sz_nn *shape_model; /* the learned model that shape consults, or NULL */
     bool mirror;           /* without outline_shape, a part drawn symmetric takes the hidden half of its strokes
                             * from its visible half (mirror.h) */
+    double mirror_axis;    /* the canvas axis the artist gave (--mirror-axis), or -1: search for one */
 } sz_line_params;
 
 typedef enum sz_end_fate {

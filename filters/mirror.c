@@ -247,6 +247,13 @@ sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, bool silhouette, sz_mirr
     return st;
 }
 
+void sz_mirror_given(const sz_part *p, double axis, sz_mirror *m)
+{
+    memset(m, 0, sizeof *m);
+    m->axis2 = (int)lrint(2 * axis) - 2 * p->x0;
+    m->found = m->given = p->img && p->nhidden;
+}
+
 /* The work index of the pixel that hidden pixel (x, y) mirrors, when that
  * pixel is wholly visible and holds some of the part; else -1. */
 static long mirror_source(const sz_part *p, const sz_mirror *m, int x, int y)

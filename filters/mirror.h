@@ -18,6 +18,7 @@ typedef struct sz_mirror {
     float rim;    /* the same share next to the hidden region, where the mirror is to be trusted */
     float support; /* those pairs against the part's visible pixels: how much of it the axis could judge */
     bool silhouette_only; /* found by the silhouette alone: its colours are not symmetric */
+    bool given;           /* the artist gave the axis (--mirror-axis): nothing was searched or tested */
     int32_t *revealed;    /* the hidden pixels (work indices) painted from their mirror image, */
     uint16_t (*was)[4];   /* and what the part held there before */
     long nrevealed;
@@ -30,6 +31,11 @@ typedef struct sz_mirror {
  *  comparing only where the part is (m->silhouette_only).  Linear in
  *  pixels (a coarse-to-fine search). */
 SZ_INTERNAL sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, bool silhouette, sz_mirror *m);
+
+/** The mirror about the canvas axis `axis` the artist gave (the pixel at
+ *  canvas x = axis mirrors onto itself; N.5 lies between two): found,
+ *  without search or tests. */
+SZ_INTERNAL void sz_mirror_given(const sz_part *p, double axis, sz_mirror *m);
 
 /** Paints each hidden pixel whose mirror image holds the part's body (or
  *  its soft rim, where `shape` has nothing) with that pixel, into the

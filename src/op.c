@@ -251,6 +251,12 @@ double sz_arg_float(const sz_args *a, const char *name)
     return v && v->has ? v->f : 0;
 }
 
+bool sz_arg_given(const sz_args *a, const char *name)
+{
+    const arg_value *v = find_arg(a, name);
+    return v && v->has;
+}
+
 const char *sz_arg_str(const sz_args *a, const char *name)
 {
     const arg_value *v = find_arg(a, name);

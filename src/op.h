@@ -28,6 +28,8 @@ struct sz_op {
 SZ_INTERNAL bool sz_arg_bool(const sz_args *a, const char *name);
 SZ_INTERNAL long sz_arg_int(const sz_args *a, const char *name);
 SZ_INTERNAL double sz_arg_float(const sz_args *a, const char *name);
+/** Whether the argument was given (or has a default). */
+SZ_INTERNAL bool sz_arg_given(const sz_args *a, const char *name);
 /** String, path or choice word; NULL when unset without a default. */
 SZ_INTERNAL const char *sz_arg_str(const sz_args *a, const char *name);
 

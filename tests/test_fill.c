@@ -341,6 +341,68 @@ START_TEST(extend_lines_takes_a_symmetric_part_s_hidden_strokes_from_its_mirror)
 }
 END_TEST
 
+/* The face lit from the left: its left half lighter.  Its outline is
+ * symmetric (about the pixel boundary x = 100), its colours are not. */
+static void lit_face(int x, int y, uint16_t px[4])
+{
+    face(x, y, px);
+    if (x < 100 && px[3] && px[0] >> 8 == 250) px[0] = 255 * 257, px[1] = 240 * 257, px[2] = 225 * 257;
+}
+
+/* Whether the pixels within 5 px of the hidden eye's centre are the eye's
+ * colour, in the fill layer (fill) or the part (ink): how many. */
+static long eye_pixels(sz_doc *doc, bool in_fill)
+{
+    sz_layer *part = sz_layer_child(sz_doc_root(doc), 0);
+    long eye = 0;
+    for (int y = 40; y < 60; y++)
+        for (int x = 108; x < 130; x++) {
+            uint16_t px[4] = {0, 0, 0, 0};
+            if (in_fill) fill_at(doc, x, y, px);
+            else {
+                sz_image *im = sz_layer_image(part);
+                int lx = x - sz_layer_x(part), ly = y - sz_layer_y(part);
+                if (lx >= 0 && ly >= 0 && lx < im->w && ly < im->h) sz_get16(im, lx, ly, px);
+            }
+            eye += disc_d(x, y, 118, 50) < 5 && px[3] == 65535 && px[0] >> 8 == 40 && px[2] >> 8 == 60;
+        }
+    return eye;
+}
+
+START_TEST(artist_s_mirror_axis_is_used_where_the_search_declines)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    /* lit from one side, the face is symmetric in outline only: the
+     * search keeps nothing of its colours, and the eye stays unknown */
+    sz_doc *doc = part_under(ctx, lit_face, 108, 36, 200, 90);
+    run_keeping_picture(ctx, doc, "fill-behind", NULL);
+    ck_assert_int_eq(eye_pixels(doc, true), 0);
+    sz_doc_free(doc);
+    /* the artist knows better: the axis given, the eye comes back, in
+     * fill-behind, complete and extend-lines (as ink, into the part) */
+    const char *const axis[] = {"mirror-axis", "99.5", NULL};
+    static const char *const ops[] = {"fill-behind", "complete", "extend-lines"};
+    for (int k = 0; k < 3; k++) {
+        doc = part_under(ctx, lit_face, 108, 36, 200, 90);
+        run_keeping_picture(ctx, doc, ops[k], axis);
+        ck_assert_msg(eye_pixels(doc, k < 2) >= 70, "%s", ops[k]); /* of the 78 pixels of its disc */
+        sz_doc_free(doc);
+    }
+    /* an axis off the part mirrors nothing, and is no error */
+    doc = part_under(ctx, lit_face, 108, 36, 200, 90);
+    const char *const far[] = {"mirror-axis", "5000", NULL};
+    run_keeping_picture(ctx, doc, "complete", far);
+    ck_assert_int_eq(eye_pixels(doc, true), 0);
+    /* asking for an axis and for no mirror is refused */
+    const char *const both[] = {"mirror-axis", "99.5", "no-mirror", "true", NULL};
+    ck_assert_int_eq(tu_run_op(ctx, doc, "fill-behind", both), SZ_ERR_ARG);
+    ck_assert_ptr_nonnull(strstr(sz_ctx_error(ctx), "--mirror-axis"));
+    ck_assert_int_eq(tu_run_op(ctx, doc, "extend-lines", both), SZ_ERR_ARG);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(mirroring_does_not_depend_on_the_thread_count)
 {
     /* by colour (the face) and by the outline alone (the vase) */
@@ -1756,6 +1818,7 @@ int main(void)
     tcase_add_test(tc, symmetric_part_shows_what_its_other_half_shows);
     tcase_add_test(tc, symmetric_outline_gives_the_shape_not_the_colours);
     tcase_add_test(tc, band_is_not_mirrored_about_any_of_its_middles);
+    tcase_add_test(tc, artist_s_mirror_axis_is_used_where_the_search_declines);
     tcase_add_test(tc, extend_lines_takes_a_symmetric_part_s_hidden_strokes_from_its_mirror);
     tcase_add_test(tc, mirroring_does_not_depend_on_the_thread_count);
     tcase_add_test(tc, distance_transform_matches_brute_force);
