@@ -47,6 +47,10 @@
 /* The silhouette alone is weaker evidence, so its rim must agree more. */
 #define MIN_SILHOUETTE_RIM 0.95f
 #define MIN_RIM_PAIRS 50
+/* Taking pixels out of the completed shape asks more: the axis must have
+ * judged this share of the part (a half of a part can be symmetric on
+ * its own, a rectangle cut in two by a bar). */
+#define MIN_TRIM_SUPPORT 0.6f
 /* An axis moved by this share of the part's width must agree by PEAK
  * less: a bar, the same all along its middle, agrees about any axis there
  * and says nothing of where its hidden end is. */
@@ -271,13 +275,12 @@ static long mirror_source(const sz_part *p, const sz_mirror *m, int x, int y)
  * holds some of the part). */
 typedef bool (*take_fn)(const sz_part *p, const void *what, int x, int y, size_t j);
 
-/* The fill's: the part's body, or its soft rim where the completed shape
- * has nothing. */
-static bool takes_body(const sz_part *p, const void *shape, int x, int y, size_t j)
+/* The fill's: all of the part the mirror image holds, its soft rim too,
+ * so that the mirrored edge keeps its anti-aliasing. */
+static bool takes_all(const sz_part *p, const void *shape, int x, int y, size_t j)
 {
-    uint16_t px[4];
-    sz_get16_at(p->img, j, px);
-    return px[3] >= 32768 || !((const uint8_t *)shape)[(size_t)y * p->w + x];
+    (void)p, (void)shape, (void)x, (void)y, (void)j;
+    return true;
 }
 
 /* extend-lines': the part's ink. */
@@ -331,7 +334,21 @@ static bool takes_body_where_empty(const sz_part *p, const void *shape, int x, i
 
 sz_status sz_mirror_reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, const uint8_t *shape)
 {
-    return reveal(ctx, p, m, m->silhouette_only ? takes_body_where_empty : takes_body, shape);
+    return reveal(ctx, p, m, m->silhouette_only ? takes_body_where_empty : takes_all, shape);
+}
+
+void sz_mirror_trim(const sz_part *p, const sz_mirror *m, uint8_t *shape)
+{
+    if (!m->found || (!m->given && m->support < MIN_TRIM_SUPPORT)) return;
+    for (int y = 0; y < p->h; y++)
+        for (int x = 0; x < p->w; x++) {
+            size_t i = (size_t)y * p->w + x;
+            int xm = m->axis2 - x;
+            if (!p->hidden[i] || !shape[i] || xm < 0 || xm >= p->w) continue;
+            size_t j = (size_t)y * p->w + xm;
+            if (p->touched[j] || sz_alpha16(p->img, xm, y)) continue;
+            shape[i] = 0; /* the mirror image shows background here */
+        }
 }
 
 sz_status sz_mirror_reveal_ink(sz_ctx *ctx, sz_part *p, sz_mirror *m, const sz_lines *ln)

@@ -37,13 +37,18 @@ SZ_INTERNAL sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, bool silhoue
  *  without search or tests. */
 SZ_INTERNAL void sz_mirror_given(const sz_part *p, double axis, sz_mirror *m);
 
-/** Paints each hidden pixel whose mirror image holds the part's body (or
- *  its soft rim, where `shape` has nothing) with that pixel, into the
- *  part's own image, and counts it seen from then on: strokes continue
- *  from the mirrored ones, and the shape's fill goes around them.  From
- *  a silhouette alone, only where `shape` has nothing and the mirror is
- *  the part's body. */
+/** Paints each hidden pixel whose mirror image holds some of the part
+ *  with that pixel, into the part's own image, and counts it seen from
+ *  then on: strokes continue from the mirrored ones, and the shape's fill
+ *  goes around them.  From a silhouette alone, only where `shape` has
+ *  nothing and the mirror is the part's body. */
 SZ_INTERNAL sz_status sz_mirror_reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, const uint8_t *shape);
+
+/** Takes out of the completed shape the hidden pixels (not revealed)
+ *  whose mirror image is a visible pixel the part does not cover: where
+ *  the visible half shows background, the hidden half has it too.  Called
+ *  after sz_mirror_reveal. */
+SZ_INTERNAL void sz_mirror_trim(const sz_part *p, const sz_mirror *m, uint8_t *shape);
 
 /** The same for extend-lines: each hidden pixel whose mirror image is ink
  *  (sz_lines_ink over `ln`, made before); nothing from a silhouette

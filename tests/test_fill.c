@@ -341,6 +341,45 @@ START_TEST(extend_lines_takes_a_symmetric_part_s_hidden_strokes_from_its_mirror)
 }
 END_TEST
 
+/* A plate with a round notch in each side, symmetric about x = 100 (the
+ * pixel boundary between 99 and 100). */
+static void notched_plate(int x, int y, uint16_t px[4])
+{
+    if (x < 40 || x >= 160 || y < 20 || y >= 100) return;
+    if (disc_d(x, y, 40, 60) < 15 || disc_d(x, y, 160, 60) < 15) return;
+    px[0] = 90 * 257, px[1] = 140 * 257, px[2] = 200 * 257, px[3] = 65535;
+}
+
+START_TEST(mirror_keeps_background_where_its_other_half_shows_background)
+{
+    /* the cover hides the right notch: geometry closes the outline straight
+     * across it, the mirror image of the left notch says it is open */
+    sz_ctx *ctx = sz_ctx_new();
+    long notch[2] = {0, 0}, body[2] = {0, 0};
+    for (int mirror = 0; mirror < 2; mirror++) {
+        sz_doc *doc = part_under(ctx, notched_plate, 135, 30, 200, 90);
+        const char *const kv[] = {"no-mirror", mirror ? "false" : "true", NULL};
+        run_keeping_picture(ctx, doc, "fill-behind", kv);
+        for (int y = 30; y < 90; y++)
+            for (int x = 135; x < 160; x++) {
+                uint16_t px[4];
+                fill_at(doc, x, y, px);
+                float d = disc_d(x, y, 160, 60);
+                if (d < 13) notch[mirror] += px[3] != 0;
+                else if (d > 17) body[mirror] += px[3] == 65535;
+            }
+        sz_doc_free(doc);
+    }
+    /* of the 270 pixels of the notch left of the plate's edge */
+    ck_assert_int_gt(notch[0], 150);
+    ck_assert_int_eq(notch[1], 0);
+    /* and the plate around it is there either way */
+    ck_assert_int_gt(body[1], 900);
+    ck_assert_int_ge(body[1], body[0]);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* The face lit from the left: its left half lighter.  Its outline is
  * symmetric (about the pixel boundary x = 100), its colours are not. */
 static void lit_face(int x, int y, uint16_t px[4])
@@ -1819,6 +1858,7 @@ int main(void)
     tcase_add_test(tc, symmetric_outline_gives_the_shape_not_the_colours);
     tcase_add_test(tc, band_is_not_mirrored_about_any_of_its_middles);
     tcase_add_test(tc, artist_s_mirror_axis_is_used_where_the_search_declines);
+    tcase_add_test(tc, mirror_keeps_background_where_its_other_half_shows_background);
     tcase_add_test(tc, extend_lines_takes_a_symmetric_part_s_hidden_strokes_from_its_mirror);
     tcase_add_test(tc, mirroring_does_not_depend_on_the_thread_count);
     tcase_add_test(tc, distance_transform_matches_brute_force);
