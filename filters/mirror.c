@@ -12,6 +12,9 @@
  * upright, and a figure or a face that is symmetric at all is symmetric
  * left to right.
  *
+ * Where the visible half shows background, so does the hidden half:
+ * the completed shape gives those pixels up.
+ *
  * A part lit from one side (a sphere, a tree, a cap) has a symmetric
  * silhouette and asymmetric colours.  For the fill its outline alone is
  * worth having: where geometry left the hidden region empty and the
