@@ -398,7 +398,7 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
                 /* what the mirror shows counts as seen from here on: strokes
                  * continue from its strokes, and the fill goes around it */
                 st = sz_mirror_reveal(ctx, &p, &symmetry, shape);
-                sz_mirror_trim(&p, &symmetry, shape);
+                sz_mirror_trim(ctx, &p, &symmetry, shape);
                 fp.symmetry = &symmetry;
                 if (symmetry.given)
                     sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" is mirrored about x = %.1f as asked: %ld hidden px taken "

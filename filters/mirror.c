@@ -340,9 +340,11 @@ sz_status sz_mirror_reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, const uint8_t 
     return reveal(ctx, p, m, m->silhouette_only ? takes_body_where_empty : takes_all, shape);
 }
 
-void sz_mirror_trim(const sz_part *p, const sz_mirror *m, uint8_t *shape)
+void sz_mirror_trim(sz_ctx *ctx, const sz_part *p, const sz_mirror *m, uint8_t *shape)
 {
     if (!m->found || (!m->given && m->support < MIN_TRIM_SUPPORT)) return;
+    /* each pixel reads the part and writes only its own shape code */
+#pragma omp parallel for num_threads(sz_threads(ctx))
     for (int y = 0; y < p->h; y++)
         for (int x = 0; x < p->w; x++) {
             size_t i = (size_t)y * p->w + x;

@@ -48,7 +48,7 @@ SZ_INTERNAL sz_status sz_mirror_reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, co
  *  whose mirror image is a visible pixel the part does not cover: where
  *  the visible half shows background, the hidden half has it too.  Called
  *  after sz_mirror_reveal. */
-SZ_INTERNAL void sz_mirror_trim(const sz_part *p, const sz_mirror *m, uint8_t *shape);
+SZ_INTERNAL void sz_mirror_trim(sz_ctx *ctx, const sz_part *p, const sz_mirror *m, uint8_t *shape);
 
 /** The same for extend-lines: each hidden pixel whose mirror image is ink
  *  (sz_lines_ink over `ln`, made before); nothing from a silhouette
