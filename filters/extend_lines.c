@@ -62,8 +62,7 @@ sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_li
      * this already) */
     sz_mirror symmetry = {0};
     if (!st && lp->mirror && !lp->outline_shape && p->nhidden) {
-        if (lp->mirror_axis >= 0) sz_mirror_given(p, lp->mirror_axis, &symmetry);
-        else st = sz_mirror_find(ctx, p, false, &symmetry);
+        st = sz_mirror_find(ctx, p, lp->mirror_axis, false, &symmetry);
         if (!st && symmetry.found) st = sz_mirror_reveal_ink(ctx, p, &symmetry, &ln);
         if (!st && symmetry.nrevealed) {
             sz_log(ctx, SZ_LOG_INFO, "extend-lines: \"%s\" is drawn symmetric about x = %.1f: %ld hidden px of ink "
@@ -130,13 +129,11 @@ static sz_status run(sz_ctx *ctx, sz_doc *doc, const sz_args *args)
     sz_line_params_from_args(args, &lp);
     lp.shape_guide = !sz_arg_bool(args, "no-shape");
     lp.solids = !sz_arg_bool(args, "no-solids");
-    lp.mirror = !sz_arg_bool(args, "no-mirror");
-    lp.mirror_axis = sz_arg_given(args, "mirror-axis") ? sz_arg_float(args, "mirror-axis") : -1;
-    if (!lp.mirror && lp.mirror_axis >= 0)
-        return sz_fail(ctx, SZ_ERR_ARG, "--mirror-axis and --no-mirror contradict each other: give one");
+    sz_status st = sz_mirror_args(ctx, args, &lp.mirror, &lp.mirror_axis);
+    if (st) return st;
     sz_image *mask = NULL;
     sz_nn *model = NULL;
-    sz_status st = sz_mask_and_model_from_args(ctx, doc, args, &mask, &model);
+    st = sz_mask_and_model_from_args(ctx, doc, args, &mask, &model);
     if (st) return st;
     lp.shape_model = model;
     sz_hidden_source src = {.mask = mask, .occluders = sz_arg_str(args, "occluders")};

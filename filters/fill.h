@@ -68,8 +68,13 @@ SZ_INTERNAL sz_status sz_model_from_args(sz_ctx *ctx, const sz_args *args, struc
 SZ_INTERNAL sz_status sz_mask_and_model_from_args(sz_ctx *ctx, const sz_doc *doc, const sz_args *args,
                                                   sz_image **mask, struct sz_nn **model);
 
-/** Reads the SZ_FILL_PARAMS arguments. */
+/** Reads the SZ_FILL_PARAMS arguments, but for the mirror's. */
 SZ_INTERNAL void sz_fill_params_from_args(const sz_args *args, sz_fill_params *fp);
+
+/** Reads --no-mirror and --mirror-axis (SZ_MIRROR_AXIS_PARAM): whether to
+ *  mirror, and the axis the artist gave (-1: search for one).  Asking
+ *  for both is refused. */
+SZ_INTERNAL sz_status sz_mirror_args(sz_ctx *ctx, const sz_args *args, bool *mirror, double *axis);
 
 /** The completed shape inside the part's unknown region (hidden and not
  *  already painted): shape[i] != 0 where the part continues, a code of its

@@ -27,9 +27,17 @@ void sz_fill_params_from_args(const sz_args *args, sz_fill_params *fp)
     fp->seal_edge = sz_arg_bool(args, "seal-edge");
     fp->fill_line_art = sz_arg_bool(args, "fill-line-art");
     fp->model = NULL;
-    fp->mirror = !sz_arg_bool(args, "no-mirror");
-    fp->mirror_axis = sz_arg_given(args, "mirror-axis") ? sz_arg_float(args, "mirror-axis") : -1;
+    fp->mirror = true, fp->mirror_axis = -1; /* sz_mirror_args reads them */
     fp->symmetry = NULL;
+}
+
+sz_status sz_mirror_args(sz_ctx *ctx, const sz_args *args, bool *mirror, double *axis)
+{
+    *mirror = !sz_arg_bool(args, "no-mirror");
+    *axis = sz_arg_given(args, "mirror-axis") ? sz_arg_float(args, "mirror-axis") : -1;
+    if (!*mirror && *axis >= 0)
+        return sz_fail(ctx, SZ_ERR_ARG, "--mirror-axis and --no-mirror contradict each other: give one");
+    return SZ_OK;
 }
 
 /* Where the colour of every filled pixel comes from: the nearest solid
@@ -343,14 +351,14 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
     sz_fill_params fp;
     if (lines) sz_line_params_from_args(args, &lp);
     sz_fill_params_from_args(args, &fp);
+    sz_status st = sz_mirror_args(ctx, args, &fp.mirror, &fp.mirror_axis);
+    if (st) return st;
     lp.mirror = fp.mirror; /* for a layer of line art, whose strokes alone continue */
     lp.mirror_axis = fp.mirror_axis;
-    if (!fp.mirror && fp.mirror_axis >= 0)
-        return sz_fail(ctx, SZ_ERR_ARG, "--mirror-axis and --no-mirror contradict each other: give one");
     bool merge = sz_arg_bool(args, "merge");
     sz_image *mask = NULL;
     sz_nn *model = NULL;
-    sz_status st = sz_mask_and_model_from_args(ctx, doc, args, &mask, &model);
+    st = sz_mask_and_model_from_args(ctx, doc, args, &mask, &model);
     if (st) return st;
     fp.model = model;
     sz_hidden_source src = {.mask = mask,
@@ -392,8 +400,7 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
             /* then whether its other half shows what is hidden (over the
              * part's final work rectangle) */
             sz_mirror symmetry = {0};
-            if (!st && fp.mirror && fp.mirror_axis >= 0) sz_mirror_given(&p, fp.mirror_axis, &symmetry);
-            else if (!st && fp.mirror) st = sz_mirror_find(ctx, &p, true, &symmetry);
+            if (!st && fp.mirror) st = sz_mirror_find(ctx, &p, fp.mirror_axis, true, &symmetry);
             if (!st && symmetry.found) {
                 /* what the mirror shows counts as seen from here on: strokes
                  * continue from its strokes, and the fill goes around it */

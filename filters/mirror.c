@@ -245,33 +245,36 @@ static sz_status search(sz_ctx *ctx, const sz_part *p, bool by_colour, sz_mirror
     return SZ_OK;
 }
 
-sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, bool silhouette, sz_mirror *m)
+sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, double given_axis, bool silhouette, sz_mirror *m)
 {
     memset(m, 0, sizeof *m);
+    if (given_axis >= 0) {
+        m->axis2 = (int)lrint(2 * given_axis) - 2 * p->x0;
+        m->found = m->given = p->img && p->nhidden;
+        return SZ_OK;
+    }
     if (!p->img || !p->nhidden || p->vx1 <= p->vx0) return SZ_OK;
     sz_status st = search(ctx, p, true, m);
     if (!st && !m->found && silhouette) st = search(ctx, p, false, m);
     return st;
 }
 
-void sz_mirror_given(const sz_part *p, double axis, sz_mirror *m)
-{
-    memset(m, 0, sizeof *m);
-    m->axis2 = (int)lrint(2 * axis) - 2 * p->x0;
-    m->found = m->given = p->img && p->nhidden;
-}
-
-/* The work index of the pixel that hidden pixel (x, y) mirrors, when that
- * pixel is wholly visible and holds some of the part; else -1. */
-static long mirror_source(const sz_part *p, const sz_mirror *m, int x, int y)
+/* The work index of the pixel that (x, y) mirrors, when that pixel is in
+ * the work rectangle and wholly visible (the occluder does not touch it);
+ * else -1. */
+static long visible_mirror(const sz_part *p, const sz_mirror *m, int x, int y)
 {
     int xm = m->axis2 - x;
     if (xm < 0 || xm >= p->w) return -1;
     size_t j = (size_t)y * p->w + xm;
-    if (p->touched[j]) return -1;
-    uint16_t px[4];
-    sz_get16_at(p->img, j, px);
-    return px[3] ? (long)j : -1;
+    return p->touched[j] ? -1 : (long)j;
+}
+
+/* The same, when that pixel also holds some of the part. */
+static long mirror_source(const sz_part *p, const sz_mirror *m, int x, int y)
+{
+    long j = visible_mirror(p, m, x, y);
+    return j >= 0 && sz_alpha16(p->img, (int)(j % p->w), y) ? j : -1;
 }
 
 /* Which hidden pixels take their mirror image (`j`, a visible pixel that
@@ -348,11 +351,9 @@ void sz_mirror_trim(sz_ctx *ctx, const sz_part *p, const sz_mirror *m, uint8_t *
     for (int y = 0; y < p->h; y++)
         for (int x = 0; x < p->w; x++) {
             size_t i = (size_t)y * p->w + x;
-            int xm = m->axis2 - x;
-            if (!p->hidden[i] || !shape[i] || xm < 0 || xm >= p->w) continue;
-            size_t j = (size_t)y * p->w + xm;
-            if (p->touched[j] || sz_alpha16(p->img, xm, y)) continue;
-            shape[i] = 0; /* the mirror image shows background here */
+            if (!p->hidden[i] || !shape[i]) continue;
+            long j = visible_mirror(p, m, x, y);
+            if (j >= 0 && !sz_alpha16(p->img, (int)(j % p->w), y)) shape[i] = 0; /* it shows background */
         }
 }
 

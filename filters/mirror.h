@@ -24,18 +24,17 @@ typedef struct sz_mirror {
     long nrevealed;
 } sz_mirror;
 
-/** Looks for the vertical axis about which the part's visible pixels are
- *  most alike, and keeps it (m->found) when the part as a whole and the
- *  visible rim of its hidden region both agree with their mirror image.
- *  With `silhouette`, when the colours do not agree, looks again
- *  comparing only where the part is (m->silhouette_only).  Linear in
- *  pixels (a coarse-to-fine search). */
-SZ_INTERNAL sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, bool silhouette, sz_mirror *m);
-
-/** The mirror about the canvas axis `axis` the artist gave (the pixel at
- *  canvas x = axis mirrors onto itself; N.5 lies between two): found,
- *  without search or tests. */
-SZ_INTERNAL void sz_mirror_given(const sz_part *p, double axis, sz_mirror *m);
+/** The part's mirror.  With `given_axis` >= 0, the canvas axis the artist
+ *  gave (the pixel at canvas x = given_axis mirrors onto itself; N.5
+ *  lies between two): found, without search or tests (m->given).
+ *  Otherwise looks for the vertical axis about which the part's visible
+ *  pixels are most alike, and keeps it (m->found) when the part as a
+ *  whole and the visible rim of its hidden region both agree with their
+ *  mirror image; with `silhouette`, when the colours do not agree, looks
+ *  again comparing only where the part is (m->silhouette_only).  Linear
+ *  in pixels (a coarse-to-fine search). */
+SZ_INTERNAL sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, double given_axis, bool silhouette,
+                                     sz_mirror *m);
 
 /** Paints each hidden pixel whose mirror image holds some of the part
  *  with that pixel, into the part's own image, and counts it seen from
