@@ -72,29 +72,25 @@ sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_li
         }
     }
     if (!st) st = sz_lines_decide(ctx, p, &guided, &ln);
-    if (st) {
-        if (symmetry.nrevealed) sz_mirror_hide_again(p, &symmetry), sz_mirror_give_back(p, &symmetry);
-        sz_mirror_free(&symmetry);
-        sz_lines_free(&ln);
-        free(shape), free(walls);
-        return st;
-    }
     /* With the shape it completed itself, the solid blacks continue too
      * (in `complete` the fill paints them with the rest) */
     long solid_px = 0;
-    sz_image *img = new_layer ? sz_image_new(ctx, p->w, p->h, p->img->depth) : p->img;
-    if (!img) st = ctx->status;
+    sz_image *img = NULL;
+    *changed = 0;
+    if (!st) {
+        img = new_layer ? sz_image_new(ctx, p->w, p->h, p->img->depth) : p->img;
+        if (!img) st = ctx->status;
+    }
     if (!st && shape && lp->solids && debug && debug->img) {
         solids = sz_calloc(ctx, (size_t)p->w * p->h, 1);
         if (!solids) st = SZ_ERR_NOMEM;
     }
     if (!st && shape && lp->solids) st = sz_lines_continue_solids(ctx, p, &ln, &fp, shape, img, solids, &solid_px);
-    *changed = 0;
     if (!st) *changed = solid_px + sz_lines_apply(ctx, p, &ln, img);
     /* the mirrored ink goes where the new strokes go; the part gets its
-     * own pixels back when that is a layer of their own */
+     * own pixels back when that is a layer of their own, or on failure */
     if (!st) *changed += sz_mirror_lay_over(p, &symmetry, new_layer ? img : NULL);
-    if (debug && debug->img) {
+    if (!st && debug && debug->img) {
         static const uint8_t cyan[3] = {0, 170, 220};
         sz_overlay_mirror(debug, p, &symmetry, cyan);
     }
@@ -106,12 +102,13 @@ sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_li
     if (!st && new_layer) st = sz_part_new_layer(ctx, doc, p, img, "(lines)", true);
     else if (!st && *changed) st = sz_part_store(ctx, p);
     if (new_layer) sz_image_free(img);
-    sz_log(ctx, SZ_LOG_INFO,
-           "extend-lines: \"%s\": %d ends: %d bridged, %d joined, %d paired, %d extended; %d holes closed; "
-           "%ld px across narrow strips; %ld px of solid black continued; %ld px",
-           p->layer->name, ln.nends, ln.bridges, ln.joins, ln.pairs, ln.extensions, ln.holes, ln.strip_px, solid_px,
-           *changed);
-    if (debug && debug->img) {
+    if (!st)
+        sz_log(ctx, SZ_LOG_INFO,
+               "extend-lines: \"%s\": %d ends: %d bridged, %d joined, %d paired, %d extended; %d holes closed; "
+               "%ld px across narrow strips; %ld px of solid black continued; %ld px",
+               p->layer->name, ln.nends, ln.bridges, ln.joins, ln.pairs, ln.extensions, ln.holes, ln.strip_px,
+               solid_px, *changed);
+    if (!st && debug && debug->img) {
         static const uint8_t blue[3] = {40, 60, 255}, violet[3] = {150, 60, 200};
         sz_overlay_hidden(debug, p);
         if (solids) sz_overlay_added(debug, p, solids, violet);

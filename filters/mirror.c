@@ -371,12 +371,15 @@ void sz_mirror_hide_again(sz_part *p, const sz_mirror *m)
 
 long sz_mirror_lay_over(const sz_part *p, const sz_mirror *m, sz_image *layer)
 {
-    for (long k = 0; k < m->nrevealed && layer; k++) {
+    if (!layer) return m->nrevealed;
+    long added = 0;
+    for (long k = 0; k < m->nrevealed; k++) {
         int32_t i = m->revealed[k];
         int x = i % p->w, y = i / p->w;
         uint16_t top[4], under[4];
         sz_get16_at(p->img, (size_t)i, top);
         sz_get16(layer, x, y, under);
+        added += !under[3];
         if (top[3] == 65535 || !under[3]) {
             sz_put16(layer, x, y, top);
             continue;
@@ -389,7 +392,7 @@ long sz_mirror_lay_over(const sz_part *p, const sz_mirror *m, sz_image *layer)
         out[3] = oa;
         sz_putf(layer, x, y, out);
     }
-    return m->nrevealed;
+    return added;
 }
 
 void sz_mirror_give_back(sz_part *p, const sz_mirror *m)

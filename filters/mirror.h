@@ -59,7 +59,9 @@ SZ_INTERNAL sz_status sz_mirror_reveal_ink(sz_ctx *ctx, sz_part *p, sz_mirror *m
 SZ_INTERNAL void sz_mirror_hide_again(sz_part *p, const sz_mirror *m);
 
 /** Lays the revealed pixels over what `layer` (the part's size) holds
- *  there, when it is not NULL; returns how many there are. */
+ *  there, when it is not NULL; returns how many pixels that adds to the
+ *  layer (those it held nothing at), or, without a layer, how many were
+ *  revealed into the part itself. */
 SZ_INTERNAL long sz_mirror_lay_over(const sz_part *p, const sz_mirror *m, sz_image *layer);
 
 /** Gives the part back what it held where pixels were revealed. */

@@ -227,6 +227,39 @@ START_TEST(symmetric_part_shows_what_its_other_half_shows)
 }
 END_TEST
 
+/* The number in "N px filled", from the log. */
+static void note_filled(void *user, sz_log_level level, const char *message)
+{
+    (void)level;
+    const char *at = strstr(message, " px filled");
+    if (!at) return;
+    while (at > message && at[-1] >= '0' && at[-1] <= '9') at--;
+    *(long *)user = atol(at);
+}
+
+/* What the mirror reveals is painted under by the fill too: each pixel of
+ * the fill layer is counted once. */
+START_TEST(fill_reports_each_pixel_it_paints_once)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    long said = -1;
+    sz_ctx_set_log(ctx, note_filled, &said);
+    sz_doc *doc = part_under(ctx, face, 108, 36, 200, 90);
+    run_keeping_picture(ctx, doc, "fill-behind", NULL);
+    long painted = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            uint16_t px[4];
+            fill_at(doc, x, y, px);
+            painted += px[3] != 0;
+        }
+    ck_assert_int_gt(painted, 1500);
+    ck_assert_int_eq(said, painted);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* A vase with a handle on either side, lit from the left: its outline is
  * symmetric about x = 100, its colours are not. */
 static void lit_vase(int x, int y, uint16_t px[4])
@@ -1855,6 +1888,7 @@ int main(void)
     tcase_add_test(tc, soft_edge_of_the_cut_is_sealed_on_request);
     tcase_add_test(tc, mask_of_another_size_is_refused);
     tcase_add_test(tc, symmetric_part_shows_what_its_other_half_shows);
+    tcase_add_test(tc, fill_reports_each_pixel_it_paints_once);
     tcase_add_test(tc, symmetric_outline_gives_the_shape_not_the_colours);
     tcase_add_test(tc, band_is_not_mirrored_about_any_of_its_middles);
     tcase_add_test(tc, artist_s_mirror_axis_is_used_where_the_search_declines);
