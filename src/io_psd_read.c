@@ -789,9 +789,9 @@ static sz_status read_resources(psd_reader *r, psd_rd *res)
 static sz_status read_global_blocks(psd_reader *r, psd_rd *in)
 {
     sz_ctx *ctx = r->ctx;
-    while (in->len - in->pos >= 12) {
+    while (!in->bad && in->len - in->pos >= 12) {
         const uint8_t *sig = rd_bytes(in, 4);
-        if (memcmp(sig, "8BIM", 4) && memcmp(sig, "8B64", 4)) break;
+        if (!sig || (memcmp(sig, "8BIM", 4) && memcmp(sig, "8B64", 4))) break;
         const uint8_t *key = rd_bytes(in, 4);
         uint64_t len = rd_len(in, r->psb && psd_big_key((const char *)key));
         psd_rd d = rd_sub(in, len);
@@ -878,7 +878,8 @@ sz_status sz_psd_read(sz_ctx *ctx, const uint8_t *data, size_t len, sz_doc **out
         if (!st && li.len) st = read_layer_info(&r, &li);
         if (!st && lm.len - lm.pos >= 4) {
             psd_rd gm = rd_sub(&lm, rd_u32(&lm));
-            if (!gm.bad && gm.len) {
+            if (lm.bad) st = truncated(ctx, "the global layer mask info");
+            if (!st && gm.len) {
                 doc->global_mask.data = sz_malloc(ctx, gm.len);
                 if (!doc->global_mask.data) st = SZ_ERR_NOMEM;
                 else {

@@ -446,6 +446,43 @@ START_TEST(a_huge_header_in_a_few_bytes)
 }
 END_TEST
 
+static uint32_t get32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+
+/* A global layer mask info longer than what is left of its section is
+ * refused with a message (it once sent a NULL to memcmp on the way to the
+ * tagged blocks after it). */
+START_TEST(a_global_mask_past_its_section_is_refused)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    uint8_t *data;
+    size_t len;
+    small_psd(ctx, &data, &len);
+    size_t at = 26;                      /* the header */
+    at += 4 + get32(data + at);          /* colour mode data */
+    at += 4 + get32(data + at);          /* image resources */
+    size_t section = get32(data + at);   /* the layer and mask information */
+    size_t layers = get32(data + at + 4);
+    size_t mask = at + 8 + layers;       /* the global layer mask's length */
+    ck_assert_uint_lt(mask + 4, at + 4 + section + 1);
+    static const uint32_t lengths[] = {0xffffffffu, 0x7fffffffu, 1000};
+    for (size_t k = 0; k < SZ_COUNTOF(lengths); k++) {
+        uint8_t *bad = malloc(len);
+        memcpy(bad, data, len);
+        put32(bad + mask, lengths[k]);
+        sz_doc *doc = NULL;
+        ck_assert_int_eq(sz_doc_read_memory(ctx, bad, len, &doc), SZ_ERR_FORMAT);
+        ck_assert_ptr_null(doc);
+        ck_assert_ptr_nonnull(strstr(sz_ctx_error(ctx), "global layer mask"));
+        free(bad);
+    }
+    sz_doc *doc = NULL;
+    ck_assert_int_eq(sz_doc_read_memory(ctx, data, len, &doc), SZ_OK);
+    sz_doc_free(doc);
+    free(data);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* A damaged record can claim any 32-bit coordinates: a rectangle whose
  * width would overflow an int (left at -2^31) is refused with a message,
  * as is one merely far out of any canvas. */
@@ -527,6 +564,7 @@ int main(void)
     tcase_add_test(tc, truncated_and_bitflipped_fixtures);
     tcase_add_test(tc, a_huge_header_in_a_few_bytes);
     tcase_add_test(tc, a_rectangle_out_of_range_is_refused);
+    tcase_add_test(tc, a_global_mask_past_its_section_is_refused);
     tcase_add_test(tc, groups_and_attributes_survive);
     suite_add_tcase(s, tc);
     return tu_run(s);
