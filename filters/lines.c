@@ -147,17 +147,58 @@ static float ink_at(const sz_lines *ln, float x, float y)
 
 /* Stroke width across (x, y) along `normal`: the ink integrated outward
  * on both sides until it fades, which measures anti-aliased lines right
- * (a 1.5 px grey line is 1.5 px, not "one pixel above threshold"). */
-__attribute__((unused)) static float width_across(const sz_lines *ln, int x, int y, vec2 normal, float rmax)
+ * (a 1.5 px grey line is 1.5 px, not "one pixel above threshold").  -1
+ * when it does not fade within rmax on either side: a stroke drawn on
+ * paint, whose ink runs on into the paint's. */
+static float width_across(const sz_lines *ln, int x, int y, vec2 normal, float rmax)
 {
     float total = ink_at(ln, (float)x, (float)y) * 0.5f;
-    for (int side = -1; side <= 1; side += 2)
-        for (float t = 0.5f; t <= rmax; t += 0.5f) {
+    for (int side = -1; side <= 1; side += 2) {
+        bool faded = false;
+        for (float t = 0.5f; t <= rmax && !faded; t += 0.5f) {
             float v = ink_at(ln, x + normal.x * t * side, y + normal.y * t * side);
-            if (v < 0.05f) break;
-            total += v * 0.5f;
+            if (v < 0.05f) faded = true;
+            else total += v * 0.5f;
         }
+        if (!faded) return -1;
+    }
     return total;
+}
+
+/* Strokes up to this wide (px, measured on the thresholded ink) are
+ * measured again by the ink across them. */
+#define THIN_STROKE 3.0f
+
+static float median_of(float *v, int n);
+
+/* A thin anti-aliased stroke measured on thresholded ink is a pixel or
+ * two wide whatever its true width, so a stroke drawn at that width and
+ * at its pixels' mean opacity carries a third less ink than the one it
+ * continues: a fainter bridge in the line.  The ink integrated across the
+ * stroke (width_across; anti-aliasing keeps that integral) is what the
+ * new stroke must carry: first by its opacity, up to that of the
+ * stroke's most opaque pixel (a translucent band stays as translucent),
+ * then by its width, by at most 1.5 px.  Line art only, and only where
+ * the ink fades to nothing beside the stroke: elsewhere ink is a ramp of
+ * darkness, not coverage. */
+static void match_stroke_ink(const sz_lines *ln, sz_line_end *e, const int *px, const int *py, int n, int from,
+                             float opaquest)
+{
+    float across[MAX_TRACE];
+    int m = 0;
+    for (int i = SZ_MAX(2, from); i + 2 < n; i++) {
+        vec2 d = v2_norm(v2_sub(v2((float)px[i + 2], (float)py[i + 2]), v2((float)px[i - 2], (float)py[i - 2])));
+        float ink = width_across(ln, px[i], py[i], v2(-d.y, d.x), e->width / 2 + 2);
+        if (ink >= 0) across[m++] = ink;
+    }
+    if (m < 3 || 2 * m < n - SZ_MAX(2, from) - 2) return; /* mostly on paint */
+    float ink = median_of(across, m);
+    float luma = 0.2126f * e->rgb[0] + 0.7152f * e->rgb[1] + 0.0722f * e->rgb[2];
+    float darkness = SZ_MAX(0.3f, 1 - sz_linear_to_srgb(luma));
+    if (ink <= e->width * e->alpha * darkness) return;
+    float alpha = SZ_MIN(ink / (e->width * darkness), SZ_MAX(e->alpha, opaquest));
+    e->width = SZ_CLAMP(ink / (alpha * darkness), e->width, e->width + 1.5f);
+    e->alpha = alpha;
 }
 
 static int cmp_float(const void *a, const void *b)
@@ -272,8 +313,6 @@ static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_li
     double sp = pow(tx * tx + ty * ty, 1.5);
     e->curvature = sp > 1e-6 ? (float)((tx * ddy - ty * ddx) / sp) : 0;
     e->curvature = SZ_CLAMP(e->curvature, -0.5f / SZ_MAX(width0, 1.0f), 0.5f / SZ_MAX(width0, 1.0f));
-    vec2 normal = v2(-e->dir.y, e->dir.x);
-    (void)normal;
     float widths[MAX_TRACE];
     for (int i = 0; i < n; i++) widths[i] = SZ_MAX(1.0f, 2 * dist_to_paper(ln->solid, w, h, px[i], py[i], (int)ceilf(lp->max_width / 2 + 1)) - 1);
     float tmp[MAX_TRACE];
@@ -295,7 +334,7 @@ static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_li
      * cannot tell */
     e->taper = width < 4 ? 1.0f : SZ_MIN(1.0f, tip / SZ_MAX(width, 1.0f));
     /* colour and opacity of the stroke's core near the end */
-    double acc[3] = {0, 0, 0}, wsum = 0, asum = 0;
+    double acc[3] = {0, 0, 0}, wsum = 0, asum = 0, amax = 0;
     int acount = 0;
     int r = (int)ceilf(width / 2);
     for (int i = 0; i <= kb; i++)
@@ -311,10 +350,12 @@ static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_li
                 for (int k = 0; k < 3; k++) acc[k] += wgt * sz_srgb16_to_linear(c16[k]);
                 wsum += wgt;
                 asum += c16[3] / 65535.0;
+                amax = SZ_MAX(amax, c16[3] / 65535.0);
                 acount++;
             }
     for (int k = 0; k < 3; k++) e->rgb[k] = wsum > 0 ? (float)(acc[k] / wsum) : 0;
     e->alpha = acount ? (float)SZ_MIN(1.0, asum / acount * 1.15) : 1.0f;
+    if (ln->line_art && width <= THIN_STROKE) match_stroke_ink(ln, e, px, py, n, back, (float)amax);
     /* does it run into the hidden region? */
     e->at_hidden = false;
     vec2 t0 = v2_add(e->p, v2_scale(e->dir, width / 2));
