@@ -228,7 +228,10 @@ static sz_status search(sz_ctx *ctx, const sz_part *p, bool by_colour, sz_mirror
     }
     pair_counts n = k >= 0 ? count_pairs(&s, k) : (pair_counts){0, 0, 0};
     bool peak = k >= 0 && is_peak(&s, k, score, p->vx1 - p->vx0);
-    float support = s.opaque ? (float)n.either / (float)s.opaque : 0;
+    /* a pair is counted from each of its pixels that is visible, so where
+     * the mirror image holds body the part does not, the pairs outnumber
+     * the part's own pixels: it was all judged */
+    float support = s.opaque ? SZ_MIN(1.0f, (float)n.either / (float)s.opaque) : 0;
     free(s.code);
     if (k == -2) return sz_fail(ctx, SZ_ERR_NOMEM, "out of memory while looking for a mirror axis");
     if (k < 0 || !peak || score < MIN_AGREE || !n.both || (float)n.alike < MIN_COLOUR * (float)n.both) return SZ_OK;
