@@ -283,9 +283,12 @@ static int march(const sz_part *p, const sz_lines *ln, const sz_line_params *lp,
         if (x < 0 || y < 0 || x >= p->w || y >= p->h) break;
         size_t j = (size_t)y * p->w + x;
         bool ink = ln->solid[j];
-        if (!ink && s > e->width / 2) outside_own = true;
-        if (ink && outside_own) {
-            if (ln->comp_size[sz_lines_piece(ln, x, y)] < SZ_MAX(40.0f, 12 * e->width)) break; /* a speck is no stroke */
+        /* a stroke bridged across the gap is a stroke to join too: the
+         * third end of a junction the gap took */
+        bool bridged = !ink && !in_hidden && sz_ink_cover(&ln->drawn, x, y) >= 0.5f;
+        if (!ink && !bridged && s > e->width / 2) outside_own = true;
+        if ((ink || bridged) && outside_own) {
+            if (ink && ln->comp_size[sz_lines_piece(ln, x, y)] < SZ_MAX(40.0f, 12 * e->width)) break; /* a speck is no stroke */
             pts[n++] = q;
             *hit = true;
             break;
@@ -502,7 +505,8 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
     }
     free(c.v);
 
-    /* Ends left over: a cut end stopping short of another stroke joins it;
+    /* Ends left over: a cut end stopping short of another stroke (or of
+     * one just bridged) joins it;
      * one under an occluder runs on along its curvature and tapers. */
     extension *ext = sz_malloc_array(ctx, (size_t)(n ? n : 1), sizeof *ext);
     int next = 0;

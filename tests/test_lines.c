@@ -275,6 +275,30 @@ START_TEST(bridge_carries_the_ink_of_a_thin_line)
 }
 END_TEST
 
+/* A gap that took the junction of a T: the bar's two ends are bridged,
+ * and the stem's end, stopping short of where the bar now runs again,
+ * joins that bridge. */
+START_TEST(gap_at_a_junction_closes_all_three_strokes)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    float bar[] = {20, 60.5f, 180, 60.5f}, stem[] = {100.5f, 60, 100.5f, 150};
+    tu_draw_polyline(im, bar, 2, 3, 3, black);
+    tu_draw_polyline(im, stem, 2, 3, 3, black);
+    static const uint16_t none[4] = {0, 0, 0, 0};
+    for (int y = 52; y <= 69; y++)
+        for (int x = 91; x <= 110; x++)
+            if ((x - 100.5f) * (x - 100.5f) + (y - 60.5f) * (y - 60.5f) <= 7.5f * 7.5f) tu_fill_rect(im, x, y, x + 1, y + 1, none);
+    sz_doc *doc = tu_doc_of(ctx, im, "lines");
+    extend(ctx, doc, 0, 0, NULL);
+    const sz_image *out = line_layer(doc);
+    ck_assert_uint_gt(sz_alpha16(out, 100, 60), 60000); /* the bar runs through */
+    for (int y = 62; y <= 67; y++) ck_assert_uint_gt(max_alpha(out, 100, y, 1), 200); /* the stem meets it */
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* A sharp corner (45 degrees) whose tip was erased: its ends are 17 px
  * apart (14 px of paper between the strokes, within --max-gap), though
  * each is 22 px from where the arms meet.
@@ -865,6 +889,7 @@ int main(void)
     tcase_add_test(tc, end_short_of_a_stroke_joins_it);
     tcase_add_test(tc, gap_is_bridged_up_to_max_gap);
     tcase_add_test(tc, bridge_carries_the_ink_of_a_thin_line);
+    tcase_add_test(tc, gap_at_a_junction_closes_all_three_strokes);
     tcase_add_test(tc, gap_at_a_sharp_corner_closes_through_its_apex);
     tcase_add_test(tc, gap_cut_obliquely_on_a_curve_closes);
     tcase_add_test(tc, gap_on_a_tight_curve_is_judged_by_the_strokes_heading);
