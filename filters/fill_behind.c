@@ -329,8 +329,8 @@ sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_fill_param
     if (!st) st = sz_fill_paint(ctx, p, fp, shape, merge, layer, changed);
     if (!st && *changed) st = merge ? sz_part_store(ctx, p) : sz_part_new_layer(ctx, doc, p, layer, "(fill)", false);
     if (!st)
-        sz_log(ctx, SZ_LOG_INFO, "fill-behind: \"%s\": %d hidden px, outline closed by %d curves, %ld px filled",
-               p->layer->name, p->nhidden, pairs, *changed);
+        sz_log(ctx, SZ_LOG_INFO, "fill-behind: \"%s\": %d hidden px, outline closed by %d curve%s, %ld px filled",
+               p->layer->name, p->nhidden, pairs, pairs == 1 ? "" : "s", *changed);
     if (!st && debug && debug->img) {
         static const uint8_t green[3] = {30, 170, 60}, cyan[3] = {0, 170, 220};
         sz_overlay_hidden(debug, p);
