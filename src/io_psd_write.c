@@ -121,6 +121,33 @@ static uint8_t *mask_rows(const psd_writer *w, const sz_mask *m, size_t *rb)
     return rows;
 }
 
+/* An extra channel other than the masks has no rectangle of its own in a
+ * PSD: it covers the layer's.  One kept from the file covers the layer as
+ * it was read; when an operation moved or grew the layer since, its rows
+ * are laid out again over the layer's rectangle now (0 where it had
+ * none), or a reader would take its data for the wrong size. */
+static uint8_t *channel_over_layer(const psd_writer *w, const sz_layer *l, const sz_mask *m, size_t *rb, int *h)
+{
+    const sz_image *im = l->image;
+    *h = im ? im->h : 0;
+    if (!im || !im->w || !im->h) return NULL;
+    if (m->x == l->x && m->y == l->y && m->w == im->w && m->h == im->h) return mask_rows(w, m, rb);
+    size_t mrb;
+    uint8_t *from = m->w > 0 && m->h > 0 ? mask_rows(w, m, &mrb) : NULL;
+    if (m->w > 0 && m->h > 0 && !from) return NULL;
+    int bps = w->depth / 8;
+    *rb = (size_t)im->w * (size_t)bps;
+    uint8_t *rows = sz_calloc(w->ctx, (size_t)im->h, *rb);
+    if (rows && from) {
+        int x0 = SZ_MAX(m->x, l->x), x1 = SZ_MIN(m->x + m->w, l->x + im->w);
+        for (int y = SZ_MAX(m->y, l->y); y < SZ_MIN(m->y + m->h, l->y + im->h) && x0 < x1; y++)
+            memcpy(rows + (size_t)(y - l->y) * *rb + (size_t)(x0 - l->x) * bps,
+                   from + (size_t)(y - m->y) * mrb + (size_t)(x0 - m->x) * bps, (size_t)(x1 - x0) * bps);
+    }
+    free(from);
+    return rows;
+}
+
 /* Encodes channel slot `k` of an entry. */
 static void encode_channel(const psd_writer *w, entry *e, int k)
 {
@@ -136,9 +163,14 @@ static void encode_channel(const psd_writer *w, entry *e, int k)
         const sz_mask *m = oc->id == -2 && l->mask ? l->mask : NULL;
         for (int i = 0; !m && i < l->nchannels; i++)
             if (l->channels[i]->id == oc->id) m = l->channels[i];
-        if (m && m->w > 0 && m->h > 0) {
+        /* the masks' rectangles are in the mask record (the real mask's
+         * in the user mask's extra bytes, when they hold one) */
+        bool own_rect = oc->id == -2 || (oc->id == -3 && l->mask && l->mask->extra.len >= 18);
+        if (m && own_rect && m->w > 0 && m->h > 0) {
             rows = mask_rows(w, m, &rb);
             h = m->h;
+        } else if (m && !own_rect && e->kind == ENTRY_PIXEL) {
+            rows = channel_over_layer(w, l, m, &rb, &h);
         }
     }
     if (h && !rows) {

@@ -446,6 +446,47 @@ START_TEST(a_huge_header_in_a_few_bytes)
 }
 END_TEST
 
+/* An extra channel kept from a file covers its layer's rectangle (a PSD
+ * gives it no other); when an operation grows the layer, the channel is
+ * written over the new rectangle, where it was on the canvas, and the
+ * file reads back.  (It was written at its old size, and sozai could not
+ * read its own output: found by round-tripping mutated files.) */
+START_TEST(extra_channel_follows_a_grown_layer)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = sz_doc_new(ctx, 10, 10);
+    sz_layer *l = sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "x");
+    sz_layer_set_image(l, tu_random_image(ctx, 4, 4, 8, 1));
+    sz_layer_set_offset(l, 3, 3);
+    sz_mask *m = calloc(1, sizeof *m);
+    m->id = 5, m->x = 3, m->y = 3, m->w = 4, m->h = 4, m->depth = 8;
+    m->data = malloc(16);
+    for (int i = 0; i < 16; i++) m->data[i] = (uint8_t)(10 + i);
+    l->channels = malloc(sizeof *l->channels);
+    l->channels[0] = m, l->nchannels = 1;
+    /* what bleed does: the layer grows a pixel on every side */
+    sz_layer_set_image(l, tu_random_image(ctx, 6, 6, 8, 2));
+    sz_layer_set_offset(l, 2, 2);
+    sz_doc *back = roundtrip(ctx, doc, NULL);
+    sz_layer *b = sz_layer_child(sz_doc_root(back), 0);
+    ck_assert_int_eq(b->nchannels, 1);
+    const sz_mask *c = b->channels[0];
+    ck_assert_int_eq(c->id, 5);
+    ck_assert_int_eq(c->x, 2);
+    ck_assert_int_eq(c->y, 2);
+    ck_assert_int_eq(c->w, 6);
+    ck_assert_int_eq(c->h, 6);
+    for (int y = 0; y < 6; y++)
+        for (int x = 0; x < 6; x++) {
+            bool inside = x >= 1 && x < 5 && y >= 1 && y < 5;
+            ck_assert_uint_eq(c->data[y * 6 + x], inside ? 10u + (unsigned)((y - 1) * 4 + x - 1) : 0u);
+        }
+    sz_doc_free(back);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 static uint32_t get32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
 
 /* A global layer mask info longer than what is left of its section is
@@ -565,6 +606,7 @@ int main(void)
     tcase_add_test(tc, a_huge_header_in_a_few_bytes);
     tcase_add_test(tc, a_rectangle_out_of_range_is_refused);
     tcase_add_test(tc, a_global_mask_past_its_section_is_refused);
+    tcase_add_test(tc, extra_channel_follows_a_grown_layer);
     tcase_add_test(tc, groups_and_attributes_survive);
     suite_add_tcase(s, tc);
     return tu_run(s);
