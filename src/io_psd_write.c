@@ -164,8 +164,9 @@ static void encode_channel(const psd_writer *w, entry *e, int k)
         for (int i = 0; !m && i < l->nchannels; i++)
             if (l->channels[i]->id == oc->id) m = l->channels[i];
         /* the masks' rectangles are in the mask record (the real mask's
-         * in the user mask's extra bytes, when they hold one) */
-        bool own_rect = oc->id == -2 || (oc->id == -3 && l->mask && l->mask->extra.len >= 18);
+         * in the user mask's extra bytes, when they hold one); without
+         * one, a reader gives them the layer's */
+        bool own_rect = l->mask && (oc->id == -2 || (oc->id == -3 && l->mask->extra.len >= 18));
         if (m && own_rect && m->w > 0 && m->h > 0) {
             rows = mask_rows(w, m, &rb);
             h = m->h;

@@ -458,29 +458,37 @@ START_TEST(extra_channel_follows_a_grown_layer)
     sz_layer *l = sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "x");
     sz_layer_set_image(l, tu_random_image(ctx, 4, 4, 8, 1));
     sz_layer_set_offset(l, 3, 3);
-    sz_mask *m = calloc(1, sizeof *m);
-    m->id = 5, m->x = 3, m->y = 3, m->w = 4, m->h = 4, m->depth = 8;
-    m->data = malloc(16);
-    for (int i = 0; i < 16; i++) m->data[i] = (uint8_t)(10 + i);
-    l->channels = malloc(sizeof *l->channels);
-    l->channels[0] = m, l->nchannels = 1;
+    /* a channel of id 5, and one of the user mask's id in a file whose
+     * record had no mask (a reader gives it the layer's rectangle too) */
+    static const int16_t ids[] = {5, -2};
+    l->channels = malloc(2 * sizeof *l->channels);
+    for (int k = 0; k < 2; k++) {
+        sz_mask *m = calloc(1, sizeof *m);
+        m->id = ids[k], m->x = 3, m->y = 3, m->w = 4, m->h = 4, m->depth = 8;
+        m->data = malloc(16);
+        for (int i = 0; i < 16; i++) m->data[i] = (uint8_t)(10 * k + 10 + i);
+        l->channels[l->nchannels++] = m;
+    }
     /* what bleed does: the layer grows a pixel on every side */
     sz_layer_set_image(l, tu_random_image(ctx, 6, 6, 8, 2));
     sz_layer_set_offset(l, 2, 2);
     sz_doc *back = roundtrip(ctx, doc, NULL);
     sz_layer *b = sz_layer_child(sz_doc_root(back), 0);
-    ck_assert_int_eq(b->nchannels, 1);
-    const sz_mask *c = b->channels[0];
-    ck_assert_int_eq(c->id, 5);
-    ck_assert_int_eq(c->x, 2);
-    ck_assert_int_eq(c->y, 2);
-    ck_assert_int_eq(c->w, 6);
-    ck_assert_int_eq(c->h, 6);
-    for (int y = 0; y < 6; y++)
-        for (int x = 0; x < 6; x++) {
-            bool inside = x >= 1 && x < 5 && y >= 1 && y < 5;
-            ck_assert_uint_eq(c->data[y * 6 + x], inside ? 10u + (unsigned)((y - 1) * 4 + x - 1) : 0u);
-        }
+    ck_assert_int_eq(b->nchannels, 2);
+    for (int k = 0; k < 2; k++) {
+        const sz_mask *c = b->channels[k];
+        ck_assert_int_eq(c->id, ids[k]);
+        ck_assert_int_eq(c->x, 2);
+        ck_assert_int_eq(c->y, 2);
+        ck_assert_int_eq(c->w, 6);
+        ck_assert_int_eq(c->h, 6);
+        for (int y = 0; y < 6; y++)
+            for (int x = 0; x < 6; x++) {
+                bool inside = x >= 1 && x < 5 && y >= 1 && y < 5;
+                unsigned want = inside ? 10u * (unsigned)k + 10u + (unsigned)((y - 1) * 4 + x - 1) : 0u;
+                ck_assert_uint_eq(c->data[y * 6 + x], want);
+            }
+    }
     sz_doc_free(back);
     sz_doc_free(doc);
     sz_ctx_free(ctx);
