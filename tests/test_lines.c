@@ -240,6 +240,28 @@ START_TEST(gap_is_bridged_up_to_max_gap)
 }
 END_TEST
 
+/* The alpha summed over the pixels within r of (cx, cy). */
+static double ink_in_disc(const sz_image *im, int cx, int cy, int r)
+{
+    double sum = 0;
+    for (int y = cy - r; y <= cy + r; y++)
+        for (int x = cx - r; x <= cx + r; x++)
+            if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r) sum += sz_alpha16(im, x, y) / 65535.0;
+    return sum;
+}
+
+/* Erases the pixels within r of (cx, cy), as an eraser would; returns the
+ * ink (alpha) that was there. */
+static double erase_disc(sz_image *im, int cx, int cy, int r)
+{
+    static const uint16_t none[4] = {0, 0, 0, 0};
+    double was = ink_in_disc(im, cx, cy, r);
+    for (int y = cy - r; y <= cy + r; y++)
+        for (int x = cx - r; x <= cx + r; x++)
+            if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r) tu_fill_rect(im, x, y, x + 1, y + 1, none);
+    return was;
+}
+
 /* A thin anti-aliased line bridged across a gap carries as much ink as
  * the line does: measured on thresholded ink, a 1.3-2.3 px line is one
  * or two pixels wide, and a bridge drawn at that width and the pixels'
@@ -253,20 +275,10 @@ START_TEST(bridge_carries_the_ink_of_a_thin_line)
         sz_ctx *ctx = sz_ctx_new();
         sz_image *im = blank(ctx);
         tu_draw_polyline(im, line, 2, widths[k], widths[k], black);
-        double want = 0;
-        static const uint16_t none[4] = {0, 0, 0, 0};
-        for (int y = cy - r; y <= cy + r; y++)
-            for (int x = cx - r; x <= cx + r; x++)
-                if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r) {
-                    want += sz_alpha16(im, x, y) / 65535.0;
-                    tu_fill_rect(im, x, y, x + 1, y + 1, none);
-                }
+        double want = erase_disc(im, cx, cy, r);
         sz_doc *doc = tu_doc_of(ctx, im, "lines");
         extend(ctx, doc, 0, 0, NULL);
-        double got = 0;
-        for (int y = cy - r; y <= cy + r; y++)
-            for (int x = cx - r; x <= cx + r; x++)
-                if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r) got += sz_alpha16(line_layer(doc), x, y) / 65535.0;
+        double got = ink_in_disc(line_layer(doc), cx, cy, r);
         ck_assert_msg(got > 0.85 * want && got < 1.25 * want, "a %.1f px line: %.2f of ink in the gap, %.2f wanted",
                       widths[k], got, want);
         sz_doc_free(doc);
@@ -285,10 +297,7 @@ START_TEST(gap_at_a_junction_closes_all_three_strokes)
     float bar[] = {20, 60.5f, 180, 60.5f}, stem[] = {100.5f, 60, 100.5f, 150};
     tu_draw_polyline(im, bar, 2, 3, 3, black);
     tu_draw_polyline(im, stem, 2, 3, 3, black);
-    static const uint16_t none[4] = {0, 0, 0, 0};
-    for (int y = 52; y <= 69; y++)
-        for (int x = 91; x <= 110; x++)
-            if ((x - 100.5f) * (x - 100.5f) + (y - 60.5f) * (y - 60.5f) <= 7.5f * 7.5f) tu_fill_rect(im, x, y, x + 1, y + 1, none);
+    erase_disc(im, 100, 60, 7);
     sz_doc *doc = tu_doc_of(ctx, im, "lines");
     extend(ctx, doc, 0, 0, NULL);
     const sz_image *out = line_layer(doc);
