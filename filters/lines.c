@@ -165,11 +165,22 @@ static float width_across(const sz_lines *ln, int x, int y, vec2 normal, float r
     return total;
 }
 
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+static float median_of(float *v, int n)
+{
+    if (n <= 0) return 0;
+    qsort(v, (size_t)n, sizeof *v, cmp_float);
+    return v[n / 2];
+}
+
 /* Strokes up to this wide (px, measured on the thresholded ink) are
  * measured again by the ink across them. */
 #define THIN_STROKE 3.0f
-
-static float median_of(float *v, int n);
 
 /* A thin anti-aliased stroke measured on thresholded ink is a pixel or
  * two wide whatever its true width, so a stroke drawn at that width and
@@ -199,19 +210,6 @@ static void match_stroke_ink(const sz_lines *ln, sz_line_end *e, const int *px, 
     float alpha = SZ_MIN(ink / (e->width * darkness), SZ_MAX(e->alpha, opaquest));
     e->width = SZ_CLAMP(ink / (alpha * darkness), e->width, e->width + 1.5f);
     e->alpha = alpha;
-}
-
-static int cmp_float(const void *a, const void *b)
-{
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
-static float median_of(float *v, int n)
-{
-    if (n <= 0) return 0;
-    qsort(v, (size_t)n, sizeof *v, cmp_float);
-    return v[n / 2];
 }
 
 /* A stroke's end often reaches a fork within a few pixels: thinning grows
