@@ -302,30 +302,49 @@ static bool takes_ink(const sz_part *p, const void *lines, int x, int y, size_t 
 static sz_status reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, take_fn take, const void *what)
 {
     if (!m->found) return SZ_OK;
-    long n = 0;
-    for (int y = 0; y < p->h; y++)
-        for (int x = 0; x < p->w; x++) {
+    /* A pixel's mirror is in its own row and never hidden, so rows are
+     * independent and none is revealed from another revealed one: rows
+     * are counted, then revealed, in parallel, each into its own stretch
+     * of the list (in row order, whatever the number of threads). */
+    long *first = sz_malloc_array(ctx, (size_t)p->h + 1, sizeof *first);
+    if (!first) return SZ_ERR_NOMEM;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16)
+    for (int y = 0; y < p->h; y++) {
+        long n = 0;
+        for (int x = sz_skip_unset(p->hidden + (size_t)y * p->w, 0, p->w); x < p->w; x++) {
             long j = p->hidden[(size_t)y * p->w + x] ? mirror_source(p, m, x, y) : -1;
             n += j >= 0 && take(p, what, x, y, (size_t)j);
         }
-    if (!n) return SZ_OK;
-    m->revealed = sz_malloc_array(ctx, (size_t)n, sizeof *m->revealed);
-    m->was = sz_malloc_array(ctx, (size_t)n, sizeof *m->was);
-    if (!m->revealed || !m->was) return SZ_ERR_NOMEM;
-    /* a pixel's mirror is never hidden, so none is revealed from another
-     * revealed one, whatever the order */
-    for (int y = 0; y < p->h; y++)
-        for (int x = 0; x < p->w; x++) {
+        first[y + 1] = n;
+    }
+    first[0] = 0;
+    for (int y = 0; y < p->h; y++) first[y + 1] += first[y];
+    long n = first[p->h];
+    if (n) {
+        m->revealed = sz_malloc_array(ctx, (size_t)n, sizeof *m->revealed);
+        m->was = sz_malloc_array(ctx, (size_t)n, sizeof *m->was);
+    }
+    if (n && (!m->revealed || !m->was)) {
+        free(first);
+        return SZ_ERR_NOMEM;
+    }
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16)
+    for (int y = 0; y < (n ? p->h : 0); y++) {
+        long k = first[y];
+        for (int x = sz_skip_unset(p->hidden + (size_t)y * p->w, 0, p->w); k < first[y + 1] && x < p->w; x++) {
             size_t i = (size_t)y * p->w + x;
             long j = p->hidden[i] ? mirror_source(p, m, x, y) : -1;
             if (j < 0 || !take(p, what, x, y, (size_t)j)) continue;
             uint16_t px[4];
             sz_get16_at(p->img, (size_t)j, px);
-            sz_get16(p->img, x, y, m->was[m->nrevealed]);
-            m->revealed[m->nrevealed++] = (int32_t)i;
+            sz_get16(p->img, x, y, m->was[k]);
+            m->revealed[k++] = (int32_t)i;
             sz_put16(p->img, x, y, px);
             p->hidden[i] = p->touched[i] = 0;
         }
+    }
+    free(first);
+    m->nrevealed = n;
     p->nhidden -= (int)n;
     return SZ_OK;
 }
