@@ -17,6 +17,8 @@ typedef struct sz_fill_params {
     int colour_radius;      /* px of linear-light smoothing of the continued colour */
     bool seal_edge;         /* also fill under the soft edge the occluder cut (on a layer of its own) */
     bool fill_line_art;     /* fill behind a layer of line art too (by default only its strokes continue) */
+    bool narrow_near;       /* a narrow colour region lends its colour only near the cut (fill_behind.c);
+                             * off where solid blacks are continued, which are narrow and must go on */
     const struct sz_nn *model; /* the learned model's say on the shape (nn.h), or NULL: geometry alone */
     bool mirror;            /* paint hidden pixels from the part's mirror image where it is drawn symmetric */
     double mirror_axis;     /* the canvas axis the artist gave (--mirror-axis), or -1: search for one */

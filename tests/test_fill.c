@@ -260,6 +260,39 @@ START_TEST(fill_reports_each_pixel_it_paints_once)
 }
 END_TEST
 
+/* A broad skin disc with a small white eye, cut through the eye's middle:
+ * the white goes on a little way under the cover, and deeper in, where
+ * the skin is about as near, the fill is skin. */
+static void one_eyed_disc(int x, int y, uint16_t px[4])
+{
+    float a = SZ_CLAMP(70 - disc_d(x, y, 130, 80) + 0.5f, 0.0f, 1.0f);
+    if (a <= 0) return;
+    px[0] = 250 * 257, px[1] = 215 * 257, px[2] = 180 * 257, px[3] = (uint16_t)lrintf(a * 65535);
+    if (disc_d(x, y, 110, 80) < 4) px[0] = px[1] = px[2] = 65535;
+}
+
+START_TEST(narrow_region_runs_only_a_little_way_under_the_cover)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under_on(ctx, one_eyed_disc, 240, 160, 0, 0, 110, 160);
+    run_keeping_picture(ctx, doc, "fill-behind", NULL);
+    uint16_t near_eye[4], deep[4];
+    fill_at(doc, 108, 80, near_eye);
+    fill_at(doc, 75, 80, deep);
+    /* beside the cut the eye's white goes on */
+    ck_assert_int_eq(near_eye[3], 65535);
+    ck_assert_int_gt(near_eye[2] >> 8, 240);
+    /* 35 px in, the eye's white would be a streak across the face; the
+     * skin is 1.08 times as far */
+    ck_assert_int_eq(deep[3], 65535);
+    ck_assert_int_eq(deep[0] >> 8, 250);
+    ck_assert_int_eq(deep[1] >> 8, 215);
+    ck_assert_int_eq(deep[2] >> 8, 180);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* A vase with a handle on either side, lit from the left: its outline is
  * symmetric about x = 100, its colours are not. */
 static void lit_vase(int x, int y, uint16_t px[4])
@@ -1889,6 +1922,7 @@ int main(void)
     tcase_add_test(tc, mask_of_another_size_is_refused);
     tcase_add_test(tc, symmetric_part_shows_what_its_other_half_shows);
     tcase_add_test(tc, fill_reports_each_pixel_it_paints_once);
+    tcase_add_test(tc, narrow_region_runs_only_a_little_way_under_the_cover);
     tcase_add_test(tc, symmetric_outline_gives_the_shape_not_the_colours);
     tcase_add_test(tc, band_is_not_mirrored_about_any_of_its_middles);
     tcase_add_test(tc, artist_s_mirror_axis_is_used_where_the_search_declines);
