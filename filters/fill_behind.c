@@ -223,104 +223,105 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *sh
 }
 
 /* The fill's colour is that of its sources, in linear light (and, for a
- * translucent part, their opacity as a fourth channel), box-averaged over
- * the filled pixels within `radius`, along rows and then along columns,
- * so that gradients continue without streaks.  It is made in bands of
- * rows, each from the few rows around it, and painted at once: no plane
- * of colours is kept. */
+ * translucent part, their opacity as a fourth channel), averaged over
+ * the filled pixels within `radius` whose sources are alike in colour
+ * (colour_step), along rows and then along columns: a gradient continues
+ * without streaks, and two flat colours that meet under the occluder
+ * stay flat and exact up to the line where they meet (a box over both
+ * blurred that line, and ink-dark areas with it: DESIGN.md, "Narrow
+ * colour regions").  It is made in bands of rows, each from the few rows
+ * around it, and painted at once: no plane of colours is kept. */
 typedef struct colour_band {
     const sz_part *p;
     const uint8_t *shape; /* the completed shape (codes, part.h) */
     const int32_t *near;
     int radius, ch;
-    float *value; /* one row of source values, w x ch */
-    float *rows;  /* the row averages of the rows a band needs, (BAND + 2 radius) x w x ch */
-    double *sum;  /* the column sums of the row averages in the window, w x ch */
-    int *count;   /* how many row averages each column sum holds, w */
+    float *value;   /* one row of source values, w x ch */
+    uint32_t *code; /* the 8-bit colours of the sources of the rows a band needs, (BAND + 2 radius) x w */
+    float *rows;    /* the row averages of those rows, (BAND + 2 radius) x w x ch */
 } colour_band;
 
 enum { BAND = 32 };
 
+/* A source colour as 8-bit RGB in one word, and none. */
+#define NO_SOURCE 0xFFFFFFFFu
+
+static bool codes_alike(uint32_t a, uint32_t b)
+{
+    if (a == b) return true;
+    if (a == NO_SOURCE || b == NO_SOURCE) return false;
+    int dr = (int)(a >> 16 & 255) - (int)(b >> 16 & 255), dg = (int)(a >> 8 & 255) - (int)(b >> 8 & 255);
+    int db = (int)(a & 255) - (int)(b & 255);
+    return dr * dr + dg * dg + db * db <= COLOUR_STEP;
+}
+
 /* The source values of row y: colour (0 where there is none) and opacity
- * (1 where there is none). */
-static void source_row(const colour_band *b, int y, float *v)
+ * (1 where there is none), and the sources' codes. */
+static void source_row(const colour_band *b, int y, float *v, uint32_t *code)
 {
     const sz_part *p = b->p;
     int w = p->w;
     for (int x = 0; x < w; x++) {
         size_t i = (size_t)y * w + x;
         float *o = v + (size_t)b->ch * x;
+        code[x] = NO_SOURCE;
         if (!b->shape[i]) continue;
         int32_t j = b->near[i];
         uint16_t c[4] = {0, 0, 0, 65535};
-        if (j >= 0) sz_get16_at(p->img, (size_t)j, c);
+        if (j >= 0) {
+            sz_get16_at(p->img, (size_t)j, c);
+            code[x] = (uint32_t)(c[0] >> 8) << 16 | (uint32_t)(c[1] >> 8) << 8 | (uint32_t)(c[2] >> 8);
+        }
         for (int k = 0; k < 3; k++) o[k] = j >= 0 ? sz_srgb16_to_linear(c[k]) : 0.0f;
         if (b->ch == 4) o[3] = c[3] / 65535.0f;
     }
 }
 
-/* The window averages below are running sums (a pixel enters the window
- * once and leaves it once), so that their cost does not grow with the
- * radius; they run in double, in which adding and taking away the same
- * floats drifts by far less than a float's last bit. */
-
-/* The average along row y of the source values of the filled pixels. */
-static void row_average(const colour_band *b, int y, float *out)
+/* The average along row y (the band's row y - top) of the source values
+ * of the filled pixels alike the one in question. */
+static void row_average(const colour_band *b, int y, int top, float *out)
 {
     int w = b->p->w, r = b->radius, ch = b->ch;
     const uint8_t *shape = b->shape + (size_t)y * w;
+    uint32_t *code = b->code + (size_t)(y - top) * w;
     const float *v = b->value;
-    source_row(b, y, b->value);
-    double acc[4] = {0, 0, 0, 0};
-    int cnt = 0, lo = 0, hi = -1; /* the window [lo, hi] */
-    for (int x = 0; x < w; x++) {
-        for (; hi < SZ_MIN(w - 1, x + r); hi++)
-            if (shape[hi + 1]) {
-                for (int k = 0; k < ch; k++) acc[k] += v[(size_t)ch * (hi + 1) + k];
-                cnt++;
-            }
-        for (; lo < x - r; lo++)
-            if (shape[lo]) {
-                for (int k = 0; k < ch; k++) acc[k] -= v[(size_t)ch * lo + k];
-                cnt--;
-            }
-        if (!shape[x]) continue;
-        for (int k = 0; k < ch; k++) out[(size_t)ch * x + k] = (float)(acc[k] / cnt);
-    }
-}
-
-/* Adds (sign 1) or takes away (-1) row y's row averages to the column
- * sums of the band. */
-static void column_sums(colour_band *b, int y, int top, int sign)
-{
-    int w = b->p->w, ch = b->ch;
-    const uint8_t *shape = b->shape + (size_t)y * w;
-    const float *v = b->rows + (size_t)(y - top) * w * ch;
+    source_row(b, y, b->value, code);
     for (int x = 0; x < w; x++) {
         if (!shape[x]) continue;
-        for (int k = 0; k < ch; k++) b->sum[(size_t)ch * x + k] += sign * (double)v[(size_t)ch * x + k];
-        b->count[x] += sign;
+        float acc[4] = {0, 0, 0, 0};
+        int cnt = 0;
+        for (int xx = SZ_MAX(0, x - r); xx <= SZ_MIN(w - 1, x + r); xx++) {
+            if (!shape[xx] || !codes_alike(code[xx], code[x])) continue;
+            for (int k = 0; k < ch; k++) acc[k] += v[(size_t)ch * xx + k];
+            cnt++;
+        }
+        for (int k = 0; k < ch; k++) out[(size_t)ch * x + k] = acc[k] / (float)cnt;
     }
 }
 
 /* The colour of rows [y0, y1): the average along columns of the row
- * averages; out[y - y0] is row y, w x ch. */
+ * averages of the alike pixels; out[y - y0] is row y, w x ch. */
 static void band_colour(colour_band *b, int y0, int y1, float *out)
 {
     int w = b->p->w, h = b->p->h, r = b->radius, ch = b->ch;
     int top = SZ_MAX(0, y0 - r), bottom = SZ_MIN(h, y1 + r);
-    for (int y = top; y < bottom; y++) row_average(b, y, b->rows + (size_t)(y - top) * w * ch);
-    memset(b->sum, 0, (size_t)w * ch * sizeof *b->sum);
-    memset(b->count, 0, (size_t)w * sizeof *b->count);
-    int lo = top, hi = top - 1; /* the window [lo, hi] */
+    for (int y = top; y < bottom; y++) row_average(b, y, top, b->rows + (size_t)(y - top) * w * ch);
     for (int y = y0; y < y1; y++) {
-        for (; hi < SZ_MIN(bottom - 1, y + r); hi++) column_sums(b, hi + 1, top, 1);
-        for (; lo < y - r; lo++) column_sums(b, lo, top, -1);
         const uint8_t *shape = b->shape + (size_t)y * w;
+        const uint32_t *code = b->code + (size_t)(y - top) * w;
         float *o = out + (size_t)(y - y0) * w * ch;
+        int lo = SZ_MAX(top, y - r), hi = SZ_MIN(bottom - 1, y + r);
         for (int x = 0; x < w; x++) {
             if (!shape[x]) continue;
-            for (int k = 0; k < ch; k++) o[(size_t)ch * x + k] = (float)(b->sum[(size_t)ch * x + k] / b->count[x]);
+            float acc[4] = {0, 0, 0, 0};
+            int cnt = 0;
+            for (int yy = lo; yy <= hi; yy++) {
+                size_t at = (size_t)(yy - top) * w + x;
+                if (!b->shape[(size_t)yy * w + x] || !codes_alike(b->code[at], code[x])) continue;
+                for (int k = 0; k < ch; k++) acc[k] += b->rows[at * ch + k];
+                cnt++;
+            }
+            for (int k = 0; k < ch; k++) o[(size_t)ch * x + k] = acc[k] / (float)cnt;
         }
     }
 }
@@ -340,11 +341,10 @@ sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp,
     {
         colour_band b = {.p = p, .shape = shape, .near = near, .radius = radius, .ch = ch};
         b.value = malloc((size_t)w * ch * sizeof *b.value);
+        b.code = malloc((size_t)(BAND + 2 * radius) * w * sizeof *b.code);
         b.rows = malloc((size_t)(BAND + 2 * radius) * w * ch * sizeof *b.rows);
-        b.sum = malloc((size_t)w * ch * sizeof *b.sum);
-        b.count = malloc((size_t)w * sizeof *b.count);
         float *colour = malloc((size_t)BAND * w * ch * sizeof *colour);
-        if (!b.value || !b.rows || !b.sum || !b.count || !colour) {
+        if (!b.value || !b.code || !b.rows || !colour) {
 #pragma omp atomic write
             fail = true;
         }
@@ -387,7 +387,7 @@ sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp,
                     filled++;
                 }
         }
-        free(b.value), free(b.rows), free(b.sum), free(b.count), free(colour);
+        free(b.value), free(b.code), free(b.rows), free(colour);
     }
     if (!st && fail) st = sz_fail(ctx, SZ_ERR_NOMEM, "out of memory while painting the fill");
     /* what the part's mirror image revealed belongs to the fill too (in

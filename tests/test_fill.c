@@ -260,6 +260,35 @@ START_TEST(fill_reports_each_pixel_it_paints_once)
 }
 END_TEST
 
+/* Two flat colours side by side, no line between them. */
+static void two_flat_colours(int x, int y, uint16_t px[4])
+{
+    if (x < 20 || x >= 180 || y < 10 || y >= 110) return;
+    px[3] = 65535;
+    px[0] = x < 100 ? 240 * 257 : 60 * 257, px[1] = x < 100 ? 200 * 257 : 90 * 257, px[2] = x < 100 ? 40 * 257 : 200 * 257;
+}
+
+START_TEST(flat_colours_meeting_under_the_cover_stay_exact)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under(ctx, two_flat_colours, 0, 40, W, 80);
+    run_keeping_picture(ctx, doc, "fill-behind", NULL);
+    for (int y = 42; y < 78; y++)
+        for (int x = 96; x < 104; x++) {
+            uint16_t px[4], want[4] = {0, 0, 0, 0};
+            fill_at(doc, x, y, px);
+            two_flat_colours(x, y, want);
+            ck_assert_int_eq(px[3], 65535);
+            /* a box over both would blend them within 2 px of x = 100 */
+            for (int k = 0; k < 3; k++)
+                ck_assert_msg(px[k] >> 8 == want[k] >> 8, "(%d, %d) channel %d: %u, want %u", x, y, k, px[k] >> 8,
+                              want[k] >> 8);
+        }
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* A broad skin disc with a small white eye, cut through the eye's middle:
  * the white goes on a little way under the cover, and deeper in, where
  * the skin is about as near, the fill is skin. */
@@ -1923,6 +1952,7 @@ int main(void)
     tcase_add_test(tc, symmetric_part_shows_what_its_other_half_shows);
     tcase_add_test(tc, fill_reports_each_pixel_it_paints_once);
     tcase_add_test(tc, narrow_region_runs_only_a_little_way_under_the_cover);
+    tcase_add_test(tc, flat_colours_meeting_under_the_cover_stay_exact);
     tcase_add_test(tc, symmetric_outline_gives_the_shape_not_the_colours);
     tcase_add_test(tc, band_is_not_mirrored_about_any_of_its_middles);
     tcase_add_test(tc, artist_s_mirror_axis_is_used_where_the_search_declines);
