@@ -48,6 +48,13 @@ sz_status sz_mirror_args(sz_ctx *ctx, const sz_args *args, bool *mirror, double 
     return SZ_OK;
 }
 
+/* Whether two 8-bit pixels differ in colour. */
+static inline bool step8(const uint8_t *a, const uint8_t *b)
+{
+    int dr = a[0] - b[0], dg = a[1] - b[1], db = a[2] - b[2];
+    return dr * dr + dg * dg + db * db > COLOUR_STEP;
+}
+
 /* Whether visible pixels i and j of the part differ in colour. */
 static bool colour_step(const sz_image *img, size_t i, size_t j)
 {
@@ -80,38 +87,96 @@ static sz_status keep_narrow_regions_near(sz_ctx *ctx, const sz_part *p, const u
                                           const uint8_t *want, uint8_t *solid, int32_t *near)
 {
     int w = p->w, h = p->h;
-    size_t n = (size_t)w * (size_t)h;
-    uint16_t *scale2 = sz_malloc_array(ctx, n, sizeof *scale2);
-    int32_t *broad_near = sz_malloc_array(ctx, n, sizeof *broad_near);
-    sz_status st = scale2 && broad_near ? SZ_OK : SZ_ERR_NOMEM;
-    uint8_t *border = solid, *broad = solid;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < (st ? 0 : h); y++)
+    /* Only the rows of the filled pixels and of their sources, and the
+     * borders NARROW px around them, are looked at (broad sources
+     * further away are not looked for): a band [lo, hi) of rows, whose
+     * planes below start at row lo. */
+    int lo = h, hi = 0;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(min : lo) reduction(max : hi)
+    for (int y = 0; y < h; y++) {
+        if (!want[y]) continue;
+        lo = SZ_MIN(lo, y), hi = SZ_MAX(hi, y + 1);
         for (int x = 0; x < w; x++) {
-            size_t i = (size_t)y * w + x;
-            bool b = solid[i] && !src[i];
-            if (!b && src[i] && x + 1 < w && src[i + 1]) b = colour_step(p->img, i, i + 1);
-            if (!b && src[i] && x > 0 && src[i - 1]) b = colour_step(p->img, i, i - 1);
-            if (!b && src[i] && y + 1 < h && src[i + w]) b = colour_step(p->img, i, i + w);
-            if (!b && src[i] && y > 0 && src[i - w]) b = colour_step(p->img, i, i - w);
-            border[i] = b && !p->hidden[i];
+            int32_t j = shape[(size_t)y * w + x] ? near[(size_t)y * w + x] : -1;
+            if (j >= 0) lo = SZ_MIN(lo, j / w), hi = SZ_MAX(hi, j / w + 1);
         }
-    if (!st) st = sz_edt_bounded(ctx, border, w, h, NARROW + 1, scale2);
+    }
+    if (lo >= hi) return SZ_OK;
+    lo = SZ_MAX(0, lo - NARROW - 1), hi = SZ_MIN(h, hi + NARROW + 1);
+    int bh = hi - lo;
+    size_t n = (size_t)w * (size_t)bh, first = (size_t)lo * w;
+    uint16_t *scale2 = sz_malloc_array(ctx, n, sizeof *scale2);
+    uint8_t *asks = sz_calloc(ctx, (size_t)bh, 1);
+    int32_t *broad_near = NULL;
+    sz_status st = scale2 && asks ? SZ_OK : SZ_ERR_NOMEM;
+    uint8_t *border = solid + first, *broad = solid + first;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (long i = 0; i < (st ? 0 : (long)n); i++) broad[i] = src[i] && scale2[i] >= NARROW * NARROW;
-    if (!st) st = sz_edt_rows(ctx, broad, w, h, want, NULL, broad_near);
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < (st ? 0 : h); y++)
-        for (int x = 0; x < w; x++) {
+    for (int y = lo; y < (st ? lo : hi); y++) {
+        const uint8_t *s = src + (size_t)y * w;
+        uint8_t *b = solid + (size_t)y * w;
+        /* (solid and !src: ink) */
+        for (int x = 0; x < w; x++) b[x] = b[x] && !s[x];
+        /* a step to a neighbour marks both (each row marks only its own
+         * pixels, from its neighbours above and below too) */
+        if (p->img->depth == 8) { /* (the common case, without widening every sample) */
+            const uint8_t *row = sz_row8(p->img, y), *up = y > 0 ? sz_row8(p->img, y - 1) : NULL,
+                          *down = y + 1 < h ? sz_row8(p->img, y + 1) : NULL;
+            for (int x = 0; x < w; x++) {
+                if (!s[x] || b[x]) continue;
+                const uint8_t *c = row + 4 * (size_t)x;
+                b[x] = (x + 1 < w && s[x + 1] && step8(c, c + 4)) || (x > 0 && s[x - 1] && step8(c, c - 4)) ||
+                       (down && s[x + w] && step8(c, down + 4 * (size_t)x)) ||
+                       (up && s[(ptrdiff_t)x - w] && step8(c, up + 4 * (size_t)x));
+            }
+        } else {
+            for (int x = 0; x < w; x++) {
+                if (!s[x] || b[x]) continue;
+                size_t i = (size_t)y * w + x;
+                b[x] = (x + 1 < w && s[x + 1] && colour_step(p->img, i, i + 1)) ||
+                       (x > 0 && s[x - 1] && colour_step(p->img, i, i - 1)) ||
+                       (y + 1 < h && s[x + w] && colour_step(p->img, i, i + w)) ||
+                       (y > 0 && src[i - w] && colour_step(p->img, i, i - w));
+            }
+        }
+    }
+    if (!st) st = sz_edt_bounded(ctx, border, w, bh, NARROW + 1, scale2);
+    /* the rows where a pixel's source is narrow and far: only they ask
+     * for the nearest broad source */
+    long asking = 0;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : asking)
+    for (int y = lo; y < (st ? lo : hi); y++) {
+        if (!want[y]) continue;
+        bool a = false;
+        for (int x = 0; x < w && !a; x++) {
             size_t i = (size_t)y * w + x;
-            int32_t j = near[i], k = broad_near[i];
-            if (!shape[i] || j < 0 || k < 0 || scale2[j] >= NARROW * NARROW) continue;
+            int32_t j = near[i];
+            if (!shape[i] || j < 0 || scale2[j - first] >= NARROW * NARROW) continue;
+            a = hypotf((float)(x - j % w), (float)(y - j / w)) > 2 * sqrtf((float)scale2[j - first]) + 3;
+        }
+        asks[y - lo] = a;
+        asking += a;
+    }
+    if (!st && asking) {
+        broad_near = sz_malloc_array(ctx, n, sizeof *broad_near);
+        if (!broad_near) st = SZ_ERR_NOMEM;
+    }
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (long i = 0; i < (st || !asking ? 0 : (long)n); i++) broad[i] = src[first + i] && scale2[i] >= NARROW * NARROW;
+    if (!st && asking) st = sz_edt_rows(ctx, broad, w, bh, asks, NULL, broad_near);
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = lo; y < (st || !asking ? lo : hi); y++)
+        for (int x = 0; x < w && asks[y - lo]; x++) {
+            size_t i = (size_t)y * w + x;
+            int32_t j = near[i], k = broad_near[i - first];
+            if (!shape[i] || j < 0 || k < 0 || scale2[j - first] >= NARROW * NARROW) continue;
+            k += (int32_t)first;
             float d = hypotf((float)(x - j % w), (float)(y - j / w));
             float to_broad = hypotf((float)(x - k % w), (float)(y - k / w));
-            if (d > 2 * sqrtf((float)scale2[j]) + 3 && to_broad <= 1.1f * d + 3 && colour_step(p->img, (size_t)j, (size_t)k))
+            if (d > 2 * sqrtf((float)scale2[j - first]) + 3 && to_broad <= 1.1f * d + 3 &&
+                colour_step(p->img, (size_t)j, (size_t)k))
                 near[i] = k;
         }
-    free(scale2), free(broad_near);
+    free(scale2), free(asks), free(broad_near);
     return st;
 }
 
