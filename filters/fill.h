@@ -34,8 +34,8 @@ typedef struct sz_fill_params {
                               "(three quarters of the square root of its area)", "0", 0, 100000, NULL},         \
     {"shape-smoothness", SZ_PARAM_FLOAT, "Weight of bending when the outline is continued (0: shortest)", "1", \
      0, 10, NULL},                                                                                                 \
-    {"colour-smoothness", SZ_PARAM_INT, "Radius (px) over which continued colour is averaged in linear light "  \
-                                        "(0: nearest visible colour, exact for flat colours)", "2", 0, 50, NULL}, \
+    {"colour-smoothness", SZ_PARAM_INT, "Radius (px) over which continued colour is averaged in linear light, "  \
+                                        "among like colours (0: the nearest visible colour)", "2", 0, 50, NULL},    \
     {"merge", SZ_PARAM_BOOL, "Paint the fill into the part itself instead of a new layer under it", NULL, 0, -1, \
      NULL},                                                                                                        \
     {"seal-edge", SZ_PARAM_BOOL, "Fill also under the part's pixels the occluder's soft edge cut, so no seam "    \
