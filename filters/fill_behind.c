@@ -26,6 +26,10 @@ enum { TRANSLUCENT = 250 };
  * 16 a channel), which a gradient's steps do not. */
 enum { NARROW = 10, COLOUR_STEP = 3 * 16 * 16 };
 
+/* How far (px) every stroke the occluder cuts goes on under it in the
+ * fill (continue_ink_at_the_cut). */
+#define INK_STUB 1.5f
+
 void sz_fill_params_from_args(const sz_args *args, sz_fill_params *fp)
 {
     fp->reach = (float)sz_arg_float(args, "reach");
@@ -180,10 +184,57 @@ static sz_status keep_narrow_regions_near(sz_ctx *ctx, const sz_part *p, const u
     return st;
 }
 
+/* The occluder's edge is not where the part's strokes end: the fill
+ * carries each stroke it cuts on under it by INK_STUB px, in the ink's
+ * colour, so that no line of paint shows between the stroke and its
+ * continuation, even where extend-lines draws none (a stroke it cannot
+ * follow, a fill without it).  The nearest visible ink within that
+ * distance (the first in raster order on a tie) is such a pixel's
+ * source.  On the shared benchmark's cases this lowered de by 0.05 and
+ * raised lf1 by .021, and did both on two other seeds (DESIGN.md, "Ink
+ * at the cut").  Only rows with filled pixels, and the few beside them,
+ * are read. */
+static sz_status continue_ink_at_the_cut(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, const uint8_t *src,
+                                         const uint8_t *solid, const uint8_t *want, int32_t *near)
+{
+    int w = p->w, h = p->h, r = (int)ceilf(INK_STUB);
+    int lo = 0, hi = h;
+    while (lo < h && !want[lo]) lo++;
+    while (hi > lo && !want[hi - 1]) hi--;
+    if (lo >= hi) return SZ_OK;
+    lo = SZ_MAX(0, lo - r - 1), hi = SZ_MIN(h, hi + r + 1);
+    size_t n = (size_t)w * (size_t)(hi - lo), first = (size_t)lo * w;
+    uint8_t *ink = sz_malloc(ctx, n);
+    uint16_t *d2 = sz_malloc_array(ctx, n, sizeof *d2);
+    sz_status st = ink && d2 ? SZ_OK : SZ_ERR_NOMEM;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (long i = 0; i < (st ? 0 : (long)n); i++) ink[i] = solid[first + i] && !src[first + i];
+    if (!st) st = sz_edt_bounded(ctx, ink, w, hi - lo, r + 1, d2);
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = lo; y < (st ? lo : hi); y++) {
+        if (!want[y]) continue;
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            if (!shape[i] || !p->hidden[i] || d2[i - first] > INK_STUB * INK_STUB) continue;
+            long best = -1;
+            int best_d2 = INT32_MAX;
+            for (int yy = SZ_MAX(lo, y - r); yy <= SZ_MIN(hi - 1, y + r); yy++)
+                for (int xx = SZ_MAX(0, x - r); xx <= SZ_MIN(w - 1, x + r); xx++) {
+                    int dd = (xx - x) * (xx - x) + (yy - y) * (yy - y);
+                    if (dd < best_d2 && ink[(size_t)yy * w + xx - first]) best_d2 = dd, best = (long)yy * w + xx;
+                }
+            if (best >= 0 && best_d2 <= INK_STUB * INK_STUB) near[i] = (int32_t)best;
+        }
+    }
+    free(ink), free(d2);
+    return st;
+}
+
 /* Where the colour of every filled pixel comes from: the nearest solid
  * visible pixel that is not line art (flat colours stay exact, outlines do
- * not smear into the fill), and with `narrow_near`, not that of a narrow
- * region far from it.  *near_out (the caller frees it) holds that pixel's
+ * not smear into the fill) but for a stroke's first INK_STUB px under the
+ * occluder, and with `narrow_near`, not that of a narrow region far from
+ * it.  *near_out (the caller frees it) holds that pixel's
  * index, or -1; *translucent tells whether the part's colour sources are
  * mostly less than opaque. */
 static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, bool narrow_near,
@@ -276,6 +327,7 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *sh
     }
     if (!st) st = sz_edt_rows(ctx, src, w, h, want, NULL, near);
     /* (the body is spent: scratch) */
+    if (!st) st = continue_ink_at_the_cut(ctx, p, shape, src, solid, want, near);
     if (!st && narrow_near) st = keep_narrow_regions_near(ctx, p, shape, src, want, solid, near);
     free(want);
     /* A translucent part (a blush, a veil, a glow: its colour sources are

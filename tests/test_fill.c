@@ -260,6 +260,37 @@ START_TEST(fill_reports_each_pixel_it_paints_once)
 }
 END_TEST
 
+/* A skin disc with a dark stroke 2 px wide running down through it. */
+static void stroked_disc(int x, int y, uint16_t px[4])
+{
+    flat_disc(x, y, px);
+    if (px[3] && (x == 100 || x == 101)) px[0] = 40 * 257, px[1] = 25 * 257, px[2] = 20 * 257;
+}
+
+START_TEST(stroke_cut_by_the_cover_goes_on_under_it_a_little)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    /* (fill-behind alone: extend-lines, which would carry the stroke on,
+     * does not run) */
+    sz_doc *doc = part_under(ctx, stroked_disc, 0, 50, W, 70);
+    run_keeping_picture(ctx, doc, "fill-behind", NULL);
+    for (int x = 100; x <= 101; x++) {
+        uint16_t first[4], third[4], below[4];
+        fill_at(doc, x, 50, first);
+        fill_at(doc, x, 52, third);
+        fill_at(doc, x, 69, below);
+        /* the stroke's ink goes on a pixel under either edge of the cover */
+        ck_assert_int_eq(first[3], 65535);
+        ck_assert_int_eq(first[0] >> 8, 40);
+        ck_assert_int_eq(below[0] >> 8, 40);
+        /* and no further: beyond, the fill is the disc's paint */
+        ck_assert_int_eq(third[0] >> 8, 230);
+    }
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* Two flat colours side by side, no line between them. */
 static void two_flat_colours(int x, int y, uint16_t px[4])
 {
@@ -1953,6 +1984,7 @@ int main(void)
     tcase_add_test(tc, fill_reports_each_pixel_it_paints_once);
     tcase_add_test(tc, narrow_region_runs_only_a_little_way_under_the_cover);
     tcase_add_test(tc, flat_colours_meeting_under_the_cover_stay_exact);
+    tcase_add_test(tc, stroke_cut_by_the_cover_goes_on_under_it_a_little);
     tcase_add_test(tc, symmetric_outline_gives_the_shape_not_the_colours);
     tcase_add_test(tc, band_is_not_mirrored_about_any_of_its_middles);
     tcase_add_test(tc, artist_s_mirror_axis_is_used_where_the_search_declines);
