@@ -52,25 +52,37 @@ sz_status sz_mirror_args(sz_ctx *ctx, const sz_args *args, bool *mirror, double 
     return SZ_OK;
 }
 
-/* Whether two 8-bit pixels differ in colour. */
-static inline bool step8(const uint8_t *a, const uint8_t *b)
+/* Whether two 8-bit colours differ (by more than COLOUR_STEP): the one
+ * rule for borders of colour regions, for a broad source worth taking,
+ * and for which pixels the fill's colour is averaged over. */
+static inline bool rgb8_differ(int r0, int g0, int b0, int r1, int g1, int b1)
 {
-    int dr = a[0] - b[0], dg = a[1] - b[1], db = a[2] - b[2];
+    int dr = r0 - r1, dg = g0 - g1, db = b0 - b1;
     return dr * dr + dg * dg + db * db > COLOUR_STEP;
 }
 
-/* Whether visible pixels i and j of the part differ in colour. */
+/* The same for two 8-bit pixels. */
+static inline bool step8(const uint8_t *a, const uint8_t *b)
+{
+    return rgb8_differ(a[0], a[1], a[2], b[0], b[1], b[2]);
+}
+
+/* The same for visible pixels i and j of the part. */
 static bool colour_step(const sz_image *img, size_t i, size_t j)
 {
     uint16_t a[4], b[4];
     sz_get16_at(img, i, a);
     sz_get16_at(img, j, b);
-    int d = 0;
-    for (int k = 0; k < 3; k++) {
-        int e = (a[k] >> 8) - (b[k] >> 8);
-        d += e * e;
-    }
-    return d > COLOUR_STEP;
+    return rgb8_differ(a[0] >> 8, a[1] >> 8, a[2] >> 8, b[0] >> 8, b[1] >> 8, b[2] >> 8);
+}
+
+/* Whether filled pixel (x, y), whose source j (work index) lies
+ * sqrt(scale2) px from a border of its colour region, is beyond the
+ * reach of a narrow source: twice that distance plus 3 px. */
+static bool beyond_narrow_reach(int x, int y, int32_t j, int w, uint16_t scale2)
+{
+    if (scale2 >= NARROW * NARROW) return false; /* broad: it reaches as far as it is nearest */
+    return hypotf((float)(x - j % w), (float)(y - j / w)) > 2 * sqrtf((float)scale2) + 3;
 }
 
 /* A narrow colour region seen at the cut (an eye's white, a button, a
@@ -154,8 +166,7 @@ static sz_status keep_narrow_regions_near(sz_ctx *ctx, const sz_part *p, const u
         for (int x = 0; x < w && !a; x++) {
             size_t i = (size_t)y * w + x;
             int32_t j = near[i];
-            if (!shape[i] || j < 0 || scale2[j - first] >= NARROW * NARROW) continue;
-            a = hypotf((float)(x - j % w), (float)(y - j / w)) > 2 * sqrtf((float)scale2[j - first]) + 3;
+            a = shape[i] && j >= 0 && beyond_narrow_reach(x, y, j, w, scale2[j - first]);
         }
         asks[y - lo] = a;
         asking += a;
@@ -172,13 +183,11 @@ static sz_status keep_narrow_regions_near(sz_ctx *ctx, const sz_part *p, const u
         for (int x = 0; x < w && asks[y - lo]; x++) {
             size_t i = (size_t)y * w + x;
             int32_t j = near[i], k = broad_near[i - first];
-            if (!shape[i] || j < 0 || k < 0 || scale2[j - first] >= NARROW * NARROW) continue;
+            if (!shape[i] || j < 0 || k < 0 || !beyond_narrow_reach(x, y, j, w, scale2[j - first])) continue;
             k += (int32_t)first;
             float d = hypotf((float)(x - j % w), (float)(y - j / w));
             float to_broad = hypotf((float)(x - k % w), (float)(y - k / w));
-            if (d > 2 * sqrtf((float)scale2[j - first]) + 3 && to_broad <= 1.1f * d + 3 &&
-                colour_step(p->img, (size_t)j, (size_t)k))
-                near[i] = k;
+            if (to_broad <= 1.1f * d + 3 && colour_step(p->img, (size_t)j, (size_t)k)) near[i] = k;
         }
     free(scale2), free(asks), free(broad_near);
     return st;
@@ -342,7 +351,7 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *sh
 /* The fill's colour is that of its sources, in linear light (and, for a
  * translucent part, their opacity as a fourth channel), averaged over
  * the filled pixels within `radius` whose sources are alike in colour
- * (colour_step), along rows and then along columns: a gradient continues
+ * (rgb8_differ), along rows and then along columns: a gradient continues
  * without streaks, and two flat colours that meet under the occluder
  * stay flat and exact up to the line where they meet (a box over both
  * blurred that line, and ink-dark areas with it: DESIGN.md, "Narrow
@@ -367,9 +376,7 @@ static bool codes_alike(uint32_t a, uint32_t b)
 {
     if (a == b) return true;
     if (a == NO_SOURCE || b == NO_SOURCE) return false;
-    int dr = (int)(a >> 16 & 255) - (int)(b >> 16 & 255), dg = (int)(a >> 8 & 255) - (int)(b >> 8 & 255);
-    int db = (int)(a & 255) - (int)(b & 255);
-    return dr * dr + dg * dg + db * db <= COLOUR_STEP;
+    return !rgb8_differ(a >> 16 & 255, a >> 8 & 255, a & 255, b >> 16 & 255, b >> 8 & 255, b & 255);
 }
 
 /* The source values of row y: colour (0 where there is none) and opacity
