@@ -201,42 +201,31 @@ static sz_status keep_narrow_regions_near(sz_ctx *ctx, const sz_part *p, const u
  * distance (the first in raster order on a tie) is such a pixel's
  * source.  On the shared benchmark's cases this lowered de by 0.05 and
  * raised lf1 by .021, and did both on two other seeds (DESIGN.md, "Ink
- * at the cut").  Only rows with filled pixels, and the few beside them,
- * are read. */
-static sz_status continue_ink_at_the_cut(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, const uint8_t *src,
-                                         const uint8_t *solid, const uint8_t *want, int32_t *near)
+ * at the cut").  Ink that near lies within a few px in each direction
+ * (the eight neighbours at 1.5 px), so each filled pixel looks at them
+ * directly: no plane of distances (a bounded transform over the filled
+ * rows took 0.01-0.04 s at 4096x4096, most of it in fresh pages). */
+static void continue_ink_at_the_cut(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, const uint8_t *src,
+                                    const uint8_t *solid, const uint8_t *want, int32_t *near)
 {
-    int w = p->w, h = p->h, r = (int)ceilf(INK_STUB);
-    int lo = 0, hi = h;
-    while (lo < h && !want[lo]) lo++;
-    while (hi > lo && !want[hi - 1]) hi--;
-    if (lo >= hi) return SZ_OK;
-    lo = SZ_MAX(0, lo - r - 1), hi = SZ_MIN(h, hi + r + 1);
-    size_t n = (size_t)w * (size_t)(hi - lo), first = (size_t)lo * w;
-    uint8_t *ink = sz_malloc(ctx, n);
-    uint16_t *d2 = sz_malloc_array(ctx, n, sizeof *d2);
-    sz_status st = ink && d2 ? SZ_OK : SZ_ERR_NOMEM;
+    int w = p->w, h = p->h, r = (int)INK_STUB; /* no offset beyond r px in x or y is within INK_STUB */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (long i = 0; i < (st ? 0 : (long)n); i++) ink[i] = solid[first + i] && !src[first + i];
-    if (!st) st = sz_edt_bounded(ctx, ink, w, hi - lo, r + 1, d2);
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = lo; y < (st ? lo : hi); y++) {
+    for (int y = 0; y < h; y++) {
         if (!want[y]) continue;
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
-            if (!shape[i] || !p->hidden[i] || d2[i - first] > INK_STUB * INK_STUB) continue;
+            if (!shape[i] || !p->hidden[i]) continue;
             long best = -1;
             int best_d2 = INT32_MAX;
-            for (int yy = SZ_MAX(lo, y - r); yy <= SZ_MIN(hi - 1, y + r); yy++)
+            for (int yy = SZ_MAX(0, y - r); yy <= SZ_MIN(h - 1, y + r); yy++)
                 for (int xx = SZ_MAX(0, x - r); xx <= SZ_MIN(w - 1, x + r); xx++) {
+                    size_t j = (size_t)yy * w + xx;
                     int dd = (xx - x) * (xx - x) + (yy - y) * (yy - y);
-                    if (dd < best_d2 && ink[(size_t)yy * w + xx - first]) best_d2 = dd, best = (long)yy * w + xx;
+                    if (dd < best_d2 && solid[j] && !src[j]) best_d2 = dd, best = (long)j;
                 }
             if (best >= 0 && best_d2 <= INK_STUB * INK_STUB) near[i] = (int32_t)best;
         }
     }
-    free(ink), free(d2);
-    return st;
 }
 
 /* Where the colour of every filled pixel comes from: the nearest solid
@@ -336,7 +325,7 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *sh
     }
     if (!st) st = sz_edt_rows(ctx, src, w, h, want, NULL, near);
     /* (the body is spent: scratch) */
-    if (!st) st = continue_ink_at_the_cut(ctx, p, shape, src, solid, want, near);
+    if (!st) continue_ink_at_the_cut(ctx, p, shape, src, solid, want, near);
     if (!st && narrow_near) st = keep_narrow_regions_near(ctx, p, shape, src, want, solid, near);
     free(want);
     /* A translucent part (a blush, a veil, a glow: its colour sources are
