@@ -35,7 +35,9 @@ typedef struct sz_fill_params {
     {"shape-smoothness", SZ_PARAM_FLOAT, "Weight of bending when the outline is continued (0: shortest)", "1", \
      0, 10, NULL},                                                                                                 \
     {"colour-smoothness", SZ_PARAM_INT, "Radius (px) over which continued colour is averaged in linear light, "  \
-                                        "among like colours (0: the nearest visible colour)", "2", 0, 50, NULL},    \
+                                        "among like colours, near the cut; deeper in it grows to half the "      \
+                                        "distance from the visible part, up to 32 (0: the nearest visible "     \
+                                        "colour throughout)", "2", 0, 50, NULL},                                    \
     {"merge", SZ_PARAM_BOOL, "Paint the fill into the part itself instead of a new layer under it", NULL, 0, -1, \
      NULL},                                                                                                        \
     {"seal-edge", SZ_PARAM_BOOL, "Fill also under the part's pixels the occluder's soft edge cut, so no seam "    \

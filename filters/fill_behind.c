@@ -362,25 +362,40 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *sh
 }
 
 /* The fill's colour is that of its sources, in linear light (and, for a
- * translucent part, their opacity as a fourth channel), averaged over
- * the filled pixels within `radius` whose sources are alike in colour
- * (rgb8_differ), along rows and then along columns: a gradient continues
- * without streaks, and two flat colours that meet under the occluder
- * stay flat and exact up to the line where they meet (a box over both
- * blurred that line, and ink-dark areas with it: DESIGN.md, "Narrow
- * colour regions").  It is made in bands of rows, each from the few rows
- * around it, and painted at once: no plane of colours is kept. */
+ * translucent part, their opacity as a fourth channel), averaged along
+ * rows and then along columns over a stretch of filled pixels whose
+ * sources are alike in colour (rgb8_differ), each to the next: a
+ * gradient is one stretch and continues without streaks, and where two
+ * flat colours meet under the occluder the stretch ends, so both stay
+ * flat and exact up to the line where they meet (a box over both blurred
+ * that line, and ink-dark areas with it: DESIGN.md, "Narrow colour
+ * regions").  A pixel's average reaches `radius` px along its stretch
+ * near the cut, where the fill meets what the artist drew, and half its
+ * distance from its source deeper in, up to DEEP_RADIUS: there the
+ * nearest sources of a gradient fan out, and their colours, each copied
+ * straight, showed the fan's rays and the creases where two fans meet
+ * (the sample's back hair; DESIGN.md, "Gradients deep in the fill").
+ * The reach is the same on both sides of the pixel, shortened near a
+ * stretch's end: an average over one side only would shift a gradient
+ * by half the radius there.  It is made in bands of rows, each from the
+ * rows around it, and painted at once: no plane of colours is kept. */
+enum { BAND = 64, DEEP_RADIUS = 32 };
+
 typedef struct colour_band {
     const sz_part *p;
     const uint8_t *shape; /* the completed shape (codes, part.h) */
     const int32_t *near;
-    int radius, ch;
-    float *value;   /* one row of source values, w x ch */
-    uint32_t *code; /* the 8-bit colours of the sources of the rows a band needs, (BAND + 2 radius) x w */
-    float *rows;    /* the row averages of those rows, (BAND + 2 radius) x w x ch */
+    int radius, reach, ch; /* reach: the largest radius a pixel takes */
+    /* per thread, over the rows a band needs ((BAND + 2 reach) x w):
+     * the sources' 8-bit colours, each pixel's radius, the row averages,
+     * and each pixel's first and last row of its stretch down its column */
+    uint32_t *code;
+    uint8_t *rad;
+    float *rows;
+    int16_t *first, *last;
+    float *value; /* one row of source values, w x ch */
+    double *sum;  /* running sums along a row ((w + 1) x ch), then down the columns ((BAND + 2 reach + 1) x w x ch) */
 } colour_band;
-
-enum { BAND = 32 };
 
 /* A source colour as 8-bit RGB in one word, and none. */
 #define NO_SOURCE 0xFFFFFFFFu
@@ -393,8 +408,8 @@ static bool codes_alike(uint32_t a, uint32_t b)
 }
 
 /* The source values of row y: colour (0 where there is none) and opacity
- * (1 where there is none), and the sources' codes. */
-static void source_row(const colour_band *b, int y, float *v, uint32_t *code)
+ * (1 where there is none), the sources' codes, and each pixel's radius. */
+static void source_row(const colour_band *b, int y, float *v, uint32_t *code, uint8_t *rad)
 {
     const sz_part *p = b->p;
     int w = p->w;
@@ -402,65 +417,122 @@ static void source_row(const colour_band *b, int y, float *v, uint32_t *code)
         size_t i = (size_t)y * w + x;
         float *o = v + (size_t)b->ch * x;
         code[x] = NO_SOURCE;
+        rad[x] = (uint8_t)b->radius;
         if (!b->shape[i]) continue;
         int32_t j = b->near[i];
         uint16_t c[4] = {0, 0, 0, 65535};
         if (j >= 0) {
             sz_get16_at(p->img, (size_t)j, c);
             code[x] = (uint32_t)(c[0] >> 8) << 16 | (uint32_t)(c[1] >> 8) << 8 | (uint32_t)(c[2] >> 8);
+            if (b->reach > b->radius) {
+                int deep = (int)(0.5f * hypotf((float)(x - j % w), (float)(y - j / w)));
+                rad[x] = (uint8_t)SZ_CLAMP(deep, b->radius, b->reach);
+            }
         }
         for (int k = 0; k < 3; k++) o[k] = j >= 0 ? sz_srgb16_to_linear(c[k]) : 0.0f;
         if (b->ch == 4) o[3] = c[3] / 65535.0f;
     }
 }
 
-/* The average along row y (the band's row y - top) of the source values
- * of the filled pixels alike the one in question. */
-static void row_average(const colour_band *b, int y, int top, float *out)
+/* Row y's averages (into the band's row y - top): each filled pixel's
+ * over its stretch along the row, within its radius. */
+static void row_average(colour_band *b, int y, int top)
 {
-    int w = b->p->w, r = b->radius, ch = b->ch;
+    int w = b->p->w, ch = b->ch;
     const uint8_t *shape = b->shape + (size_t)y * w;
-    uint32_t *code = b->code + (size_t)(y - top) * w;
+    size_t at = (size_t)(y - top) * w;
+    const uint32_t *code = b->code + at;
+    const uint8_t *rad = b->rad + at;
+    float *out = b->rows + at * ch;
     const float *v = b->value;
-    source_row(b, y, b->value, code);
-    for (int x = 0; x < w; x++) {
-        if (!shape[x]) continue;
-        float acc[4] = {0, 0, 0, 0};
-        int cnt = 0;
-        for (int xx = SZ_MAX(0, x - r); xx <= SZ_MIN(w - 1, x + r); xx++) {
-            if (!shape[xx] || !codes_alike(code[xx], code[x])) continue;
-            for (int k = 0; k < ch; k++) acc[k] += v[(size_t)ch * xx + k];
-            cnt++;
+    double *sum = b->sum;
+    source_row(b, y, b->value, b->code + at, b->rad + at);
+    for (int x = 0; x < w;) {
+        if (!shape[x]) {
+            x++;
+            continue;
         }
-        for (int k = 0; k < ch; k++) out[(size_t)ch * x + k] = acc[k] / (float)cnt;
+        int first = x, last = x;
+        while (last + 1 < w && shape[last + 1] && codes_alike(code[last], code[last + 1])) last++;
+        /* sum[k] holds the stretch's first k pixels */
+        for (int c = 0; c < ch; c++) sum[c] = 0;
+        for (int xx = first; xx <= last; xx++)
+            for (int c = 0; c < ch; c++)
+                sum[(size_t)(xx - first + 1) * ch + c] = sum[(size_t)(xx - first) * ch + c] + v[(size_t)xx * ch + c];
+        for (int xx = first; xx <= last; xx++) {
+            int r = SZ_MIN((int)rad[xx], SZ_MIN(xx - first, last - xx)), lo = xx - r, hi = xx + r;
+            for (int c = 0; c < ch; c++)
+                out[(size_t)xx * ch + c] = (float)((sum[(size_t)(hi - first + 1) * ch + c] -
+                                                    sum[(size_t)(lo - first) * ch + c]) /
+                                                   (hi - lo + 1));
+        }
+        x = last + 1;
     }
 }
 
-/* The colour of rows [y0, y1): the average along columns of the row
- * averages of the alike pixels; out[y - y0] is row y, w x ch. */
-static void band_colour(colour_band *b, int y0, int y1, float *out)
+/* The colour of rows [y0, y1): each filled pixel's average of the row
+ * averages over its stretch down its column, within its radius;
+ * out[y - y0] is row y, w x ch.  False when the rows have no filled
+ * pixel (nothing was made). */
+static bool band_colour(colour_band *b, int y0, int y1, float *out)
 {
-    int w = b->p->w, h = b->p->h, r = b->radius, ch = b->ch;
-    int top = SZ_MAX(0, y0 - r), bottom = SZ_MIN(h, y1 + r);
-    for (int y = top; y < bottom; y++) row_average(b, y, top, b->rows + (size_t)(y - top) * w * ch);
-    for (int y = y0; y < y1; y++) {
+    int w = b->p->w, h = b->p->h, ch = b->ch;
+    bool any = false;
+    for (int y = y0; y < y1 && !any; y++) any = sz_skip_unset(b->shape + (size_t)y * w, 0, w) < w;
+    if (!any) return false;
+    int top = SZ_MAX(0, y0 - b->reach), bottom = SZ_MIN(h, y1 + b->reach), rows = bottom - top;
+    /* only the columns [x0, x1] of the filled pixels need sums */
+    int x0 = w, x1 = -1;
+    for (int y = top; y < bottom; y++) {
         const uint8_t *shape = b->shape + (size_t)y * w;
-        const uint32_t *code = b->code + (size_t)(y - top) * w;
-        float *o = out + (size_t)(y - y0) * w * ch;
-        int lo = SZ_MAX(top, y - r), hi = SZ_MIN(bottom - 1, y + r);
-        for (int x = 0; x < w; x++) {
-            if (!shape[x]) continue;
-            float acc[4] = {0, 0, 0, 0};
-            int cnt = 0;
-            for (int yy = lo; yy <= hi; yy++) {
-                size_t at = (size_t)(yy - top) * w + x;
-                if (!b->shape[(size_t)yy * w + x] || !codes_alike(b->code[at], code[x])) continue;
-                for (int k = 0; k < ch; k++) acc[k] += b->rows[at * ch + k];
-                cnt++;
+        int first = sz_skip_unset(shape, 0, w);
+        if (first == w) continue;
+        int last = w - 1;
+        while (!shape[last]) last--;
+        x0 = SZ_MIN(x0, first), x1 = SZ_MAX(x1, last);
+        row_average(b, y, top);
+    }
+    /* the stretches down the columns, and running sums down them (a row
+     * with no filled pixel was not averaged: it has none to add, and
+     * ends every stretch) */
+    double *sum = b->sum;
+    for (size_t i = (size_t)x0 * ch; i < (size_t)(x1 + 1) * ch; i++) sum[i] = 0;
+    for (int k = 0; k < rows; k++) {
+        const uint8_t *shape = b->shape + (size_t)(top + k) * w;
+        const uint32_t *code = b->code + (size_t)k * w;
+        for (int x = x0; x <= x1; x++) {
+            size_t i = (size_t)k * w + x;
+            bool joins = k > 0 && shape[x] && b->shape[(size_t)(top + k - 1) * w + x] && codes_alike(code[x - (ptrdiff_t)w], code[x]);
+            b->first[i] = (int16_t)(joins ? b->first[i - w] : k);
+            for (int c = 0; c < ch; c++) {
+                size_t s = ((size_t)k * w + x) * ch + c;
+                sum[s + (size_t)w * ch] = sum[s] + (shape[x] ? b->rows[s] : 0.0f);
             }
-            for (int k = 0; k < ch; k++) o[(size_t)ch * x + k] = acc[k] / (float)cnt;
         }
     }
+    for (int k = rows - 1; k >= 0; k--) {
+        const uint8_t *shape = b->shape + (size_t)(top + k) * w;
+        for (int x = x0; x <= x1; x++) {
+            size_t i = (size_t)k * w + x;
+            bool joins = k + 1 < rows && shape[x] && b->first[i + w] != (int16_t)(k + 1) && b->first[i + w] == b->first[i];
+            b->last[i] = (int16_t)(joins ? b->last[i + w] : k);
+        }
+    }
+    for (int y = y0; y < y1; y++) {
+        int k = y - top;
+        const uint8_t *shape = b->shape + (size_t)y * w;
+        float *o = out + (size_t)(y - y0) * w * ch;
+        for (int x = x0; x <= x1; x++) {
+            if (!shape[x]) continue;
+            size_t i = (size_t)k * w + x;
+            int r = SZ_MIN((int)b->rad[i], SZ_MIN(k - b->first[i], b->last[i] - k)), lo = k - r, hi = k + r;
+            for (int c = 0; c < ch; c++)
+                o[(size_t)x * ch + c] =
+                    (float)((sum[((size_t)(hi + 1) * w + x) * ch + c] - sum[((size_t)lo * w + x) * ch + c]) /
+                            (hi - lo + 1));
+        }
+    }
+    return true;
 }
 
 sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp, const uint8_t *shape, bool merge,
@@ -471,32 +543,40 @@ sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp,
     bool translucent = false;
     sz_status st = colour_sources(ctx, p, shape, fp->narrow_near, &near, &translucent);
     int w = p->w, h = p->h, radius = fp->colour_radius, ch = translucent ? 4 : 3;
+    /* (radius 0 asks for the nearest colour, deep in too) */
+    int reach = radius > 0 ? SZ_MAX(radius, DEEP_RADIUS) : radius;
     int bands = st ? 0 : (h + BAND - 1) / BAND;
     long filled = 0;
-    bool fail = false;
-#pragma omp parallel num_threads(sz_threads(ctx)) reduction(+ : filled)
+    /* Each thread's scratch, carved from one block: a few tens of MiB for
+     * a 4096 px wide part, where the library's large blocks get huge
+     * pages (fresh 4 KiB pages for each thread's pieces cost 6,000 page
+     * faults at 4096x4096). */
+    size_t context = (size_t)(BAND + 2 * reach) * w, carve[8], per_thread = 0;
+    const size_t piece[8] = {context * sizeof(uint32_t), context, context * ch * sizeof(float),
+                             context * sizeof(int16_t), context * sizeof(int16_t), (size_t)w * ch * sizeof(float),
+                             (context + (size_t)w + 1) * ch * sizeof(double), (size_t)BAND * w * ch * sizeof(float)};
+    for (int k = 0; k < 8; k++) carve[k] = per_thread, per_thread += (piece[k] + 63) & ~(size_t)63;
+    int threads = sz_threads(ctx);
+    char *scratch = st ? NULL : sz_malloc_array(ctx, (size_t)threads, per_thread);
+    if (!st && !scratch) st = SZ_ERR_NOMEM;
+    if (st) bands = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : filled)
     {
-        colour_band b = {.p = p, .shape = shape, .near = near, .radius = radius, .ch = ch};
-        b.value = malloc((size_t)w * ch * sizeof *b.value);
-        b.code = malloc((size_t)(BAND + 2 * radius) * w * sizeof *b.code);
-        b.rows = malloc((size_t)(BAND + 2 * radius) * w * ch * sizeof *b.rows);
-        float *colour = malloc((size_t)BAND * w * ch * sizeof *colour);
-        if (!b.value || !b.code || !b.rows || !colour) {
-#pragma omp atomic write
-            fail = true;
+        char *mine = scratch ? scratch + (size_t)sz_thread_index() * per_thread : NULL;
+        colour_band b = {.p = p, .shape = shape, .near = near, .radius = radius, .reach = reach, .ch = ch};
+        float *colour = NULL;
+        if (mine) {
+            b.code = (uint32_t *)(mine + carve[0]), b.rad = (uint8_t *)(mine + carve[1]);
+            b.rows = (float *)(mine + carve[2]);
+            b.first = (int16_t *)(mine + carve[3]), b.last = (int16_t *)(mine + carve[4]);
+            b.value = (float *)(mine + carve[5]), b.sum = (double *)(mine + carve[6]);
+            colour = (float *)(mine + carve[7]);
         }
-        /* all threads or none paint: a part worked on in place is never
-         * left half painted */
-#pragma omp barrier
-        bool failed;
-#pragma omp atomic read
-        failed = fail;
         /* dynamic: the filled rows may all lie in one part of the image */
 #pragma omp for schedule(dynamic, 1)
         for (int band = 0; band < bands; band++) {
-            if (failed) continue;
             int y0 = band * BAND, y1 = SZ_MIN(h, y0 + BAND);
-            band_colour(&b, y0, y1, colour);
+            if (!band_colour(&b, y0, y1, colour)) continue;
             for (int y = y0; y < y1; y++)
                 for (int x = 0; x < w; x++) {
                     size_t i = (size_t)y * w + x;
@@ -524,9 +604,8 @@ sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp,
                     filled++;
                 }
         }
-        free(b.value), free(b.code), free(b.rows), free(colour);
     }
-    if (!st && fail) st = sz_fail(ctx, SZ_ERR_NOMEM, "out of memory while painting the fill");
+    free(scratch);
     /* what the part's mirror image revealed belongs to the fill too (in
      * the part itself, with merge, it is there already, over the fill) */
     if (!st && fp->symmetry) filled += sz_mirror_lay_over(p, fp->symmetry, merge ? NULL : layer);
@@ -705,10 +784,11 @@ const sz_op sz_op_fill_behind = {
             "pole) goes on as far as they do; elsewhere it shares the hidden region\n"
             "with the background and stays within --reach of what is visible.  Colours\n"
             "continue from the nearest visible colour, averaged in linear light over\n"
-            "--colour-smoothness px among like colours: flat colours stay exact up to\n"
-            "where they meet, a narrow region (an eye's white) goes on only a little\n"
-            "way, and each stroke the occluder cuts goes on a pixel or so\n"
-            "(extend-lines continues it further).  The fill goes on a new layer\n"
+            "--colour-smoothness px among like colours (deeper in, over half the\n"
+            "distance from the visible part, so shading keeps its bands): flat colours\n"
+            "stay exact up to where they meet, a narrow region (an eye's white) goes on\n"
+            "only a little way, and each stroke the occluder cuts goes on a pixel or\n"
+            "so (extend-lines continues it further).  The fill goes on a new layer\n"
             "\"<name> (fill)\" directly under the part (--merge paints into the part);\n"
             "no visible pixel changes (--seal-edge also fills under the part's pixels\n"
             "the occluder's soft edge cut, so no seam shows when it moves).  --margin\n"
