@@ -502,7 +502,8 @@ static bool band_colour(colour_band *b, int y0, int y1, float *out)
         const uint32_t *code = b->code + (size_t)k * w;
         for (int x = x0; x <= x1; x++) {
             size_t i = (size_t)k * w + x;
-            bool joins = k > 0 && shape[x] && b->shape[(size_t)(top + k - 1) * w + x] && codes_alike(code[x - (ptrdiff_t)w], code[x]);
+            bool joins = k > 0 && shape[x] && b->shape[(size_t)(top + k - 1) * w + x] &&
+                         codes_alike(code[x - (ptrdiff_t)w], code[x]);
             b->first[i] = (int16_t)(joins ? b->first[i - w] : k);
             for (int c = 0; c < ch; c++) {
                 size_t s = ((size_t)k * w + x) * ch + c;
@@ -514,7 +515,7 @@ static bool band_colour(colour_band *b, int y0, int y1, float *out)
         const uint8_t *shape = b->shape + (size_t)(top + k) * w;
         for (int x = x0; x <= x1; x++) {
             size_t i = (size_t)k * w + x;
-            bool joins = k + 1 < rows && shape[x] && b->first[i + w] != (int16_t)(k + 1) && b->first[i + w] == b->first[i];
+            bool joins = k + 1 < rows && shape[x] && b->first[i + w] == b->first[i]; /* row k + 1 joined k's */
             b->last[i] = (int16_t)(joins ? b->last[i + w] : k);
         }
     }
