@@ -98,9 +98,12 @@ static bool beyond_narrow_reach(int x, int y, int32_t j, int w, uint16_t scale2)
  * the shared benchmark's cases this lowered de by 0.08, and by 0.06 and
  * 0.09 on two other seeds (DESIGN.md, "Narrow colour regions").  `solid`
  * is spent and serves as scratch; `near` is rewritten where a broad
- * source takes over. */
+ * source takes over.  The borders found on the way also give the colour
+ * regions of the sources' rows (*regions, whose row 0 is the part's row
+ * *regions_top; the caller frees them), for the fill's average. */
 static sz_status keep_narrow_regions_near(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, const uint8_t *src,
-                                          const uint8_t *want, uint8_t *solid, int32_t *near)
+                                          const uint8_t *want, uint8_t *solid, int32_t *near, sz_runs *regions,
+                                          int *regions_top)
 {
     int w = p->w, h = p->h;
     /* Only the rows of the filled pixels and of their sources, and the
@@ -156,6 +159,15 @@ static sz_status keep_narrow_regions_near(sz_ctx *ctx, const sz_part *p, const u
         }
     }
     if (!st) st = sz_edt_bounded(ctx, border, w, bh, NARROW + 1, scale2);
+    /* the colour regions, for the fill's average: sources joined through
+     * neighbours with no border between them (a gradient is one region,
+     * from its light end to its dark one) */
+    if (!st && regions) {
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+        for (long i = 0; i < (long)n; i++) border[i] = src[first + i] && !border[i];
+        if (sz_label_runs(ctx, border, w, bh, false, regions) < 0) st = SZ_ERR_NOMEM;
+        *regions_top = lo;
+    }
     /* the rows where a pixel's source is narrow and far: only they ask
      * for the nearest broad source */
     long asking = 0;
@@ -258,9 +270,11 @@ static sz_status continue_ink_at_the_cut(sz_ctx *ctx, const sz_part *p, const ui
  * occluder, and with `narrow_near`, not that of a narrow region far from
  * it.  *near_out (the caller frees it) holds that pixel's
  * index, or -1; *translucent tells whether the part's colour sources are
- * mostly less than opaque. */
+ * mostly less than opaque; with `narrow_near`, *regions (freed by the
+ * caller with sz_runs_free) are the sources' colour regions, from row
+ * *regions_top (none when it stays zeroed). */
 static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, bool narrow_near,
-                                int32_t **near_out, bool *translucent)
+                                int32_t **near_out, bool *translucent, sz_runs *regions, int *regions_top)
 {
     *near_out = NULL;
     *translucent = false;
@@ -350,7 +364,7 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *sh
     if (!st) st = sz_edt_rows(ctx, src, w, h, want, NULL, near);
     /* (the body is spent: scratch) */
     if (!st) st = continue_ink_at_the_cut(ctx, p, shape, src, solid, want, near);
-    if (!st && narrow_near) st = keep_narrow_regions_near(ctx, p, shape, src, want, solid, near);
+    if (!st && narrow_near) st = keep_narrow_regions_near(ctx, p, shape, src, want, solid, near, regions, regions_top);
     free(want);
     /* A translucent part (a blush, a veil, a glow: its colour sources are
      * mostly less than opaque) continues as translucent as it is. */
@@ -364,9 +378,11 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *sh
 /* The fill's colour is that of its sources, in linear light (and, for a
  * translucent part, their opacity as a fourth channel), averaged along
  * rows and then along columns over a stretch of filled pixels whose
- * sources are alike in colour (rgb8_differ), each to the next: a
- * gradient is one stretch and continues without streaks, and where two
- * flat colours meet under the occluder the stretch ends, so both stay
+ * sources are alike in colour (rgb8_differ) or of one colour region
+ * (keep_narrow_regions_near), each to the next: a gradient is one
+ * stretch and continues without streaks or creases, even where its far
+ * ends meet, and where two flat colours meet under the occluder the
+ * stretch ends, so both stay
  * flat and exact up to the line where they meet (a box over both blurred
  * that line, and ink-dark areas with it: DESIGN.md, "Narrow colour
  * regions").  A pixel's average reaches `radius` px along its stretch
@@ -390,7 +406,10 @@ typedef struct colour_band {
      * the sources' 8-bit colours, each pixel's radius, the row averages,
      * and each pixel's first and last row of its stretch down its column */
     uint32_t *code;
+    int32_t *region; /* the sources' colour regions (0: none known) */
     uint8_t *rad;
+    const sz_runs *regions;
+    int regions_top;
     float *rows;
     int16_t *first, *last;
     float *value; /* one row of source values, w x ch */
@@ -407,16 +426,45 @@ static bool codes_alike(uint32_t a, uint32_t b)
     return !rgb8_differ(a >> 16 & 255, a >> 8 & 255, a & 255, b >> 16 & 255, b >> 8 & 255, b & 255);
 }
 
+/* The colour region of the source at (x, y) of the regions' rows; *run
+ * is the run found last, which the next source (most often beside this
+ * one) is looked for in first. */
+static int32_t region_of(const sz_runs *r, int x, int y, int32_t *run)
+{
+    if (x < 0 || y < 0 || x >= r->w || y >= r->h) return 0;
+    int32_t k = *run;
+    if (k >= r->row_start[y] && k < r->row_start[y + 1] && r->x0[k] <= x && x <= r->x1[k]) return r->label[k];
+    /* the last run of the row starting at or before x */
+    int32_t lo = r->row_start[y], hi = r->row_start[y + 1] - 1, found = -1;
+    while (lo <= hi) {
+        int32_t mid = lo + (hi - lo) / 2;
+        if (r->x0[mid] <= x) found = mid, lo = mid + 1;
+        else hi = mid - 1;
+    }
+    if (found < 0 || x > r->x1[found]) return 0;
+    *run = found;
+    return r->label[found];
+}
+
+/* Whether two filled pixels' sources belong to one stretch: alike in
+ * colour, or in one colour region of the visible part. */
+static inline bool sources_join(uint32_t code_a, int32_t region_a, uint32_t code_b, int32_t region_b)
+{
+    return (region_a && region_a == region_b) || codes_alike(code_a, code_b);
+}
+
 /* The source values of row y: colour (0 where there is none) and opacity
  * (1 where there is none), the sources' codes, and each pixel's radius. */
-static void source_row(const colour_band *b, int y, float *v, uint32_t *code, uint8_t *rad)
+static void source_row(const colour_band *b, int y, float *v, uint32_t *code, int32_t *region, uint8_t *rad)
 {
     const sz_part *p = b->p;
     int w = p->w;
+    int32_t run = -1;
     for (int x = 0; x < w; x++) {
         size_t i = (size_t)y * w + x;
         float *o = v + (size_t)b->ch * x;
         code[x] = NO_SOURCE;
+        region[x] = 0;
         rad[x] = (uint8_t)b->radius;
         if (!b->shape[i]) continue;
         int32_t j = b->near[i];
@@ -424,6 +472,7 @@ static void source_row(const colour_band *b, int y, float *v, uint32_t *code, ui
         if (j >= 0) {
             sz_get16_at(p->img, (size_t)j, c);
             code[x] = (uint32_t)(c[0] >> 8) << 16 | (uint32_t)(c[1] >> 8) << 8 | (uint32_t)(c[2] >> 8);
+            if (b->regions) region[x] = region_of(b->regions, j % w, j / w - b->regions_top, &run);
             if (b->reach > b->radius) {
                 int deep = (int)(0.5f * hypotf((float)(x - j % w), (float)(y - j / w)));
                 rad[x] = (uint8_t)SZ_CLAMP(deep, b->radius, b->reach);
@@ -442,18 +491,20 @@ static void row_average(colour_band *b, int y, int top)
     const uint8_t *shape = b->shape + (size_t)y * w;
     size_t at = (size_t)(y - top) * w;
     const uint32_t *code = b->code + at;
+    const int32_t *region = b->region + at;
     const uint8_t *rad = b->rad + at;
     float *out = b->rows + at * ch;
     const float *v = b->value;
     double *sum = b->sum;
-    source_row(b, y, b->value, b->code + at, b->rad + at);
+    source_row(b, y, b->value, b->code + at, b->region + at, b->rad + at);
     for (int x = 0; x < w;) {
         if (!shape[x]) {
             x++;
             continue;
         }
         int first = x, last = x;
-        while (last + 1 < w && shape[last + 1] && codes_alike(code[last], code[last + 1])) last++;
+        while (last + 1 < w && shape[last + 1] && sources_join(code[last], region[last], code[last + 1], region[last + 1]))
+            last++;
         /* sum[k] holds the stretch's first k pixels */
         for (int c = 0; c < ch; c++) sum[c] = 0;
         for (int xx = first; xx <= last; xx++)
@@ -461,10 +512,10 @@ static void row_average(colour_band *b, int y, int top)
                 sum[(size_t)(xx - first + 1) * ch + c] = sum[(size_t)(xx - first) * ch + c] + v[(size_t)xx * ch + c];
         for (int xx = first; xx <= last; xx++) {
             int r = SZ_MIN((int)rad[xx], SZ_MIN(xx - first, last - xx)), lo = xx - r, hi = xx + r;
+            double share = 1.0 / (hi - lo + 1);
             for (int c = 0; c < ch; c++)
-                out[(size_t)xx * ch + c] = (float)((sum[(size_t)(hi - first + 1) * ch + c] -
-                                                    sum[(size_t)(lo - first) * ch + c]) /
-                                                   (hi - lo + 1));
+                out[(size_t)xx * ch + c] =
+                    (float)((sum[(size_t)(hi - first + 1) * ch + c] - sum[(size_t)(lo - first) * ch + c]) * share);
         }
         x = last + 1;
     }
@@ -500,10 +551,11 @@ static bool band_colour(colour_band *b, int y0, int y1, float *out)
     for (int k = 0; k < rows; k++) {
         const uint8_t *shape = b->shape + (size_t)(top + k) * w;
         const uint32_t *code = b->code + (size_t)k * w;
+        const int32_t *region = b->region + (size_t)k * w;
         for (int x = x0; x <= x1; x++) {
             size_t i = (size_t)k * w + x;
             bool joins = k > 0 && shape[x] && b->shape[(size_t)(top + k - 1) * w + x] &&
-                         codes_alike(code[x - (ptrdiff_t)w], code[x]);
+                         sources_join(code[x - (ptrdiff_t)w], region[x - (ptrdiff_t)w], code[x], region[x]);
             b->first[i] = (int16_t)(joins ? b->first[i - w] : k);
             for (int c = 0; c < ch; c++) {
                 size_t s = ((size_t)k * w + x) * ch + c;
@@ -527,10 +579,10 @@ static bool band_colour(colour_band *b, int y0, int y1, float *out)
             if (!shape[x]) continue;
             size_t i = (size_t)k * w + x;
             int r = SZ_MIN((int)b->rad[i], SZ_MIN(k - b->first[i], b->last[i] - k)), lo = k - r, hi = k + r;
+            double share = 1.0 / (hi - lo + 1);
             for (int c = 0; c < ch; c++)
                 o[(size_t)x * ch + c] =
-                    (float)((sum[((size_t)(hi + 1) * w + x) * ch + c] - sum[((size_t)lo * w + x) * ch + c]) /
-                            (hi - lo + 1));
+                    (float)((sum[((size_t)(hi + 1) * w + x) * ch + c] - sum[((size_t)lo * w + x) * ch + c]) * share);
         }
     }
     return true;
@@ -542,7 +594,9 @@ sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp,
     sz_linear_init();
     int32_t *near = NULL;
     bool translucent = false;
-    sz_status st = colour_sources(ctx, p, shape, fp->narrow_near, &near, &translucent);
+    sz_runs regions = {0};
+    int regions_top = 0;
+    sz_status st = colour_sources(ctx, p, shape, fp->narrow_near, &near, &translucent, &regions, &regions_top);
     int w = p->w, h = p->h, radius = fp->colour_radius, ch = translucent ? 4 : 3;
     /* (radius 0 asks for the nearest colour, deep in too) */
     int reach = radius > 0 ? SZ_MAX(radius, DEEP_RADIUS) : radius;
@@ -552,11 +606,12 @@ sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp,
      * a 4096 px wide part, where the library's large blocks get huge
      * pages (fresh 4 KiB pages for each thread's pieces cost 6,000 page
      * faults at 4096x4096). */
-    size_t context = (size_t)(BAND + 2 * reach) * w, carve[8], per_thread = 0;
-    const size_t piece[8] = {context * sizeof(uint32_t), context, context * ch * sizeof(float),
+    size_t context = (size_t)(BAND + 2 * reach) * w, carve[9], per_thread = 0;
+    const size_t piece[9] = {context * sizeof(uint32_t), context, context * ch * sizeof(float),
                              context * sizeof(int16_t), context * sizeof(int16_t), (size_t)w * ch * sizeof(float),
-                             (context + (size_t)w + 1) * ch * sizeof(double), (size_t)BAND * w * ch * sizeof(float)};
-    for (int k = 0; k < 8; k++) carve[k] = per_thread, per_thread += (piece[k] + 63) & ~(size_t)63;
+                             (context + (size_t)w + 1) * ch * sizeof(double), (size_t)BAND * w * ch * sizeof(float),
+                             context * sizeof(int32_t)};
+    for (int k = 0; k < 9; k++) carve[k] = per_thread, per_thread += (piece[k] + 63) & ~(size_t)63;
     int threads = sz_threads(ctx);
     char *scratch = st ? NULL : sz_malloc_array(ctx, (size_t)threads, per_thread);
     if (!st && !scratch) st = SZ_ERR_NOMEM;
@@ -564,7 +619,8 @@ sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp,
 #pragma omp parallel num_threads(threads) reduction(+ : filled)
     {
         char *mine = scratch ? scratch + (size_t)sz_thread_index() * per_thread : NULL;
-        colour_band b = {.p = p, .shape = shape, .near = near, .radius = radius, .reach = reach, .ch = ch};
+        colour_band b = {.p = p, .shape = shape, .near = near, .radius = radius, .reach = reach, .ch = ch,
+                         .regions = regions.x0 ? &regions : NULL, .regions_top = regions_top};
         float *colour = NULL;
         if (mine) {
             b.code = (uint32_t *)(mine + carve[0]), b.rad = (uint8_t *)(mine + carve[1]);
@@ -572,6 +628,7 @@ sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp,
             b.first = (int16_t *)(mine + carve[3]), b.last = (int16_t *)(mine + carve[4]);
             b.value = (float *)(mine + carve[5]), b.sum = (double *)(mine + carve[6]);
             colour = (float *)(mine + carve[7]);
+            b.region = (int32_t *)(mine + carve[8]);
         }
         /* dynamic: the filled rows may all lie in one part of the image */
 #pragma omp for schedule(dynamic, 1)
@@ -607,6 +664,7 @@ sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp,
         }
     }
     free(scratch);
+    sz_runs_free(&regions);
     /* what the part's mirror image revealed belongs to the fill too (in
      * the part itself, with merge, it is there already, over the fill) */
     if (!st && fp->symmetry) filled += sz_mirror_lay_over(p, fp->symmetry, merge ? NULL : layer);

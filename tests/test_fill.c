@@ -331,9 +331,9 @@ static void shaded_disc(int x, int y, uint16_t px[4])
  * visible colour lies straight out from the cover's centre: copied
  * straight, the rim's colours run inwards as the rays of a fan, across
  * the shading's bands (the sample's back hair).  Deeper in, the average
- * reaches further along its colour, and the bands come back: on this
- * disc the mean error against the shading fell from 9.4 to 7.6 (8-bit
- * red plus green) and the largest from 36 to 21. */
+ * reaches further along its colour region, and the bands come back: on
+ * this disc the mean error against the shading fell from 9.4 to 7.5
+ * (8-bit red plus green) and the largest from 36 to 21. */
 START_TEST(shading_hidden_in_its_middle_keeps_its_bands)
 {
     sz_ctx *ctx = sz_ctx_new();
