@@ -382,38 +382,37 @@ static sz_status colour_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *sh
  * (keep_narrow_regions_near), each to the next: a gradient is one
  * stretch and continues without streaks or creases, even where its far
  * ends meet, and where two flat colours meet under the occluder the
- * stretch ends, so both stay
- * flat and exact up to the line where they meet (a box over both blurred
- * that line, and ink-dark areas with it: DESIGN.md, "Narrow colour
- * regions").  A pixel's average reaches `radius` px along its stretch
+ * stretch ends, so both stay flat and exact up to the line where they
+ * meet (a box over both blurred that line, and ink-dark areas with it:
+ * DESIGN.md, "Narrow colour regions").  A pixel's average reaches `radius` px along its stretch
  * near the cut, where the fill meets what the artist drew, and half its
  * distance from its source deeper in, up to DEEP_RADIUS: there the
  * nearest sources of a gradient fan out, and their colours, each copied
  * straight, showed the fan's rays and the creases where two fans meet
  * (the sample's back hair; DESIGN.md, "Gradients deep in the fill").
- * The reach is the same on both sides of the pixel, shortened near a
- * stretch's end: an average over one side only would shift a gradient
- * by half the radius there.  It is made in bands of rows, each from the
- * rows around it, and painted at once: no plane of colours is kept. */
+ * It is made in bands of rows, each from the rows around it, and painted
+ * at once: no plane of colours is kept. */
 enum { BAND = 64, DEEP_RADIUS = 32 };
 
 typedef struct colour_band {
     const sz_part *p;
     const uint8_t *shape; /* the completed shape (codes, part.h) */
     const int32_t *near;
-    int radius, reach, ch; /* reach: the largest radius a pixel takes */
-    /* per thread, over the rows a band needs ((BAND + 2 reach) x w):
-     * the sources' 8-bit colours, each pixel's radius, the row averages,
-     * and each pixel's first and last row of its stretch down its column */
-    uint32_t *code;
-    int32_t *region; /* the sources' colour regions (0: none known) */
-    uint8_t *rad;
-    const sz_runs *regions;
+    const sz_runs *regions; /* the sources' colour regions, from the part's row regions_top (or NULL) */
     int regions_top;
+    int radius, reach, ch; /* reach: the largest radius a pixel takes */
+    /* per thread (carve_band), over the rows a band needs ((BAND + 2
+     * reach) x w): the sources' 8-bit colours and colour regions (0: none
+     * known), each pixel's radius, the row averages, and each pixel's
+     * first and last row of its stretch down its column */
+    uint32_t *code;
+    int32_t *region;
+    uint8_t *rad;
     float *rows;
     int16_t *first, *last;
-    float *value; /* one row of source values, w x ch */
-    double *sum;  /* running sums along a row ((w + 1) x ch), then down the columns ((BAND + 2 reach + 1) x w x ch) */
+    float *value;  /* one row of source values, w x ch */
+    double *sum;   /* running sums along a row ((w + 1) x ch), then down the columns ((BAND + 2 reach + 1) x w x ch) */
+    float *colour; /* the band's colours, BAND x w x ch */
 } colour_band;
 
 /* A source colour as 8-bit RGB in one word, and none. */
@@ -426,31 +425,23 @@ static bool codes_alike(uint32_t a, uint32_t b)
     return !rgb8_differ(a >> 16 & 255, a >> 8 & 255, a & 255, b >> 16 & 255, b >> 8 & 255, b & 255);
 }
 
-/* The colour region of the source at (x, y) of the regions' rows; *run
- * is the run found last, which the next source (most often beside this
- * one) is looked for in first. */
-static int32_t region_of(const sz_runs *r, int x, int y, int32_t *run)
-{
-    if (x < 0 || y < 0 || x >= r->w || y >= r->h) return 0;
-    int32_t k = *run;
-    if (k >= r->row_start[y] && k < r->row_start[y + 1] && r->x0[k] <= x && x <= r->x1[k]) return r->label[k];
-    /* the last run of the row starting at or before x */
-    int32_t lo = r->row_start[y], hi = r->row_start[y + 1] - 1, found = -1;
-    while (lo <= hi) {
-        int32_t mid = lo + (hi - lo) / 2;
-        if (r->x0[mid] <= x) found = mid, lo = mid + 1;
-        else hi = mid - 1;
-    }
-    if (found < 0 || x > r->x1[found]) return 0;
-    *run = found;
-    return r->label[found];
-}
-
 /* Whether two filled pixels' sources belong to one stretch: alike in
  * colour, or in one colour region of the visible part. */
 static inline bool sources_join(uint32_t code_a, int32_t region_a, uint32_t code_b, int32_t region_b)
 {
     return (region_a && region_a == region_b) || codes_alike(code_a, code_b);
+}
+
+/* A pixel at `at` of a stretch [first, last] averages over the same
+ * reach on both sides (at most r): an average over one side only would
+ * shift a gradient.  out gets the mean of entries [at - reach, at +
+ * reach] from running sums, sum + i * step being the sums of the first
+ * i entries, ch channels each. */
+static void stretch_mean(const double *sum, size_t step, int first, int last, int at, int r, int ch, float *out)
+{
+    int reach = SZ_MIN(r, SZ_MIN(at - first, last - at)), lo = at - reach, hi = at + reach;
+    double share = 1.0 / (hi - lo + 1);
+    for (int c = 0; c < ch; c++) out[c] = (float)((sum[(size_t)(hi + 1) * step + c] - sum[(size_t)lo * step + c]) * share);
 }
 
 /* The source values of row y: colour (0 where there is none) and opacity
@@ -472,7 +463,8 @@ static void source_row(const colour_band *b, int y, float *v, uint32_t *code, in
         if (j >= 0) {
             sz_get16_at(p->img, (size_t)j, c);
             code[x] = (uint32_t)(c[0] >> 8) << 16 | (uint32_t)(c[1] >> 8) << 8 | (uint32_t)(c[2] >> 8);
-            if (b->regions) region[x] = region_of(b->regions, j % w, j / w - b->regions_top, &run);
+            /* (the source before it is most often in the same run) */
+            if (b->regions) region[x] = sz_runs_label_near(b->regions, j % w, j / w - b->regions_top, &run);
             if (b->reach > b->radius) {
                 int deep = (int)(0.5f * hypotf((float)(x - j % w), (float)(y - j / w)));
                 rad[x] = (uint8_t)SZ_CLAMP(deep, b->radius, b->reach);
@@ -510,22 +502,17 @@ static void row_average(colour_band *b, int y, int top)
         for (int xx = first; xx <= last; xx++)
             for (int c = 0; c < ch; c++)
                 sum[(size_t)(xx - first + 1) * ch + c] = sum[(size_t)(xx - first) * ch + c] + v[(size_t)xx * ch + c];
-        for (int xx = first; xx <= last; xx++) {
-            int r = SZ_MIN((int)rad[xx], SZ_MIN(xx - first, last - xx)), lo = xx - r, hi = xx + r;
-            double share = 1.0 / (hi - lo + 1);
-            for (int c = 0; c < ch; c++)
-                out[(size_t)xx * ch + c] =
-                    (float)((sum[(size_t)(hi - first + 1) * ch + c] - sum[(size_t)(lo - first) * ch + c]) * share);
-        }
+        for (int xx = first; xx <= last; xx++)
+            stretch_mean(sum, (size_t)ch, 0, last - first, xx - first, rad[xx], ch, out + (size_t)xx * ch);
         x = last + 1;
     }
 }
 
 /* The colour of rows [y0, y1): each filled pixel's average of the row
  * averages over its stretch down its column, within its radius;
- * out[y - y0] is row y, w x ch.  False when the rows have no filled
- * pixel (nothing was made). */
-static bool band_colour(colour_band *b, int y0, int y1, float *out)
+ * b->colour's row y - y0 is row y, w x ch.  False when the rows have no
+ * filled pixel (nothing was made). */
+static bool band_colour(colour_band *b, int y0, int y1)
 {
     int w = b->p->w, h = b->p->h, ch = b->ch;
     bool any = false;
@@ -574,18 +561,38 @@ static bool band_colour(colour_band *b, int y0, int y1, float *out)
     for (int y = y0; y < y1; y++) {
         int k = y - top;
         const uint8_t *shape = b->shape + (size_t)y * w;
-        float *o = out + (size_t)(y - y0) * w * ch;
+        float *o = b->colour + (size_t)(y - y0) * w * ch;
         for (int x = x0; x <= x1; x++) {
             if (!shape[x]) continue;
             size_t i = (size_t)k * w + x;
-            int r = SZ_MIN((int)b->rad[i], SZ_MIN(k - b->first[i], b->last[i] - k)), lo = k - r, hi = k + r;
-            double share = 1.0 / (hi - lo + 1);
-            for (int c = 0; c < ch; c++)
-                o[(size_t)x * ch + c] =
-                    (float)((sum[((size_t)(hi + 1) * w + x) * ch + c] - sum[((size_t)lo * w + x) * ch + c]) * share);
+            stretch_mean(sum + (size_t)x * ch, (size_t)w * ch, b->first[i], b->last[i], k, b->rad[i], ch,
+                         o + (size_t)x * ch);
         }
     }
     return true;
+}
+
+/* Points b's scratch into the block at `mine`; with mine NULL, only
+ * measures it.  Returns its size. */
+static size_t carve_band(colour_band *b, char *mine)
+{
+    size_t w = (size_t)b->p->w, ch = (size_t)b->ch, context = (size_t)(BAND + 2 * b->reach) * w, at = 0;
+#define TAKE(ptr, bytes)                                                                                              \
+    do {                                                                                                             \
+        if (mine) (ptr) = (void *)(mine + at);                                                                       \
+        at += ((bytes) + 63) & ~(size_t)63;                                                                          \
+    } while (0)
+    TAKE(b->code, context * sizeof *b->code);
+    TAKE(b->region, context * sizeof *b->region);
+    TAKE(b->rad, context * sizeof *b->rad);
+    TAKE(b->rows, context * ch * sizeof *b->rows);
+    TAKE(b->first, context * sizeof *b->first);
+    TAKE(b->last, context * sizeof *b->last);
+    TAKE(b->value, w * ch * sizeof *b->value);
+    TAKE(b->sum, (context + w + 1) * ch * sizeof *b->sum);
+    TAKE(b->colour, (size_t)BAND * w * ch * sizeof *b->colour);
+#undef TAKE
+    return at;
 }
 
 sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp, const uint8_t *shape, bool merge,
@@ -606,40 +613,27 @@ sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp,
      * a 4096 px wide part, where the library's large blocks get huge
      * pages (fresh 4 KiB pages for each thread's pieces cost 6,000 page
      * faults at 4096x4096). */
-    size_t context = (size_t)(BAND + 2 * reach) * w, carve[9], per_thread = 0;
-    const size_t piece[9] = {context * sizeof(uint32_t), context, context * ch * sizeof(float),
-                             context * sizeof(int16_t), context * sizeof(int16_t), (size_t)w * ch * sizeof(float),
-                             (context + (size_t)w + 1) * ch * sizeof(double), (size_t)BAND * w * ch * sizeof(float),
-                             context * sizeof(int32_t)};
-    for (int k = 0; k < 9; k++) carve[k] = per_thread, per_thread += (piece[k] + 63) & ~(size_t)63;
+    colour_band shared = {.p = p, .shape = shape, .near = near, .radius = radius, .reach = reach, .ch = ch,
+                          .regions = regions.x0 ? &regions : NULL, .regions_top = regions_top};
+    size_t per_thread = carve_band(&shared, NULL);
     int threads = sz_threads(ctx);
     char *scratch = st ? NULL : sz_malloc_array(ctx, (size_t)threads, per_thread);
     if (!st && !scratch) st = SZ_ERR_NOMEM;
     if (st) bands = 0;
 #pragma omp parallel num_threads(threads) reduction(+ : filled)
     {
-        char *mine = scratch ? scratch + (size_t)sz_thread_index() * per_thread : NULL;
-        colour_band b = {.p = p, .shape = shape, .near = near, .radius = radius, .reach = reach, .ch = ch,
-                         .regions = regions.x0 ? &regions : NULL, .regions_top = regions_top};
-        float *colour = NULL;
-        if (mine) {
-            b.code = (uint32_t *)(mine + carve[0]), b.rad = (uint8_t *)(mine + carve[1]);
-            b.rows = (float *)(mine + carve[2]);
-            b.first = (int16_t *)(mine + carve[3]), b.last = (int16_t *)(mine + carve[4]);
-            b.value = (float *)(mine + carve[5]), b.sum = (double *)(mine + carve[6]);
-            colour = (float *)(mine + carve[7]);
-            b.region = (int32_t *)(mine + carve[8]);
-        }
+        colour_band b = shared;
+        if (scratch) carve_band(&b, scratch + (size_t)sz_thread_index() * per_thread);
         /* dynamic: the filled rows may all lie in one part of the image */
 #pragma omp for schedule(dynamic, 1)
         for (int band = 0; band < bands; band++) {
             int y0 = band * BAND, y1 = SZ_MIN(h, y0 + BAND);
-            if (!band_colour(&b, y0, y1, colour)) continue;
+            if (!band_colour(&b, y0, y1)) continue;
             for (int y = y0; y < y1; y++)
                 for (int x = 0; x < w; x++) {
                     size_t i = (size_t)y * w + x;
                     if (!shape[i]) continue;
-                    const float *c = colour + ((size_t)(y - y0) * w + x) * ch;
+                    const float *c = b.colour + ((size_t)(y - y0) * w + x) * ch;
                     float fa = sz_shape_cover(shape[i]) * (ch == 4 ? c[3] : 1.0f);
                     uint16_t old[4];
                     sz_get16(p->img, x, y, old);

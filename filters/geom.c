@@ -568,9 +568,11 @@ void sz_runs_boxes(const sz_runs *r, int32_t *box, int32_t *area)
         }
 }
 
-int32_t sz_runs_label_at(const sz_runs *r, int x, int y)
+int32_t sz_runs_label_near(const sz_runs *r, int x, int y, int32_t *run)
 {
     if (x < 0 || y < 0 || x >= r->w || y >= r->h) return 0;
+    int32_t k = *run;
+    if (k >= r->row_start[y] && k < r->row_start[y + 1] && r->x0[k] <= x && x <= r->x1[k]) return r->label[k];
     /* the last run of the row starting at or before x */
     int32_t lo = r->row_start[y], hi = r->row_start[y + 1] - 1, found = -1;
     while (lo <= hi) {
@@ -578,7 +580,15 @@ int32_t sz_runs_label_at(const sz_runs *r, int x, int y)
         if (r->x0[mid] <= x) found = mid, lo = mid + 1;
         else hi = mid - 1;
     }
-    return found >= 0 && x <= r->x1[found] ? r->label[found] : 0;
+    if (found < 0 || x > r->x1[found]) return 0;
+    *run = found;
+    return r->label[found];
+}
+
+int32_t sz_runs_label_at(const sz_runs *r, int x, int y)
+{
+    int32_t run = -1;
+    return sz_runs_label_near(r, x, y, &run);
 }
 
 void sz_runs_paint(const sz_runs *r, int32_t label, int x0, int y0, int w, int h, uint8_t *out)

@@ -111,6 +111,9 @@ SZ_INTERNAL sz_status sz_flood(sz_ctx *ctx, const uint8_t *pass, const uint8_t *
 SZ_INTERNAL void sz_runs_boxes(const sz_runs *r, int32_t *box, int32_t *area);
 /** The label of pixel (x, y) (0 where unset, or outside the grid). */
 SZ_INTERNAL int32_t sz_runs_label_at(const sz_runs *r, int x, int y);
+/** The same, looking first in run *run (-1: none), which it sets to the
+ *  run found: for a walk whose pixels most often lie in the run before. */
+SZ_INTERNAL int32_t sz_runs_label_near(const sz_runs *r, int x, int y, int32_t *run);
 /** Sets to 1 the pixels of component `label` in the w x h window at
  *  (x0, y0) of `out` (its pixels there; others are left as they are). */
 SZ_INTERNAL void sz_runs_paint(const sz_runs *r, int32_t label, int x0, int y0, int w, int h, uint8_t *out);
