@@ -58,6 +58,75 @@ static void usage_error(const char *fmt, ...)
 }
 
 /* ------------------------------------------------------------------ */
+/* Suggestions for a misspelt name                                     */
+
+/* Edit distance between a and b (insertions, deletions, substitutions),
+ * counted only up to `cap`: anything farther is cap + 1. */
+static int edit_distance(const char *a, const char *b, int cap)
+{
+    enum { LONGEST = 64 };
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > LONGEST || lb > LONGEST) return cap + 1;
+    int row[LONGEST + 1];
+    for (size_t j = 0; j <= lb; j++) row[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int up = row[j];
+            int best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb] > cap ? cap + 1 : row[lb];
+}
+
+/* Keeps `candidate` in *best if it is closer to `typed` than what is
+ * there: within two edits, or one for short names. */
+static void consider(const char *typed, const char *candidate, const char **best, int *best_d)
+{
+    int cap = strlen(typed) <= 4 ? 1 : 2;
+    int d = edit_distance(typed, candidate, cap);
+    if (d <= cap && d < *best_d) *best = candidate, *best_d = d;
+}
+
+/* The operation most like `name`, or NULL. */
+static const char *op_like(const char *name)
+{
+    const char *best = NULL;
+    int best_d = 1 << 20;
+    for (int i = 0; i < sz_op_count(); i++) consider(name, sz_op_name(sz_op_at(i)), &best, &best_d);
+    return best;
+}
+
+/* The option of s's operation most like `typed` (without its dashes; a
+ * value after '=' is left out), or NULL. */
+static const char *param_like(const step *s, const char *typed)
+{
+    char name[64];
+    size_t n = strcspn(typed, "=");
+    if (n >= sizeof name) return NULL;
+    memcpy(name, typed, n);
+    name[n] = '\0';
+    const char *best = NULL;
+    int best_d = 1 << 20;
+    for (int k = 0; k < sz_op_param_count(s->op); k++) consider(name, sz_op_param(s->op, k)->name, &best, &best_d);
+    if (sz_op_selects_layers(s->op))
+        for (int k = 0; k < sz_common_param_count(); k++) consider(name, sz_common_param(k)->name, &best, &best_d);
+    return best;
+}
+
+static void unknown_op(const char *name)
+{
+    const char *like = op_like(name);
+    if (like) usage_error("no operation named '%s'; did you mean '%s'? (see: sozai list)", name, like);
+    else usage_error("no operation named '%s' (see: sozai list)", name);
+}
+
+/* ------------------------------------------------------------------ */
 /* Callbacks                                                           */
 /* ------------------------------------------------------------------ */
 
@@ -182,7 +251,7 @@ static int cmd_help(const char *name)
 {
     const sz_op *op = sz_op_find(name);
     if (!op) {
-        usage_error("no operation named '%s' (see: sozai list)", name);
+        unknown_op(name);
         return EXIT_USAGE;
     }
     printf("sozai %s — %s\n\n%s\n\noptions:\n", sz_op_name(op), sz_op_summary(op), sz_op_help(op));
@@ -405,8 +474,12 @@ static int parse_args(sz_ctx *ctx, options *o, int argc, char **argv)
             int r = global_option(ctx, o, argc, argv, &i);
             if (r < 0) return -1;
             if (r > 0) continue;
-            if (cur) usage_error("%s has no option %s (see: sozai help %s)", sz_op_name(cur->op), arg,
-                                 sz_op_name(cur->op));
+            const char *like = cur && arg[1] == '-' ? param_like(cur, arg + 2) : NULL;
+            if (like)
+                usage_error("%s has no option %s; did you mean --%s? (see: sozai help %s)", sz_op_name(cur->op), arg,
+                            like, sz_op_name(cur->op));
+            else if (cur)
+                usage_error("%s has no option %s (see: sozai help %s)", sz_op_name(cur->op), arg, sz_op_name(cur->op));
             else usage_error("unknown option %s", arg);
             return -1;
         }
@@ -415,7 +488,7 @@ static int parse_args(sz_ctx *ctx, options *o, int argc, char **argv)
             continue;
         }
         const sz_op *op = sz_op_find(arg);
-        if (!op) return usage_error("no operation named '%s' (see: sozai list)", arg), -1;
+        if (!op) return unknown_op(arg), -1;
         step *steps = realloc(o->steps, (size_t)(o->nsteps + 1) * sizeof *steps);
         if (!steps) return usage_error("out of memory"), -1;
         o->steps = steps;

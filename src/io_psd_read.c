@@ -566,7 +566,7 @@ static sz_status read_layer_info(psd_reader *r, psd_rd *in)
     sz_status st = sz_doc_check_layer_count(ctx, r->doc, count);
     if (st) return st;
     /* A record takes at least 34 bytes: refuse counts the data cannot back. */
-    if ((size_t)count * 34 > in->len - in->pos) return truncated(ctx, "the layer records");
+    if ((size_t)count * 34 > in->len - in->pos) return truncated(ctx, "the table of layer records");
     psd_record *recs = sz_calloc(ctx, (size_t)count, sizeof *recs);
     if (!recs) return SZ_ERR_NOMEM;
     for (int i = 0; i < count && !st; i++) st = read_record(r, in, &recs[i]);
@@ -758,7 +758,7 @@ static sz_status read_resources(psd_reader *r, psd_rd *res)
         if (size & 1) rd_u8(res);
         if (res->bad) {
             if (data) break; /* only the last pad byte is missing */
-            return truncated(ctx, "the image resources");
+            return truncated(ctx, "the image resources section");
         }
         if (memcmp(sig, "8BIM", 4) && memcmp(sig, "MeSa", 4) && memcmp(sig, "AgHg", 4) &&
             memcmp(sig, "PHUT", 4) && memcmp(sig, "DCSR", 4))
@@ -864,7 +864,7 @@ sz_status sz_psd_read(sz_ctx *ctx, const uint8_t *data, size_t len, sz_doc **out
     r.palette = cmd.p;
     r.palette_len = cmd.len;
     psd_rd res = rd_sub(&in, rd_u32(&in));
-    if (in.bad) st = truncated(ctx, "the colour mode data or image resources");
+    if (in.bad) st = truncated(ctx, "the colour mode data or image resources section");
     if (!st) st = read_resources(&r, &res);
     psd_rd lm = {0};
     if (!st) {

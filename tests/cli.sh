@@ -26,7 +26,17 @@ expect_exit 2 "help of an unknown op" "$SOZAI" help frobnicate
 expect_exit 2 "no arguments" "$SOZAI"
 expect_exit 2 "unknown operation" "$SOZAI" "$SAMPLE" frobnicate -o "$TMP/x.png"
 expect_grep "frobnicate" "$TMP/stderr" "unknown operation is named"
+if grep -q "did you mean" "$TMP/stderr"; then fail "a name like no operation got a suggestion"; else pass; fi
+expect_exit 2 "misspelt operation" "$SOZAI" "$SAMPLE" fil-behind -o "$TMP/x.png"
+expect_grep "did you mean 'fill-behind'" "$TMP/stderr" "a misspelt operation gets the one meant"
+expect_exit 2 "help of a misspelt op" "$SOZAI" help complet
+expect_grep "did you mean 'complete'" "$TMP/stderr" "help of a misspelt operation suggests it"
 expect_exit 2 "unknown option" "$SOZAI" "$SAMPLE" bleed --nope 3 -o "$TMP/x.png"
+if grep -q "did you mean" "$TMP/stderr"; then fail "an option like none got a suggestion"; else pass; fi
+expect_exit 2 "misspelt option" "$SOZAI" "$SAMPLE" complete --colour-smothness=2 -o "$TMP/x.png"
+expect_grep "did you mean --colour-smoothness?" "$TMP/stderr" "a misspelt option gets the one meant"
+expect_exit 2 "misspelt layer option" "$SOZAI" "$SAMPLE" complete --lyaers face -o "$TMP/x.png"
+expect_grep "did you mean --layers?" "$TMP/stderr" "the shared layer options are suggested too"
 expect_exit 2 "out-of-range value" "$SOZAI" "$SAMPLE" bleed --radius 0 -o "$TMP/x.png"
 expect_grep "radius" "$TMP/stderr" "range error names the option"
 expect_exit 2 "missing -o" "$SOZAI" "$SAMPLE" bleed
