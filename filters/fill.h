@@ -1,6 +1,8 @@
 /*
  * fill.h — fill-behind: the shape a part continues with under its
- * occluders (shape.c) and the colour painted there (fill_behind.c).
+ * occluders (shape.c), where the colour painted there comes from
+ * (fill_sources.c) and how it is painted (fill_paint.c); the operations
+ * are in fill_behind.c.
  *
  * The shape decision is made in one place, sz_shape_complete(), from the
  * part's silhouette and, unless --no-model, the learned model's say on
@@ -17,7 +19,7 @@ typedef struct sz_fill_params {
     int colour_radius;      /* px of linear-light smoothing of the continued colour */
     bool seal_edge;         /* also fill under the soft edge the occluder cut (on a layer of its own) */
     bool fill_line_art;     /* fill behind a layer of line art too (by default only its strokes continue) */
-    bool narrow_near;       /* a narrow colour region lends its colour only near the cut (fill_behind.c);
+    bool narrow_near;       /* a narrow colour region lends its colour only near the cut (fill_sources.c);
                              * off where solid blacks are continued, which are narrow and must go on */
     const struct sz_nn *model; /* the learned model's say on the shape (nn.h), or NULL: geometry alone */
     bool mirror;            /* paint hidden pixels from the part's mirror image where it is drawn symmetric */
@@ -130,6 +132,28 @@ SZ_INTERNAL sz_status sz_fill_part(sz_ctx *ctx, sz_doc *doc, sz_part *p, const s
  *  sources leave strokes out, and extend-lines' solid blacks keep only
  *  what is broader. */
 #define SZ_STROKE_OPEN 2
+
+/* Whether two 8-bit colours differ: by more than 16 a channel (as a sum
+ * of squares), which a gradient's steps do not.  The one rule for borders
+ * of colour regions, for a broad source worth taking, and for which
+ * pixels the fill's colour is averaged over. */
+static inline bool sz_rgb8_differ(int r0, int g0, int b0, int r1, int g1, int b1)
+{
+    int dr = r0 - r1, dg = g0 - g1, db = b0 - b1;
+    return dr * dr + dg * dg + db * db > 3 * 16 * 16;
+}
+
+/** Where the colour of every filled pixel comes from (fill_sources.c):
+ *  the nearest solid visible pixel that is not line art (flat colours
+ *  stay exact, outlines do not smear into the fill) but for a stroke's
+ *  first px under the occluder, and with `narrow_near`, not that of a
+ *  narrow region far from it.  *near_out (the caller frees it) holds that
+ *  pixel's index, or -1; *translucent tells whether the part's colour
+ *  sources are mostly less than opaque; with `narrow_near`, *regions
+ *  (freed by the caller with sz_runs_free) are the sources' colour
+ *  regions, from row *regions_top (none when it stays zeroed). */
+SZ_INTERNAL sz_status sz_fill_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, bool narrow_near,
+                                      int32_t **near_out, bool *translucent, sz_runs *regions, int *regions_top);
 
 /** Paints the fill of `shape` with the colours continued from the part:
  *  into the part's own image under its pixels with `merge`, else into

@@ -7,7 +7,7 @@
  * silhouette and the boundaries of other colours), so extend-lines would
  * leave a hole in the ink that the rig shows.  They continue as
  * fill-behind would continue the part: over the completed shape (shape.c)
- * with the colours continued from the visible pixels (fill_behind.c).  Of
+ * with the colours continued from the visible pixels (fill_paint.c).  Of
  * that fill only the broad ink is kept: pixels darker than the ink level
  * (the rule that finds ink, lines.c) that survive an opening by the square
  * the fill's own sources judge strokes by.  So no stroke thickens, and
