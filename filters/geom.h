@@ -1,7 +1,9 @@
 /*
  * geom.h — raster geometry the completion filters share: distance
- * transforms, thinning, connected components, one-pixel curves,
- * histogram percentiles (strokes are drawn by ink_canvas.h).
+ * transforms (edt.c), thinning (thin.c), connected components (label.c),
+ * one-pixel curves (curve.c), nearest sites (sites.c), reach, listing and
+ * candidate pairs (geom.c), histogram percentiles (strokes are drawn by
+ * ink_canvas.h).
  * Everything here is deterministic and independent of the thread count.
  */
 #ifndef SOZAI_GEOM_H
