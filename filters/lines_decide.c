@@ -532,6 +532,10 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
             stroke_along(ln, a, NULL, pts, m, 1.0f);
             ln->joins++;
         } else {
+            /* a tip the artist tapered that touches the occluder is the
+             * stroke's own end (a lock of hair's point), not one the
+             * occluder cut: run on, it drew a wedge across the face */
+            if (a->taper < 0.5f) continue;
             float max_len = SZ_MIN(lp->max_extension, 4096.0f);
             int m = march(p, ln, lp, a, max_len, true, pts, PATH_CAP, &hit, &left);
             if (m < 2) continue;

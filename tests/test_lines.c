@@ -179,6 +179,29 @@ START_TEST(lone_stroke_runs_on_and_tapers)
 }
 END_TEST
 
+START_TEST(tapered_tip_touching_the_occluder_is_not_run_on)
+{
+    /* a stroke the artist tapered to a point (a lock of hair's tip) whose
+     * point just touches a bar is its own end, not one the bar cut: no
+     * ink goes on under the bar.  The same stroke cut at full width does
+     * run on (lone_stroke_runs_on_and_tapers). */
+    sz_ctx *ctx = sz_ctx_new();
+    for (int tapered = 0; tapered < 2; tapered++) {
+        sz_image *im = blank(ctx);
+        float pts[] = {50, 60.5f, 101, 60.5f};
+        tu_draw_polyline(im, pts, 2, 13, tapered ? 0.5f : 13, black);
+        sz_doc *doc = under_bar(ctx, im, 100, 170);
+        extend(ctx, doc, 100, 170, NULL);
+        int inked = 0;
+        for (int x = 103; x < 170; x++) inked += column_width(line_layer(doc), x);
+        if (tapered) ck_assert_msg(inked == 0, "%d px of ink run on from a tapered tip", inked);
+        else ck_assert_msg(inked > 100, "only %d px of ink run on from a cut stroke", inked);
+        sz_doc_free(doc);
+    }
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(natural_tapered_end_is_left_alone)
 {
     sz_ctx *ctx = sz_ctx_new();
@@ -894,6 +917,7 @@ int main(void)
     tcase_add_test(tc, arc_is_closed_along_its_curvature);
     tcase_add_test(tc, s_curve_keeps_both_tangents);
     tcase_add_test(tc, lone_stroke_runs_on_and_tapers);
+    tcase_add_test(tc, tapered_tip_touching_the_occluder_is_not_run_on);
     tcase_add_test(tc, natural_tapered_end_is_left_alone);
     tcase_add_test(tc, end_short_of_a_stroke_joins_it);
     tcase_add_test(tc, gap_is_bridged_up_to_max_gap);
