@@ -334,6 +334,23 @@ static bool ink_near(const sz_lines *ln, vec2 q, int r)
     return sz_mask_near(ln->solid, ln->w, ln->h, (int)lroundf(q.x), (int)lroundf(q.y), r);
 }
 
+/* Whether the hidden region lies beside the last stroke-width of end e,
+ * just outside the stroke on either side: there the stroke narrows
+ * because the occluder's edge cuts it at a slant, not because the artist
+ * tapered it. */
+static bool slant_cut(const sz_part *p, const sz_line_end *e)
+{
+    vec2 side = v2(-e->dir.y, e->dir.x);
+    float off = e->width / 2 + 1.5f;
+    for (float back = 1; back <= e->width + 1; back += 1)
+        for (int k = -1; k <= 1; k += 2) {
+            vec2 q = v2_add(v2_sub(e->p, v2_scale(e->dir, back)), v2_scale(side, (float)k * off));
+            int x = (int)lroundf(q.x), y = (int)lroundf(q.y);
+            if (x >= 0 && y >= 0 && x < p->w && y < p->h && p->hidden[(size_t)y * p->w + x]) return true;
+        }
+    return false;
+}
+
 /* Whether most of a path under the occluder runs beside the curves that
  * close the shape's outline. */
 static bool along_walls(const sz_part *p, const uint8_t *walls, const vec2 *pts, int m, float width)
@@ -534,8 +551,10 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
         } else {
             /* a tip the artist tapered that touches the occluder is the
              * stroke's own end (a lock of hair's point), not one the
-             * occluder cut: run on, it drew a wedge across the face */
-            if (a->taper < 0.5f) continue;
+             * occluder cut: run on, it drew a wedge across the face.  (An
+             * occluder's slanted edge cuts a stroke to a point too, but
+             * then the occluder lies beside the point.) */
+            if (a->taper < 0.5f && !slant_cut(p, a)) continue;
             float max_len = SZ_MIN(lp->max_extension, 4096.0f);
             int m = march(p, ln, lp, a, max_len, true, pts, PATH_CAP, &hit, &left);
             if (m < 2) continue;

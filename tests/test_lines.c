@@ -202,6 +202,47 @@ START_TEST(tapered_tip_touching_the_occluder_is_not_run_on)
 }
 END_TEST
 
+/* A document of the line layer `img` under a "hair" layer whose edge
+ * crosses row 60 at x = 100, slanting `degrees` from the horizontal; the
+ * line layer is cut by it, anti-aliased. */
+static sz_doc *under_slant(sz_ctx *ctx, sz_image *img, double degrees)
+{
+    double t = degrees * M_PI / 180;
+    sz_image *cover = sz_image_new(ctx, W, H, 8);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            double side = (x + 0.5 - 100) * sin(t) - (y + 0.5 - 60) * cos(t) + 0.5;
+            double c = side < 0 ? 0 : side > 1 ? 1 : side;
+            uint16_t px[4], hair[4] = {40000, 20000, 10000, (uint16_t)lround(c * 65535)};
+            sz_put16(cover, x, y, hair);
+            sz_get16(img, x, y, px);
+            px[3] = (uint16_t)lround(px[3] * (1 - c));
+            sz_put16(img, x, y, px);
+        }
+    sz_doc *doc = tu_doc_of(ctx, img, "lines");
+    sz_layer_set_image(sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "hair"), cover);
+    return doc;
+}
+
+START_TEST(stroke_cut_at_a_slant_still_runs_on)
+{
+    /* an occluder's edge that crosses a stroke at a slant cuts it to a
+     * point, as a taper would end it; but beside that point lies the
+     * occluder, not paper, and the stroke runs on under it */
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    float pts[] = {10, 60.5f, 190, 60.5f};
+    tu_draw_polyline(im, pts, 2, 13, 13, black);
+    sz_doc *doc = under_slant(ctx, im, 25);
+    ck_assert_int_eq(tu_run_op(ctx, doc, "extend-lines", NULL), SZ_OK);
+    int inked = 0;
+    for (int x = 130; x < 180; x++) inked += column_width(line_layer(doc), x);
+    ck_assert_msg(inked > 200, "only %d px of ink run on past the slanted cut", inked);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(natural_tapered_end_is_left_alone)
 {
     sz_ctx *ctx = sz_ctx_new();
@@ -918,6 +959,7 @@ int main(void)
     tcase_add_test(tc, s_curve_keeps_both_tangents);
     tcase_add_test(tc, lone_stroke_runs_on_and_tapers);
     tcase_add_test(tc, tapered_tip_touching_the_occluder_is_not_run_on);
+    tcase_add_test(tc, stroke_cut_at_a_slant_still_runs_on);
     tcase_add_test(tc, natural_tapered_end_is_left_alone);
     tcase_add_test(tc, end_short_of_a_stroke_joins_it);
     tcase_add_test(tc, gap_is_bridged_up_to_max_gap);
