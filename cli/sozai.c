@@ -102,20 +102,25 @@ static const char *op_like(const char *name)
     return best;
 }
 
-/* The option of s's operation most like `typed` (without its dashes; a
- * value after '=' is left out), or NULL. */
-static const char *param_like(const step *s, const char *typed)
+/* The options a step's operation takes: its own, then, when it selects
+ * layers, the shared layer options. */
+static int step_param_count(const step *s)
 {
-    char name[64];
-    size_t n = strcspn(typed, "=");
-    if (n >= sizeof name) return NULL;
-    memcpy(name, typed, n);
-    name[n] = '\0';
+    return sz_op_param_count(s->op) + (sz_op_selects_layers(s->op) ? sz_common_param_count() : 0);
+}
+
+static const sz_param *step_param(const step *s, int k)
+{
+    int own = sz_op_param_count(s->op);
+    return k < own ? sz_op_param(s->op, k) : sz_common_param(k - own);
+}
+
+/* The option of s's operation most like `name`, or NULL. */
+static const char *param_like(const step *s, const char *name)
+{
     const char *best = NULL;
     int best_d = 1 << 20;
-    for (int k = 0; k < sz_op_param_count(s->op); k++) consider(name, sz_op_param(s->op, k)->name, &best, &best_d);
-    if (sz_op_selects_layers(s->op))
-        for (int k = 0; k < sz_common_param_count(); k++) consider(name, sz_common_param(k)->name, &best, &best_d);
+    for (int k = 0; k < step_param_count(s); k++) consider(name, step_param(s, k)->name, &best, &best_d);
     return best;
 }
 
@@ -427,12 +432,23 @@ static bool param_is_bool(const sz_op *op, const char *name)
 
 static bool op_has_param(const step *s, const char *name)
 {
-    for (int k = 0; k < sz_op_param_count(s->op); k++)
-        if (!strcmp(sz_op_param(s->op, k)->name, name)) return true;
-    if (sz_op_selects_layers(s->op))
-        for (int k = 0; k < sz_common_param_count(); k++)
-            if (!strcmp(sz_common_param(k)->name, name)) return true;
+    for (int k = 0; k < step_param_count(s); k++)
+        if (!strcmp(step_param(s, k)->name, name)) return true;
     return false;
+}
+
+/* The name of a long option "--name" or "--name=value" into name (size
+ * bytes), and its value after '=' or NULL; false when the name is too
+ * long to be any option's. */
+static bool option_name(const char *arg, char *name, size_t size, const char **value)
+{
+    const char *eq = strchr(arg + 2, '=');
+    size_t n = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+    if (n >= size) return false;
+    memcpy(name, arg + 2, n);
+    name[n] = '\0';
+    *value = eq ? eq + 1 : NULL;
+    return true;
 }
 
 static int parse_args(sz_ctx *ctx, options *o, int argc, char **argv)
@@ -448,33 +464,26 @@ static int parse_args(sz_ctx *ctx, options *o, int argc, char **argv)
         }
         if (is_opt && cur && !strcmp(arg, "-o") && op_has_param(cur, "output"))
             arg = "--output"; /* an operation that writes files takes -o itself */
-        if (is_opt && arg[1] == '-' && cur) {
+        char name[64];
+        const char *v = NULL;
+        bool named = is_opt && arg[1] == '-' && option_name(arg, name, sizeof name, &v);
+        if (named && cur && op_has_param(cur, name)) {
             /* An option of the current operation takes precedence. */
-            const char *eq = strchr(arg + 2, '=');
-            char name[64];
-            size_t n = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
-            if (n < sizeof name) {
-                memcpy(name, arg + 2, n);
-                name[n] = '\0';
-                if (op_has_param(cur, name)) {
-                    const char *v = eq ? eq + 1 : NULL;
-                    if (!v && !param_is_bool(cur->op, name)) {
-                        if (i + 1 >= argc) return usage_error("%s: --%s needs a value", sz_op_name(cur->op), name), -1;
-                        v = argv[++i];
-                    }
-                    if (sz_args_set(ctx, cur->args, name, v)) {
-                        usage_error("%s: %s", sz_op_name(cur->op), sz_ctx_error(ctx));
-                        return -1;
-                    }
-                    continue;
-                }
+            if (!v && !param_is_bool(cur->op, name)) {
+                if (i + 1 >= argc) return usage_error("%s: --%s needs a value", sz_op_name(cur->op), name), -1;
+                v = argv[++i];
             }
+            if (sz_args_set(ctx, cur->args, name, v)) {
+                usage_error("%s: %s", sz_op_name(cur->op), sz_ctx_error(ctx));
+                return -1;
+            }
+            continue;
         }
         if (is_opt) {
             int r = global_option(ctx, o, argc, argv, &i);
             if (r < 0) return -1;
             if (r > 0) continue;
-            const char *like = cur && arg[1] == '-' ? param_like(cur, arg + 2) : NULL;
+            const char *like = named && cur ? param_like(cur, name) : NULL;
             if (like)
                 usage_error("%s has no option %s; did you mean --%s? (see: sozai help %s)", sz_op_name(cur->op), arg,
                             like, sz_op_name(cur->op));
