@@ -9,9 +9,7 @@
 #include "nn.h"
 #include "mirror.h"
 
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 void sz_fill_params_from_args(const sz_args *args, sz_fill_params *fp)
 {

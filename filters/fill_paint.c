@@ -10,7 +10,6 @@
 
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
 /* The fill's colour is that of its sources, in linear light (and, for a
  * translucent part, their opacity as a fourth channel), averaged along
