@@ -5,6 +5,7 @@
  * part with --merge.
  */
 #include "fill.h"
+#include "bits.h"
 #include "color.h"
 #include "mirror.h"
 
@@ -276,7 +277,14 @@ sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp,
                     bool may =
                         merge || !fp->seal_edge ? sz_part_writable(p, i, old[3]) : sz_part_fillable_under(p, i, old[3]);
                     if (!may) continue;
-                    float out[4];
+                    float out[4], own[4];
+                    if (old[3] && p->faint && sz_bit(p->faint + (size_t)y * sz_row_words(w), x)) {
+                        /* the artist's own pixel shows here, partly: under
+                         * it, its own colour (part.h) */
+                        for (int k = 0; k < 3; k++) own[k] = sz_srgb16_to_linear(old[k]);
+                        if (ch == 4) own[3] = c[3];
+                        c = own;
+                    }
                     if (merge) {
                         /* the part's own pixel stays on top of the fill */
                         float a = old[3] / 65535.0f, oa = a + fa * (1 - a);

@@ -18,6 +18,9 @@
  * is translucent. */
 enum { TRANSLUCENT = 250 };
 
+/* In `solid`: a pixel of the part seen through the cover (p->faint). */
+enum { SEEN = 2 };
+
 /* A source pixel is narrow within NARROW px of a border of its colour
  * region (keep_narrow_regions_near; two neighbours differ in colour by
  * sz_rgb8_differ, fill.h). */
@@ -254,7 +257,11 @@ sz_status sz_fill_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, b
      * that is not in a stroke (SZ_STROKE_OPEN, fill.h) and much darker
      * than the part (an outline must not spread into the fill, but dark
      * areas, hair or shading, are colours to continue); failing that, any solid
-     * visible pixel.  The luma waits in `src` until the median is known. */
+     * visible pixel.  The luma waits in `src` until the median is known.
+     * The part's pixels seen, however faintly, through the cover
+     * (p->faint) are sources too, the nearest there are (SEEN in `solid`,
+     * which the statistics of the body leave out: their opacity is the
+     * cover's doing). */
     sz_word *dark_bits = bits, *scratch = bits + nw, *broad = bits + 2 * nw;
     /* hist: the body's luma; ahist: its opacity, of which the ink's is
      * taken away below once the ink is known (read now, while the row is
@@ -264,25 +271,26 @@ sz_status sz_fill_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, b
     for (int y = 0; y < h; y++) {
         uint8_t *body = solid + (size_t)y * w, *luma = src + (size_t)y * w;
         const uint8_t *hid = p->hidden + (size_t)y * w;
+        const sz_word *seen = p->faint ? p->faint + (size_t)y * words : NULL;
         if (p->img->depth == 8) { /* (the common case, without widening every sample) */
             const uint8_t *px = sz_row8(p->img, y);
             for (int x = 0; x < w; x++, px += 4) {
-                body[x] = !hid[x] && px[3] * 257u >= p->solid;
+                body[x] = !hid[x] ? px[3] * 257u >= p->solid : px[3] && seen && sz_bit(seen, x) ? SEEN : 0;
                 luma[x] = (uint8_t)sz_luma8_of8(px);
-                if (body[x]) ahist[px[3]]++;
+                if (body[x] == 1) ahist[px[3]]++;
             }
         } else {
             for (int x = 0; x < w; x++) {
                 uint16_t c[4];
                 sz_get16(p->img, x, y, c);
-                body[x] = !hid[x] && c[3] >= p->solid;
+                body[x] = !hid[x] ? c[3] >= p->solid : c[3] && seen && sz_bit(seen, x) ? SEEN : 0;
                 luma[x] = (uint8_t)SZ_MIN(255u, sz_luma8(c));
-                if (body[x]) ahist[c[3] >> 8]++;
+                if (body[x] == 1) ahist[c[3] >> 8]++;
             }
         }
         /* the luma waits in src for now */
         for (int x = 0; x < w; x++)
-            if (body[x]) hist[luma[x]]++, total++;
+            if (body[x] == 1) hist[luma[x]]++, total++;
     }
     unsigned dark = (unsigned)(sz_hist_percentile(hist, total, 50) * 0.6);
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
@@ -297,10 +305,10 @@ sz_status sz_fill_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, b
     }
     /* an opening of the dark pixels keeps the broad ones: the rest is ink */
     sz_status st = sz_bits_open_square(ctx, dark_bits, w, h, SZ_STROKE_OPEN, scratch, broad);
-    long nsrc = 0, ink_alpha[256] = {0};
+    long nsrc = 0, nseen = 0, ink_alpha[256] = {0};
     for (int pass = 0; pass < 2 && !nsrc && !st; pass++) {
         memset(ink_alpha, 0, sizeof ink_alpha);
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : nsrc, ink_alpha[:256])
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : nsrc, nseen, ink_alpha[:256])
         for (int y = 0; y < h; y++) {
             const sz_word *dark_row = dark_bits + (size_t)y * words, *broad_row = broad + (size_t)y * words;
             for (int x = 0; x < w; x++) {
@@ -308,11 +316,21 @@ sz_status sz_fill_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, b
                 bool ink = sz_bit(dark_row, x) && !sz_bit(broad_row, x);
                 src[i] = solid[i] && (pass || !ink);
                 nsrc += src[i];
-                if (solid[i] && !src[i]) ink_alpha[sz_alpha16(p->img, x, y) >> 8]++;
+                nseen += src[i] && solid[i] == SEEN;
+                if (solid[i] == 1 && !src[i]) ink_alpha[sz_alpha16(p->img, x, y) >> 8]++;
             }
         }
     }
     for (int k = 0; k < 256; k++) ahist[k] -= ink_alpha[k];
+    /* A translucent part (a blush, a veil, a glow: its colour sources are
+     * mostly less than opaque) continues as translucent as it is; what
+     * shows of it through the cover tells its colour, not its opacity. */
+    *translucent = !st && nsrc > nseen && sz_hist_percentile(ahist, nsrc - nseen, 50) < TRANSLUCENT;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (long i = 0; i < (st ? 0 : (long)n); i++) {
+        if (solid[i] == SEEN && *translucent) solid[i] = src[i] = 0;
+        solid[i] = solid[i] != 0; /* seen is seen: the rules below take it as visible */
+    }
     /* only the rows the fill paints ask for their sources */
     uint8_t *want = st ? NULL : sz_malloc(ctx, (size_t)h);
     if (!st && !want) st = SZ_ERR_NOMEM;
@@ -325,9 +343,6 @@ sz_status sz_fill_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, b
     if (!st) st = continue_ink_at_the_cut(ctx, p, shape, src, solid, want, near);
     if (!st && narrow_near) st = keep_narrow_regions_near(ctx, p, shape, src, want, solid, near, regions, regions_top);
     free(want);
-    /* A translucent part (a blush, a veil, a glow: its colour sources are
-     * mostly less than opaque) continues as translucent as it is. */
-    *translucent = !st && nsrc && sz_hist_percentile(ahist, nsrc, 50) < TRANSLUCENT;
     free(src), free(solid), free(bits);
     if (st) free(near);
     else *near_out = near;

@@ -17,6 +17,7 @@
  *    new content and has no ink.
  */
 #include "lines.h"
+#include "bits.h"
 #include "color.h"
 
 #include <stdlib.h>
@@ -464,6 +465,14 @@ static long apply_tile(const sz_part *p, const sz_lines *ln, int tx, int ty, sz_
             }
             out[3] = oa;
             sz_putf(img, x, y, out);
+            if (img == p->img && p->faint) {
+                /* the stroke is over the artist's pixel now: a fill under it
+                 * takes the paint's colour, not the stroke's (a word spans
+                 * two tiles) */
+                sz_word *word = p->faint + (size_t)y * sz_row_words(p->w) + (x >> 6), bit = (sz_word)1 << (x & 63);
+#pragma omp atomic
+                *word &= ~bit;
+            }
             changed++;
         }
     return changed;

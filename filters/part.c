@@ -68,6 +68,22 @@ static uint16_t body_alpha(sz_ctx *ctx, const sz_part *p)
     return (uint16_t)SZ_CLAMP(usual * 3 / 4, 257u, 32768u);
 }
 
+/* p->faint: the part's own pixels under another part's cover. */
+static sz_status mark_faint(sz_ctx *ctx, sz_part *p)
+{
+    int words = sz_row_words(p->w);
+    p->faint = sz_calloc(ctx, (size_t)words * (size_t)p->h, sizeof *p->faint);
+    if (!p->faint) return SZ_ERR_NOMEM;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < p->h; y++) {
+        const uint8_t *touched = p->touched + (size_t)y * p->w; /* (hidden is touched too) */
+        sz_word *row = p->faint + (size_t)y * words;
+        for (int x = sz_skip_unset(touched, 0, p->w); x < p->w; x++)
+            if (touched[x] && sz_alpha16(p->img, x, y)) sz_bit_set(row, x);
+    }
+    return SZ_OK;
+}
+
 bool sz_part_fully_hidden(const sz_part *p)
 {
     for (int y = 0; y < p->h; y++)
@@ -328,6 +344,7 @@ static sz_status part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_h
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : nhidden)
     for (long i = 0; i < (st ? 0 : (long)n); i++) nhidden += p->hidden[i];
     p->nhidden = (int)nhidden;
+    if (!st) st = mark_faint(ctx, p);
     if (!st) p->solid = body_alpha(ctx, p);
     if (st) sz_part_free(p);
     return st;
@@ -370,8 +387,10 @@ void sz_part_free(sz_part *p)
     if (!p->borrowed) sz_image_free(p->img);
     free(p->hidden);
     free(p->touched);
+    free(p->faint);
     p->img = NULL;
     p->hidden = p->touched = NULL;
+    p->faint = NULL;
 }
 
 /* The rectangle (work coordinates) holding every pixel with alpha > 0,

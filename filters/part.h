@@ -26,6 +26,11 @@ typedef struct sz_part {
     uint8_t *hidden;   /* w*h: 1 where another part covers this one */
     uint8_t *touched;  /* w*h: 1 where another part covers this one at all, if only by
                           its anti-aliased edge (the part is cut there: a fill goes under it) */
+    uint64_t *faint;   /* packed bits (bits.h: rows of sz_row_words(w) words): the layer's own
+                          pixel shows there, partly, under another part's cover (hidden or
+                          touched, alpha > 0).  Its colour is what the artist drew: a fill
+                          under it takes that colour, so the pixel looks as drawn and no seam
+                          shows when the cover moves.  Cleared where new strokes go over it. */
     int nhidden;
     int vx0, vy0, vx1, vy1; /* bounds of the visible pixels, work coordinates */
     int nx0, ny0, nx1, ny1; /* the part's neighbourhood: its pixels' bounds grown by the work margin, clipped to

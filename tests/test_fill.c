@@ -1422,6 +1422,69 @@ START_TEST(soft_edge_of_the_cut_is_sealed_on_request)
 }
 END_TEST
 
+/* A disc in 6 px squares of two colours no rule could guess, seen at a
+ * fifth of its opacity through a veil (80% opaque: hidden) over its
+ * middle columns, as a cut leaves a part under a translucent occluder. */
+static void checkered_disc(int x, int y, uint16_t px[4])
+{
+    flat_disc(x, y, px);
+    if (px[3] && (x / 6 + y / 6) % 2) px[0] = 60 * 257, px[1] = 90 * 257, px[2] = 200 * 257;
+}
+
+static sz_doc *disc_under_a_veil(sz_ctx *ctx)
+{
+    sz_doc *doc = part_under(ctx, checkered_disc, 80, 0, 120, 120);
+    sz_layer *root = sz_doc_root(doc);
+    sz_image *part = sz_layer_image(sz_layer_child(root, 0)), *veil = sz_layer_image(sz_layer_child(root, 1));
+    for (int y = 0; y < H; y++)
+        for (int x = 80; x < 120; x++) {
+            uint16_t px[4] = {0, 0, 0, 0};
+            sz_get16(veil, x - 80, y, px);
+            px[3] = 52428; /* 80% */
+            sz_put16(veil, x - 80, y, px);
+            checkered_disc(x, y, px);
+            px[3] = (uint16_t)lrintf(px[3] * 0.2f);
+            sz_put16(part, x, y, px);
+        }
+    return doc;
+}
+
+START_TEST(part_seen_through_a_veil_keeps_its_own_colours)
+{
+    /* Under the veil the part's pixels are faint but their colours are
+     * what the artist drew: the fill under each takes that colour, so
+     * with the veil gone part and fill show the squares as drawn. */
+    static const char *const ops[] = {"fill-behind", "complete"};
+    for (int k = 0; k < 2; k++) {
+        sz_ctx *ctx = sz_ctx_new();
+        sz_doc *doc = disc_under_a_veil(ctx);
+        ck_assert_int_eq(tu_run_op(ctx, doc, ops[k], NULL), SZ_OK);
+        sz_layer *self = sz_layer_child(sz_doc_root(doc), 1);
+        ck_assert_str_eq(sz_layer_name(self), "part");
+        int checked = 0;
+        for (int y = 0; y < H; y++)
+            for (int x = 80; x < 120; x++) {
+                uint16_t want[4] = {0, 0, 0, 0}, p[4], f[4];
+                checkered_disc(x, y, want);
+                if (disc_d(x, y, 100, 60) > 38) continue; /* (the completed edge is soft) */
+                sz_get16(sz_layer_image(self), x - sz_layer_x(self), y - sz_layer_y(self), p);
+                fill_at(doc, x, y, f);
+                ck_assert_msg(f[3] == 65535, "%s: no fill under the faint part at %d,%d", ops[k], x, y);
+                for (int c = 0; c < 3; c++)
+                    ck_assert_msg(abs((int)(f[c] >> 8) - (int)(want[c] >> 8)) <= 1,
+                                  "%s: the fill at %d,%d is %u,%u,%u, the part there %u,%u,%u", ops[k], x, y,
+                                  f[0] >> 8, f[1] >> 8, f[2] >> 8, want[0] >> 8, want[1] >> 8, want[2] >> 8);
+                ck_assert(!memcmp(p, (uint16_t[4]){want[0], want[1], want[2], (uint16_t)lrintf(65535 * 0.2f)},
+                                  sizeof p));
+                checked++;
+            }
+        ck_assert_int_gt(checked, 2500);
+        sz_doc_free(doc);
+        sz_ctx_free(ctx);
+    }
+}
+END_TEST
+
 START_TEST(mask_of_another_size_is_refused)
 {
     sz_ctx *ctx = sz_ctx_new();
@@ -2028,6 +2091,7 @@ int main(void)
     tcase_add_test(tc, fully_hidden_part_is_a_no_op);
     tcase_add_test(tc, stacked_layers_are_each_completed_from_those_above);
     tcase_add_test(tc, soft_edge_of_the_cut_is_sealed_on_request);
+    tcase_add_test(tc, part_seen_through_a_veil_keeps_its_own_colours);
     tcase_add_test(tc, mask_of_another_size_is_refused);
     tcase_add_test(tc, symmetric_part_shows_what_its_other_half_shows);
     tcase_add_test(tc, fill_reports_each_pixel_it_paints_once);
