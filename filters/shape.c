@@ -567,6 +567,24 @@ static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn
     return st;
 }
 
+/* The part's pixels seen through the cover (part.h) are the part's,
+ * whatever the race said: the shape takes them in.  (As known pixels
+ * for the race they made the outline worse: their ragged edge, where the
+ * cover's opacity crosses half, is no outline of the part.) */
+static void take_in_what_shows(sz_ctx *ctx, const sz_part *p, uint8_t *inside)
+{
+    int w = p->w, words = sz_row_words(w);
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < p->h; y++) {
+        const sz_word *seen = p->faint + (size_t)y * words;
+        for (int k = 0; k < words; k++) {
+            if (!seen[k]) continue;
+            for (int x = k * 64; x < SZ_MIN(w, k * 64 + 64); x++)
+                if (sz_bit(seen, x) && p->hidden[(size_t)y * w + x]) inside[(size_t)y * w + x] = 1;
+        }
+    }
+}
+
 sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp, uint8_t *shape, int *pairs,
                             uint8_t *walls)
 {
@@ -642,6 +660,7 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
         for (long i = 0; i < (st || !fp->model ? 0 : (long)n); i++) enclosed[i] = enclosed[i] || side[i] == WALL;
         /* (the channel and the distances are spent: its scratch) */
         if (!st && fp->model) st = model_decides(ctx, p, fp->model, unknown, enclosed, known, channel, (uint8_t *)d2);
+        if (!st && p->faint) take_in_what_shows(ctx, p, known);
         /* a soft edge: the share of the 3x3 neighbourhood inside */
         /* (rows as threads come free: the hidden ones gather) */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16)
