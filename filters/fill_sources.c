@@ -305,10 +305,10 @@ sz_status sz_fill_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, b
     }
     /* an opening of the dark pixels keeps the broad ones: the rest is ink */
     sz_status st = sz_bits_open_square(ctx, dark_bits, w, h, SZ_STROKE_OPEN, scratch, broad);
-    long nsrc = 0, nseen = 0, ink_alpha[256] = {0};
+    long nsrc = 0, nseen = 0, seen = 0, ink_alpha[256] = {0};
     for (int pass = 0; pass < 2 && !nsrc && !st; pass++) {
         memset(ink_alpha, 0, sizeof ink_alpha);
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : nsrc, nseen, ink_alpha[:256])
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : nsrc, nseen, seen, ink_alpha[:256])
         for (int y = 0; y < h; y++) {
             const sz_word *dark_row = dark_bits + (size_t)y * words, *broad_row = broad + (size_t)y * words;
             for (int x = 0; x < w; x++) {
@@ -316,7 +316,7 @@ sz_status sz_fill_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, b
                 bool ink = sz_bit(dark_row, x) && !sz_bit(broad_row, x);
                 src[i] = solid[i] && (pass || !ink);
                 nsrc += src[i];
-                nseen += src[i] && solid[i] == SEEN;
+                seen += solid[i] == SEEN, nseen += src[i] && solid[i] == SEEN;
                 if (solid[i] == 1 && !src[i]) ink_alpha[sz_alpha16(p->img, x, y) >> 8]++;
             }
         }
@@ -327,7 +327,7 @@ sz_status sz_fill_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, b
      * shows of it through the cover tells its colour, not its opacity. */
     *translucent = !st && nsrc > nseen && sz_hist_percentile(ahist, nsrc - nseen, 50) < TRANSLUCENT;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (long i = 0; i < (st ? 0 : (long)n); i++) {
+    for (long i = 0; i < (st || !seen ? 0 : (long)n); i++) {
         if (solid[i] == SEEN && *translucent) solid[i] = src[i] = 0;
         solid[i] = solid[i] != 0; /* seen is seen: the rules below take it as visible */
     }
