@@ -13,6 +13,7 @@
  * completed shape, the part's outline follows its edge first.
  */
 #include "lines.h"
+#include "bits.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -128,8 +129,19 @@ static float bending(const curve *c)
     return e * SZ_MAX(len, 1.0f);
 }
 
+/* Whether the part shows paint at hidden pixel (x, y) through the cover
+ * (part.h, p->faint): there the artist's own colour says no stroke runs.
+ * (Below 2% opacity the ink test cannot tell ink from paint.) */
+static bool seen_paint(const sz_part *p, const sz_lines *ln, int x, int y)
+{
+    size_t j = (size_t)y * p->w + x;
+    return p->faint && !ln->line_art && !ln->solid[j] && sz_alpha16(p->img, x, y) > 1310 &&
+           sz_bit(p->faint + (size_t)y * sz_row_words(p->w), x);
+}
+
 /* What a curve crosses: hidden pixels, existing ink, pixels where the part
- * is visible without ink (it must not cross those), empty pixels. */
+ * is visible without ink, or shows paint through the cover (it must not
+ * cross those), empty pixels. */
 typedef struct crossing {
     int hidden, ink, visible, empty, outside;
     float prob;   /* mean learned ink probability along it (1 without a model) */
@@ -152,7 +164,8 @@ static crossing cross(const sz_part *p, const sz_lines *ln, const sz_line_params
         if (lp->ink_prob) prob += lp->ink_prob[j], counted++;
         /* near the start the curve is still inside its own stroke */
         if (along < skip) continue;
-        if (p->hidden[j]) r.hidden++;
+        if (p->hidden[j] && seen_paint(p, ln, x, y)) r.visible++;
+        else if (p->hidden[j]) r.hidden++;
         else if (ln->solid[j]) r.ink++;
         else if (sz_alpha16(p->img, x, y) > 16384) r.visible++;
         else r.empty++;
@@ -265,7 +278,8 @@ static void stroke_between(sz_lines *ln, const sz_line_params *lp, const sz_line
 
 /* Marches from end e along its curvature; stops leaving the grid, at ink
  * that is not its own stroke (`hit`), after leaving the hidden region
- * when `in_hidden`, or at max_len.  Returns the points walked. */
+ * (or meeting paint seen through the cover) when `in_hidden`, or at
+ * max_len.  Returns the points walked. */
 static int march(const sz_part *p, const sz_lines *ln, const sz_line_params *lp, const sz_line_end *e, float max_len,
                  bool in_hidden, vec2 *pts, int cap, bool *hit, bool *left)
 {
@@ -295,7 +309,8 @@ static int march(const sz_part *p, const sz_lines *ln, const sz_line_params *lp,
         }
         if (lp->ink_prob && in_hidden && p->hidden[j] && lp->ink_prob[j] < 0.2f && s > e->width) break;
         if (lp->inside && in_hidden && p->hidden[j] && !lp->inside[j] && s > e->width) break;
-        if (in_hidden && !p->hidden[j] && s > e->width) {
+        /* (paint seen through the cover is the part showing too) */
+        if (in_hidden && (!p->hidden[j] || seen_paint(p, ln, x, y)) && s > e->width) {
             *left = true;
             break;
         }

@@ -1501,6 +1501,64 @@ START_TEST(part_seen_through_a_veil_keeps_its_own_colours)
 }
 END_TEST
 
+/* A flat plate with a dark stroke across its middle that ends at x = 90,
+ * under a veil over x 80..150 as in disc_under_a_veil; `seen` keeps the
+ * part's pixels under the veil (a fifth opaque), else the cut took them. */
+static void stroke_ending_under_a_veil(int x, int y, uint16_t px[4])
+{
+    big_rect(x, y, px);
+    if (px[3] && x >= 30 && x < 90 && abs(y - 60) <= 2) px[0] = 40 * 257, px[1] = 30 * 257, px[2] = 30 * 257;
+}
+
+static sz_doc *stroke_under_a_veil(sz_ctx *ctx, bool seen)
+{
+    sz_doc *doc = part_under(ctx, stroke_ending_under_a_veil, 80, 0, 150, 120);
+    sz_layer *root = sz_doc_root(doc);
+    sz_image *part = sz_layer_image(sz_layer_child(root, 0)), *veil = sz_layer_image(sz_layer_child(root, 1));
+    for (int y = 0; y < H; y++)
+        for (int x = 80; x < 150; x++) {
+            uint16_t px[4] = {0, 0, 0, 0};
+            sz_get16(veil, x - 80, y, px);
+            px[3] = 52428; /* 80% */
+            sz_put16(veil, x - 80, y, px);
+            stroke_ending_under_a_veil(x, y, px);
+            px[3] = seen ? (uint16_t)lrintf(px[3] * 0.2f) : 0;
+            sz_put16(part, x, y, px);
+        }
+    return doc;
+}
+
+START_TEST(stroke_does_not_run_on_where_paint_shows_through_the_cover)
+{
+    /* Where the part shows its paint through the veil, the artist's stroke
+     * has ended: complete draws no ink there.  Cut away instead (nothing
+     * shows), the stroke is taken to go on under the cover. */
+    for (int seen = 0; seen < 2; seen++) {
+        sz_ctx *ctx = sz_ctx_new();
+        sz_doc *doc = stroke_under_a_veil(ctx, seen);
+        const char *const plain[] = {"no-mirror", "true", NULL}; /* (the plate is symmetric, the stroke not) */
+        ck_assert_int_eq(tu_run_op(ctx, doc, "complete", plain), SZ_OK);
+        sz_layer *self = sz_layer_child(sz_doc_root(doc), 1);
+        ck_assert_str_eq(sz_layer_name(self), "part");
+        int dark = 0;
+        for (int y = 50; y < 70; y++)
+            for (int x = 93; x < 150; x++) { /* (seen: the stroke shows to 90) */
+                uint16_t p[4], f[4];
+                sz_get16(sz_layer_image(self), x - sz_layer_x(self), y - sz_layer_y(self), p);
+                fill_at(doc, x, y, f);
+                /* the part over its fill, as the picture shows them without the veil */
+                float a = p[3] / 65535.0f, fa = f[3] / 65535.0f * (1 - a);
+                ck_assert_msg(a + fa > 0.99f, "nothing under the part at %d,%d", x, y);
+                dark += (p[0] * a + f[0] * fa) / (a + fa) / 257 < 100;
+            }
+        if (seen) ck_assert_msg(dark == 0, "%d px of ink where paint shows through the veil", dark);
+        else ck_assert_msg(dark > 20, "the cut stroke did not go on (%d px)", dark);
+        sz_doc_free(doc);
+        sz_ctx_free(ctx);
+    }
+}
+END_TEST
+
 START_TEST(mask_of_another_size_is_refused)
 {
     sz_ctx *ctx = sz_ctx_new();
@@ -2108,6 +2166,7 @@ int main(void)
     tcase_add_test(tc, stacked_layers_are_each_completed_from_those_above);
     tcase_add_test(tc, soft_edge_of_the_cut_is_sealed_on_request);
     tcase_add_test(tc, part_seen_through_a_veil_keeps_its_own_colours);
+    tcase_add_test(tc, stroke_does_not_run_on_where_paint_shows_through_the_cover);
     tcase_add_test(tc, mask_of_another_size_is_refused);
     tcase_add_test(tc, symmetric_part_shows_what_its_other_half_shows);
     tcase_add_test(tc, fill_reports_each_pixel_it_paints_once);
