@@ -1423,9 +1423,8 @@ START_TEST(soft_edge_of_the_cut_is_sealed_on_request)
 END_TEST
 
 /* A disc with an ear on top, in 6 px squares of two colours no rule
- * could guess, seen at a fifth of its opacity through a veil (80% opaque:
- * hidden) over its middle columns, as a cut leaves a part under a
- * translucent occluder.  No outline says the ear is there. */
+ * could guess; seen through a veil over its middle columns, no outline
+ * says the ear is there. */
 static void checkered_disc(int x, int y, uint16_t px[4])
 {
     flat_disc(x, y, px);
@@ -1435,19 +1434,22 @@ static void checkered_disc(int x, int y, uint16_t px[4])
     if (px[3] && (x / 6 + y / 6) % 2) px[0] = 60 * 257, px[1] = 90 * 257, px[2] = 200 * 257;
 }
 
-static sz_doc *disc_under_a_veil(sz_ctx *ctx)
+/* The part `paint` draws under a veil (80% opaque: hidden) over columns
+ * [x0, x1), through which `shows` of each pixel's opacity is left, as a
+ * cut leaves a part under a translucent occluder (0: cut away). */
+static sz_doc *part_under_a_veil(sz_ctx *ctx, paint_fn paint, int x0, int x1, float shows)
 {
-    sz_doc *doc = part_under(ctx, checkered_disc, 80, 0, 120, 120);
+    sz_doc *doc = part_under(ctx, paint, x0, 0, x1, H);
     sz_layer *root = sz_doc_root(doc);
     sz_image *part = sz_layer_image(sz_layer_child(root, 0)), *veil = sz_layer_image(sz_layer_child(root, 1));
     for (int y = 0; y < H; y++)
-        for (int x = 80; x < 120; x++) {
+        for (int x = x0; x < x1; x++) {
             uint16_t px[4] = {0, 0, 0, 0};
-            sz_get16(veil, x - 80, y, px);
+            sz_get16(veil, x - x0, y, px);
             px[3] = 52428; /* 80% */
-            sz_put16(veil, x - 80, y, px);
-            checkered_disc(x, y, px);
-            px[3] = (uint16_t)lrintf(px[3] * 0.2f);
+            sz_put16(veil, x - x0, y, px);
+            paint(x, y, px);
+            px[3] = (uint16_t)lrintf(px[3] * shows);
             sz_put16(part, x, y, px);
         }
     return doc;
@@ -1464,7 +1466,7 @@ START_TEST(part_seen_through_a_veil_keeps_its_own_colours)
     static const char *const ops[] = {"fill-behind", "complete"};
     for (int k = 0; k < 2; k++) {
         sz_ctx *ctx = sz_ctx_new();
-        sz_doc *doc = disc_under_a_veil(ctx);
+        sz_doc *doc = part_under_a_veil(ctx, checkered_disc, 80, 120, 0.2f);
         ck_assert_int_eq(tu_run_op(ctx, doc, ops[k], NULL), SZ_OK);
         sz_layer *self = sz_layer_child(sz_doc_root(doc), 1);
         ck_assert_str_eq(sz_layer_name(self), "part");
@@ -1501,31 +1503,12 @@ START_TEST(part_seen_through_a_veil_keeps_its_own_colours)
 }
 END_TEST
 
-/* A flat plate with a dark stroke across its middle that ends at x = 90,
- * under a veil over x 80..150 as in disc_under_a_veil; `seen` keeps the
- * part's pixels under the veil (a fifth opaque), else the cut took them. */
+/* A flat plate with a dark stroke across its middle that ends at x = 90
+ * (under the veil of the test below, over x 80..150). */
 static void stroke_ending_under_a_veil(int x, int y, uint16_t px[4])
 {
     big_rect(x, y, px);
     if (px[3] && x >= 30 && x < 90 && abs(y - 60) <= 2) px[0] = 40 * 257, px[1] = 30 * 257, px[2] = 30 * 257;
-}
-
-static sz_doc *stroke_under_a_veil(sz_ctx *ctx, bool seen)
-{
-    sz_doc *doc = part_under(ctx, stroke_ending_under_a_veil, 80, 0, 150, 120);
-    sz_layer *root = sz_doc_root(doc);
-    sz_image *part = sz_layer_image(sz_layer_child(root, 0)), *veil = sz_layer_image(sz_layer_child(root, 1));
-    for (int y = 0; y < H; y++)
-        for (int x = 80; x < 150; x++) {
-            uint16_t px[4] = {0, 0, 0, 0};
-            sz_get16(veil, x - 80, y, px);
-            px[3] = 52428; /* 80% */
-            sz_put16(veil, x - 80, y, px);
-            stroke_ending_under_a_veil(x, y, px);
-            px[3] = seen ? (uint16_t)lrintf(px[3] * 0.2f) : 0;
-            sz_put16(part, x, y, px);
-        }
-    return doc;
 }
 
 START_TEST(stroke_does_not_run_on_where_paint_shows_through_the_cover)
@@ -1535,7 +1518,7 @@ START_TEST(stroke_does_not_run_on_where_paint_shows_through_the_cover)
      * shows), the stroke is taken to go on under the cover. */
     for (int seen = 0; seen < 2; seen++) {
         sz_ctx *ctx = sz_ctx_new();
-        sz_doc *doc = stroke_under_a_veil(ctx, seen);
+        sz_doc *doc = part_under_a_veil(ctx, stroke_ending_under_a_veil, 80, 150, seen ? 0.2f : 0);
         const char *const plain[] = {"no-mirror", "true", NULL}; /* (the plate is symmetric, the stroke not) */
         ck_assert_int_eq(tu_run_op(ctx, doc, "complete", plain), SZ_OK);
         sz_layer *self = sz_layer_child(sz_doc_root(doc), 1);
