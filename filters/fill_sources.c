@@ -271,7 +271,7 @@ sz_status sz_fill_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, b
     for (int y = 0; y < h; y++) {
         uint8_t *body = solid + (size_t)y * w, *luma = src + (size_t)y * w;
         const uint8_t *hid = p->hidden + (size_t)y * w;
-        const sz_word *seen = p->faint ? p->faint + (size_t)y * words : NULL;
+        const sz_word *seen = sz_part_faint_row(p, y);
         if (p->img->depth == 8) { /* (the common case, without widening every sample) */
             const uint8_t *px = sz_row8(p->img, y);
             for (int x = 0; x < w; x++, px += 4) {

@@ -17,7 +17,6 @@
  *    new content and has no ink.
  */
 #include "lines.h"
-#include "bits.h"
 #include "color.h"
 
 #include <stdlib.h>
@@ -465,11 +464,12 @@ static long apply_tile(const sz_part *p, const sz_lines *ln, int tx, int ty, sz_
             }
             out[3] = oa;
             sz_putf(img, x, y, out);
-            if (img == p->img && p->faint) {
+            sz_word *seen = img == p->img ? sz_part_faint_row(p, y) : NULL;
+            if (seen) {
                 /* the stroke is over the artist's pixel now: a fill under it
                  * takes the paint's colour, not the stroke's (a word spans
                  * two tiles) */
-                sz_word *word = p->faint + (size_t)y * sz_row_words(p->w) + (x >> 6), bit = (sz_word)1 << (x & 63);
+                sz_word *word = seen + (x >> 6), bit = (sz_word)1 << (x & 63);
 #pragma omp atomic
                 *word &= ~bit;
             }

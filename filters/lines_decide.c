@@ -13,7 +13,6 @@
  * completed shape, the part's outline follows its edge first.
  */
 #include "lines.h"
-#include "bits.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -135,8 +134,7 @@ static float bending(const curve *c)
 static bool seen_paint(const sz_part *p, const sz_lines *ln, int x, int y)
 {
     size_t j = (size_t)y * p->w + x;
-    return p->faint && !ln->line_art && !ln->solid[j] && sz_alpha16(p->img, x, y) > 1310 &&
-           sz_bit(p->faint + (size_t)y * sz_row_words(p->w), x);
+    return !ln->line_art && !ln->solid[j] && sz_alpha16(p->img, x, y) > 1310 && sz_part_seen(p, x, y);
 }
 
 /* What a curve crosses: hidden pixels, existing ink, pixels where the part

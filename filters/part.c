@@ -77,7 +77,7 @@ static sz_status mark_faint(sz_ctx *ctx, sz_part *p)
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < p->h; y++) {
         const uint8_t *touched = p->touched + (size_t)y * p->w; /* (hidden is touched too) */
-        sz_word *row = p->faint + (size_t)y * words;
+        sz_word *row = sz_part_faint_row(p, y);
         for (int x = sz_skip_unset(touched, 0, p->w); x < p->w; x++)
             if (touched[x] && sz_alpha16(p->img, x, y)) sz_bit_set(row, x);
     }

@@ -7,6 +7,7 @@
 #define SOZAI_PART_H
 
 #include "op.h"
+#include "bits.h"
 
 typedef struct sz_hidden_source sz_hidden_source;
 
@@ -26,7 +27,7 @@ typedef struct sz_part {
     uint8_t *hidden;   /* w*h: 1 where another part covers this one */
     uint8_t *touched;  /* w*h: 1 where another part covers this one at all, if only by
                           its anti-aliased edge (the part is cut there: a fill goes under it) */
-    uint64_t *faint;   /* packed bits (bits.h: rows of sz_row_words(w) words): the layer's own
+    sz_word *faint;    /* packed bits (bits.h: rows of sz_row_words(w) words): the layer's own
                           pixel shows there, partly, under another part's cover (hidden or
                           touched, alpha > 0).  Its colour is what the artist drew: a fill
                           under it takes that colour, so the pixel looks as drawn and no seam
@@ -40,6 +41,19 @@ typedef struct sz_part {
     uint16_t solid;    /* alpha from which a pixel is the part's body rather than its soft rim:
                           32768 for paint, less for a faint part (a blush) */
 } sz_part;
+
+/** Row y of p->faint, or NULL when the part has none. */
+static inline sz_word *sz_part_faint_row(const sz_part *p, int y)
+{
+    return p->faint ? p->faint + (size_t)y * sz_row_words(p->w) : NULL;
+}
+
+/** Whether the part's own pixel (x, y) shows through the cover (p->faint). */
+static inline bool sz_part_seen(const sz_part *p, int x, int y)
+{
+    const sz_word *row = sz_part_faint_row(p, y);
+    return row && sz_bit(row, x);
+}
 
 /** Where the hidden region comes from. */
 struct sz_hidden_source {

@@ -576,7 +576,7 @@ static void take_in_what_shows(sz_ctx *ctx, const sz_part *p, uint8_t *inside)
     int w = p->w, words = sz_row_words(w);
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < p->h; y++) {
-        const sz_word *seen = p->faint + (size_t)y * words;
+        const sz_word *seen = sz_part_faint_row(p, y);
         for (int k = 0; k < words; k++) {
             if (!seen[k]) continue;
             for (int x = k * 64; x < SZ_MIN(w, k * 64 + 64); x++)
