@@ -215,9 +215,14 @@ float sz_lines_pair_cost(const sz_part *p, const sz_lines *ln, const sz_line_par
         vec2 apex;
         /* across a gap, the tips are at most max-gap apart (checked below);
          * the runs to the apex are longer, by 1 / (2 sin(half the corner's
-         * angle)): half again as long admits corners down to about 40 degrees */
-        float sa, sb, lim = hidden_pair ? lp->max_extension : 1.5f * lp->max_gap;
-        if (a->speck || b->speck || !apex_of(a, b, &apex, &sa, &sb) || sa > lim || sb > lim) REJECT("not facing");
+         * angle)): half again as long admits corners down to about 40
+         * degrees.  Under the occluder, an apex more than a quarter of
+         * --max-extension from either end drew a long, thin wedge out
+         * across the hidden region (DESIGN.md, "Where new strokes may
+         * go"); such ends run on alone, along their own curvature. */
+        float sa, sb, lim = hidden_pair ? lp->max_extension / 4 : 1.5f * lp->max_gap;
+        if (a->speck || b->speck || !apex_of(a, b, &apex, &sa, &sb)) REJECT("not facing");
+        if (sa > lim || sb > lim) REJECT("corner too far");
         corner = sa + sb;
         aa = ab = 0;
     }

@@ -927,6 +927,46 @@ START_TEST(outline_end_is_known_where_the_completed_edge_turns)
 }
 END_TEST
 
+/* Two strokes cut by an occluder that covers x >= 40 run on toward the
+ * apex of a corner, one end nearer it than the other (so they do not face
+ * each other).  With the apex 20 and 40 px from the ends, they are joined
+ * through it: a corner lost under the cover.  With it 110 and 140 px
+ * away, more than a quarter of --max-extension (400), the corner is
+ * refused: it drew a long thin wedge out across the hidden region (the
+ * benchmark's case040), and the ends run on alone instead. */
+START_TEST(corner_under_the_occluder_is_joined_only_near_its_ends)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_part p = {.w = W, .h = H, .img = blank(ctx), .solid = 32768};
+    size_t n = (size_t)W * H;
+    p.hidden = calloc(n, 1);
+    for (size_t i = 0; i < n; i++) p.hidden[i] = (int)(i % W) >= 40;
+    sz_lines ln = {.w = W, .h = H, .solid = calloc(n, 1)};
+    sz_line_params lp = {.max_gap = 16, .max_extension = 400, .max_width = 14, .tolerance = 60, .smoothness = 1};
+    const vec2 ua = v2(0.970f, 0.243f), ub = v2(0.970f, -0.243f); /* headings toward the apex */
+    struct {
+        vec2 apex;
+        float to_a, to_b;
+        bool joined;
+    } v[] = {{{100, 60}, 20, 40, true}, {{190, 60}, 110, 140, false}};
+    for (int k = 0; k < 2; k++) {
+        sz_line_end a = {.p = v2_sub(v[k].apex, v2_scale(ua, v[k].to_a)), .dir = ua, .width = 3, .taper = 1,
+                         .at_hidden = true, .partner = -1};
+        sz_line_end b = a;
+        b.p = v2_sub(v[k].apex, v2_scale(ub, v[k].to_b)), b.dir = ub;
+        const char *why = NULL;
+        float cost = sz_lines_pair_cost(&p, &ln, &lp, &a, &b, true, &why);
+        if (v[k].joined)
+            ck_assert_msg(cost >= 0 && cost <= 2.5f, "the near corner is refused (%s, %.2f)", why ? why : "cost", cost);
+        else
+            ck_assert_msg(cost < 0 && !strcmp(why, "corner too far"), "the far corner is joined, at cost %.2f", cost);
+    }
+    free(ln.solid), free(p.hidden);
+    sz_image_free(p.img);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* New ink stays within the part's completed shape: a skin disc crossed by
  * a dark stroke, covered from x = 130 rightward.  The stroke runs on under
  * the cover toward the disc's edge at x = 150, and stops there instead of
@@ -975,6 +1015,7 @@ int main(void)
     tcase_add_test(tc, outline_continues_only_where_the_edge_has_one);
     tcase_add_test(tc, outline_end_is_known_where_the_completed_edge_turns);
     tcase_add_test(tc, lone_stroke_stops_at_the_completed_shape);
+    tcase_add_test(tc, corner_under_the_occluder_is_joined_only_near_its_ends);
     tcase_add_test(tc, new_layer_holds_only_the_new_ink);
     tcase_add_test(tc, mask_file_gives_the_hidden_region);
     tcase_add_test(tc, empty_and_all_ink_layers_are_no_ops);
