@@ -160,8 +160,14 @@ static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, 
     size_t n = (size_t)w * (size_t)h;
     uint8_t *sil = sz_calloc(ctx, n, 1);
     if (!sil) return SZ_ERR_NOMEM;
-    /* silhouette: known pixels beside background, at least 5 px from the
-     * hidden region (there the edge is the occluder's, not the part's) */
+    /* silhouette: known pixels beside background, at least 3 px from the
+     * hidden region (nearer, the edge is the occluder's soft one, not the
+     * part's; the unknown fringe keeps most of that out already).  It kept
+     * 5 px off until 2026-12-03: an end found that far back misses how the
+     * outline runs where it meets the occluder, most of all one that grazes
+     * the occluder's edge before it enters (DESIGN.md, "Where a silhouette
+     * ends"). */
+    enum { SIL_OFF = 2, END_NEAR = SIL_OFF + 3 };
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 1; y < h - 1; y++)
         for (int x = 1; x < w - 1; x++) {
@@ -174,7 +180,7 @@ static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, 
                 edge |= !known[j] && !unknown[j];
             }
             if (!edge) continue;
-            sil[i] = !sz_mask_near(p->hidden, w, h, x, y, 4);
+            sil[i] = !sz_mask_near(p->hidden, w, h, x, y, SIL_OFF);
         }
     sz_status st = sz_thin(ctx, sil, w, h);
     int cap = 64, m = 0;
@@ -185,7 +191,7 @@ static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, 
     for (int y = 0; y < h && !st; y++)
         for (int x = sz_skip_unset(sil + (size_t)y * w, 0, w); x < w; x = sz_skip_unset(sil + (size_t)y * w, x + 1, w)) {
             if (!sz_curve_is_end(sil, w, h, x, y)) continue;
-            if (!sz_mask_near(p->hidden, w, h, x, y, 7)) continue;
+            if (!sz_mask_near(p->hidden, w, h, x, y, END_NEAR)) continue; /* the occluder stopped it */
             int px[FIT], py[FIT];
             bool junction;
             int k = sz_curve_trace(sil, w, h, x, y, FIT, px, py, &junction);

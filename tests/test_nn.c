@@ -258,7 +258,8 @@ static double hidden_iou(sz_ctx *ctx, const gen_case *c, const sz_nn *nn, long *
 /* Parts the project generates (another seed than training's): where the
  * model changes the shape geometry guessed, it is right more often than
  * not, and the mean hidden IoU does not fall.  It changes few (it only
- * adds where it is sure), so the parts run until five are changed. */
+ * adds where it is sure), so the parts run until five are changed (the
+ * weights of 2026-12-03 change the fifth at the 1840th part). */
 START_TEST(model_improves_shapes_geometry_gets_wrong)
 {
     sz_ctx *ctx = sz_ctx_new();
@@ -266,7 +267,7 @@ START_TEST(model_improves_shapes_geometry_gets_wrong)
     ck_assert_int_eq(sz_nn_builtin(ctx, &nn), SZ_OK);
     int better = 0, worse = 0, cases = 0;
     double sum_geometry = 0, sum_model = 0;
-    for (uint64_t k = 0; better + worse < 5 && cases < 1500; k++) {
+    for (uint64_t k = 0; better + worse < 5 && cases < 2500; k++) {
         gen_rng rng = gen_rng_make(977, k);
         gen_case c;
         if (gen_case_make(&rng, &c)) continue;
@@ -291,7 +292,9 @@ int main(void)
 {
     Suite *s = suite_create("nn");
     TCase *tc = tcase_create("nn");
-    tcase_set_timeout(tc, 300); /* the generated parts run long under the sanitizers */
+    /* the generated parts run long under the sanitizers: 204 s on
+     * 2026-12-03, on the 2-core machine */
+    tcase_set_timeout(tc, 600);
     tcase_add_test(tc, conv_matches_the_naive_reference);
     tcase_add_test(tc, forward_adds_the_skip_and_ignores_the_thread_count);
     tcase_add_test(tc, weight_file_round_trips_and_rejects_damage);
