@@ -353,11 +353,11 @@ static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_li
                 if (!ln->solid[j] || p->hidden[j]) continue;
                 uint16_t c16[4];
                 sz_get16(p->img, xx, yy, c16);
-                float wgt = sz_lines_ink(ln, xx, yy);
-                for (int k = 0; k < 3; k++) acc[k] += wgt * sz_srgb16_to_linear(c16[k]);
+                float wgt = sz_lines_ink(ln, xx, yy), lin[3];
+                for (int k = 0; k < 3; k++) lin[k] = sz_srgb16_to_linear(c16[k]), acc[k] += wgt * lin[k];
                 wsum += wgt;
                 if (wgt >= CORE_INK && ncore < CORE_CAP) {
-                    for (int k = 0; k < 3; k++) core[k][ncore] = sz_srgb16_to_linear(c16[k]);
+                    for (int k = 0; k < 3; k++) core[k][ncore] = lin[k];
                     ncore++;
                 }
                 asum += c16[3] / 65535.0;
