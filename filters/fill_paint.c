@@ -28,7 +28,7 @@
  * (the sample's back hair; DESIGN.md, "Gradients deep in the fill").
  * It is made in bands of rows, each from the rows around it, and painted
  * at once: no plane of colours is kept. */
-enum { BAND = 64, DEEP_RADIUS = 32 };
+enum { BAND = 64, DEEP_RADIUS = 32, CHUNK = 4 };
 
 typedef struct colour_band {
     const sz_part *p;
@@ -39,12 +39,15 @@ typedef struct colour_band {
     int radius, reach, ch; /* reach: the largest radius a pixel takes */
     /* per thread (carve_band), over the rows a band needs ((BAND + 2
      * reach) x w): the sources' 8-bit colours and colour regions (0: none
-     * known), each pixel's radius, the row averages, and each pixel's
-     * first and last row of its stretch down its column */
+     * known), each pixel's radius and the row averages, image row y in
+     * slot y % (BAND + 2 reach), so that the next band of the same thread
+     * finds the rows it shares with this one made; and each pixel's first
+     * and last row of its stretch down its column, by row of the band */
     uint32_t *code;
     int32_t *region;
     uint8_t *rad;
     float *rows;
+    int32_t *held; /* per slot: the image row it holds, or -1 */
     int16_t *first, *last;
     float *value;  /* one row of source values, w x ch */
     double *sum;   /* running sums along a row ((w + 1) x ch), then down the columns ((BAND + 2 reach + 1) x w x ch) */
@@ -111,13 +114,23 @@ static void source_row(const colour_band *b, int y, float *v, uint32_t *code, in
     }
 }
 
-/* Row y's averages (into the band's row y - top): each filled pixel's
- * over its stretch along the row, within its radius. */
-static void row_average(colour_band *b, int y, int top)
+/* The slot of the band's scratch rows that holds image row y. */
+static inline size_t row_slot(const colour_band *b, int y)
+{
+    return (size_t)(y % (BAND + 2 * b->reach)) * (size_t)b->p->w;
+}
+
+/* Row y's averages, into its slot: each filled pixel's over its stretch
+ * along the row, within its radius.  A row the thread made for the band
+ * before is there already. */
+static void row_average(colour_band *b, int y)
 {
     int w = b->p->w, ch = b->ch;
+    size_t at = row_slot(b, y);
+    int32_t *held = &b->held[at / (size_t)w];
+    if (*held == y) return;
+    *held = y;
     const uint8_t *shape = b->shape + (size_t)y * w;
-    size_t at = (size_t)(y - top) * w;
     const uint32_t *code = b->code + at;
     const int32_t *region = b->region + at;
     const uint8_t *rad = b->rad + at;
@@ -164,25 +177,28 @@ static bool band_colour(colour_band *b, int y0, int y1)
         int last = w - 1;
         while (!shape[last]) last--;
         x0 = SZ_MIN(x0, first), x1 = SZ_MAX(x1, last);
-        row_average(b, y, top);
+        row_average(b, y);
     }
     /* the stretches down the columns, and running sums down them (a row
      * with no filled pixel was not averaged: it has none to add, and
-     * ends every stretch) */
+     * ends every stretch); sum and first/last go by row of the band,
+     * the rows' own values by their slots */
     double *sum = b->sum;
     for (size_t i = (size_t)x0 * ch; i < (size_t)(x1 + 1) * ch; i++) sum[i] = 0;
     for (int k = 0; k < rows; k++) {
         const uint8_t *shape = b->shape + (size_t)(top + k) * w;
-        const uint32_t *code = b->code + (size_t)k * w;
-        const int32_t *region = b->region + (size_t)k * w;
+        size_t at = row_slot(b, top + k), above = k > 0 ? row_slot(b, top + k - 1) : 0;
+        const uint32_t *code = b->code + at, *code_above = b->code + above;
+        const int32_t *region = b->region + at, *region_above = b->region + above;
+        const float *averages = b->rows + at * ch;
         for (int x = x0; x <= x1; x++) {
             size_t i = (size_t)k * w + x;
             bool joins = k > 0 && shape[x] && b->shape[(size_t)(top + k - 1) * w + x] &&
-                         sources_join(code[x - (ptrdiff_t)w], region[x - (ptrdiff_t)w], code[x], region[x]);
+                         sources_join(code_above[x], region_above[x], code[x], region[x]);
             b->first[i] = (int16_t)(joins ? b->first[i - w] : k);
             for (int c = 0; c < ch; c++) {
-                size_t s = ((size_t)k * w + x) * ch + c;
-                sum[s + (size_t)w * ch] = sum[s] + (shape[x] ? b->rows[s] : 0.0f);
+                size_t s = i * ch + c;
+                sum[s + (size_t)w * ch] = sum[s] + (shape[x] ? averages[(size_t)x * ch + c] : 0.0f);
             }
         }
     }
@@ -197,11 +213,12 @@ static bool band_colour(colour_band *b, int y0, int y1)
     for (int y = y0; y < y1; y++) {
         int k = y - top;
         const uint8_t *shape = b->shape + (size_t)y * w;
+        const uint8_t *rad = b->rad + row_slot(b, y);
         float *o = b->colour + (size_t)(y - y0) * w * ch;
         for (int x = x0; x <= x1; x++) {
             if (!shape[x]) continue;
             size_t i = (size_t)k * w + x;
-            stretch_mean(sum + (size_t)x * ch, (size_t)w * ch, b->first[i], b->last[i], k, b->rad[i], ch,
+            stretch_mean(sum + (size_t)x * ch, (size_t)w * ch, b->first[i], b->last[i], k, rad[x], ch,
                          o + (size_t)x * ch);
         }
     }
@@ -222,6 +239,7 @@ static size_t carve_band(colour_band *b, char *mine)
     TAKE(b->region, context * sizeof *b->region);
     TAKE(b->rad, context * sizeof *b->rad);
     TAKE(b->rows, context * ch * sizeof *b->rows);
+    TAKE(b->held, (size_t)(BAND + 2 * b->reach) * sizeof *b->held);
     TAKE(b->first, context * sizeof *b->first);
     TAKE(b->last, context * sizeof *b->last);
     TAKE(b->value, w * ch * sizeof *b->value);
@@ -259,9 +277,15 @@ sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp,
 #pragma omp parallel num_threads(threads) reduction(+ : filled)
     {
         colour_band b = shared;
-        if (scratch) carve_band(&b, scratch + (size_t)sz_thread_index() * per_thread);
-        /* dynamic: the filled rows may all lie in one part of the image */
-#pragma omp for schedule(dynamic, 1)
+        if (scratch) {
+            carve_band(&b, scratch + (size_t)sz_thread_index() * per_thread);
+            for (int k = 0; k < BAND + 2 * reach; k++) b.held[k] = -1;
+        }
+        /* runs of CHUNK bands, each run to one thread, so that a band
+         * finds the rows it shares with the band before made (each row
+         * is averaged 1.25 times, not twice); dynamic: the filled rows
+         * may all lie in one part of the image */
+#pragma omp for schedule(dynamic, CHUNK)
         for (int band = 0; band < bands; band++) {
             int y0 = band * BAND, y1 = SZ_MIN(h, y0 + BAND);
             if (!band_colour(&b, y0, y1)) continue;
