@@ -75,7 +75,7 @@ static uint32_t sample_code(const sz_part *p, size_t i)
 
 /* Whether two sampled pixels of the part's body match: in like colour,
  * or, when only the silhouette is compared, always. */
-static bool alike(uint32_t a, uint32_t b, bool by_colour)
+static inline bool alike(uint32_t a, uint32_t b, bool by_colour)
 {
     if (!by_colour) return true;
     int dr = (int)(a >> 16 & 255) - (int)(b >> 16 & 255);
