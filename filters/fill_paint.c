@@ -114,10 +114,16 @@ static void source_row(const colour_band *b, int y, float *v, uint32_t *code, in
     }
 }
 
-/* The slot of the band's scratch rows that holds image row y. */
+/* The rows a band needs, and so the slots of a thread's scratch rows. */
+static inline int row_slots(const colour_band *b)
+{
+    return BAND + 2 * b->reach;
+}
+
+/* Where the slot of image row y starts in the scratch rows. */
 static inline size_t row_slot(const colour_band *b, int y)
 {
-    return (size_t)(y % (BAND + 2 * b->reach)) * (size_t)b->p->w;
+    return (size_t)(y % row_slots(b)) * (size_t)b->p->w;
 }
 
 /* Row y's averages, into its slot: each filled pixel's over its stretch
@@ -127,7 +133,7 @@ static void row_average(colour_band *b, int y)
 {
     int w = b->p->w, ch = b->ch;
     size_t at = row_slot(b, y);
-    int32_t *held = &b->held[at / (size_t)w];
+    int32_t *held = &b->held[y % row_slots(b)];
     if (*held == y) return;
     *held = y;
     const uint8_t *shape = b->shape + (size_t)y * w;
@@ -229,7 +235,7 @@ static bool band_colour(colour_band *b, int y0, int y1)
  * measures it.  Returns its size. */
 static size_t carve_band(colour_band *b, char *mine)
 {
-    size_t w = (size_t)b->p->w, ch = (size_t)b->ch, context = (size_t)(BAND + 2 * b->reach) * w, at = 0;
+    size_t w = (size_t)b->p->w, ch = (size_t)b->ch, context = (size_t)row_slots(b) * w, at = 0;
 #define TAKE(ptr, bytes)                                                                                              \
     do {                                                                                                             \
         if (mine) (ptr) = (void *)(mine + at);                                                                       \
@@ -239,7 +245,7 @@ static size_t carve_band(colour_band *b, char *mine)
     TAKE(b->region, context * sizeof *b->region);
     TAKE(b->rad, context * sizeof *b->rad);
     TAKE(b->rows, context * ch * sizeof *b->rows);
-    TAKE(b->held, (size_t)(BAND + 2 * b->reach) * sizeof *b->held);
+    TAKE(b->held, (size_t)row_slots(b) * sizeof *b->held);
     TAKE(b->first, context * sizeof *b->first);
     TAKE(b->last, context * sizeof *b->last);
     TAKE(b->value, w * ch * sizeof *b->value);
@@ -279,7 +285,7 @@ sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp,
         colour_band b = shared;
         if (scratch) {
             carve_band(&b, scratch + (size_t)sz_thread_index() * per_thread);
-            for (int k = 0; k < BAND + 2 * reach; k++) b.held[k] = -1;
+            for (int k = 0; k < row_slots(&b); k++) b.held[k] = -1;
         }
         /* runs of CHUNK bands, each run to one thread, so that a band
          * finds the rows it shares with the band before made (each row
