@@ -202,7 +202,12 @@ sz_status sz_edt_bounded(sz_ctx *ctx, const uint8_t *feature, int w, int h, int 
     int cap = r + 1, far = cap * cap; /* any distance beyond r */
     uint8_t *g = sz_malloc(ctx, n ? n : 1); /* distance down or up its column, capped */
     int threads = sz_threads(ctx);
-    size_t row_len = (size_t)w + 2 * (size_t)r;
+    enum { SPAN = 128 };
+    _Static_assert(SPAN >= SZ_EDT_BOUND_MAX, "a pixel's reach spans at most its span's neighbours");
+    int spans = (w + SPAN - 1) / SPAN;
+    /* per thread: the padded row, then the least and the most of g over
+     * each span (as 16-bit words, two bytes a span each) */
+    size_t row_len = (size_t)w + 2 * (size_t)r + (size_t)spans;
     uint16_t *rows = sz_malloc_array(ctx, (size_t)threads * row_len, sizeof *rows);
     if (!g || !rows) {
         free(g), free(rows);
@@ -236,26 +241,45 @@ sz_status sz_edt_bounded(sz_ctx *ctx, const uint8_t *feature, int w, int h, int 
             }
         }
     }
-    /* Rows: the smallest dx^2 + g^2 over |dx| <= r, one dx at a time over
-     * the whole row (so the inner loop is a plain vector min); the row is
-     * padded by r on each side with "far". */
+    /* Rows: the smallest dx^2 + g^2 over |dx| <= r, one dx at a time (so
+     * the inner loop is a plain vector min); the row is padded by r on
+     * each side with "far".  A row is taken in spans of SPAN px, at least
+     * the largest r, so that a pixel's reach lies within its span and the
+     * two beside it: a span all feature is all 0, and one with nothing
+     * nearer than r down or up its columns, there or beside it, is all
+     * "far" already.  Most of a part is one or the other, so only the
+     * spans along an edge pay for the r comparisons. */
 #pragma omp parallel num_threads(threads)
     {
         uint16_t *f = rows + (size_t)sz_thread_index() * row_len;
-        for (size_t i = 0; i < row_len; i++) f[i] = (uint16_t)far;
+        uint8_t *span_min = (uint8_t *)(f + w + 2 * (size_t)r), *span_max = span_min + spans;
+        for (size_t i = 0; i < (size_t)w + 2 * (size_t)r; i++) f[i] = (uint16_t)far;
 #pragma omp for schedule(static)
         for (int y = 0; y < h; y++) {
             const uint8_t *gy = g + (size_t)y * w;
             uint16_t *d = dist2 + (size_t)y * w;
-#pragma omp simd
-            for (int x = 0; x < w; x++) f[r + x] = (uint16_t)(gy[x] * gy[x]);
+            for (int s = 0; s < spans; s++) {
+                int x0 = s * SPAN, x1 = SZ_MIN(w, x0 + SPAN);
+                uint8_t lo = (uint8_t)cap, hi = 0;
+                for (int x = x0; x < x1; x++) {
+                    lo = SZ_MIN(lo, gy[x]), hi = SZ_MAX(hi, gy[x]);
+                    f[r + x] = (uint16_t)(gy[x] * gy[x]);
+                }
+                span_min[s] = lo, span_max[s] = hi;
+            }
             memcpy(d, f + r, (size_t)w * sizeof *d);
-            for (int dx = 1; dx <= r; dx++) {
-                const uint16_t *left = f + r - dx, *right = f + r + dx, dd = (uint16_t)(dx * dx);
+            for (int s = 0; s < spans; s++) {
+                int near = SZ_MIN(span_min[s], SZ_MIN(s > 0 ? span_min[s - 1] : cap, s + 1 < spans ? span_min[s + 1] : cap));
+                if (span_max[s] == 0 || near >= cap) continue;
+                int x0 = s * SPAN, bw = SZ_MIN(w - x0, SPAN);
+                uint16_t *ds = d + x0;
+                for (int dx = 1; dx <= r; dx++) {
+                    const uint16_t *left = f + r + x0 - dx, *right = f + r + x0 + dx, dd = (uint16_t)(dx * dx);
 #pragma omp simd
-                for (int x = 0; x < w; x++) {
-                    uint16_t v = (uint16_t)(dd + SZ_MIN(left[x], right[x]));
-                    d[x] = SZ_MIN(d[x], v);
+                    for (int x = 0; x < bw; x++) {
+                        uint16_t v = (uint16_t)(dd + SZ_MIN(left[x], right[x]));
+                        ds[x] = SZ_MIN(ds[x], v);
+                    }
                 }
             }
         }

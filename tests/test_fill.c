@@ -1860,17 +1860,22 @@ END_TEST
 
 /* The bounded distance transform against the exact one: equal wherever
  * the distance is at most r, above r^2 elsewhere; bounds from 0 to beyond
- * the grid, a grid wider than one column block, 1 and 2 threads. */
+ * the grid, a grid wider than one column block and than several of the
+ * row pass's spans, 1 and 2 threads.  Scattered features, a stretch of
+ * columns with none (spans nothing reaches) and a solid block (spans all
+ * feature), so that every kind of span is met. */
 START_TEST(bounded_distance_matches_the_exact_one_within_its_bound)
 {
-    enum { BW = 301, BH = 37 };
+    enum { BW = 541, BH = 37 };
     static uint8_t feature[BW * BH];
     static float exact[BW * BH];
     static uint16_t bounded[BW * BH];
     uint32_t rng = 2024;
     for (int i = 0; i < BW * BH; i++) {
         rng ^= rng << 13, rng ^= rng >> 17, rng ^= rng << 5;
-        feature[i] = rng % 1000 < 4;
+        int x = i % BW, y = i / BW;
+        feature[i] = x > 280 && rng % 1000 < 4;
+        if (y >= 5 && y <= 30 && x >= 380) feature[i] = 1;
     }
     feature[0] = feature[BW * BH - 1] = 1; /* corners */
     sz_ctx *ctx = sz_ctx_new();
