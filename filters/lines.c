@@ -57,6 +57,24 @@ float sz_lines_ink(const sz_lines *ln, int x, int y)
     return ink_of(ln, px, p->hidden[(size_t)y * p->w + x]);
 }
 
+/* The last pixel a row asked about: paint comes in runs of one colour,
+ * so a row's answers are mostly the one just worked out.  The answers
+ * are those of the same arithmetic, only not repeated. */
+typedef struct pixel_memo {
+    uint64_t key;
+    bool hidden, valid;
+} pixel_memo;
+
+/* Whether px (and `hidden`) is what the memo holds; if not, it holds
+ * them from now on, and the caller works out the answer. */
+static inline bool memo_hit(pixel_memo *m, const uint16_t px[4], bool hidden)
+{
+    uint64_t key = px[0] | (uint64_t)px[1] << 16 | (uint64_t)px[2] << 32 | (uint64_t)px[3] << 48;
+    if (m->valid && m->key == key && m->hidden == hidden) return true;
+    *m = (pixel_memo){.key = key, .hidden = hidden, .valid = true};
+    return false;
+}
+
 static sz_status find_ink(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln)
 {
     int w = p->w, h = p->h;
@@ -70,15 +88,22 @@ static sz_status find_ink(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
     /* (rows as threads come free, here and below: the part's may gather
      * in one part of the work rectangle) */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16) reduction(+ : hist[:256], vhist[:256], total)
-    for (int y = 0; y < h; y++)
+    for (int y = 0; y < h; y++) {
+        pixel_memo memo = {.valid = false};
+        int luma_bin = 0, value_bin = 0;
         for (int x = 0; x < w; x++) {
             if (sz_alpha16(p->img, x, y) < 32768 || p->hidden[(size_t)y * w + x]) continue;
             uint16_t px[4];
             sz_get16(p->img, x, y, px);
-            hist[SZ_MIN(255, (int)(luma(px) * 255 + 0.5f))]++;
-            vhist[SZ_MAX(px[0], SZ_MAX(px[1], px[2])) >> 8]++;
+            if (!memo_hit(&memo, px, false)) {
+                luma_bin = SZ_MIN(255, (int)(luma(px) * 255 + 0.5f));
+                value_bin = SZ_MAX(px[0], SZ_MAX(px[1], px[2])) >> 8;
+            }
+            hist[luma_bin]++;
+            vhist[value_bin]++;
             total++;
         }
+    }
     float median = sz_hist_percentile(hist, total, 50) / 255.0f;
     float value = sz_hist_percentile(vhist, total, 50) / 255.0f;
     /* A layer of line art is dark: black or grey strokes and the solid
@@ -93,15 +118,19 @@ static sz_status find_ink(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
     }
     ln->dark = lp->ink_threshold * SZ_MAX(median, 0.05f);
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16)
-    for (int y = 0; y < h; y++)
+    for (int y = 0; y < h; y++) {
+        pixel_memo memo = {.valid = false};
+        uint8_t inked = 0;
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
             uint16_t px[4];
             ln->solid[i] = 0;
             if (!sz_alpha16(p->img, x, y)) continue; /* no ink (the common case on line art) */
             sz_get16(p->img, x, y, px);
-            ln->solid[i] = ink_of(ln, px, p->hidden[i]) >= 0.3f;
+            if (!memo_hit(&memo, px, p->hidden[i])) inked = ink_of(ln, px, p->hidden[i]) >= 0.3f;
+            ln->solid[i] = inked;
         }
+    }
     return SZ_OK;
 }
 
