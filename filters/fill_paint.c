@@ -105,7 +105,7 @@ static void source_row(const colour_band *b, int y, float *v, uint32_t *code, in
             /* (the source before it is most often in the same run) */
             if (b->regions) region[x] = sz_runs_label_near(b->regions, j % w, j / w - b->regions_top, &run);
             if (b->reach > b->radius) {
-                int deep = (int)(0.5f * hypotf((float)(x - j % w), (float)(y - j / w)));
+                int deep = (int)(0.5f * sz_pixel_distance(x - j % w, y - j / w));
                 rad[x] = (uint8_t)SZ_CLAMP(deep, b->radius, b->reach);
             }
         }

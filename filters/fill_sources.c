@@ -51,7 +51,7 @@ static bool colour_step(const sz_image *img, size_t i, size_t j)
 static bool beyond_narrow_reach(int x, int y, int32_t j, int w, uint16_t scale2)
 {
     if (scale2 >= NARROW * NARROW) return false; /* broad: it reaches as far as it is nearest */
-    return hypotf((float)(x - j % w), (float)(y - j / w)) > 2 * sqrtf((float)scale2) + 3;
+    return sz_pixel_distance(x - j % w, y - j / w) > 2 * sqrtf((float)scale2) + 3;
 }
 
 /* A narrow colour region seen at the cut (an eye's white, a button, a
@@ -166,8 +166,8 @@ static sz_status keep_narrow_regions_near(sz_ctx *ctx, const sz_part *p, const u
             int32_t j = near[i], k = broad_near[i - first];
             if (!shape[i] || j < 0 || k < 0 || !beyond_narrow_reach(x, y, j, w, scale2[j - first])) continue;
             k += (int32_t)first;
-            float d = hypotf((float)(x - j % w), (float)(y - j / w));
-            float to_broad = hypotf((float)(x - k % w), (float)(y - k / w));
+            float d = sz_pixel_distance(x - j % w, y - j / w);
+            float to_broad = sz_pixel_distance(x - k % w, y - k / w);
             if (to_broad <= 1.1f * d + 3 && colour_step(p->img, (size_t)j, (size_t)k)) near[i] = k;
         }
     free(scale2), free(asks), free(broad_near);
