@@ -37,6 +37,7 @@ typedef struct colour_band {
     const sz_runs *regions; /* the sources' colour regions, from the part's row regions_top (or NULL) */
     int regions_top;
     int radius, reach, ch; /* reach: the largest radius a pixel takes */
+    const double *inverse; /* inverse[k] = 1.0 / k, for k up to 2 reach + 1: a stretch's share of its mean */
     /* per thread (carve_band), over the rows a band needs ((BAND + 2
      * reach) x w): the sources' 8-bit colours and colour regions (0: none
      * known), each pixel's radius and the row averages, image row y in
@@ -76,10 +77,11 @@ static inline bool sources_join(uint32_t code_a, int32_t region_a, uint32_t code
  * shift a gradient.  out gets the mean of entries [at - reach, at +
  * reach] from running sums, sum + i * step being the sums of the first
  * i entries, ch channels each. */
-static void stretch_mean(const double *sum, size_t step, int first, int last, int at, int r, int ch, float *out)
+static void stretch_mean(const double *sum, size_t step, int first, int last, int at, int r, int ch,
+                         const double *inverse, float *out)
 {
     int reach = SZ_MIN(r, SZ_MIN(at - first, last - at)), lo = at - reach, hi = at + reach;
-    double share = 1.0 / (hi - lo + 1);
+    double share = inverse[hi - lo + 1];
     for (int c = 0; c < ch; c++) out[c] = (float)((sum[(size_t)(hi + 1) * step + c] - sum[(size_t)lo * step + c]) * share);
 }
 
@@ -158,7 +160,7 @@ static void row_average(colour_band *b, int y)
             for (int c = 0; c < ch; c++)
                 sum[(size_t)(xx - first + 1) * ch + c] = sum[(size_t)(xx - first) * ch + c] + v[(size_t)xx * ch + c];
         for (int xx = first; xx <= last; xx++)
-            stretch_mean(sum, (size_t)ch, 0, last - first, xx - first, rad[xx], ch, out + (size_t)xx * ch);
+            stretch_mean(sum, (size_t)ch, 0, last - first, xx - first, rad[xx], ch, b->inverse, out + (size_t)xx * ch);
         x = last + 1;
     }
 }
@@ -224,7 +226,7 @@ static bool band_colour(colour_band *b, int y0, int y1)
         for (int x = x0; x <= x1; x++) {
             if (!shape[x]) continue;
             size_t i = (size_t)k * w + x;
-            stretch_mean(sum + (size_t)x * ch, (size_t)w * ch, b->first[i], b->last[i], k, rad[x], ch,
+            stretch_mean(sum + (size_t)x * ch, (size_t)w * ch, b->first[i], b->last[i], k, rad[x], ch, b->inverse,
                          o + (size_t)x * ch);
         }
     }
@@ -269,12 +271,16 @@ sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp,
     int reach = radius > 0 ? SZ_MAX(radius, DEEP_RADIUS) : radius;
     int bands = st ? 0 : (h + BAND - 1) / BAND;
     long filled = 0;
+    /* a mean's share from a table, not a division per pixel, twice over */
+    double *inverse = st ? NULL : sz_malloc_array(ctx, (size_t)(2 * reach + 2), sizeof *inverse);
+    if (!st && !inverse) st = SZ_ERR_NOMEM;
+    for (int k = 1; k < (st ? 0 : 2 * reach + 2); k++) inverse[k] = 1.0 / k;
     /* Each thread's scratch, carved from one block: a few tens of MiB for
      * a 4096 px wide part, where the library's large blocks get huge
      * pages (fresh 4 KiB pages for each thread's pieces cost 6,000 page
      * faults at 4096x4096). */
     colour_band shared = {.p = p, .shape = shape, .near = near, .radius = radius, .reach = reach, .ch = ch,
-                          .regions = regions.x0 ? &regions : NULL, .regions_top = regions_top};
+                          .inverse = inverse, .regions = regions.x0 ? &regions : NULL, .regions_top = regions_top};
     size_t per_thread = carve_band(&shared, NULL);
     int threads = sz_threads(ctx);
     char *scratch = st ? NULL : sz_malloc_array(ctx, (size_t)threads, per_thread);
@@ -330,7 +336,7 @@ sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp,
                 }
         }
     }
-    free(scratch);
+    free(scratch), free(inverse);
     sz_runs_free(&regions);
     /* what the part's mirror image revealed belongs to the fill too (in
      * the part itself, with merge, it is there already, over the fill) */
