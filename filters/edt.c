@@ -254,7 +254,7 @@ sz_status sz_edt_bounded(sz_ctx *ctx, const uint8_t *feature, int w, int h, int 
         uint16_t *f = rows + (size_t)sz_thread_index() * row_len;
         uint8_t *span_min = (uint8_t *)(f + w + 2 * (size_t)r), *span_max = span_min + spans;
         for (size_t i = 0; i < (size_t)w + 2 * (size_t)r; i++) f[i] = (uint16_t)far;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 16) /* (the edges, where the work is, may gather in a few rows) */
         for (int y = 0; y < h; y++) {
             const uint8_t *gy = g + (size_t)y * w;
             uint16_t *d = dist2 + (size_t)y * w;
