@@ -118,6 +118,10 @@ SZ_INTERNAL sz_status sz_shape_model_prob(sz_ctx *ctx, const struct sz_nn *nn, c
 /** The probability at work pixel (x, y), bilinear from the grid (only the
  *  pixels in question are asked: no plane of them is made). */
 SZ_INTERNAL float sz_shape_prob_at(const sz_shape_prob *g, int x, int y);
+/** Whether some pixel of work row y may be given a probability above
+ *  `bar`: false when none of the grid values it is interpolated from is
+ *  (a bilinear value lies within its corners, give or take a rounding). */
+SZ_INTERNAL bool sz_shape_prob_row_may_exceed(const sz_shape_prob *g, int y, float bar);
 SZ_INTERNAL void sz_shape_prob_free(sz_shape_prob *g);
 
 /** Fills one prepared part with its completed `shape` (sz_part_shape;

@@ -549,26 +549,36 @@ static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn
     float top = 0;
     for (size_t g = 0; !st && g < (size_t)prob.gw * (size_t)prob.gh; g++) top = SZ_MAX(top, prob.grid[g]);
     bool ask = !st && top > sure - 1e-4f;
+    /* Nor need a row ask that has nothing hidden, or whose grid rows are
+     * sure nowhere (most rows, even where the grid is sure of the
+     * visible part); `asked` says which rows did, and only their `added`
+     * is written and read. */
+    uint8_t *asked = ask ? sz_malloc(ctx, (size_t)h) : NULL;
+    if (ask && !asked) st = SZ_ERR_NOMEM;
     int rows = st || !ask ? 0 : h;
     /* (rows as threads come free: the unknown ones gather where the
      * occluder is) */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16) reduction(+ : adds)
-    for (int y = 0; y < rows; y++)
-        for (int x = 0; x < w; x++) {
+    for (int y = 0; y < rows; y++) {
+        asked[y] = sz_skip_unset(unknown + (size_t)y * w, 0, w) < w && sz_shape_prob_row_may_exceed(&prob, y, sure);
+        for (int x = 0; x < (asked[y] ? w : 0); x++) {
             size_t i = (size_t)y * w + x;
             added[i] = 0;
             if (inside[i] || !unknown[i] || unknown[i] >= EMPTY || sure_geometry[i]) continue;
             if (sz_shape_prob_at(&prob, x, y) > sure) added[i] = inside[i] = 1, adds++;
         }
+    }
     if (!st && adds) {
         /* kept where they join the visible part */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++) seed[(size_t)y * w + x] = sz_alpha16(p->img, x, y) >= p->solid;
         st = sz_flood(ctx, inside, seed, NULL, w, h, reached);
-        for (size_t i = 0; i < n && !st; i++)
-            if (added[i] && !reached[i]) inside[i] = 0;
+        for (int y = 0; y < h && !st; y++)
+            for (size_t i = (size_t)y * w; asked[y] && i < (size_t)(y + 1) * w; i++)
+                if (added[i] && !reached[i]) inside[i] = 0;
     }
+    free(asked);
     sz_shape_prob_free(&prob);
     return st;
 }

@@ -50,13 +50,32 @@ void sz_shape_model_inputs(sz_ctx *ctx, const sz_part *p, const uint8_t *inside,
         }
 }
 
+/* The grid rows work row y is interpolated between. */
+static void grid_rows(const sz_shape_prob *g, int y, float *fy, int *y0, int *y1)
+{
+    *fy = SZ_CLAMP(((float)y + 0.5f) / (float)g->cell - 0.5f, 0.0f, (float)(g->gh - 1));
+    *y0 = SZ_MIN((int)*fy, g->gh - 1);
+    *y1 = SZ_MIN(*y0 + 1, g->gh - 1);
+}
+
+bool sz_shape_prob_row_may_exceed(const sz_shape_prob *g, int y, float bar)
+{
+    float fy;
+    int y0, y1;
+    grid_rows(g, y, &fy, &y0, &y1);
+    const float *a = g->grid + (size_t)y0 * g->gw, *b = g->grid + (size_t)y1 * g->gw;
+    for (int x = 0; x < g->gw; x++)
+        if (a[x] > bar - 1e-4f || b[x] > bar - 1e-4f) return true;
+    return false;
+}
+
 float sz_shape_prob_at(const sz_shape_prob *g, int x, int y)
 {
-    int gw = g->gw, gh = g->gh;
-    float fx = ((float)x + 0.5f) / (float)g->cell - 0.5f, fy = ((float)y + 0.5f) / (float)g->cell - 0.5f;
-    fx = SZ_CLAMP(fx, 0.0f, (float)(gw - 1)), fy = SZ_CLAMP(fy, 0.0f, (float)(gh - 1));
-    int x0 = SZ_MIN((int)fx, gw - 1), y0 = SZ_MIN((int)fy, gh - 1);
-    int x1 = SZ_MIN(x0 + 1, gw - 1), y1 = SZ_MIN(y0 + 1, gh - 1);
+    int gw = g->gw, y0, y1;
+    float fx = ((float)x + 0.5f) / (float)g->cell - 0.5f, fy;
+    fx = SZ_CLAMP(fx, 0.0f, (float)(gw - 1));
+    grid_rows(g, y, &fy, &y0, &y1);
+    int x0 = SZ_MIN((int)fx, gw - 1), x1 = SZ_MIN(x0 + 1, gw - 1);
     float tx = fx - (float)x0, ty = fy - (float)y0;
     const float *v = g->grid;
     float top = v[(size_t)y0 * gw + x0] * (1 - tx) + v[(size_t)y0 * gw + x1] * tx;
