@@ -130,9 +130,25 @@ typedef struct sz_outline_dist {
     float cap;
 } sz_outline_dist;
 
+static inline float sz_outline_dist_of(const sz_outline_dist *od, unsigned d2)
+{
+    return SZ_MIN(sqrtf((float)d2), od->cap);
+}
+
 static inline float sz_outline_dist_at(const sz_outline_dist *od, size_t i)
 {
-    return SZ_MIN(sqrtf((float)od->d2[i]), od->cap);
+    return sz_outline_dist_of(od, od->d2[i]);
+}
+
+/** The least squared distance whose distance is at least t (65536 when
+ *  none is): a pass over the plane asks `d2 < sz_outline_d2_below(t)`
+ *  where it would ask `distance < t`, the same answer without a root per
+ *  pixel (the distance grows with d2). */
+static inline unsigned sz_outline_d2_below(const sz_outline_dist *od, float t)
+{
+    unsigned d2 = 0;
+    while (d2 <= 65535 && sz_outline_dist_of(od, d2) < t) d2++;
+    return d2;
 }
 
 SZ_INTERNAL sz_status sz_outline_distance(sz_ctx *ctx, const sz_part *p, const uint8_t *inside, float max_width,

@@ -157,7 +157,8 @@ static int32_t *band_pixels(sz_ctx *ctx, const sz_part *p, const uint8_t *shape,
     int w = p->w, h = p->h;
     long *per_row = sz_calloc(ctx, (size_t)h + 1, sizeof *per_row);
     if (!per_row) return NULL;
-#define IN_BAND(i) (p->hidden[i] && shape[i] && dist->d2[i] > 0 && sz_outline_dist_at(dist, i) < width + 0.5f)
+    unsigned below = sz_outline_d2_below(dist, width + 0.5f);
+#define IN_BAND(i) (p->hidden[i] && shape[i] && dist->d2[i] > 0 && dist->d2[i] < below)
     /* (rows as threads come free: the hidden ones gather) */
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16)
     for (int y = 0; y < h; y++)
@@ -215,15 +216,18 @@ sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, co
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
             edge[i] = 0;
-            float di = sz_outline_dist_at(dist, i);
-            if (p->hidden[i] || di <= 0 || di > BAND) continue;
+            unsigned d2 = dist->d2[i]; /* (squared, against squared bounds: the cap, beyond BAND, never decides) */
+            if (p->hidden[i] || d2 == 0 || d2 > BAND * BAND) continue;
             int by = sz_bit(by_occluder + (size_t)y * words, x);
-            if (di <= 1.0f) {
+            if (d2 <= 1) {
                 edge[i] = RING_BARE;
                 ring[0]++, ring[1] += by;
                 ring_inked[0] += ln->solid[i], ring_inked[1] += by && ln->solid[i];
             }
-            if (ln->solid[i]) layer[0][(int)ceilf(di)]++, layer[1][(int)ceilf(di)] += by;
+            if (ln->solid[i]) {
+                int deep = (int)ceilf(sz_outline_dist_of(dist, d2));
+                layer[0][deep]++, layer[1][deep] += by;
+            }
         }
     if (ring[0] < 32 || ring_inked[0] < 0.6 * ring[0]) { /* no outline to continue */
         free(by_occluder), free(edge);
@@ -248,8 +252,8 @@ sz_status sz_outline_stroke_edge(sz_ctx *ctx, const sz_part *p, sz_lines *ln, co
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
-            float di = sz_outline_dist_at(dist, i);
-            if (p->hidden[i] || !ln->solid[i] || di <= 0 || di > (float)depth) continue;
+            unsigned d2 = dist->d2[i];
+            if (p->hidden[i] || !ln->solid[i] || d2 == 0 || d2 > (unsigned)(depth * depth)) continue;
             if (local && !sz_bit(by_occluder + (size_t)y * words, x)) continue;
             uint16_t c[4];
             sz_get16(p->img, x, y, c);
