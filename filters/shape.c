@@ -523,7 +523,8 @@ static bool reach_may_cut(sz_ctx *ctx, int w, int h, const uint8_t *known, const
 }
 
 /* The learned model's say.  Where geometry left a pixel out only by a
- * guess (not beyond the curves that close the outline: `sure_geometry`)
+ * guess (not on the curves that close the outline, WALL in `side`, nor in
+ * what they enclose)
  * and the model is sure (a probability beyond 0.9) that the part goes on
  * there, it is added, if it joins the visible part: no islands.  The
  * model never takes a pixel away.  On 600 generated parts (another seed
@@ -532,7 +533,8 @@ static bool reach_may_cut(sz_ctx *ctx, int w, int h, const uint8_t *known, const
  * the 95% bar still down; its additions changed 10, up .008.  Elsewhere
  * the geometric edge, crisper than the model's grid, stays. */
 static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn *nn, const uint8_t *unknown,
-                               const uint8_t *sure_geometry, uint8_t *inside, uint8_t *added, uint8_t *scratch)
+                               const uint8_t *enclosed, const uint8_t *side, uint8_t *inside, uint8_t *added,
+                               uint8_t *scratch)
 {
     int w = p->w, h = p->h;
     size_t n = (size_t)w * (size_t)h;
@@ -564,7 +566,7 @@ static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn
         for (int x = 0; x < (asked[y] ? w : 0); x++) {
             size_t i = (size_t)y * w + x;
             added[i] = 0;
-            if (inside[i] || !unknown[i] || unknown[i] >= EMPTY || sure_geometry[i]) continue;
+            if (inside[i] || !unknown[i] || unknown[i] >= EMPTY || enclosed[i] || side[i] == WALL) continue;
             if (sz_shape_prob_at(&prob, x, y) > sure) added[i] = inside[i] = 1, adds++;
         }
     }
@@ -671,11 +673,10 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
                          (y > 0 && side[i - w] == BY_PART) || (y + 1 < h && side[i + w] == BY_PART);
                 known[i] = in && unknown[i] < EMPTY;
             }
-        /* the outline's own curves are sure; the model may change the rest */
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-        for (long i = 0; i < (st || !fp->model ? 0 : (long)n); i++) enclosed[i] = enclosed[i] || side[i] == WALL;
-        /* (the channel and the distances are spent: its scratch) */
-        if (!st && fp->model) st = model_decides(ctx, p, fp->model, unknown, enclosed, known, channel, (uint8_t *)d2);
+        /* the outline's own curves are sure; the model may change the rest
+         * (the channel and the distances are spent: its scratch) */
+        if (!st && fp->model)
+            st = model_decides(ctx, p, fp->model, unknown, enclosed, side, known, channel, (uint8_t *)d2);
         if (!st && p->faint) take_in_what_shows(ctx, p, known);
         /* a soft edge: the share of the 3x3 neighbourhood inside */
         /* (rows as threads come free: the hidden ones gather) */

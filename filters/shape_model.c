@@ -37,7 +37,9 @@ void sz_shape_model_inputs(sz_ctx *ctx, const sz_part *p, const uint8_t *inside,
                 const uint8_t *hid = p->hidden + (size_t)y * p->w, *in_row = inside + (size_t)y * p->w;
                 if (p->img->depth == 8) {
                     const uint8_t *px = sz_row8(p->img, y);
-                    for (int x = x0; x < x1; x++) part += share8[px[4 * x + 3]];
+                    /* (adding 0 to a sum of shares, never negative, leaves it as it is) */
+                    for (int x = x0; x < x1; x++)
+                        if (px[4 * x + 3]) part += share8[px[4 * x + 3]];
                 } else {
                     for (int x = x0; x < x1; x++) part += sz_alpha16(p->img, x, y) / 65535.0;
                 }
