@@ -4,6 +4,7 @@
 #include "internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static sz_image *image_alloc(sz_ctx *ctx, int w, int h, int depth, bool zero)
 {
@@ -93,22 +94,85 @@ sz_status sz_image_set_depth(sz_ctx *ctx, sz_image *img, int depth)
     return SZ_OK;
 }
 
+/* The alpha of a pixel read as a whole word: an 8-bit pair of pixels is
+ * one 64-bit load, masked to its two alpha bytes, a 16-bit pixel one load
+ * masked to its alpha.  (The masks pick the same bytes whatever the byte
+ * order, since alpha is byte 3 of each 4 and samples 3 of each 4.) */
+static uint64_t alpha_mask(int depth)
+{
+    uint8_t bytes[8] = {0};
+    if (depth == 8) bytes[3] = bytes[7] = 0xFF;
+    else bytes[6] = bytes[7] = 0xFF;
+    uint64_t m;
+    memcpy(&m, bytes, sizeof m);
+    return m;
+}
+
+/* The first pixel of row y in [from, to) with alpha > 0, or `to`. */
+static int first_visible(const sz_image *im, int y, int from, int to, uint64_t mask)
+{
+    const uint8_t *row = sz_row8(im, y);
+    int x = from;
+    if (im->depth == 8) {
+        for (; x + 1 < to; x += 2) {
+            uint64_t pair;
+            memcpy(&pair, row + 4 * (size_t)x, sizeof pair);
+            if (pair & mask) break;
+        }
+    } else {
+        for (; x < to; x++) {
+            uint64_t px;
+            memcpy(&px, row + 8 * (size_t)x, sizeof px);
+            if (px & mask) return x;
+        }
+        return to;
+    }
+    for (; x < to; x++)
+        if (sz_alpha16(im, x, y)) return x;
+    return to;
+}
+
+/* The last pixel of row y in [from, to) with alpha > 0, or from - 1. */
+static int last_visible(const sz_image *im, int y, int from, int to, uint64_t mask)
+{
+    const uint8_t *row = sz_row8(im, y);
+    int x = to - 1;
+    if (im->depth == 8) {
+        for (; x - 1 >= from; x -= 2) {
+            uint64_t pair;
+            memcpy(&pair, row + 4 * (size_t)(x - 1), sizeof pair);
+            if (pair & mask) break;
+        }
+    } else {
+        for (; x >= from; x--) {
+            uint64_t px;
+            memcpy(&px, row + 8 * (size_t)x, sizeof px);
+            if (px & mask) return x;
+        }
+        return from - 1;
+    }
+    for (; x >= from; x--)
+        if (sz_alpha16(im, x, y)) return x;
+    return from - 1;
+}
+
 bool sz_image_alpha_bounds(const sz_image *im, int *x0, int *y0, int *x1, int *y1)
 {
-    int bx0 = im->w, by0 = im->h, bx1 = -1, by1 = -1;
-    for (int y = 0; y < im->h; y++) {
-        /* from the left to the first, from the right to the last: a row
-         * with content is read only up to its edges */
-        int first = 0, last = im->w - 1;
-        while (first < im->w && !sz_alpha16(im, first, y)) first++;
-        if (first == im->w) continue;
-        while (!sz_alpha16(im, last, y)) last--;
-        if (by0 > y) by0 = y;
-        by1 = y;
-        if (first < bx0) bx0 = first;
-        if (last > bx1) bx1 = last;
+    int w = im->w, h = im->h;
+    uint64_t mask = alpha_mask(im->depth);
+    /* the first and the last row with content, read whole; in between, a
+     * row is read only outside the columns the rows before have shown to
+     * be in: from the left up to the left bound found so far, from the
+     * right down to the right one */
+    int by0 = 0, by1 = h - 1;
+    while (by0 < h && first_visible(im, by0, 0, w, mask) == w) by0++;
+    if (by0 == h) return false;
+    while (first_visible(im, by1, 0, w, mask) == w) by1--;
+    int bx0 = w, bx1 = -1;
+    for (int y = by0; y <= by1; y++) {
+        bx0 = first_visible(im, y, 0, bx0, mask);
+        bx1 = SZ_MAX(bx1, last_visible(im, y, bx1 + 1, w, mask));
     }
-    if (bx1 < 0) return false;
     *x0 = bx0;
     *y0 = by0;
     *x1 = bx1 + 1;

@@ -105,6 +105,46 @@ START_TEST(depth_conversion_is_exact_both_ways)
 }
 END_TEST
 
+/* The bounds of what is visible, against a scan of every pixel: a few
+ * visible pixels scattered at random (odd and even columns, the first and
+ * last ones, one pixel alone), on images of odd and even widths, at both
+ * depths, and none at all. */
+START_TEST(alpha_bounds_match_a_full_scan)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    uint32_t rng = 77;
+    for (int trial = 0; trial < 400; trial++) {
+        rng ^= rng << 13, rng ^= rng >> 17, rng ^= rng << 5;
+        int w = 1 + (int)(rng % 37), h = 1 + (int)(rng >> 8) % 23, depth = trial % 2 ? 16 : 8;
+        sz_image *im = sz_image_new(ctx, w, h, depth);
+        ck_assert_ptr_nonnull(im);
+        int dots = trial % 7 == 0 ? 0 : 1 + (int)(rng >> 16) % 4;
+        for (int k = 0; k < dots; k++) {
+            rng ^= rng << 13, rng ^= rng >> 17, rng ^= rng << 5;
+            uint16_t px[4] = {0, 0, 0, (uint16_t)(1 + rng % 65535)};
+            if (depth == 8) px[3] = (uint16_t)(257 * (1 + (rng >> 16) % 255));
+            sz_put16(im, (int)(rng >> 4) % w, (int)(rng >> 12) % h, px);
+        }
+        int ex0 = w, ey0 = h, ex1 = 0, ey1 = 0;
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                if (sz_alpha16(im, x, y))
+                    ex0 = SZ_MIN(ex0, x), ey0 = SZ_MIN(ey0, y), ex1 = SZ_MAX(ex1, x + 1), ey1 = SZ_MAX(ey1, y + 1);
+        int x0 = -1, y0 = -1, x1 = -1, y1 = -1;
+        bool any = sz_image_alpha_bounds(im, &x0, &y0, &x1, &y1);
+        ck_assert_int_eq(any, ex1 > 0);
+        if (any) {
+            ck_assert_int_eq(x0, ex0);
+            ck_assert_int_eq(y0, ey0);
+            ck_assert_int_eq(x1, ex1);
+            ck_assert_int_eq(y1, ey1);
+        }
+        sz_image_free(im);
+    }
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(layer_tree_operations)
 {
     sz_ctx *ctx = sz_ctx_new();
@@ -467,6 +507,7 @@ int main(void)
     tcase_add_test(tc, error_prefix_keeps_the_message);
     tcase_add_test(tc, limits_refuse_before_allocating);
     tcase_add_test(tc, depth_conversion_is_exact_both_ways);
+    tcase_add_test(tc, alpha_bounds_match_a_full_scan);
     tcase_add_test(tc, layer_tree_operations);
     tcase_add_test(tc, blend_names_roundtrip);
     tcase_add_test(tc, composite_is_exact_where_one_layer_decides);
