@@ -153,30 +153,40 @@ static float agreement(const samples *s, pair_counts n)
 }
 
 /* The best of the axes k0..k1 (in units of step / 2), the first on a tie,
- * or -1 when none has support. */
-static int best_axis(sz_ctx *ctx, const samples *s, int k0, int k1, float *score)
+ * or -1 when none has support; *counts gets its pairs.  (One axis to a
+ * thread at a time: at the finer levels there are three, each a long
+ * count.) */
+static int best_axis(sz_ctx *ctx, const samples *s, int k0, int k1, float *score, pair_counts *counts)
 {
     int n = k1 - k0 + 1;
+    pair_counts *c = malloc((size_t)n * sizeof *c);
     float *agree = malloc((size_t)n * sizeof *agree);
-    if (!agree) return -2;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 8)
-    for (int i = 0; i < n; i++) agree[i] = agreement(s, count_pairs(s, k0 + i));
+    if (!c || !agree) {
+        free(c), free(agree);
+        return -2;
+    }
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 1)
+    for (int i = 0; i < n; i++) c[i] = count_pairs(s, k0 + i), agree[i] = agreement(s, c[i]);
     int best = -1;
     for (int i = 0; i < n; i++)
         if (agree[i] >= 0 && (best < 0 || agree[i] > agree[best])) best = i;
-    if (best >= 0) *score = agree[best];
-    free(agree);
+    if (best >= 0) *score = agree[best], *counts = c[best];
+    free(c), free(agree);
     return best < 0 ? -1 : k0 + best;
 }
 
 /* Whether the axis k (at the finest level) stands out from those
  * PEAK_SHIFT of the part's width `span` to either side. */
-static bool is_peak(const samples *s, int k, float score, int span)
+static bool is_peak(sz_ctx *ctx, const samples *s, int k, float score, int span)
 {
     int d = (int)lrintf(2 * PEAK_SHIFT * span);
-    float left = k - d >= 0 ? agreement(s, count_pairs(s, k - d)) : -1;
-    float right = k + d <= 2 * (s->cols - 1) ? agreement(s, count_pairs(s, k + d)) : -1;
-    return SZ_MAX(left, right) <= score - PEAK;
+    float side[2] = {-1, -1}; /* left, right: a count each, side by side */
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 1)
+    for (int i = 0; i < 2; i++) {
+        int at = i ? k + d : k - d;
+        if (at >= 0 && at <= 2 * (s->cols - 1)) side[i] = agreement(s, count_pairs(s, at));
+    }
+    return SZ_MAX(side[0], side[1]) <= score - PEAK;
 }
 
 /* The agreement over the visible rim of the hidden region, at full
@@ -217,17 +227,18 @@ static sz_status search(sz_ctx *ctx, const sz_part *p, bool by_colour, sz_mirror
     sz_status st = sample(ctx, p, step, COARSE_ROWS, by_colour, &s);
     if (st) return st;
     float score = 0;
-    int k = best_axis(ctx, &s, 2 * s.col0, 2 * s.col1, &score);
+    pair_counts n = {0, 0, 0};
+    int k = best_axis(ctx, &s, 2 * s.col0, 2 * s.col1, &score, &n);
     /* finer: the axis moves by at most one half-step at each level */
     while (k >= 0 && step > 1) {
         free(s.code);
         step /= 2;
         st = sample(ctx, p, step, MAX_ROWS, by_colour, &s);
         if (st) return st;
-        k = best_axis(ctx, &s, SZ_MAX(2 * k - 1, 0), SZ_MIN(2 * k + 1, 2 * (s.cols - 1)), &score);
+        k = best_axis(ctx, &s, SZ_MAX(2 * k - 1, 0), SZ_MIN(2 * k + 1, 2 * (s.cols - 1)), &score, &n);
     }
-    pair_counts n = k >= 0 ? count_pairs(&s, k) : (pair_counts){0, 0, 0};
-    bool peak = k >= 0 && is_peak(&s, k, score, p->vx1 - p->vx0);
+    if (k < 0) n = (pair_counts){0, 0, 0};
+    bool peak = k >= 0 && is_peak(ctx, &s, k, score, p->vx1 - p->vx0);
     /* a pair is counted from each of its pixels that is visible, so where
      * the mirror image holds body the part does not, the pairs outnumber
      * the part's own pixels: it was all judged */
