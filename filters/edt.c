@@ -164,9 +164,8 @@ sz_status sz_edt_rows(sz_ctx *ctx, const uint8_t *feature, int w, int h, const u
         for (int y = 0; y < h; y++) {
             if (!v || (nearest && !rows_of)) continue;
             float *row = dist2 ? dist2 + (size_t)y * w : NULL;
-            if (want && !want[y]) {
+            if (want && !want[y]) { /* (its nearest stays as it is) */
                 for (int x = 0; x < w && row; x++) row[x] = EDT_INF;
-                if (nearest) memset(nearest + (size_t)y * w, 0xff, (size_t)w * sizeof *nearest);
                 continue;
             }
             if (nearest) memcpy(rows_of, rowof + (size_t)y * w, (size_t)w * sizeof *rows_of);

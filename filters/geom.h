@@ -61,10 +61,12 @@ static inline vec2 v2_rot(vec2 a, float angle)
  *  feature pixel (-1 when there is none).  Distances with no feature at
  *  all are a large value (>= 1e20). */
 SZ_INTERNAL sz_status sz_edt(sz_ctx *ctx, const uint8_t *feature, int w, int h, float *dist2, int32_t *nearest);
-/** The same, answered only on the rows where want[y] is nonzero (the
- *  others get no feature: 1e20 and -1), for a caller that asks a few rows;
- *  `dist2` may be NULL when `nearest` is not (no plane of distances is
- *  then needed). */
+/** The same, answered only on the rows where want[y] is nonzero, for a
+ *  caller that asks a few rows: the others get no feature in `dist2`
+ *  (1e20), and their `nearest` is not written at all (a caller reads it
+ *  only where it asked, and the rows it does not ask of a large plane
+ *  then cost no fresh pages); `dist2` may be NULL when `nearest` is not
+ *  (no plane of distances is then needed). */
 SZ_INTERNAL sz_status sz_edt_rows(sz_ctx *ctx, const uint8_t *feature, int w, int h, const uint8_t *want,
                                   float *dist2, int32_t *nearest);
 
