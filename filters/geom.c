@@ -22,53 +22,74 @@ sz_status sz_square_reach(sz_ctx *ctx, const uint8_t *in, uint8_t value, int w, 
  * pixel twice whatever the radius is. */
 #define REACH_SHIFTS_MAX 4
 
+/* Row y of `in` reached along the row: dst[x] is whether a pixel within
+ * rx of x matches (is `value`, set or not). */
+static void reach_row(const uint8_t *in, bool want, int w, int y, int rx, uint8_t *dst)
+{
+    const uint8_t *src = in + (size_t)y * w;
+    if (rx <= REACH_SHIFTS_MAX) {
+        memset(dst, 0, (size_t)w);
+        for (int t = -rx; t <= rx; t++) {
+            int x0 = SZ_MAX(0, -t), x1 = SZ_MIN(w, w - t);
+            const uint8_t *from = src + t;
+            if (want) {
+#pragma omp simd
+                for (int x = x0; x < x1; x++) dst[x] |= from[x] != 0;
+            } else {
+#pragma omp simd
+                for (int x = x0; x < x1; x++) dst[x] |= from[x] == 0;
+            }
+        }
+        return;
+    }
+    int count = 0;
+    for (int x = 0; x <= rx && x < w; x++) count += (src[x] != 0) == want;
+    for (int x = 0; x < w; x++) {
+        dst[x] = count > 0;
+        if (x + rx + 1 < w) count += (src[x + rx + 1] != 0) == want;
+        if (x - rx >= 0) count -= (src[x - rx] != 0) == want;
+    }
+}
+
 sz_status sz_rect_reach(sz_ctx *ctx, const uint8_t *in, uint8_t value, int w, int h, int rx, int ry, uint8_t *out)
 {
-    uint8_t *rows = sz_malloc(ctx, (size_t)w * (size_t)h);
-    if (!rows) return SZ_ERR_NOMEM;
     const bool want = value != 0;
     /* Separable: along rows, then along columns. */
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < h; y++) {
-        const uint8_t *src = in + (size_t)y * w;
-        uint8_t *dst = rows + (size_t)y * w;
-        if (rx <= REACH_SHIFTS_MAX) {
-            memset(dst, 0, (size_t)w);
-            for (int t = -rx; t <= rx; t++) {
-                int x0 = SZ_MAX(0, -t), x1 = SZ_MIN(w, w - t);
-                const uint8_t *from = src + t;
-                if (want) {
+    if (ry <= REACH_SHIFTS_MAX) {
+        /* A few rows reached along, ORed down: each thread takes one block
+         * of rows and keeps the 2 ry + 1 rows an output row needs in a
+         * ring, so no plane of them is made (a 4096x4096 plane is 16 MiB
+         * of fresh pages); the rows at a block's ends are reached twice. */
+        bool fail = false;
+        int span = 2 * ry + 1;
+#pragma omp parallel num_threads(sz_threads(ctx))
+        {
+            int t = sz_thread_index(), nt = sz_team_size();
+            int y0 = (int)((long)h * t / nt), y1 = (int)((long)h * (t + 1) / nt);
+            uint8_t *ring = y1 > y0 ? malloc((size_t)span * (size_t)w) : NULL;
+            if (y1 > y0 && !ring) {
+#pragma omp atomic write
+                fail = true;
+            }
+            int made = SZ_MAX(0, y0 - ry); /* the next row to reach along */
+            for (int y = y0; y < y1 && ring; y++) {
+                for (; made <= SZ_MIN(h - 1, y + ry); made++) reach_row(in, want, w, made, rx, ring + (size_t)(made % span) * w);
+                uint8_t *o = out + (size_t)y * w;
+                memset(o, 0, (size_t)w);
+                for (int yy = SZ_MAX(0, y - ry); yy <= SZ_MIN(h - 1, y + ry); yy++) {
+                    const uint8_t *r = ring + (size_t)(yy % span) * w;
 #pragma omp simd
-                    for (int x = x0; x < x1; x++) dst[x] |= from[x] != 0;
-                } else {
-#pragma omp simd
-                    for (int x = x0; x < x1; x++) dst[x] |= from[x] == 0;
+                    for (int x = 0; x < w; x++) o[x] |= r[x];
                 }
             }
-            continue;
+            free(ring);
         }
-        int count = 0;
-        for (int x = 0; x <= rx && x < w; x++) count += (src[x] != 0) == want;
-        for (int x = 0; x < w; x++) {
-            dst[x] = count > 0;
-            if (x + rx + 1 < w) count += (src[x + rx + 1] != 0) == want;
-            if (x - rx >= 0) count -= (src[x - rx] != 0) == want;
-        }
+        return fail ? sz_fail(ctx, SZ_ERR_NOMEM, "out of memory while reaching") : SZ_OK;
     }
-    if (ry <= REACH_SHIFTS_MAX) {
+    uint8_t *rows = sz_malloc(ctx, (size_t)w * (size_t)h);
+    if (!rows) return SZ_ERR_NOMEM;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-        for (int y = 0; y < h; y++) {
-            uint8_t *o = out + (size_t)y * w;
-            memset(o, 0, (size_t)w);
-            for (int yy = SZ_MAX(0, y - ry); yy <= SZ_MIN(h - 1, y + ry); yy++) {
-                const uint8_t *r = rows + (size_t)yy * w;
-#pragma omp simd
-                for (int x = 0; x < w; x++) o[x] |= r[x];
-            }
-        }
-        free(rows);
-        return SZ_OK;
-    }
+    for (int y = 0; y < h; y++) reach_row(in, want, w, y, rx, rows + (size_t)y * w);
     /* columns in blocks, walked row by row so that memory is read in order */
     enum { BLOCK = 256 };
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
