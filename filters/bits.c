@@ -96,7 +96,8 @@ void sz_bits_pack(sz_ctx *ctx, const uint8_t *m, int w, int h, sz_word *out)
 {
     if (w <= 0) return;
     int words = sz_row_words(w);
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    /* (rows as threads come free: only rows with set pixels cost much) */
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16)
     for (int y = 0; y < h; y++) {
         const uint8_t *row = m + (size_t)y * w;
         sz_word *o = out + (size_t)y * words;

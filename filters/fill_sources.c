@@ -80,7 +80,8 @@ static sz_status keep_narrow_regions_near(sz_ctx *ctx, const sz_part *p, const u
      * further away are not looked for): a band [lo, hi) of rows, whose
      * planes below start at row lo. */
     int lo = h, hi = 0;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(min : lo) reduction(max : hi)
+    /* (rows as threads come free, here and below: the filled rows gather) */
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16) reduction(min : lo) reduction(max : hi)
     for (int y = 0; y < h; y++) {
         if (!want[y]) continue;
         lo = SZ_MIN(lo, y), hi = SZ_MAX(hi, y + 1);
@@ -140,7 +141,7 @@ static sz_status keep_narrow_regions_near(sz_ctx *ctx, const sz_part *p, const u
     /* the rows where a pixel's source is narrow and far: only they ask
      * for the nearest broad source */
     long asking = 0;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : asking)
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16) reduction(+ : asking)
     for (int y = lo; y < (st ? lo : hi); y++) {
         if (!want[y]) continue;
         bool a = false;
@@ -159,7 +160,7 @@ static sz_status keep_narrow_regions_near(sz_ctx *ctx, const sz_part *p, const u
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (long i = 0; i < (st || !asking ? 0 : (long)n); i++) broad[i] = src[first + i] && scale2[i] >= NARROW * NARROW;
     if (!st && asking) st = sz_edt_rows(ctx, broad, w, bh, asks, NULL, broad_near);
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16)
     for (int y = lo; y < (st || !asking ? lo : hi); y++)
         for (int x = 0; x < w && asks[y - lo]; x++) {
             size_t i = (size_t)y * w + x;
@@ -201,7 +202,8 @@ static sz_status continue_ink_at_the_cut(sz_ctx *ctx, const sz_part *p, const ui
 #pragma omp atomic write
             fail = true;
         }
-#pragma omp for schedule(static)
+        /* (rows as threads come free: the filled rows gather) */
+#pragma omp for schedule(dynamic, 16)
         for (int y = 0; y < h; y++) {
             if (!want[y] || !column) continue;
             int y0 = SZ_MAX(0, y - r), y1 = SZ_MIN(h - 1, y + r);

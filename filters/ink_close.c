@@ -265,7 +265,8 @@ sz_status sz_lines_close_bites(sz_ctx *ctx, const sz_part *p, const sz_line_para
     uint8_t *thick = sz_calloc(ctx, n, 1);
     if (!thick) return SZ_ERR_NOMEM;
     long nthick = 0;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : nthick)
+    /* (rows as threads come free: the ink may gather) */
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16) reduction(+ : nthick)
     for (int y = 0; y < h; y++) {
         const uint8_t *solid = ln->solid + (size_t)y * w;
         for (int x = sz_skip_unset(solid, 0, w); x < w; x = sz_skip_unset(solid, x + 1, w)) {

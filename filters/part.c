@@ -74,7 +74,8 @@ static sz_status mark_faint(sz_ctx *ctx, sz_part *p)
     int words = sz_row_words(p->w);
     p->faint = sz_calloc(ctx, (size_t)words * (size_t)p->h, sizeof *p->faint);
     if (!p->faint) return SZ_ERR_NOMEM;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    /* (rows as threads come free: the covered rows gather) */
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16)
     for (int y = 0; y < p->h; y++) {
         const uint8_t *touched = p->touched + (size_t)y * p->w; /* (hidden is touched too) */
         sz_word *row = sz_part_faint_row(p, y);
@@ -127,7 +128,8 @@ sz_status sz_part_is_line_art(sz_ctx *ctx, const sz_part *p, bool *line_art)
     sz_word *b = sz_malloc_array(ctx, nw ? nw : 1, sizeof *b);
     sz_status st = solid && a && b ? SZ_OK : SZ_ERR_NOMEM;
     int rows = st ? 0 : h;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    /* (rows as threads come free: the visible rows gather) */
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16)
     for (int y = 0; y < rows; y++) {
         sz_word *row = solid + (size_t)y * words;
         for (int x = 0; x < w; x++)

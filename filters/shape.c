@@ -168,7 +168,8 @@ static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, 
      * the occluder's edge before it enters (DESIGN.md, "Where a silhouette
      * ends"). */
     enum { SIL_OFF = 2, END_NEAR = SIL_OFF + 3 };
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    /* (rows as threads come free: the known rows gather) */
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16)
     for (int y = 1; y < h - 1; y++)
         for (int x = 1; x < w - 1; x++) {
             size_t i = (size_t)y * w + x;
