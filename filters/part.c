@@ -55,7 +55,7 @@ bool sz_layer_is_generated(const sz_layer *l)
  * the edge of anti-aliased paint; for a faint part (a blush, a glow)
  * three quarters of the opacity its visible pixels usually have (the 95th
  * percentile), when that is less. */
-static uint16_t body_alpha(sz_ctx *ctx, const sz_part *p)
+static uint16_t body_alpha(sz_ctx *ctx, sz_part *p)
 {
     long hist[256] = {0}, total = 0;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : hist[:256], total)
@@ -64,6 +64,7 @@ static uint16_t body_alpha(sz_ctx *ctx, const sz_part *p)
             unsigned a = sz_alpha16(p->img, x, y);
             if (a && !p->hidden[(size_t)y * p->w + x]) hist[a >> 8]++, total++;
         }
+    p->nvisible = total;
     unsigned usual = total ? ((unsigned)sz_hist_percentile(hist, total, 95) << 8) | 0xffu : 65535u;
     return (uint16_t)SZ_CLAMP(usual * 3 / 4, 257u, 32768u);
 }
@@ -87,10 +88,7 @@ static sz_status mark_faint(sz_ctx *ctx, sz_part *p)
 
 bool sz_part_fully_hidden(const sz_part *p)
 {
-    for (int y = 0; y < p->h; y++)
-        for (int x = 0; x < p->w; x++)
-            if (!p->hidden[(size_t)y * p->w + x] && sz_alpha16(p->img, x, y)) return false;
-    return true;
+    return p->nvisible == 0;
 }
 
 /* The median Rec. 601 luma (0..1) of the part's solid visible pixels. */

@@ -33,6 +33,7 @@ typedef struct sz_part {
                           under it takes that colour, so the pixel looks as drawn and no seam
                           shows when the cover moves.  Cleared where new strokes go over it. */
     int nhidden;
+    long nvisible;          /* pixels of the layer that show (alpha > 0, not hidden), as loaded */
     int vx0, vy0, vx1, vy1; /* bounds of the visible pixels, work coordinates */
     int nx0, ny0, nx1, ny1; /* the part's neighbourhood: its pixels' bounds grown by the work margin, clipped to
                                the canvas, work coordinates (the work rectangle may be larger: the layer's own) */
@@ -112,7 +113,8 @@ SZ_INTERNAL sz_status sz_part_new_layer(sz_ctx *ctx, sz_doc *doc, const sz_part 
 /** Whether `l` was made by sozai (named "<part> (fill)" or "(lines)"). */
 SZ_INTERNAL bool sz_layer_is_generated(const sz_layer *l);
 
-/** Whether every pixel the part has is hidden (nothing to continue from). */
+/** Whether every pixel the part had when loaded is hidden (nothing to
+ *  continue from). */
 SZ_INTERNAL bool sz_part_fully_hidden(const sz_part *p);
 
 /** Luma or value (0..1) below which the median of a part's pixels is dark. */

@@ -440,7 +440,8 @@ static sz_status mark_unknown(sz_ctx *ctx, const sz_part *p, const uint8_t *know
     sz_status st = sz_square_reach(ctx, p->hidden, 1, p->w, p->h, FRINGE, unknown);
     if (!st) st = sz_square_reach(ctx, known, 1, p->w, p->h, FRINGE, near_part);
     int rows = st ? 0 : p->h;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    /* (rows as threads come free: the hidden rows cost more) */
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16)
     for (int y = 0; y < rows; y++)
         for (int x = 0; x < p->w; x++) {
             size_t i = (size_t)y * p->w + x;
