@@ -268,7 +268,8 @@ sz_status sz_edt_bounded(sz_ctx *ctx, const uint8_t *feature, int w, int h, int 
             }
             memcpy(d, f + r, (size_t)w * sizeof *d);
             for (int s = 0; s < spans; s++) {
-                int near = SZ_MIN(span_min[s], SZ_MIN(s > 0 ? span_min[s - 1] : cap, s + 1 < spans ? span_min[s + 1] : cap));
+                int before = s > 0 ? span_min[s - 1] : cap, after = s + 1 < spans ? span_min[s + 1] : cap;
+                int near = SZ_MIN(span_min[s], SZ_MIN(before, after));
                 if (span_max[s] == 0 || near >= cap) continue;
                 int x0 = s * SPAN, bw = SZ_MIN(w - x0, SPAN);
                 uint16_t *ds = d + x0;

@@ -73,7 +73,8 @@ sz_status sz_rect_reach(sz_ctx *ctx, const uint8_t *in, uint8_t value, int w, in
             }
             int made = SZ_MAX(0, y0 - ry); /* the next row to reach along */
             for (int y = y0; y < y1 && ring; y++) {
-                for (; made <= SZ_MIN(h - 1, y + ry); made++) reach_row(in, want, w, made, rx, ring + (size_t)(made % span) * w);
+                for (; made <= SZ_MIN(h - 1, y + ry); made++)
+                    reach_row(in, want, w, made, rx, ring + (size_t)(made % span) * w);
                 uint8_t *o = out + (size_t)y * w;
                 memset(o, 0, (size_t)w);
                 for (int yy = SZ_MAX(0, y - ry); yy <= SZ_MIN(h - 1, y + ry); yy++) {
