@@ -554,9 +554,9 @@ static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn
     for (size_t g = 0; !st && g < (size_t)prob.gw * (size_t)prob.gh; g++) top = SZ_MAX(top, prob.grid[g]);
     bool ask = !st && top > sure - 1e-4f;
     /* Nor need a row ask that has nothing hidden, or whose grid rows are
-     * sure nowhere (most rows, even where the grid is sure of the
-     * visible part); `asked` says which rows did, and only their `added`
-     * is written and read. */
+     * sure nowhere (a grid sure in one place is unsure in most rows);
+     * `asked` says which rows did, and only their `added` is written and
+     * read. */
     uint8_t *asked = ask ? sz_malloc(ctx, (size_t)h) : NULL;
     if (ask && !asked) st = SZ_ERR_NOMEM;
     int rows = st || !ask ? 0 : h;
