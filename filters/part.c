@@ -54,8 +54,9 @@ bool sz_layer_is_generated(const sz_layer *l)
 /* The alpha from which a pixel belongs to the part's body: half opaque,
  * the edge of anti-aliased paint; for a faint part (a blush, a glow)
  * three quarters of the opacity its visible pixels usually have (the 95th
- * percentile), when that is less. */
-static uint16_t body_alpha(sz_ctx *ctx, sz_part *p)
+ * percentile), when that is less.  *visible gets how many of its pixels
+ * show (alpha > 0, not hidden). */
+static uint16_t body_alpha(sz_ctx *ctx, const sz_part *p, long *visible)
 {
     long hist[256] = {0}, total = 0;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : hist[:256], total)
@@ -64,7 +65,7 @@ static uint16_t body_alpha(sz_ctx *ctx, sz_part *p)
             unsigned a = sz_alpha16(p->img, x, y);
             if (a && !p->hidden[(size_t)y * p->w + x]) hist[a >> 8]++, total++;
         }
-    p->nvisible = total;
+    *visible = total; /* (counted here, where every pixel is read anyway) */
     unsigned usual = total ? ((unsigned)sz_hist_percentile(hist, total, 95) << 8) | 0xffu : 65535u;
     return (uint16_t)SZ_CLAMP(usual * 3 / 4, 257u, 32768u);
 }
@@ -345,7 +346,7 @@ static sz_status part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_h
     for (long i = 0; i < (st ? 0 : (long)n); i++) nhidden += p->hidden[i];
     p->nhidden = (int)nhidden;
     if (!st) st = mark_faint(ctx, p);
-    if (!st) p->solid = body_alpha(ctx, p);
+    if (!st) p->solid = body_alpha(ctx, p, &p->nvisible);
     if (st) sz_part_free(p);
     return st;
 }

@@ -108,24 +108,23 @@ static uint64_t alpha_mask(int depth)
     return m;
 }
 
-/* The first pixel of row y in [from, to) with alpha > 0, or `to`. */
+/* How many pixels one 64-bit word of a row holds. */
+static int pixels_per_word(const sz_image *im)
+{
+    return im->depth == 8 ? 2 : 1;
+}
+
+/* The first pixel of row y in [from, to) with alpha > 0, or `to`: whole
+ * words first, then pixel by pixel from the word that has one (or the
+ * pixel left over). */
 static int first_visible(const sz_image *im, int y, int from, int to, uint64_t mask)
 {
     const uint8_t *row = sz_row8(im, y);
-    int x = from;
-    if (im->depth == 8) {
-        for (; x + 1 < to; x += 2) {
-            uint64_t pair;
-            memcpy(&pair, row + 4 * (size_t)x, sizeof pair);
-            if (pair & mask) break;
-        }
-    } else {
-        for (; x < to; x++) {
-            uint64_t px;
-            memcpy(&px, row + 8 * (size_t)x, sizeof px);
-            if (px & mask) return x;
-        }
-        return to;
+    int per = pixels_per_word(im), x = from;
+    for (; x + per <= to; x += per) {
+        uint64_t word;
+        memcpy(&word, row + (size_t)(8 / per) * (size_t)x, sizeof word);
+        if (word & mask) break;
     }
     for (; x < to; x++)
         if (sz_alpha16(im, x, y)) return x;
@@ -136,20 +135,11 @@ static int first_visible(const sz_image *im, int y, int from, int to, uint64_t m
 static int last_visible(const sz_image *im, int y, int from, int to, uint64_t mask)
 {
     const uint8_t *row = sz_row8(im, y);
-    int x = to - 1;
-    if (im->depth == 8) {
-        for (; x - 1 >= from; x -= 2) {
-            uint64_t pair;
-            memcpy(&pair, row + 4 * (size_t)(x - 1), sizeof pair);
-            if (pair & mask) break;
-        }
-    } else {
-        for (; x >= from; x--) {
-            uint64_t px;
-            memcpy(&px, row + 8 * (size_t)x, sizeof px);
-            if (px & mask) return x;
-        }
-        return from - 1;
+    int per = pixels_per_word(im), x = to - 1;
+    for (; x - per + 1 >= from; x -= per) {
+        uint64_t word;
+        memcpy(&word, row + (size_t)(8 / per) * (size_t)(x - per + 1), sizeof word);
+        if (word & mask) break;
     }
     for (; x >= from; x--)
         if (sz_alpha16(im, x, y)) return x;
