@@ -32,6 +32,11 @@ enum { BAND = 64, DEEP_RADIUS = 32, CHUNK = 4 };
 
 typedef struct colour_band {
     const sz_part *p;
+    /* the part's pixels as they were before painting: with --merge the
+     * paint goes into the part itself, and a source (the artist's pixel
+     * at the occluder's soft edge) is also painted under, so reading it
+     * there would depend on which band a thread painted first */
+    const sz_image *sources;
     const uint8_t *shape; /* the completed shape (codes, part.h) */
     const int32_t *near;
     const sz_runs *regions; /* the sources' colour regions, from the part's row regions_top (or NULL) */
@@ -102,7 +107,7 @@ static void source_row(const colour_band *b, int y, float *v, uint32_t *code, in
         int32_t j = b->near[i];
         uint16_t c[4] = {0, 0, 0, 65535};
         if (j >= 0) {
-            sz_get16_at(p->img, (size_t)j, c);
+            sz_get16_at(b->sources, (size_t)j, c);
             code[x] = (uint32_t)(c[0] >> 8) << 16 | (uint32_t)(c[1] >> 8) << 8 | (uint32_t)(c[2] >> 8);
             /* (the source before it is most often in the same run) */
             if (b->regions) region[x] = sz_runs_label_near(b->regions, j % w, j / w - b->regions_top, &run);
@@ -275,12 +280,16 @@ sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp,
     double *inverse = st ? NULL : sz_malloc_array(ctx, (size_t)(2 * reach + 2), sizeof *inverse);
     if (!st && !inverse) st = SZ_ERR_NOMEM;
     for (int k = 1; k < (st ? 0 : 2 * reach + 2); k++) inverse[k] = 1.0 / k;
+    /* with --merge, the sources as they were (colour_band.sources) */
+    sz_image *before = !st && merge ? sz_image_copy(ctx, p->img) : NULL;
+    if (!st && merge && !before) st = SZ_ERR_NOMEM;
     /* Each thread's scratch, carved from one block: a few tens of MiB for
      * a 4096 px wide part, where the library's large blocks get huge
      * pages (fresh 4 KiB pages for each thread's pieces cost 6,000 page
      * faults at 4096x4096). */
-    colour_band shared = {.p = p, .shape = shape, .near = near, .radius = radius, .reach = reach, .ch = ch,
-                          .inverse = inverse, .regions = regions.x0 ? &regions : NULL, .regions_top = regions_top};
+    colour_band shared = {.p = p, .sources = merge ? before : p->img, .shape = shape, .near = near, .radius = radius,
+                          .reach = reach, .ch = ch, .inverse = inverse, .regions = regions.x0 ? &regions : NULL,
+                          .regions_top = regions_top};
     size_t per_thread = carve_band(&shared, NULL);
     int threads = sz_threads(ctx);
     char *scratch = st ? NULL : sz_malloc_array(ctx, (size_t)threads, per_thread);
@@ -337,6 +346,7 @@ sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp,
         }
     }
     free(scratch), free(inverse);
+    sz_image_free(before);
     sz_runs_free(&regions);
     /* what the part's mirror image revealed belongs to the fill too (in
      * the part itself, with merge, it is there already, over the fill) */
