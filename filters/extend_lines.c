@@ -141,7 +141,6 @@ static sz_status run(sz_ctx *ctx, sz_doc *doc, const sz_args *args)
     int n = 0;
     if (!st) st = sz_select_layers(ctx, doc, args, &layers, &n);
     bool new_layer = !strcmp(sz_arg_str(args, "to-layer"), "new");
-    long total = 0;
     int worked = 0;
     size_t op_work = sz_ctx_work(ctx); /* each part sets its own while it is worked on */
     for (int i = 0; i < n && !st; i++) {
@@ -150,9 +149,8 @@ static sz_status run(sz_ctx *ctx, sz_doc *doc, const sz_args *args)
         sz_part p;
         st = sz_part_load(ctx, doc, l, &src, &p);
         if (!st && p.img) {
-            long changed;
+            long changed; /* (each part logs its own) */
             st = sz_extend_part_lines(ctx, doc, &p, &lp, new_layer, debug_path ? &debug : NULL, &changed);
-            total += changed;
             worked++;
         }
         sz_part_free(&p);
