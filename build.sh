@@ -58,8 +58,13 @@ check)
     [ -f test-suite.log ] && grep -E '^# (TOTAL|PASS|SKIP|XFAIL|FAIL|XPASS|ERROR):' test-suite.log
     exit $status
     ;;
+install)
+    # (for CI's extra stages: what else they need, installed the same way)
+    shift
+    install_missing "$@"
+    ;;
 *)
-    echo "usage: sh build.sh demo | check" >&2
+    echo "usage: sh build.sh demo | check | install PACKAGE..." >&2
     exit 2
     ;;
 esac
