@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 const char *const sz_ink_modes[] = {"auto", "alpha", "dark", NULL};
+const char *const sz_gap_modes[] = {"auto", "always", "never", NULL};
 static const char *const targets[] = {"same", "new", NULL};
 
 void sz_line_params_from_args(const sz_args *args, sz_line_params *lp)
@@ -25,6 +26,8 @@ void sz_line_params_from_args(const sz_args *args, sz_line_params *lp)
     lp->tolerance = (float)sz_arg_float(args, "tolerance");
     lp->smoothness = (float)sz_arg_float(args, "smoothness");
     lp->fill_holes = !sz_arg_bool(args, "keep-holes");
+    const char *gaps = sz_arg_str(args, "repair-gaps");
+    lp->repair_gaps = !strcmp(gaps, "always") ? SZ_GAPS_ALWAYS : !strcmp(gaps, "never") ? SZ_GAPS_NEVER : SZ_GAPS_AUTO;
     lp->strip_width = (float)sz_arg_float(args, "strip-width");
     lp->ink_prob = NULL;
     lp->inside = lp->outline_shape = NULL;

@@ -9,6 +9,7 @@
 #include "debug_overlay.h"
 
 SZ_INTERNAL extern const char *const sz_ink_modes[];
+SZ_INTERNAL extern const char *const sz_gap_modes[];
 
 /* The line parameters, as entries of an operation's sz_param table. */
 #define SZ_LINE_PARAMS                                                                                              \
@@ -32,6 +33,10 @@ SZ_INTERNAL extern const char *const sz_ink_modes[];
      "8", 0, 30, NULL},                                                                                          \
     {"keep-holes", SZ_PARAM_BOOL, "Leave small holes inside filled ink open (they are closed by default)",    \
      NULL, 0, -1, NULL},                                                                                         \
+    {"repair-gaps", SZ_PARAM_CHOICE, "Where gaps in the visible ink are bridged and small holes closed: auto "  \
+                                     "(in a layer nothing covers; a covered layer's visible drawing stays as "  \
+                                     "drawn and only what the cover hid is drawn), always, never",              \
+     "auto", 0, -1, sz_gap_modes},                                                                               \
     {"ink-threshold", SZ_PARAM_FLOAT, "Dark ink: luma below this share of the part's median luma", "0.6",      \
      0.05, 1, NULL}
 

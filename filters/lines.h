@@ -17,6 +17,13 @@
 
 typedef enum sz_ink_mode { SZ_INK_AUTO = 0, SZ_INK_ALPHA, SZ_INK_DARK } sz_ink_mode;
 
+/* Where gaps in the visible ink are repaired (bridged, joined to a stroke,
+ * small holes and bites closed).  A layer that others cover is a part cut
+ * out of a finished picture: its visible drawing is the artist's as it
+ * shows, and only what the cover hid is sozai's to draw.  A layer nothing
+ * covers is line art being cleaned up, where a gap is a flaw. */
+typedef enum sz_gap_mode { SZ_GAPS_AUTO = 0, SZ_GAPS_ALWAYS, SZ_GAPS_NEVER } sz_gap_mode;
+
 typedef struct sz_line_params {
     sz_ink_mode ink;
     float ink_threshold;   /* dark ink: luma below this share of the part's median */
@@ -26,6 +33,7 @@ typedef struct sz_line_params {
     float tolerance;       /* degrees: how far an end may point away from its partner */
     float smoothness;      /* 0..1: weight of bending in the pairing cost */
     bool fill_holes;       /* close small holes inside filled ink */
+    sz_gap_mode repair_gaps; /* where gaps, holes and bites in the visible ink are repaired */
     float strip_width;     /* px: ink seen on both sides of a hidden strip this narrow runs across it */
     const float *ink_prob; /* learned map of where ink runs (work grid), or NULL */
     const uint8_t *inside; /* the completed shape (work grid, codes, != 0 inside): new ink under the occluder

@@ -495,9 +495,16 @@ static sz_status meet_extensions(sz_ctx *ctx, extension *ext, int n)
     return SZ_OK;
 }
 
+/* Whether the part's visible ink may be repaired (sz_gap_mode). */
+static bool repairs_gaps(const sz_part *p, const sz_line_params *lp)
+{
+    return lp->repair_gaps == SZ_GAPS_ALWAYS || (lp->repair_gaps == SZ_GAPS_AUTO && !p->nhidden);
+}
+
 sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln)
 {
     int n = ln->nends;
+    bool repair = repairs_gaps(p, lp);
     sz_line_end *e = ln->ends;
     enum { PATH_CAP = 4096 };
     vec2 *pts = sz_malloc_array(ctx, PATH_CAP, sizeof *pts);
@@ -512,7 +519,7 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
     for (int i = 0; i < n; i++) {
         for (int j = i + 1; j < n; j++) {
             bool hidden_pair = e[i].at_hidden && e[j].at_hidden;
-            if (!hidden_pair && (e[i].at_hidden || e[j].at_hidden)) continue;
+            if (!hidden_pair && (e[i].at_hidden || e[j].at_hidden || !repair)) continue;
             if (e[i].speck && e[j].speck) continue; /* a speck may only end a broken stroke */
             if (!hidden_pair && (e[i].taper < 0.5f || e[j].taper < 0.5f)) continue; /* natural ends */
             float dx = e[j].p.x - e[i].p.x, dy = e[j].p.y - e[i].p.y;
@@ -554,7 +561,7 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
         if (a->partner >= 0) continue;
         bool hit, left;
         if (!a->at_hidden) {
-            if (a->taper < 0.5f || a->speck) continue;
+            if (a->taper < 0.5f || a->speck || !repair) continue;
             int m = march(p, ln, lp, a, lp->max_gap + a->width / 2 + 1, false, pts, PATH_CAP, &hit, &left);
             if (!hit) continue;
             /* only across paper, never across what the part shows */
@@ -609,8 +616,8 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
     }
     free(pts);
     st = sz_lines_cross_strips(ctx, p, lp, ln);
-    if (!st && lp->fill_holes) st = sz_lines_close_holes(ctx, p, lp, ln);
-    if (!st && lp->fill_holes) st = sz_lines_close_bites(ctx, p, lp, ln);
+    if (!st && lp->fill_holes && repair) st = sz_lines_close_holes(ctx, p, lp, ln);
+    if (!st && lp->fill_holes && repair) st = sz_lines_close_bites(ctx, p, lp, ln);
     return st ? st : sz_ink_canvas_status(ctx, &ln->drawn);
 }
 

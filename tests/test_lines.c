@@ -304,6 +304,31 @@ START_TEST(gap_is_bridged_up_to_max_gap)
 }
 END_TEST
 
+/* A layer others cover is a part cut out of a finished picture: a gap the
+ * artist left in its visible drawing stays, and only the stroke the cover
+ * cut is continued; --repair-gaps always bridges it too, and never leaves
+ * even an uncovered layer's gap open. */
+START_TEST(gap_in_a_covered_layer_is_left_as_drawn)
+{
+    for (int pass = 0; pass < 3; pass++) {
+        sz_ctx *ctx = sz_ctx_new();
+        sz_image *im = blank(ctx);
+        float a[] = {10, 60.5f, 44, 60.5f}, b[] = {54, 60.5f, 190, 60.5f};
+        tu_draw_polyline(im, a, 2, 3, 3, black);
+        tu_draw_polyline(im, b, 2, 3, 3, black);
+        sz_doc *doc = pass < 2 ? under_bar(ctx, im, 120, 150) : tu_doc_of(ctx, im, "lines");
+        const char *always[] = {"repair-gaps", "always", NULL}, *never[] = {"repair-gaps", "never", NULL};
+        extend(ctx, doc, pass < 2 ? 120 : 0, pass < 2 ? 150 : 0, pass == 0 ? NULL : pass == 1 ? always : never);
+        const sz_image *out = line_layer(doc);
+        if (pass < 2) ck_assert_uint_gt(sz_alpha16(out, 135, 60), 60000); /* the cut stroke runs on */
+        if (pass == 1) ck_assert_uint_gt(sz_alpha16(out, 49, 60), 60000);
+        else ck_assert_uint_eq(max_alpha(out, 49, 60, 1), 0);
+        sz_doc_free(doc);
+        sz_ctx_free(ctx);
+    }
+}
+END_TEST
+
 /* The alpha summed over the pixels within r of (cx, cy). */
 static double ink_in_disc(const sz_image *im, int cx, int cy, int r)
 {
@@ -1003,6 +1028,7 @@ int main(void)
     tcase_add_test(tc, natural_tapered_end_is_left_alone);
     tcase_add_test(tc, end_short_of_a_stroke_joins_it);
     tcase_add_test(tc, gap_is_bridged_up_to_max_gap);
+    tcase_add_test(tc, gap_in_a_covered_layer_is_left_as_drawn);
     tcase_add_test(tc, bridge_carries_the_ink_of_a_thin_line);
     tcase_add_test(tc, gap_at_a_junction_closes_all_three_strokes);
     tcase_add_test(tc, gap_at_a_sharp_corner_closes_through_its_apex);
