@@ -7,6 +7,7 @@
 #include "bits.h"
 #include "color.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -215,6 +216,13 @@ static uint8_t hiding(float c)
     return (uint8_t)((c >= 0.5f) | (c >= 1.0f / 255) << 1);
 }
 
+/* p->touched's value for coverage c: c in 255ths, at least 1 where
+ * anything covers the part (part.h). */
+static uint8_t touch_of(float c)
+{
+    return c < 1.0f / 255 ? 0 : (uint8_t)SZ_CLAMP(lroundf(c * 255), 1, 255);
+}
+
 /* Adds the coverage of the occluders into cov (work rectangle). */
 static void occluder_cover(sz_ctx *ctx, const sz_part *p, sz_layer *const *occ, int n, float *cov)
 {
@@ -288,14 +296,15 @@ static sz_status part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_h
      * once, with the very arithmetic the plane of coverage would use. */
     const sz_image *one = m ? m : nocc == 1 ? occ[0]->image : NULL;
     int ox = m ? 0 : nocc == 1 ? occ[0]->x : 0, oy = m ? 0 : nocc == 1 ? occ[0]->y : 0;
-    uint8_t *answer = one ? sz_malloc(ctx, 65536) : NULL;
+    uint8_t *answer = one ? sz_malloc(ctx, 2 * 65536) : NULL, *touch = answer ? answer + 65536 : NULL;
     if (one && !answer) st = SZ_ERR_NOMEM;
     if (answer) {
         float op = m ? 1 : hiding_opacity(occ[0]);
         int step = one->depth == 8 ? 257 : 1; /* an 8-bit alpha is a multiple of 257 */
         for (int a = 0; a < 65536; a += step) {
             float c = cover_of((unsigned)a, op);
-            answer[a] = hiding(m ? c : cover_add(0, c)); /* an occluder's as the plane sums it from 0 */
+            if (!m) c = cover_add(0, c); /* an occluder's as the plane sums it from 0 */
+            answer[a] = hiding(c), touch[a] = touch_of(c);
         }
     }
     int rows = st ? 0 : p->h;
@@ -309,15 +318,15 @@ static sz_status part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_h
         int xa = SZ_MAX(0, -x0), xb = SZ_MIN(p->w, doc->w - x0);
         if (cov) {
             for (int x = xa; x < xb; x++) {
-                uint8_t v = hiding(cov[(size_t)y * p->w + x]);
-                hidden[x] = v & 1, touched[x] = v >> 1;
+                float c = cov[(size_t)y * p->w + x];
+                hidden[x] = hiding(c) & 1, touched[x] = touch_of(c);
             }
         } else if (answer && cy >= oy && cy < oy + one->h) {
             /* and the source's: elsewhere nothing covers the part */
             xa = SZ_MAX(xa, ox - x0), xb = SZ_MIN(xb, ox + one->w - x0);
             for (int x = xa; x < xb; x++) {
-                uint8_t v = answer[sz_alpha16(one, x + x0 - ox, cy - oy)];
-                hidden[x] = v & 1, touched[x] = v >> 1;
+                unsigned a = sz_alpha16(one, x + x0 - ox, cy - oy);
+                hidden[x] = answer[a] & 1, touched[x] = touch[a];
             }
         }
     }

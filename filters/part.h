@@ -25,8 +25,9 @@ typedef struct sz_part {
                           into the layer) */
     bool borrowed;
     uint8_t *hidden;   /* w*h: 1 where another part covers this one */
-    uint8_t *touched;  /* w*h: 1 where another part covers this one at all, if only by
-                          its anti-aliased edge (the part is cut there: a fill goes under it) */
+    uint8_t *touched;  /* w*h: nonzero where another part covers this one at all, if only by
+                          its anti-aliased edge (the part is cut there: a fill goes under it);
+                          how much, in 255ths (at least 1) */
     sz_word *faint;    /* packed bits (bits.h: rows of sz_row_words(w) words): the layer's own
                           pixel shows there, partly, under another part's cover (hidden or
                           touched, alpha > 0).  Its colour is what the artist drew: a fill

@@ -719,6 +719,45 @@ START_TEST(translucent_part_continues_as_translucent)
 }
 END_TEST
 
+/* The same blush under a cover whose left edge is soft: its first two
+ * columns cover the part by a quarter and by 45%, and the cut left the
+ * part's pixels there that much fainter.  They are the fill's nearest
+ * sources, and the fill takes the opacity they had before the cut. */
+START_TEST(translucent_part_keeps_its_opacity_past_a_soft_cut)
+{
+    static const float edge[2] = {0.25f, 0.45f};
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under(ctx, blush_disc, 110, 0, 200, 120);
+    sz_image *part = sz_layer_image(sz_layer_child(sz_doc_root(doc), 0));
+    sz_layer *soft = sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "soft edge");
+    sz_image *rim = sz_image_new(ctx, 2, H, 8);
+    for (int k = 0; k < 2; k++) {
+        const uint16_t hair[4] = {20000, 10000, 5000, (uint16_t)lroundf(edge[k] * 65535)};
+        tu_fill_rect(rim, k, 0, k + 1, H, hair);
+        for (int y = 0; y < H; y++) {
+            uint16_t px[4];
+            sz_get16(part, 108 + k, y, px);
+            px[3] = (uint16_t)lroundf(px[3] * (1 - edge[k]));
+            sz_put16(part, 108 + k, y, px);
+        }
+    }
+    sz_layer_set_image(soft, rim);
+    sz_layer_set_offset(soft, 108, 0);
+    run_keeping_picture(ctx, doc, "fill-behind", NULL);
+    int checked = 0;
+    for (int y = 40; y < 80; y += 4)
+        for (int x = 112; x < 130; x += 4) {
+            uint16_t px[4];
+            fill_at(doc, x, y, px);
+            ck_assert_msg(abs((int)(px[3] >> 8) - 102) <= 3, "alpha %u at %d,%d (want 40%%)", px[3] >> 8, x, y);
+            checked++;
+        }
+    ck_assert_int_eq(checked, 50);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(soft_edges_stay_clean)
 {
     /* the anti-aliased rim of the disc (partly transparent) must not lend
@@ -2136,6 +2175,7 @@ int main(void)
     tcase_add_test(tc, regions_split_by_a_line_do_not_bleed);
     tcase_add_test(tc, translucent_part_is_filled_with_its_colour_not_its_outline);
     tcase_add_test(tc, translucent_part_continues_as_translucent);
+    tcase_add_test(tc, translucent_part_keeps_its_opacity_past_a_soft_cut);
     tcase_add_test(tc, soft_edges_stay_clean);
     tcase_add_test(tc, part_touching_the_canvas_edge);
     tcase_add_test(tc, part_does_not_run_out_of_the_canvas_where_it_never_shows);
