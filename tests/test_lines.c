@@ -284,14 +284,22 @@ START_TEST(end_short_of_a_stroke_joins_it)
 }
 END_TEST
 
+/* A 3 px horizontal line across the canvas at y = 60 with a gap from
+ * x0 to x1. */
+static sz_image *line_with_gap(sz_ctx *ctx, float x0, float x1)
+{
+    sz_image *im = blank(ctx);
+    float a[] = {10, 60.5f, x0, 60.5f}, b[] = {x1, 60.5f, 190, 60.5f};
+    tu_draw_polyline(im, a, 2, 3, 3, black);
+    tu_draw_polyline(im, b, 2, 3, 3, black);
+    return im;
+}
+
 START_TEST(gap_is_bridged_up_to_max_gap)
 {
     for (int pass = 0; pass < 2; pass++) {
         sz_ctx *ctx = sz_ctx_new();
-        sz_image *im = blank(ctx);
-        float a[] = {10, 60.5f, 94, 60.5f}, b[] = {106, 60.5f, 190, 60.5f};
-        tu_draw_polyline(im, a, 2, 3, 3, black);
-        tu_draw_polyline(im, b, 2, 3, 3, black);
+        sz_image *im = line_with_gap(ctx, 94, 106);
         sz_doc *doc = tu_doc_of(ctx, im, "lines");
         const char *small[] = {"max-gap", "6", NULL};
         extend(ctx, doc, 0, 0, pass ? small : NULL);
@@ -312,10 +320,7 @@ START_TEST(gap_in_a_covered_layer_is_left_as_drawn)
 {
     for (int pass = 0; pass < 3; pass++) {
         sz_ctx *ctx = sz_ctx_new();
-        sz_image *im = blank(ctx);
-        float a[] = {10, 60.5f, 44, 60.5f}, b[] = {54, 60.5f, 190, 60.5f};
-        tu_draw_polyline(im, a, 2, 3, 3, black);
-        tu_draw_polyline(im, b, 2, 3, 3, black);
+        sz_image *im = line_with_gap(ctx, 44, 54);
         sz_doc *doc = pass < 2 ? under_bar(ctx, im, 120, 150) : tu_doc_of(ctx, im, "lines");
         const char *always[] = {"repair-gaps", "always", NULL}, *never[] = {"repair-gaps", "never", NULL};
         extend(ctx, doc, pass < 2 ? 120 : 0, pass < 2 ? 150 : 0, pass == 0 ? NULL : pass == 1 ? always : never);
