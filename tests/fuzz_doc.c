@@ -61,6 +61,8 @@ static sz_status run_operation(sz_ctx *ctx, sz_doc *doc, uint32_t h)
             if (h & 16) sz_args_set(ctx, args, "to-layer", "new");
             if (h & 32) sz_args_set(ctx, args, "no-shape", NULL);
         }
+        bool draws_lines = !strcmp(name, "complete") || !strcmp(name, "extend-lines");
+        if (draws_lines && (h & 512)) sz_args_set(ctx, args, "repair-gaps", (h & 1024) ? "always" : "never");
     }
     sz_status st = sz_op_run(ctx, op, doc, args);
     sz_args_free(args);
