@@ -210,10 +210,10 @@ static float cover_add(float c, float a)
     return 1 - (1 - c) * (1 - a);
 }
 
-/* Hidden (bit 0): covered at least half; touched (bit 1): at all. */
-static uint8_t hiding(float c)
+/* Hidden: covered at least half. */
+static bool hides(float c)
 {
-    return (uint8_t)((c >= 0.5f) | (c >= 1.0f / 255) << 1);
+    return c >= 0.5f;
 }
 
 /* p->touched's value for coverage c: c in 255ths, at least 1 where
@@ -304,7 +304,7 @@ static sz_status part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_h
         for (int a = 0; a < 65536; a += step) {
             float c = cover_of((unsigned)a, op);
             if (!m) c = cover_add(0, c); /* an occluder's as the plane sums it from 0 */
-            answer[a] = hiding(c), touch[a] = touch_of(c);
+            answer[a] = hides(c), touch[a] = touch_of(c);
         }
     }
     int rows = st ? 0 : p->h;
@@ -319,14 +319,14 @@ static sz_status part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_h
         if (cov) {
             for (int x = xa; x < xb; x++) {
                 float c = cov[(size_t)y * p->w + x];
-                hidden[x] = hiding(c) & 1, touched[x] = touch_of(c);
+                hidden[x] = hides(c), touched[x] = touch_of(c);
             }
         } else if (answer && cy >= oy && cy < oy + one->h) {
             /* and the source's: elsewhere nothing covers the part */
             xa = SZ_MAX(xa, ox - x0), xb = SZ_MIN(xb, ox + one->w - x0);
             for (int x = xa; x < xb; x++) {
                 unsigned a = sz_alpha16(one, x + x0 - ox, cy - oy);
-                hidden[x] = answer[a] & 1, touched[x] = touch[a];
+                hidden[x] = answer[a], touched[x] = touch[a];
             }
         }
     }
