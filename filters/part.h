@@ -87,6 +87,16 @@ SZ_INTERNAL unsigned sz_part_cut_sides(const sz_part *p, const uint8_t *shape);
  *  far is reached in a few loads.  On failure the part is freed. */
 SZ_INTERNAL sz_status sz_part_widen(sz_ctx *ctx, sz_part *p, unsigned sides);
 
+/** The opacity (0..1) the part's pixel i of alpha `alpha16` had before the
+ *  cut: where another part covers it by c (p->touched), cutting the part
+ *  out left alpha16 * (1 - c).  (A layer the artist painted whole, never
+ *  cut, reads more opaque than it is there; it is still the part.) */
+static inline float sz_part_opacity_as_drawn(const sz_part *p, size_t i, unsigned alpha16)
+{
+    float a = alpha16 / 65535.0f, cover = p->touched[i] / 255.0f;
+    return cover > 0 && cover < 1 ? SZ_MIN(1.0f, a / (1 - cover)) : a;
+}
+
 /** Whether work pixel i may receive new content: fully transparent, or
  *  hidden (covered by another part, so not visible in the picture). */
 static inline bool sz_part_writable(const sz_part *p, size_t i, unsigned alpha16)

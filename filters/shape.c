@@ -588,9 +588,11 @@ static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn
 }
 
 /* The part's pixels seen through the cover (part.h) are the part's,
- * whatever the race said: the shape takes them in.  (As known pixels
- * for the race they made the outline worse: their ragged edge, where the
- * cover's opacity crosses half, is no outline of the part.) */
+ * whatever the race said: the shape takes them in, where they are its
+ * body (at least half opaque as drawn, before the cut), not the soft rim
+ * or glow around it.  (As known pixels for the race they made the
+ * outline worse: their ragged edge, where the cover's opacity crosses
+ * half, is no outline of the part.) */
 static void take_in_what_shows(sz_ctx *ctx, const sz_part *p, uint8_t *inside)
 {
     int w = p->w, words = sz_row_words(w);
@@ -600,7 +602,9 @@ static void take_in_what_shows(sz_ctx *ctx, const sz_part *p, uint8_t *inside)
         for (int k = 0; k < words; k++) {
             if (!seen[k]) continue;
             for (int x = k * 64; x < SZ_MIN(w, k * 64 + 64); x++)
-                if (sz_bit(seen, x) && p->hidden[(size_t)y * w + x]) inside[(size_t)y * w + x] = 1;
+                if (sz_bit(seen, x) && p->hidden[(size_t)y * w + x] &&
+                    sz_part_opacity_as_drawn(p, (size_t)y * w + x, sz_alpha16(p->img, x, y)) >= 0.5f)
+                    inside[(size_t)y * w + x] = 1;
         }
     }
 }

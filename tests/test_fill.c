@@ -1494,6 +1494,39 @@ static sz_doc *part_under_a_veil(sz_ctx *ctx, paint_fn paint, int x0, int x1, fl
     return doc;
 }
 
+/* The flat disc, and below it a faint dab (a speck of glow, a shadow's
+ * edge) at a quarter of its opacity. */
+static void disc_and_faint_dab(int x, int y, uint16_t px[4])
+{
+    flat_disc(x, y, px);
+    if (disc_d(x, y, 170, 110) < 6) px[0] = 230 * 257, px[1] = 140 * 257, px[2] = 90 * 257, px[3] = 16384;
+}
+
+/* What shows of the part through a veil is the part's where it is its
+ * body: the disc is filled behind, and the faint dab, seen through the
+ * veil too, is not taken for body (before, the fill put an opaque disc
+ * of paint under it). */
+START_TEST(faint_paint_seen_through_a_veil_is_not_the_part_s_body)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under_a_veil(ctx, disc_and_faint_dab, 110, 200, 0.2f);
+    run_keeping_picture(ctx, doc, "fill-behind", NULL);
+    int body = 0, dab = 0, opaque = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 110; x < 200; x++) {
+            uint16_t f[4];
+            fill_at(doc, x, y, f);
+            if (disc_d(x, y, 100, 60) < 38) body++, ck_assert_msg(f[3] == 65535, "no fill under the disc at %d,%d", x, y);
+            if (disc_d(x, y, 170, 110) < 5) dab++, opaque += f[3] >= 32768;
+        }
+    ck_assert_int_gt(body, 1000);
+    ck_assert_int_gt(dab, 50);
+    ck_assert_msg(opaque == 0, "%d of the dab's %d pixels filled as the part's body", opaque, dab);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(part_seen_through_a_veil_keeps_its_own_colours)
 {
     /* Under the veil the part's pixels are faint but their colours are
@@ -2196,6 +2229,7 @@ int main(void)
     tcase_add_test(tc, stacked_layers_are_each_completed_from_those_above);
     tcase_add_test(tc, soft_edge_of_the_cut_is_sealed_on_request);
     tcase_add_test(tc, part_seen_through_a_veil_keeps_its_own_colours);
+    tcase_add_test(tc, faint_paint_seen_through_a_veil_is_not_the_part_s_body);
     tcase_add_test(tc, stroke_does_not_run_on_where_paint_shows_through_the_cover);
     tcase_add_test(tc, mask_of_another_size_is_refused);
     tcase_add_test(tc, symmetric_part_shows_what_its_other_half_shows);
