@@ -334,8 +334,9 @@ static sz_status reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, take_fn take, con
     if (n) {
         m->revealed = sz_malloc_array(ctx, (size_t)n, sizeof *m->revealed);
         m->was = sz_malloc_array(ctx, (size_t)n, sizeof *m->was);
+        m->was_touched = sz_malloc(ctx, (size_t)n);
     }
-    if (n && (!m->revealed || !m->was)) {
+    if (n && (!m->revealed || !m->was || !m->was_touched)) {
         free(first);
         return SZ_ERR_NOMEM;
     }
@@ -349,6 +350,7 @@ static sz_status reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, take_fn take, con
             uint16_t px[4];
             sz_get16_at(p->img, (size_t)j, px);
             sz_get16(p->img, x, y, m->was[k]);
+            m->was_touched[k] = p->touched[i];
             m->revealed[k++] = (int32_t)i;
             sz_put16(p->img, x, y, px);
             p->hidden[i] = p->touched[i] = 0;
@@ -398,7 +400,10 @@ sz_status sz_mirror_reveal_ink(sz_ctx *ctx, sz_part *p, sz_mirror *m, const sz_l
 
 void sz_mirror_hide_again(sz_part *p, const sz_mirror *m)
 {
-    for (long k = 0; k < m->nrevealed; k++) p->hidden[m->revealed[k]] = p->touched[m->revealed[k]] = 1;
+    for (long k = 0; k < m->nrevealed; k++) {
+        int32_t i = m->revealed[k];
+        p->hidden[i] = 1, p->touched[i] = m->was_touched[k];
+    }
     p->nhidden += (int)m->nrevealed;
 }
 
@@ -439,6 +444,6 @@ void sz_mirror_give_back(sz_part *p, const sz_mirror *m)
 void sz_mirror_free(sz_mirror *m)
 {
     free(m->revealed);
-    free(m->was);
-    m->revealed = NULL, m->was = NULL, m->nrevealed = 0;
+    free(m->was), free(m->was_touched);
+    m->revealed = NULL, m->was = NULL, m->was_touched = NULL, m->nrevealed = 0;
 }

@@ -20,7 +20,8 @@ typedef struct sz_mirror {
     bool silhouette_only; /* found by the silhouette alone: its colours are not symmetric */
     bool given;           /* the artist gave the axis (--mirror-axis): nothing was searched or tested */
     int32_t *revealed;    /* the hidden pixels (work indices) painted from their mirror image, */
-    uint16_t (*was)[4];   /* and what the part held there before */
+    uint16_t (*was)[4];   /* and what the part held there before, */
+    uint8_t *was_touched; /* and how much the cover covered them (p->touched) */
     long nrevealed;
 } sz_mirror;
 
