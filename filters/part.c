@@ -346,7 +346,7 @@ static sz_status part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_h
                 int cx = x + x0, cy = y + y0;
                 if (!p->hidden[i] && d2[i] <= m2 && sz_alpha16(p->img, x, y) == 0 && cx >= 0 && cy >= 0 &&
                     cx < doc->w && cy < doc->h)
-                    p->hidden[i] = p->touched[i] = 1;
+                    p->hidden[i] = 1, p->touched[i] = 255; /* hidden as if covered */
             }
         free(d2);
     }
