@@ -258,14 +258,20 @@ float sz_lines_pair_cost(const sz_part *p, const sz_lines *ln, const sz_line_par
 #undef REJECT
 }
 
-static void stroke_between(sz_lines *ln, const sz_line_params *lp, const sz_line_end *a, const sz_line_end *b)
+/* The curve a chosen pair draws (as sz_lines_pair_cost judged it). */
+static void pair_curve(const sz_line_params *lp, const sz_line_end *a, const sz_line_end *b, curve *c)
 {
-    curve c;
     float tol = lp->tolerance * (float)M_PI / 180 * (a->at_hidden ? 1.5f : 1.0f);
     if (a->speck || b->speck) tol *= 0.5f;
     sz_line_end ga, gb;
     if (!a->at_hidden) gap_ends(a, b, tol, &ga, &gb), a = &ga, b = &gb;
-    connect(a, b, tol, a->at_hidden, &c);
+    connect(a, b, tol, a->at_hidden, c);
+}
+
+static void stroke_between(sz_lines *ln, const sz_line_params *lp, const sz_line_end *a, const sz_line_end *b)
+{
+    curve c;
+    pair_curve(lp, a, b, &c);
     stroke_pt *pts = malloc((size_t)c.n * sizeof *pts);
     if (!pts) return;
     for (int i = 0; i < c.n; i++) {
@@ -279,6 +285,8 @@ static void stroke_between(sz_lines *ln, const sz_line_params *lp, const sz_line
     free(pts);
 }
 
+#define MAX_RUN_TURN ((float)M_PI / 2)
+
 /* Marches from end e along its curvature; stops leaving the grid, at ink
  * that is not its own stroke (`hit`), after leaving the hidden region
  * (or meeting paint seen through the cover) when `in_hidden`, or at
@@ -287,13 +295,19 @@ static int march(const sz_part *p, const sz_lines *ln, const sz_line_params *lp,
                  bool in_hidden, vec2 *pts, int cap, bool *hit, bool *left)
 {
     vec2 q = e->p, d = e->dir;
-    float k = e->curvature;
+    float k = e->curvature, turned = 0;
     int n = 0;
     *hit = *left = false;
     bool outside_own = false;
     for (float s = 0; s <= max_len && n < cap; s += 1.0f) {
         pts[n++] = q;
         q = v2_add(q, d);
+        /* A run turns at most a quarter turn: the curvature of a stroke's
+         * last pixels (up to a turn in twice its width: a rounded corner's,
+         * a cap's) would curl it on into a hook, a loop back onto its own
+         * stroke, or a half circle across the hidden region. */
+        turned += fabsf(k);
+        if (turned > MAX_RUN_TURN) break;
         d = v2_rot(d, k);
         k *= 0.985f; /* curvature relaxes: strokes straighten as they run on */
         int x = (int)lroundf(q.x), y = (int)lroundf(q.y);
@@ -301,8 +315,9 @@ static int march(const sz_part *p, const sz_lines *ln, const sz_line_params *lp,
         size_t j = (size_t)y * p->w + x;
         bool ink = ln->solid[j];
         /* a stroke bridged across the gap is a stroke to join too: the
-         * third end of a junction the gap took */
-        bool bridged = !ink && !in_hidden && sz_ink_cover(&ln->drawn, x, y) >= 0.5f;
+         * third end of a junction the gap took; under the cover, a run
+         * meets a stroke drawn there as strokes meet in a T */
+        bool bridged = !ink && sz_ink_cover(&ln->drawn, x, y) >= 0.5f;
         if (!ink && !bridged && s > e->width / 2) outside_own = true;
         if ((ink || bridged) && outside_own) {
             if (ink && ln->comp_size[sz_lines_piece(ln, x, y)] < SZ_MAX(40.0f, 12 * e->width)) break; /* a speck is no stroke */
@@ -458,6 +473,41 @@ static bool segments_cross(vec2 a, vec2 b, vec2 c, vec2 d)
     return s >= 0 && s <= 1 && u >= 0 && u <= 1;
 }
 
+/* A chosen pair's curve, coarsely: at most SKETCH_POINTS points, without
+ * the first and last few pixels (where it is still inside its ends'
+ * strokes, which may touch another pair's), and its bounding box. */
+enum { SKETCH_POINTS = 65 };
+typedef struct sketch {
+    vec2 pt[SKETCH_POINTS];
+    int n;
+    float box[4];
+} sketch;
+
+static void sketch_of(const curve *c, float skip, sketch *s)
+{
+    int first = 0, last = c->n - 1;
+    for (float along = 0; first < last && along < skip; first++) along += v2_len(v2_sub(c->pt[first + 1], c->pt[first]));
+    for (float along = 0; last > first && along < skip; last--) along += v2_len(v2_sub(c->pt[last], c->pt[last - 1]));
+    int step = (last - first) / (SKETCH_POINTS - 1) + 1;
+    s->n = 0;
+    for (int i = first; i <= last; i += step) s->pt[s->n++] = c->pt[i];
+    if (s->n && (last - first) % step) s->pt[s->n++] = c->pt[last];
+    s->box[0] = s->box[2] = s->n ? s->pt[0].x : 0, s->box[1] = s->box[3] = s->n ? s->pt[0].y : 0;
+    for (int i = 1; i < s->n; i++) {
+        s->box[0] = SZ_MIN(s->box[0], s->pt[i].x), s->box[1] = SZ_MIN(s->box[1], s->pt[i].y);
+        s->box[2] = SZ_MAX(s->box[2], s->pt[i].x), s->box[3] = SZ_MAX(s->box[3], s->pt[i].y);
+    }
+}
+
+static bool sketches_cross(const sketch *a, const sketch *b)
+{
+    if (a->box[0] > b->box[2] || b->box[0] > a->box[2] || a->box[1] > b->box[3] || b->box[1] > a->box[3]) return false;
+    for (int i = 0; i + 1 < a->n; i++)
+        for (int j = 0; j + 1 < b->n; j++)
+            if (segments_cross(a->pt[i], a->pt[i + 1], b->pt[j], b->pt[j + 1])) return true;
+    return false;
+}
+
 /* Runs that cross stop where they meet, as strokes meeting in a corner do,
  * instead of drawing an X under the occluder.  Each run is cut at its first
  * crossing with the whole path of any other, so the order of the ends does
@@ -534,9 +584,32 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
         }
     }
     sz_pair_sort(&c);
+    /* Pairs under the occluder are taken cheapest first, and one whose
+     * curve would cross a curve already taken is not: two strokes the
+     * artist never drew do not cross in an X under the cover (a U-turn
+     * across another's S was the usual wrong guess among stacked stones
+     * or crossing limbs); its ends find other partners or run on. */
+    size_t under = 0;
+    for (int i = 0; i < n; i++) under += e[i].at_hidden;
+    sketch *taken = sz_malloc_array(ctx, under / 2 + 1, sizeof *taken);
+    int ntaken = 0;
+    if (!taken) {
+        free(c.v), free(pts);
+        return SZ_ERR_NOMEM;
+    }
     for (size_t k = 0; k < c.n; k++) {
         sz_line_end *a = &e[c.v[k].a], *b = &e[c.v[k].b];
         if (a->partner >= 0 || b->partner >= 0) continue;
+        if (a->at_hidden) {
+            curve cv;
+            pair_curve(lp, a, b, &cv);
+            sketch *s = &taken[ntaken];
+            sketch_of(&cv, SZ_MAX(a->width, b->width) / 2 + 2, s);
+            bool crosses = false;
+            for (int t = 0; t < ntaken && !crosses; t++) crosses = sketches_cross(s, &taken[t]);
+            if (crosses) continue;
+            ntaken++;
+        }
         a->partner = c.v[k].b, b->partner = c.v[k].a;
         sz_end_fate f = a->at_hidden ? SZ_END_PAIRED : SZ_END_BRIDGED;
         a->fate = b->fate = f;
@@ -545,7 +618,7 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
         if (f == SZ_END_PAIRED) ln->pairs++;
         else ln->bridges++;
     }
-    free(c.v);
+    free(c.v), free(taken);
 
     /* Ends left over: a cut end stopping short of another stroke (or of
      * one just bridged) joins it;

@@ -918,6 +918,87 @@ START_TEST(strokes_running_on_meet_instead_of_crossing)
 }
 END_TEST
 
+/* Two strokes under the cover meet in a T; they do not cross in an X the
+ * artist never drew.  A line runs across the bar; two legs come to it
+ * from the left, converging.  The line's two ends pair (a straight
+ * join, the cheapest); the legs' ends would pair too, by a bow that
+ * crosses the line.  That bow is not taken: each leg runs on and stops
+ * at the line, an arrowhead. */
+START_TEST(new_strokes_meet_in_a_t_instead_of_crossing)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    float line[] = {10, 60.5f, 190, 60.5f}, upper[] = {30, 10.5f, 100, 66.5f}, lower[] = {30, 110.5f, 100, 54.5f};
+    tu_draw_polyline(im, line, 2, 3, 3, black);
+    tu_draw_polyline(im, upper, 2, 3, 3, black);
+    tu_draw_polyline(im, lower, 2, 3, 3, black);
+    sz_doc *doc = under_bar(ctx, im, 70, 130);
+    extend(ctx, doc, 70, 130, NULL);
+    sz_image *out = line_layer(doc);
+    ck_assert_uint_gt(max_alpha(out, 100, 60, 0), 200); /* the line goes on */
+    /* each leg runs on to the line (without the rule the bow took their
+     * ends, and nothing was here) */
+    ck_assert_uint_gt(max_alpha(out, 80, 50, 0), 200);
+    ck_assert_uint_gt(max_alpha(out, 80, 70, 0), 200);
+    /* and no bow crosses the line beside the bar's edge (with the bow:
+     * 255 at both) */
+    ck_assert_uint_eq(max_alpha(out, 77, 55, 0), 0);
+    ck_assert_uint_eq(max_alpha(out, 77, 65, 0), 0);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+/* A stroke run on from an end under the cover stops where it meets a
+ * stroke drawn there, as strokes meeting in a T do: one leg comes up to
+ * the line of the test above, and nothing of it shows past the line. */
+START_TEST(stroke_running_on_stops_at_a_new_stroke)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    float line[] = {10, 60.5f, 190, 60.5f}, leg[] = {30, 110.5f, 100, 54.5f};
+    tu_draw_polyline(im, line, 2, 3, 3, black);
+    tu_draw_polyline(im, leg, 2, 3, 3, black);
+    sz_doc *doc = under_bar(ctx, im, 70, 130);
+    extend(ctx, doc, 70, 130, NULL);
+    sz_image *out = line_layer(doc);
+    ck_assert_uint_gt(max_alpha(out, 80, 70, 0), 200); /* it runs on */
+    /* but not through the line, rows 59-61 (without the rule its tip
+     * pokes through: 5 px in rows 57 and 58) */
+    for (int y = 0; y < 59; y++)
+        for (int x = 70; x < 130; x++) ck_assert_msg(sz_alpha16(out, x, y) == 0, "ink at (%d,%d)", x, y);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+/* A run turns at most a quarter turn, then stops: an arc of radius 12
+ * around (70, 72) comes up to the bar at its top, heading right and
+ * turning down.  Run on along its curvature it came round into a hook
+ * heading back down-left; now it ends before it heads down. */
+START_TEST(stroke_running_on_turns_at_most_a_quarter_turn)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    float arc[2 * 17];
+    for (int i = 0; i <= 16; i++) {
+        float a = (float)M_PI * (1 + 0.5f * i / 16); /* from (40, 90) up to (70, 60) */
+        arc[2 * i] = 70 + 12 * cosf(a), arc[2 * i + 1] = 72.5f + 12 * sinf(a);
+    }
+    tu_draw_polyline(im, arc, 17, 3, 3, black);
+    sz_doc *doc = under_bar(ctx, im, 70, 130);
+    extend(ctx, doc, 70, 130, NULL);
+    sz_image *out = line_layer(doc);
+    int run = 0, past = 0; /* new ink in the bar; of it, below row 85 */
+    for (int y = 0; y < H; y++)
+        for (int x = 70; x < 130; x++) run += sz_alpha16(out, x, y) > 0, past += y >= 85 && sz_alpha16(out, x, y) > 0;
+    ck_assert_int_gt(run, 60); /* it runs on (126 px) */
+    ck_assert_int_eq(past, 0); /* but not round into a hook (without the limit: 98 px here) */
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* An outline's end is known for one where the completed edge leaves the
  * visible edge at an angle: a part's left edge, outlined, runs down to the
  * occluder at y = 60, and the completed shape turns 60 degrees there
@@ -1055,6 +1136,9 @@ int main(void)
     tcase_add_test(tc, solid_blacks_continue_under_a_wide_occluder);
     tcase_add_test(tc, notches_in_thick_ink_close);
     tcase_add_test(tc, strokes_running_on_meet_instead_of_crossing);
+    tcase_add_test(tc, new_strokes_meet_in_a_t_instead_of_crossing);
+    tcase_add_test(tc, stroke_running_on_stops_at_a_new_stroke);
+    tcase_add_test(tc, stroke_running_on_turns_at_most_a_quarter_turn);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
