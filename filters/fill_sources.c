@@ -2,9 +2,10 @@
  * fill_sources.c — where the colour of each pixel of the fill comes from:
  * the nearest solid visible pixel of the part that is not in a stroke, but
  * for a stroke's first pixels under the occluder (the ink goes on a
- * little), and for a narrow colour region (an eye's white) only near the
- * cut; and the colour regions of those sources, for the average the fill
- * takes (fill_paint.c).
+ * little), for a narrow colour region (an eye's white) only near the cut,
+ * and for a band along the part's edge (a tyre) the band's own; and the
+ * colour regions of those sources, for the average the fill takes
+ * (fill_paint.c).
  */
 #include "fill.h"
 #include "color.h"
@@ -235,8 +236,153 @@ static sz_status continue_ink_at_the_cut(sz_ctx *ctx, const sz_part *p, const ui
     return fail ? sz_fail(ctx, SZ_ERR_NOMEM, "out of memory while continuing the ink at the cut") : SZ_OK;
 }
 
-/* The sources (fill.h), in three steps: the nearest source of each
- * filled pixel, the ink at the cut, the narrow regions. */
+/* A band along the part's edge (a tyre round a wheel's rim, a thick
+ * border round a badge, a light outline the ink test does not take):
+ * when one colour holds the visible part's outer depths all round and
+ * gives way to others inside, the band continues under the cover at its
+ * depth from the completed edge, where the nearest source would take the
+ * colour inside it (a hidden stretch of tyre was painted rim, out to the
+ * tyre's edge), and what lies deeper takes the colour within it, where
+ * the nearest source would take the band's (a wedge of outline colour
+ * spread from where the cover cuts the outline). */
+enum {
+    BAND_DEPTH = 64,   /* px: the deepest band looked for */
+    BAND_MIN = 4,      /* px: a band at least this deep, and the colours within it this deep too */
+    BAND_COUNT = 20,   /* sources at a depth, at least, to judge it */
+};
+
+/* Colour bins of 3 bits a channel. */
+static inline int colour_bin(const sz_image *img, int x, int y)
+{
+    uint16_t c[4];
+    sz_get16(img, x, y, c);
+    return (c[0] >> 13) << 6 | (c[1] >> 13) << 3 | (c[2] >> 13);
+}
+
+/* Outside the part: neither what shows of it at least half opaque nor its
+ * shape under the cover. */
+static inline bool off_part(const sz_part *p, const uint8_t *shape, int x, int y)
+{
+    size_t i = (size_t)y * p->w + x;
+    return !shape[i] && (p->hidden[i] || sz_alpha16(p->img, x, y) < 32768);
+}
+
+/* out = the pixels of `off` joined to the border of the w x h grid: the
+ * gaps between a rim's spokes are no edge of the part.  `scratch` holds n. */
+static sz_status outer(sz_ctx *ctx, const uint8_t *off, int w, int h, uint8_t *scratch, uint8_t *out)
+{
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            scratch[i] = off[i] && (x == 0 || y == 0 || x == w - 1 || y == h - 1);
+        }
+    return sz_flood(ctx, off, scratch, NULL, w, h, out);
+}
+
+/* Whether the part has a band: its colour bin and depth in px, from
+ * `depth2` (each pixel's squared distance off the part, up to
+ * BAND_DEPTH). */
+static void find_edge_band(sz_ctx *ctx, const sz_part *p, const uint16_t *depth2, const uint8_t *src, long *hist,
+                           int *band, int *depth)
+{
+    int w = p->w, h = p->h;
+    *band = -1, *depth = 0;
+    memset(hist, 0, (size_t)BAND_DEPTH * 512 * sizeof *hist);
+    /* the visible sources' colours by depth (integer counts: their sum
+     * does not depend on the threads) */
+    long total[BAND_DEPTH] = {0};
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : total[:BAND_DEPTH])
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            if (depth2[i] >= BAND_DEPTH * BAND_DEPTH || !src[i] || p->hidden[i]) continue;
+            int d = (int)sqrtf((float)depth2[i]);
+            total[d]++;
+            /* (one histogram for all threads, its counts taken whole:
+             * BAND_DEPTH x 512 counts per thread cost more than the
+             * rare collision) */
+#pragma omp atomic update
+            hist[d * 512 + colour_bin(p->img, x, y)]++;
+        }
+    /* the outermost depth with sources enough to judge (a quarter of the
+     * most at any depth), and its most common colour */
+    long most = 0;
+    for (int d = 0; d < BAND_DEPTH; d++) most = SZ_MAX(most, total[d]);
+    int first = 0;
+    while (first < BAND_DEPTH && (total[first] < BAND_COUNT || total[first] * 4 < most)) first++;
+    if (first == BAND_DEPTH) return;
+    int bin = 0, end = first;
+    for (int b = 1; b < 512; b++)
+        if (hist[first * 512 + b] > hist[first * 512 + bin]) bin = b;
+    /* it holds three quarters of every depth down to `end`, and less than
+     * half of each after it, as far as BAND_MIN px on */
+    while (end < BAND_DEPTH && total[end] && hist[end * 512 + bin] * 4 >= total[end] * 3) end++;
+    bool band_then_inside = end - first >= BAND_MIN && end + BAND_MIN <= BAND_DEPTH;
+    for (int d = end; band_then_inside && d < end + BAND_MIN; d++)
+        band_then_inside = total[d] >= BAND_COUNT && hist[d * 512 + bin] * 2 < total[d];
+    if (band_then_inside) *band = bin, *depth = end;
+}
+
+/* Each filled pixel at the band's depth takes the band's colour from its
+ * nearest source of the band, and each deeper one whose nearest source is
+ * the band's takes its nearest source within the band instead. */
+static sz_status continue_edge_band(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, const uint8_t *src,
+                                    const uint8_t *want, int32_t *near)
+{
+    int w = p->w, h = p->h, band = -1, end = 0;
+    size_t n = (size_t)w * (size_t)h;
+    uint8_t *off = sz_malloc(ctx, 3 * n);
+    uint16_t *depth2 = sz_malloc_array(ctx, n, sizeof *depth2);
+    long *hist = sz_malloc_array(ctx, (size_t)BAND_DEPTH * 512, sizeof *hist);
+    if (!off || !depth2 || !hist) {
+        free(off), free(depth2), free(hist);
+        return SZ_ERR_NOMEM;
+    }
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) off[(size_t)y * w + x] = off_part(p, shape, x, y);
+    sz_status st = outer(ctx, off, w, h, off + 2 * n, off + n);
+    if (!st) st = sz_edt_bounded(ctx, off + n, w, h, BAND_DEPTH, depth2);
+    if (!st) find_edge_band(ctx, p, depth2, src, hist, &band, &end);
+    free(hist);
+    int32_t *near_band = NULL, *near_inner = NULL;
+    if (!st && band >= 0) {
+        near_band = sz_malloc_array(ctx, n, sizeof *near_band), near_inner = sz_malloc_array(ctx, n, sizeof *near_inner);
+        if (!near_band || !near_inner) st = SZ_ERR_NOMEM;
+    }
+    long limit2 = (long)end * end;
+    /* the band's sources, and those within it (of the band's colour too
+     * when deeper: a tyre's black hub) */
+    uint8_t *of_band = off, *within = off + n;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < (st || band < 0 ? 0 : h); y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            bool source = src[i] && !p->hidden[i];
+            of_band[i] = source && depth2[i] < limit2 && colour_bin(p->img, x, y) == band;
+            within[i] = source && !of_band[i];
+        }
+    if (!st && band >= 0) st = sz_edt_rows(ctx, of_band, w, h, want, NULL, near_band);
+    if (!st && band >= 0) st = sz_edt_rows(ctx, within, w, h, want, NULL, near_inner);
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < (st || band < 0 ? 0 : h); y++) {
+        for (int x = 0; want[y] && x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            /* (a source that is no source is ink at the cut: it stays) */
+            if (!shape[i] || !p->hidden[i] || near[i] < 0 || !src[near[i]]) continue;
+            bool from_band = of_band[near[i]];
+            if (depth2[i] < limit2 && !from_band && near_band[i] >= 0) near[i] = near_band[i];
+            else if (depth2[i] >= limit2 && from_band && near_inner[i] >= 0) near[i] = near_inner[i];
+        }
+    }
+    free(off), free(depth2), free(near_band), free(near_inner);
+    return st;
+}
+
+/* The sources (fill.h), in four steps: the nearest source of each
+ * filled pixel, the ink at the cut, the narrow regions, the band along
+ * the edge. */
 sz_status sz_fill_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, bool narrow_near, int32_t **near_out,
                           bool *translucent, sz_runs *regions, int *regions_top)
 {
@@ -344,6 +490,9 @@ sz_status sz_fill_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, b
     /* (the body is spent: scratch) */
     if (!st) st = continue_ink_at_the_cut(ctx, p, shape, src, solid, want, near);
     if (!st && narrow_near) st = keep_narrow_regions_near(ctx, p, shape, src, want, solid, near, regions, regions_top);
+    /* (last: by the narrow regions' measure a band is narrow, every pixel
+     * of it within NARROW px of its inner border, yet it goes on all round) */
+    if (!st) st = continue_edge_band(ctx, p, shape, src, want, near);
     free(want);
     free(src), free(solid), free(bits);
     if (st) free(near);

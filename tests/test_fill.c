@@ -372,6 +372,48 @@ END_TEST
 /* A broad skin disc with a small white eye, cut through the eye's middle:
  * the white goes on a little way under the cover, and deeper in, where
  * the skin is about as near, the fill is skin. */
+/* A wheel: a light rim inside a dark tyre 14 px deep, radius 50 around
+ * (100, 60). */
+static void wheel(int x, int y, uint16_t px[4])
+{
+    float d = disc_d(x, y, 100, 60), a = SZ_CLAMP(50 - d + 0.5f, 0.0f, 1.0f);
+    if (a <= 0) return;
+    bool tyre = d >= 36;
+    px[0] = (tyre ? 30 : 210) * 257, px[1] = (tyre ? 40 : 210) * 257, px[2] = (tyre ? 120 : 210) * 257;
+    px[3] = (uint16_t)lrintf(a * 65535);
+}
+
+/* The wheel's left side is under a cover (x 40-80).  At the wheel's
+ * leftmost edge the nearest visible colour is the rim's (28 px off,
+ * through the cover's right edge; the tyre's is 40), and painted so the
+ * rim ran out to the edge.  The tyre, a band all round the visible edge,
+ * goes round at its own depth, and the rim stays within it. */
+START_TEST(band_along_the_edge_goes_on_round_under_the_cover)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under(ctx, wheel, 40, 0, 80, 120);
+    const char *const kv[] = {"no-mirror", "true", NULL}; /* (the mirror would give the tyre from the right) */
+    run_keeping_picture(ctx, doc, "fill-behind", kv);
+    long tyre = 0, rim = 0, wrong = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 40; x < 80; x++) {
+            float d = disc_d(x, y, 100, 60);
+            uint16_t px[4];
+            fill_at(doc, x, y, px);
+            if (d > 48 || fabsf(d - 36) < 3 || px[3] < 65535) continue; /* (the edges may be a pixel off) */
+            bool dark = px[2] >> 8 < 160;
+            if (d > 36) tyre++, wrong += !dark;
+            else rim++, wrong += dark;
+        }
+    ck_assert_int_gt(tyre, 300);
+    ck_assert_int_gt(rim, 300);
+    /* (without the rule: the rim's colour on most of the tyre) */
+    ck_assert_msg(wrong < (tyre + rim) / 50, "%ld of %ld pixels take the other colour", wrong, tyre + rim);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 static void one_eyed_disc(int x, int y, uint16_t px[4])
 {
     float a = SZ_CLAMP(70 - disc_d(x, y, 130, 80) + 0.5f, 0.0f, 1.0f);
@@ -2235,6 +2277,7 @@ int main(void)
     tcase_add_test(tc, symmetric_part_shows_what_its_other_half_shows);
     tcase_add_test(tc, fill_reports_each_pixel_it_paints_once);
     tcase_add_test(tc, narrow_region_runs_only_a_little_way_under_the_cover);
+    tcase_add_test(tc, band_along_the_edge_goes_on_round_under_the_cover);
     tcase_add_test(tc, flat_colours_meeting_under_the_cover_stay_exact);
     tcase_add_test(tc, shading_hidden_in_its_middle_keeps_its_bands);
     tcase_add_test(tc, stroke_cut_by_the_cover_goes_on_under_it_a_little);
