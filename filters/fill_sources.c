@@ -249,6 +249,7 @@ enum {
     BAND_DEPTH = 64,   /* px: the deepest band looked for */
     BAND_MIN = 4,      /* px: a band at least this deep, and the colours within it this deep too */
     BAND_COUNT = 20,   /* sources at a depth, at least, to judge it */
+    BAND_ROWS = 1024,  /* rows, at most, it is judged on */
 };
 
 /* Colour bins of 3 bits a channel. */
@@ -282,9 +283,9 @@ static sz_status outer(sz_ctx *ctx, const uint8_t *off, int w, int h, uint8_t *s
 
 /* Whether the part has a band: its colour bin and depth in px, from
  * `depth2` (each pixel's squared distance off the part, up to
- * BAND_DEPTH). */
-static void find_edge_band(sz_ctx *ctx, const sz_part *p, const uint16_t *depth2, const uint8_t *src, long *hist,
-                           int *band, int *depth)
+ * BAND_DEPTH) on the rows where rows[y] is set. */
+static void find_edge_band(sz_ctx *ctx, const sz_part *p, const uint16_t *depth2, const uint8_t *src,
+                           const uint8_t *rows, long *hist, int *band, int *depth)
 {
     int w = p->w, h = p->h;
     *band = -1, *depth = 0;
@@ -294,7 +295,7 @@ static void find_edge_band(sz_ctx *ctx, const sz_part *p, const uint16_t *depth2
     long total[BAND_DEPTH] = {0};
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : total[:BAND_DEPTH])
     for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
+        for (int x = 0; rows[y] && x < w; x++) {
             size_t i = (size_t)y * w + x;
             if (depth2[i] >= BAND_DEPTH * BAND_DEPTH || !src[i] || p->hidden[i]) continue;
             int d = (int)sqrtf((float)depth2[i]);
@@ -343,9 +344,17 @@ static sz_status continue_edge_band(sz_ctx *ctx, const sz_part *p, const uint8_t
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) off[(size_t)y * w + x] = off_part(p, shape, x, y);
     sz_status st = outer(ctx, off, w, h, off + 2 * n, off + n);
-    if (!st) st = sz_edt_bounded(ctx, off + n, w, h, BAND_DEPTH, depth2);
-    if (!st) find_edge_band(ctx, p, depth2, src, hist, &band, &end);
-    free(hist);
+    /* A large part is judged on every few rows (the counts need not be
+     * whole, and the depths cost most); the depths are then made on
+     * every row only when a band is found. */
+    int step = h > BAND_ROWS ? (h + BAND_ROWS - 1) / BAND_ROWS : 1;
+    uint8_t *rows = sz_malloc(ctx, (size_t)h);
+    if (!st && !rows) st = SZ_ERR_NOMEM;
+    for (int y = 0; !st && y < h; y++) rows[y] = y % step == 0;
+    if (!st) st = sz_edt_bounded_rows(ctx, off + n, w, h, BAND_DEPTH, rows, depth2);
+    if (!st) find_edge_band(ctx, p, depth2, src, rows, hist, &band, &end);
+    if (!st && band >= 0 && step > 1) st = sz_edt_bounded(ctx, off + n, w, h, end + 1, depth2);
+    free(hist), free(rows);
     int32_t *near_band = NULL, *near_inner = NULL;
     if (!st && band >= 0) {
         near_band = sz_malloc_array(ctx, n, sizeof *near_band), near_inner = sz_malloc_array(ctx, n, sizeof *near_inner);

@@ -2009,6 +2009,16 @@ START_TEST(bounded_distance_matches_the_exact_one_within_its_bound)
         }
     }
     ck_assert_int_eq(sz_edt_bounded(ctx, feature, BW, BH, SZ_EDT_BOUND_MAX + 1, bounded), SZ_ERR_ARG);
+    /* asked on every third row, the same there, and the others untouched */
+    uint8_t want[BH];
+    for (int y = 0; y < BH; y++) want[y] = y % 3 == 0;
+    memset(bounded, 0xab, sizeof bounded);
+    ck_assert_int_eq(sz_edt_bounded_rows(ctx, feature, BW, BH, 17, want, bounded), SZ_OK);
+    for (int i = 0; i < BW * BH; i++) {
+        if (!want[i / BW]) ck_assert_int_eq(bounded[i], 0xabab);
+        else if (exact[i] <= 17 * 17) ck_assert_int_eq(bounded[i], (int)exact[i]);
+        else ck_assert_int_gt(bounded[i], 17 * 17);
+    }
     sz_ctx_free(ctx);
 }
 END_TEST
