@@ -196,12 +196,6 @@ sz_status sz_edt_rows(sz_ctx *ctx, const uint8_t *feature, int w, int h, const u
 
 sz_status sz_edt_bounded(sz_ctx *ctx, const uint8_t *feature, int w, int h, int r, uint16_t *dist2)
 {
-    return sz_edt_bounded_rows(ctx, feature, w, h, r, NULL, dist2);
-}
-
-sz_status sz_edt_bounded_rows(sz_ctx *ctx, const uint8_t *feature, int w, int h, int r, const uint8_t *want,
-                              uint16_t *dist2)
-{
     if (r < 0 || r > SZ_EDT_BOUND_MAX) return sz_fail(ctx, SZ_ERR_ARG, "distance bound %d out of range", r);
     size_t n = (size_t)w * (size_t)h;
     int cap = r + 1, far = cap * cap; /* any distance beyond r */
@@ -261,7 +255,6 @@ sz_status sz_edt_bounded_rows(sz_ctx *ctx, const uint8_t *feature, int w, int h,
         for (size_t i = 0; i < (size_t)w + 2 * (size_t)r; i++) f[i] = (uint16_t)far;
 #pragma omp for schedule(dynamic, 16) /* (the edges, where the work is, may gather in a few rows) */
         for (int y = 0; y < h; y++) {
-            if (want && !want[y]) continue;
             const uint8_t *gy = g + (size_t)y * w;
             uint16_t *d = dist2 + (size_t)y * w;
             for (int s = 0; s < spans; s++) {

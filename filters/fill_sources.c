@@ -246,10 +246,10 @@ static sz_status continue_ink_at_the_cut(sz_ctx *ctx, const sz_part *p, const ui
  * the nearest source would take the band's (a wedge of outline colour
  * spread from where the cover cuts the outline). */
 enum {
-    BAND_DEPTH = 64,   /* px: the deepest band looked for */
+    BAND_DEPTH = SZ_EDT_BOUND_MAX, /* cells (px of a part up to BAND_GRID px): the deepest band looked for */
     BAND_MIN = 4,      /* px: a band at least this deep, and the colours within it this deep too */
     BAND_COUNT = 20,   /* sources at a depth, at least, to judge it */
-    BAND_ROWS = 1024,  /* rows, at most, it is judged on */
+    BAND_GRID = 1024,  /* cells, at most, along a side of the grid it is judged on */
 };
 
 /* Colour bins of 3 bits a channel. */
@@ -281,48 +281,75 @@ static sz_status outer(sz_ctx *ctx, const uint8_t *off, int w, int h, uint8_t *s
     return sz_flood(ctx, off, scratch, NULL, w, h, out);
 }
 
-/* Whether the part has a band: its colour bin and depth in px, from
- * `depth2` (each pixel's squared distance off the part, up to
- * BAND_DEPTH) on the rows where rows[y] is set. */
-static void find_edge_band(sz_ctx *ctx, const sz_part *p, const uint16_t *depth2, const uint8_t *src,
-                           const uint8_t *rows, long *hist, int *band, int *depth)
+/* Whether the part has a band: its colour bin and its depth in px.  It
+ * is judged on a grid of cells `cell` px on a side, each standing for
+ * its middle pixel, and looked for as far as BAND_DEPTH cells in: a
+ * part drawn twice as large, on twice the cells, has its band looked for
+ * as deep in px of the part. */
+static sz_status find_edge_band(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, const uint8_t *src, int cell,
+                                int *band, int *depth)
 {
-    int w = p->w, h = p->h;
+    int w = (p->w + cell - 1) / cell, h = (p->h + cell - 1) / cell;
+    size_t n = (size_t)w * (size_t)h;
     *band = -1, *depth = 0;
+    uint8_t *off = sz_malloc(ctx, 3 * n);
+    uint16_t *depth2 = sz_malloc_array(ctx, n, sizeof *depth2);
+    long *hist = sz_malloc_array(ctx, (size_t)BAND_DEPTH * 512, sizeof *hist);
+    if (!off || !depth2 || !hist) {
+        free(off), free(depth2), free(hist);
+        return SZ_ERR_NOMEM;
+    }
     memset(hist, 0, (size_t)BAND_DEPTH * 512 * sizeof *hist);
+#define MIDDLE_X(x) SZ_MIN((x) * cell + cell / 2, p->w - 1)
+#define MIDDLE_Y(y) SZ_MIN((y) * cell + cell / 2, p->h - 1)
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) off[(size_t)y * w + x] = off_part(p, shape, MIDDLE_X(x), MIDDLE_Y(y));
+    sz_status st = outer(ctx, off, w, h, off + 2 * n, off + n);
+    if (!st) st = sz_edt_bounded(ctx, off + n, w, h, BAND_DEPTH, depth2);
     /* the visible sources' colours by depth (integer counts: their sum
      * does not depend on the threads) */
     long total[BAND_DEPTH] = {0};
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : total[:BAND_DEPTH])
-    for (int y = 0; y < h; y++)
-        for (int x = 0; rows[y] && x < w; x++) {
-            size_t i = (size_t)y * w + x;
-            if (depth2[i] >= BAND_DEPTH * BAND_DEPTH || !src[i] || p->hidden[i]) continue;
-            int d = (int)sqrtf((float)depth2[i]);
+    for (int y = 0; y < (st ? 0 : h); y++)
+        for (int x = 0; x < w; x++) {
+            int px = MIDDLE_X(x), py = MIDDLE_Y(y);
+            size_t j = (size_t)y * w + x, i = (size_t)py * p->w + px;
+            if (depth2[j] >= BAND_DEPTH * BAND_DEPTH || !src[i] || p->hidden[i]) continue;
+            int d = (int)sqrtf((float)depth2[j]);
             total[d]++;
             /* (one histogram for all threads, its counts taken whole:
              * BAND_DEPTH x 512 counts per thread cost more than the
              * rare collision) */
 #pragma omp atomic update
-            hist[d * 512 + colour_bin(p->img, x, y)]++;
+            hist[d * 512 + colour_bin(p->img, px, py)]++;
         }
+#undef MIDDLE_X
+#undef MIDDLE_Y
+    free(off), free(depth2);
     /* the outermost depth with sources enough to judge (a quarter of the
      * most at any depth), and its most common colour */
     long most = 0;
     for (int d = 0; d < BAND_DEPTH; d++) most = SZ_MAX(most, total[d]);
-    int first = 0;
+    int first = 0, least = (BAND_MIN + cell - 1) / cell; /* BAND_MIN px in cells */
     while (first < BAND_DEPTH && (total[first] < BAND_COUNT || total[first] * 4 < most)) first++;
-    if (first == BAND_DEPTH) return;
-    int bin = 0, end = first;
-    for (int b = 1; b < 512; b++)
-        if (hist[first * 512 + b] > hist[first * 512 + bin]) bin = b;
-    /* it holds three quarters of every depth down to `end`, and less than
-     * half of each after it, as far as BAND_MIN px on */
-    while (end < BAND_DEPTH && total[end] && hist[end * 512 + bin] * 4 >= total[end] * 3) end++;
-    bool band_then_inside = end - first >= BAND_MIN && end + BAND_MIN <= BAND_DEPTH;
-    for (int d = end; band_then_inside && d < end + BAND_MIN; d++)
-        band_then_inside = total[d] >= BAND_COUNT && hist[d * 512 + bin] * 2 < total[d];
-    if (band_then_inside) *band = bin, *depth = end;
+    if (!st && first < BAND_DEPTH) {
+        int bin = 0, end = first;
+        for (int b = 1; b < 512; b++)
+            if (hist[first * 512 + b] > hist[first * 512 + bin]) bin = b;
+        /* it holds three quarters of every depth down to `end`, and, past
+         * a depth or two where it gives way (an anti-aliased edge drawn
+         * large), less than half of each as far as BAND_MIN px on */
+        while (end < BAND_DEPTH && total[end] && hist[end * 512 + bin] * 4 >= total[end] * 3) end++;
+        int inside = end;
+        while (inside < end + 2 && inside < BAND_DEPTH && hist[inside * 512 + bin] * 2 >= total[inside]) inside++;
+        bool band_then_inside = end - first >= least && inside + least <= BAND_DEPTH;
+        for (int d = inside; band_then_inside && d < inside + least; d++)
+            band_then_inside = total[d] >= BAND_COUNT && hist[d * 512 + bin] * 2 < total[d];
+        if (band_then_inside) *band = bin, *depth = end * cell;
+    }
+    free(hist);
+    return st;
 }
 
 /* Each filled pixel at the band's depth takes the band's colour from its
@@ -333,59 +360,63 @@ static sz_status continue_edge_band(sz_ctx *ctx, const sz_part *p, const uint8_t
 {
     int w = p->w, h = p->h, band = -1, end = 0;
     size_t n = (size_t)w * (size_t)h;
-    uint8_t *off = sz_malloc(ctx, 3 * n);
-    uint16_t *depth2 = sz_malloc_array(ctx, n, sizeof *depth2);
-    long *hist = sz_malloc_array(ctx, (size_t)BAND_DEPTH * 512, sizeof *hist);
-    if (!off || !depth2 || !hist) {
-        free(off), free(depth2), free(hist);
+    int cell = (SZ_MAX(w, h) + BAND_GRID - 1) / BAND_GRID;
+    sz_status st = find_edge_band(ctx, p, shape, src, SZ_MAX(cell, 1), &band, &end);
+    if (st || band < 0) return st;
+    /* `shallow`: within the band's depth of the outside, in px */
+    uint8_t *off = sz_malloc(ctx, 3 * n), *shallow = off ? off + 2 * n : NULL;
+    int32_t *nearest = sz_malloc_array(ctx, n, sizeof *nearest);
+    if (!off || !nearest) {
+        free(off), free(nearest);
         return SZ_ERR_NOMEM;
     }
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) off[(size_t)y * w + x] = off_part(p, shape, x, y);
-    sz_status st = outer(ctx, off, w, h, off + 2 * n, off + n);
-    /* A large part is judged on every few rows (the counts need not be
-     * whole, and the depths cost most); the depths are then made on
-     * every row only when a band is found. */
-    int step = h > BAND_ROWS ? (h + BAND_ROWS - 1) / BAND_ROWS : 1;
-    uint8_t *rows = sz_malloc(ctx, (size_t)h);
-    if (!st && !rows) st = SZ_ERR_NOMEM;
-    for (int y = 0; !st && y < h; y++) rows[y] = y % step == 0;
-    if (!st) st = sz_edt_bounded_rows(ctx, off + n, w, h, BAND_DEPTH, rows, depth2);
-    if (!st) find_edge_band(ctx, p, depth2, src, rows, hist, &band, &end);
-    if (!st && band >= 0 && step > 1) st = sz_edt_bounded(ctx, off + n, w, h, end + 1, depth2);
-    free(hist), free(rows);
-    int32_t *near_band = NULL, *near_inner = NULL;
-    if (!st && band >= 0) {
-        near_band = sz_malloc_array(ctx, n, sizeof *near_band), near_inner = sz_malloc_array(ctx, n, sizeof *near_inner);
-        if (!near_band || !near_inner) st = SZ_ERR_NOMEM;
-    }
+    st = outer(ctx, off, w, h, off + 2 * n, off + n);
     long limit2 = (long)end * end;
+    /* (the distances borrow the plane of nearest sources, not yet used:
+     * a fresh plane at 4096x4096 cost as much as the transform) */
+    _Static_assert(sizeof *nearest >= sizeof(float) && sizeof *nearest >= sizeof(uint16_t), "room for a distance");
+    if (!st && end < SZ_EDT_BOUND_MAX) {
+        uint16_t *d2 = (uint16_t *)nearest;
+        st = sz_edt_bounded(ctx, off + n, w, h, end, d2);
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+        for (long i = 0; i < (st ? 0 : (long)n); i++) shallow[i] = d2[i] < limit2;
+    } else if (!st) { /* a band deeper than the bounded transform reaches (a large part's) */
+        float *d2 = (float *)nearest;
+        st = sz_edt(ctx, off + n, w, h, d2, NULL);
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+        for (long i = 0; i < (st ? 0 : (long)n); i++) shallow[i] = d2[i] < (float)limit2;
+    }
     /* the band's sources, and those within it (of the band's colour too
      * when deeper: a tyre's black hub) */
     uint8_t *of_band = off, *within = off + n;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < (st || band < 0 ? 0 : h); y++)
+    for (int y = 0; y < (st ? 0 : h); y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
             bool source = src[i] && !p->hidden[i];
-            of_band[i] = source && depth2[i] < limit2 && colour_bin(p->img, x, y) == band;
+            of_band[i] = source && shallow[i] && colour_bin(p->img, x, y) == band;
             within[i] = source && !of_band[i];
         }
-    if (!st && band >= 0) st = sz_edt_rows(ctx, of_band, w, h, want, NULL, near_band);
-    if (!st && band >= 0) st = sz_edt_rows(ctx, within, w, h, want, NULL, near_inner);
+    /* the two rules in turn, with one plane of nearest sources: the first
+     * changes only pixels at the band's depth, the second only deeper ones */
+    for (int rule = 0; rule < 2 && !st; rule++) {
+        st = sz_edt_rows(ctx, rule ? within : of_band, w, h, want, NULL, nearest);
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
-    for (int y = 0; y < (st || band < 0 ? 0 : h); y++) {
-        for (int x = 0; want[y] && x < w; x++) {
-            size_t i = (size_t)y * w + x;
-            /* (a source that is no source is ink at the cut: it stays) */
-            if (!shape[i] || !p->hidden[i] || near[i] < 0 || !src[near[i]]) continue;
-            bool from_band = of_band[near[i]];
-            if (depth2[i] < limit2 && !from_band && near_band[i] >= 0) near[i] = near_band[i];
-            else if (depth2[i] >= limit2 && from_band && near_inner[i] >= 0) near[i] = near_inner[i];
+        for (int y = 0; y < (st ? 0 : h); y++) {
+            for (int x = 0; want[y] && x < w; x++) {
+                size_t i = (size_t)y * w + x;
+                /* (a source that is no source is ink at the cut: it stays) */
+                if (!shape[i] || !p->hidden[i] || near[i] < 0 || !src[near[i]] || nearest[i] < 0) continue;
+                bool from_band = of_band[near[i]];
+                if (rule == 0 && shallow[i] && !from_band) near[i] = nearest[i];
+                if (rule == 1 && !shallow[i] && from_band) near[i] = nearest[i];
+            }
         }
     }
-    free(off), free(depth2), free(near_band), free(near_inner);
+    free(off), free(nearest);
     return st;
 }
 

@@ -78,10 +78,6 @@ SZ_INTERNAL sz_status sz_edt_rows(sz_ctx *ctx, const uint8_t *feature, int w, in
  *  in time linear in pixels and in r, with no nearest pixel and 16-bit
  *  distances.  Same results as thresholding sz_edt(). */
 SZ_INTERNAL sz_status sz_edt_bounded(sz_ctx *ctx, const uint8_t *feature, int w, int h, int r, uint16_t *dist2);
-/** The same, answered only on the rows where want[y] is nonzero (want
- *  may be NULL: all rows); the other rows of `dist2` are not written. */
-SZ_INTERNAL sz_status sz_edt_bounded_rows(sz_ctx *ctx, const uint8_t *feature, int w, int h, int r,
-                                          const uint8_t *want, uint16_t *dist2);
 
 /** out = 1 where some pixel of `in` equal to `value` lies within the
  *  (2r+1)-square around (a dilation for value 1, the complement of an
