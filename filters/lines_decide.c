@@ -268,20 +268,20 @@ static void pair_curve(const sz_line_params *lp, const sz_line_end *a, const sz_
     connect(a, b, tol, a->at_hidden, c);
 }
 
-static void stroke_between(sz_lines *ln, const sz_line_params *lp, const sz_line_end *a, const sz_line_end *b)
+/* The stroke along curve c of pair a-b, its width and colour blending
+ * from a's to b's. */
+static void stroke_between(sz_lines *ln, const sz_line_end *a, const sz_line_end *b, const curve *c)
 {
-    curve c;
-    pair_curve(lp, a, b, &c);
-    stroke_pt *pts = malloc((size_t)c.n * sizeof *pts);
+    stroke_pt *pts = malloc((size_t)c->n * sizeof *pts);
     if (!pts) return;
-    for (int i = 0; i < c.n; i++) {
-        float t = (float)i / (float)(c.n - 1);
-        pts[i].p = v2_add(c.pt[i], v2(0.5f, 0.5f));
+    for (int i = 0; i < c->n; i++) {
+        float t = (float)i / (float)(c->n - 1);
+        pts[i].p = v2_add(c->pt[i], v2(0.5f, 0.5f));
         pts[i].width = a->width + (b->width - a->width) * t;
         for (int k = 0; k < 3; k++) pts[i].rgb[k] = a->rgb[k] + (b->rgb[k] - a->rgb[k]) * t;
         pts[i].alpha = a->alpha + (b->alpha - a->alpha) * t;
     }
-    sz_draw_stroke(&ln->drawn, pts, c.n);
+    sz_draw_stroke(&ln->drawn, pts, c->n);
     free(pts);
 }
 
@@ -462,6 +462,21 @@ typedef struct extension {
     float taper; /* share of the path drawn before it tapers */
 } extension;
 
+/* The bounding box of n points: x0, y0, x1, y1. */
+static void box_of(const vec2 *pt, int n, float box[4])
+{
+    box[0] = box[2] = n ? pt[0].x : 0, box[1] = box[3] = n ? pt[0].y : 0;
+    for (int i = 1; i < n; i++) {
+        box[0] = SZ_MIN(box[0], pt[i].x), box[1] = SZ_MIN(box[1], pt[i].y);
+        box[2] = SZ_MAX(box[2], pt[i].x), box[3] = SZ_MAX(box[3], pt[i].y);
+    }
+}
+
+static bool boxes_apart(const float a[4], const float b[4])
+{
+    return a[0] > b[2] || b[0] > a[2] || a[1] > b[3] || b[1] > a[3];
+}
+
 /* Whether segments ab and cd cross. */
 static bool segments_cross(vec2 a, vec2 b, vec2 c, vec2 d)
 {
@@ -492,16 +507,12 @@ static void sketch_of(const curve *c, float skip, sketch *s)
     s->n = 0;
     for (int i = first; i <= last; i += step) s->pt[s->n++] = c->pt[i];
     if (s->n && (last - first) % step) s->pt[s->n++] = c->pt[last];
-    s->box[0] = s->box[2] = s->n ? s->pt[0].x : 0, s->box[1] = s->box[3] = s->n ? s->pt[0].y : 0;
-    for (int i = 1; i < s->n; i++) {
-        s->box[0] = SZ_MIN(s->box[0], s->pt[i].x), s->box[1] = SZ_MIN(s->box[1], s->pt[i].y);
-        s->box[2] = SZ_MAX(s->box[2], s->pt[i].x), s->box[3] = SZ_MAX(s->box[3], s->pt[i].y);
-    }
+    box_of(s->pt, s->n, s->box);
 }
 
 static bool sketches_cross(const sketch *a, const sketch *b)
 {
-    if (a->box[0] > b->box[2] || b->box[0] > a->box[2] || a->box[1] > b->box[3] || b->box[1] > a->box[3]) return false;
+    if (boxes_apart(a->box, b->box)) return false;
     for (int i = 0; i + 1 < a->n; i++)
         for (int j = 0; j + 1 < b->n; j++)
             if (segments_cross(a->pt[i], a->pt[i + 1], b->pt[j], b->pt[j + 1])) return true;
@@ -518,20 +529,11 @@ static sz_status meet_extensions(sz_ctx *ctx, extension *ext, int n)
     enum { SKIP = 3 };
     float *box = sz_malloc_array(ctx, (size_t)(n ? n : 1), 4 * sizeof *box);
     if (!box) return SZ_ERR_NOMEM;
+    for (int k = 0; k < n; k++) box_of(ext[k].pts, ext[k].m, box + 4 * k);
     for (int k = 0; k < n; k++) {
-        float *b = box + 4 * k;
-        b[0] = b[2] = ext[k].pts[0].x, b[1] = b[3] = ext[k].pts[0].y;
-        for (int i = 1; i < ext[k].m; i++) {
-            vec2 q = ext[k].pts[i];
-            b[0] = SZ_MIN(b[0], q.x), b[1] = SZ_MIN(b[1], q.y), b[2] = SZ_MAX(b[2], q.x), b[3] = SZ_MAX(b[3], q.y);
-        }
-    }
-    for (int k = 0; k < n; k++) {
-        const float *bk = box + 4 * k;
         int cut = ext[k].m;
         for (int j = 0; j < n; j++) {
-            const float *bj = box + 4 * j;
-            if (j == k || bj[0] > bk[2] || bj[2] < bk[0] || bj[1] > bk[3] || bj[3] < bk[1]) continue;
+            if (j == k || boxes_apart(box + 4 * k, box + 4 * j)) continue;
             for (int i = SKIP; i + 1 < cut; i++)
                 for (int l = SKIP; l + 1 < ext[j].m; l++)
                     if (segments_cross(ext[k].pts[i], ext[k].pts[i + 1], ext[j].pts[l], ext[j].pts[l + 1])) {
@@ -600,9 +602,9 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
     for (size_t k = 0; k < c.n; k++) {
         sz_line_end *a = &e[c.v[k].a], *b = &e[c.v[k].b];
         if (a->partner >= 0 || b->partner >= 0) continue;
+        curve cv;
+        pair_curve(lp, a, b, &cv);
         if (a->at_hidden) {
-            curve cv;
-            pair_curve(lp, a, b, &cv);
             sketch *s = &taken[ntaken];
             sketch_of(&cv, SZ_MAX(a->width, b->width) / 2 + 2, s);
             bool crosses = false;
@@ -614,7 +616,7 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
         sz_end_fate f = a->at_hidden ? SZ_END_PAIRED : SZ_END_BRIDGED;
         a->fate = b->fate = f;
         a->target = b->p, b->target = a->p;
-        stroke_between(ln, lp, a, b);
+        stroke_between(ln, a, b, &cv);
         if (f == SZ_END_PAIRED) ln->pairs++;
         else ln->bridges++;
     }
