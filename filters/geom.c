@@ -185,7 +185,7 @@ bool sz_pair_push(sz_ctx *ctx, sz_pair_list *l, int a, int b, float cost)
         if (!v) return false;
         l->v = v, l->cap = cap;
     }
-    l->v[l->n++] = (sz_pair){a, b, cost};
+    l->v[l->n++] = (sz_pair){a, b, cost, false};
     return true;
 }
 

@@ -237,6 +237,7 @@ SZ_INTERNAL bool sz_path_crosses(const uint8_t *m, uint8_t value, int w, int h, 
 typedef struct sz_pair {
     int a, b;
     float cost;
+    bool alt; /* judged with the ends' alternative reading (the line engine's slant-cut ends) */
 } sz_pair;
 
 typedef struct sz_pair_list {

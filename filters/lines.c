@@ -301,6 +301,68 @@ static int through_spurs(const uint8_t *sk, const uint8_t *solid, int w, int h, 
     return n + tn[longest];
 }
 
+/* How many of a trace's first points the cover's cut bends: those within
+ * half the stroke's width (and a pixel) of the hidden region.  A cover
+ * cutting a stroke slantwise leaves its end a wedge, and thinning runs
+ * the skeleton's last stretch into the wedge's sharp corner, a stroke
+ * width or more long: fitted there, a level stroke cut at 45 degrees
+ * pointed 24 degrees off, toward the next stroke of a hatching.  The
+ * width measured in the wedge is too small, so it is measured again
+ * past the bent stretch until it holds (*width). */
+static int cut_by_cover(const sz_part *p, const sz_lines *ln, const sz_line_params *lp, const int *px, const int *py,
+                        int n, float *width)
+{
+    int k = 0;
+    for (int round = 0; round < 4; round++) {
+        int r = (int)ceilf(*width / 2 + 1);
+        k = 0;
+        while (k < n && sz_mask_near(p->hidden, p->w, p->h, px[k], py[k], r)) k++;
+        if (k == 0 || k >= n) break;
+        float past = 2 * dist_to_paper(ln->solid, p->w, p->h, px[k], py[k], (int)ceilf(lp->max_width / 2 + 1)) - 1;
+        if (past <= *width) break;
+        *width = past;
+    }
+    return k;
+}
+
+/* Curvature of a trace's fitted curve at the tip, signed toward the tip,
+ * at most half a turn per width (a fit over a few pixels overshoots). */
+static float fit_curvature(const double fit[2][3], float width)
+{
+    double tx = -fit[0][1], ty = -fit[1][1], ddx = 2 * fit[0][2], ddy = 2 * fit[1][2];
+    double sp = pow(tx * tx + ty * ty, 1.5);
+    float k = sp > 1e-6 ? (float)((tx * ddy - ty * ddx) / sp) : 0;
+    return SZ_CLAMP(k, -0.5f / SZ_MAX(width, 1.0f), 0.5f / SZ_MAX(width, 1.0f));
+}
+
+/* A slantwise cut's tip is the wedge's corner, up to half a width off the
+ * stroke's middle.  Where the trace's first points lie that far aside
+ * from the curve fitted past the cut, the end gets a second reading
+ * (e->mid): that fit's heading and curvature, from a tip moved onto the
+ * middle, level with the corner.  Pairing may judge an end by either
+ * reading (lines_decide.c): by the first, every stroke of a hatching cut
+ * at 45 degrees pointed at its neighbour's far end. */
+static void read_past_cut(const sz_part *p, const sz_lines *ln, const sz_line_params *lp, const int *px,
+                          const int *py, int n, float width0, int i0, int K, sz_line_end *e)
+{
+    float width = width0;
+    int skip = cut_by_cover(p, ln, lp, px, py, n, &width);
+    e->slant = false;
+    if (skip <= i0 || skip + 4 > n) return;
+    double past[2][3];
+    if (!sz_curve_fit(px, py, skip, SZ_MIN(n, K + skip - i0), 0, past)) return;
+    vec2 heading = v2((float)-past[0][1], (float)-past[1][1]);
+    if (v2_len(heading) < 0.3f || v2_dot(v2_norm(heading), e->dir) < 0.5f) return;
+    heading = v2_norm(heading);
+    vec2 mid = v2((float)px[skip], (float)py[skip]), tip = v2_sub(e->p, mid);
+    if (fabsf(v2_cross(tip, heading)) <= 0.25f * width + 0.5f) return;
+    if (v2_dot(heading, e->dir) > cosf(12 * (float)M_PI / 180)) return;
+    e->slant = true;
+    e->mid.dir = heading;
+    e->mid.p = v2_add(mid, v2_scale(heading, v2_dot(tip, heading)));
+    e->mid.curvature = fit_curvature(past, width);
+}
+
 /* Describes the stroke behind one skeleton end; false for a spur or a
  * region too wide to be a stroke. */
 static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_lines *ln, const uint8_t *sk, int x,
@@ -335,11 +397,8 @@ static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_li
     if (ka <= kw) kw = 0;
     e->axis = v2_norm(v2_sub(v2((float)px[kw], (float)py[kw]), v2((float)px[ka], (float)py[ka])));
     e->dir = fitted && v2_len(tangent) > 0.3f && v2_dot(v2_norm(tangent), chord) > 0.3f ? v2_norm(tangent) : chord;
-    /* curvature of the fitted curve at the tip, signed toward the tip */
-    double tx = -fit[0][1], ty = -fit[1][1], ddx = 2 * fit[0][2], ddy = 2 * fit[1][2];
-    double sp = pow(tx * tx + ty * ty, 1.5);
-    e->curvature = sp > 1e-6 ? (float)((tx * ddy - ty * ddx) / sp) : 0;
-    e->curvature = SZ_CLAMP(e->curvature, -0.5f / SZ_MAX(width0, 1.0f), 0.5f / SZ_MAX(width0, 1.0f));
+    e->curvature = fit_curvature(fit, width0);
+    read_past_cut(p, ln, lp, px, py, n, width0, i0, K, e);
     float widths[MAX_TRACE];
     for (int i = 0; i < n; i++) widths[i] = SZ_MAX(1.0f, 2 * dist_to_paper(ln->solid, w, h, px[i], py[i], (int)ceilf(lp->max_width / 2 + 1)) - 1);
     float tmp[MAX_TRACE];

@@ -68,6 +68,11 @@ typedef struct sz_line_end {
     float rgb[3];      /* linear light */
     float alpha;
     bool at_hidden;    /* the stroke runs into the hidden region here */
+    bool slant;        /* the cover cut it slantwise and bent its tip: `mid` is the end along its middle */
+    struct {
+        vec2 p, dir;
+        float curvature;
+    } mid;
     bool speck;        /* on a small piece of ink (texture, dots): never joined */
     int comp;          /* its piece of ink */
     int partner;       /* other end (paired/bridged), -1 */

@@ -9,7 +9,8 @@
  * cut end stopping short of another stroke joins it; an unpaired end under
  * an occluder continues along its curvature and tapers.  Pairing is greedy
  * by a cost of bending, misalignment, width and colour mismatch (and, with
- * a learned map of ink, how unlikely ink is along the curve).  With a
+ * a learned map of ink, how unlikely ink is along the curve); an end the
+ * cover cut slantwise may be read along its stroke's middle.  With a
  * completed shape, the part's outline follows its edge first.
  */
 #include "lines.h"
@@ -256,6 +257,15 @@ float sz_lines_pair_cost(const sz_part *p, const sz_lines *ln, const sz_line_par
     if (lp->ink_prob) cost += 2 * (1 - x.prob);
     return cost;
 #undef REJECT
+}
+
+/* End e read along its stroke's middle past a slantwise cut (lines.c,
+ * e->mid), or as it is when the cut was square. */
+static sz_line_end along_middle(const sz_line_end *e)
+{
+    sz_line_end m = *e;
+    if (e->slant) m.p = e->mid.p, m.dir = e->mid.dir, m.curvature = e->mid.curvature;
+    return m;
 }
 
 /* The curve a chosen pair draws (as sz_lines_pair_cost judged it). */
@@ -578,11 +588,20 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
             float lim = hidden_pair ? lp->max_extension * 2 : lp->max_gap + (e[i].width + e[j].width) / 2 + 1;
             if (dx * dx + dy * dy > lim * lim) continue;
             float cost = sz_lines_pair_cost(p, ln, lp, &e[i], &e[j], hidden_pair, NULL);
+            /* an end the cover cut slantwise is also judged along its
+             * stroke's middle, where the pair was possible either way */
+            bool alt = false;
+            if (hidden_pair && (e[i].slant || e[j].slant)) {
+                sz_line_end a = along_middle(&e[i]), b = along_middle(&e[j]);
+                float mid_cost = sz_lines_pair_cost(p, ln, lp, &a, &b, true, NULL);
+                if (cost >= 0 && mid_cost >= 0 && mid_cost < cost) cost = mid_cost, alt = true;
+            }
             if (cost < 0 || cost > 2.5f) continue;
             if (!sz_pair_push(ctx, &c, i, j, cost)) {
                 free(c.v), free(pts);
                 return SZ_ERR_NOMEM;
             }
+            c.v[c.n - 1].alt = alt;
         }
     }
     sz_pair_sort(&c);
@@ -602,8 +621,9 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
     for (size_t k = 0; k < c.n; k++) {
         sz_line_end *a = &e[c.v[k].a], *b = &e[c.v[k].b];
         if (a->partner >= 0 || b->partner >= 0) continue;
+        sz_line_end ma = c.v[k].alt ? along_middle(a) : *a, mb = c.v[k].alt ? along_middle(b) : *b;
         curve cv;
-        pair_curve(lp, a, b, &cv);
+        pair_curve(lp, &ma, &mb, &cv);
         if (a->at_hidden) {
             sketch *s = &taken[ntaken];
             sketch_of(&cv, SZ_MAX(a->width, b->width) / 2 + 2, s);
@@ -612,6 +632,7 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
             if (crosses) continue;
             ntaken++;
         }
+        *a = ma, *b = mb;
         a->partner = c.v[k].b, b->partner = c.v[k].a;
         sz_end_fate f = a->at_hidden ? SZ_END_PAIRED : SZ_END_BRIDGED;
         a->fate = b->fate = f;

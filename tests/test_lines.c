@@ -1100,6 +1100,52 @@ START_TEST(lone_stroke_stops_at_the_completed_shape)
 }
 END_TEST
 
+/* Five level strokes, 5 px wide, 20 px apart, under a "hair" layer that
+ * covers a band slanting at 45 degrees (horizontally 70 px wide), hard
+ * edged: a hatching, or strands of hair, with a lock laid across them. */
+static sz_doc *hatching_under_a_slant_band(sz_ctx *ctx)
+{
+    static const uint16_t hair[4] = {40000, 20000, 10000, 65535}, none[4] = {0, 0, 0, 0};
+    sz_image *im = blank(ctx), *cover = sz_image_new(ctx, W, H, 8);
+    for (int k = 0; k < 5; k++) {
+        float pts[] = {0, 20.5f + 20 * k, W, 20.5f + 20 * k};
+        tu_draw_polyline(im, pts, 2, 5, 5, black);
+    }
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            if (abs((x - 100) - (y - 60)) < 35) sz_put16(cover, x, y, hair), sz_put16(im, x, y, none);
+    sz_doc *doc = tu_doc_of(ctx, im, "lines");
+    sz_layer_set_image(sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "hair"), cover);
+    return doc;
+}
+
+START_TEST(hatching_cut_slantwise_goes_on_stroke_by_stroke)
+{
+    /* A slantwise cut bends a stroke's skeleton into the sharp corner of
+     * its end, so that each end of the hatching pointed at the far end of
+     * the next stroke, and strokes were joined across to their neighbours.
+     * Each stroke goes on, level, to its own far end. */
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = hatching_under_a_slant_band(ctx);
+    sz_image *before = sz_image_copy(ctx, line_layer(doc));
+    ck_assert_int_eq(tu_run_op(ctx, doc, "extend-lines", NULL), SZ_OK);
+    sz_image *out = line_layer(doc);
+    ck_assert_int_eq(tu_changed_visible(before, out, NULL), 0);
+    for (int k = 0; k < 5; k++) {
+        int y = 20 + 20 * k;
+        /* across the middle half of the stroke's hidden stretch */
+        for (int x = y + 40 - 17; x <= y + 40 + 17; x++) {
+            ck_assert_msg(sz_alpha16(out, x, y) > 60000, "stroke %d open at x=%d", k, x);
+            ck_assert_msg(max_alpha(out, x, y - 7, 1) == 0 && max_alpha(out, x, y + 7, 1) == 0,
+                          "stroke %d leaves its row at x=%d", k, x);
+        }
+    }
+    sz_image_free(before);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lines");
@@ -1139,6 +1185,7 @@ int main(void)
     tcase_add_test(tc, new_strokes_meet_in_a_t_instead_of_crossing);
     tcase_add_test(tc, stroke_running_on_stops_at_a_new_stroke);
     tcase_add_test(tc, stroke_running_on_turns_at_most_a_quarter_turn);
+    tcase_add_test(tc, hatching_cut_slantwise_goes_on_stroke_by_stroke);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
