@@ -325,11 +325,18 @@ static int cut_by_cover(const sz_part *p, const sz_lines *ln, const sz_line_para
     return k;
 }
 
-/* Curvature of a trace's fitted curve at the tip, signed toward the tip,
- * at most half a turn per width (a fit over a few pixels overshoots). */
-static float fit_curvature(const double fit[2][3], float width)
+/* Heading (pointing toward the tip) and curvature (signed toward the
+ * tip, at most half a turn per width: a fit over a few pixels overshoots)
+ * of a trace's fitted curve at arc length s from the tip. */
+static vec2 fit_heading(const double fit[2][3], double s)
 {
-    double tx = -fit[0][1], ty = -fit[1][1], ddx = 2 * fit[0][2], ddy = 2 * fit[1][2];
+    return v2((float)-(fit[0][1] + 2 * fit[0][2] * s), (float)-(fit[1][1] + 2 * fit[1][2] * s));
+}
+
+static float fit_curvature(const double fit[2][3], double s, float width)
+{
+    double tx = -(fit[0][1] + 2 * fit[0][2] * s), ty = -(fit[1][1] + 2 * fit[1][2] * s);
+    double ddx = 2 * fit[0][2], ddy = 2 * fit[1][2];
     double sp = pow(tx * tx + ty * ty, 1.5);
     float k = sp > 1e-6 ? (float)((tx * ddy - ty * ddx) / sp) : 0;
     return SZ_CLAMP(k, -0.5f / SZ_MAX(width, 1.0f), 0.5f / SZ_MAX(width, 1.0f));
@@ -349,18 +356,23 @@ static void read_past_cut(const sz_part *p, const sz_lines *ln, const sz_line_pa
     int skip = cut_by_cover(p, ln, lp, px, py, n, &width);
     e->slant = false;
     if (skip <= i0 || skip + 4 > n) return;
+    /* fitted over a longer stretch than the tip's and read at its middle,
+     * where a quadratic's slope is surest: near the wedge the trace's
+     * one-pixel steps still tilt it */
+    int k1 = SZ_MIN(n, skip + SZ_MAX(K - i0, (int)lroundf(3 * width + 12)));
     double past[2][3];
-    if (!sz_curve_fit(px, py, skip, SZ_MIN(n, K + skip - i0), 0, past)) return;
-    vec2 heading = v2((float)-past[0][1], (float)-past[1][1]);
+    if (k1 - skip < 4 || !sz_curve_fit(px, py, skip, k1, 0, past)) return;
+    double s_mid = 0;
+    for (int i = 1; i <= (skip + k1 - 1) / 2; i++) s_mid += hypot(px[i] - px[i - 1], py[i] - py[i - 1]);
+    vec2 heading = fit_heading(past, s_mid);
     if (v2_len(heading) < 0.3f || v2_dot(v2_norm(heading), e->dir) < 0.5f) return;
     heading = v2_norm(heading);
     vec2 mid = v2((float)px[skip], (float)py[skip]), tip = v2_sub(e->p, mid);
     if (fabsf(v2_cross(tip, heading)) <= 0.25f * width + 0.5f) return;
-    if (v2_dot(heading, e->dir) > cosf(12 * (float)M_PI / 180)) return;
     e->slant = true;
     e->mid.dir = heading;
     e->mid.p = v2_add(mid, v2_scale(heading, v2_dot(tip, heading)));
-    e->mid.curvature = fit_curvature(past, width);
+    e->mid.curvature = fit_curvature(past, s_mid, width);
 }
 
 /* Describes the stroke behind one skeleton end; false for a spur or a
@@ -397,7 +409,7 @@ static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_li
     if (ka <= kw) kw = 0;
     e->axis = v2_norm(v2_sub(v2((float)px[kw], (float)py[kw]), v2((float)px[ka], (float)py[ka])));
     e->dir = fitted && v2_len(tangent) > 0.3f && v2_dot(v2_norm(tangent), chord) > 0.3f ? v2_norm(tangent) : chord;
-    e->curvature = fit_curvature(fit, width0);
+    e->curvature = fit_curvature(fit, 0, width0);
     read_past_cut(p, ln, lp, px, py, n, width0, i0, K, e);
     float widths[MAX_TRACE];
     for (int i = 0; i < n; i++) widths[i] = SZ_MAX(1.0f, 2 * dist_to_paper(ln->solid, w, h, px[i], py[i], (int)ceilf(lp->max_width / 2 + 1)) - 1);
