@@ -343,9 +343,10 @@ static float fit_curvature(const double fit[2][3], double s, float width)
 }
 
 /* A slantwise cut's tip is the wedge's corner, up to half a width off the
- * stroke's middle.  Where the trace's first points lie that far aside
- * from the curve fitted past the cut, the end gets a second reading
- * (e->mid): that fit's heading and curvature, from a tip moved onto the
+ * stroke's middle, and the tip's fit bends toward it.  Where the stroke
+ * runs straight past the cut and its tip lies that far aside from the
+ * line fitted there, or heads more than 10 degrees off it, the end gets a
+ * second reading (e->mid): that line's heading, from a tip moved onto the
  * middle, level with the corner.  Pairing may judge an end by either
  * reading (lines_decide.c): by the first, every stroke of a hatching cut
  * at 45 degrees pointed at its neighbour's far end. */
@@ -365,14 +366,20 @@ static void read_past_cut(const sz_part *p, const sz_lines *ln, const sz_line_pa
     double s_mid = 0;
     for (int i = 1; i <= (skip + k1 - 1) / 2; i++) s_mid += hypot(px[i] - px[i - 1], py[i] - py[i - 1]);
     vec2 heading = fit_heading(past, s_mid);
+    float bend = fit_curvature(past, s_mid, width);
+    /* a curving stroke turns between the tip and where it is read, and
+     * its tip lies off that heading's line without any wedge: only a
+     * stroke straight over the stretch gets the second reading */
+    if (fabs(bend * s_mid) > 0.1) return;
     if (v2_len(heading) < 0.3f || v2_dot(v2_norm(heading), e->dir) < 0.5f) return;
     heading = v2_norm(heading);
     vec2 mid = v2((float)px[skip], (float)py[skip]), tip = v2_sub(e->p, mid);
-    if (fabsf(v2_cross(tip, heading)) <= 0.25f * width + 0.5f) return;
+    bool aside = fabsf(v2_cross(tip, heading)) > 0.25f * width + 0.5f;
+    if (!aside && v2_dot(heading, e->dir) > cosf(10 * (float)M_PI / 180)) return;
     e->slant = true;
     e->mid.dir = heading;
     e->mid.p = v2_add(mid, v2_scale(heading, v2_dot(tip, heading)));
-    e->mid.curvature = fit_curvature(past, s_mid, width);
+    e->mid.curvature = bend;
 }
 
 /* Describes the stroke behind one skeleton end; false for a spur or a

@@ -1101,9 +1101,10 @@ START_TEST(lone_stroke_stops_at_the_completed_shape)
 END_TEST
 
 /* Five level strokes, 5 px wide, 20 px apart, under a "hair" layer that
- * covers a band slanting at 45 degrees (horizontally 70 px wide), hard
- * edged: a hatching, or strands of hair, with a lock laid across them. */
-static sz_doc *hatching_under_a_slant_band(sz_ctx *ctx)
+ * covers a band 70 px wide along the rows, slanting by `run` px across per
+ * px down (1: 45 degrees), hard edged: a hatching, or strands of hair,
+ * with a lock laid across them. */
+static sz_doc *hatching_under_a_slant_band(sz_ctx *ctx, float run)
 {
     static const uint16_t hair[4] = {40000, 20000, 10000, 65535}, none[4] = {0, 0, 0, 0};
     sz_image *im = blank(ctx), *cover = sz_image_new(ctx, W, H, 8);
@@ -1113,7 +1114,7 @@ static sz_doc *hatching_under_a_slant_band(sz_ctx *ctx)
     }
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++)
-            if (abs((x - 100) - (y - 60)) < 35) sz_put16(cover, x, y, hair), sz_put16(im, x, y, none);
+            if (fabsf(x - 100 - run * (y - 60)) < 35) sz_put16(cover, x, y, hair), sz_put16(im, x, y, none);
     sz_doc *doc = tu_doc_of(ctx, im, "lines");
     sz_layer_set_image(sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "hair"), cover);
     return doc;
@@ -1124,25 +1125,29 @@ START_TEST(hatching_cut_slantwise_goes_on_stroke_by_stroke)
     /* A slantwise cut bends a stroke's skeleton into the sharp corner of
      * its end, so that each end of the hatching pointed at the far end of
      * the next stroke, and strokes were joined across to their neighbours.
-     * Each stroke goes on, level, to its own far end. */
-    sz_ctx *ctx = sz_ctx_new();
-    sz_doc *doc = hatching_under_a_slant_band(ctx);
-    sz_image *before = sz_image_copy(ctx, line_layer(doc));
-    ck_assert_int_eq(tu_run_op(ctx, doc, "extend-lines", NULL), SZ_OK);
-    sz_image *out = line_layer(doc);
-    ck_assert_int_eq(tu_changed_visible(before, out, NULL), 0);
-    for (int k = 0; k < 5; k++) {
-        int y = 20 + 20 * k;
-        /* across the middle half of the stroke's hidden stretch */
-        for (int x = y + 40 - 17; x <= y + 40 + 17; x++) {
-            ck_assert_msg(sz_alpha16(out, x, y) > 60000, "stroke %d open at x=%d", k, x);
-            ck_assert_msg(max_alpha(out, x, y - 7, 1) == 0 && max_alpha(out, x, y + 7, 1) == 0,
-                          "stroke %d leaves its row at x=%d", k, x);
+     * Each stroke goes on, level, to its own far end: under a band at 45
+     * degrees and at 59. */
+    static const float runs[] = {1.0f, 0.6f};
+    for (int r = 0; r < 2; r++) {
+        sz_ctx *ctx = sz_ctx_new();
+        sz_doc *doc = hatching_under_a_slant_band(ctx, runs[r]);
+        sz_image *before = sz_image_copy(ctx, line_layer(doc));
+        ck_assert_int_eq(tu_run_op(ctx, doc, "extend-lines", NULL), SZ_OK);
+        sz_image *out = line_layer(doc);
+        ck_assert_int_eq(tu_changed_visible(before, out, NULL), 0);
+        for (int k = 0; k < 5; k++) {
+            int y = 20 + 20 * k, mid = (int)lroundf(100 + runs[r] * (y - 60));
+            /* across the middle half of the stroke's hidden stretch */
+            for (int x = mid - 17; x <= mid + 17; x++) {
+                ck_assert_msg(sz_alpha16(out, x, y) > 60000, "run %.1f: stroke %d open at x=%d", runs[r], k, x);
+                ck_assert_msg(max_alpha(out, x, y - 7, 1) == 0 && max_alpha(out, x, y + 7, 1) == 0,
+                              "run %.1f: stroke %d leaves its row at x=%d", runs[r], k, x);
+            }
         }
+        sz_image_free(before);
+        sz_doc_free(doc);
+        sz_ctx_free(ctx);
     }
-    sz_image_free(before);
-    sz_doc_free(doc);
-    sz_ctx_free(ctx);
 }
 END_TEST
 
