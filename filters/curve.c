@@ -31,13 +31,14 @@ static inline bool adjacent(int ax, int ay, int bx, int by)
     return abs(ax - bx) <= 1 && abs(ay - by) <= 1;
 }
 
-int sz_curve_trace(const uint8_t *m, int w, int h, int x, int y, int max, int *px, int *py, bool *junction)
+int sz_curve_trace(const uint8_t *m, int w, int h, int x, int y, int max, bool corners, int *px, int *py,
+                   bool *junction)
 {
-    return sz_curve_trace_from(m, w, h, -9, -9, x, y, max, px, py, junction);
+    return sz_curve_trace_from(m, w, h, -9, -9, x, y, max, corners, px, py, junction);
 }
 
-int sz_curve_trace_from(const uint8_t *m, int w, int h, int fromx, int fromy, int x, int y, int max, int *px, int *py,
-                        bool *junction)
+int sz_curve_trace_from(const uint8_t *m, int w, int h, int fromx, int fromy, int x, int y, int max, bool corners,
+                        int *px, int *py, bool *junction)
 {
     int n = 0, prevx = fromx, prevy = fromy;
     *junction = false;
@@ -45,14 +46,22 @@ int sz_curve_trace_from(const uint8_t *m, int w, int h, int fromx, int fromy, in
         px[n] = x, py[n] = y;
         n++;
         int cx[8], cy[8], c = 0;
-        for (int k = 0; k < 8; k++) {
-            int xx = x + DX[k], yy = y + DY[k];
-            if (!sz_mask_at(m, w, h, xx, yy) || (xx == prevx && yy == prevy) || adjacent(xx, yy, prevx, prevy))
-                continue;
-            bool seen = false;
-            for (int j = SZ_MAX(0, n - 4); j < n && !seen; j++) seen = px[j] == xx && py[j] == yy;
-            if (!seen) cx[c] = xx, cy[c] = yy, c++;
-        }
+        /* a neighbour of the previous pixel is the same step cut short;
+         * but where a staircase's 4-neighbour was taken at an L-shaped
+         * corner, the curve goes on only through such a pixel */
+        for (int pass = 0; pass < (corners ? 2 : 1) && c == 0; pass++)
+            for (int k = 0; k < 8; k++) {
+                int xx = x + DX[k], yy = y + DY[k];
+                if (!sz_mask_at(m, w, h, xx, yy) || (xx == prevx && yy == prevy) ||
+                    (!pass && adjacent(xx, yy, prevx, prevy)))
+                    continue;
+                bool seen = false;
+                for (int j = SZ_MAX(0, n - 4); j < n && !seen; j++) seen = px[j] == xx && py[j] == yy;
+                /* ...and one the trace passed beside before is the
+                 * corner of a staircase it cut, not the way on */
+                for (int j = SZ_MAX(0, n - 5); pass && j < n - 2 && !seen; j++) seen = adjacent(xx, yy, px[j], py[j]);
+                if (!seen) cx[c] = xx, cy[c] = yy, c++;
+            }
         if (c == 0) break;
         int pick = 0;
         if (c > 1) {

@@ -210,13 +210,16 @@ static inline bool sz_mask_near(const uint8_t *m, int w, int h, int x, int y, in
  *  one group of at most two pixels). */
 SZ_INTERNAL bool sz_curve_is_end(const uint8_t *m, int w, int h, int x, int y);
 /** Follows a one-pixel curve from (x, y) for at most `max` pixels into
- *  px, py (start first); *junction tells whether it stopped at a fork. */
-SZ_INTERNAL int sz_curve_trace(const uint8_t *m, int w, int h, int x, int y, int max, int *px, int *py,
-                               bool *junction);
+ *  px, py (start first); *junction tells whether it stopped at a fork.
+ *  With `corners`, it also goes on round the L-shaped corners of a
+ *  staircase two pixels thick, as thinning leaves a slanting stroke's
+ *  skeleton (without, the trace ends at the first). */
+SZ_INTERNAL int sz_curve_trace(const uint8_t *m, int w, int h, int x, int y, int max, bool corners, int *px,
+                               int *py, bool *junction);
 /** The same, for a curve entered at (x, y) from its neighbour (fromx,
  *  fromy): the trace goes on away from that pixel (a branch of a fork). */
 SZ_INTERNAL int sz_curve_trace_from(const uint8_t *m, int w, int h, int fromx, int fromy, int x, int y, int max,
-                                    int *px, int *py, bool *junction);
+                                    bool corners, int *px, int *py, bool *junction);
 /** A quadratic fit x(t), y(t) against arc length t of the traced points
  *  px, py [i0, k) (t measured from px[0], py[0]), each weighted by
  *  exp(-t^2 / 2 sigma^2) (sigma 0: all alike): fit[d] holds the

@@ -268,7 +268,7 @@ static int through_spurs(const uint8_t *sk, const uint8_t *solid, int w, int h, 
     for (int k = 0; k < 8; k++) {
         int xx = jx + DX[k], yy = jy + DY[k];
         if (!sz_mask_at(sk, w, h, xx, yy) || (abs(xx - qx) <= 1 && abs(yy - qy) <= 1)) continue;
-        tn[nb] = sz_curve_trace_from(sk, w, h, jx, jy, xx, yy, MAX_TRACE - n, tx[nb], ty[nb], &tj[nb]);
+        tn[nb] = sz_curve_trace_from(sk, w, h, jx, jy, xx, yy, MAX_TRACE - n, true, tx[nb], ty[nb], &tj[nb]);
         int same = -1;
         for (int b = 0; b < nb && same < 0; b++)
             for (int i = 0; i < tn[nb] && same < 0; i++)
@@ -356,6 +356,7 @@ static void read_past_cut(const sz_part *p, const sz_lines *ln, const sz_line_pa
     float width = width0;
     int skip = cut_by_cover(p, ln, lp, px, py, n, &width);
     e->slant = false;
+    memset(&e->mid, 0, sizeof e->mid);
     if (skip <= i0 || skip + 4 > n) return;
     /* fitted over a longer stretch than the tip's and read at its middle,
      * where a quadratic's slope is surest: near the wedge the trace's
@@ -389,7 +390,7 @@ static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_li
 {
     int w = p->w, h = p->h, px[MAX_TRACE], py[MAX_TRACE];
     bool junction;
-    int n = sz_curve_trace(sk, w, h, x, y, MAX_TRACE, px, py, &junction);
+    int n = sz_curve_trace(sk, w, h, x, y, MAX_TRACE, true, px, py, &junction);
     if (ln->line_art) n = through_spurs(sk, ln->solid, w, h, lp->max_width, px, py, n, &junction);
     /* Direction and curvature at the tip from a quadratic fit of the trace
      * against arc length: a chord would lag behind a curving stroke, and a
@@ -474,9 +475,17 @@ static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_li
     for (int k = 0; k < 3; k++) e->rgb[k] = ncore ? median_of(core[k], ncore) : wsum > 0 ? (float)(acc[k] / wsum) : 0;
     e->alpha = acount ? (float)SZ_MIN(1.0, asum / acount * 1.15) : 1.0f;
     if (ln->line_art && width <= THIN_STROKE) match_stroke_ink(ln, e, px, py, n, back, (float)amax);
-    /* does it run into the hidden region? */
+    /* does it run into the hidden region?  Looked for past the ink that
+     * lies beyond the skeleton's tip: thinning shortens a slanting
+     * stroke's blunt end by up to a couple of widths. */
     e->at_hidden = false;
-    vec2 t0 = v2_add(e->p, v2_scale(e->dir, width / 2));
+    float beyond = 0;
+    while (beyond < 2 * width + 4) {
+        vec2 q = v2_add(e->p, v2_scale(e->dir, beyond + 0.5f));
+        if (!sz_mask_at(ln->solid, w, h, (int)lroundf(q.x), (int)lroundf(q.y))) break;
+        beyond += 0.5f;
+    }
+    vec2 t0 = v2_add(e->p, v2_scale(e->dir, SZ_MAX(width / 2, beyond)));
     for (float s = -width / 2; s <= 3 && !e->at_hidden; s += 0.5f) {
         vec2 q = v2_add(t0, v2_scale(e->dir, s));
         e->at_hidden = sz_mask_near(p->hidden, w, h, (int)lroundf(q.x), (int)lroundf(q.y), 1);

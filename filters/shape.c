@@ -195,7 +195,7 @@ static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, 
             if (!sz_mask_near(p->hidden, w, h, x, y, END_NEAR)) continue; /* the occluder stopped it */
             int px[FIT], py[FIT];
             bool junction;
-            int k = sz_curve_trace(sil, w, h, x, y, FIT, px, py, &junction);
+            int k = sz_curve_trace(sil, w, h, x, y, FIT, false, px, py, &junction);
             if (k < 4) continue;
             /* The direction out of the end.  A chord lags behind a curving
              * outline by half its turn, about the turn between its two
