@@ -308,7 +308,9 @@ static int march(const sz_part *p, const sz_lines *ln, const sz_line_params *lp,
     float k = e->curvature, turned = 0;
     int n = 0;
     *hit = *left = false;
-    bool outside_own = false;
+    /* under the cover, the run leaves it only once it was in it: the
+     * skeleton's tip may lie a few pixels back in the stroke's own ink */
+    bool outside_own = false, entered = !in_hidden;
     for (float s = 0; s <= max_len && n < cap; s += 1.0f) {
         pts[n++] = q;
         q = v2_add(q, d);
@@ -337,8 +339,9 @@ static int march(const sz_part *p, const sz_lines *ln, const sz_line_params *lp,
         }
         if (lp->ink_prob && in_hidden && p->hidden[j] && lp->ink_prob[j] < 0.2f && s > e->width) break;
         if (lp->inside && in_hidden && p->hidden[j] && !lp->inside[j] && s > e->width) break;
+        entered |= p->hidden[j] != 0;
         /* (paint seen through the cover is the part showing too) */
-        if (in_hidden && (!p->hidden[j] || seen_paint(p, ln, x, y)) && s > e->width) {
+        if (in_hidden && (!p->hidden[j] || seen_paint(p, ln, x, y)) && s > e->width && (entered || !ink)) {
             *left = true;
             break;
         }

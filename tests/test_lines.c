@@ -1195,6 +1195,43 @@ START_TEST(slanting_stroke_goes_on_under_a_disc_at_every_angle)
 }
 END_TEST
 
+START_TEST(crossing_strokes_under_a_disc_each_go_on)
+{
+    /* Two strokes crossing under a disc: one pair goes on across it, and
+     * since new strokes do not cross, the other stroke's ends run on to
+     * meet it.  Thinning had left those ends' skeleton tips a few pixels
+     * back in their own ink, and a run stopped as it "left" the cover
+     * before it was in it. */
+    static const uint16_t hair[4] = {40000, 20000, 10000, 65535}, none[4] = {0, 0, 0, 0};
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx), *cover = sz_image_new(ctx, W, H, 8);
+    float c = cosf(40 * (float)M_PI / 180), s = sinf(40 * (float)M_PI / 180);
+    float down[] = {100 - 120 * c, 60 - 120 * s, 100 + 120 * c, 60 + 120 * s};
+    float up[] = {100 - 120 * c, 60 + 120 * s, 100 + 120 * c, 60 - 120 * s};
+    tu_draw_polyline(im, down, 2, 4, 4, black);
+    tu_draw_polyline(im, up, 2, 4, 4, black);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            if (hypot(x + 0.5 - 100, y + 0.5 - 60) < 30) sz_put16(cover, x, y, hair), sz_put16(im, x, y, none);
+    sz_doc *doc = tu_doc_of(ctx, im, "lines");
+    sz_layer_set_image(sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "hair"), cover);
+    ck_assert_int_eq(tu_run_op(ctx, doc, "extend-lines", NULL), SZ_OK);
+    sz_image *out = line_layer(doc);
+    /* the first 12 px under the disc from each of the four ends */
+    for (int line = 0; line < 2; line++)
+        for (int side = -1; side <= 1; side += 2) {
+            int inked = 0;
+            for (int t = 17; t < 29; t++) {
+                float ux = side * t * c, uy = side * t * s * (line ? -1 : 1);
+                inked += max_alpha(out, (int)lroundf(100 + ux), (int)lroundf(60 + uy), 1) > 200;
+            }
+            ck_assert_msg(inked >= 10, "stroke %d, end %d: %d of 12 px inked", line, side, inked);
+        }
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lines");
@@ -1236,6 +1273,7 @@ int main(void)
     tcase_add_test(tc, stroke_running_on_turns_at_most_a_quarter_turn);
     tcase_add_test(tc, hatching_cut_slantwise_goes_on_stroke_by_stroke);
     tcase_add_test(tc, slanting_stroke_goes_on_under_a_disc_at_every_angle);
+    tcase_add_test(tc, crossing_strokes_under_a_disc_each_go_on);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
