@@ -383,6 +383,16 @@ static void read_past_cut(const sz_part *p, const sz_lines *ln, const sz_line_pa
     e->mid.curvature = bend;
 }
 
+/* The widest stroke (px) whose trace goes on round its skeleton's
+ * L-shaped corners (geom.h, sz_curve_trace) where it would stop.  A
+ * thinner stroke's stop there is a staircase two pixels thick, and the
+ * trace a few pixels long read its heading up to 50 degrees off.  On a
+ * broader stroke it was more often a blunt end's hook into a corner of
+ * the cut, and the end read past it ran a wedge into the paint (seed
+ * 4242's case057, a 9 px outline).  Over the four sets of `complete
+ * --mask`, 8 px against no limit: de lower on two, lf1 higher on two. */
+enum { THIN_CORNERS = 8 };
+
 /* Describes the stroke behind one skeleton end; false for a spur or a
  * region too wide to be a stroke. */
 static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_lines *ln, const uint8_t *sk, int x,
@@ -390,7 +400,11 @@ static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_li
 {
     int w = p->w, h = p->h, px[MAX_TRACE], py[MAX_TRACE];
     bool junction;
-    int n = sz_curve_trace(sk, w, h, x, y, MAX_TRACE, true, px, py, &junction);
+    int n = sz_curve_trace(sk, w, h, x, y, MAX_TRACE, false, px, py, &junction);
+    /* stopped, neither at a fork nor at the trace's length: a corner */
+    if (n < MAX_TRACE && !junction &&
+        2 * dist_to_paper(ln->solid, w, h, px[n - 1], py[n - 1], (int)ceilf(lp->max_width / 2 + 1)) - 1 <= THIN_CORNERS)
+        n = sz_curve_trace(sk, w, h, x, y, MAX_TRACE, true, px, py, &junction);
     if (ln->line_art) n = through_spurs(sk, ln->solid, w, h, lp->max_width, px, py, n, &junction);
     /* Direction and curvature at the tip from a quadratic fit of the trace
      * against arc length: a chord would lag behind a curving stroke, and a
