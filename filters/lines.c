@@ -390,7 +390,8 @@ static void read_past_cut(const sz_part *p, const sz_lines *ln, const sz_line_pa
  * broader stroke it was more often a blunt end's hook into a corner of
  * the cut, and the end read past it ran a wedge into the paint (seed
  * 4242's case057, a 9 px outline).  Over the four sets of `complete
- * --mask`, 8 px against no limit: de lower on two, lf1 higher on two. */
+ * --mask`, 8 px against no limit: de lower on two of them and higher on
+ * two, lf1 within .002 on each. */
 enum { THIN_CORNERS = 8 };
 
 /* Describes the stroke behind one skeleton end; false for a spur or a
