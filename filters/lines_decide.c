@@ -509,6 +509,7 @@ typedef struct sketch {
     vec2 pt[SKETCH_POINTS];
     int n;
     float box[4];
+    bool straight; /* both ends head along the chord: a straight stroke's two pieces */
 } sketch;
 
 static void sketch_of(const curve *c, float skip, sketch *s)
@@ -522,6 +523,11 @@ static void sketch_of(const curve *c, float skip, sketch *s)
     if (s->n && (last - first) % step) s->pt[s->n++] = c->pt[last];
     box_of(s->pt, s->n, s->box);
 }
+
+/* Two straight strokes whose pieces show on both sides of the cover cross
+ * under it as drawn (an X of straps, a sword across an arm): ends heading
+ * within this of their chord. */
+#define STRAIGHT_ON (12 * (float)M_PI / 180)
 
 static bool sketches_cross(const sketch *a, const sketch *b)
 {
@@ -630,8 +636,11 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
         if (a->at_hidden) {
             sketch *s = &taken[ntaken];
             sketch_of(&cv, SZ_MAX(a->width, b->width) / 2 + 2, s);
+            vec2 chord = v2_norm(v2_sub(mb.p, ma.p));
+            s->straight = v2_dot(ma.dir, chord) > cosf(STRAIGHT_ON) && -v2_dot(mb.dir, chord) > cosf(STRAIGHT_ON);
             bool crosses = false;
-            for (int t = 0; t < ntaken && !crosses; t++) crosses = sketches_cross(s, &taken[t]);
+            for (int t = 0; t < ntaken && !crosses; t++)
+                crosses = !(s->straight && taken[t].straight) && sketches_cross(s, &taken[t]);
             if (crosses) continue;
             ntaken++;
         }

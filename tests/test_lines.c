@@ -1232,6 +1232,38 @@ START_TEST(crossing_strokes_under_a_disc_each_go_on)
 }
 END_TEST
 
+START_TEST(straight_strokes_cross_under_the_cover_as_drawn)
+{
+    /* New strokes do not cross, but two straight strokes showing on both
+     * sides of the cover, each of whose ends heads along its chord, cross
+     * as drawn (an X of straps): both go straight across. */
+    static const uint16_t hair[4] = {40000, 20000, 10000, 65535}, none[4] = {0, 0, 0, 0};
+    static const float degrees[2] = {20, -55};
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx), *cover = sz_image_new(ctx, W, H, 8);
+    for (int k = 0; k < 2; k++) {
+        float c = cosf(degrees[k] * (float)M_PI / 180), s = sinf(degrees[k] * (float)M_PI / 180);
+        float pts[] = {100 - 150 * c, 60 - 150 * s, 100 + 150 * c, 60 + 150 * s};
+        tu_draw_polyline(im, pts, 2, 5, 5, black);
+    }
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            if (abs(x - 100) < 30 && abs(y - 60) < 30) sz_put16(cover, x, y, hair), sz_put16(im, x, y, none);
+    sz_doc *doc = tu_doc_of(ctx, im, "lines");
+    sz_layer_set_image(sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "hair"), cover);
+    ck_assert_int_eq(tu_run_op(ctx, doc, "extend-lines", NULL), SZ_OK);
+    sz_image *out = line_layer(doc);
+    for (int k = 0; k < 2; k++) {
+        float c = cosf(degrees[k] * (float)M_PI / 180), s = sinf(degrees[k] * (float)M_PI / 180);
+        for (int t = -25; t <= 25; t++)
+            ck_assert_msg(max_alpha(out, (int)lroundf(100 + t * c), (int)lroundf(60 + t * s), 1) > 200,
+                          "stroke at %.0f degrees open %d px from the middle", degrees[k], t);
+    }
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lines");
@@ -1274,6 +1306,7 @@ int main(void)
     tcase_add_test(tc, hatching_cut_slantwise_goes_on_stroke_by_stroke);
     tcase_add_test(tc, slanting_stroke_goes_on_under_a_disc_at_every_angle);
     tcase_add_test(tc, crossing_strokes_under_a_disc_each_go_on);
+    tcase_add_test(tc, straight_strokes_cross_under_the_cover_as_drawn);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
