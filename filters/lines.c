@@ -386,7 +386,7 @@ static void read_past_cut(const sz_part *p, const sz_lines *ln, const sz_line_pa
 /* The widest stroke (px) whose trace goes on round its skeleton's
  * L-shaped corners (geom.h, sz_curve_trace) where it would stop.  A
  * thinner stroke's stop there is a staircase two pixels thick, and the
- * trace a few pixels long read its heading up to 50 degrees off.  On a
+ * trace a few pixels long read its heading up to 53 degrees off.  On a
  * broader stroke it was more often a blunt end's hook into a corner of
  * the cut, and the end read past it ran a wedge into the paint (seed
  * 4242's case057, a 9 px outline).  Over the four sets of `complete
