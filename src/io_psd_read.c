@@ -203,6 +203,13 @@ static sz_status read_blocks(psd_reader *r, psd_record *rec, sz_layer *l, record
 /* ------------------------------------------------------------------ */
 
 /* Converts a linear-light float (32-bit documents) to 16-bit sRGB. */
+/* A float sample already in the stored encoding (an alpha, a grey or
+ * CMYK value) to 16 bits; NaN, which a damaged file may hold, is 0. */
+static uint16_t unit_to16(float v)
+{
+    return v > 0 ? (uint16_t)(SZ_MIN(v, 1.0f) * 65535.0f + 0.5f) : 0;
+}
+
 static uint16_t float_to16(float v)
 {
     if (!(v > 0)) return 0;
@@ -339,7 +346,7 @@ static sz_status channel_to16(psd_reader *r, const psd_channel *ch, int w, int h
         float *f;
         st = channel_float(r, ch, w, h, &f);
         for (size_t i = 0; i < n && !st; i++)
-            plane[i] = linear_float ? float_to16(f[i]) : (uint16_t)(SZ_CLAMP(f[i], 0.0f, 1.0f) * 65535.0f + 0.5f);
+            plane[i] = linear_float ? float_to16(f[i]) : unit_to16(f[i]);
         free(f);
     } else {
         psd_plane o = {.dst = (uint8_t *)plane, .dst_stride = (size_t)w * 2, .dst_step = 2, .w = w, .h = h, .depth = depth};
@@ -695,7 +702,7 @@ static sz_status read_merged(psd_reader *r, psd_rd *in)
             if (r->depth == 32) {
                 float f;
                 memcpy(&f, raw[c] + 4 * i, 4);
-                v[i] = c < colours && r->mode != PSD_MODE_RGB ? float_to16(f) : (uint16_t)(SZ_CLAMP(f, 0.0f, 1.0f) * 65535 + 0.5f);
+                v[i] = c < colours && r->mode != PSD_MODE_RGB ? float_to16(f) : unit_to16(f);
             } else if (r->depth == 16) {
                 memcpy(&v[i], raw[c] + 2 * i, 2);
             } else if (r->depth == 1) {

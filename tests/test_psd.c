@@ -446,6 +446,38 @@ START_TEST(a_huge_header_in_a_few_bytes)
 }
 END_TEST
 
+START_TEST(nan_samples_in_a_float_document_read_as_zero)
+{
+    /* A 32-bit RGB document whose merged image (2x2, colour and alpha)
+     * holds only NaN, as a damaged file may: found by the fuzzer, a NaN
+     * sample was clamped and converted to an integer, which C leaves
+     * undefined (UBSan stops there).  It reads, with NaN taken as 0. */
+    enum { SIDE = 2, CHANNELS = 4 };
+    uint8_t f[26 + 12 + 2 + CHANNELS * SIDE * SIDE * 4];
+    memset(f, 0, sizeof f);
+    memcpy(f, "8BPS", 4);
+    f[5] = 1;                          /* PSD */
+    f[13] = CHANNELS;                  /* RGB and alpha */
+    put32(f + 14, SIDE), put32(f + 18, SIDE);
+    f[23] = 32, f[25] = 3;             /* 32-bit RGB; three empty sections, raw data */
+    memset(f + 26 + 12 + 2, 0xff, CHANNELS * SIDE * SIDE * 4); /* 0xffffffff is a NaN */
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc;
+    ck_assert_msg(sz_doc_read_memory(ctx, f, sizeof f, &doc) == SZ_OK, "%s", sz_ctx_error(ctx));
+    sz_image *merged = sz_doc_composite(ctx, doc);
+    ck_assert_ptr_nonnull(merged);
+    for (int y = 0; y < SIDE; y++)
+        for (int x = 0; x < SIDE; x++) {
+            uint16_t px[4];
+            sz_get16(merged, x, y, px);
+            ck_assert(px[0] == 0 && px[1] == 0 && px[2] == 0);
+        }
+    sz_image_free(merged);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* An extra channel kept from a file covers its layer's rectangle (a PSD
  * gives it no other); when an operation grows the layer, the channel is
  * written over the new rectangle, where it was on the canvas, and the
@@ -612,6 +644,7 @@ int main(void)
     tcase_add_test(tc, malformed_pillow_files_fail_cleanly);
     tcase_add_test(tc, truncated_and_bitflipped_fixtures);
     tcase_add_test(tc, a_huge_header_in_a_few_bytes);
+    tcase_add_test(tc, nan_samples_in_a_float_document_read_as_zero);
     tcase_add_test(tc, a_rectangle_out_of_range_is_refused);
     tcase_add_test(tc, a_global_mask_past_its_section_is_refused);
     tcase_add_test(tc, extra_channel_follows_a_grown_layer);
