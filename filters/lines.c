@@ -423,7 +423,7 @@ static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_li
     bool fitted = sz_curve_fit(px, py, i0, K, 0, fit);
     int kd = SZ_MIN(n - 1, SZ_MAX(3, (int)lroundf(width0 + 2)));
     vec2 chord = v2_norm(v2_sub(v2((float)px[0], (float)py[0]), v2((float)px[kd], (float)py[kd])));
-    vec2 tangent = v2((float)-fit[0][1], (float)-fit[1][1]); /* the trace runs away from the tip */
+    vec2 tangent = fit_heading(fit, 0);
     e->p = v2((float)px[0], (float)py[0]);
     /* the heading farther back: the chord from a width behind the tip to
      * about twice that, clear of whatever the cut did to the tip */

@@ -369,9 +369,6 @@ START_TEST(shading_hidden_in_its_middle_keeps_its_bands)
 }
 END_TEST
 
-/* A broad skin disc with a small white eye, cut through the eye's middle:
- * the white goes on a little way under the cover, and deeper in, where
- * the skin is about as near, the fill is skin. */
 /* A wheel: a light rim inside a dark tyre 14 px deep, radius 50 around
  * (100, 60), all of it `wheel_scale` times as large. */
 static int wheel_scale = 1;
@@ -385,11 +382,6 @@ static void wheel(int x, int y, uint16_t px[4])
     px[3] = (uint16_t)lrintf(a * 65535);
 }
 
-/* The wheel's left side is under a cover (x 40-80).  At the wheel's
- * leftmost edge the nearest visible colour is the rim's (28 px off,
- * through the cover's right edge; the tyre's is 40), and painted so the
- * rim ran out to the edge.  The tyre, a band all round the visible edge,
- * goes round at its own depth, and the rim stays within it. */
 /* The wheel at `scale` under a cover over x 40-80 (scaled); counts its
  * hidden pixels (every `step`-th) that take the tyre's or the rim's
  * colour where the other's belongs. */
@@ -435,6 +427,9 @@ START_TEST(band_along_the_edge_goes_on_round_under_the_cover)
 }
 END_TEST
 
+/* A broad skin disc with a small white eye, cut through the eye's middle:
+ * the white goes on a little way under the cover, and deeper in, where
+ * the skin is about as near, the fill is skin. */
 static void one_eyed_disc(int x, int y, uint16_t px[4])
 {
     float a = SZ_CLAMP(70 - disc_d(x, y, 130, 80) + 0.5f, 0.0f, 1.0f);
