@@ -22,6 +22,7 @@ typedef struct sz_fill_params {
     bool narrow_near;       /* a narrow colour region lends its colour only near the cut (fill_sources.c);
                              * off where solid blacks are continued, which are narrow and must go on */
     const struct sz_nn *model; /* the learned model's say on the shape (nn.h), or NULL: geometry alone */
+    bool slant_borders;     /* borders of colour regions go on at the slant they meet the cut (fill_borders.c) */
     bool mirror;            /* paint hidden pixels from the part's mirror image where it is drawn symmetric */
     double mirror_axis;     /* the canvas axis the artist gave (--mirror-axis), or -1: search for one */
     const struct sz_mirror *symmetry; /* the pixels the part's mirror image revealed (mirror.h) while it is
@@ -45,6 +46,9 @@ typedef struct sz_fill_params {
     {"seal-edge", SZ_PARAM_BOOL, "Fill also under the part's pixels the occluder's soft edge cut, so no seam "    \
                                  "shows when it moves (the picture then changes along that edge)", NULL, 0, -1,   \
      NULL},                                                                                                        \
+    {"square-borders", SZ_PARAM_BOOL, "Continue the borders between colour regions square to the cut, as the "  \
+                                      "nearest visible colour does, instead of at the slant at which they meet it", \
+     NULL, 0, -1, NULL},                                                                                           \
     {"no-mirror", SZ_PARAM_BOOL, "Do not paint hidden pixels from the part's mirror image, even where the part " \
                                  "is drawn symmetric about a vertical axis", NULL, 0, -1, NULL},                 \
     SZ_MIRROR_AXIS_PARAM,                                                                                          \
@@ -150,14 +154,22 @@ static inline bool sz_rgb8_differ(int r0, int g0, int b0, int r1, int g1, int b1
 /** Where the colour of every filled pixel comes from (fill_sources.c):
  *  the nearest solid visible pixel that is not line art (flat colours
  *  stay exact, outlines do not smear into the fill) but for a stroke's
- *  first px under the occluder, and with `narrow_near`, not that of a
- *  narrow region far from it.  *near_out (the caller frees it) holds that
+ *  first px under the occluder, with fp->slant_borders where the line
+ *  along the borders of colour regions there comes out of the cover, and
+ *  with fp->narrow_near, not that of a narrow region far from it.  *near_out (the caller frees it) holds that
  *  pixel's index, or -1; *translucent tells whether the part's colour
- *  sources are mostly less than opaque; with `narrow_near`, *regions
+ *  sources are mostly less than opaque; with fp->narrow_near, *regions
  *  (freed by the caller with sz_runs_free) are the sources' colour
  *  regions, from row *regions_top (none when it stays zeroed). */
-SZ_INTERNAL sz_status sz_fill_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, bool narrow_near,
-                                      int32_t **near_out, bool *translucent, sz_runs *regions, int *regions_top);
+SZ_INTERNAL sz_status sz_fill_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *shape,
+                                      const sz_fill_params *fp, int32_t **near_out, bool *translucent, sz_runs *regions, int *regions_top);
+
+/** Where the borders of colour regions around a filled pixel's source
+ *  run one way, the source becomes where the line that way through the
+ *  pixel comes out of the cover (fill_borders.c): rewrites `near` (of
+ *  sz_fill_sources) on the rows where want[y] is nonzero. */
+SZ_INTERNAL sz_status sz_fill_follow_borders(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, const uint8_t *src,
+                                             const uint8_t *want, int32_t *near);
 
 /** Paints the fill of `shape` with the colours continued from the part:
  *  into the part's own image under its pixels with `merge`, else into

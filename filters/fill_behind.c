@@ -19,6 +19,7 @@ void sz_fill_params_from_args(const sz_args *args, sz_fill_params *fp)
     fp->seal_edge = sz_arg_bool(args, "seal-edge");
     fp->fill_line_art = sz_arg_bool(args, "fill-line-art");
     fp->narrow_near = true;
+    fp->slant_borders = !sz_arg_bool(args, "square-borders");
     fp->model = NULL;
     fp->mirror = true, fp->mirror_axis = -1; /* sz_mirror_args reads them */
     fp->symmetry = NULL;

@@ -273,7 +273,7 @@ sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp,
     bool translucent = false;
     sz_runs regions = {0};
     int regions_top = 0;
-    sz_status st = sz_fill_sources(ctx, p, shape, fp->narrow_near, &near, &translucent, &regions, &regions_top);
+    sz_status st = sz_fill_sources(ctx, p, shape, fp, &near, &translucent, &regions, &regions_top);
     int w = p->w, h = p->h, radius = fp->colour_radius, ch = translucent ? 4 : 3;
     /* (radius 0 asks for the nearest colour, deep in too) */
     int reach = radius > 0 ? SZ_MAX(radius, DEEP_RADIUS) : radius;
