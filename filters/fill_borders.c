@@ -259,7 +259,7 @@ sz_status sz_fill_follow_borders(sz_ctx *ctx, const sz_part *p, const uint8_t *s
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
             int32_t j = shape[i] ? near[i] : -1;
-            if (j < 0) continue;
+            if (j < 0 || !src[j]) continue; /* (a stroke's ink going on at the cut) */
             int jx = j % w, jy = j / w;
             float depth = sz_pixel_distance(x - jx, y - jy);
             int r = SZ_CLAMP((int)depth, WINDOW_MIN, WINDOW_MAX);

@@ -527,10 +527,10 @@ sz_status sz_fill_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, c
         want[y] = sz_skip_unset(shape + (size_t)y * w, 0, w) < w;
     }
     if (!st) st = sz_edt_rows(ctx, src, w, h, want, NULL, near);
-    if (!st && fp->slant_borders) st = sz_fill_follow_borders(ctx, p, shape, src, want, near);
     /* (the body is spent: scratch) */
     if (!st) st = continue_ink_at_the_cut(ctx, p, shape, src, solid, want, near);
     if (!st && fp->narrow_near) st = keep_narrow_regions_near(ctx, p, shape, src, want, solid, near, regions, regions_top);
+    if (!st && fp->slant_borders) st = sz_fill_follow_borders(ctx, p, shape, src, want, near);
     /* (last: by the narrow regions' measure a band is narrow, every pixel
      * of it within NARROW px of its inner border, yet it goes on all round) */
     if (!st) st = continue_edge_band(ctx, p, shape, src, want, near);
