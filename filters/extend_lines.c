@@ -32,7 +32,7 @@ void sz_line_params_from_args(const sz_args *args, sz_line_params *lp)
     lp->ink_prob = NULL;
     lp->inside = lp->outline_shape = NULL;
     lp->outline_walls = NULL;
-    lp->shape_guide = lp->solids = false;
+    lp->shape_guide = lp->solids = lp->slant_solids = false;
     lp->shape_model = NULL;
     lp->mirror = false;
     lp->mirror_axis = -1;
@@ -49,7 +49,7 @@ sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_li
      * beyond the part's own silhouette is ink on the background. */
     uint8_t *shape = NULL, *walls = NULL, *solids = NULL;
     sz_line_params guided = *lp;
-    sz_fill_params fp = {.smoothness = 1, .model = lp->shape_model};
+    sz_fill_params fp = {.smoothness = 1, .model = lp->shape_model, .slant_borders = lp->slant_solids};
     if (!st && !lp->outline_shape && lp->shape_guide && p->nhidden && !ln.line_art) {
         int pairs;
         int widened = p->widened;
@@ -129,6 +129,7 @@ static sz_status run(sz_ctx *ctx, sz_doc *doc, const sz_args *args)
     sz_line_params_from_args(args, &lp);
     lp.shape_guide = !sz_arg_bool(args, "no-shape");
     lp.solids = !sz_arg_bool(args, "no-solids");
+    lp.slant_solids = !sz_arg_bool(args, "square-borders");
     sz_status st = sz_mirror_args(ctx, args, &lp.mirror, &lp.mirror_axis);
     if (st) return st;
     sz_image *mask = NULL;
@@ -180,6 +181,8 @@ static const sz_param params[] = {
     SZ_MIRROR_AXIS_PARAM,
     {"no-solids", SZ_PARAM_BOOL, "Do not continue a painted part's solid blacks (ink broader than a stroke) under "
                                  "the occluder", NULL, 0, -1, NULL},
+    {"square-borders", SZ_PARAM_BOOL, "Continue the solid blacks' borders square to the cut instead of at the "
+                                      "slant at which they meet it", NULL, 0, -1, NULL},
     {"to-layer", SZ_PARAM_CHOICE, "Draw into the layer itself (same) or onto a new layer above it (new)", "same",
      0, -1, targets},
     {"debug", SZ_PARAM_PATH, "Write a picture of the ends found, the pairs chosen and the new strokes", NULL, 0, -1,

@@ -44,6 +44,8 @@ typedef struct sz_line_params {
                                    * joining its silhouette), or NULL: only there is it followed */
     bool shape_guide;      /* without either, complete a painted part's shape to guide its outline */
     bool solids;           /* with that shape, continue the part's solid blacks over it too */
+    bool slant_solids;     /* their borders go on at the slant at which they meet the cut, as the fill's do
+                            * (fill_borders.c) */
     const struct sz_nn *shape_model; /* the learned model that shape consults, or NULL */
     bool mirror;           /* without outline_shape, a part drawn symmetric takes the hidden half of its strokes
                             * from its visible half (mirror.h) */
