@@ -15,7 +15,9 @@
  * instead: the nearer of its two ends.  The borders are looked at within
  * about the pixel's depth of its source (a deep pixel sits beside a
  * border that meets the cut far along it), on a grid of CELL px cells
- * summed so that any window costs four reads.
+ * summed so that any window costs four reads.  On the shared benchmark's
+ * cases this lowered de by .17, and by .14 to .20 on three other sets
+ * (DESIGN.md, "Borders that meet the cut at a slant").
  */
 #include "fill.h"
 #include "geom.h"
@@ -239,6 +241,7 @@ static int32_t line_out(const sz_part *p, const uint8_t *shape, const uint8_t *s
     return -1;
 }
 
+/* (fill.h) Runs after the narrow regions' rule (fill_sources.c). */
 sz_status sz_fill_follow_borders(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, const uint8_t *src,
                                  const uint8_t *want, int32_t *near)
 {

@@ -3,7 +3,9 @@
  * the nearest solid visible pixel of the part that is not in a stroke, but
  * for a stroke's first pixels under the occluder (the ink goes on a
  * little), for a narrow colour region (an eye's white) only near the cut,
- * and for a band along the part's edge (a tyre) the band's own; and the
+ * where borders of colour regions meet the cut at a slant along them
+ * (fill_borders.c), and for a band along the part's edge (a tyre) the
+ * band's own; and the
  * colour regions of those sources, for the average the fill takes
  * (fill_paint.c).
  */
@@ -420,9 +422,11 @@ static sz_status continue_edge_band(sz_ctx *ctx, const sz_part *p, const uint8_t
     return st;
 }
 
-/* The sources (fill.h), in four steps: the nearest source of each
- * filled pixel, the ink at the cut, the narrow regions, the band along
- * the edge. */
+/* The sources (fill.h), in five steps: the nearest source of each
+ * filled pixel, the ink at the cut, the narrow regions, the borders at a
+ * slant (after the narrow regions, whose reach, measured straight to the
+ * source, would hand a pixel taken along a slanting border back to the
+ * square colour), the band along the edge. */
 sz_status sz_fill_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, const sz_fill_params *fp,
                           int32_t **near_out, bool *translucent, sz_runs *regions, int *regions_top)
 {

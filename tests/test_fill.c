@@ -364,9 +364,9 @@ static double stripes_kept(sz_doc *doc)
  * drawn.  Each hidden pixel's nearest visible colour lies square to the
  * cover's edge, a stripe or two along from its own: copied from there,
  * the stripes turned square at the edge and met in a zigzag down the
- * cover's middle, right on about half the pixels (a third at 45
- * degrees).  The line along the stripes' borders is followed out of the
- * cover instead; --square-borders asks for the old way. */
+ * cover's middle, right on 31-50% of the pixels at slants of 30-60
+ * degrees.  The line along the stripes' borders is followed out of the
+ * cover instead (94-99%); --square-borders asks for the old way. */
 START_TEST(slanting_stripes_go_on_across_the_cover)
 {
     static const float slants[] = {0, 30, -45, 60};
