@@ -10,6 +10,9 @@
  *                                    4K part and mask in DIR for the Telea
  *                                    comparison (bench_telea.py)
  *   bench_complete document          complete on a 60-layer document
+ *   bench_complete striped           fill-behind on a 4K part painted in
+ *                                    stripes all over, with and without
+ *                                    --square-borders
  *
  * Everything is generated from fixed seeds, so runs compare.  The
  * library runs under the C library's default heap (see DESIGN.md).
@@ -282,6 +285,41 @@ static int cmd_complete(const char *dir)
     return 0;
 }
 
+/* A part painted all over in stripes 12 px wide at 45 degrees, red and
+ * cream: every colour source lies on a border that runs one way, so
+ * every hidden pixel within reach follows a line out of the cover
+ * (fill_borders.c) -- the slanting borders' worst case. */
+static sz_image *striped_part(sz_ctx *ctx, int n)
+{
+    sz_image *im = sz_image_new(ctx, n, n, 8);
+    static const uint8_t red[4] = {200, 40, 50, 255}, cream[4] = {245, 240, 225, 255};
+    for (int y = 0; y < n; y++)
+        for (int x = 0; x < n; x++) put(im, x, y, ((x + y) / 17) & 1 ? red : cream);
+    return im;
+}
+
+/* fill-behind on the striped part at 4096x4096, with the borders
+ * followed and square to the cut (best of RUNS, taking turns). */
+static int cmd_striped(void)
+{
+    int n = getenv("BENCH_MAX") ? atoi(getenv("BENCH_MAX")) : 4096;
+    double best[2] = {INFINITY, INFINITY};
+    for (int run = 0; run < RUNS; run++)
+        for (int turn = 0; turn < 2; turn++) {
+            int square = turn ^ (run & 1);
+            sz_ctx *ctx = sz_ctx_new();
+            sz_doc *doc = scene(ctx, striped_part(ctx, n), 0.4);
+            const char *kv[] = {"layers", "part", square ? "square-borders" : NULL, "true", NULL};
+            best[square] = fmin(best[square], timed(ctx, doc, "fill-behind", kv));
+            sz_doc_free(doc);
+            sz_ctx_free(ctx);
+        }
+    printf("fill-behind %dx%d painted in stripes (40%% hidden): %.3f s, --square-borders %.3f s, best of %d runs: "
+           "following the slanting borders adds %.0f%% (its worst case)\n",
+           n, n, best[0], best[1], RUNS, 100 * (best[0] / best[1] - 1));
+    return 0;
+}
+
 /* The pixels a layer at (ox, oy) is worked on over, by the rule of
  * part.c: the bounds of its visible pixels, grown on every side by half
  * their larger side (at least 32 px) and kept on the canvas, joined with
@@ -347,6 +385,7 @@ int main(int argc, char **argv)
     if (argc == 2 && !strcmp(argv[1], "lines")) return cmd_lines();
     if (argc >= 2 && !strcmp(argv[1], "complete")) return cmd_complete(argc > 2 ? argv[2] : NULL);
     if (argc == 2 && !strcmp(argv[1], "document")) return cmd_document();
-    fprintf(stderr, "usage: bench_complete lines | complete DIR | document\n");
+    if (argc == 2 && !strcmp(argv[1], "striped")) return cmd_striped();
+    fprintf(stderr, "usage: bench_complete lines | complete DIR | document | striped\n");
     return 2;
 }
