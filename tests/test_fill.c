@@ -320,6 +320,25 @@ START_TEST(flat_colours_meeting_under_the_cover_stay_exact)
 }
 END_TEST
 
+/* `complete` on the part `paint` draws, cut by a cover over [x0,x1) x
+ * [y0,y1), gives the same picture with 1 thread and with 2. */
+static void assert_complete_alike_with_1_and_2_threads(paint_fn paint, int x0, int y0, int x1, int y1)
+{
+    sz_image *out[2] = {NULL, NULL};
+    for (int threads = 1; threads <= 2; threads++) {
+        sz_ctx *ctx = sz_ctx_new();
+        sz_ctx_set_threads(ctx, threads);
+        sz_doc *doc = part_under(ctx, paint, x0, y0, x1, y1);
+        ck_assert_msg(tu_run_op(ctx, doc, "complete", NULL) == SZ_OK, "%s", sz_ctx_error(ctx));
+        out[threads - 1] = sz_doc_composite(ctx, doc);
+        sz_doc_free(doc);
+        sz_ctx_free(ctx);
+    }
+    ck_assert(tu_same_pixels(out[0], out[1]));
+    sz_image_free(out[0]);
+    sz_image_free(out[1]);
+}
+
 /* A card painted in stripes 10 px wide, red and cream, anti-aliased, whose
  * borders run at stripe_degrees from the horizontal. */
 static float stripe_degrees;
@@ -395,19 +414,7 @@ END_TEST
 START_TEST(slanting_stripes_do_not_depend_on_the_thread_count)
 {
     stripe_degrees = 30;
-    sz_image *out[2] = {NULL, NULL};
-    for (int threads = 1; threads <= 2; threads++) {
-        sz_ctx *ctx = sz_ctx_new();
-        sz_ctx_set_threads(ctx, threads);
-        sz_doc *doc = part_under(ctx, striped_card, 85, 0, 115, 120);
-        ck_assert_msg(tu_run_op(ctx, doc, "complete", NULL) == SZ_OK, "%s", sz_ctx_error(ctx));
-        out[threads - 1] = sz_doc_composite(ctx, doc);
-        sz_doc_free(doc);
-        sz_ctx_free(ctx);
-    }
-    ck_assert(tu_same_pixels(out[0], out[1]));
-    sz_image_free(out[0]);
-    sz_image_free(out[1]);
+    assert_complete_alike_with_1_and_2_threads(striped_card, 85, 0, 115, 120);
 }
 END_TEST
 
@@ -813,21 +820,8 @@ END_TEST
 START_TEST(mirroring_does_not_depend_on_the_thread_count)
 {
     /* by colour (the face) and by the outline alone (the vase) */
-    for (int part = 0; part < 2; part++) {
-        sz_image *out[2] = {NULL, NULL};
-        for (int threads = 1; threads <= 2; threads++) {
-            sz_ctx *ctx = sz_ctx_new();
-            sz_ctx_set_threads(ctx, threads);
-            sz_doc *doc = part ? part_under(ctx, lit_vase, 128, 30, 200, 95) : part_under(ctx, face, 108, 36, 200, 90);
-            ck_assert_msg(tu_run_op(ctx, doc, "complete", NULL) == SZ_OK, "%s", sz_ctx_error(ctx));
-            out[threads - 1] = sz_doc_composite(ctx, doc);
-            sz_doc_free(doc);
-            sz_ctx_free(ctx);
-        }
-        ck_assert(tu_same_pixels(out[0], out[1]));
-        sz_image_free(out[0]);
-        sz_image_free(out[1]);
-    }
+    assert_complete_alike_with_1_and_2_threads(face, 108, 36, 200, 90);
+    assert_complete_alike_with_1_and_2_threads(lit_vase, 128, 30, 200, 95);
 }
 END_TEST
 
