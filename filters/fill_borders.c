@@ -45,7 +45,7 @@ enum { DEPTH_MAX = 2 * WINDOW_MAX };
 #define COHERENT 0.9
 
 /* A line through a filled pixel is followed at most this many times the
- * pixel's depth (plus LINE_SLACK px): up to about 70 degrees off square. */
+ * pixel's depth (plus LINE_SLACK px): up to about 60 degrees off square. */
 #define LINE_REACH 2.0f
 enum { LINE_SLACK = 6 };
 
@@ -56,7 +56,7 @@ enum { INK_CROSS = 2 * SZ_STROKE_OPEN + 2 };
 /* The summed-area table's entry: the tensor's three sums and how many
  * border pixels gave them. */
 typedef struct tensor_sum {
-    int64_t xx, xy, yy, n; /* (16 * 255)^2 * 3 a pixel: no overflow below 2^38 pixels */
+    int64_t xx, xy, yy, n; /* at most (16 * 255)^2 * 3 a pixel: no overflow below 2^37 pixels */
 } tensor_sum;
 
 typedef struct border_grid {
@@ -102,7 +102,7 @@ static bool gradient(const sz_part *p, const uint8_t *src, int x, int y, int gx[
     return true;
 }
 
-/* Whether source i (at x, y) has a 4-neighbour source of another colour. */
+/* Whether the source at (x, y) has a 4-neighbour source of another colour. */
 static bool on_border(const sz_part *p, const uint8_t *src, int x, int y)
 {
     int w = p->w, h = p->h;
@@ -178,7 +178,8 @@ static sz_status grid_spans(sz_ctx *ctx, const sz_part *p, const uint8_t *shape,
                             const border_grid *g, int **out)
 {
     int w = p->w, h = p->h;
-    int *filled = sz_malloc_array(ctx, 2 * (size_t)h, sizeof *filled), *span = sz_malloc_array(ctx, 2 * (size_t)g->gh, sizeof *span);
+    int *filled = sz_malloc_array(ctx, 2 * (size_t)h, sizeof *filled); /* each row's first and last filled x */
+    int *span = sz_malloc_array(ctx, 2 * (size_t)g->gh, sizeof *span);
     if (!filled || !span) {
         free(filled), free(span);
         return SZ_ERR_NOMEM;

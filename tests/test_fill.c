@@ -373,7 +373,8 @@ static double stripes_kept(sz_doc *doc)
             uint16_t px[4];
             fill_at(doc, x, y, px);
             bool same = px[3] == 65535;
-            for (int k = 0; k < 3; k++) same = same && abs((int)(px[k] >> 8) - stripe_colour(x + 0.5f, y + 0.5f, k)) <= 24;
+            for (int k = 0; k < 3; k++)
+                same = same && abs((int)(px[k] >> 8) - stripe_colour(x + 0.5f, y + 0.5f, k)) <= 24;
             right += same, total++;
         }
     return (double)right / (double)total;
