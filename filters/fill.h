@@ -151,18 +151,24 @@ static inline bool sz_rgb8_differ(int r0, int g0, int b0, int r1, int g1, int b1
     return dr * dr + dg * dg + db * db > 3 * 16 * 16;
 }
 
+/** Whether the colour source at (x, y) (src: w*h, nonzero at the fill's
+ *  colour sources) has a 4-neighbour source of another colour
+ *  (sz_rgb8_differ): a border of its colour region (fill_sources.c). */
+SZ_INTERNAL bool sz_fill_colour_border(const sz_part *p, const uint8_t *src, int x, int y);
+
 /** Where the colour of every filled pixel comes from (fill_sources.c):
  *  the nearest solid visible pixel that is not line art (flat colours
  *  stay exact, outlines do not smear into the fill) but for a stroke's
  *  first px under the occluder, with fp->slant_borders where the line
  *  along the borders of colour regions there comes out of the cover, and
- *  with fp->narrow_near, not that of a narrow region far from it.  *near_out (the caller frees it) holds that
- *  pixel's index, or -1; *translucent tells whether the part's colour
+ *  with fp->narrow_near, not that of a narrow region far from it.
+ *  *near_out (the caller frees it) holds that pixel's index, or -1; *translucent tells whether the part's colour
  *  sources are mostly less than opaque; with fp->narrow_near, *regions
  *  (freed by the caller with sz_runs_free) are the sources' colour
  *  regions, from row *regions_top (none when it stays zeroed). */
 SZ_INTERNAL sz_status sz_fill_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *shape,
-                                      const sz_fill_params *fp, int32_t **near_out, bool *translucent, sz_runs *regions, int *regions_top);
+                                      const sz_fill_params *fp, int32_t **near_out, bool *translucent,
+                                      sz_runs *regions, int *regions_top);
 
 /** Where the borders of colour regions around a filled pixel's source
  *  run one way, the source becomes where the line that way through the

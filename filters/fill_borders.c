@@ -76,11 +76,6 @@ static void rgb8(const sz_image *img, int x, int y, int out[3])
     }
 }
 
-static bool differ(const int a[3], const int b[3])
-{
-    return sz_rgb8_differ(a[0], a[1], a[2], b[0], b[1], b[2]);
-}
-
 /* The colour gradient at (x, y) by Scharr's kernel, whose direction is
  * true to a degree or so at any slant (central differences are 4 to 8
  * off on anti-aliased stripes): only where all eight neighbours are
@@ -102,33 +97,9 @@ static bool gradient(const sz_part *p, const uint8_t *src, int x, int y, int gx[
     return true;
 }
 
-/* Whether the source at (x, y) has a 4-neighbour source of another colour. */
-static bool on_border(const sz_part *p, const uint8_t *src, int x, int y)
-{
-    int w = p->w, h = p->h;
-    size_t i = (size_t)y * w + x;
-    if (p->img->depth == 8) { /* (the common case, without widening every sample) */
-        const uint8_t *c = sz_row8(p->img, y) + 4 * (size_t)x;
-        ptrdiff_t down = (ptrdiff_t)p->img->stride;
-        return (x + 1 < w && src[i + 1] && sz_rgb8_differ(c[0], c[1], c[2], c[4], c[5], c[6])) ||
-               (x > 0 && src[i - 1] && sz_rgb8_differ(c[0], c[1], c[2], c[-4], c[-3], c[-2])) ||
-               (y + 1 < h && src[i + w] && sz_rgb8_differ(c[0], c[1], c[2], c[down], c[down + 1], c[down + 2])) ||
-               (y > 0 && src[i - w] && sz_rgb8_differ(c[0], c[1], c[2], c[-down], c[1 - down], c[2 - down]));
-    }
-    static const int dir[4][2] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}};
-    int c[3], o[3];
-    rgb8(p->img, x, y, c);
-    for (int k = 0; k < 4; k++) {
-        int nx = x + dir[k][0], ny = y + dir[k][1];
-        if (nx < 0 || ny < 0 || nx >= w || ny >= h || !src[(size_t)ny * w + nx]) continue;
-        rgb8(p->img, nx, ny, o);
-        if (differ(c, o)) return true;
-    }
-    return false;
-}
-
 /* Sums the structure tensor of the colour at every border pixel (a
- * source with a 4-neighbour source of another colour, sz_rgb8_differ)
+ * source with a 4-neighbour source of another colour,
+ * sz_fill_colour_border)
  * into the grid's cells, then makes the sums cumulative.  Only columns
  * [span[2 cy], span[2 cy + 1]) of the rows of cell row cy are read: no
  * window asked of the grid reaches beyond them.  *borders receives how
@@ -148,7 +119,8 @@ static sz_status border_grid_make(sz_ctx *ctx, const sz_part *p, const uint8_t *
         for (int y = cy * CELL; y < SZ_MIN(h, (cy + 1) * CELL); y++)
             for (int x = span[2 * cy]; x < span[2 * cy + 1]; x++) {
                 int gx[3], gy[3];
-                if (!src[(size_t)y * w + x] || !on_border(p, src, x, y) || !gradient(p, src, x, y, gx, gy)) continue;
+                if (!src[(size_t)y * w + x] || !sz_fill_colour_border(p, src, x, y) || !gradient(p, src, x, y, gx, gy))
+                    continue;
                 tensor_sum *t = cells + x / CELL;
                 for (int k = 0; k < 3; k++)
                     t->xx += gx[k] * gx[k], t->xy += gx[k] * gy[k], t->yy += gy[k] * gy[k];

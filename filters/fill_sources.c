@@ -48,6 +48,23 @@ static bool colour_step(const sz_image *img, size_t i, size_t j)
     return sz_rgb8_differ(a[0] >> 8, a[1] >> 8, a[2] >> 8, b[0] >> 8, b[1] >> 8, b[2] >> 8);
 }
 
+/* (fill.h) */
+bool sz_fill_colour_border(const sz_part *p, const uint8_t *src, int x, int y)
+{
+    int w = p->w, h = p->h;
+    size_t i = (size_t)y * w + x;
+    if (p->img->depth == 8) { /* (the common case, without widening every sample) */
+        const uint8_t *c = sz_row8(p->img, y) + 4 * (size_t)x;
+        return (x + 1 < w && src[i + 1] && step8(c, c + 4)) || (x > 0 && src[i - 1] && step8(c, c - 4)) ||
+               (y + 1 < h && src[i + w] && step8(c, sz_row8(p->img, y + 1) + 4 * (size_t)x)) ||
+               (y > 0 && src[i - w] && step8(c, sz_row8(p->img, y - 1) + 4 * (size_t)x));
+    }
+    return (x + 1 < w && src[i + 1] && colour_step(p->img, i, i + 1)) ||
+           (x > 0 && src[i - 1] && colour_step(p->img, i, i - 1)) ||
+           (y + 1 < h && src[i + w] && colour_step(p->img, i, i + w)) ||
+           (y > 0 && src[i - w] && colour_step(p->img, i, i - w));
+}
+
 /* Whether filled pixel (x, y), whose source j (work index) lies
  * sqrt(scale2) px from a border of its colour region, is beyond the
  * reach of a narrow source: twice that distance plus 3 px. */
@@ -110,26 +127,8 @@ static sz_status keep_narrow_regions_near(sz_ctx *ctx, const sz_part *p, const u
         for (int x = 0; x < w; x++) b[x] = b[x] && !s[x];
         /* a step to a neighbour marks both (each row marks only its own
          * pixels, from its neighbours above and below too) */
-        if (p->img->depth == 8) { /* (the common case, without widening every sample) */
-            const uint8_t *row = sz_row8(p->img, y), *up = y > 0 ? sz_row8(p->img, y - 1) : NULL,
-                          *down = y + 1 < h ? sz_row8(p->img, y + 1) : NULL;
-            for (int x = 0; x < w; x++) {
-                if (!s[x] || b[x]) continue;
-                const uint8_t *c = row + 4 * (size_t)x;
-                b[x] = (x + 1 < w && s[x + 1] && step8(c, c + 4)) || (x > 0 && s[x - 1] && step8(c, c - 4)) ||
-                       (down && s[x + w] && step8(c, down + 4 * (size_t)x)) ||
-                       (up && s[(ptrdiff_t)x - w] && step8(c, up + 4 * (size_t)x));
-            }
-        } else {
-            for (int x = 0; x < w; x++) {
-                if (!s[x] || b[x]) continue;
-                size_t i = (size_t)y * w + x;
-                b[x] = (x + 1 < w && s[x + 1] && colour_step(p->img, i, i + 1)) ||
-                       (x > 0 && s[x - 1] && colour_step(p->img, i, i - 1)) ||
-                       (y + 1 < h && s[x + w] && colour_step(p->img, i, i + w)) ||
-                       (y > 0 && src[i - w] && colour_step(p->img, i, i - w));
-            }
-        }
+        for (int x = 0; x < w; x++)
+            if (s[x] && !b[x]) b[x] = sz_fill_colour_border(p, src, x, y);
     }
     if (!st) st = sz_edt_bounded(ctx, border, w, bh, NARROW + 1, scale2);
     /* the colour regions, for the fill's average: sources joined through
