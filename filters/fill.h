@@ -172,8 +172,9 @@ SZ_INTERNAL sz_status sz_fill_sources(sz_ctx *ctx, const sz_part *p, const uint8
 
 /** Where the borders of colour regions around a filled pixel's source
  *  run one way, the source becomes where the line that way through the
- *  pixel comes out of the cover (fill_borders.c): rewrites `near` (of
- *  sz_fill_sources) on the rows where want[y] is nonzero. */
+ *  pixel (bending as they curve) comes out of the cover (fill_borders.c):
+ *  rewrites `near` (of sz_fill_sources) on the rows where want[y] is
+ *  nonzero. */
 SZ_INTERNAL sz_status sz_fill_follow_borders(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, const uint8_t *src,
                                              const uint8_t *want, int32_t *near);
 
