@@ -162,8 +162,9 @@ SZ_INTERNAL bool sz_fill_colour_border(const sz_part *p, const uint8_t *src, int
  *  first px under the occluder, with fp->slant_borders where the line
  *  along the borders of colour regions there comes out of the cover, and
  *  with fp->narrow_near, not that of a narrow region far from it.
- *  *near_out (the caller frees it) holds that pixel's index, or -1; *translucent tells whether the part's colour
- *  sources are mostly less than opaque; with fp->narrow_near, *regions
+ *  *near_out (the caller frees it) holds that pixel's index, or -1;
+ *  *translucent tells whether the part's colour sources are mostly less
+ *  than opaque; with fp->narrow_near, *regions
  *  (freed by the caller with sz_runs_free) are the sources' colour
  *  regions, from row *regions_top (none when it stays zeroed). */
 SZ_INTERNAL sz_status sz_fill_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *shape,

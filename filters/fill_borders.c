@@ -107,8 +107,8 @@ static bool gradient(const sz_part *p, const uint8_t *src, int x, int y, int gx[
 
 /* Sums the structure tensor of the colour at every border pixel (a
  * source with a 4-neighbour source of another colour,
- * sz_fill_colour_border)
- * into the grid's cells, then makes the sums cumulative.  Only columns
+ * sz_fill_colour_border) into the grid's cells, then makes the sums
+ * cumulative.  Only columns
  * [span[2 cy], span[2 cy + 1]) of the rows of cell row cy are read: no
  * window asked of the grid reaches beyond them.  *borders receives how
  * many border pixels there are. */
@@ -220,10 +220,10 @@ static float border_turn(const border_grid *g, int w, int h, int jx, int jy, int
     return atan2f(vx * uy - vy * ux, vx * ux + vy * uy) / (float)back;
 }
 
-/* (vx, vy) turned by `angle` rad. */
-static void turn_by(float *vx, float *vy, float angle)
+/* (vx, vy) turned by the angle whose cosine and sine are c and s. */
+static void turn_by(float *vx, float *vy, float c, float s)
 {
-    float c = cosf(angle), s = sinf(angle), x = *vx;
+    float x = *vx;
     *vx = x * c - *vy * s, *vy = x * s + *vy * c;
 }
 
@@ -239,8 +239,7 @@ static int32_t line_out(const sz_part *p, const uint8_t *shape, const uint8_t *s
     float c = cosf(turn), s = sinf(turn);
     for (int t = 1; t <= reach; t++) {
         fx += vx, fy += vy;
-        float ux = vx * c - vy * s;
-        vy = vx * s + vy * c, vx = ux;
+        turn_by(&vx, &vy, c, s);
         if (fx < 0 || fy < 0) return -1;
         int px = (int)fx, py = (int)fy; /* (the pixel the point lies in) */
         if (px >= w || py >= h) return -1;
@@ -297,7 +296,7 @@ sz_status sz_fill_follow_borders(sz_ctx *ctx, const sz_part *p, const uint8_t *s
             float most = SZ_MIN(TURN_MAX, (float)M_PI_2 / (float)reach);
             float turn = SZ_CLAMP(border_turn(&g, w, h, jx, jy, r, vx, vy), -most, most);
             float along = SZ_MAX(0.0f, vx * (float)(jx - x) + vy * (float)(jy - y));
-            turn_by(&vx, &vy, -turn * along);
+            turn_by(&vx, &vy, cosf(turn * along), -sinf(turn * along));
             int32_t a = line_out(p, shape, src, x, y, vx, vy, turn, reach, &ahead);
             int32_t b = line_out(p, shape, src, x, y, -vx, -vy, -turn, a >= 0 ? ahead - 1 : reach, &back);
             int32_t k = b >= 0 ? b : a;

@@ -5,9 +5,8 @@
  * little), for a narrow colour region (an eye's white) only near the cut,
  * where borders of colour regions meet the cut at a slant along them
  * (fill_borders.c), and for a band along the part's edge (a tyre) the
- * band's own; and the
- * colour regions of those sources, for the average the fill takes
- * (fill_paint.c).
+ * band's own; and the colour regions of those sources, for the average
+ * the fill takes (fill_paint.c).
  */
 #include "fill.h"
 #include "color.h"

@@ -339,20 +339,34 @@ static void assert_complete_alike_with_1_and_2_threads(paint_fn paint, int x0, i
     sz_image_free(out[1]);
 }
 
-/* A card painted in stripes 10 px wide, red and cream, anti-aliased, whose
- * borders run at stripe_degrees from the horizontal. */
-static float stripe_degrees;
-static int stripe_colour(float x, float y, int k)
+/* The red and cream of the painted cards below, in bands 10 px wide
+ * along a coordinate u: the colour at u, and how far (px) u lies from
+ * the nearest border between bands. */
+static int band_colour(float u, int k)
 {
     static const int colour[2][3] = {{200, 40, 50}, {245, 240, 225}};
-    float t = stripe_degrees * (float)M_PI / 180, u = -x * sinf(t) + y * cosf(t);
     return colour[(int)floorf(u / 10) & 1][k];
 }
-/* How far (px) (x, y) lies from the nearest border between stripes. */
+static float off_band_border(float u)
+{
+    return fabsf(u / 10 - roundf(u / 10)) * 10;
+}
+
+/* A card painted in stripes, anti-aliased, whose borders run at
+ * stripe_degrees from the horizontal. */
+static float stripe_degrees;
+static float across_stripes(float x, float y)
+{
+    float t = stripe_degrees * (float)M_PI / 180;
+    return -x * sinf(t) + y * cosf(t);
+}
+static int stripe_colour(float x, float y, int k)
+{
+    return band_colour(across_stripes(x, y), k);
+}
 static float off_stripe_border(float x, float y)
 {
-    float t = stripe_degrees * (float)M_PI / 180, u = -x * sinf(t) + y * cosf(t);
-    return fabsf(u / 10 - roundf(u / 10)) * 10;
+    return off_band_border(across_stripes(x, y));
 }
 
 /* A card over x 10-189, y 10-109 painted by `colour` (channel k at a
@@ -422,18 +436,16 @@ START_TEST(slanting_stripes_go_on_across_the_cover)
 }
 END_TEST
 
-/* A card painted in rings 10 px wide, red and cream, anti-aliased, about
- * (60, 170), below the card: under a cover over x 75-124 their borders
- * run up to the right at 20-60 degrees and curve as they go. */
+/* A card painted in rings, anti-aliased, about (60, 170), below the
+ * card: under a cover over x 75-124 their borders run up to the right
+ * at 20-60 degrees and curve as they go. */
 static int ring_colour(float x, float y, int k)
 {
-    static const int colour[2][3] = {{200, 40, 50}, {245, 240, 225}};
-    return colour[(int)floorf(hypotf(x - 60, y - 170) / 10) & 1][k];
+    return band_colour(hypotf(x - 60, y - 170), k);
 }
 static float off_ring_border(float x, float y)
 {
-    float r = hypotf(x - 60, y - 170);
-    return fabsf(r / 10 - roundf(r / 10)) * 10;
+    return off_band_border(hypotf(x - 60, y - 170));
 }
 static void ringed_card(int x, int y, uint16_t px[4])
 {
