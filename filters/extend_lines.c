@@ -11,6 +11,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* The widest ink (px) that is a stroke, unless --max-width says
+ * otherwise.  In a painted part that complete fills behind, dark paint
+ * wider than STROKE_IN_PAINT is a region of colour the fill carries on
+ * (a lock of dark hair, a black sleeve, a shadow), not a stroke to run
+ * on and pair: as strokes they were drawn as dark bands across the fill
+ * (DESIGN.md, "How wide a stroke is in paint").  In line art, all of it
+ * ink, and where nothing is filled (extend-lines), wider strokes are
+ * still strokes. */
+enum { STROKE_MAX = 14, STROKE_IN_PAINT = 8 };
+
 const char *const sz_ink_modes[] = {"auto", "alpha", "dark", NULL};
 const char *const sz_gap_modes[] = {"auto", "always", "never", NULL};
 static const char *const targets[] = {"same", "new", NULL};
@@ -22,7 +32,9 @@ void sz_line_params_from_args(const sz_args *args, sz_line_params *lp)
     lp->ink_threshold = (float)sz_arg_float(args, "ink-threshold");
     lp->max_gap = (float)sz_arg_float(args, "max-gap");
     lp->max_extension = (float)sz_arg_float(args, "max-extension");
-    lp->max_width = (float)sz_arg_float(args, "max-width");
+    float max_width = (float)sz_arg_float(args, "max-width");
+    lp->max_width = max_width > 0 ? max_width : STROKE_MAX;
+    lp->max_width_in_paint = max_width > 0 ? max_width : STROKE_IN_PAINT;
     lp->tolerance = (float)sz_arg_float(args, "tolerance");
     lp->smoothness = (float)sz_arg_float(args, "smoothness");
     lp->fill_holes = !sz_arg_bool(args, "keep-holes");

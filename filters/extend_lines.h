@@ -20,8 +20,8 @@ SZ_INTERNAL extern const char *const sz_gap_modes[];
     {"max-gap", SZ_PARAM_FLOAT, "Ends this close (px, tip to tip) are bridged, and an end this close to a "    \
                                 "stroke joins it", "16", 0, 200, NULL},                                          \
     {"max-extension", SZ_PARAM_FLOAT, "Longest stroke drawn under an occluder (px)", "400", 0, 10000, NULL},   \
-    {"max-width", SZ_PARAM_FLOAT, "Ink wider than this (px) is a painted region, not a stroke", "14", 1, 200, \
-     NULL},                                                                                                      \
+    {"max-width", SZ_PARAM_FLOAT, "Ink wider than this (px) is a painted region, not a stroke; 0: automatic "  \
+                                  "(14, and 8 in a painted part that complete fills behind)", "0", 0, 200, NULL}, \
     {"tolerance", SZ_PARAM_FLOAT, "How far (degrees) an end may point away from its partner", "60", 1, 90,     \
      NULL},                                                                                                      \
     {"smoothness", SZ_PARAM_FLOAT, "Weight of bending when choosing partners (0: ignore curvature)", "1", 0,    \

@@ -111,9 +111,12 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
             }
             bool stored = false;
             if (!st && lines) {
-                lp.inside = lp.outline_shape = shape;
-                lp.outline_walls = walls;
-                st = sz_extend_part_lines(ctx, doc, &p, &lp, false, debug_path ? &debug : NULL, &changed);
+                /* the fill paints what is hidden of its dark regions */
+                sz_line_params in_paint = lp;
+                in_paint.max_width = lp.max_width_in_paint;
+                in_paint.inside = in_paint.outline_shape = shape;
+                in_paint.outline_walls = walls;
+                st = sz_extend_part_lines(ctx, doc, &p, &in_paint, false, debug_path ? &debug : NULL, &changed);
                 stored = changed > 0;
             }
             /* the fill takes its colours from what the artist drew, and
@@ -125,8 +128,6 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
             if (!st && !merge && stored && symmetry.nrevealed) st = sz_part_store(ctx, &p);
             sz_mirror_free(&symmetry);
             free(shape), free(walls);
-            lp.inside = lp.outline_shape = NULL; /* they belonged to this layer */
-            lp.outline_walls = NULL;
             fp.symmetry = NULL;
             worked++;
         } else if (!st && p.img && !p.nhidden && lines) {

@@ -30,6 +30,7 @@ typedef struct sz_line_params {
     float max_gap;         /* px: ends this close (tip to tip) may be bridged */
     float max_extension;   /* px: the longest stroke drawn under an occluder */
     float max_width;       /* px: ink wider than this is a region, not a stroke */
+    float max_width_in_paint; /* the same in a painted part whose hidden part the fill paints (complete) */
     float tolerance;       /* degrees: how far an end may point away from its partner */
     float smoothness;      /* 0..1: weight of bending in the pairing cost */
     bool fill_holes;       /* close small holes inside filled ink */

@@ -911,6 +911,55 @@ START_TEST(regions_split_by_a_line_do_not_bleed)
 }
 END_TEST
 
+/* A skin-coloured card crossed by a dark horizontal band band_width px
+ * wide (rows 60 - band_width / 2 on). */
+static int band_width;
+static void banded_card(int x, int y, uint16_t px[4])
+{
+    if (x < 10 || x >= 190 || y < 10 || y >= 110) return;
+    bool band = y >= 60 - band_width / 2 && y < 60 - band_width / 2 + band_width;
+    px[0] = band ? 40 * 257 : 240 * 257, px[1] = band ? 30 * 257 : 200 * 257, px[2] = band ? 35 * 257 : 170 * 257;
+    px[3] = 65535;
+}
+
+/* Whether complete, with options kv, drew a stroke into the part (its
+ * own layer, above the fill's) across the middle of the cover. */
+static bool stroke_drawn_across(int width, const char *const *kv)
+{
+    band_width = width;
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under(ctx, banded_card, 85, 0, 115, 120);
+    run_keeping_picture(ctx, doc, "complete", kv);
+    sz_layer *part = sz_layer_child(sz_doc_root(doc), 1);
+    ck_assert_str_eq(sz_layer_name(part), "part");
+    uint16_t px[4] = {0, 0, 0, 0};
+    sz_image *im = sz_layer_image(part);
+    int lx = 100 - sz_layer_x(part), ly = 60 - sz_layer_y(part);
+    if (lx >= 0 && ly >= 0 && lx < im->w && ly < im->h) sz_get16(im, lx, ly, px);
+    /* either way the band goes on across, in the fill if not as a stroke */
+    uint16_t fill[4];
+    fill_at(doc, 100, 60, fill);
+    ck_assert_msg(px[3] > 60000 || (fill[3] == 65535 && fill[0] >> 8 == 40), "the band stops under the cover");
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+    return px[3] > 60000 && px[0] >> 8 < 60;
+}
+
+/* In a painted part that complete fills behind, dark paint wider than
+ * 8 px is a region the fill carries on, not a stroke to pair (wider
+ * ones, drawn as strokes, laid dark bands across the fill of real
+ * parts); a thinner line is a stroke; --max-width says otherwise. */
+START_TEST(wide_dark_paint_is_filled_not_stroked)
+{
+    ck_assert(!stroke_drawn_across(11, NULL));
+    ck_assert(stroke_drawn_across(5, NULL));
+    const char *const wide[] = {"max-width", "14", NULL};
+    ck_assert(stroke_drawn_across(11, wide));
+    const char *const narrow[] = {"max-width", "4", NULL};
+    ck_assert(!stroke_drawn_across(5, narrow));
+}
+END_TEST
+
 /* A pale translucent disc (a veil, a glass) with an opaque dark outline. */
 static void veil_disc(int x, int y, uint16_t px[4])
 {
@@ -2454,6 +2503,7 @@ int main(void)
     tcase_add_test(tc, disc_half_under_a_bar_is_completed);
     tcase_add_test(tc, gradient_continues);
     tcase_add_test(tc, regions_split_by_a_line_do_not_bleed);
+    tcase_add_test(tc, wide_dark_paint_is_filled_not_stroked);
     tcase_add_test(tc, translucent_part_is_filled_with_its_colour_not_its_outline);
     tcase_add_test(tc, translucent_part_continues_as_translucent);
     tcase_add_test(tc, translucent_part_keeps_its_opacity_past_a_soft_cut);
