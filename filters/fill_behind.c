@@ -111,7 +111,7 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
             }
             bool stored = false;
             if (!st && lines) {
-                /* the fill paints what is hidden of its dark regions */
+                /* dark paint wider than a stroke in paint is the fill's to carry on */
                 sz_line_params in_paint = lp;
                 in_paint.max_width = lp.max_width_in_paint;
                 in_paint.inside = in_paint.outline_shape = shape;
