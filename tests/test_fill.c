@@ -43,6 +43,15 @@ static sz_doc *part_under(sz_ctx *ctx, paint_fn paint, int x0, int y0, int x1, i
     return part_under_on(ctx, paint, W, H, x0, y0, x1, y1);
 }
 
+/* Layer l's pixel at canvas (x, y) into px, left as it is where the
+ * layer has none. */
+static void layer_at(sz_layer *l, int x, int y, uint16_t px[4])
+{
+    sz_image *im = sz_layer_image(l);
+    int lx = x - sz_layer_x(l), ly = y - sz_layer_y(l);
+    if (lx >= 0 && ly >= 0 && lx < im->w && ly < im->h) sz_get16(im, lx, ly, px);
+}
+
 /* The fill layer's pixel at canvas (x, y), zero when it has none there. */
 static void fill_at(sz_doc *doc, int x, int y, uint16_t px[4])
 {
@@ -51,10 +60,7 @@ static void fill_at(sz_doc *doc, int x, int y, uint16_t px[4])
     for (int i = 0; i < sz_layer_child_count(root); i++) {
         sz_layer *l = sz_layer_child(root, i);
         size_t n = strlen(sz_layer_name(l));
-        if (n < 7 || strcmp(sz_layer_name(l) + n - 7, " (fill)")) continue;
-        sz_image *im = sz_layer_image(l);
-        int lx = x - sz_layer_x(l), ly = y - sz_layer_y(l);
-        if (lx >= 0 && ly >= 0 && lx < im->w && ly < im->h) sz_get16(im, lx, ly, px);
+        if (n >= 7 && !strcmp(sz_layer_name(l) + n - 7, " (fill)")) layer_at(l, x, y, px);
     }
 }
 
@@ -758,13 +764,11 @@ START_TEST(extend_lines_takes_a_symmetric_part_s_hidden_strokes_from_its_mirror)
         const char *const kv[] = {"no-mirror", mirror ? "false" : "true", NULL};
         run_keeping_picture(ctx, doc, "extend-lines", kv);
         sz_layer *part = sz_layer_child(sz_doc_root(doc), 0);
-        sz_image *im = sz_layer_image(part);
         long eye = 0, skin = 0;
         for (int y = 36; y < 90; y++)
             for (int x = 108; x < 150; x++) {
-                int lx = x - sz_layer_x(part), ly = y - sz_layer_y(part);
                 uint16_t px[4] = {0, 0, 0, 0};
-                if (lx >= 0 && ly >= 0 && lx < im->w && ly < im->h) sz_get16(im, lx, ly, px);
+                layer_at(part, x, y, px);
                 eye += disc_d(x, y, 118, 50) < 5 && px[3] == 65535 && px[0] >> 8 == 40 && px[2] >> 8 == 60;
                 skin += px[3] && px[0] >> 8 == 250; /* ink only: no paint is mirrored */
             }
@@ -834,11 +838,7 @@ static long eye_pixels(sz_doc *doc, bool in_fill)
         for (int x = 108; x < 130; x++) {
             uint16_t px[4] = {0, 0, 0, 0};
             if (in_fill) fill_at(doc, x, y, px);
-            else {
-                sz_image *im = sz_layer_image(part);
-                int lx = x - sz_layer_x(part), ly = y - sz_layer_y(part);
-                if (lx >= 0 && ly >= 0 && lx < im->w && ly < im->h) sz_get16(im, lx, ly, px);
-            }
+            else layer_at(part, x, y, px);
             eye += disc_d(x, y, 118, 50) < 5 && px[3] == 65535 && px[0] >> 8 == 40 && px[2] >> 8 == 60;
         }
     return eye;
@@ -914,12 +914,16 @@ END_TEST
 /* A skin-coloured card crossed by a dark horizontal band band_width px
  * wide (rows 60 - band_width / 2 on). */
 static int band_width;
+static int dark_band_colour(float x, float y, int k)
+{
+    static const int colour[2][3] = {{240, 200, 170}, {40, 30, 35}};
+    (void)x;
+    int top = 60 - band_width / 2;
+    return colour[y >= (float)top && y < (float)(top + band_width)][k];
+}
 static void banded_card(int x, int y, uint16_t px[4])
 {
-    if (x < 10 || x >= 190 || y < 10 || y >= 110) return;
-    bool band = y >= 60 - band_width / 2 && y < 60 - band_width / 2 + band_width;
-    px[0] = band ? 40 * 257 : 240 * 257, px[1] = band ? 30 * 257 : 200 * 257, px[2] = band ? 35 * 257 : 170 * 257;
-    px[3] = 65535;
+    card_painted(x, y, px, dark_band_colour);
 }
 
 /* Whether complete, with options kv, drew a stroke into the part (its
@@ -933,9 +937,7 @@ static bool stroke_drawn_across(int width, const char *const *kv)
     sz_layer *part = sz_layer_child(sz_doc_root(doc), 1);
     ck_assert_str_eq(sz_layer_name(part), "part");
     uint16_t px[4] = {0, 0, 0, 0};
-    sz_image *im = sz_layer_image(part);
-    int lx = 100 - sz_layer_x(part), ly = 60 - sz_layer_y(part);
-    if (lx >= 0 && ly >= 0 && lx < im->w && ly < im->h) sz_get16(im, lx, ly, px);
+    layer_at(part, 100, 60, px);
     /* either way the band goes on across, in the fill if not as a stroke */
     uint16_t fill[4];
     fill_at(doc, 100, 60, fill);
@@ -1544,17 +1546,15 @@ START_TEST(line_art_gets_its_strokes_continued_and_nothing_behind)
     /* the ring closes under the cover (its right-most point is at x =
      * 138; the joining curve may run a few px inside the circle) */
     sz_layer *part = sz_layer_child(root, 0);
-    sz_image *im = sz_layer_image(part);
     unsigned inked = 0;
     for (int x = 126; x < 145; x++) {
-        int lx = x - sz_layer_x(part), ly = 60 - sz_layer_y(part);
         uint16_t px[4] = {0, 0, 0, 0};
-        if (lx >= 0 && ly >= 0 && lx < im->w && ly < im->h) sz_get16(im, lx, ly, px);
+        layer_at(part, x, 60, px);
         inked = px[3] > inked ? px[3] : inked;
     }
     ck_assert_uint_gt(inked, 60000);
     uint16_t px[4];
-    sz_get16(im, 115 - sz_layer_x(part), 60 - sz_layer_y(part), px);
+    sz_get16(sz_layer_image(part), 115 - sz_layer_x(part), 60 - sz_layer_y(part), px);
     ck_assert_uint_eq(px[3], 0); /* and its inside stays empty */
     sz_doc_free(doc);
     /* fill-behind says why it paints nothing; asked to, it fills all the
