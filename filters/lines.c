@@ -394,6 +394,53 @@ static void read_past_cut(const sz_part *p, const sz_lines *ln, const sz_line_pa
  * two, lf1 within .002 on each. */
 enum { THIN_CORNERS = 8 };
 
+/* Colour and opacity of a stroke's core: its inked pixels within r of
+ * trace points 0..k.  The colour is the median, channel by channel, of
+ * its fully inked pixels: a mean in linear light took the anti-aliased
+ * rim's paint in far beyond its share, and a black outline continued as
+ * a grey one (tests/test_lines.c, outline_is_measured_beside_the_occluder).
+ * Failing those, the ink-weighted mean of all.  Only visible pixels count,
+ * unless `cut` admits the hidden ones, for their colour alone: the
+ * occluder cut their alpha, not their paint.  False, and e untouched,
+ * when no pixel counts; *opaquest is the highest visible alpha. */
+static bool measure_core(const sz_part *p, const sz_lines *ln, const int *px, const int *py, int k, int r, bool cut,
+                         sz_line_end *e, float *opaquest)
+{
+    enum { CORE_CAP = 1024 };
+    const float CORE_INK = 0.9f;
+    int w = p->w, h = p->h;
+    float core[3][CORE_CAP];
+    int ncore = 0;
+    double acc[3] = {0, 0, 0}, wsum = 0, asum = 0, amax = 0;
+    int acount = 0;
+    for (int i = 0; i <= k; i++)
+        for (int dy = -r; dy <= r; dy++)
+            for (int dx = -r; dx <= r; dx++) {
+                int xx = px[i] + dx, yy = py[i] + dy;
+                if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+                size_t j = (size_t)yy * w + xx;
+                if (!ln->solid[j] || (p->hidden[j] && !cut)) continue;
+                uint16_t c16[4];
+                sz_get16(p->img, xx, yy, c16);
+                float wgt = sz_lines_ink(ln, xx, yy), lin[3];
+                for (int c = 0; c < 3; c++) lin[c] = sz_srgb16_to_linear(c16[c]), acc[c] += wgt * lin[c];
+                wsum += wgt;
+                if (wgt >= CORE_INK && ncore < CORE_CAP) {
+                    for (int c = 0; c < 3; c++) core[c][ncore] = lin[c];
+                    ncore++;
+                }
+                if (p->hidden[j]) continue;
+                asum += c16[3] / 65535.0;
+                amax = SZ_MAX(amax, c16[3] / 65535.0);
+                acount++;
+            }
+    if (!ncore && wsum <= 0) return false;
+    for (int c = 0; c < 3; c++) e->rgb[c] = ncore ? median_of(core[c], ncore) : (float)(acc[c] / wsum);
+    e->alpha = acount ? (float)SZ_MIN(1.0, asum / acount * 1.15) : 1.0f;
+    *opaquest = (float)amax;
+    return true;
+}
+
 /* Describes the stroke behind one skeleton end; false for a spur or a
  * region too wide to be a stroke. */
 static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_lines *ln, const uint8_t *sk, int x,
@@ -454,42 +501,16 @@ static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_li
     /* a tip narrower than the stroke is a natural end; too thin strokes
      * cannot tell */
     e->taper = width < 4 ? 1.0f : SZ_MIN(1.0f, tip / SZ_MAX(width, 1.0f));
-    /* colour and opacity of the stroke's core near the end.  The colour
-     * is the median, channel by channel, of its fully inked pixels: a
-     * mean in linear light took the anti-aliased rim's paint in far
-     * beyond its share, and a black outline continued as a grey one
-     * (tests/test_lines.c, outline_is_measured_beside_the_occluder).
-     * Failing those, the ink-weighted mean of all. */
-    enum { CORE_CAP = 1024 };
-    const float CORE_INK = 0.9f;
-    float core[3][CORE_CAP];
-    int ncore = 0;
-    double acc[3] = {0, 0, 0}, wsum = 0, asum = 0, amax = 0;
-    int acount = 0;
     int r = (int)ceilf(width / 2);
-    for (int i = 0; i <= kb; i++)
-        for (int dy = -r; dy <= r; dy++)
-            for (int dx = -r; dx <= r; dx++) {
-                int xx = px[i] + dx, yy = py[i] + dy;
-                if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
-                size_t j = (size_t)yy * w + xx;
-                if (!ln->solid[j] || p->hidden[j]) continue;
-                uint16_t c16[4];
-                sz_get16(p->img, xx, yy, c16);
-                float wgt = sz_lines_ink(ln, xx, yy), lin[3];
-                for (int k = 0; k < 3; k++) lin[k] = sz_srgb16_to_linear(c16[k]), acc[k] += wgt * lin[k];
-                wsum += wgt;
-                if (wgt >= CORE_INK && ncore < CORE_CAP) {
-                    for (int k = 0; k < 3; k++) core[k][ncore] = lin[k];
-                    ncore++;
-                }
-                asum += c16[3] / 65535.0;
-                amax = SZ_MAX(amax, c16[3] / 65535.0);
-                acount++;
-            }
-    for (int k = 0; k < 3; k++) e->rgb[k] = ncore ? median_of(core[k], ncore) : wsum > 0 ? (float)(acc[k] / wsum) : 0;
-    e->alpha = acount ? (float)SZ_MIN(1.0, asum / acount * 1.15) : 1.0f;
-    if (ln->line_art && width <= THIN_STROKE) match_stroke_ink(ln, e, px, py, n, back, (float)amax);
+    /* colour and opacity of the stroke's core near the end; where the
+     * occluder cut away all of it there, farther back along the trace;
+     * where nothing of the stroke shows at all (the end lies in the
+     * occluder's soft edge), the colour of its cut pixels (the trace
+     * itself lies on ink, so that one always finds some) */
+    float amax = 0;
+    if (!measure_core(p, ln, px, py, kb, r, false, e, &amax) && !measure_core(p, ln, px, py, n - 1, r, false, e, &amax))
+        measure_core(p, ln, px, py, kb, r, true, e, &amax);
+    if (ln->line_art && width <= THIN_STROKE) match_stroke_ink(ln, e, px, py, n, back, amax);
     /* does it run into the hidden region?  Looked for past the ink that
      * lies beyond the skeleton's tip: thinning shortens a slanting
      * stroke's blunt end by up to a couple of widths. */

@@ -664,23 +664,32 @@ START_TEST(new_layer_holds_only_the_new_ink)
 }
 END_TEST
 
-START_TEST(mask_file_gives_the_hidden_region)
+/* Writes a --mask file hiding the columns [x0, x1) into path (a
+ * mkstemps template ending in ".png"). */
+static void write_mask(sz_ctx *ctx, int x0, int x1, char *path)
 {
-    sz_ctx *ctx = sz_ctx_new();
-    sz_image *im = blank(ctx), *mask = blank(ctx);
-    float pts[] = {10, 60.5f, 190, 60.5f};
-    tu_draw_polyline(im, pts, 2, 4, 4, black);
-    static const uint16_t none[4] = {0, 0, 0, 0}, dark[4] = {0, 0, 0, 65535}, white[4] = {65535, 65535, 65535, 65535};
-    tu_fill_rect(im, 85, 0, 115, H, none);
+    static const uint16_t dark[4] = {0, 0, 0, 65535}, white[4] = {65535, 65535, 65535, 65535};
+    sz_image *mask = blank(ctx);
     tu_fill_rect(mask, 0, 0, W, H, dark);
-    tu_fill_rect(mask, 85, 0, 115, H, white);
-    char path[] = "/tmp/sozai-mask-XXXXXX.png";
+    tu_fill_rect(mask, x0, 0, x1, H, white);
     int fd = mkstemps(path, 4);
     ck_assert_int_ge(fd, 0);
     close(fd);
     sz_doc *md = tu_doc_of(ctx, mask, "mask");
     ck_assert_int_eq(sz_doc_write_file(ctx, md, path, SZ_FORMAT_PNG, NULL), SZ_OK);
     sz_doc_free(md);
+}
+
+START_TEST(mask_file_gives_the_hidden_region)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    float pts[] = {10, 60.5f, 190, 60.5f};
+    tu_draw_polyline(im, pts, 2, 4, 4, black);
+    static const uint16_t none[4] = {0, 0, 0, 0};
+    tu_fill_rect(im, 85, 0, 115, H, none);
+    char path[] = "/tmp/sozai-mask-XXXXXX.png";
+    write_mask(ctx, 85, 115, path);
     sz_doc *doc = tu_doc_of(ctx, im, "lines");
     const char *kv[] = {"mask", path, NULL};
     extend(ctx, doc, 85, 115, kv);
@@ -695,6 +704,42 @@ START_TEST(mask_file_gives_the_hidden_region)
     ck_assert(tu_same_pixels(before, line_layer(other)));
     sz_image_free(before);
     sz_doc_free(other);
+    unlink(path);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+/* A stroke whose end lies in the occluder's soft edge (hidden, its alpha
+ * cut to a trace) shows none of its own ink beside the end: its colour
+ * is read farther back, where it shows.  It was drawn black. */
+START_TEST(stroke_ending_in_a_soft_edge_keeps_its_colour)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    static const uint8_t navy[3] = {20, 30, 70};
+    sz_image *im = blank(ctx);
+    float pts[] = {10, 60.5f, 190, 60.5f};
+    tu_draw_polyline(im, pts, 2, 4, 4, navy);
+    /* hidden over [60, 140): the soft edge keeps 40% of the stroke's
+     * alpha over 25 px each side, and nothing of it shows between */
+    for (int y = 0; y < H; y++)
+        for (int x = 60; x < 140; x++) {
+            uint16_t px[4];
+            sz_get16(im, x, y, px);
+            px[3] = x < 85 || x >= 115 ? (uint16_t)(px[3] * 2 / 5) : 0;
+            if (!px[3]) px[0] = px[1] = px[2] = 0;
+            sz_put16(im, x, y, px);
+        }
+    char path[] = "/tmp/sozai-mask-XXXXXX.png";
+    write_mask(ctx, 60, 140, path);
+    sz_doc *doc = tu_doc_of(ctx, im, "lines");
+    const char *kv[] = {"mask", path, "ink", "alpha", NULL};
+    extend(ctx, doc, 60, 140, kv);
+    uint16_t px[4];
+    sz_get16(line_layer(doc), 100, 60, px);
+    ck_assert_uint_gt(px[3], 60000);
+    ck_assert_msg(abs(px[2] / 257 - 70) <= 12 && abs(px[0] / 257 - 20) <= 12, "(%u, %u, %u) where the stroke is (20, 30, 70)",
+                  px[0] / 257, px[1] / 257, px[2] / 257);
     unlink(path);
     sz_doc_free(doc);
     sz_ctx_free(ctx);
@@ -1294,6 +1339,7 @@ int main(void)
     tcase_add_test(tc, corner_under_the_occluder_is_joined_only_near_its_ends);
     tcase_add_test(tc, new_layer_holds_only_the_new_ink);
     tcase_add_test(tc, mask_file_gives_the_hidden_region);
+    tcase_add_test(tc, stroke_ending_in_a_soft_edge_keeps_its_colour);
     tcase_add_test(tc, empty_and_all_ink_layers_are_no_ops);
     tcase_add_test(tc, saturated_paint_is_not_line_art);
     tcase_add_test(tc, solid_black_runs_across_a_narrow_strip);
