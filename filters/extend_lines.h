@@ -26,8 +26,8 @@ SZ_INTERNAL extern const char *const sz_gap_modes[];
      NULL},                                                                                                      \
     {"smoothness", SZ_PARAM_FLOAT, "Weight of bending when choosing partners (0: ignore curvature)", "1", 0,    \
      10, NULL},                                                                                                  \
-    {"ink", SZ_PARAM_CHOICE, "What ink is: auto, alpha (a line-art layer: all ink), dark (dark strokes in a "  \
-                             "painted part)", "auto", 0, -1, sz_ink_modes},                                         \
+    {"ink", SZ_PARAM_CHOICE, "What ink is: auto, alpha (a line-art layer: all ink, lines of any colour), "       \
+                             "dark (dark strokes in a painted part)", "auto", 0, -1, sz_ink_modes},              \
     {"strip-width", SZ_PARAM_FLOAT, "Ink and solid blacks seen on both sides of a hidden strip up to this "    \
                                     "wide (px: a strand of hair across the part) run straight across it; 0: off", \
      "8", 0, 30, NULL},                                                                                          \

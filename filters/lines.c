@@ -2,7 +2,9 @@
  * lines.c — the line-art engine (see lines.h).
  *
  * 1. Ink: a layer of dark lines on transparency is all ink (coverage =
- *    alpha x darkness); in a painted part, ink is what is clearly darker
+ *    alpha x darkness, so that paper is none); told it is line art
+ *    (--ink alpha), coverage = alpha, lines of any colour; in a painted
+ *    part, ink is what is clearly darker
  *    than the part's median luma.  Pixels partly covered by an occluder
  *    count by their colour, since their alpha was cut by the occluder.
  * 2. Ends: the ink is thinned to a skeleton; an end is a skeleton pixel
@@ -32,7 +34,9 @@ static float luma(const uint16_t p[4])
     return (0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2]) / 65535.0f;
 }
 
-/* Ink coverage: alpha times darkness on a layer of line art; in a
+/* Ink coverage: alpha times darkness on a layer of line art (white
+ * paper is no ink), alpha alone where the artist said the layer is all
+ * ink (coloured lines: a white or a pale line would be none); in a
  * painted part, alpha times how far the luma is below the dark level
  * (ramping over 15% of it).  A pixel the occluder cut counts by its
  * colour, since its alpha was cut, not thin. */
@@ -41,6 +45,7 @@ static inline float ink_of(const sz_lines *ln, const uint16_t px[4], bool hidden
     if (!px[3]) return 0; /* what follows would multiply by 0 */
     float a = px[3] / 65535.0f, Y = luma(px), t = ln->dark;
     if (hidden && a > 0.02f) a = 1;
+    if (ln->alpha_ink) return a;
     return ln->line_art ? a * (1 - Y) : a * SZ_CLAMP((t - Y) / (0.15f * t) + 0.5f, 0.0f, 1.0f);
 }
 
@@ -112,6 +117,7 @@ static sz_status find_ink(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
      * art only when it is mostly thin strokes (blue lines); a red flag or
      * a navy coat is paint, and its silhouette is no stroke. */
     ln->line_art = lp->ink == SZ_INK_ALPHA || (lp->ink == SZ_INK_AUTO && value < SZ_LINE_ART_DARK);
+    ln->alpha_ink = lp->ink == SZ_INK_ALPHA;
     if (lp->ink == SZ_INK_AUTO && !ln->line_art && median < SZ_LINE_ART_DARK) {
         sz_status st = sz_part_is_line_art(ctx, p, &ln->line_art);
         if (st) return st;
@@ -234,7 +240,7 @@ static void match_stroke_ink(const sz_lines *ln, sz_line_end *e, const int *px, 
     if (m < 3 || 2 * m < n - SZ_MAX(2, from) - 2) return; /* mostly on paint */
     float ink = median_of(across, m);
     float luma = 0.2126f * e->rgb[0] + 0.7152f * e->rgb[1] + 0.0722f * e->rgb[2];
-    float darkness = SZ_MAX(0.3f, 1 - sz_linear_to_srgb(luma));
+    float darkness = ln->alpha_ink ? 1.0f : SZ_MAX(0.3f, 1 - sz_linear_to_srgb(luma));
     if (ink <= e->width * e->alpha * darkness) return;
     float alpha = SZ_MIN(ink / (e->width * darkness), SZ_MAX(e->alpha, opaquest));
     e->width = SZ_CLAMP(ink / (alpha * darkness), e->width, e->width + 1.5f);

@@ -96,6 +96,7 @@ typedef struct sz_lines {
     ink_canvas drawn;  /* the new strokes */
     const uint8_t *inside; /* lp->inside, for drawing */
     bool line_art;     /* the layer is all ink (no paint to complete) */
+    bool alpha_ink;    /* --ink alpha: ink is the alpha alone, whatever the colour (coloured lines) */
     int bridges, joins, pairs, extensions, holes;
     long strip_px;     /* drawn across narrow strips of the hidden region */
 } sz_lines;

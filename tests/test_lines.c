@@ -746,6 +746,28 @@ START_TEST(stroke_ending_in_a_soft_edge_keeps_its_colour)
 }
 END_TEST
 
+/* Told the layer is line art (--ink alpha), a pale line on transparency
+ * is ink like a black one and runs on in its own colour.  Its ink was
+ * weighed by its darkness, and a pale line had none. */
+START_TEST(coloured_line_art_is_all_ink_when_told)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    static const uint8_t pale[3] = {250, 225, 150};
+    sz_image *im = blank(ctx);
+    float pts[] = {10, 60.5f, 190, 60.5f};
+    tu_draw_polyline(im, pts, 2, 4, 4, pale);
+    sz_doc *doc = under_bar(ctx, im, 85, 115);
+    const char *kv[] = {"ink", "alpha", NULL};
+    extend(ctx, doc, 85, 115, kv);
+    uint16_t px[4];
+    sz_get16(line_layer(doc), 100, 60, px);
+    ck_assert_uint_gt(px[3], 60000);
+    for (int c = 0; c < 3; c++) ck_assert_int_le(abs(px[c] / 257 - pale[c]), 8);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(empty_and_all_ink_layers_are_no_ops)
 {
     sz_ctx *ctx = sz_ctx_new();
@@ -1340,6 +1362,7 @@ int main(void)
     tcase_add_test(tc, new_layer_holds_only_the_new_ink);
     tcase_add_test(tc, mask_file_gives_the_hidden_region);
     tcase_add_test(tc, stroke_ending_in_a_soft_edge_keeps_its_colour);
+    tcase_add_test(tc, coloured_line_art_is_all_ink_when_told);
     tcase_add_test(tc, empty_and_all_ink_layers_are_no_ops);
     tcase_add_test(tc, saturated_paint_is_not_line_art);
     tcase_add_test(tc, solid_black_runs_across_a_narrow_strip);
