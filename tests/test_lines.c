@@ -710,6 +710,26 @@ START_TEST(mask_file_gives_the_hidden_region)
 }
 END_TEST
 
+/* A 4 px level line of colour rgb across the canvas at y = 60.5. */
+static sz_image *level_line(sz_ctx *ctx, const uint8_t rgb[3])
+{
+    sz_image *im = blank(ctx);
+    float pts[] = {10, 60.5f, 190, 60.5f};
+    tu_draw_polyline(im, pts, 2, 4, 4, rgb);
+    return im;
+}
+
+/* Pixel (x, y) of im is drawn opaque in rgb, each channel within tol. */
+static void assert_drawn_in(const sz_image *im, int x, int y, const uint8_t rgb[3], int tol)
+{
+    uint16_t px[4];
+    sz_get16(im, x, y, px);
+    ck_assert_uint_gt(px[3], 60000);
+    for (int c = 0; c < 3; c++)
+        ck_assert_msg(abs(px[c] / 257 - rgb[c]) <= tol, "(%u, %u, %u) at (%d, %d) where the stroke is (%u, %u, %u)",
+                      px[0] / 257, px[1] / 257, px[2] / 257, x, y, rgb[0], rgb[1], rgb[2]);
+}
+
 /* A stroke whose end lies in the occluder's soft edge (hidden, its alpha
  * cut to a trace) shows none of its own ink beside the end: its colour
  * is read farther back, where it shows.  It was drawn black. */
@@ -717,9 +737,7 @@ START_TEST(stroke_ending_in_a_soft_edge_keeps_its_colour)
 {
     sz_ctx *ctx = sz_ctx_new();
     static const uint8_t navy[3] = {20, 30, 70};
-    sz_image *im = blank(ctx);
-    float pts[] = {10, 60.5f, 190, 60.5f};
-    tu_draw_polyline(im, pts, 2, 4, 4, navy);
+    sz_image *im = level_line(ctx, navy);
     /* hidden over [60, 140): the soft edge keeps 40% of the stroke's
      * alpha over 25 px each side, and nothing of it shows between */
     for (int y = 0; y < H; y++)
@@ -735,11 +753,7 @@ START_TEST(stroke_ending_in_a_soft_edge_keeps_its_colour)
     sz_doc *doc = tu_doc_of(ctx, im, "lines");
     const char *kv[] = {"mask", path, "ink", "alpha", NULL};
     extend(ctx, doc, 60, 140, kv);
-    uint16_t px[4];
-    sz_get16(line_layer(doc), 100, 60, px);
-    ck_assert_uint_gt(px[3], 60000);
-    ck_assert_msg(abs(px[2] / 257 - 70) <= 12 && abs(px[0] / 257 - 20) <= 12, "(%u, %u, %u) where the stroke is (20, 30, 70)",
-                  px[0] / 257, px[1] / 257, px[2] / 257);
+    assert_drawn_in(line_layer(doc), 100, 60, navy, 12);
     unlink(path);
     sz_doc_free(doc);
     sz_ctx_free(ctx);
@@ -753,16 +767,10 @@ START_TEST(coloured_line_art_is_all_ink_when_told)
 {
     sz_ctx *ctx = sz_ctx_new();
     static const uint8_t pale[3] = {250, 225, 150};
-    sz_image *im = blank(ctx);
-    float pts[] = {10, 60.5f, 190, 60.5f};
-    tu_draw_polyline(im, pts, 2, 4, 4, pale);
-    sz_doc *doc = under_bar(ctx, im, 85, 115);
+    sz_doc *doc = under_bar(ctx, level_line(ctx, pale), 85, 115);
     const char *kv[] = {"ink", "alpha", NULL};
     extend(ctx, doc, 85, 115, kv);
-    uint16_t px[4];
-    sz_get16(line_layer(doc), 100, 60, px);
-    ck_assert_uint_gt(px[3], 60000);
-    for (int c = 0; c < 3; c++) ck_assert_int_le(abs(px[c] / 257 - pale[c]), 8);
+    assert_drawn_in(line_layer(doc), 100, 60, pale, 8);
     sz_doc_free(doc);
     sz_ctx_free(ctx);
 }
