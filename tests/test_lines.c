@@ -19,6 +19,15 @@ static sz_image *blank(sz_ctx *ctx)
     return sz_image_new(ctx, W, H, 8);
 }
 
+/* A 4 px level line of colour rgb across the canvas at y = 60.5. */
+static sz_image *level_line(sz_ctx *ctx, const uint8_t rgb[3])
+{
+    sz_image *im = blank(ctx);
+    float pts[] = {10, 60.5f, 190, 60.5f};
+    tu_draw_polyline(im, pts, 2, 4, 4, rgb);
+    return im;
+}
+
 /* A document of the line layer `img` under a "hair" layer that covers the
  * columns [x0, x1) over the whole height; the line layer is cut there, as
  * when a part is separated from an illustration. */
@@ -72,9 +81,7 @@ static void extend(sz_ctx *ctx, sz_doc *doc, int x0, int x1, const char *const *
 START_TEST(straight_line_continues_under_the_occluder)
 {
     sz_ctx *ctx = sz_ctx_new();
-    sz_image *im = blank(ctx);
-    float pts[] = {10, 60.5f, 190, 60.5f};
-    tu_draw_polyline(im, pts, 2, 4, 4, black);
+    sz_image *im = level_line(ctx, black);
     sz_doc *doc = under_bar(ctx, im, 85, 115);
     ck_assert_uint_eq(max_alpha(line_layer(doc), 100, 60, 0), 0);
     extend(ctx, doc, 85, 115, NULL);
@@ -644,9 +651,7 @@ END_TEST
 START_TEST(new_layer_holds_only_the_new_ink)
 {
     sz_ctx *ctx = sz_ctx_new();
-    sz_image *im = blank(ctx);
-    float pts[] = {10, 60.5f, 190, 60.5f};
-    tu_draw_polyline(im, pts, 2, 4, 4, black);
+    sz_image *im = level_line(ctx, black);
     sz_doc *doc = under_bar(ctx, im, 85, 115);
     sz_image *before = sz_image_copy(ctx, line_layer(doc));
     const char *kv[] = {"to-layer", "new", NULL};
@@ -683,9 +688,7 @@ static void write_mask(sz_ctx *ctx, int x0, int x1, char *path)
 START_TEST(mask_file_gives_the_hidden_region)
 {
     sz_ctx *ctx = sz_ctx_new();
-    sz_image *im = blank(ctx);
-    float pts[] = {10, 60.5f, 190, 60.5f};
-    tu_draw_polyline(im, pts, 2, 4, 4, black);
+    sz_image *im = level_line(ctx, black);
     static const uint16_t none[4] = {0, 0, 0, 0};
     tu_fill_rect(im, 85, 0, 115, H, none);
     char path[] = "/tmp/sozai-mask-XXXXXX.png";
@@ -709,15 +712,6 @@ START_TEST(mask_file_gives_the_hidden_region)
     sz_ctx_free(ctx);
 }
 END_TEST
-
-/* A 4 px level line of colour rgb across the canvas at y = 60.5. */
-static sz_image *level_line(sz_ctx *ctx, const uint8_t rgb[3])
-{
-    sz_image *im = blank(ctx);
-    float pts[] = {10, 60.5f, 190, 60.5f};
-    tu_draw_polyline(im, pts, 2, 4, 4, rgb);
-    return im;
-}
 
 /* Pixel (x, y) of im is drawn opaque in rgb, each channel within tol. */
 static void assert_drawn_in(const sz_image *im, int x, int y, const uint8_t rgb[3], int tol)
@@ -811,9 +805,7 @@ START_TEST(saturated_paint_is_not_line_art)
     for (int y = 0; y < H; y++)
         for (int x = 85; x < 115; x++) ck_assert_msg(sz_alpha16(line_layer(doc), x, y) == 0, "stroke at (%d,%d)", x, y);
     sz_doc_free(doc);
-    im = blank(ctx);
-    float pts[] = {10, 60.5f, 190, 60.5f};
-    tu_draw_polyline(im, pts, 2, 4, 4, blue);
+    im = level_line(ctx, blue);
     doc = under_bar(ctx, im, 85, 115);
     extend(ctx, doc, 85, 115, NULL);
     for (int x = 86; x < 115; x++) ck_assert_msg(max_alpha(line_layer(doc), x, 60, 0) > 230, "gap at x=%d", x);
