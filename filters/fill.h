@@ -105,22 +105,42 @@ SZ_INTERNAL sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_
 SZ_INTERNAL sz_status sz_part_shape(sz_ctx *ctx, sz_part *p, const sz_fill_params *fp, uint8_t **shape, int *pairs,
                                     uint8_t **walls);
 
-/* The learned model's seam (shape_model.c).  The grid cell (px) that makes
- * the visible part span the model's number of cells. */
+/* The learned model's seam (shape_model.c).  The model sees the work
+ * rectangle as a grid of square cells, `cell` px wide, that make the
+ * visible part span the model's number of cells; it runs on a window of
+ * that grid. */
+typedef struct sz_grid_window {
+    int cell;   /* px */
+    int x0, y0; /* the window's first cell */
+    int w, h;   /* cells */
+} sz_grid_window;
+/** The cell size that makes the visible part span the model's cells. */
 SZ_INTERNAL int sz_shape_model_cell(const struct sz_nn *nn, const sz_part *p);
-/** The model's input planes over that grid: visible part, hidden region,
- *  and `inside`, the geometric shape (1 where the part is or continues). */
-SZ_INTERNAL void sz_shape_model_inputs(sz_ctx *ctx, const sz_part *p, const uint8_t *inside, int cell, float *in);
-/** The model's answer: the probability that the part is there, on its
- *  grid of cells `cell` px wide. */
+/** The window the model runs on: the visible part's cells and as many
+ *  again on every side (the model's number of cells, about a visible
+ *  part's length), within the work rectangle.  Beyond it the model is
+ *  silent: a tiny visible part on a large canvas would otherwise be seen
+ *  through a grid as large as the canvas in px (a 60 px part on a
+ *  2048x2048 canvas made the model 1024x1024 cells and 5 times as slow as
+ *  the rest of `complete`), and the model was never taught on parts whose
+ *  grid reaches farther than that from what shows. */
+SZ_INTERNAL sz_grid_window sz_shape_model_window(const struct sz_nn *nn, const sz_part *p);
+/** The model's input planes over window `win` (each `win->w` x `win->h`):
+ *  visible part, hidden region, and `inside`, the geometric shape (1 where
+ *  the part is or continues). */
+SZ_INTERNAL void sz_shape_model_inputs(sz_ctx *ctx, const sz_part *p, const uint8_t *inside, const sz_grid_window *win,
+                                       float *in);
+/** The model's answer: the probability that the part is there, on the
+ *  cells of its window. */
 typedef struct sz_shape_prob {
     float *grid;
-    int gw, gh, cell;
+    sz_grid_window win;
 } sz_shape_prob;
 SZ_INTERNAL sz_status sz_shape_model_prob(sz_ctx *ctx, const struct sz_nn *nn, const sz_part *p,
                                           const uint8_t *inside, sz_shape_prob *out);
 /** The probability at work pixel (x, y), bilinear from the grid (only the
- *  pixels in question are asked: no plane of them is made). */
+ *  pixels in question are asked: no plane of them is made); 0 outside
+ *  the window's cells. */
 SZ_INTERNAL float sz_shape_prob_at(const sz_shape_prob *g, int x, int y);
 /** Whether some pixel of work row y may be given a probability above
  *  `bar`: false when none of the grid values it is interpolated from is

@@ -551,7 +551,7 @@ static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn
      * (with a margin for rounding): a grid sure nowhere adds nothing, and
      * no pixel need ask (nor `added` be cleared: only this function reads it) */
     float top = 0;
-    for (size_t g = 0; !st && g < (size_t)prob.gw * (size_t)prob.gh; g++) top = SZ_MAX(top, prob.grid[g]);
+    for (size_t g = 0; !st && g < (size_t)prob.win.w * (size_t)prob.win.h; g++) top = SZ_MAX(top, prob.grid[g]);
     bool ask = !st && top > sure - 1e-4f;
     /* Nor need a row ask that has nothing hidden, or whose grid rows are
      * sure nowhere (a grid sure in one place is unsure in most rows);

@@ -16,11 +16,24 @@ int sz_shape_model_cell(const sz_nn *nn, const sz_part *p)
     return SZ_MAX(1, (side + nn->cells - 1) / nn->cells);
 }
 
-void sz_shape_model_inputs(sz_ctx *ctx, const sz_part *p, const uint8_t *inside, int cell, float *in)
+sz_grid_window sz_shape_model_window(const sz_nn *nn, const sz_part *p)
+{
+    int cell = sz_shape_model_cell(nn, p), margin = nn->cells;
+    sz_grid_window win = {.cell = cell};
+    if (p->vx1 <= p->vx0 || p->vy1 <= p->vy0) return win; /* nothing shows: the model has nothing to see */
+    int gw = (p->w + cell - 1) / cell, gh = (p->h + cell - 1) / cell;
+    win.x0 = SZ_MAX(0, p->vx0 / cell - margin), win.y0 = SZ_MAX(0, p->vy0 / cell - margin);
+    win.w = SZ_MIN(gw, (p->vx1 - 1) / cell + 1 + margin) - win.x0;
+    win.h = SZ_MIN(gh, (p->vy1 - 1) / cell + 1 + margin) - win.y0;
+    return win;
+}
+
+void sz_shape_model_inputs(sz_ctx *ctx, const sz_part *p, const uint8_t *inside, const sz_grid_window *win,
+                           float *in)
 {
     double share8[256]; /* an 8-bit opacity's share of 1, as sz_alpha16() / 65535.0 gives it */
     for (int a = 0; a < 256; a++) share8[a] = (a * 257u) / 65535.0;
-    int gw = (p->w + cell - 1) / cell, gh = (p->h + cell - 1) / cell;
+    int cell = win->cell, gw = win->w, gh = win->h;
     size_t plane = (size_t)gw * (size_t)gh;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int gy = 0; gy < gh; gy++)
@@ -32,8 +45,9 @@ void sz_shape_model_inputs(sz_ctx *ctx, const sz_part *p, const uint8_t *inside,
              * division per pixel; the counts are whole numbers. */
             double part = 0;
             uint64_t hidden = 0, shape = 0;
-            int x0 = gx * cell, x1 = SZ_MIN(p->w, (gx + 1) * cell), n = 0;
-            for (int y = gy * cell; y < SZ_MIN(p->h, (gy + 1) * cell); y++) {
+            int cx = win->x0 + gx, cy = win->y0 + gy;
+            int x0 = cx * cell, x1 = SZ_MIN(p->w, (cx + 1) * cell), n = 0;
+            for (int y = cy * cell; y < SZ_MIN(p->h, (cy + 1) * cell); y++) {
                 const uint8_t *hid = p->hidden + (size_t)y * p->w, *in_row = inside + (size_t)y * p->w;
                 if (p->img->depth == 8) {
                     const uint8_t *px = sz_row8(p->img, y);
@@ -53,50 +67,62 @@ void sz_shape_model_inputs(sz_ctx *ctx, const sz_part *p, const uint8_t *inside,
 }
 
 /* The grid rows work row y is interpolated between. */
-static void grid_rows(const sz_shape_prob *g, int y, float *fy, int *y0, int *y1)
+/* Whether work pixel coordinate v (x or y) lies in one of the window's
+ * cells along that axis, from its first cell `first`, `n` of them. */
+static bool in_window(int v, int cell, int first, int n)
 {
-    *fy = SZ_CLAMP(((float)y + 0.5f) / (float)g->cell - 0.5f, 0.0f, (float)(g->gh - 1));
-    *y0 = SZ_MIN((int)*fy, g->gh - 1);
-    *y1 = SZ_MIN(*y0 + 1, g->gh - 1);
+    return v / cell >= first && v / cell < first + n;
+}
+
+/* Where work coordinate v falls between the window's cell centres along
+ * one axis: the two cells and the share of the second. */
+static void grid_span(int v, int cell, int first, int n, int *c0, int *c1, float *t)
+{
+    float f = SZ_CLAMP(((float)v + 0.5f) / (float)cell - 0.5f - (float)first, 0.0f, (float)(n - 1));
+    *c0 = SZ_MIN((int)f, n - 1);
+    *c1 = SZ_MIN(*c0 + 1, n - 1);
+    *t = f - (float)*c0;
 }
 
 bool sz_shape_prob_row_may_exceed(const sz_shape_prob *g, int y, float bar)
 {
-    float fy;
+    const sz_grid_window *w = &g->win;
+    if (!in_window(y, w->cell, w->y0, w->h)) return false;
     int y0, y1;
-    grid_rows(g, y, &fy, &y0, &y1);
-    const float *a = g->grid + (size_t)y0 * g->gw, *b = g->grid + (size_t)y1 * g->gw;
-    for (int x = 0; x < g->gw; x++)
+    float ty;
+    grid_span(y, w->cell, w->y0, w->h, &y0, &y1, &ty);
+    const float *a = g->grid + (size_t)y0 * w->w, *b = g->grid + (size_t)y1 * w->w;
+    for (int x = 0; x < w->w; x++)
         if (a[x] > bar - 1e-4f || b[x] > bar - 1e-4f) return true;
     return false;
 }
 
 float sz_shape_prob_at(const sz_shape_prob *g, int x, int y)
 {
-    int gw = g->gw, y0, y1;
-    float fx = ((float)x + 0.5f) / (float)g->cell - 0.5f, fy;
-    fx = SZ_CLAMP(fx, 0.0f, (float)(gw - 1));
-    grid_rows(g, y, &fy, &y0, &y1);
-    int x0 = SZ_MIN((int)fx, gw - 1), x1 = SZ_MIN(x0 + 1, gw - 1);
-    float tx = fx - (float)x0, ty = fy - (float)y0;
+    const sz_grid_window *w = &g->win;
+    if (!in_window(x, w->cell, w->x0, w->w) || !in_window(y, w->cell, w->y0, w->h)) return 0;
+    int x0, x1, y0, y1;
+    float tx, ty;
+    grid_span(x, w->cell, w->x0, w->w, &x0, &x1, &tx);
+    grid_span(y, w->cell, w->y0, w->h, &y0, &y1, &ty);
     const float *v = g->grid;
-    float top = v[(size_t)y0 * gw + x0] * (1 - tx) + v[(size_t)y0 * gw + x1] * tx;
-    float bottom = v[(size_t)y1 * gw + x0] * (1 - tx) + v[(size_t)y1 * gw + x1] * tx;
+    size_t gw = (size_t)w->w;
+    float top = v[y0 * gw + x0] * (1 - tx) + v[y0 * gw + x1] * tx;
+    float bottom = v[y1 * gw + x0] * (1 - tx) + v[y1 * gw + x1] * tx;
     return top * (1 - ty) + bottom * ty;
 }
 
 sz_status sz_shape_model_prob(sz_ctx *ctx, const sz_nn *nn, const sz_part *p, const uint8_t *inside,
                               sz_shape_prob *out)
 {
-    int cell = sz_shape_model_cell(nn, p);
-    int gw = (p->w + cell - 1) / cell, gh = (p->h + cell - 1) / cell;
-    size_t plane = (size_t)gw * (size_t)gh;
-    *out = (sz_shape_prob){.gw = gw, .gh = gh, .cell = cell};
+    *out = (sz_shape_prob){.win = sz_shape_model_window(nn, p)};
+    size_t plane = (size_t)out->win.w * (size_t)out->win.h;
+    if (!plane) return SZ_OK;
     float *in = sz_malloc_array(ctx, plane, SZ_NN_INPUTS * sizeof *in);
     float *logit = sz_malloc_array(ctx, plane, SZ_NN_OUTPUTS * sizeof *logit);
     sz_status st = in && logit ? SZ_OK : SZ_ERR_NOMEM;
-    if (!st) sz_shape_model_inputs(ctx, p, inside, cell, in);
-    if (!st) st = sz_nn_forward(ctx, nn, in, gw, gh, logit);
+    if (!st) sz_shape_model_inputs(ctx, p, inside, &out->win, in);
+    if (!st) st = sz_nn_forward(ctx, nn, in, out->win.w, out->win.h, logit);
     if (!st) {
         for (size_t g = 0; g < plane; g++) logit[g] = 1 / (1 + expf(-logit[g]));
         out->grid = logit, logit = NULL;

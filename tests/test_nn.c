@@ -223,6 +223,55 @@ START_TEST(builtin_model_loads)
 }
 END_TEST
 
+/* The model looks only near what shows.  A part of which a 24 px square
+ * shows, on a canvas 2048 px wide, used to be seen through a grid as
+ * large as the canvas in px (at 4096 px: 44 s and 2.7 GB); now through a
+ * window of the visible cells and the model's number of cells on every
+ * side, and beyond it the model says nothing. */
+START_TEST(model_looks_only_near_what_shows)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_nn *nn = NULL;
+    ck_assert_int_eq(sz_nn_builtin(ctx, &nn), SZ_OK);
+    enum { SIDE = 2048 };
+    sz_image *img = sz_image_new(ctx, SIDE, SIDE, 8), *mask = sz_image_new(ctx, SIDE, SIDE, 8);
+    const uint16_t red[4] = {50000, 20000, 20000, 65535}, clear[4] = {0, 0, 0, 0}, hide[4] = {0, 0, 0, 65535};
+    tu_fill_rect(img, 1000, 1000, 1024, 1024, red);
+    tu_fill_rect(img, 1012, 1000, 1024, 1024, clear); /* the right half is under the cover */
+    tu_fill_rect(mask, 1012, 990, 1040, 1034, hide);
+    sz_doc *doc = tu_doc_of(ctx, img, "part");
+    sz_hidden_source src = {.mask = mask};
+    sz_part p;
+    ck_assert_int_eq(sz_part_load(ctx, doc, sz_layer_child(sz_doc_root(doc), 0), &src, &p), SZ_OK);
+    sz_grid_window win = sz_shape_model_window(nn, &p);
+    int cell = win.cell, grid_w = (p.w + cell - 1) / cell, grid_h = (p.h + cell - 1) / cell;
+    ck_assert_msg(grid_w >= 4 * win.w && grid_h >= 4 * win.h, "the window (%dx%d) is no smaller than the grid (%dx%d)",
+                  win.w, win.h, grid_w, grid_h);
+    /* the visible cells and the margin around them are all in it */
+    ck_assert_int_le(win.x0, p.vx0 / cell - nn->cells);
+    ck_assert_int_ge(win.x0 + win.w, (p.vx1 - 1) / cell + 1 + nn->cells);
+    ck_assert_int_le(win.y0, p.vy0 / cell - nn->cells);
+    ck_assert_int_ge(win.y0 + win.h, (p.vy1 - 1) / cell + 1 + nn->cells);
+    uint8_t *inside = calloc((size_t)p.w * p.h, 1);
+    for (int y = p.vy0; y < p.vy1; y++)
+        for (int x = p.vx0; x < p.vx1; x++) inside[(size_t)y * p.w + x] = sz_alpha16(p.img, x, y) > 0;
+    sz_shape_prob prob;
+    ck_assert_int_eq(sz_shape_model_prob(ctx, nn, &p, inside, &prob), SZ_OK);
+    ck_assert_float_eq(sz_shape_prob_at(&prob, 0, 0), 0);
+    ck_assert_float_eq(sz_shape_prob_at(&prob, p.w - 1, p.h / 2), 0);
+    ck_assert(!sz_shape_prob_row_may_exceed(&prob, 0, 0.0f));
+    /* and within it, where the part shows, it says the part is there */
+    ck_assert_float_gt(sz_shape_prob_at(&prob, p.vx0 + 4, (p.vy0 + p.vy1) / 2), 0.5f);
+    sz_shape_prob_free(&prob);
+    free(inside);
+    sz_part_free(&p);
+    sz_image_free(mask);
+    sz_doc_free(doc);
+    sz_nn_free(nn);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* The hidden-region IoU of the shape completed with `nn` (NULL: geometry
  * alone) against the generated truth. */
 static double hidden_iou(sz_ctx *ctx, const gen_case *c, const sz_nn *nn, long *inside_px)
@@ -300,6 +349,7 @@ int main(void)
     tcase_add_test(tc, weight_file_round_trips_and_rejects_damage);
     tcase_add_test(tc, missing_model_file_is_an_io_error);
     tcase_add_test(tc, builtin_model_loads);
+    tcase_add_test(tc, model_looks_only_near_what_shows);
     tcase_add_test(tc, model_improves_shapes_geometry_gets_wrong);
     suite_add_tcase(s, tc);
     return tu_run(s);

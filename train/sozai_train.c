@@ -75,7 +75,11 @@ static int sample_make(const sz_nn *nn, uint64_t seed, uint64_t index, sample *o
                 !sz_shape_complete(ctx, &p, &fp, shape, &pairs, NULL)) {
                 for (size_t i = 0; i < n; i++)
                     inside[i] = sz_alpha16(p.img, (int)(i % p.w), (int)(i / p.w)) >= 32768 || shape[i];
-                sz_shape_model_inputs(ctx, &p, inside, cell, out->in);
+                /* the whole grid, as the shipped weights were taught (the
+                 * window inference runs on is smaller for 3 parts in 100,
+                 * by a few cells at its edge) */
+                sz_grid_window whole = {.cell = cell, .w = gw, .h = gh};
+                sz_shape_model_inputs(ctx, &p, inside, &whole, out->in);
                 float *count = calloc(plane, sizeof *count);
                 if (count) {
                     for (int y = 0; y < p.h; y++)
