@@ -66,7 +66,6 @@ void sz_shape_model_inputs(sz_ctx *ctx, const sz_part *p, const uint8_t *inside,
         }
 }
 
-/* The grid rows work row y is interpolated between. */
 /* Whether work pixel coordinate v (x or y) lies in one of the window's
  * cells along that axis, from its first cell `first`, `n` of them. */
 static bool in_window(int v, int cell, int first, int n)
