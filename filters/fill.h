@@ -116,14 +116,14 @@ typedef struct sz_grid_window {
 } sz_grid_window;
 /** The cell size that makes the visible part span the model's cells. */
 SZ_INTERNAL int sz_shape_model_cell(const struct sz_nn *nn, const sz_part *p);
-/** The window the model runs on: the visible part's cells and as many
- *  again on every side (the model's number of cells, about a visible
- *  part's length), within the work rectangle.  Beyond it the model is
- *  silent: a tiny visible part on a large canvas would otherwise be seen
- *  through a grid as large as the canvas in px (a 60 px part on a
- *  2048x2048 canvas made the model 1024x1024 cells and 5 times as slow as
- *  the rest of `complete`), and the model was never taught on parts whose
- *  grid reaches farther than that from what shows. */
+/** The window the model runs on: the visible part's cells and the
+ *  model's number of cells more (about a visible part's length) on every
+ *  side, within the work rectangle.  Beyond it the model is silent: a tiny
+ *  visible part on a large canvas would otherwise be seen through a grid
+ *  as large as the canvas in px (a 60 px part on a 2048x2048 canvas made
+ *  the model 1024x1024 cells, four times as long as the rest of
+ *  `complete`), and the grids of the parts it was taught on seldom reach
+ *  farther from what shows (3 in 100, by a few cells). */
 SZ_INTERNAL sz_grid_window sz_shape_model_window(const struct sz_nn *nn, const sz_part *p);
 /** The model's input planes over window `win` (each `win->w` x `win->h`):
  *  visible part, hidden region, and `inside`, the geometric shape (1 where
