@@ -1299,6 +1299,34 @@ START_TEST(crossing_strokes_under_a_disc_each_go_on)
 }
 END_TEST
 
+START_TEST(stroke_thinning_eats_still_ends_at_the_cover)
+{
+    /* A smile, 4 px wide, y = 92 - 0.02 (x - 100)^2 on a face, its bottom
+     * under a bar over x in [80, 120).  The bar cuts each half at about
+     * 40 degrees; thinning ate the last 14 px of the right half's
+     * skeleton (not the left's), and its end was not taken for one at the
+     * cover: the left half ran on alone and the right one stopped.  Both
+     * ends are at the cover, and they join through the smile's bottom. */
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    skin_disc(im);
+    float pts[2 * 71];
+    for (int i = 0; i <= 70; i++) pts[2 * i] = 65.0f + i, pts[2 * i + 1] = 92 - 0.02f * (float)((i - 35) * (i - 35));
+    tu_draw_polyline(im, pts, 71, 4, 4, black);
+    sz_doc *doc = under_bar(ctx, im, 80, 120);
+    extend(ctx, doc, 80, 120, NULL);
+    sz_image *out = line_layer(doc);
+    for (int x = 82; x <= 118; x += 4) {
+        int y = (int)lroundf(92 - 0.02f * (float)((x - 100) * (x - 100)));
+        ck_assert_msg(max_alpha(out, x, y, 2) > 200, "the smile is open at x=%d", x);
+        ck_assert_msg(max_alpha(out, x, y - 7, 1) == 0, "ink above the smile at x=%d", x);
+        ck_assert_msg(max_alpha(out, x, y + 7, 1) == 0, "ink below the smile at x=%d", x);
+    }
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(straight_strokes_cross_under_the_cover_as_drawn)
 {
     /* New strokes do not cross, but two straight strokes showing on both
@@ -1376,6 +1404,7 @@ int main(void)
     tcase_add_test(tc, slanting_stroke_goes_on_under_a_disc_at_every_angle);
     tcase_add_test(tc, crossing_strokes_under_a_disc_each_go_on);
     tcase_add_test(tc, straight_strokes_cross_under_the_cover_as_drawn);
+    tcase_add_test(tc, stroke_thinning_eats_still_ends_at_the_cover);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
