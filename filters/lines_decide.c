@@ -585,10 +585,22 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
         free(pts);
         return st;
     }
-    /* Pair candidates: across the hidden region, or across a gap. */
-    sz_pair_list c = {0};
+    /* Pair candidates: across the hidden region, or across a gap.  Priced
+     * on all threads, each into its own list (the sort below is a total
+     * order, so the lists' order does not matter): a canvas of dense
+     * hatching under many covers has tens of thousands of ends there, and
+     * the prices that sample a curve are most of extend-lines' time. */
+    int threads = sz_threads(ctx);
+    sz_pair_list *found = sz_calloc(ctx, (size_t)threads, sizeof *found);
+    if (!found) {
+        free(pts);
+        return SZ_ERR_NOMEM;
+    }
+    bool nomem = false;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 8) reduction(|| : nomem)
     for (int i = 0; i < n; i++) {
-        for (int j = i + 1; j < n; j++) {
+        sz_pair_list *mine = &found[sz_thread_index()];
+        for (int j = i + 1; j < n && !nomem; j++) {
             bool hidden_pair = e[i].at_hidden && e[j].at_hidden;
             if (!hidden_pair && (e[i].at_hidden || e[j].at_hidden || !repair)) continue;
             if (e[i].speck && e[j].speck) continue; /* a speck may only end a broken stroke */
@@ -606,12 +618,22 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
                 if (cost >= 0 && mid_cost >= 0 && mid_cost < cost) cost = mid_cost, alt = true;
             }
             if (cost < 0 || cost > 2.5f) continue;
-            if (!sz_pair_push(ctx, &c, i, j, cost)) {
-                free(c.v), free(pts);
-                return SZ_ERR_NOMEM;
-            }
-            c.v[c.n - 1].alt = alt;
+            /* (no context inside the team: the error is reported below) */
+            if (!sz_pair_push(NULL, mine, i, j, cost)) nomem = true;
+            else mine->v[mine->n - 1].alt = alt;
         }
+    }
+    sz_pair_list c = {0};
+    for (int t = 0; t < threads && !nomem; t++)
+        for (size_t k = 0; k < found[t].n && !nomem; k++) {
+            if (!sz_pair_push(ctx, &c, found[t].v[k].a, found[t].v[k].b, found[t].v[k].cost)) nomem = true;
+            else c.v[c.n - 1].alt = found[t].v[k].alt;
+        }
+    for (int t = 0; t < threads; t++) free(found[t].v);
+    free(found);
+    if (nomem) {
+        free(c.v), free(pts);
+        return sz_fail(ctx, SZ_ERR_NOMEM, "out of memory (pairs of stroke ends)");
     }
     sz_pair_sort(&c);
     /* Pairs under the occluder are taken cheapest first, and one whose
