@@ -448,8 +448,6 @@ static bool measure_core(const sz_part *p, const sz_lines *ln, const int *px, co
     return true;
 }
 
-/* Describes the stroke behind one skeleton end; false for a spur or a
- * region too wide to be a stroke. */
 /* Farthest that the ink is looked along past an eaten end (px). */
 enum { EATEN_REACH = 40 };
 /* The face must lie within this of the tip's heading (degrees), and be
@@ -510,6 +508,8 @@ static bool eaten_end(const sz_part *p, const sz_lines *ln, vec2 tip, vec2 dir, 
     return true;
 }
 
+/* Describes the stroke behind one skeleton end; false for a spur or a
+ * region too wide to be a stroke. */
 static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_lines *ln, const uint8_t *sk, int x,
                          int y, sz_line_end *e)
 {
