@@ -623,13 +623,15 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
             else mine->v[mine->n - 1].alt = alt;
         }
     }
+    /* the lists joined into one */
     sz_pair_list c = {0};
-    for (int t = 0; t < threads && !nomem; t++)
-        for (size_t k = 0; k < found[t].n && !nomem; k++) {
-            if (!sz_pair_push(ctx, &c, found[t].v[k].a, found[t].v[k].b, found[t].v[k].cost)) nomem = true;
-            else c.v[c.n - 1].alt = found[t].v[k].alt;
-        }
-    for (int t = 0; t < threads; t++) free(found[t].v);
+    for (int t = 0; t < threads; t++) c.cap += found[t].n;
+    c.v = nomem ? NULL : sz_malloc_array(ctx, c.cap ? c.cap : 1, sizeof *c.v);
+    if (!c.v) nomem = true;
+    for (int t = 0; t < threads; t++) {
+        if (c.v && found[t].n) memcpy(c.v + c.n, found[t].v, found[t].n * sizeof *c.v), c.n += found[t].n;
+        free(found[t].v);
+    }
     free(found);
     if (nomem) {
         free(c.v), free(pts);
