@@ -118,8 +118,11 @@ SZ_INTERNAL sz_status sz_lines_analyse(sz_ctx *ctx, const sz_part *p, const sz_l
 SZ_INTERNAL sz_status sz_lines_cross_strips(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln);
 /** Decides every end's fate and draws the strokes into out->drawn. */
 SZ_INTERNAL sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *out);
-/** The cost of joining two ends (lower is better; below 2.5 they may be
- *  joined), or < 0 with the reason in *why (may be NULL) when they cannot. */
+/** Two ends may be joined at a cost up to this. */
+#define SZ_PAIR_COST_MAX 2.5f
+/** The cost of joining two ends (lower is better; up to SZ_PAIR_COST_MAX
+ *  they may be joined: a cost above it is only known to be above), or < 0
+ *  with the reason in *why (may be NULL) when they cannot. */
 SZ_INTERNAL float sz_lines_pair_cost(const sz_part *p, const sz_lines *ln, const sz_line_params *lp,
                                      const sz_line_end *a, const sz_line_end *b, bool hidden_pair, const char **why);
 /** Composites the drawn strokes into `img` (work grid) where the part may

@@ -15,6 +15,7 @@
  */
 #include "lines.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,8 +115,11 @@ static void connect(const sz_line_end *a, const sz_line_end *b, float tol, bool 
 }
 
 /* Bending of a sampled curve, scale-free: sum of squared turning angles
- * per unit length, times the curve's length. */
-static float bending(const curve *c)
+ * per unit length, times the curve's length.  Both sums only grow along
+ * the curve, so once the bending so far passes `enough` the rest cannot
+ * bring it back: the sum stops there, and what it returns is only that
+ * it is more than `enough`. */
+static float bending(const curve *c, float enough)
 {
     float e = 0, len = 0;
     for (int i = 1; i + 1 < c->n; i++) {
@@ -125,6 +129,7 @@ static float bending(const curve *c)
         float ang = atan2f(v2_cross(u, v), v2_dot(u, v));
         e += ang * ang / ((lu + lv) / 2);
         len += lu;
+        if (e * SZ_MAX(len, 1.0f) > enough) break;
     }
     return e * SZ_MAX(len, 1.0f);
 }
@@ -146,13 +151,23 @@ typedef struct crossing {
     float prob;   /* mean learned ink probability along it (1 without a model) */
 } crossing;
 
-static crossing cross(const sz_part *p, const sz_lines *ln, const sz_line_params *lp, const curve *c, float skip)
+/* Counts past which the caller rejects the curve whatever the rest of it
+ * crosses: cross() stops there, with the counts so far. */
+typedef struct crossing_limits {
+    int hidden, ink, visible, empty, outside;
+} crossing_limits;
+
+static crossing cross(const sz_part *p, const sz_lines *ln, const sz_line_params *lp, const curve *c, float skip,
+                      const crossing_limits *lim)
 {
     crossing r = {0};
     double prob = 0;
     int counted = 0;
     float along = 0;
     for (int i = 0; i < c->n; i++) {
+        if (r.hidden > lim->hidden || r.ink > lim->ink || r.visible > lim->visible || r.empty > lim->empty ||
+            r.outside > lim->outside)
+            break;
         if (i) along += v2_len(v2_sub(c->pt[i], c->pt[i - 1]));
         int x = (int)lroundf(c->pt[i].x), y = (int)lroundf(c->pt[i].y);
         if (x < 0 || y < 0 || x >= p->w || y >= p->h) {
@@ -240,7 +255,12 @@ float sz_lines_pair_cost(const sz_part *p, const sz_lines *ln, const sz_line_par
     curve c;
     connect(a, b, tol, hidden_pair, &c);
     float skip = SZ_MAX(a->width, b->width) / 2 + 1;
-    crossing x = cross(p, ln, lp, &c, skip);
+    /* the tests below count at most c.n points, so a count past these
+     * fails them already */
+    crossing_limits lim = {INT_MAX, hidden_pair ? INT_MAX : c.n / 2 + 1, c.n / 10 + 1,
+                           hidden_pair ? c.n / 5 + 1 : INT_MAX, 0};
+    if (!hidden_pair) lim.hidden = 0;
+    crossing x = cross(p, ln, lp, &c, skip, &lim);
     int n = x.hidden + x.ink + x.visible + x.empty + x.outside;
     if (x.outside || x.visible > n / 10 + 1) REJECT("crosses what the part shows");
     if (hidden_pair) {
@@ -249,8 +269,13 @@ float sz_lines_pair_cost(const sz_part *p, const sz_lines *ln, const sz_line_par
         /* a gap is paper between the tips; a curve through ink is no gap */
         if (x.ink > n / 2 + 1 || x.hidden) REJECT("runs through ink");
     }
+    /* The bending that alone would put the pair over the bar (with a
+     * margin for rounding): past it, the cost is only known to be over. */
+    float weight = lp->smoothness * (hidden_pair ? HIDDEN_BENDING : 1.0f) / 10;
+    float rest = (aa + ab) / (float)M_PI + (1 - wr) + cd * 2;
+    float enough = weight > 0 ? (SZ_PAIR_COST_MAX - rest) / weight * 1.01f + 1e-3f : INFINITY;
     float cost = corner > 0 ? 0.4f + corner / (hidden_pair ? lp->max_extension : lp->max_gap + 1) * 0.6f
-                            : lp->smoothness * (hidden_pair ? HIDDEN_BENDING : 1.0f) * bending(&c) / 10 +
+                            : lp->smoothness * (hidden_pair ? HIDDEN_BENDING : 1.0f) * bending(&c, SZ_MAX(enough, 0.0f)) / 10 +
                                   (aa + ab) / (float)M_PI;
     cost += (1 - wr) + cd * 2;
     if (!hidden_pair && corner <= 0) cost += d / (lp->max_gap + 1) * 0.5f;
@@ -572,6 +597,82 @@ static bool repairs_gaps(const sz_part *p, const sz_line_params *lp)
     return lp->repair_gaps == SZ_GAPS_ALWAYS || (lp->repair_gaps == SZ_GAPS_AUTO && !p->nhidden);
 }
 
+/* Ends in the order pairing visits them: by group, then along x.  Group
+ * 0 holds the ends that may be bridged across a gap (none when gaps are
+ * not repaired); an end at the hidden region is in the group of the piece
+ * of the hidden region it runs into (1..).  Two ends pair only within a
+ * group and within the group's reach along x, so pricing is not quadratic
+ * in all the ends of a canvas full of covers: a curve from one cover to
+ * another would show between them, where the artist drew no stroke. */
+typedef struct pair_key {
+    int group, end;
+    float x;
+} pair_key;
+
+typedef struct pair_order {
+    pair_key *v;
+    int n;
+    float gap_reach; /* the farthest two ends of group 0 may be apart */
+} pair_order;
+
+static int cmp_key(const void *x, const void *y)
+{
+    const pair_key *a = x, *b = y;
+    if (a->group != b->group) return a->group < b->group ? -1 : 1;
+    if (a->x != b->x) return a->x < b->x ? -1 : 1;
+    return a->end - b->end;
+}
+
+/* The piece of the hidden region end e runs into: the first hidden pixel
+ * (with a pixel of tolerance) straight ahead of it, within the distance
+ * describe_end() looked (lines.c); 0 if none. */
+static int32_t hidden_piece(const sz_part *p, const sz_runs *pieces, const sz_line_end *e)
+{
+    float reach = 4 * e->width + 10;
+    for (float s = -e->width / 2; s <= reach; s += 0.5f) {
+        vec2 q = v2_add(e->p, v2_scale(e->dir, s));
+        int x = (int)lroundf(q.x), y = (int)lroundf(q.y);
+        for (int dy = -1; dy <= 1; dy++)
+            for (int dx = -1; dx <= 1; dx++) {
+                int32_t l = sz_runs_label_at(pieces, x + dx, y + dy);
+                if (l > 0) return l;
+            }
+    }
+    return 0;
+}
+
+static sz_status order_for_pairing(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, const sz_line_end *e,
+                                   int n, bool repair, pair_order *o)
+{
+    memset(o, 0, sizeof *o);
+    bool any_hidden = false;
+    for (int i = 0; i < n && !any_hidden; i++) any_hidden = e[i].at_hidden;
+    sz_runs pieces = {0};
+    if (any_hidden && sz_label_runs(ctx, p->hidden, p->w, p->h, true, &pieces) < 0) return SZ_ERR_NOMEM;
+    o->v = sz_malloc_array(ctx, (size_t)(n ? n : 1), sizeof *o->v);
+    if (!o->v) {
+        sz_runs_free(&pieces);
+        return SZ_ERR_NOMEM;
+    }
+    float widest = 0;
+    for (int i = 0; i < n; i++) {
+        int group;
+        if (e[i].at_hidden) {
+            group = hidden_piece(p, &pieces, &e[i]);
+            if (group <= 0) continue;
+        } else {
+            if (!repair) continue;
+            group = 0;
+            widest = SZ_MAX(widest, e[i].width);
+        }
+        o->v[o->n++] = (pair_key){group, i, e[i].p.x};
+    }
+    sz_runs_free(&pieces);
+    o->gap_reach = lp->max_gap + widest + 1;
+    qsort(o->v, (size_t)o->n, sizeof *o->v, cmp_key);
+    return SZ_OK;
+}
+
 sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln)
 {
     int n = ln->nends;
@@ -585,24 +686,33 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
         free(pts);
         return st;
     }
-    /* Pair candidates: across the hidden region, or across a gap.  Priced
-     * on all threads, each into its own list (the sort below is a total
-     * order, so the lists' order does not matter): a canvas of dense
-     * hatching under many covers has tens of thousands of ends there, and
-     * the prices that sample a curve are most of extend-lines' time. */
+    /* Pair candidates: two ends at one piece of the hidden region, or two
+     * across a gap.  Priced on all threads, each into its own list (the
+     * sort below is a total order, so the lists' order does not matter):
+     * a canvas of dense hatching under many covers has tens of thousands
+     * of ends there, and the prices that sample a curve are most of
+     * extend-lines' time. */
+    pair_order ord;
+    st = order_for_pairing(ctx, p, lp, e, n, repair, &ord);
+    if (st) {
+        free(pts);
+        return st;
+    }
     int threads = sz_threads(ctx);
     sz_pair_list *found = sz_calloc(ctx, (size_t)threads, sizeof *found);
     if (!found) {
-        free(pts);
+        free(ord.v), free(pts);
         return SZ_ERR_NOMEM;
     }
     bool nomem = false;
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 8) reduction(|| : nomem)
-    for (int i = 0; i < n; i++) {
+    for (int q = 0; q < ord.n; q++) {
         sz_pair_list *mine = &found[sz_thread_index()];
-        for (int j = i + 1; j < n && !nomem; j++) {
-            bool hidden_pair = e[i].at_hidden && e[j].at_hidden;
-            if (!hidden_pair && (e[i].at_hidden || e[j].at_hidden || !repair)) continue;
+        const pair_key *kq = &ord.v[q];
+        float reach = kq->group ? lp->max_extension * 2 : ord.gap_reach;
+        for (int r = q + 1; r < ord.n && ord.v[r].group == kq->group && ord.v[r].x - kq->x <= reach && !nomem; r++) {
+            int i = SZ_MIN(kq->end, ord.v[r].end), j = SZ_MAX(kq->end, ord.v[r].end);
+            bool hidden_pair = kq->group != 0;
             if (e[i].speck && e[j].speck) continue; /* a speck may only end a broken stroke */
             if (!hidden_pair && (e[i].taper < 0.5f || e[j].taper < 0.5f)) continue; /* natural ends */
             float dx = e[j].p.x - e[i].p.x, dy = e[j].p.y - e[i].p.y;
@@ -617,12 +727,13 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
                 float mid_cost = sz_lines_pair_cost(p, ln, lp, &a, &b, true, NULL);
                 if (cost >= 0 && mid_cost >= 0 && mid_cost < cost) cost = mid_cost, alt = true;
             }
-            if (cost < 0 || cost > 2.5f) continue;
+            if (cost < 0 || cost > SZ_PAIR_COST_MAX) continue;
             /* (no context inside the team: the error is reported below) */
             if (!sz_pair_push(NULL, mine, i, j, cost)) nomem = true;
             else mine->v[mine->n - 1].alt = alt;
         }
     }
+    free(ord.v);
     /* the lists joined into one */
     sz_pair_list c = {0};
     for (int t = 0; t < threads; t++) c.cap += found[t].n;
@@ -699,7 +810,7 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
             /* only across paper, never across what the part shows */
             curve cv = {.n = SZ_MIN(m, 1024)};
             memcpy(cv.pt, pts, (size_t)cv.n * sizeof *pts);
-            crossing x = cross(p, ln, lp, &cv, a->width / 2 + 1);
+            crossing x = cross(p, ln, lp, &cv, a->width / 2 + 1, &(crossing_limits){0, INT_MAX, 0, INT_MAX, INT_MAX});
             if (x.visible || x.hidden) continue;
             a->fate = SZ_END_JOINED;
             a->target = pts[m - 1];

@@ -1327,6 +1327,28 @@ START_TEST(stroke_thinning_eats_still_ends_at_the_cover)
 }
 END_TEST
 
+START_TEST(stroke_does_not_run_from_one_cover_to_another)
+{
+    /* A level line under two bars, over x in [60, 96) and [100, 140); the
+     * strip between them shows paper, not the line.  A stroke joining the
+     * line's two ends would run through the strip, where the artist's
+     * drawing says none runs: each end runs on under its own bar, and the
+     * strip stays as drawn. */
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = level_line(ctx, black);
+    sz_doc *doc = under_bar(ctx, im, 60, 140);
+    static const uint16_t none[4] = {0, 0, 0, 0};
+    tu_fill_rect(sz_layer_image(sz_layer_child(sz_doc_root(doc), 1)), 36, 0, 40, H, none);
+    extend(ctx, doc, 60, 140, NULL);
+    sz_image *out = line_layer(doc);
+    for (int x = 96; x < 100; x++) ck_assert_msg(max_alpha(out, x, 60, 2) == 0, "ink in the strip at x=%d", x);
+    ck_assert_msg(max_alpha(out, 64, 60, 0) > 200, "the left end did not run on");
+    ck_assert_msg(max_alpha(out, 135, 60, 0) > 200, "the right end did not run on");
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(straight_strokes_cross_under_the_cover_as_drawn)
 {
     /* New strokes do not cross, but two straight strokes showing on both
@@ -1405,6 +1427,7 @@ int main(void)
     tcase_add_test(tc, crossing_strokes_under_a_disc_each_go_on);
     tcase_add_test(tc, straight_strokes_cross_under_the_cover_as_drawn);
     tcase_add_test(tc, stroke_thinning_eats_still_ends_at_the_cover);
+    tcase_add_test(tc, stroke_does_not_run_from_one_cover_to_another);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
