@@ -200,3 +200,31 @@ void sz_pair_sort(sz_pair_list *l)
 {
     if (l->n) qsort(l->v, l->n, sizeof *l->v, cmp_pair);
 }
+
+bool sz_pair_heap_push(sz_ctx *ctx, sz_pair_list *h, int a, int b, float cost)
+{
+    if (!sz_pair_push(ctx, h, a, b, cost)) return false;
+    sz_pair *v = h->v;
+    for (size_t i = h->n - 1; i > 0;) {
+        size_t up = (i - 1) / 2;
+        if (cmp_pair(&v[up], &v[i]) <= 0) break;
+        sz_pair t = v[up];
+        v[up] = v[i], v[i] = t, i = up;
+    }
+    return true;
+}
+
+sz_pair sz_pair_heap_pop(sz_pair_list *h)
+{
+    sz_pair *v = h->v, first = v[0];
+    v[0] = v[--h->n];
+    for (size_t i = 0;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < h->n && cmp_pair(&v[l], &v[m]) < 0) m = l;
+        if (r < h->n && cmp_pair(&v[r], &v[m]) < 0) m = r;
+        if (m == i) break;
+        sz_pair t = v[m];
+        v[m] = v[i], v[i] = t, i = m;
+    }
+    return first;
+}

@@ -253,5 +253,10 @@ SZ_INTERNAL bool sz_pair_push(sz_ctx *ctx, sz_pair_list *l, int a, int b, float 
 /** Sorts by cost, then a, then b: a total order, so the choice never
  *  depends on qsort's. */
 SZ_INTERNAL void sz_pair_sort(sz_pair_list *l);
+/** The list as a min-heap in the order sz_pair_sort() sorts: adds a pair
+ *  (false when out of memory), and takes out the first (the heap must not
+ *  be empty). */
+SZ_INTERNAL bool sz_pair_heap_push(sz_ctx *ctx, sz_pair_list *h, int a, int b, float cost);
+SZ_INTERNAL sz_pair sz_pair_heap_pop(sz_pair_list *h);
 
 #endif

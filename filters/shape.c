@@ -123,6 +123,18 @@ static float pair_cost(const sz_part *p, const sz_fill_params *fp, const uint8_t
     return fp->smoothness * bend + 0.03f * len + 30 * out;
 }
 
+/* A bound below pair_cost() for ends d px apart: its length part alone.
+ * The length it sums runs along the path from the first point to the
+ * last but one, so it is at least d less the last step; the curve's speed
+ * is at most 1.5 d + 2 d / 0.35 (hermite_path's tangents), so a step is
+ * at most 7.25 d / (n - 1).  A margin covers the float sums. */
+static float cost_below(float d, int cap)
+{
+    int n = SZ_CLAMP((int)(d * 2.5f) + 2, 2, cap);
+    if (n <= 2) return 0;
+    return SZ_MAX(0.0f, 0.03f * (d - 7.25f * d / (float)(n - 1)) * 0.99f);
+}
+
 /* Marks the pixels of a path (8-connected: sampled finer than a pixel),
  * and the pixels just outside it, on the right of its way (outside = 1)
  * or on its left (-1).  The path is the outline: near its ends the part's
@@ -346,30 +358,52 @@ static sz_status build_walls(sz_ctx *ctx, const sz_part *p, const sz_fill_params
     sz_pair_list c = {0};
     if (!pts) return SZ_ERR_NOMEM;
     for (int i = 0; i < m; i++) e[i].ahead = (float)(straight_on(p, unknown, &e[i], pts, CAP) - 1);
+    /* Pairs are taken cheapest first; one whose path would cross a wall
+     * already built is not.  Pricing a pair follows its whole path, and a
+     * wide layer of strands under a band has hundreds of ends, each of
+     * which could pair with every other along the band: so the candidates
+     * are sorted by a bound below their cost (its length part, from the
+     * chord) and priced only as they come up, into a heap from which a
+     * pair is taken once no bound left is lower.  The pairs are taken in
+     * the very order of their costs as if all had been priced, and a
+     * candidate whose end is already taken is never priced. */
     float span = (float)(p->w + p->h);
     for (int i = 0; i < m; i++)
         for (int j = 0; j < m; j++) {
             if (e[i].side != 1 || e[j].side != -1) continue;
-            if (v2_len(v2_sub(e[i].p, e[j].p)) > span || band_runs_on(&e[i], &e[j])) continue;
-            float cost = pair_cost(p, fp, unknown, &e[i], &e[j], pts, CAP);
-            if (cost < 0) continue;
-            if (!sz_pair_push(ctx, &c, i, j, cost)) {
+            float d = v2_len(v2_sub(e[i].p, e[j].p));
+            if (d > span || band_runs_on(&e[i], &e[j])) continue;
+            if (!sz_pair_push(ctx, &c, i, j, cost_below(d, CAP))) {
                 free(pts), free(c.v);
                 return SZ_ERR_NOMEM;
             }
         }
     sz_pair_sort(&c);
+    sz_pair_list priced = {0};
     *npairs = 0;
-    for (size_t k = 0; k < c.n; k++) {
-        silhouette_end *a = &e[c.v[k].a], *b = &e[c.v[k].b];
-        if (a->used || b->used) continue;
-        int n = wall_route(p, unknown, a, b, pts, CAP);
-        /* an outline never crosses itself (where two ends meet, walls may) */
-        if (sz_path_crosses(wall, WALL, p->w, p->h, pts, n, a->p, b->p, 3)) continue;
-        a->used = b->used = true;
-        wall_path(wall, p->w, p->h, pts, n, 1); /* from the exit: the part on the left */
-        ++*npairs;
+    for (size_t k = 0;;) {
+        /* every pair priced below the lowest bound left comes before it */
+        while (priced.n && (k == c.n || priced.v[0].cost < c.v[k].cost)) {
+            sz_pair q = sz_pair_heap_pop(&priced);
+            silhouette_end *a = &e[q.a], *b = &e[q.b];
+            if (a->used || b->used) continue;
+            int n = wall_route(p, unknown, a, b, pts, CAP);
+            /* an outline never crosses itself (where two ends meet, walls may) */
+            if (sz_path_crosses(wall, WALL, p->w, p->h, pts, n, a->p, b->p, 3)) continue;
+            a->used = b->used = true;
+            wall_path(wall, p->w, p->h, pts, n, 1); /* from the exit: the part on the left */
+            ++*npairs;
+        }
+        if (k == c.n) break;
+        sz_pair q = c.v[k++];
+        if (e[q.a].used || e[q.b].used) continue;
+        float cost = pair_cost(p, fp, unknown, &e[q.a], &e[q.b], pts, CAP);
+        if (cost >= 0 && !sz_pair_heap_push(ctx, &priced, q.a, q.b, cost)) {
+            free(pts), free(c.v);
+            return SZ_ERR_NOMEM;
+        }
     }
+    free(priced.v);
     for (int i = 0; i < m; i++)
         if (!e[i].used) wall_path(wall, p->w, p->h, pts, straight_on(p, unknown, &e[i], pts, CAP), e[i].side);
     mark_channels(p, unknown, e, m, channel);

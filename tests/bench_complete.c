@@ -16,6 +16,8 @@
  *   bench_complete speck             complete on a 4K canvas of which a
  *                                    24 px square of the part shows, with
  *                                    and without the model
+ *   bench_complete strands           fill-behind on a layer of hair strands
+ *                                    under a ribbon, 100 to 400 strands
  *
  * Everything is generated from fixed seeds, so runs compare.  The
  * library runs under the C library's default heap (see DESIGN.md).
@@ -420,6 +422,53 @@ static int cmd_document(void)
     return 0;
 }
 
+/* A layer of `count` strands of hair, 3-6 px wide and waving down its
+ * height, under a band across its middle (a ribbon over the hair): every
+ * strand's two sides end at the band twice, and each end could pair with
+ * any other along it. */
+static sz_doc *strands_scene(sz_ctx *ctx, int w, int h, int count)
+{
+    static const uint8_t brown[4] = {140, 90, 50, 255}, ribbon[4] = {200, 30, 60, 255};
+    sz_doc *doc = sz_doc_new(ctx, w, h);
+    sz_doc_set_depth(doc, 8);
+    sz_layer *l = sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "part");
+    sz_image *part = sz_image_new(ctx, w, h, 8);
+    for (int i = 0; i < count; i++) {
+        double x0 = (i + 0.5) * w / count + 4 * frand() - 2, width = 3 + 3 * frand();
+        for (int y = h / 20; y < h - h / 20; y++) disc(part, x0 + 10 * sin(y / 150.0 + i), y, width / 2, brown);
+    }
+    sz_image *band = sz_image_new(ctx, w, h / 5, 8);
+    for (int y = 0; y < h / 5; y++)
+        for (int x = 0; x < w; x++) put(band, x, y, ribbon);
+    sz_layer_set_image(l, part);
+    sz_layer *top = sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "ribbon");
+    sz_layer_set_image(top, band);
+    sz_layer_set_offset(top, 0, 2 * h / 5);
+    return doc;
+}
+
+/* fill-behind on 100, 200 and 400 strands at 1024, 2048 and 4096 px
+ * wide: pairing the silhouette's ends is what grows with their number. */
+static int cmd_strands(void)
+{
+    int top = getenv("BENCH_MAX") ? atoi(getenv("BENCH_MAX")) : 4096;
+    for (int w = 1024; w <= top; w *= 2) {
+        double best = INFINITY;
+        for (int run = 0; run < RUNS; run++) {
+            rng = 5;
+            sz_ctx *ctx = sz_ctx_new();
+            sz_doc *doc = strands_scene(ctx, w, 1024, w / 10);
+            const char *kv[] = {"layers", "part", NULL};
+            best = fmin(best, timed(ctx, doc, "fill-behind", kv));
+            sz_doc_free(doc);
+            sz_ctx_free(ctx);
+        }
+        printf("fill-behind on %d strands of hair under a ribbon, %dx1024: %.3f s, best of %d runs\n", w / 10, w, best,
+               RUNS);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 2 && !strcmp(argv[1], "lines")) return cmd_lines();
@@ -427,6 +476,7 @@ int main(int argc, char **argv)
     if (argc == 2 && !strcmp(argv[1], "document")) return cmd_document();
     if (argc == 2 && !strcmp(argv[1], "striped")) return cmd_striped();
     if (argc == 2 && !strcmp(argv[1], "speck")) return cmd_speck();
-    fprintf(stderr, "usage: bench_complete lines | complete DIR | document | striped | speck\n");
+    if (argc == 2 && !strcmp(argv[1], "strands")) return cmd_strands();
+    fprintf(stderr, "usage: bench_complete lines | complete DIR | document | striped | speck | strands\n");
     return 2;
 }

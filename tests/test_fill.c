@@ -2425,6 +2425,46 @@ START_TEST(labels_of_a_strip_with_more_threads_than_rows)
 }
 END_TEST
 
+/* sz_pair_sort()'s order: cost, then the ends. */
+static bool pair_before(const sz_pair *p, const sz_pair *q)
+{
+    return p->cost < q->cost || (p->cost == q->cost && (p->a < q->a || (p->a == q->a && p->b < q->b)));
+}
+
+/* The heap of pairs gives out, each time, the first of the pairs pushed
+ * and not yet taken in sz_pair_sort()'s order, ties in cost by their ends
+ * (the silhouette's pairing prices pairs into it as they come up). */
+START_TEST(pair_heap_gives_the_first_pair_each_time)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_pair_list heap = {0};
+    sz_pair *left = calloc(2000, sizeof *left); /* pushed and not taken, unordered */
+    size_t nleft = 0;
+    uint32_t seed = 7;
+    for (int k = 0; k < 2000 || nleft; k++) {
+        if (k < 2000) {
+            seed = seed * 1664525u + 1013904223u;
+            int a = (int)(seed >> 8) % 40, b = (int)(seed >> 16) % 40;
+            float cost = (float)((seed >> 4) % 50) / 8; /* many ties */
+            ck_assert(sz_pair_heap_push(ctx, &heap, a, b, cost));
+            left[nleft++] = (sz_pair){a, b, cost, false};
+            if (k % 3 != 2) continue; /* take one now and then, and all at the end */
+        }
+        size_t first = 0;
+        for (size_t i = 1; i < nleft; i++)
+            if (pair_before(&left[i], &left[first])) first = i;
+        sz_pair got = sz_pair_heap_pop(&heap);
+        ck_assert_msg(got.a == left[first].a && got.b == left[first].b && got.cost == left[first].cost,
+                      "took (%d, %d, %g), not (%d, %d, %g)", got.a, got.b, got.cost, left[first].a, left[first].b,
+                      left[first].cost);
+        left[first] = left[--nleft];
+        ck_assert_uint_eq(heap.n, nleft);
+    }
+    free(left), free(heap.v);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(run_flood_matches_the_pixel_flood)
 {
     enum { FW = 61, FH = 43 };
@@ -2557,6 +2597,7 @@ int main(void)
     tcase_add_test(tc, packed_opening_matches_a_plain_one);
     tcase_add_test(tc, packed_square_dilation_matches_a_plain_one);
     tcase_add_test(tc, run_flood_matches_the_pixel_flood);
+    tcase_add_test(tc, pair_heap_gives_the_first_pair_each_time);
     tcase_add_test(tc, path_crossing_a_drawn_curve_is_seen);
     tcase_add_test(tc, nearest_site_matches_a_scan);
     suite_add_tcase(s, tc);
