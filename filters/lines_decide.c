@@ -257,9 +257,8 @@ float sz_lines_pair_cost(const sz_part *p, const sz_lines *ln, const sz_line_par
     float skip = SZ_MAX(a->width, b->width) / 2 + 1;
     /* the tests below count at most c.n points, so a count past these
      * fails them already */
-    crossing_limits lim = {INT_MAX, hidden_pair ? INT_MAX : c.n / 2 + 1, c.n / 10 + 1,
-                           hidden_pair ? c.n / 5 + 1 : INT_MAX, 0};
-    if (!hidden_pair) lim.hidden = 0;
+    crossing_limits lim = hidden_pair ? (crossing_limits){INT_MAX, INT_MAX, c.n / 10 + 1, c.n / 5 + 1, 0}
+                                      : (crossing_limits){0, c.n / 2 + 1, c.n / 10 + 1, INT_MAX, 0};
     crossing x = cross(p, ln, lp, &c, skip, &lim);
     int n = x.hidden + x.ink + x.visible + x.empty + x.outside;
     if (x.outside || x.visible > n / 10 + 1) REJECT("crosses what the part shows");
@@ -271,12 +270,11 @@ float sz_lines_pair_cost(const sz_part *p, const sz_lines *ln, const sz_line_par
     }
     /* The bending that alone would put the pair over the bar (with a
      * margin for rounding): past it, the cost is only known to be over. */
-    float weight = lp->smoothness * (hidden_pair ? HIDDEN_BENDING : 1.0f) / 10;
+    float weight = lp->smoothness * (hidden_pair ? HIDDEN_BENDING : 1.0f);
     float rest = (aa + ab) / (float)M_PI + (1 - wr) + cd * 2;
-    float enough = weight > 0 ? (SZ_PAIR_COST_MAX - rest) / weight * 1.01f + 1e-3f : INFINITY;
+    float enough = weight > 0 ? SZ_MAX(0.0f, (SZ_PAIR_COST_MAX - rest) * 10 / weight * 1.01f + 1e-3f) : INFINITY;
     float cost = corner > 0 ? 0.4f + corner / (hidden_pair ? lp->max_extension : lp->max_gap + 1) * 0.6f
-                            : lp->smoothness * (hidden_pair ? HIDDEN_BENDING : 1.0f) * bending(&c, SZ_MAX(enough, 0.0f)) / 10 +
-                                  (aa + ab) / (float)M_PI;
+                            : weight * bending(&c, enough) / 10 + (aa + ab) / (float)M_PI;
     cost += (1 - wr) + cd * 2;
     if (!hidden_pair && corner <= 0) cost += d / (lp->max_gap + 1) * 0.5f;
     if (lp->ink_prob) cost += 2 * (1 - x.prob);
