@@ -399,7 +399,7 @@ static sz_status build_walls(sz_ctx *ctx, const sz_part *p, const sz_fill_params
         if (e[q.a].used || e[q.b].used) continue;
         float cost = pair_cost(p, fp, unknown, &e[q.a], &e[q.b], pts, CAP);
         if (cost >= 0 && !sz_pair_heap_push(ctx, &priced, q.a, q.b, cost)) {
-            free(pts), free(c.v);
+            free(pts), free(c.v), free(priced.v);
             return SZ_ERR_NOMEM;
         }
     }
