@@ -257,8 +257,10 @@ float sz_lines_pair_cost(const sz_part *p, const sz_lines *ln, const sz_line_par
     float skip = SZ_MAX(a->width, b->width) / 2 + 1;
     /* the tests below count at most c.n points, so a count past these
      * fails them already */
-    crossing_limits lim = hidden_pair ? (crossing_limits){INT_MAX, INT_MAX, c.n / 10 + 1, c.n / 5 + 1, 0}
-                                      : (crossing_limits){0, c.n / 2 + 1, c.n / 10 + 1, INT_MAX, 0};
+    crossing_limits lim = hidden_pair ? (crossing_limits){.hidden = INT_MAX, .ink = INT_MAX, .visible = c.n / 10 + 1,
+                                                          .empty = c.n / 5 + 1, .outside = 0}
+                                      : (crossing_limits){.hidden = 0, .ink = c.n / 2 + 1, .visible = c.n / 10 + 1,
+                                                          .empty = INT_MAX, .outside = 0};
     crossing x = cross(p, ln, lp, &c, skip, &lim);
     int n = x.hidden + x.ink + x.visible + x.empty + x.outside;
     if (x.outside || x.visible > n / 10 + 1) REJECT("crosses what the part shows");
@@ -707,10 +709,10 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
     for (int q = 0; q < ord.n; q++) {
         sz_pair_list *mine = &found[sz_thread_index()];
         const pair_key *kq = &ord.v[q];
-        float reach = kq->group ? lp->max_extension * 2 : ord.gap_reach;
+        bool hidden_pair = kq->group != 0;
+        float reach = hidden_pair ? lp->max_extension * 2 : ord.gap_reach;
         for (int r = q + 1; r < ord.n && ord.v[r].group == kq->group && ord.v[r].x - kq->x <= reach && !nomem; r++) {
             int i = SZ_MIN(kq->end, ord.v[r].end), j = SZ_MAX(kq->end, ord.v[r].end);
-            bool hidden_pair = kq->group != 0;
             if (e[i].speck && e[j].speck) continue; /* a speck may only end a broken stroke */
             if (!hidden_pair && (e[i].taper < 0.5f || e[j].taper < 0.5f)) continue; /* natural ends */
             float dx = e[j].p.x - e[i].p.x, dy = e[j].p.y - e[i].p.y;
@@ -808,7 +810,9 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
             /* only across paper, never across what the part shows */
             curve cv = {.n = SZ_MIN(m, 1024)};
             memcpy(cv.pt, pts, (size_t)cv.n * sizeof *pts);
-            crossing x = cross(p, ln, lp, &cv, a->width / 2 + 1, &(crossing_limits){0, INT_MAX, 0, INT_MAX, INT_MAX});
+            crossing_limits paper_only = {
+                .hidden = 0, .ink = INT_MAX, .visible = 0, .empty = INT_MAX, .outside = INT_MAX};
+            crossing x = cross(p, ln, lp, &cv, a->width / 2 + 1, &paper_only);
             if (x.visible || x.hidden) continue;
             a->fate = SZ_END_JOINED;
             a->target = pts[m - 1];

@@ -27,6 +27,12 @@ typedef struct silhouette_end {
     float ahead; /* how far straight on from the end the unknown region ends, px */
 } silhouette_end;
 
+/* How many points hermite_path() samples between ends d px apart. */
+static int hermite_points(float d, int cap)
+{
+    return SZ_CLAMP((int)(d * 2.5f) + 2, 2, cap);
+}
+
 /* The cubic Hermite from a to b keeping both tangents, the tangents sized
  * so that ends turning toward each other follow a circular arc. */
 static int hermite_path(const silhouette_end *a, const silhouette_end *b, vec2 *pts, int cap)
@@ -40,7 +46,7 @@ static int hermite_path(const silhouette_end *a, const silhouette_end *b, vec2 *
     float ca = cosf(0.5f * acosf(SZ_CLAMP(v2_dot(a->dir, v2_scale(chord, 1 / d)), -1.0f, 1.0f)));
     float cb = cosf(0.5f * acosf(SZ_CLAMP(v2_dot(b->dir, v2_scale(chord, -1 / d)), -1.0f, 1.0f)));
     vec2 ta = v2_scale(a->dir, d / SZ_MAX(ca * ca, 0.35f)), tb = v2_scale(b->dir, -d / SZ_MAX(cb * cb, 0.35f));
-    int n = SZ_CLAMP((int)(d * 2.5f) + 2, 2, cap);
+    int n = hermite_points(d, cap);
     for (int i = 0; i < n; i++) {
         float t = (float)i / (float)(n - 1), t2 = t * t, t3 = t2 * t;
         float h00 = 2 * t3 - 3 * t2 + 1, h10 = t3 - 2 * t2 + t, h01 = -2 * t3 + 3 * t2, h11 = t3 - t2;
@@ -130,7 +136,7 @@ static float pair_cost(const sz_part *p, const sz_fill_params *fp, const uint8_t
  * at most 7.25 d / (n - 1).  A margin covers the float sums. */
 static float cost_below(float d, int cap)
 {
-    int n = SZ_CLAMP((int)(d * 2.5f) + 2, 2, cap);
+    int n = hermite_points(d, cap);
     if (n <= 2) return 0;
     return SZ_MAX(0.0f, 0.03f * (d - 7.25f * d / (float)(n - 1)) * 0.99f);
 }
