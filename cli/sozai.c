@@ -12,6 +12,7 @@
  */
 #include "sozai.h"
 #include "heap.h"
+#include "threads.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -611,6 +612,7 @@ static int run_chain(sz_ctx *ctx, options *o)
 
 int main(int argc, char **argv)
 {
+    sz_cli_spin_briefly(argv);
     /* libtiff's process-wide handlers print to stderr; the library reports
      * through its context instead, so silence them here. */
     TIFFSetErrorHandler(NULL);

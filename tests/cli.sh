@@ -103,6 +103,20 @@ for op in "extend-lines" "complete" "fill-behind --merge --margin 4"; do
     if same_file "$TMP/t1.psd" "$TMP/t3.psd"; then pass; else fail "$op differs between 1 and 3 threads"; fi
 done
 
+# Idle threads spin only briefly (cli/threads.c): the command starts itself
+# again with GOMP_SPINCOUNT set, unless the user chose how threads wait.
+# libgomp reports the count it runs with; another OpenMP runtime reports
+# none, and then there is nothing to check.
+spin_count() {
+    env OMP_DISPLAY_ENV=verbose "$@" "$SOZAI" --version 2>&1 >/dev/null |
+        sed -n "s/.*GOMP_SPINCOUNT = '\([0-9]*\)'.*/\1/p" | tail -n 1
+}
+if [ -n "$(spin_count)" ]; then
+    if [ "$(spin_count)" = 10000 ]; then pass; else fail "idle threads spin $(spin_count) turns, wanted 10000"; fi
+    if [ "$(spin_count GOMP_SPINCOUNT=5000)" = 5000 ]; then pass; else fail "GOMP_SPINCOUNT=5000 was not kept"; fi
+    if [ "$(spin_count OMP_WAIT_POLICY=passive)" = 0 ]; then pass; else fail "OMP_WAIT_POLICY=passive was not kept"; fi
+fi
+
 # --- export-layers and PSD round trips --------------------------------------------------------
 expect_exit 0 "export-layers" "$SOZAI" "$SAMPLE" export-layers -o "$TMP/parts/%02i_%n.png"
 for f in 00_back\ hair 01_body 02_face 03_bangs; do
