@@ -17,8 +17,11 @@
  * anything the program could run earlier.  So when the user has set
  * neither GOMP_SPINCOUNT nor OMP_WAIT_POLICY, the command sets the first
  * and starts itself again: the same process, arguments and descriptors,
- * before anything was read.  If that fails, it runs on as it is.  This is
- * process-wide policy, so it belongs to the program, not to the library.
+ * before anything was read.  If that fails, it runs on as it is.  Not
+ * under a tool that preloads a library into the process (valgrind,
+ * heaptrack): the restart would leave the tool behind, or, as valgrind
+ * does with /proc/self/exe, start the tool itself.  This is process-wide
+ * policy, so it belongs to the program, not to the library.
  */
 #include "threads.h"
 
@@ -31,6 +34,7 @@ void sz_cli_spin_briefly(char **argv)
 {
 #if defined(__linux__)
     if (getenv("GOMP_SPINCOUNT") || getenv("OMP_WAIT_POLICY")) return; /* the user's choice */
+    if (getenv("LD_PRELOAD")) return;                                  /* a tool watches */
     if (setenv("GOMP_SPINCOUNT", SPIN_TURNS, 1)) return;
     execv("/proc/self/exe", argv);
 #else
