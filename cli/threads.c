@@ -20,13 +20,19 @@
  * before anything was read.  If that fails, it runs on as it is.  Not
  * under a tool that preloads a library into the process (valgrind,
  * heaptrack): the restart would leave the tool behind, or, as valgrind
- * does with /proc/self/exe, start the tool itself.  This is process-wide
- * policy, so it belongs to the program, not to the library.
+ * does with /proc/self/exe, start the tool itself.  Nor when the program
+ * was started through the dynamic loader by hand (`ld.so sozai ...`):
+ * /proc/self/exe is then the loader, which would take the first argument
+ * for its own.  This is process-wide policy, so it belongs to the
+ * program, not to the library.
  */
 #include "threads.h"
 
 #include <stdlib.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/auxv.h>
+#endif
 
 #define SPIN_TURNS "10000"
 
@@ -35,6 +41,7 @@ void sz_cli_spin_briefly(char **argv)
 #if defined(__linux__)
     if (getenv("GOMP_SPINCOUNT") || getenv("OMP_WAIT_POLICY")) return; /* the user's choice */
     if (getenv("LD_PRELOAD")) return;                                  /* a tool watches */
+    if (!getauxval(AT_BASE)) return; /* no loader of its own: run as the loader, or static */
     if (setenv("GOMP_SPINCOUNT", SPIN_TURNS, 1)) return;
     execv("/proc/self/exe", argv);
 #else

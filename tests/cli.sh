@@ -119,6 +119,12 @@ if [ -n "$(spin_count)" ]; then
     # under valgrind and other tools that preload a library it does not restart
     if [ "$(spin_count LD_PRELOAD=)" != 10000 ]; then pass; else fail "restarted beside LD_PRELOAD"; fi
 fi
+# nor when started through the dynamic loader, which /proc/self/exe then is
+loader=$(readelf -l "$SOZAI" 2>/dev/null | sed -n 's/.*interpreter: \(.*\)]$/\1/p')
+if [ -n "$loader" ] && [ -x "$loader" ]; then
+    expect_exit 0 "started through the dynamic loader" "$loader" "$SOZAI" --version
+    expect_grep "^sozai " "$TMP/stdout" "started through the dynamic loader, sozai ran"
+fi
 
 # --- export-layers and PSD round trips --------------------------------------------------------
 expect_exit 0 "export-layers" "$SOZAI" "$SAMPLE" export-layers -o "$TMP/parts/%02i_%n.png"
