@@ -39,6 +39,7 @@
 void sz_cli_spin_briefly(char **argv)
 {
 #if defined(__linux__)
+    if (!argv[0]) return;                                              /* nothing to restart with */
     if (getenv("GOMP_SPINCOUNT") || getenv("OMP_WAIT_POLICY")) return; /* the user's choice */
     if (getenv("LD_PRELOAD")) return;                                  /* a tool watches */
     if (!getauxval(AT_BASE)) return; /* no loader of its own: run as the loader, or static */
