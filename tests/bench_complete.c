@@ -18,6 +18,9 @@
  *                                    and without the model
  *   bench_complete strands           fill-behind on a layer of hair strands
  *                                    under a ribbon, 100 to 400 strands
+ *   bench_complete part N DIR        writes the painted part at N x N and
+ *                                    its hidden region into DIR, for
+ *                                    bench_cli.sh to run the command on
  *
  * Everything is generated from fixed seeds, so runs compare.  The
  * library runs under the C library's default heap (see DESIGN.md).
@@ -208,6 +211,28 @@ static sz_image *painted_part(sz_ctx *ctx, int n)
     return im;
 }
 
+/* Writes the part and the occluder of a scene as DIR/NAME-part.png and
+ * DIR/NAME-mask.png, for work outside this program: the Telea
+ * comparison, and the command's own runs (bench_cli.sh). */
+static void write_case(sz_ctx *ctx, sz_doc *doc, const char *dir, const char *name)
+{
+    static const char *const what[2] = {"part", "mask"};
+    sz_layer *root = sz_doc_root(doc);
+    const sz_image *first = sz_layer_image(sz_layer_child(root, 0));
+    sz_doc *one = sz_doc_new(ctx, sz_image_width(first), sz_image_height(first));
+    sz_layer *l = sz_layer_new(ctx, sz_doc_root(one), SZ_LAYER_PIXEL, "x");
+    for (int i = 0; i < 2; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s-%s.png", dir, name, what[i]);
+        sz_layer_set_image(l, sz_image_copy(ctx, sz_layer_image(sz_layer_child(root, i))));
+        if (sz_doc_write_file(ctx, one, path, SZ_FORMAT_PNG, NULL)) {
+            fprintf(stderr, "bench_complete: %s: %s\n", path, sz_ctx_error(ctx));
+            exit(1);
+        }
+    }
+    sz_doc_free(one);
+}
+
 /* One timed complete of the n x n painted part; with `dir`, the part and
  * its hidden region are left there for the Telea comparison. */
 static double complete_once(int n, bool geometric, const char *dir)
@@ -215,20 +240,7 @@ static double complete_once(int n, bool geometric, const char *dir)
     rng = 11;
     sz_ctx *ctx = sz_ctx_new();
     sz_doc *doc = scene(ctx, painted_part(ctx, n), 0.4);
-    if (dir) {
-        /* the part and its hidden region, for the Telea comparison */
-        char path[4096];
-        sz_layer *root = sz_doc_root(doc);
-        sz_doc *one = sz_doc_new(ctx, n, n);
-        sz_layer *l = sz_layer_new(ctx, sz_doc_root(one), SZ_LAYER_PIXEL, "x");
-        sz_layer_set_image(l, sz_image_copy(ctx, sz_layer_image(sz_layer_child(root, 0))));
-        snprintf(path, sizeof path, "%s/complete-part.png", dir);
-        sz_doc_write_file(ctx, one, path, SZ_FORMAT_PNG, NULL);
-        sz_layer_set_image(l, sz_image_copy(ctx, sz_layer_image(sz_layer_child(root, 1))));
-        snprintf(path, sizeof path, "%s/complete-mask.png", dir);
-        sz_doc_write_file(ctx, one, path, SZ_FORMAT_PNG, NULL);
-        sz_doc_free(one);
-    }
+    if (dir) write_case(ctx, doc, dir, "complete");
     const char *kv[] = {"layers", "part", geometric ? "no-model" : NULL, "true", NULL};
     double t = timed(ctx, doc, "complete", kv);
     sz_doc_free(doc);
@@ -469,6 +481,25 @@ static int cmd_strands(void)
     return 0;
 }
 
+/* The painted part at n x n, 40% hidden, left in DIR as part-N-part.png
+ * and part-N-mask.png for bench_cli.sh. */
+static int cmd_part(int n, const char *dir)
+{
+    if (n < 64 || n > 8192) {
+        fprintf(stderr, "bench_complete: part: N from 64 to 8192\n");
+        return 2;
+    }
+    char name[32];
+    snprintf(name, sizeof name, "part-%d", n);
+    rng = 11;
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = scene(ctx, painted_part(ctx, n), 0.4);
+    write_case(ctx, doc, dir, name);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 2 && !strcmp(argv[1], "lines")) return cmd_lines();
@@ -477,6 +508,7 @@ int main(int argc, char **argv)
     if (argc == 2 && !strcmp(argv[1], "striped")) return cmd_striped();
     if (argc == 2 && !strcmp(argv[1], "speck")) return cmd_speck();
     if (argc == 2 && !strcmp(argv[1], "strands")) return cmd_strands();
-    fprintf(stderr, "usage: bench_complete lines | complete DIR | document | striped | speck | strands\n");
+    if (argc == 4 && !strcmp(argv[1], "part")) return cmd_part(atoi(argv[2]), argv[3]);
+    fprintf(stderr, "usage: bench_complete lines | complete DIR | document | striped | speck | strands | part N DIR\n");
     return 2;
 }
