@@ -612,7 +612,6 @@ static int run_chain(sz_ctx *ctx, options *o)
 
 int main(int argc, char **argv)
 {
-    sz_cli_spin_briefly(argv);
     /* libtiff's process-wide handlers print to stderr; the library reports
      * through its context instead, so silence them here. */
     TIFFSetErrorHandler(NULL);
@@ -656,6 +655,7 @@ int main(int argc, char **argv)
     if (parse_args(ctx, &o, argc, argv)) {
         rc = EXIT_USAGE;
     } else {
+        sz_cli_spin_briefly(argv, o.input, sz_ctx_threads(ctx));
         verbosity = o.verbosity;
         progress.mode = o.progress < 0 ? (isatty(STDERR_FILENO) && o.verbosity ? -1 : 0) : o.progress;
         progress.start = now();

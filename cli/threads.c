@@ -17,35 +17,75 @@
  * anything the program could run earlier.  So when the user has set
  * neither GOMP_SPINCOUNT nor OMP_WAIT_POLICY, the command sets the first
  * and starts itself again: the same process, arguments and descriptors,
- * before anything was read.  If that fails, it runs on as it is.  Not
- * under a tool that preloads a library into the process (valgrind,
- * heaptrack): the restart would leave the tool behind, or, as valgrind
- * does with /proc/self/exe, start the tool itself.  Nor when the program
- * was started through the dynamic loader by hand (`ld.so sozai ...`):
- * /proc/self/exe is then the loader, which would take the first argument
- * for its own.  This is process-wide policy, so it belongs to the
- * program, not to the library.
+ * before the input is read.  If that fails, it runs on as it is.
+ *
+ * It does not restart
+ * - when no thread will wait: the library works on one thread below
+ *   512 x 512 pixels unless told otherwise (README, "Using the command"),
+ *   and libgomp then starts none.  The canvas is read from the header of
+ *   a PNG or PSD input; of other inputs it is not known.
+ * - under a tool that preloads a library into the process (valgrind,
+ *   heaptrack): the restart would leave the tool behind, or, as valgrind
+ *   does with /proc/self/exe, start the tool itself;
+ * - when the program was started through the dynamic loader by hand
+ *   (`ld.so sozai ...`): /proc/self/exe is then the loader, which would
+ *   take the first argument for its own.
+ *
+ * This is process-wide policy, so it belongs to the program, not to the
+ * library.
  */
 #include "threads.h"
 
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #if defined(__linux__)
 #include <sys/auxv.h>
 #endif
 
 #define SPIN_TURNS "10000"
+/* Below this many pixels of canvas the library keeps to one thread. */
+#define ONE_THREAD_PIXELS ((uint64_t)512 * 512)
 
-void sz_cli_spin_briefly(char **argv)
+static uint64_t be32(const unsigned char *b)
+{
+    return (uint64_t)b[0] << 24 | (uint64_t)b[1] << 16 | (uint64_t)b[2] << 8 | b[3];
+}
+
+/* Whether `input` is a PNG or PSD/PSB file whose header gives a canvas the
+ * library works on with one thread. */
+static bool known_small(const char *input)
+{
+    if (!input || !strcmp(input, "-")) return false; /* standard input: not to be peeked at */
+    unsigned char h[26];
+    FILE *f = fopen(input, "rb");
+    if (!f) return false;
+    size_t got = fread(h, 1, sizeof h, f);
+    fclose(f);
+    uint64_t w, ht;
+    if (got >= 24 && !memcmp(h, "\x89PNG\r\n\x1a\n", 8) && !memcmp(h + 12, "IHDR", 4))
+        w = be32(h + 16), ht = be32(h + 20);
+    else if (got >= 22 && !memcmp(h, "8BPS", 4))
+        ht = be32(h + 14), w = be32(h + 18);
+    else
+        return false;
+    return w * ht < ONE_THREAD_PIXELS;
+}
+
+void sz_cli_spin_briefly(char **argv, const char *input, int threads)
 {
 #if defined(__linux__)
     if (!argv[0]) return;                                              /* nothing to restart with */
     if (getenv("GOMP_SPINCOUNT") || getenv("OMP_WAIT_POLICY")) return; /* the user's choice */
+    if (threads == 1 || (threads == 0 && known_small(input))) return;  /* no thread will wait */
     if (getenv("LD_PRELOAD")) return;                                  /* a tool watches */
     if (!getauxval(AT_BASE)) return; /* no loader of its own: run as the loader, or static */
     if (setenv("GOMP_SPINCOUNT", SPIN_TURNS, 1)) return;
     execv("/proc/self/exe", argv);
 #else
-    (void)argv;
+    (void)argv, (void)input, (void)threads;
 #endif
 }

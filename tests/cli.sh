@@ -103,34 +103,39 @@ for op in "extend-lines" "complete" "fill-behind --merge --margin 4"; do
     if same_file "$TMP/t1.psd" "$TMP/t3.psd"; then pass; else fail "$op differs between 1 and 3 threads"; fi
 done
 
-# Idle threads spin only briefly (cli/threads.c): the command starts itself
-# again with GOMP_SPINCOUNT set, unless the user chose how threads wait or
-# a tool watches the process.
-# libgomp reports the count it runs with; another OpenMP runtime reports
-# none, and then there is nothing to check.
-spin_count() {
-    env OMP_DISPLAY_ENV=verbose "$@" "$SOZAI" --version 2>&1 >/dev/null |
-        sed -n "s/.*GOMP_SPINCOUNT = '\([0-9]*\)'.*/\1/p" | tail -n 1
-}
-if [ -n "$(spin_count)" ]; then
-    if [ "$(spin_count)" = 10000 ]; then pass; else fail "idle threads spin $(spin_count) turns, wanted 10000"; fi
-    if [ "$(spin_count GOMP_SPINCOUNT=5000)" = 5000 ]; then pass; else fail "GOMP_SPINCOUNT=5000 was not kept"; fi
-    if [ "$(spin_count OMP_WAIT_POLICY=passive)" = 0 ]; then pass; else fail "OMP_WAIT_POLICY=passive was not kept"; fi
-    # under valgrind and other tools that preload a library it does not restart
-    if [ "$(spin_count LD_PRELOAD=)" != 10000 ]; then pass; else fail "restarted beside LD_PRELOAD"; fi
-fi
-# nor when started through the dynamic loader, which /proc/self/exe then is
-loader=$(readelf -l "$SOZAI" 2>/dev/null | sed -n 's/.*interpreter: \(.*\)]$/\1/p')
-if [ -n "$loader" ] && [ -x "$loader" ]; then
-    expect_exit 0 "started through the dynamic loader" "$loader" "$SOZAI" --version
-    expect_grep "^sozai " "$TMP/stdout" "started through the dynamic loader, sozai ran"
-fi
-
 # --- export-layers and PSD round trips --------------------------------------------------------
 expect_exit 0 "export-layers" "$SOZAI" "$SAMPLE" export-layers -o "$TMP/parts/%02i_%n.png"
 for f in 00_back\ hair 01_body 02_face 03_bangs; do
     if [ -f "$TMP/parts/$f.png" ]; then pass; else fail "export-layers did not write $f.png"; fi
 done
+
+# Idle threads spin only briefly (cli/threads.c): the command starts itself
+# again with GOMP_SPINCOUNT set, unless the user chose how threads wait, no
+# thread will wait (a canvas under 512x512, as its PNG or PSD header says),
+# or a tool watches the process.  libgomp reports the count it runs with;
+# another OpenMP runtime reports none, and then there is nothing to check.
+spin_count() {
+    env OMP_DISPLAY_ENV=verbose "$@" 2>&1 >/dev/null |
+        sed -n "s/.*GOMP_SPINCOUNT = '\([0-9]*\)'.*/\1/p" | tail -n 1
+}
+small="$TMP/parts/02_face.png" # 262x228
+if [ -n "$(spin_count "$SOZAI" "$SAMPLE" info)" ]; then
+    if [ "$(spin_count "$SOZAI" "$SAMPLE" info)" = 10000 ]; then pass; else fail "idle threads spin $(spin_count "$SOZAI" "$SAMPLE" info) turns, wanted 10000"; fi
+    if [ "$(spin_count "$SOZAI" - info < "$SAMPLE")" = 10000 ]; then pass; else fail "no restart reading standard input"; fi
+    if [ "$(spin_count GOMP_SPINCOUNT=5000 "$SOZAI" "$SAMPLE" info)" = 5000 ]; then pass; else fail "GOMP_SPINCOUNT=5000 was not kept"; fi
+    if [ "$(spin_count OMP_WAIT_POLICY=passive "$SOZAI" "$SAMPLE" info)" = 0 ]; then pass; else fail "OMP_WAIT_POLICY=passive was not kept"; fi
+    if [ "$(spin_count "$SOZAI" "$small" info)" != 10000 ]; then pass; else fail "restarted for a small canvas"; fi
+    if [ "$(spin_count "$SOZAI" --threads 2 "$small" info)" = 10000 ]; then pass; else fail "no restart with --threads 2"; fi
+    if [ "$(spin_count "$SOZAI" --threads 1 "$SAMPLE" info)" != 10000 ]; then pass; else fail "restarted with --threads 1"; fi
+    if [ "$(spin_count LD_PRELOAD= "$SOZAI" "$SAMPLE" info)" != 10000 ]; then pass; else fail "restarted beside LD_PRELOAD"; fi
+fi
+# nor when started through the dynamic loader, which /proc/self/exe then is
+loader=$(readelf -l "$SOZAI" 2>/dev/null | sed -n 's/.*interpreter: \(.*\)]$/\1/p')
+if [ -n "$loader" ] && [ -x "$loader" ]; then
+    expect_exit 0 "started through the dynamic loader" "$loader" "$SOZAI" "$SAMPLE" info
+    expect_grep "^canvas: 480x600" "$TMP/stdout" "started through the dynamic loader, sozai ran"
+fi
+
 expect_exit 0 "export-layers --canvas as TIFF" "$SOZAI" "$SAMPLE" export-layers --canvas --layers face -o "$TMP/c/%n.tif"
 expect_exit 0 "info of an exported layer" "$SOZAI" "$TMP/c/face.tif" info
 expect_grep "canvas: 480x600" "$TMP/stdout" "--canvas keeps the canvas size"
