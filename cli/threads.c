@@ -36,15 +36,15 @@
  */
 #include "threads.h"
 
+#if defined(__linux__)
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#if defined(__linux__)
 #include <sys/auxv.h>
-#endif
+#include <unistd.h>
 
 #define SPIN_TURNS "10000"
 /* Below this many pixels of canvas the library keeps to one thread. */
@@ -59,7 +59,7 @@ static uint64_t be32(const unsigned char *b)
  * library works on with one thread. */
 static bool known_small(const char *input)
 {
-    if (!input || !strcmp(input, "-")) return false; /* standard input: not to be peeked at */
+    if (!strcmp(input, "-")) return false; /* standard input: not to be peeked at */
     unsigned char h[26];
     FILE *f = fopen(input, "rb");
     if (!f) return false;
@@ -77,15 +77,20 @@ static bool known_small(const char *input)
 
 void sz_cli_spin_briefly(char **argv, const char *input, int threads)
 {
-#if defined(__linux__)
-    if (!argv[0]) return;                                              /* nothing to restart with */
+    if (!argv[0] || !input) return;                                    /* nothing to restart with, or for */
     if (getenv("GOMP_SPINCOUNT") || getenv("OMP_WAIT_POLICY")) return; /* the user's choice */
     if (threads == 1 || (threads == 0 && known_small(input))) return;  /* no thread will wait */
     if (getenv("LD_PRELOAD")) return;                                  /* a tool watches */
     if (!getauxval(AT_BASE)) return; /* no loader of its own: run as the loader, or static */
     if (setenv("GOMP_SPINCOUNT", SPIN_TURNS, 1)) return;
     execv("/proc/self/exe", argv);
-#else
-    (void)argv, (void)input, (void)threads;
-#endif
 }
+
+#else
+
+void sz_cli_spin_briefly(char **argv, const char *input, int threads)
+{
+    (void)argv, (void)input, (void)threads; /* elsewhere libgomp's default stands */
+}
+
+#endif
