@@ -21,7 +21,7 @@
  *
  * It does not restart
  * - when no thread will wait: the library works on one thread below
- *   512 x 512 pixels unless told otherwise (README, "Using the command"),
+ *   SZ_ONE_THREAD_PIXELS (512 x 512) unless told otherwise,
  *   and libgomp then starts none.  The canvas is read from the header of
  *   a PNG or PSD input; of other inputs it is not known.
  * - under a tool that preloads a library into the process (valgrind,
@@ -38,6 +38,8 @@
 
 #if defined(__linux__)
 
+#include "sozai.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,8 +49,6 @@
 #include <unistd.h>
 
 #define SPIN_TURNS "10000"
-/* Below this many pixels of canvas the library keeps to one thread. */
-#define ONE_THREAD_PIXELS ((uint64_t)512 * 512)
 
 static uint64_t be32(const unsigned char *b)
 {
@@ -72,7 +72,7 @@ static bool known_small(const char *input)
         ht = be32(h + 14), w = be32(h + 18);
     else
         return false;
-    return w * ht < ONE_THREAD_PIXELS;
+    return w * ht < SZ_ONE_THREAD_PIXELS;
 }
 
 void sz_cli_spin_briefly(char **argv, const char *input, int threads)

@@ -100,9 +100,13 @@ SZ_API void sz_ctx_set_log(sz_ctx *ctx, sz_log_fn fn, void *user);
 SZ_API void sz_ctx_set_progress(sz_ctx *ctx, sz_progress_fn fn, void *user);
 
 /** Threads used by operations; 0 (the default) means all processors,
- *  except that a layer of fewer than 512 x 512 working pixels is done on
- *  one thread, which is faster there.  Results do not depend on it. */
+ *  except that a layer of fewer than SZ_ONE_THREAD_PIXELS working pixels
+ *  is done on one thread, which is faster there.  Results do not depend on
+ *  it. */
 SZ_API void sz_ctx_set_threads(sz_ctx *ctx, int threads);
+/** Below this many pixels (512 x 512) work runs on one thread unless a
+ *  thread count was set. */
+#define SZ_ONE_THREAD_PIXELS (512 * 512)
 SZ_API int sz_ctx_threads(const sz_ctx *ctx);
 
 SZ_API sz_status sz_ctx_set_limit(sz_ctx *ctx, sz_limit which, uint64_t value);

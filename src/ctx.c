@@ -133,7 +133,7 @@ size_t sz_ctx_work(const sz_ctx *ctx)
 int sz_threads(const sz_ctx *ctx)
 {
     if (ctx && ctx->threads > 0) return ctx->threads; /* asked for: even small work gets them */
-    if (ctx && ctx->work_pixels && ctx->work_pixels < SZ_PARALLEL_MIN_PIXELS) return 1;
+    if (ctx && ctx->work_pixels && ctx->work_pixels < SZ_ONE_THREAD_PIXELS) return 1;
 #ifdef _OPENMP
     return omp_get_num_procs();
 #else

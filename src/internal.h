@@ -51,15 +51,14 @@ SZ_INTERNAL void sz_emit(sz_ctx *ctx, const char *fmt, ...) SZ_PRINTF(2, 3);
 /** Reports progress; returns SZ_ERR_CANCELLED (with the error set) when the
  *  callback asks to stop, SZ_OK otherwise. */
 SZ_INTERNAL sz_status sz_progress(sz_ctx *ctx, const char *stage, double fraction);
-/** The number of threads an OpenMP region of this context may use. */
+/** The number of threads an OpenMP region of this context may use.  Work
+ *  smaller than SZ_ONE_THREAD_PIXELS (sozai.h) runs on one thread unless
+ *  the caller set a thread count: waking and joining a team for each of a
+ *  filter's many parallel loops costs more than two cores save on it
+ *  (measured: a 310x140 part completes in 33 ms on one thread, 40 ms on
+ *  two; a 916x934 one in 0.30 s against 0.20 s), and far more when another
+ *  process keeps the other core busy. */
 SZ_INTERNAL int sz_threads(const sz_ctx *ctx);
-/** Work smaller than this many pixels runs on one thread (unless the
- *  caller set a thread count): waking and
- *  joining a team for each of a filter's many parallel loops costs more
- *  than two cores save on it (measured: a 310x140 part completes in 33 ms
- *  on one thread, 40 ms on two; a 916x934 one in 0.30 s against 0.20 s),
- *  and far more when another process keeps the other core busy. */
-#define SZ_PARALLEL_MIN_PIXELS ((size_t)1 << 18)
 /** Tells the context how many pixels the work at hand covers (0: unknown,
  *  the default), so that sz_threads() can keep small work on one thread.
  *  Results never depend on the number of threads. */

@@ -190,8 +190,8 @@ sz_status psd_decode_channel(sz_ctx *ctx, const uint8_t *data, size_t len, bool 
             return sz_fail(ctx, SZ_ERR_FORMAT, "PSD: RLE rows run past the channel data");
         }
         int h = o->h;
-        /* a small channel is decoded on one thread (see SZ_PARALLEL_MIN_PIXELS) */
-#pragma omp parallel num_threads(sz_threads(ctx)) if ((size_t)h * (size_t)o->w >= SZ_PARALLEL_MIN_PIXELS)
+        /* a small channel is decoded on one thread (see sz_threads) */
+#pragma omp parallel num_threads(sz_threads(ctx)) if ((size_t)h * (size_t)o->w >= SZ_ONE_THREAD_PIXELS)
         {
             uint8_t *row = malloc(rb ? rb : 1);
             if (!row) bad = true;

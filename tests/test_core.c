@@ -50,7 +50,7 @@ START_TEST(small_work_runs_on_one_thread_unless_asked)
     ck_assert_int_ge(all, 1);
     ck_assert_uint_eq(sz_ctx_set_work(ctx, 300 * 200), 0);
     ck_assert_int_eq(sz_threads(ctx), 1);
-    ck_assert_uint_eq(sz_ctx_set_work(ctx, SZ_PARALLEL_MIN_PIXELS), 300 * 200);
+    ck_assert_uint_eq(sz_ctx_set_work(ctx, SZ_ONE_THREAD_PIXELS), 300 * 200);
     ck_assert_int_eq(sz_threads(ctx), all);
     sz_ctx_set_work(ctx, 300 * 200);
     sz_ctx_set_threads(ctx, 3);
