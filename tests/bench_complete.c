@@ -233,13 +233,20 @@ static void write_case(sz_ctx *ctx, sz_doc *doc, const char *dir, const char *na
     sz_doc_free(one);
 }
 
+/* The painted part at n x n under an occluder hiding 40% of the canvas,
+ * the same every time. */
+static sz_doc *painted_scene(sz_ctx *ctx, int n)
+{
+    rng = 11;
+    return scene(ctx, painted_part(ctx, n), 0.4);
+}
+
 /* One timed complete of the n x n painted part; with `dir`, the part and
  * its hidden region are left there for the Telea comparison. */
 static double complete_once(int n, bool geometric, const char *dir)
 {
-    rng = 11;
     sz_ctx *ctx = sz_ctx_new();
-    sz_doc *doc = scene(ctx, painted_part(ctx, n), 0.4);
+    sz_doc *doc = painted_scene(ctx, n);
     if (dir) write_case(ctx, doc, dir, "complete");
     const char *kv[] = {"layers", "part", geometric ? "no-model" : NULL, "true", NULL};
     double t = timed(ctx, doc, "complete", kv);
@@ -491,9 +498,8 @@ static int cmd_part(int n, const char *dir)
     }
     char name[32];
     snprintf(name, sizeof name, "part-%d", n);
-    rng = 11;
     sz_ctx *ctx = sz_ctx_new();
-    sz_doc *doc = scene(ctx, painted_part(ctx, n), 0.4);
+    sz_doc *doc = painted_scene(ctx, n);
     write_case(ctx, doc, dir, name);
     sz_doc_free(doc);
     sz_ctx_free(ctx);
