@@ -88,6 +88,7 @@ void sz_overlay_ends(sz_overlay *o, const sz_part *p, const sz_lines *ln)
         [SZ_END_JOINED] = {0, 160, 160},    /* joined to a stroke: teal */
         [SZ_END_PAIRED] = {0, 90, 255},     /* paired under an occluder: blue */
         [SZ_END_EXTENDED] = {230, 140, 0},  /* continued alone: orange */
+        [SZ_END_KEPT] = {200, 0, 0},        /* an outline's, left as drawn: red */
     };
     vec2 off = v2((float)p->x0, (float)p->y0);
     for (int i = 0; i < ln->nends; i++) {
@@ -95,7 +96,7 @@ void sz_overlay_ends(sz_overlay *o, const sz_part *p, const sz_lines *ln)
         vec2 c = v2_add(e->p, off);
         disc(o, c, SZ_MAX(3.0f, e->width / 2 + 2), colours[e->fate]);
         segment(o, c, v2_add(c, v2_scale(e->dir, 6 + e->width)), colours[e->fate]);
-        if (e->fate != SZ_END_NONE && (e->partner < 0 || e->partner > i))
+        if (e->fate != SZ_END_NONE && e->fate != SZ_END_KEPT && (e->partner < 0 || e->partner > i))
             segment(o, c, v2_add(e->target, off), colours[e->fate]);
     }
 }

@@ -41,6 +41,7 @@ void sz_line_params_from_args(const sz_args *args, sz_line_params *lp)
     const char *gaps = sz_arg_str(args, "repair-gaps");
     lp->repair_gaps = !strcmp(gaps, "always") ? SZ_GAPS_ALWAYS : !strcmp(gaps, "never") ? SZ_GAPS_NEVER : SZ_GAPS_AUTO;
     lp->strip_width = (float)sz_arg_float(args, "strip-width");
+    lp->outline_as_drawn = sz_arg_bool(args, "no-outline");
     lp->ink_prob = NULL;
     lp->inside = lp->outline_shape = NULL;
     lp->outline_walls = NULL;
@@ -227,7 +228,8 @@ const sz_op sz_op_extend_lines = {
             "it was.\n"
             "In a painted part, the outline follows the edge the part's completed shape\n"
             "takes under the occluder, and new strokes stay within that shape (--no-shape:\n"
-            "neither).  Its solid blacks (ink broader than a stroke: black hair, a boot,\n"
+            "neither; --no-outline: the outline stays as drawn, its ends where the cover\n"
+            "cut them, and only the other strokes go on).  Its solid blacks (ink broader than a stroke: black hair, a boot,\n"
             "the ベタ of a cel drawing) continue there as fill-behind would continue them\n"
             "(--no-solids: they do not).  Under a hidden strip up to --strip-width px\n"
             "wide (a strand of hair), ink seen on both sides, solid blacks too, runs\n"

@@ -38,7 +38,10 @@ SZ_INTERNAL extern const char *const sz_gap_modes[];
                                      "drawn and only what the cover hid is drawn), always, never",              \
      "auto", 0, -1, sz_gap_modes},                                                                               \
     {"ink-threshold", SZ_PARAM_FLOAT, "Dark ink: luma below this share of the part's median luma", "0.6",      \
-     0.05, 1, NULL}
+     0.05, 1, NULL},                                                                                             \
+    {"no-outline", SZ_PARAM_BOOL, "Do not continue a painted part's outline under the occluder (its ends stay "  \
+                                  "as drawn, none is drawn along the completed edge); other strokes still go on", \
+     NULL, 0, -1, NULL}
 
 /** Reads the SZ_LINE_PARAMS arguments. */
 SZ_INTERNAL void sz_line_params_from_args(const sz_args *args, sz_line_params *lp);

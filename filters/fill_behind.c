@@ -230,7 +230,8 @@ const sz_op sz_op_complete = {
             "the hidden part as fill-behind does, on a new layer under it (or into it\n"
             "with --merge).  The shape is decided first: new strokes stay within it,\n"
             "and a part whose visible edge has an outline gets it along the whole\n"
-            "completed edge.  A layer of line art gets its strokes continued and\n"
+            "completed edge (--no-outline: the outline stays as drawn, and the other\n"
+            "strokes go on).  A layer of line art gets its strokes continued and\n"
             "nothing behind it.  Every visible pixel stays as it was.  Options are those\n"
             "of extend-lines and fill-behind.",
     .params = complete_params,

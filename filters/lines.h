@@ -43,6 +43,8 @@ typedef struct sz_line_params {
                                  * under the occluder, or NULL */
     const uint8_t *outline_walls; /* where outline_shape's edge closes the outline for sure (curves
                                    * joining its silhouette), or NULL: only there is it followed */
+    bool outline_as_drawn; /* a painted part's outline is not continued under the occluder: its ends stay
+                            * as drawn, and no outline is drawn along the completed edge (--no-outline) */
     bool shape_guide;      /* without either, complete a painted part's shape to guide its outline */
     bool solids;           /* with that shape, continue the part's solid blacks over it too */
     bool slant_solids;     /* their borders go on at the slant at which they meet the cut, as the fill's do
@@ -58,7 +60,8 @@ typedef enum sz_end_fate {
     SZ_END_BRIDGED,    /* joined to another end across a gap */
     SZ_END_JOINED,     /* joined to the side of another stroke */
     SZ_END_PAIRED,     /* joined to another end under an occluder */
-    SZ_END_EXTENDED    /* continued under an occluder on its own */
+    SZ_END_EXTENDED,   /* continued under an occluder on its own */
+    SZ_END_KEPT        /* an end of the part's outline, left as drawn (--no-outline) */
 } sz_end_fate;
 
 typedef struct sz_line_end {

@@ -492,6 +492,43 @@ static sz_status follow_outlines(sz_ctx *ctx, const sz_part *p, const sz_line_pa
     return st;
 }
 
+/* --no-outline: the ends of the part's outline at the cover stay as
+ * drawn, out of every rule below, and nothing is drawn along the
+ * completed edge.  An end of a painted part's stroke whose tip lies on
+ * the part's edge is the outline's: the edge of the completed shape, or
+ * without one of what the part shows and what is hidden (the cover's own
+ * edge is then no edge).  Its heading is not asked, as sz_outline_end()
+ * asks it: a tip thinned askew at the cut is still the outline's, and
+ * left to the rules below it would run on into the part.  (In a layer of
+ * line art every stroke is its own silhouette, and none is kept.) */
+static sz_status keep_outline_ends(sz_ctx *ctx, const sz_part *p, const sz_line_params *lp, sz_lines *ln)
+{
+    if (ln->line_art) return SZ_OK;
+    const uint8_t *inside = lp->outline_shape;
+    uint8_t *own = NULL;
+    if (!inside) {
+        own = sz_malloc(ctx, (size_t)p->w * p->h);
+        if (!own) return SZ_ERR_NOMEM;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+        for (int y = 0; y < p->h; y++)
+            for (int x = 0; x < p->w; x++) {
+                size_t i = (size_t)y * p->w + x;
+                own[i] = p->hidden[i] || sz_alpha16(p->img, x, y) > 0;
+            }
+        inside = own;
+    }
+    sz_outline_dist dist;
+    sz_status st = sz_outline_distance(ctx, p, inside, lp->max_width, &dist);
+    for (int i = 0; i < ln->nends && !st; i++) {
+        sz_line_end *a = &ln->ends[i];
+        int x = SZ_CLAMP((int)lroundf(a->p.x), 0, p->w - 1), y = SZ_CLAMP((int)lroundf(a->p.y), 0, p->h - 1);
+        bool on_edge = sz_outline_dist_at(&dist, (size_t)y * p->w + x) <= a->width / 2 + 5;
+        if (a->at_hidden && a->fate == SZ_END_NONE && on_edge) a->fate = SZ_END_KEPT;
+    }
+    free(dist.d2), free(own);
+    return st;
+}
+
 /* A stroke run on from an unpaired end under the occluder. */
 typedef struct extension {
     int end;     /* its end */
@@ -657,6 +694,7 @@ static sz_status order_for_pairing(sz_ctx *ctx, const sz_part *p, const sz_line_
     float widest = 0;
     for (int i = 0; i < n; i++) {
         int group;
+        if (e[i].fate != SZ_END_NONE) continue; /* decided already (follow_outlines, keep_outline_ends) */
         if (e[i].at_hidden) {
             group = hidden_piece(p, &pieces, &e[i]);
             if (group <= 0) continue;
@@ -681,7 +719,9 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
     enum { PATH_CAP = 4096 };
     vec2 *pts = sz_malloc_array(ctx, PATH_CAP, sizeof *pts);
     if (!pts) return SZ_ERR_NOMEM;
-    sz_status st = lp->outline_shape ? follow_outlines(ctx, p, lp, ln, pts, PATH_CAP) : SZ_OK;
+    sz_status st = lp->outline_as_drawn ? keep_outline_ends(ctx, p, lp, ln)
+                   : lp->outline_shape  ? follow_outlines(ctx, p, lp, ln, pts, PATH_CAP)
+                                        : SZ_OK;
     if (st) {
         free(pts);
         return st;
@@ -801,7 +841,7 @@ sz_status sz_lines_decide(sz_ctx *ctx, const sz_part *p, const sz_line_params *l
     }
     for (int i = 0; i < n && !st; i++) {
         sz_line_end *a = &e[i];
-        if (a->partner >= 0) continue;
+        if (a->partner >= 0 || a->fate == SZ_END_KEPT) continue;
         bool hit, left;
         if (!a->at_hidden) {
             if (a->taper < 0.5f || a->speck || !repair) continue;

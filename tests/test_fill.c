@@ -1448,6 +1448,14 @@ START_TEST(outline_follows_the_completed_edge)
     const char *const no_shape[] = {"no-shape", "true", NULL};
     on = outline_points_inked("extend-lines", no_shape, &inside);
     ck_assert_msg(on < 39, "extend-lines --no-shape: the outline still runs through %d of 41 points", on);
+    /* --no-outline: the artist draws it; the completed edge is the fill's
+     * own.  (Where the disc's top and bottom run level with the pixel
+     * grid, its 4 px outline is broad enough to be paint, which the fill
+     * carries on a little way from the cut, at 76-80 degrees.) */
+    const char *const no_outline[] = {"no-outline", "true", "merge", "true", NULL};
+    on = outline_points_inked("complete", no_outline, &inside);
+    ck_assert_msg(on <= 4, "complete --no-outline: the outline runs through %d of 41 points", on);
+    ck_assert_int_eq(inside, 41); /* filled, without ink */
 }
 END_TEST
 

@@ -567,6 +567,41 @@ START_TEST(painted_part_outline_continues)
 }
 END_TEST
 
+/* --no-outline leaves the part's outline as drawn under the occluder and
+ * still continues its other strokes: an outlined disc with a mouth across
+ * it, under a bar down its middle, with the shape guiding the outline and
+ * without (--no-shape, where the outline is told by the part's own edge). */
+START_TEST(no_outline_leaves_the_outline_and_continues_the_rest)
+{
+    static const char *const kvs[][7] = {
+        {"no-mirror", "true", NULL},
+        {"no-mirror", "true", "no-outline", "true", NULL},
+        {"no-mirror", "true", "no-outline", "true", "no-shape", "true", NULL},
+    };
+    for (int k = 0; k < 3; k++) {
+        sz_ctx *ctx = sz_ctx_new();
+        sz_image *im = blank(ctx);
+        skin_disc(im);
+        draw_circle(im, 48.5f);
+        float mouth[] = {70, 75.5f, 130, 75.5f};
+        tu_draw_polyline(im, mouth, 2, 3, 3, black);
+        sz_doc *doc = under_bar(ctx, im, 90, 110);
+        extend(ctx, doc, 90, 110, kvs[k]);
+        sz_image *out = line_layer(doc);
+        ck_assert_msg(max_alpha(out, 100, 75, 1) > 200, "variant %d: the mouth is not continued", k);
+        unsigned top = max_alpha(out, 100, 60 - 48, 3), bottom = max_alpha(out, 100, 60 + 48, 3);
+        if (k == 0) {
+            ck_assert_uint_gt(top, 200);
+            ck_assert_uint_gt(bottom, 200);
+        } else {
+            ck_assert_msg(top == 0 && bottom == 0, "variant %d: outline drawn under the bar (%u, %u)", k, top, bottom);
+        }
+        sz_doc_free(doc);
+        sz_ctx_free(ctx);
+    }
+}
+END_TEST
+
 /* Puts the outlined disc `im` under a bar across its middle and checks
  * that the outline drawn along its completed bottom edge is the visible
  * one: black, and no more than its 3 px broad. */
@@ -1406,6 +1441,7 @@ int main(void)
     tcase_add_test(tc, outline_along_the_edge_is_not_widened_by_dark_paint);
     tcase_add_test(tc, outline_is_measured_beside_the_occluder);
     tcase_add_test(tc, outline_continues_only_where_the_edge_has_one);
+    tcase_add_test(tc, no_outline_leaves_the_outline_and_continues_the_rest);
     tcase_add_test(tc, outline_end_is_known_where_the_completed_edge_turns);
     tcase_add_test(tc, lone_stroke_stops_at_the_completed_shape);
     tcase_add_test(tc, corner_under_the_occluder_is_joined_only_near_its_ends);
