@@ -1613,6 +1613,50 @@ START_TEST(line_art_drawn_with_a_broad_pen_is_line_art_too)
 }
 END_TEST
 
+/* A ring 11 px broad and 600 px across, on a 700 x 700 canvas: line art
+ * drawn large. */
+static void large_ring(int x, int y, uint16_t px[4])
+{
+    float a = SZ_CLAMP(5.5f - fabsf(disc_d(x, y, 350, 350) - 294) + 0.5f, 0.0f, 1.0f);
+    if (a <= 0) return;
+    px[0] = 30 * 257, px[1] = 25 * 257, px[2] = 35 * 257, px[3] = (uint16_t)lrintf(a * 65535);
+}
+
+/* A dark band 40 px broad and 600 px long on the same canvas: paint. */
+static void dark_band(int x, int y, uint16_t px[4])
+{
+    if (x >= 50 && x < 650 && y >= 330 && y < 370) px[0] = 30 * 257, px[1] = 25 * 257, px[2] = 35 * 257, px[3] = 65535;
+}
+
+START_TEST(line_art_drawn_large_is_told_by_its_pen)
+{
+    /* The same drawing three times as large has a pen three times as
+     * broad: a fixed 7 px test called this ring paint and filled black
+     * wedges behind it.  A dark band as broad as a tenth of its length is
+     * still paint, and filled. */
+    sz_ctx *ctx = sz_ctx_new();
+    int said[2] = {0, 0};
+    sz_ctx_set_log(ctx, note_line_art, said);
+    sz_doc *doc = part_under_on(ctx, large_ring, 700, 700, 330, 0, 370, 700);
+    ck_assert_msg(tu_run_op(ctx, doc, "complete", NULL) == SZ_OK, "%s", sz_ctx_error(ctx));
+    ck_assert_int_eq(said[0], 1);
+    ck_assert_int_eq(sz_layer_child_count(sz_doc_root(doc)), 2); /* no fill layer */
+    sz_layer *part = sz_layer_child(sz_doc_root(doc), 0);
+    uint16_t px[4];
+    sz_get16(sz_layer_image(part), 350 - sz_layer_x(part), 350 - sz_layer_y(part), px);
+    ck_assert_uint_eq(px[3], 0); /* the inside stays empty */
+    sz_doc_free(doc);
+    said[0] = said[1] = 0;
+    doc = part_under_on(ctx, dark_band, 700, 700, 330, 0, 370, 700);
+    run_keeping_picture(ctx, doc, "complete", NULL);
+    ck_assert_int_eq(said[0], 0);
+    fill_at(doc, 350, 350, px);
+    ck_assert_uint_eq(px[3], 65535);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* A strand of light hair 5 px broad across the canvas: thin, but paint. */
 static void light_strand(int x, int y, uint16_t px[4])
 {
@@ -2569,6 +2613,7 @@ int main(void)
     tcase_add_test(tc, straight_edges_meet_at_a_corner);
     tcase_add_test(tc, a_hole_half_hidden_closes_on_itself);
     tcase_add_test(tc, line_art_gets_its_strokes_continued_and_nothing_behind);
+    tcase_add_test(tc, line_art_drawn_large_is_told_by_its_pen);
     tcase_add_test(tc, line_art_drawn_with_a_broad_pen_is_line_art_too);
     tcase_add_test(tc, thin_light_strand_is_paint_and_filled);
     tcase_add_test(tc, fully_hidden_part_is_a_no_op);
