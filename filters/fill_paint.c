@@ -325,7 +325,7 @@ sz_status sz_fill_paint(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp,
                         merge || !fp->seal_edge ? sz_part_writable(p, i, old[3]) : sz_part_fillable_under(p, i, old[3]);
                     if (!may) continue;
                     float out[4], own[4];
-                    if (old[3] && sz_part_seen(p, x, y)) {
+                    if (old[3] && sz_part_seen_colour(p, x, y)) {
                         /* the artist's own pixel shows here, partly: under
                          * it, its own colour (part.h) */
                         for (int k = 0; k < 3; k++) own[k] = sz_srgb16_to_linear(old[k]);

@@ -20,7 +20,7 @@
  * is translucent. */
 enum { TRANSLUCENT = 250 };
 
-/* In `solid`: a pixel of the part seen through the cover (p->faint). */
+/* In `solid`: a pixel of the part seen through the cover (p->faint_colour). */
 enum { SEEN = 2 };
 
 /* A source pixel is narrow within NARROW px of a border of its colour
@@ -448,8 +448,9 @@ sz_status sz_fill_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, c
      * than the part (an outline must not spread into the fill, but dark
      * areas, hair or shading, are colours to continue); failing that, any solid
      * visible pixel.  The luma waits in `src` until the median is known.
-     * The part's pixels seen, however faintly, through the cover
-     * (p->faint) are sources too, the nearest there are (SEEN in `solid`,
+     * The part's pixels seen, however faintly, through the cover in a
+     * colour to trust (p->faint_colour) are sources too, the nearest there
+     * are (SEEN in `solid`,
      * which the statistics of the body leave out: their opacity is the
      * cover's doing). */
     sz_word *dark_bits = bits, *scratch = bits + nw, *broad = bits + 2 * nw;
@@ -461,7 +462,7 @@ sz_status sz_fill_sources(sz_ctx *ctx, const sz_part *p, const uint8_t *shape, c
     for (int y = 0; y < h; y++) {
         uint8_t *body = solid + (size_t)y * w, *luma = src + (size_t)y * w;
         const uint8_t *hid = p->hidden + (size_t)y * w;
-        const sz_word *seen = sz_part_faint_row(p, y);
+        const sz_word *seen = sz_part_faint_colour_row(p, y);
         if (p->img->depth == 8) { /* (the common case, without widening every sample) */
             const uint8_t *px = sz_row8(p->img, y);
             for (int x = 0; x < w; x++, px += 4) {

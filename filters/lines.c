@@ -714,9 +714,12 @@ static long apply_tile(const sz_part *p, const sz_lines *ln, int tx, int ty, sz_
                 /* the stroke is over the artist's pixel now: a fill under it
                  * takes the paint's colour, not the stroke's (a word spans
                  * two tiles) */
-                sz_word *word = seen + (x >> 6), bit = (sz_word)1 << (x & 63);
+                sz_word *word = seen + (x >> 6), *colour = sz_part_faint_colour_row(p, y) + (x >> 6);
+                sz_word bit = (sz_word)1 << (x & 63);
 #pragma omp atomic
                 *word &= ~bit;
+#pragma omp atomic
+                *colour &= ~bit;
             }
             changed++;
         }

@@ -33,6 +33,10 @@ typedef struct sz_part {
                           touched, alpha > 0).  Its colour is what the artist drew: a fill
                           under it takes that colour, so the pixel looks as drawn and no seam
                           shows when the cover moves.  Cleared where new strokes go over it. */
+    sz_word *faint_colour; /* the same, where the colour is to trust (part.c, TRUSTED): a very
+                              faint pixel's colour may be only what premultiplied resampling left
+                              of it; such a pixel still says the part is there.  Shares faint's
+                              block. */
     int nhidden;
     long nvisible;          /* pixels of the layer that show (alpha > 0, not hidden), as loaded */
     int vx0, vy0, vx1, vy1; /* bounds of the visible pixels, work coordinates */
@@ -50,10 +54,23 @@ static inline sz_word *sz_part_faint_row(const sz_part *p, int y)
     return p->faint ? p->faint + (size_t)y * sz_row_words(p->w) : NULL;
 }
 
+/** Row y of p->faint_colour, or NULL when the part has none. */
+static inline sz_word *sz_part_faint_colour_row(const sz_part *p, int y)
+{
+    return p->faint_colour ? p->faint_colour + (size_t)y * sz_row_words(p->w) : NULL;
+}
+
 /** Whether the part's own pixel (x, y) shows through the cover (p->faint). */
 static inline bool sz_part_seen(const sz_part *p, int x, int y)
 {
     const sz_word *row = sz_part_faint_row(p, y);
+    return row && sz_bit(row, x);
+}
+
+/** Whether it shows there in a colour to trust (p->faint_colour). */
+static inline bool sz_part_seen_colour(const sz_part *p, int x, int y)
+{
+    const sz_word *row = sz_part_faint_colour_row(p, y);
     return row && sz_bit(row, x);
 }
 

@@ -1924,6 +1924,60 @@ START_TEST(part_seen_through_a_veil_keeps_its_own_colours)
 }
 END_TEST
 
+/* The colour a program resampling through premultiplied 8-bit colour
+ * leaves to pixel px of an 8-bit layer: each channel a multiple of
+ * 255 / alpha. */
+static void as_resampled(sz_image *im, int x, int y)
+{
+    uint16_t px[4];
+    sz_get16(im, x, y, px);
+    unsigned a = px[3] >> 8;
+    if (!a) return;
+    for (int c = 0; c < 3; c++) {
+        unsigned premultiplied = ((px[c] >> 8) * a + 127) / 255;
+        px[c] = (uint16_t)(SZ_MIN(255u, (premultiplied * 255 + a / 2) / a) * 257);
+    }
+    sz_put16(im, x, y, px);
+}
+
+START_TEST(faint_colours_of_a_resampled_layer_are_not_trusted)
+{
+    /* Seen through a veil at alpha 3, the part's pixels keep their exact
+     * colours in a layer stored straight, and the fill under each takes
+     * them (the checkered disc's two colours); a layer resampled through
+     * premultiplied colour left them on the lattice of multiples of 85
+     * (the orange disc's 230,140,90 became 255,170,85), and the fill is
+     * the disc's own orange, from what shows of it solid. */
+    for (int resampled = 0; resampled < 2; resampled++) {
+        sz_ctx *ctx = sz_ctx_new();
+        paint_fn paint = resampled ? flat_disc : checkered_disc;
+        sz_doc *doc = part_under_a_veil(ctx, paint, 80, 120, 3.0f / 255);
+        sz_image *part = sz_layer_image(sz_layer_child(sz_doc_root(doc), 0));
+        for (int y = 0; resampled && y < H; y++)
+            for (int x = 80; x < 120; x++) as_resampled(part, x, y);
+        ck_assert_int_eq(tu_run_op(ctx, doc, "fill-behind", NULL), SZ_OK);
+        int checked = 0;
+        for (int y = 0; y < H; y++)
+            for (int x = 82; x < 118; x++) {
+                uint16_t want[4] = {0, 0, 0, 0}, f[4];
+                paint(x, y, want);
+                if (disc_d(x, y, 100, 60) > 37) continue; /* (the soft edge) */
+                fill_at(doc, x, y, f);
+                ck_assert_msg(f[3] == 65535, "no fill under the faint part at %d,%d", x, y);
+                for (int c = 0; c < 3; c++)
+                    ck_assert_msg(abs((int)(f[c] >> 8) - (int)(want[c] >> 8)) <= 2,
+                                  "%s: the fill at %d,%d is %u,%u,%u, the part there %u,%u,%u",
+                                  resampled ? "resampled" : "straight", x, y, f[0] >> 8, f[1] >> 8, f[2] >> 8,
+                                  want[0] >> 8, want[1] >> 8, want[2] >> 8);
+                checked++;
+            }
+        ck_assert_int_gt(checked, 2000);
+        sz_doc_free(doc);
+        sz_ctx_free(ctx);
+    }
+}
+END_TEST
+
 /* A flat plate with a dark stroke across its middle that ends at x = 90
  * (under the veil of the test below, over x 80..150). */
 static void stroke_ending_under_a_veil(int x, int y, uint16_t px[4])
@@ -2620,6 +2674,7 @@ int main(void)
     tcase_add_test(tc, stacked_layers_are_each_completed_from_those_above);
     tcase_add_test(tc, soft_edge_of_the_cut_is_sealed_on_request);
     tcase_add_test(tc, part_seen_through_a_veil_keeps_its_own_colours);
+    tcase_add_test(tc, faint_colours_of_a_resampled_layer_are_not_trusted);
     tcase_add_test(tc, faint_paint_seen_through_a_veil_is_not_the_part_s_body);
     tcase_add_test(tc, stroke_does_not_run_on_where_paint_shows_through_the_cover);
     tcase_add_test(tc, mask_of_another_size_is_refused);
