@@ -1593,6 +1593,20 @@ static void broad_ring(int x, int y, uint16_t px[4])
     px[0] = 30 * 257, px[1] = 25 * 257, px[2] = 35 * 257, px[3] = (uint16_t)lrintf(a * 65535);
 }
 
+/* Runs complete on doc, a ring under a cover, and checks that the ring
+ * was taken for line art: said so (note_line_art), no fill layer made,
+ * and its inside at (x, y) still empty. */
+static void assert_completed_as_line_art(sz_ctx *ctx, sz_doc *doc, const int *said, int x, int y)
+{
+    ck_assert_msg(tu_run_op(ctx, doc, "complete", NULL) == SZ_OK, "%s", sz_ctx_error(ctx));
+    ck_assert_int_eq(said[0], 1);
+    ck_assert_int_eq(sz_layer_child_count(sz_doc_root(doc)), 2);
+    sz_layer *part = sz_layer_child(sz_doc_root(doc), 0);
+    uint16_t px[4];
+    sz_get16(sz_layer_image(part), x - sz_layer_x(part), y - sz_layer_y(part), px);
+    ck_assert_uint_eq(px[3], 0);
+}
+
 START_TEST(line_art_drawn_with_a_broad_pen_is_line_art_too)
 {
     /* A drawing at a larger scale has broader lines; a 5x5 test called
@@ -1601,13 +1615,7 @@ START_TEST(line_art_drawn_with_a_broad_pen_is_line_art_too)
     int said[2] = {0, 0};
     sz_ctx_set_log(ctx, note_line_art, said);
     sz_doc *doc = part_under(ctx, broad_ring, 100, 0, 200, 120);
-    ck_assert_msg(tu_run_op(ctx, doc, "complete", NULL) == SZ_OK, "%s", sz_ctx_error(ctx));
-    ck_assert_int_eq(said[0], 1);
-    ck_assert_int_eq(sz_layer_child_count(sz_doc_root(doc)), 2); /* no fill layer */
-    sz_layer *part = sz_layer_child(sz_doc_root(doc), 0);
-    uint16_t px[4];
-    sz_get16(sz_layer_image(part), 115 - sz_layer_x(part), 60 - sz_layer_y(part), px);
-    ck_assert_uint_eq(px[3], 0); /* the inside stays empty */
+    assert_completed_as_line_art(ctx, doc, said, 115, 60);
     sz_doc_free(doc);
     sz_ctx_free(ctx);
 }
@@ -1638,18 +1646,13 @@ START_TEST(line_art_drawn_large_is_told_by_its_pen)
     int said[2] = {0, 0};
     sz_ctx_set_log(ctx, note_line_art, said);
     sz_doc *doc = part_under_on(ctx, large_ring, 700, 700, 330, 0, 370, 700);
-    ck_assert_msg(tu_run_op(ctx, doc, "complete", NULL) == SZ_OK, "%s", sz_ctx_error(ctx));
-    ck_assert_int_eq(said[0], 1);
-    ck_assert_int_eq(sz_layer_child_count(sz_doc_root(doc)), 2); /* no fill layer */
-    sz_layer *part = sz_layer_child(sz_doc_root(doc), 0);
-    uint16_t px[4];
-    sz_get16(sz_layer_image(part), 350 - sz_layer_x(part), 350 - sz_layer_y(part), px);
-    ck_assert_uint_eq(px[3], 0); /* the inside stays empty */
+    assert_completed_as_line_art(ctx, doc, said, 350, 350);
     sz_doc_free(doc);
     said[0] = said[1] = 0;
     doc = part_under_on(ctx, dark_band, 700, 700, 330, 0, 370, 700);
     run_keeping_picture(ctx, doc, "complete", NULL);
     ck_assert_int_eq(said[0], 0);
+    uint16_t px[4];
     fill_at(doc, 350, 350, px);
     ck_assert_uint_eq(px[3], 65535);
     sz_doc_free(doc);
