@@ -100,15 +100,19 @@ static bool on_premultiplied_lattice(const uint16_t c[4], unsigned a, unsigned m
     return true;
 }
 
-/* Pixel c (read widened to 16 bits): 0 when it is not faint, else 1,
- * plus 2 when its colour lies on its lattice. */
-static int faint_kind(const sz_part *p, const uint16_t c[4])
+/* Whether pixel c (read widened to 16 bits) is faint, below TRUSTED. */
+static inline bool faint(const uint16_t c[4])
 {
-    if (!c[3] || c[3] >= TRUSTED * 257) return 0;
+    return c[3] && c[3] < TRUSTED * 257;
+}
+
+/* Whether faint pixel c has its colour on its lattice. */
+static bool on_its_lattice(const sz_part *p, const uint16_t c[4])
+{
     /* on the image's own scale: 8-bit values are read widened by 257 */
     unsigned max = p->img->depth == 8 ? 255 : 65535, div = p->img->depth == 8 ? 257 : 1;
     uint16_t own[4] = {(uint16_t)(c[0] / div), (uint16_t)(c[1] / div), (uint16_t)(c[2] / div), 0};
-    return 1 + 2 * on_premultiplied_lattice(own, c[3] / div, max);
+    return on_premultiplied_lattice(own, c[3] / div, max);
 }
 
 /* Whether the layer was resampled through premultiplied colour, judged
@@ -116,22 +120,21 @@ static int faint_kind(const sz_part *p, const uint16_t c[4])
  * pass over the few covered rows, not over the plane). */
 static bool resampled(sz_ctx *ctx, const sz_part *p)
 {
-    long faint = 0, lattice = 0;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16) reduction(+ : faint, lattice)
+    long counted = 0, lattice = 0;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16) reduction(+ : counted, lattice)
     for (int y = 0; y < p->h; y++) {
         const uint8_t *touched = p->touched + (size_t)y * p->w;
         for (int x = sz_skip_unset(touched, 0, p->w); x < p->w; x++) {
             uint16_t c[4];
-            /* (alpha 0 is no pixel, and every colour of alpha 1 is on the lattice) */
-            if (!touched[x] || sz_alpha16(p->img, x, y) < 2 * 257) continue;
+            if (!touched[x]) continue;
             sz_get16(p->img, x, y, c);
-            int kind = faint_kind(p, c);
+            /* (every colour of alpha 1 is on its lattice, and so are black and white) */
             bool grey_end = c[0] == c[1] && c[1] == c[2] && (c[0] == 0 || c[0] == 65535);
-            if (!kind || grey_end) continue;
-            faint++, lattice += kind == 3;
+            if (!faint(c) || c[3] < 2 * 257 || grey_end) continue;
+            counted++, lattice += on_its_lattice(p, c);
         }
     }
-    return faint >= RESAMPLED_LEAST && lattice * 100 >= faint * RESAMPLED_PERCENT;
+    return counted >= RESAMPLED_LEAST && lattice * 100 >= counted * RESAMPLED_PERCENT;
 }
 
 /* p->faint: the part's own pixels under another part's cover, and
@@ -151,10 +154,11 @@ static sz_status mark_faint(sz_ctx *ctx, sz_part *p)
         sz_word *row = sz_part_faint_row(p, y), *colour_row = sz_part_faint_colour_row(p, y);
         for (int x = sz_skip_unset(touched, 0, p->w); x < p->w; x++) {
             uint16_t c[4];
-            if (!touched[x] || !sz_alpha16(p->img, x, y)) continue;
+            if (!touched[x]) continue;
+            sz_get16(p->img, x, y, c);
+            if (!c[3]) continue;
             sz_bit_set(row, x);
-            if (doubt) sz_get16(p->img, x, y, c);
-            if (!doubt || faint_kind(p, c) != 3) sz_bit_set(colour_row, x);
+            if (!doubt || !faint(c) || !on_its_lattice(p, c)) sz_bit_set(colour_row, x);
         }
     }
     return SZ_OK;
