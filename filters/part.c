@@ -195,13 +195,16 @@ static float median_luma(sz_ctx *ctx, const sz_part *p)
  * part's longer visible side (a dark scarf 40 px wide on a 400 px part
  * is paint, not a pen): a part under 400 px keeps the 7 px opening, and
  * is not measured. */
-enum { PEN_SIDE = 100 }; /* the half-opening is at most the side over this */
+enum {
+    STROKE_HALF = 3, /* the half-opening of the usual test: 7 px */
+    PEN_SIDE = 100   /* the half-opening is at most the side over this */
+};
 
 static sz_status pen_half_opening(sz_ctx *ctx, const sz_part *p, int *half)
 {
     int side = SZ_MAX(p->vx1 - p->vx0, p->vy1 - p->vy0), most = side / PEN_SIDE;
-    *half = 3;
-    if (most <= 3) return SZ_OK;
+    *half = STROKE_HALF;
+    if (most <= STROKE_HALF) return SZ_OK;
     int w = p->w, h = p->h, r = SZ_MIN(SZ_EDT_BOUND_MAX, most + 2);
     size_t n = (size_t)w * (size_t)h;
     uint8_t *paper = sz_malloc(ctx, n);
@@ -231,7 +234,7 @@ static sz_status pen_half_opening(sz_ctx *ctx, const sz_part *p, int *half)
             hist[width]++, total++;
         }
     free(paper), free(d2);
-    if (!st && total) *half = SZ_CLAMP((int)lroundf(sz_hist_percentile(hist, total, 50)), 3, most);
+    if (!st && total) *half = SZ_CLAMP((int)lroundf(sz_hist_percentile(hist, total, 50)), STROKE_HALF, most);
     return st;
 }
 
@@ -281,10 +284,10 @@ sz_status sz_part_is_line_art(sz_ctx *ctx, const sz_part *p, bool *line_art)
      * opening as broad as its pen (pen_half_opening). */
     *line_art = false;
     if (median_luma(ctx, p) >= SZ_LINE_ART_DARK) return SZ_OK;
-    sz_status st = mostly_strokes(ctx, p, 3, line_art);
-    int half = 3;
+    sz_status st = mostly_strokes(ctx, p, STROKE_HALF, line_art);
+    int half = STROKE_HALF;
     if (!st && !*line_art) st = pen_half_opening(ctx, p, &half);
-    if (!st && half > 3) st = mostly_strokes(ctx, p, half, line_art);
+    if (!st && half > STROKE_HALF) st = mostly_strokes(ctx, p, half, line_art);
     return st;
 }
 
