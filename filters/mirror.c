@@ -88,7 +88,7 @@ static inline bool alike(uint32_t a, uint32_t b, bool by_colour)
  * a sampled column about an axis at a multiple of step / 2 is sampled too)
  * and every `row_step` rows over its visible rows. */
 typedef struct {
-    uint32_t *code;
+    uint32_t *code; /* rows of cols codes, then the same rows right to left */
     int cols, rows, step;
     bool by_colour; /* whether body pixels must be alike in colour to agree */
     int col0, col1; /* the sampled columns over the visible part */
@@ -105,7 +105,7 @@ static sz_status sample(sz_ctx *ctx, const sz_part *p, int step, int max_rows, b
     s->rows = (vh - 1) / row_step + 1;
     s->col0 = (p->vx0 + step - 1) / step;
     s->col1 = (p->vx1 - 1) / step;
-    s->code = sz_malloc_array(ctx, (size_t)s->cols * s->rows, sizeof *s->code);
+    s->code = sz_malloc_array(ctx, 2 * (size_t)s->cols * s->rows, sizeof *s->code);
     if (!s->code) return SZ_ERR_NOMEM;
     long opaque = 0;
 #pragma omp parallel for num_threads(sz_threads(ctx)) reduction(+ : opaque)
@@ -114,6 +114,7 @@ static sz_status sample(sz_ctx *ctx, const sz_part *p, int step, int max_rows, b
         for (int c = 0; c < s->cols; c++) {
             uint32_t code = sample_code(p, (size_t)y * p->w + (size_t)c * step);
             s->code[(size_t)r * s->cols + c] = code;
+            s->code[((size_t)s->rows + r) * s->cols + (s->cols - 1 - c)] = code;
             opaque += c >= s->col0 && c <= s->col1 && (code & OPAQUE);
         }
     }
@@ -126,22 +127,35 @@ typedef struct {
 } pair_counts;
 
 /* The pairs the axis at x = k * step / 2 makes of the visible part's
- * sampled columns and their mirrors. */
-static pair_counts count_pairs(const samples *s, int k)
+ * sampled columns and their mirrors.  Column c's mirror k - c is read
+ * from the reversed row, where it lies at c + cols - 1 - k: both run
+ * forward, and the count, free of branches, is done a vector at a time.
+ * The coarse search counts every axis through the part, so this loop was
+ * a tenth of `complete` on small parts; with AVX2 it takes half as long. */
+SZ_AVX2_CLONE static pair_counts count_pairs(const samples *s, int k)
 {
     pair_counts n = {0, 0, 0};
     int c0 = SZ_MAX(s->col0, k - (s->cols - 1)), c1 = SZ_MIN(s->col1, k);
+    int shift = s->cols - 1 - k;
+    const uint32_t *reversed = s->code + (size_t)s->rows * s->cols;
     for (int r = 0; r < s->rows; r++) {
-        const uint32_t *row = s->code + (size_t)r * s->cols;
+        const uint32_t *row = s->code + (size_t)r * s->cols, *mirror = reversed + (size_t)r * s->cols + shift;
+        uint32_t either = 0, both = 0, alike_n = 0, any_colour = !s->by_colour;
+#pragma omp simd reduction(+ : either, both, alike_n)
         for (int c = c0; c <= c1; c++) {
-            uint32_t a = row[c], b = row[k - c];
-            if (!a || !b || !((a | b) & OPAQUE)) continue;
-            n.either++;
-            if (a & b & OPAQUE) {
-                n.both++;
-                n.alike += alike(a, b, s->by_colour);
-            }
+            /* a 1 or a 0 from each test, by the sign bit, without branches */
+            uint32_t a = row[c], b = mirror[c];
+            int dr = (int)(a >> 16 & 255) - (int)(b >> 16 & 255);
+            int dg = (int)(a >> 8 & 255) - (int)(b >> 8 & 255);
+            int db = (int)(a & 255) - (int)(b & 255);
+            uint32_t a_seen = (a | (0u - a)) >> 31, b_seen = (b | (0u - b)) >> 31;
+            uint32_t body = (a & b) >> 31; /* OPAQUE is the sign bit */
+            uint32_t near = (uint32_t)(dr * dr + dg * dg + db * db - (LIKE_COLOUR + 1)) >> 31;
+            either += a_seen & b_seen & (a | b) >> 31;
+            both += body;
+            alike_n += body & (near | any_colour);
         }
+        n.either += either, n.both += both, n.alike += alike_n;
     }
     return n;
 }

@@ -16,6 +16,15 @@
 
 #define SZ_INTERNAL __attribute__((visibility("hidden")))
 #define SZ_PRINTF(f, a) __attribute__((format(printf, f, a)))
+/* A hot loop of integer counts is also compiled for AVX2, and the
+ * processor's own build is chosen when the library loads (an ifunc).
+ * Integer sums come out the same in any order, so the result does not
+ * depend on the processor; floating-point loops must not use this. */
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__)
+#define SZ_AVX2_CLONE __attribute__((target_clones("avx2", "default")))
+#else
+#define SZ_AVX2_CLONE
+#endif
 
 #define SZ_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define SZ_MAX(a, b) ((a) > (b) ? (a) : (b))
