@@ -19,8 +19,19 @@
 /* A hot loop of integer counts is also compiled for AVX2, and the
  * processor's own build is chosen when the library loads (an ifunc).
  * Integer sums come out the same in any order, so the result does not
- * depend on the processor; floating-point loops must not use this. */
-#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__)
+ * depend on the processor; floating-point loops must not use this.
+ * Not under ThreadSanitizer: the ifunc's chooser runs while the library
+ * is relocated, before the sanitizer's runtime is up, and every program
+ * crashed there. */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SZ_NO_CLONES
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define SZ_NO_CLONES
+#endif
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(SZ_NO_CLONES)
 #define SZ_AVX2_CLONE __attribute__((target_clones("avx2", "default")))
 #else
 #define SZ_AVX2_CLONE
