@@ -73,15 +73,22 @@ static uint32_t sample_code(const sz_part *p, size_t i)
     return OPAQUE | (uint32_t)(px[0] >> 8) << 16 | (uint32_t)(px[1] >> 8) << 8 | (uint32_t)(px[2] >> 8);
 }
 
+/* 1 when two sampled colours lie within LIKE_COLOUR of each other, else
+ * 0: the sign bit of the difference, with no branch, so that the pair
+ * count below vectorises. */
+static inline uint32_t near_colour(uint32_t a, uint32_t b)
+{
+    int dr = (int)(a >> 16 & 255) - (int)(b >> 16 & 255);
+    int dg = (int)(a >> 8 & 255) - (int)(b >> 8 & 255);
+    int db = (int)(a & 255) - (int)(b & 255);
+    return (uint32_t)(dr * dr + dg * dg + db * db - (LIKE_COLOUR + 1)) >> 31;
+}
+
 /* Whether two sampled pixels of the part's body match: in like colour,
  * or, when only the silhouette is compared, always. */
 static inline bool alike(uint32_t a, uint32_t b, bool by_colour)
 {
-    if (!by_colour) return true;
-    int dr = (int)(a >> 16 & 255) - (int)(b >> 16 & 255);
-    int dg = (int)(a >> 8 & 255) - (int)(b >> 8 & 255);
-    int db = (int)(a & 255) - (int)(b & 255);
-    return dr * dr + dg * dg + db * db <= LIKE_COLOUR;
+    return !by_colour || near_colour(a, b);
 }
 
 /* The part sampled every `step` columns (from x = 0, so that the mirror of
@@ -145,15 +152,11 @@ SZ_AVX2_CLONE static pair_counts count_pairs(const samples *s, int k)
         for (int c = c0; c <= c1; c++) {
             /* a 1 or a 0 from each test, by the sign bit, without branches */
             uint32_t a = row[c], b = mirror[c];
-            int dr = (int)(a >> 16 & 255) - (int)(b >> 16 & 255);
-            int dg = (int)(a >> 8 & 255) - (int)(b >> 8 & 255);
-            int db = (int)(a & 255) - (int)(b & 255);
             uint32_t a_seen = (a | (0u - a)) >> 31, b_seen = (b | (0u - b)) >> 31;
             uint32_t body = (a & b) >> 31; /* OPAQUE is the sign bit */
-            uint32_t near = (uint32_t)(dr * dr + dg * dg + db * db - (LIKE_COLOUR + 1)) >> 31;
             either += a_seen & b_seen & (a | b) >> 31;
             both += body;
-            alike_n += body & (near | any_colour);
+            alike_n += body & (near_colour(a, b) | any_colour);
         }
         n.either += either, n.both += both, n.alike += alike_n;
     }
