@@ -131,13 +131,16 @@ SZ_INTERNAL sz_grid_window sz_shape_model_window(const struct sz_nn *nn, const s
 SZ_INTERNAL void sz_shape_model_inputs(sz_ctx *ctx, const sz_part *p, const uint8_t *inside, const sz_grid_window *win,
                                        float *in);
 /** The model's answer: the probability that the part is there, on the
- *  cells of its window. */
+ *  cells of its window.  With `asked` (work size, nonzero at the pixels
+ *  sz_shape_prob_at() will be asked about; NULL: any) the network runs
+ *  only where those answers depend on: they come out the same to the
+ *  bit, and a cell none of them reads says 0. */
 typedef struct sz_shape_prob {
     float *grid;
     sz_grid_window win;
 } sz_shape_prob;
 SZ_INTERNAL sz_status sz_shape_model_prob(sz_ctx *ctx, const struct sz_nn *nn, const sz_part *p,
-                                          const uint8_t *inside, sz_shape_prob *out);
+                                          const uint8_t *inside, const uint8_t *asked, sz_shape_prob *out);
 /** The probability at work pixel (x, y), bilinear from the grid (only the
  *  pixels in question are asked: no plane of them is made); 0 outside
  *  the window's cells. */

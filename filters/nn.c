@@ -165,12 +165,19 @@ sz_status sz_nn_load(sz_ctx *ctx, const char *path, sz_nn **out)
 
 void sz_nn_conv(const sz_nn_layer *L, const float *in, int w, int h, float *out, int threads)
 {
+    sz_nn_conv_rows(L, in, w, h, NULL, out, threads);
+}
+
+void sz_nn_conv_rows(const sz_nn_layer *L, const float *in, int w, int h, const sz_nn_span *rows, float *out,
+                     int threads)
+{
     size_t plane = (size_t)w * (size_t)h;
     int k = L->k, r = k / 2;
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int co = 0; co < L->cout; co++) {
         float *o = out + (size_t)co * plane;
-        for (size_t i = 0; i < plane; i++) o[i] = L->b[co];
+        for (int y = 0; y < h; y++)
+            for (int x = rows ? rows[y].x0 : 0; x < (rows ? rows[y].x1 : w); x++) o[(size_t)y * w + x] = L->b[co];
         for (int ci = 0; ci < L->cin; ci++)
             for (int ky = 0; ky < k; ky++)
                 for (int kx = 0; kx < k; kx++) {
@@ -180,34 +187,74 @@ void sz_nn_conv(const sz_nn_layer *L, const float *in, int w, int h, float *out,
                     for (int y = y0; y < y1; y++) {
                         const float *restrict src = in + (size_t)ci * plane + (size_t)(y + dy) * w + dx;
                         float *restrict dst = o + (size_t)y * w;
+                        int a = rows ? SZ_MAX(x0, rows[y].x0) : x0, b = rows ? SZ_MIN(x1, rows[y].x1) : x1;
                         /* vectorised across x: each output keeps its own order of sums */
 #pragma omp simd
-                        for (int x = x0; x < x1; x++) dst[x] += wv * src[x];
+                        for (int x = a; x < b; x++) dst[x] += wv * src[x];
                     }
                 }
         if (L->relu)
-            for (size_t i = 0; i < plane; i++) o[i] = o[i] > 0 ? o[i] : 0;
+            for (int y = 0; y < h; y++) {
+                float *row = o + (size_t)y * w;
+                for (int x = rows ? rows[y].x0 : 0; x < (rows ? rows[y].x1 : w); x++) row[x] = row[x] > 0 ? row[x] : 0;
+            }
     }
 }
 
-sz_status sz_nn_forward(sz_ctx *ctx, const sz_nn *nn, const float *in, int w, int h, float *out)
+/* The cells of layer L's input that its outputs in `need` read (each
+ * row's span grown by the kernel's reach, on every row a tap lands on). */
+static void spans_read(const sz_nn_layer *L, const sz_nn_span *need, int w, int h, sz_nn_span *read)
+{
+    int r = L->k / 2, reach = r * L->dilation;
+    for (int y = 0; y < h; y++) read[y] = (sz_nn_span){w, 0};
+    for (int y = 0; y < h; y++) {
+        if (need[y].x0 >= need[y].x1) continue;
+        int a = SZ_MAX(0, need[y].x0 - reach), b = SZ_MIN(w, need[y].x1 + reach);
+        for (int ky = 0; ky < L->k; ky++) {
+            int yy = y + (ky - r) * L->dilation;
+            if (yy < 0 || yy >= h) continue;
+            read[yy].x0 = SZ_MIN(read[yy].x0, a), read[yy].x1 = SZ_MAX(read[yy].x1, b);
+        }
+    }
+}
+
+sz_status sz_nn_forward(sz_ctx *ctx, const sz_nn *nn, const float *in, int w, int h, const uint8_t *want, float *out)
 {
     size_t plane = (size_t)w * (size_t)h;
     int widest = 0;
     for (int l = 0; l < nn->layers; l++) widest = SZ_MAX(widest, nn->layer[l].cout);
     float *a = sz_malloc_array(ctx, plane, (size_t)widest * sizeof *a);
     float *b = sz_malloc_array(ctx, plane, (size_t)widest * sizeof *b);
-    if (!a || !b) {
-        free(a), free(b);
+    /* spans[l]: the cells of layer l's output that are needed, from the
+     * last layer's (the wanted cells) back to the first's */
+    sz_nn_span *spans = want ? sz_malloc_array(ctx, (size_t)nn->layers * (size_t)h, sizeof *spans) : NULL;
+    if (!a || !b || (want && !spans)) {
+        free(a), free(b), free(spans);
         return SZ_ERR_NOMEM;
+    }
+    if (want) {
+        sz_nn_span *last = spans + (size_t)(nn->layers - 1) * h;
+        for (int y = 0; y < h; y++) {
+            last[y] = (sz_nn_span){w, 0};
+            for (int x = 0; x < w; x++)
+                if (want[(size_t)y * w + x]) last[y].x0 = SZ_MIN(last[y].x0, x), last[y].x1 = x + 1;
+        }
+        for (int l = nn->layers - 1; l > 0; l--)
+            spans_read(&nn->layer[l], spans + (size_t)l * h, w, h, spans + (size_t)(l - 1) * h);
     }
     const float *src = in;
     for (int l = 0; l < nn->layers; l++) {
         float *dst = l + 1 == nn->layers ? out : (l & 1 ? b : a);
-        sz_nn_conv(&nn->layer[l], src, w, h, dst, sz_threads(ctx));
+        sz_nn_conv_rows(&nn->layer[l], src, w, h, spans ? spans + (size_t)l * h : NULL, dst, sz_threads(ctx));
         src = dst;
     }
-    for (size_t i = 0; i < plane; i++) out[i] += nn->skip * (2 * in[2 * plane + i] - 1);
-    free(a), free(b);
+    const sz_nn_span *last = spans ? spans + (size_t)(nn->layers - 1) * h : NULL;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            if (last && (x < last[y].x0 || x >= last[y].x1)) out[i] = -INFINITY;
+            else out[i] += nn->skip * (2 * in[2 * plane + i] - 1);
+        }
+    free(a), free(b), free(spans);
     return SZ_OK;
 }

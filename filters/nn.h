@@ -64,13 +64,28 @@ SZ_INTERNAL void sz_nn_free(sz_nn *nn);
 /** Serialises `nn` in the file format above (the trainer writes with it). */
 SZ_INTERNAL sz_status sz_nn_serialise(sz_ctx *ctx, const sz_nn *nn, sz_buf *out);
 
+/** The cells of one grid row a pass computes: columns [x0, x1), none
+ *  when x0 >= x1. */
+typedef struct sz_nn_span {
+    int x0, x1;
+} sz_nn_span;
+
 /** One convolution over w x h planes, zero padded, same size: out[cout]
  *  planes from in[cin] planes, ReLU when the layer says.  Parallel over
  *  output channels; `threads` 1 runs it serially. */
 SZ_INTERNAL void sz_nn_conv(const sz_nn_layer *L, const float *in, int w, int h, float *out, int threads);
+/** sz_nn_conv computing only the cells `rows` gives (one span per row;
+ *  NULL: all), each summed exactly as sz_nn_conv sums it; the other
+ *  cells of `out` are not written. */
+SZ_INTERNAL void sz_nn_conv_rows(const sz_nn_layer *L, const float *in, int w, int h, const sz_nn_span *rows,
+                                 float *out, int threads);
 
 /** The whole network: in holds SZ_NN_INPUTS planes of w x h, out receives
- *  SZ_NN_OUTPUTS planes of log-odds. */
-SZ_INTERNAL sz_status sz_nn_forward(sz_ctx *ctx, const sz_nn *nn, const float *in, int w, int h, float *out);
+ *  SZ_NN_OUTPUTS planes of log-odds.  With `want` (w x h, nonzero where
+ *  the answer is needed; NULL: everywhere) each layer computes only the
+ *  cells the wanted answers depend on, which are the same to the bit as
+ *  without it; a cell of out none of them needs is -INFINITY. */
+SZ_INTERNAL sz_status sz_nn_forward(sz_ctx *ctx, const sz_nn *nn, const float *in, int w, int h, const uint8_t *want,
+                                    float *out);
 
 #endif

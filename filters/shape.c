@@ -584,7 +584,17 @@ static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn
     /* the planes are the caller's spent ones: a 4096x4096 part spent a
      * tenth of its time having fresh pages zeroed for new ones */
     uint8_t *seed = scratch, *reached = scratch + n;
-    sz_status st = sz_shape_model_prob(ctx, nn, p, inside, &prob);
+    /* the pixels the model may be asked about (below), so that it runs
+     * only where their answers depend on: a small part's grid is mostly
+     * the margin around it, where nothing is hidden */
+    uint8_t *may_ask = seed;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            may_ask[i] = !inside[i] && unknown[i] && unknown[i] < EMPTY && !enclosed[i] && side[i] != WALL;
+        }
+    sz_status st = sz_shape_model_prob(ctx, nn, p, inside, may_ask, &prob);
     const float sure = 0.9f;
     long adds = 0;
     /* the bilinear probability is never above its grid's largest value
@@ -608,7 +618,7 @@ static sz_status model_decides(sz_ctx *ctx, const sz_part *p, const struct sz_nn
         for (int x = 0; x < (asked[y] ? w : 0); x++) {
             size_t i = (size_t)y * w + x;
             added[i] = 0;
-            if (inside[i] || !unknown[i] || unknown[i] >= EMPTY || enclosed[i] || side[i] == WALL) continue;
+            if (!may_ask[i]) continue;
             if (sz_shape_prob_at(&prob, x, y) > sure) added[i] = inside[i] = 1, adds++;
         }
     }

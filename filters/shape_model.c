@@ -9,6 +9,7 @@
 #include "nn.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 int sz_shape_model_cell(const sz_nn *nn, const sz_part *p)
 {
@@ -111,17 +112,46 @@ float sz_shape_prob_at(const sz_shape_prob *g, int x, int y)
     return top * (1 - ty) + bottom * ty;
 }
 
+/* The cells of the window that sz_shape_prob_at() reads at the work
+ * pixels `asked` marks: the corners each is interpolated from.  None
+ * when no asked pixel lies in the window. */
+static void cells_asked(const sz_part *p, const uint8_t *asked, const sz_grid_window *win, uint8_t *want)
+{
+    int cell = win->cell;
+    memset(want, 0, (size_t)win->w * (size_t)win->h);
+    for (int y = 0; y < p->h; y++) {
+        if (!in_window(y, cell, win->y0, win->h)) continue;
+        const uint8_t *row = asked + (size_t)y * p->w;
+        int x = sz_skip_unset(row, 0, p->w);
+        if (x >= p->w) continue;
+        int y0, y1;
+        float ty;
+        grid_span(y, cell, win->y0, win->h, &y0, &y1, &ty);
+        for (; x < p->w; x++) {
+            if (!row[x] || !in_window(x, cell, win->x0, win->w)) continue;
+            int x0, x1;
+            float tx;
+            grid_span(x, cell, win->x0, win->w, &x0, &x1, &tx);
+            uint8_t *a = want + (size_t)y0 * win->w, *b = want + (size_t)y1 * win->w;
+            a[x0] = a[x1] = b[x0] = b[x1] = 1;
+        }
+    }
+}
+
 sz_status sz_shape_model_prob(sz_ctx *ctx, const sz_nn *nn, const sz_part *p, const uint8_t *inside,
-                              sz_shape_prob *out)
+                              const uint8_t *asked, sz_shape_prob *out)
 {
     *out = (sz_shape_prob){.win = sz_shape_model_window(nn, p)};
     size_t plane = (size_t)out->win.w * (size_t)out->win.h;
     if (!plane) return SZ_OK;
     float *in = sz_malloc_array(ctx, plane, SZ_NN_INPUTS * sizeof *in);
     float *logit = sz_malloc_array(ctx, plane, SZ_NN_OUTPUTS * sizeof *logit);
-    sz_status st = in && logit ? SZ_OK : SZ_ERR_NOMEM;
+    uint8_t *want = asked ? sz_malloc(ctx, plane) : NULL;
+    sz_status st = in && logit && (!asked || want) ? SZ_OK : SZ_ERR_NOMEM;
+    if (!st && asked) cells_asked(p, asked, &out->win, want);
     if (!st) sz_shape_model_inputs(ctx, p, inside, &out->win, in);
-    if (!st) st = sz_nn_forward(ctx, nn, in, out->win.w, out->win.h, logit);
+    if (!st) st = sz_nn_forward(ctx, nn, in, out->win.w, out->win.h, want, logit);
+    free(want);
     if (!st) {
         for (size_t g = 0; g < plane; g++) logit[g] = 1 / (1 + expf(-logit[g]));
         out->grid = logit, logit = NULL;

@@ -99,9 +99,9 @@ START_TEST(forward_adds_the_skip_and_ignores_the_thread_count)
     for (size_t i = 0; i < 3 * plane; i++) in[i] = rnd() * 0.5f + 0.5f;
     sz_ctx *ctx = sz_ctx_new();
     sz_ctx_set_threads(ctx, 1);
-    ck_assert_int_eq(sz_nn_forward(ctx, nn, in, w, h, a), SZ_OK);
+    ck_assert_int_eq(sz_nn_forward(ctx, nn, in, w, h, NULL, a), SZ_OK);
     sz_ctx_set_threads(ctx, 3);
-    ck_assert_int_eq(sz_nn_forward(ctx, nn, in, w, h, b), SZ_OK);
+    ck_assert_int_eq(sz_nn_forward(ctx, nn, in, w, h, NULL, b), SZ_OK);
     ck_assert(memcmp(a, b, plane * sizeof *a) == 0);
     /* the same by hand: the layers in turn, then the skip */
     float *t0 = malloc(sizeof(float) * 5 * plane), *t1 = malloc(sizeof(float) * 5 * plane);
@@ -113,6 +113,43 @@ START_TEST(forward_adds_the_skip_and_ignores_the_thread_count)
         ck_assert_float_eq_tol(a[i], c[i] + nn->skip * (2 * in[2 * plane + i] - 1), 1e-5f);
     sz_ctx_free(ctx);
     free(in), free(a), free(b), free(c), free(t0), free(t1);
+    sz_nn_free(nn);
+}
+END_TEST
+
+/* Asked for a few cells, the network computes only what they depend on
+ * (the test model's receptive field is 17 cells wide), and gives them the
+ * very bits the whole pass gives; the cells nothing asked for say
+ * -INFINITY. */
+START_TEST(forward_on_wanted_cells_gives_the_same_bits)
+{
+    sz_nn *nn = random_model(small_spec, 4);
+    const int w = 61, h = 47;
+    size_t plane = (size_t)w * h;
+    float *in = malloc(sizeof(float) * 3 * plane), *all = malloc(sizeof(float) * plane);
+    float *some = malloc(sizeof(float) * plane);
+    uint8_t *want = calloc(plane, 1);
+    for (size_t i = 0; i < 3 * plane; i++) in[i] = rnd() * 0.5f + 0.5f;
+    /* a corner, a cell by the far edge, and a short run in the middle */
+    want[0] = want[(size_t)(h - 1) * w + w - 2] = 1;
+    for (int x = 20; x < 27; x++) want[(size_t)23 * w + x] = 1;
+    sz_ctx *ctx = sz_ctx_new();
+    for (int threads = 1; threads <= 2; threads++) {
+        sz_ctx_set_threads(ctx, threads);
+        ck_assert_int_eq(sz_nn_forward(ctx, nn, in, w, h, NULL, all), SZ_OK);
+        ck_assert_int_eq(sz_nn_forward(ctx, nn, in, w, h, want, some), SZ_OK);
+        int unasked = 0;
+        for (size_t i = 0; i < plane; i++) {
+            if (want[i]) ck_assert_msg(memcmp(&all[i], &some[i], sizeof *all) == 0, "cell %zu: %.9g against %.9g", i,
+                                       (double)some[i], (double)all[i]);
+            else unasked += isinf(some[i]) && some[i] < 0;
+        }
+        /* rows 0, 23 and 46 hold the spans asked; far from them nothing is computed */
+        ck_assert(isinf(some[(size_t)11 * w + 40]) && isinf(some[(size_t)35 * w + 5]));
+        ck_assert_int_gt(unasked, (int)plane / 2);
+    }
+    sz_ctx_free(ctx);
+    free(in), free(all), free(some), free(want);
     sz_nn_free(nn);
 }
 END_TEST
@@ -255,8 +292,23 @@ START_TEST(model_looks_only_near_what_shows)
     uint8_t *inside = calloc((size_t)p.w * p.h, 1);
     for (int y = p.vy0; y < p.vy1; y++)
         for (int x = p.vx0; x < p.vx1; x++) inside[(size_t)y * p.w + x] = sz_alpha16(p.img, x, y) > 0;
-    sz_shape_prob prob;
-    ck_assert_int_eq(sz_shape_model_prob(ctx, nn, &p, inside, &prob), SZ_OK);
+    sz_shape_prob prob, asked_prob;
+    ck_assert_int_eq(sz_shape_model_prob(ctx, nn, &p, inside, NULL, &prob), SZ_OK);
+    /* asked only about the hidden pixels, it answers them the same to the bit */
+    ck_assert_int_eq(sz_shape_model_prob(ctx, nn, &p, inside, p.hidden, &asked_prob), SZ_OK);
+    long hidden_asked = 0;
+    for (int y = 0; y < p.h; y++)
+        for (int x = 0; x < p.w; x++) {
+            if (!p.hidden[(size_t)y * p.w + x]) continue;
+            float a = sz_shape_prob_at(&prob, x, y), b = sz_shape_prob_at(&asked_prob, x, y);
+            ck_assert_msg(memcmp(&a, &b, sizeof a) == 0, "(%d, %d): %.9g against %.9g", x, y, (double)b, (double)a);
+            hidden_asked++;
+        }
+    ck_assert_int_gt(hidden_asked, 1000);
+    /* and far from the hidden pixels it says nothing */
+    ck_assert_float_eq(sz_shape_prob_at(&asked_prob, p.vx0 + 1, p.vy0 + 1), 0);
+    ck_assert_float_gt(sz_shape_prob_at(&prob, p.vx0 + 1, p.vy0 + 1), 0.5f);
+    sz_shape_prob_free(&asked_prob);
     ck_assert_float_eq(sz_shape_prob_at(&prob, 0, 0), 0);
     ck_assert_float_eq(sz_shape_prob_at(&prob, p.w - 1, p.h / 2), 0);
     ck_assert(!sz_shape_prob_row_may_exceed(&prob, 0, 0.0f));
@@ -346,6 +398,7 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, conv_matches_the_naive_reference);
     tcase_add_test(tc, forward_adds_the_skip_and_ignores_the_thread_count);
+    tcase_add_test(tc, forward_on_wanted_cells_gives_the_same_bits);
     tcase_add_test(tc, weight_file_round_trips_and_rejects_damage);
     tcase_add_test(tc, missing_model_file_is_an_io_error);
     tcase_add_test(tc, builtin_model_loads);
