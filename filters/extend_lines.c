@@ -136,48 +136,67 @@ sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_li
     return st;
 }
 
+/* What every layer of one run shares, and what each tells back. */
+typedef struct lines_run {
+    sz_line_params lp;
+    const sz_hidden_source *src;
+    bool new_layer;
+    sz_overlay *debug; /* or NULL */
+    uint8_t *worked;   /* by the layer's index */
+} lines_run;
+
+static sz_status extend_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz_part_stage *stage, void *user)
+{
+    lines_run *run = user;
+    if (!run->src->mask && sz_layer_generated_for(l, l)) return SZ_OK;
+    sz_part p;
+    sz_status st = sz_part_load_staged(ctx, doc, l, run->src, stage, &p);
+    if (!st && p.img) {
+        long changed; /* (each part logs its own) */
+        st = sz_extend_part_lines(ctx, doc, &p, &run->lp, run->new_layer, run->debug, &changed);
+        run->worked[i] = 1;
+    }
+    sz_part_free(&p);
+    return st;
+}
+
 static sz_status run(sz_ctx *ctx, sz_doc *doc, const sz_args *args)
 {
-    sz_line_params lp;
-    sz_line_params_from_args(args, &lp);
-    lp.shape_guide = !sz_arg_bool(args, "no-shape");
-    lp.solids = !sz_arg_bool(args, "no-solids");
-    lp.slant_solids = !sz_arg_bool(args, "square-borders");
-    sz_status st = sz_mirror_args(ctx, args, &lp.mirror, &lp.mirror_axis);
+    lines_run run = {.new_layer = !strcmp(sz_arg_str(args, "to-layer"), "new")};
+    sz_line_params *lp = &run.lp;
+    sz_line_params_from_args(args, lp);
+    lp->shape_guide = !sz_arg_bool(args, "no-shape");
+    lp->solids = !sz_arg_bool(args, "no-solids");
+    lp->slant_solids = !sz_arg_bool(args, "square-borders");
+    sz_status st = sz_mirror_args(ctx, args, &lp->mirror, &lp->mirror_axis);
     if (st) return st;
     sz_image *mask = NULL;
     sz_nn *model = NULL;
     st = sz_mask_and_model_from_args(ctx, doc, args, &mask, &model);
     if (st) return st;
-    lp.shape_model = model;
+    lp->shape_model = model;
     sz_hidden_source src = {.mask = mask, .occluders = sz_arg_str(args, "occluders")};
+    run.src = &src;
     const char *debug_path = sz_arg_str(args, "debug");
     sz_overlay debug = {0};
     if (debug_path) st = sz_overlay_begin(ctx, doc, &debug);
+    run.debug = debug_path ? &debug : NULL;
     sz_layer **layers = NULL;
     int n = 0;
     if (!st) st = sz_select_layers(ctx, doc, args, &layers, &n);
-    bool new_layer = !strcmp(sz_arg_str(args, "to-layer"), "new");
+    run.worked = st ? NULL : sz_calloc(ctx, (size_t)n + 1, 1);
+    if (!st && !run.worked) st = SZ_ERR_NOMEM;
+    /* (side by side unless they share the debug picture, or --occluders
+     * names layers by index, which the layers added would shift) */
+    sz_layer_work work = {.run = extend_layer, .user = &run, .src = &src, .name = "extend-lines",
+                          .side_by_side = !debug_path && !src.occluders};
+    if (!st) st = sz_run_layers(ctx, doc, layers, n, &work);
     int worked = 0;
-    size_t op_work = sz_ctx_work(ctx); /* each part sets its own while it is worked on */
-    for (int i = 0; i < n && !st; i++) {
-        sz_layer *l = layers[i];
-        if (!src.mask && sz_layer_generated_for(l, l)) continue;
-        sz_part p;
-        st = sz_part_load(ctx, doc, l, &src, &p);
-        if (!st && p.img) {
-            long changed; /* (each part logs its own) */
-            st = sz_extend_part_lines(ctx, doc, &p, &lp, new_layer, debug_path ? &debug : NULL, &changed);
-            worked++;
-        }
-        sz_part_free(&p);
-        sz_ctx_set_work(ctx, op_work);
-        if (st) sz_error_prefix(ctx, "layer \"%s\"", l->name);
-        else st = sz_progress(ctx, "extend-lines", (i + 1.0) / n);
-    }
+    for (int i = 0; !st && i < n; i++) worked += run.worked[i];
     if (!st && !worked && n) sz_log(ctx, SZ_LOG_INFO, "extend-lines: the selected layers have no visible pixels");
     if (!st && debug_path) st = sz_overlay_finish(ctx, &debug, debug_path);
     else if (debug.img) sz_image_free(debug.img);
+    free(run.worked);
     free(layers);
     sz_image_free(mask);
     sz_nn_free(model);

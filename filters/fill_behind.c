@@ -38,114 +38,139 @@ sz_status sz_mirror_args(sz_ctx *ctx, const sz_args *args, bool *mirror, double 
 /* The operations: fill-behind, and complete (extend-lines, then fill)  */
 /* ------------------------------------------------------------------ */
 
-static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool lines, bool fill)
-{
+/* What every layer of one run of fill-behind or complete shares, and
+ * what each layer's work tells it back (by the layer's index). */
+typedef struct parts_run {
+    bool lines, fill, merge;
     sz_line_params lp;
     sz_fill_params fp;
-    if (lines) sz_line_params_from_args(args, &lp);
-    sz_fill_params_from_args(args, &fp);
-    sz_status st = sz_mirror_args(ctx, args, &fp.mirror, &fp.mirror_axis);
+    const sz_hidden_source *src;
+    sz_overlay *debug; /* or NULL */
+    const char *name;
+    uint8_t *worked, *fully_hidden;
+} parts_run;
+
+/* One layer: its strokes continued and its hidden region filled. */
+static sz_status complete_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz_part_stage *stage, void *user)
+{
+    parts_run *run = user;
+    bool lines = run->lines, merge = run->merge;
+    const char *name = run->name;
+    sz_line_params lp = run->lp;
+    sz_fill_params fp = run->fp; /* (its symmetry is this layer's) */
+    if (sz_layer_is_generated(l)) return SZ_OK;
+    sz_part p;
+    sz_status st = sz_part_load_staged(ctx, doc, l, run->src, stage, &p);
+    bool line_art = false;
+    if (!st && p.img && p.nhidden && !fp.fill_line_art) st = sz_part_is_line_art(ctx, &p, &line_art);
+    if (!st && line_art) {
+        /* a line layer over a colour layer, an ink drawing: nothing
+         * to paint behind it, but its strokes continue */
+        long changed = 0;
+        sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" is line art: nothing is filled behind it%s", name, l->name,
+               lines ? ", its strokes are continued" : "");
+        if (lines) st = sz_extend_part_lines(ctx, doc, &p, &lp, false, run->debug, &changed);
+        run->worked[i] = 1;
+    } else if (!st && p.img && p.nhidden) {
+        long changed = 0;
+        uint8_t *shape = NULL;
+        uint8_t *walls = NULL;
+        int pairs = 0;
+        /* the shape first: continued strokes stay within it, and the
+         * fill paints it */
+        st = sz_part_shape(ctx, &p, &fp, &shape, &pairs, lines ? &walls : NULL);
+        /* then whether its other half shows what is hidden (over the
+         * part's final work rectangle) */
+        sz_mirror symmetry = {0};
+        if (!st && fp.mirror) st = sz_mirror_find(ctx, &p, fp.mirror_axis, true, &symmetry);
+        if (!st && symmetry.found) {
+            /* what the mirror shows counts as seen from here on: strokes
+             * continue from its strokes, and the fill goes around it */
+            st = sz_mirror_reveal(ctx, &p, &symmetry, shape);
+            sz_mirror_trim(ctx, &p, &symmetry, shape);
+            fp.symmetry = &symmetry;
+            if (symmetry.given)
+                sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" is mirrored about x = %.1f as asked: %ld hidden px taken "
+                       "from its mirror image", name, l->name, p.x0 + symmetry.axis2 / 2.0, symmetry.nrevealed);
+            else
+                sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" is drawn symmetric%s about x = %.1f (%.0f%% alike, %.0f%% by "
+                       "the hidden region, %.0f%% judged): %ld hidden px taken from its mirror image", name, l->name,
+                       symmetry.silhouette_only ? " in outline" : "", p.x0 + symmetry.axis2 / 2.0,
+                       100.0 * symmetry.agree, 100.0 * symmetry.rim, 100.0 * symmetry.support, symmetry.nrevealed);
+        }
+        bool stored = false;
+        if (!st && lines) {
+            /* dark paint wider than a stroke in paint is the fill's to carry on */
+            sz_line_params in_paint = lp;
+            in_paint.max_width = lp.max_width_in_paint;
+            in_paint.inside = in_paint.outline_shape = shape;
+            in_paint.outline_walls = walls;
+            st = sz_extend_part_lines(ctx, doc, &p, &in_paint, false, run->debug, &changed);
+            stored = changed > 0;
+        }
+        /* the fill takes its colours from what the artist drew, and
+         * paints under what the mirror revealed */
+        if (symmetry.nrevealed) sz_mirror_hide_again(&p, &symmetry);
+        if (!st && run->fill) st = sz_fill_part(ctx, doc, &p, &fp, merge, shape, pairs, run->debug, &changed);
+        /* on its own layer, the part gets its own pixels back */
+        if (symmetry.nrevealed && !merge) sz_mirror_give_back(&p, &symmetry);
+        if (!st && !merge && stored && symmetry.nrevealed) st = sz_part_store(ctx, &p);
+        sz_mirror_free(&symmetry);
+        free(shape), free(walls);
+        run->worked[i] = 1;
+    } else if (!st && p.img && !p.nhidden && lines) {
+        long changed = 0; /* nothing hidden: complete still closes gaps */
+        st = sz_extend_part_lines(ctx, doc, &p, &lp, false, run->debug, &changed);
+    }
+    if (!st && p.img && sz_part_fully_hidden(&p)) run->fully_hidden[i] = 1;
+    sz_part_free(&p);
+    return st;
+}
+
+static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool lines, bool fill)
+{
+    parts_run run = {.lines = lines, .fill = fill, .merge = sz_arg_bool(args, "merge")};
+    if (lines) sz_line_params_from_args(args, &run.lp);
+    sz_fill_params_from_args(args, &run.fp);
+    sz_status st = sz_mirror_args(ctx, args, &run.fp.mirror, &run.fp.mirror_axis);
     if (st) return st;
-    lp.mirror = fp.mirror; /* for a layer of line art, whose strokes alone continue */
-    lp.mirror_axis = fp.mirror_axis;
-    bool merge = sz_arg_bool(args, "merge");
+    run.lp.mirror = run.fp.mirror; /* for a layer of line art, whose strokes alone continue */
+    run.lp.mirror_axis = run.fp.mirror_axis;
     sz_image *mask = NULL;
     sz_nn *model = NULL;
     st = sz_mask_and_model_from_args(ctx, doc, args, &mask, &model);
     if (st) return st;
-    fp.model = model;
+    run.fp.model = model;
     sz_hidden_source src = {.mask = mask,
                             .occluders = sz_arg_str(args, "occluders"),
                             .margin = (int)sz_arg_int(args, "margin"),
-                            .reach = (int)ceilf(fp.reach)};
+                            .reach = (int)ceilf(run.fp.reach)};
+    run.src = &src;
     const char *debug_path = sz_arg_str(args, "debug");
     sz_overlay debug = {0};
     if (debug_path) st = sz_overlay_begin(ctx, doc, &debug);
+    run.debug = debug_path ? &debug : NULL;
+    run.name = lines && fill ? "complete" : "fill-behind";
     sz_layer **layers = NULL;
     int n = 0;
     if (!st) st = sz_select_layers(ctx, doc, args, &layers, &n);
-    const char *name = lines && fill ? "complete" : "fill-behind";
+    run.worked = st ? NULL : sz_calloc(ctx, (size_t)n + 1, 2);
+    if (!st && !run.worked) st = SZ_ERR_NOMEM;
+    run.fully_hidden = run.worked ? run.worked + n + 1 : NULL;
+    /* side by side unless they share the debug picture, or --occluders
+     * names layers by index (which the layers added below would shift) */
+    sz_layer_work work = {.run = complete_layer, .user = &run, .src = &src, .name = run.name,
+                          .side_by_side = !debug_path && !src.occluders};
+    if (!st) st = sz_run_layers(ctx, doc, layers, n, &work);
     int worked = 0, fully_hidden = 0;
-    size_t op_work = sz_ctx_work(ctx); /* each part sets its own while it is worked on */
-    for (int i = 0; i < n && !st; i++) {
-        sz_layer *l = layers[i];
-        if (sz_layer_is_generated(l)) continue;
-        sz_part p;
-        st = sz_part_load(ctx, doc, l, &src, &p);
-        bool line_art = false;
-        if (!st && p.img && p.nhidden && !fp.fill_line_art) st = sz_part_is_line_art(ctx, &p, &line_art);
-        if (!st && line_art) {
-            /* a line layer over a colour layer, an ink drawing: nothing
-             * to paint behind it, but its strokes continue */
-            long changed = 0;
-            sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" is line art: nothing is filled behind it%s", name, l->name,
-                   lines ? ", its strokes are continued" : "");
-            if (lines) st = sz_extend_part_lines(ctx, doc, &p, &lp, false, debug_path ? &debug : NULL, &changed);
-            worked++;
-        } else if (!st && p.img && p.nhidden) {
-            long changed = 0;
-            uint8_t *shape = NULL;
-            uint8_t *walls = NULL;
-            int pairs = 0;
-            /* the shape first: continued strokes stay within it, and the
-             * fill paints it */
-            st = sz_part_shape(ctx, &p, &fp, &shape, &pairs, lines ? &walls : NULL);
-            /* then whether its other half shows what is hidden (over the
-             * part's final work rectangle) */
-            sz_mirror symmetry = {0};
-            if (!st && fp.mirror) st = sz_mirror_find(ctx, &p, fp.mirror_axis, true, &symmetry);
-            if (!st && symmetry.found) {
-                /* what the mirror shows counts as seen from here on: strokes
-                 * continue from its strokes, and the fill goes around it */
-                st = sz_mirror_reveal(ctx, &p, &symmetry, shape);
-                sz_mirror_trim(ctx, &p, &symmetry, shape);
-                fp.symmetry = &symmetry;
-                if (symmetry.given)
-                    sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" is mirrored about x = %.1f as asked: %ld hidden px taken "
-                           "from its mirror image", name, l->name, p.x0 + symmetry.axis2 / 2.0, symmetry.nrevealed);
-                else
-                    sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" is drawn symmetric%s about x = %.1f (%.0f%% alike, %.0f%% by "
-                           "the hidden region, %.0f%% judged): %ld hidden px taken from its mirror image", name, l->name,
-                           symmetry.silhouette_only ? " in outline" : "", p.x0 + symmetry.axis2 / 2.0,
-                           100.0 * symmetry.agree, 100.0 * symmetry.rim, 100.0 * symmetry.support, symmetry.nrevealed);
-            }
-            bool stored = false;
-            if (!st && lines) {
-                /* dark paint wider than a stroke in paint is the fill's to carry on */
-                sz_line_params in_paint = lp;
-                in_paint.max_width = lp.max_width_in_paint;
-                in_paint.inside = in_paint.outline_shape = shape;
-                in_paint.outline_walls = walls;
-                st = sz_extend_part_lines(ctx, doc, &p, &in_paint, false, debug_path ? &debug : NULL, &changed);
-                stored = changed > 0;
-            }
-            /* the fill takes its colours from what the artist drew, and
-             * paints under what the mirror revealed */
-            if (symmetry.nrevealed) sz_mirror_hide_again(&p, &symmetry);
-            if (!st && fill) st = sz_fill_part(ctx, doc, &p, &fp, merge, shape, pairs, debug_path ? &debug : NULL, &changed);
-            /* on its own layer, the part gets its own pixels back */
-            if (symmetry.nrevealed && !merge) sz_mirror_give_back(&p, &symmetry);
-            if (!st && !merge && stored && symmetry.nrevealed) st = sz_part_store(ctx, &p);
-            sz_mirror_free(&symmetry);
-            free(shape), free(walls);
-            fp.symmetry = NULL;
-            worked++;
-        } else if (!st && p.img && !p.nhidden && lines) {
-            long changed = 0; /* nothing hidden: complete still closes gaps */
-            st = sz_extend_part_lines(ctx, doc, &p, &lp, false, debug_path ? &debug : NULL, &changed);
-        }
-        if (!st && p.img && sz_part_fully_hidden(&p)) fully_hidden++;
-        sz_part_free(&p);
-        sz_ctx_set_work(ctx, op_work);
-        if (st) sz_error_prefix(ctx, "layer \"%s\"", l->name);
-        else st = sz_progress(ctx, name, (i + 1.0) / n);
-    }
-    if (!st && !worked && n) sz_log(ctx, SZ_LOG_INFO, "%s: no selected layer has a hidden region", name);
+    for (int i = 0; !st && i < n; i++) worked += run.worked[i], fully_hidden += run.fully_hidden[i];
+    if (!st && !worked && n) sz_log(ctx, SZ_LOG_INFO, "%s: no selected layer has a hidden region", run.name);
     if (!st && fully_hidden)
-        sz_log(ctx, SZ_LOG_WARNING, "%s: %d layer(s) are hidden entirely: there is nothing visible to continue", name,
-               fully_hidden);
+        sz_log(ctx, SZ_LOG_WARNING, "%s: %d layer(s) are hidden entirely: there is nothing visible to continue",
+               run.name, fully_hidden);
     if (!st && debug_path) st = sz_overlay_finish(ctx, &debug, debug_path);
     else if (debug.img) sz_image_free(debug.img);
+    free(run.worked);
     free(layers);
     sz_image_free(mask);
     sz_nn_free(model);

@@ -383,19 +383,20 @@ static void occluder_cover(sz_ctx *ctx, const sz_part *p, sz_layer *const *occ, 
     }
 }
 
-static sz_status part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidden_source *src,
-                           const int grow[4], int widened, sz_part *p)
+/* The work rectangle of `layer` (canvas coordinates): the bounds of its
+ * visible pixels grown by the reach (the neighbourhood, `near`), joined
+ * with the layer's own rectangle and grown further on the sides in
+ * `grow`; false when nothing shows. */
+static bool work_rect(const sz_doc *doc, const sz_layer *layer, const sz_hidden_source *src, const int grow[4],
+                      int visible[4], int near[4], int *reach, int rect[4])
 {
-    memset(p, 0, sizeof *p);
-    p->layer = layer, p->doc = doc, p->src = src, p->widened = widened;
-    memcpy(p->grow, grow, sizeof p->grow);
-    sz_image *im = layer->image;
+    const sz_image *im = layer->image;
     int bx0, by0, bx1, by1;
-    if (!im || !sz_image_alpha_bounds(im, &bx0, &by0, &bx1, &by1)) return SZ_OK; /* nothing visible */
+    if (!im || !sz_image_alpha_bounds(im, &bx0, &by0, &bx1, &by1)) return false;
     bx0 += layer->x, bx1 += layer->x, by0 += layer->y, by1 += layer->y;
-    int reach = src->reach > 0 ? src->reach : SZ_MAX(32, SZ_MAX(bx1 - bx0, by1 - by0) / 2);
-    int nx0 = SZ_MAX(0, bx0 - reach), ny0 = SZ_MAX(0, by0 - reach);
-    int nx1 = SZ_MIN(doc->w, bx1 + reach), ny1 = SZ_MIN(doc->h, by1 + reach);
+    *reach = src->reach > 0 ? src->reach : SZ_MAX(32, SZ_MAX(bx1 - bx0, by1 - by0) / 2);
+    int nx0 = SZ_MAX(0, bx0 - *reach), ny0 = SZ_MAX(0, by0 - *reach);
+    int nx1 = SZ_MIN(doc->w, bx1 + *reach), ny1 = SZ_MIN(doc->h, by1 + *reach);
     int x0 = nx0, y0 = ny0, x1 = nx1, y1 = ny1;
     /* the layer's own rectangle stays whole, even off the canvas */
     x0 = SZ_MIN(x0, layer->x), y0 = SZ_MIN(y0, layer->y);
@@ -403,6 +404,32 @@ static sz_status part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_h
     /* and the sides a shape ran into go further out, within the canvas */
     x0 = SZ_MIN(x0, SZ_MAX(0, nx0 - grow[0])), x1 = SZ_MAX(x1, SZ_MIN(doc->w, nx1 + grow[1]));
     y0 = SZ_MIN(y0, SZ_MAX(0, ny0 - grow[2])), y1 = SZ_MAX(y1, SZ_MIN(doc->h, ny1 + grow[3]));
+    visible[0] = bx0, visible[1] = by0, visible[2] = bx1, visible[3] = by1;
+    near[0] = nx0, near[1] = ny0, near[2] = nx1, near[3] = ny1;
+    rect[0] = x0, rect[1] = y0, rect[2] = x1, rect[3] = y1;
+    return true;
+}
+
+size_t sz_part_work_pixels(const sz_doc *doc, const sz_layer *layer, const sz_hidden_source *src)
+{
+    static const int none[4] = {0};
+    int visible[4], near[4], reach, r[4];
+    if (!work_rect(doc, layer, src, none, visible, near, &reach, r)) return 0;
+    return (size_t)(r[2] - r[0]) * (size_t)(r[3] - r[1]);
+}
+
+static sz_status part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidden_source *src,
+                           sz_part_stage *stage, const int grow[4], int widened, sz_part *p)
+{
+    memset(p, 0, sizeof *p);
+    p->layer = layer, p->doc = doc, p->src = src, p->stage = stage, p->widened = widened;
+    memcpy(p->grow, grow, sizeof p->grow);
+    sz_image *im = layer->image;
+    int visible[4], near[4], reach, r[4];
+    if (!work_rect(doc, layer, src, grow, visible, near, &reach, r)) return SZ_OK; /* nothing visible */
+    int bx0 = visible[0], by0 = visible[1], bx1 = visible[2], by1 = visible[3];
+    int nx0 = near[0], ny0 = near[1], nx1 = near[2], ny1 = near[3];
+    int x0 = r[0], y0 = r[1], x1 = r[2], y1 = r[3];
     p->margin = reach;
     sz_status st = sz_check_layer_size(ctx, x1 - x0, y1 - y0);
     if (st) return st;
@@ -416,7 +443,7 @@ static sz_status part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_h
     size_t n = (size_t)p->w * (size_t)p->h;
     /* a layer already as large as the work rectangle (a whole-canvas
      * layer) is worked on in place: no copy in, none out */
-    p->borrowed = x0 == layer->x && y0 == layer->y && x1 - x0 == im->w && y1 - y0 == im->h;
+    p->borrowed = !stage && x0 == layer->x && y0 == layer->y && x1 - x0 == im->w && y1 - y0 == im->h;
     p->img = p->borrowed ? im : sz_image_crop(ctx, im, x0 - layer->x, y0 - layer->y, x1 - layer->x, y1 - layer->y);
     p->hidden = sz_malloc(ctx, n);
     p->touched = sz_malloc(ctx, n);
@@ -506,7 +533,14 @@ static sz_status part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_h
 sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidden_source *src, sz_part *p)
 {
     static const int none[4] = {0};
-    return part_load(ctx, doc, layer, src, none, 0, p);
+    return part_load(ctx, doc, layer, src, NULL, none, 0, p);
+}
+
+sz_status sz_part_load_staged(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidden_source *src,
+                              sz_part_stage *stage, sz_part *p)
+{
+    static const int none[4] = {0};
+    return part_load(ctx, doc, layer, src, stage, none, 0, p);
 }
 
 sz_status sz_part_widen(sz_ctx *ctx, sz_part *p, unsigned sides)
@@ -521,8 +555,9 @@ sz_status sz_part_widen(sz_ctx *ctx, sz_part *p, unsigned sides)
         if (sides >> k & 1) grow[k] = SZ_MIN(grow[k] ? 2 * grow[k] : SZ_MAX(32, p->margin / 4), doc->w + doc->h);
     }
     int widened = p->widened + 1;
+    sz_part_stage *stage = p->stage;
     sz_part_free(p);
-    return part_load(ctx, doc, layer, src, grow, widened, p);
+    return part_load(ctx, doc, layer, src, stage, grow, widened, p);
 }
 
 unsigned sz_part_cut_sides(const sz_part *p, const uint8_t *shape)
@@ -576,38 +611,84 @@ sz_status sz_part_store(sz_ctx *ctx, sz_part *p)
     content_rect(p->img, keep, r);
     sz_image *out = sz_image_crop(ctx, p->img, r[0], r[1], r[2], r[3]);
     if (!out) return ctx->status;
+    if (p->stage) {
+        sz_image_free(p->stage->image); /* (stored again: the last pixels count) */
+        p->stage->image = out, p->stage->x = p->x0 + r[0], p->stage->y = p->y0 + r[1];
+        return SZ_OK;
+    }
     sz_layer_set_image(l, out);
     l->x = p->x0 + r[0];
     l->y = p->y0 + r[1];
     return SZ_OK;
 }
 
-sz_status sz_part_new_layer(sz_ctx *ctx, sz_doc *doc, const sz_part *p, sz_image *img, const char *suffix, bool above)
+/* A new layer of `img` at (x, y), named after `part`, directly above it
+ * or below it. */
+static sz_status add_layer(sz_ctx *ctx, sz_layer *part, sz_image *img, int x, int y, const char *suffix, bool above)
 {
-    int r[4];
-    if (!content_rect(img, NULL, r)) return SZ_OK; /* nothing to add */
-    sz_image *out = sz_image_crop(ctx, img, r[0], r[1], r[2], r[3]);
-    if (!out) return ctx->status;
     char name[1024];
-    snprintf(name, sizeof name, "%s %s", p->layer->name, suffix);
-    sz_layer *parent = p->layer->parent;
+    snprintf(name, sizeof name, "%s %s", part->name, suffix);
+    sz_layer *parent = part->parent;
     sz_layer *l = sz_layer_new(ctx, parent, SZ_LAYER_PIXEL, name);
     if (!l) {
-        sz_image_free(out);
+        sz_image_free(img);
         return ctx->status;
     }
-    sz_layer_set_image(l, out);
-    l->x = p->x0 + r[0];
-    l->y = p->y0 + r[1];
-    l->visible = p->layer->visible;
-    (void)doc;
-    int at = sz_layer_index(p->layer);
+    sz_layer_set_image(l, img);
+    l->x = x;
+    l->y = y;
+    l->visible = part->visible;
+    int at = sz_layer_index(part);
     if (above) {
         /* above the part and the layers clipped to it, not between them */
         at++;
         while (at < parent->nchildren - 1 && parent->children[at]->clipping) at++;
     } else {
-        l->clipping = p->layer->clipping; /* under a clipped part: clipped to the same base */
+        l->clipping = part->clipping; /* under a clipped part: clipped to the same base */
     }
     return sz_layer_move(ctx, l, parent, at);
+}
+
+sz_status sz_part_new_layer(sz_ctx *ctx, sz_doc *doc, const sz_part *p, sz_image *img, const char *suffix, bool above)
+{
+    (void)doc;
+    int r[4];
+    if (!content_rect(img, NULL, r)) return SZ_OK; /* nothing to add */
+    sz_image *out = sz_image_crop(ctx, img, r[0], r[1], r[2], r[3]);
+    if (!out) return ctx->status;
+    sz_part_stage *s = p->stage;
+    if (!s) return add_layer(ctx, p->layer, out, p->x0 + r[0], p->y0 + r[1], suffix, above);
+    if (s->nadded == (int)SZ_COUNTOF(s->added) || strlen(suffix) >= sizeof s->added[0].suffix) {
+        sz_image_free(out);
+        return sz_fail(ctx, SZ_ERR_INTERNAL, "more new layers for one part than a stage holds");
+    }
+    s->added[s->nadded].image = out, s->added[s->nadded].x = p->x0 + r[0], s->added[s->nadded].y = p->y0 + r[1];
+    strcpy(s->added[s->nadded].suffix, suffix);
+    s->added[s->nadded++].above = above;
+    return SZ_OK;
+}
+
+sz_status sz_part_stage_commit(sz_ctx *ctx, sz_layer *layer, sz_part_stage *s)
+{
+    if (s->image) {
+        sz_layer_set_image(layer, s->image);
+        layer->x = s->x, layer->y = s->y;
+        s->image = NULL;
+    }
+    sz_status st = SZ_OK;
+    for (int k = 0; k < s->nadded; k++) {
+        if (!st) st = add_layer(ctx, layer, s->added[k].image, s->added[k].x, s->added[k].y, s->added[k].suffix,
+                                s->added[k].above);
+        else sz_image_free(s->added[k].image);
+        s->added[k].image = NULL;
+    }
+    s->nadded = 0;
+    return st;
+}
+
+void sz_part_stage_free(sz_part_stage *s)
+{
+    sz_image_free(s->image);
+    for (int k = 0; k < s->nadded; k++) sz_image_free(s->added[k].image);
+    memset(s, 0, sizeof *s);
 }

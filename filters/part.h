@@ -11,9 +11,25 @@
 
 typedef struct sz_hidden_source sz_hidden_source;
 
+/** What a part worked on beside others (layer_jobs.c) writes into the
+ *  document, held until its turn: its own new pixels, and the new layers
+ *  made for it, in the order they were made. */
+typedef struct sz_part_stage {
+    sz_image *image; /* the layer's new pixels (sz_part_store), or NULL */
+    int x, y;
+    struct {
+        sz_image *image;
+        int x, y;
+        char suffix[16];
+        bool above;
+    } added[2]; /* (sz_part_new_layer: a fill, lines) */
+    int nadded;
+} sz_part_stage;
+
 typedef struct sz_part {
     sz_layer *layer;
     sz_doc *doc;                   /* where the layer lives, and */
+    sz_part_stage *stage;          /* where what is written back waits (never in place), or NULL: into doc */
     const sz_hidden_source *src;   /* where its hidden region came from: to load it again, wider */
     int margin;        /* how far the neighbourhood reaches beyond the part's pixels */
     int grow[4];       /* how much further the work rectangle reaches on its left, right, top and
@@ -90,6 +106,19 @@ SZ_INTERNAL sz_status sz_load_mask(sz_ctx *ctx, const sz_doc *doc, const char *p
  *  layer gives a part with no pixels (img NULL), which callers skip. */
 SZ_INTERNAL sz_status sz_part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidden_source *src,
                                    sz_part *out);
+/** The same, for a part worked on while other parts are (layer_jobs.c):
+ *  the layer's pixels are always copied, since other parts may read them
+ *  meanwhile, and what sz_part_store() and sz_part_new_layer() write
+ *  waits in `stage` for sz_part_stage_commit(). */
+SZ_INTERNAL sz_status sz_part_load_staged(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidden_source *src,
+                                          sz_part_stage *stage, sz_part *out);
+/** Writes what waits in `stage` into `layer` of `doc` and beside it, as
+ *  sz_part_store() and sz_part_new_layer() would have, and empties it. */
+SZ_INTERNAL sz_status sz_part_stage_commit(sz_ctx *ctx, sz_layer *layer, sz_part_stage *stage);
+SZ_INTERNAL void sz_part_stage_free(sz_part_stage *stage);
+/** The pixels of the work rectangle sz_part_load() would give `layer`
+ *  (0 for an empty layer). */
+SZ_INTERNAL size_t sz_part_work_pixels(const sz_doc *doc, const sz_layer *layer, const sz_hidden_source *src);
 SZ_INTERNAL void sz_part_free(sz_part *p);
 
 /** The sides (1 left, 2 right, 4 top, 8 bottom) of the work rectangle
@@ -103,6 +132,27 @@ SZ_INTERNAL unsigned sz_part_cut_sides(const sz_part *p, const uint8_t *shape);
  *  that, so that a shape just past the side costs little and one running
  *  far is reached in a few loads.  On failure the part is freed. */
 SZ_INTERNAL sz_status sz_part_widen(sz_ctx *ctx, sz_part *p, unsigned sides);
+
+/** An operation's work on each of its layers (sz_run_layers). */
+typedef struct sz_layer_work {
+    /* Works on `layer`, the i-th of those given; loads it with
+     * sz_part_load_staged(..., stage, ...) (stage NULL: as sz_part_load). */
+    sz_status (*run)(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, int i, sz_part_stage *stage, void *user);
+    void *user;
+    const sz_hidden_source *src; /* where the layers' hidden regions come from */
+    const char *name;            /* the operation, for progress */
+    bool side_by_side;           /* false: one after another whatever their size */
+} sz_layer_work;
+
+/** Runs `work` on layers[0..n) (bottom to top), and the document comes
+ *  out as if each had run in turn: a layer's work reads only the layer
+ *  and those above it, which the layers before it leave as they were.
+ *  So layers too small for more than one thread (SZ_ONE_THREAD_PIXELS)
+ *  run side by side, each on one thread, what they write held until its
+ *  turn and their messages given in turn; larger ones run one after
+ *  another on every thread.  Errors are prefixed with the layer's name;
+ *  progress is reported after each layer. */
+SZ_INTERNAL sz_status sz_run_layers(sz_ctx *ctx, sz_doc *doc, sz_layer **layers, int n, const sz_layer_work *work);
 
 /** The opacity (0..1) the part's pixel i of alpha `alpha16` had before the
  *  cut: where another part covers it by c (p->touched), cutting the part

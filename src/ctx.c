@@ -125,6 +125,14 @@ size_t sz_ctx_set_work(sz_ctx *ctx, size_t pixels)
     return before;
 }
 
+void sz_ctx_init_child(sz_ctx *child, const sz_ctx *parent, sz_log_fn log, void *log_user)
+{
+    memset(child, 0, sizeof *child);
+    memcpy(child->limits, parent->limits, sizeof child->limits);
+    child->threads = 1;
+    child->log_fn = log, child->log_user = log_user;
+}
+
 size_t sz_ctx_work(const sz_ctx *ctx)
 {
     return ctx ? ctx->work_pixels : 0;

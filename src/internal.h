@@ -84,6 +84,10 @@ SZ_INTERNAL int sz_threads(const sz_ctx *ctx);
  *  Results never depend on the number of threads. */
 SZ_INTERNAL size_t sz_ctx_set_work(sz_ctx *ctx, size_t pixels); /* returns the previous size */
 SZ_INTERNAL size_t sz_ctx_work(const sz_ctx *ctx);
+/** Makes `child` a context for work done beside other work (a layer of
+ *  an operation, filters/layer_jobs.c): the parent's limits, one thread,
+ *  no error yet, and its messages to `log` (NULL: none), no progress. */
+SZ_INTERNAL void sz_ctx_init_child(sz_ctx *child, const sz_ctx *parent, sz_log_fn log, void *log_user);
 /** Which thread of the current OpenMP team this is (0 without OpenMP):
  *  an index into per-thread scratch allocated for sz_threads() threads. */
 SZ_INTERNAL int sz_thread_index(void);

@@ -7,7 +7,9 @@
 #include "op.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static sz_status run_op(sz_ctx *ctx, sz_doc *doc, const char *name, const char *const *kv)
 {
@@ -253,6 +255,89 @@ START_TEST(every_operation_is_thread_count_independent)
 }
 END_TEST
 
+/* A document of many small parts, each partly under those above it: a
+ * disc of its own colour in a dark ring (its outline), placed by a fixed
+ * little generator, one of them canvas-sized (worked on in place when
+ * alone), and a large part at the bottom. */
+static sz_doc *many_parts_doc(sz_ctx *ctx)
+{
+    enum { W = 640, H = 480, PARTS = 14 };
+    sz_doc *doc = sz_doc_new(ctx, W, H);
+    sz_doc_set_depth(doc, 8);
+    uint32_t rng = 7;
+    for (int k = 0; k <= PARTS; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "part %d", k);
+        sz_layer *l = sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, name);
+        bool large = k == 0, whole = k == 5;
+        int size = large ? 600 : whole ? W : 60 + (int)((rng = rng * 1103515245u + 12345u) >> 16) % 90;
+        int ox = large || whole ? 0 : (int)((rng = rng * 1103515245u + 12345u) >> 16) % (W - size);
+        int oy = large || whole ? 0 : (int)((rng = rng * 1103515245u + 12345u) >> 16) % (H - size);
+        int iw = whole ? W : size, ih = whole ? H : size;
+        sz_image *im = sz_image_new(ctx, iw, ih, 8);
+        float cx = whole ? 200 : size / 2.0f, cy = whole ? 300 : size / 2.0f, r = (whole ? 80 : size) / 2.0f - 2;
+        uint16_t fill[4] = {(uint16_t)(9000 + 3700 * k), (uint16_t)(60000 - 3100 * k), (uint16_t)(20000 + 1500 * k),
+                            65535};
+        for (int y = 0; y < ih; y++)
+            for (int x = 0; x < iw; x++) {
+                float d = sqrtf((x + 0.5f - cx) * (x + 0.5f - cx) + (y + 0.5f - cy) * (y + 0.5f - cy));
+                float a = SZ_CLAMP(r - d + 0.5f, 0.0f, 1.0f);
+                bool ring = d > r - 4;
+                uint16_t p[4] = {ring ? 3000 : fill[0], ring ? 3000 : fill[1], ring ? 3000 : fill[2],
+                                 (uint16_t)(a * 65535)};
+                if (a <= 0) p[0] = p[1] = p[2] = 0;
+                sz_put16(im, x, y, p);
+            }
+        sz_layer_set_image(l, im);
+        sz_layer_set_offset(l, ox, oy);
+    }
+    return doc;
+}
+
+static void keep_log(void *user, sz_log_level level, const char *message)
+{
+    char *log = user;
+    size_t n = strlen(log);
+    snprintf(log + n, 65536 - n, "%d %s\n", (int)level, message);
+}
+
+/* The small layers of a document are worked on side by side (two
+ * threads), what each writes held until its turn; the document, and the
+ * messages, come out as one after another (one thread) gives them. */
+START_TEST(layers_side_by_side_give_what_one_after_another_gives)
+{
+    static const char *const complete_args[] = {NULL}, *const merge_args[] = {"merge", "true", NULL};
+    static const char *const lines_args[] = {"to-layer", "new", NULL};
+    static const struct {
+        const char *op;
+        const char *const *kv;
+    } runs[] = {{"complete", complete_args}, {"complete", merge_args}, {"extend-lines", lines_args}};
+    for (size_t r = 0; r < SZ_COUNTOF(runs); r++) {
+        sz_doc *out[2];
+        char *log[2];
+        for (int t = 0; t < 2; t++) {
+            sz_ctx *ctx = sz_ctx_new();
+            sz_ctx_set_threads(ctx, t + 1);
+            log[t] = calloc(65536, 1);
+            sz_ctx_set_log(ctx, keep_log, log[t]);
+            out[t] = many_parts_doc(ctx);
+            sz_status st = run_op(ctx, out[t], runs[r].op, runs[r].kv);
+            ck_assert_msg(st == SZ_OK, "%s: %s", runs[r].op, sz_ctx_error(ctx));
+            sz_ctx_free(ctx);
+        }
+        /* the parts were worked on: new layers, or new pixels in them */
+        sz_layer *all[64];
+        int n = sz_doc_flatten_tree(out[1], all, 64), added = n - 15;
+        ck_assert_msg(runs[r].kv == merge_args ? added == 0 : added >= 8, "%s: %d layers added", runs[r].op, added);
+        ck_assert_msg(docs_equal(out[0], out[1]), "%s (%s) differs side by side", runs[r].op,
+                      runs[r].kv[0] ? runs[r].kv[0] : "");
+        ck_assert_msg(!strcmp(log[0], log[1]), "%s: the messages differ side by side", runs[r].op);
+        ck_assert_int_gt((int)strlen(log[0]), 200);
+        for (int t = 0; t < 2; t++) sz_doc_free(out[t]), free(log[t]);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ops");
@@ -264,6 +349,7 @@ int main(void)
     tcase_add_test(tc, to_srgb_on_untagged_only_changes_depth);
     tcase_add_test(tc, info_describes_the_tree);
     tcase_add_test(tc, every_operation_is_thread_count_independent);
+    tcase_add_test(tc, layers_side_by_side_give_what_one_after_another_gives);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
