@@ -10,8 +10,8 @@
  * layers above it (its occluders), which no layer before it changes: what
  * each writes (its strokes, its fill layer) waits in a stage and is put
  * into the document in the layers' order, with its messages, once all of
- * the run are done.  Each works on a copy of its pixels, since a layer
- * above may read them meanwhile.
+ * the run are done.  Each works on a copy of its pixels, since the layers
+ * below it may read them meanwhile (as their occluder).
  */
 #include "part.h"
 
@@ -20,8 +20,10 @@
 
 /* Layers worked on side by side, at most, per processor, before their
  * results are put in: they are held in memory until then, and progress
- * is told only then. */
-enum { RUN_PER_THREAD = 4 };
+ * is told only then.  A run waits for its slowest layer, so longer runs
+ * waste less (150 small parts: 1.19 s in runs of 32 on two threads, 1.25
+ * s in runs of 8). */
+enum { RUN_PER_THREAD = 16 };
 
 /* Layers of less work than this run side by side, each on one thread:
  * four times the size that gains nothing from a second thread, since one
