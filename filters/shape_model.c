@@ -112,30 +112,33 @@ float sz_shape_prob_at(const sz_shape_prob *g, int x, int y)
     return top * (1 - ty) + bottom * ty;
 }
 
-/* The cells of the window that sz_shape_prob_at() reads at the work
- * pixels `asked` marks: the corners each is interpolated from.  None
- * when no asked pixel lies in the window. */
-static void cells_asked(const sz_part *p, const uint8_t *asked, const sz_grid_window *win, uint8_t *want)
+/* The cells of the window that sz_shape_prob_at() may read at the work
+ * pixels `asked` marks: a pixel's value is interpolated from its own cell
+ * and the next one towards it on either axis, so every cell holding an
+ * asked pixel, and those around it.  (A cell more than needed is summed
+ * for nothing, never wrongly.)  `any` holds the window's cells. */
+static void cells_asked(sz_ctx *ctx, const sz_part *p, const uint8_t *asked, const sz_grid_window *win, uint8_t *any,
+                        uint8_t *want)
 {
-    int cell = win->cell;
-    memset(want, 0, (size_t)win->w * (size_t)win->h);
-    for (int y = 0; y < p->h; y++) {
-        if (!in_window(y, cell, win->y0, win->h)) continue;
-        const uint8_t *row = asked + (size_t)y * p->w;
-        int x = sz_skip_unset(row, 0, p->w);
-        if (x >= p->w) continue;
-        int y0, y1;
-        float ty;
-        grid_span(y, cell, win->y0, win->h, &y0, &y1, &ty);
-        for (; x < p->w; x++) {
-            if (!row[x] || !in_window(x, cell, win->x0, win->w)) continue;
-            int x0, x1;
-            float tx;
-            grid_span(x, cell, win->x0, win->w, &x0, &x1, &tx);
-            uint8_t *a = want + (size_t)y0 * win->w, *b = want + (size_t)y1 * win->w;
-            a[x0] = a[x1] = b[x0] = b[x1] = 1;
+    int cell = win->cell, gw = win->w, gh = win->h;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int gy = 0; gy < gh; gy++) {
+        int y0 = (win->y0 + gy) * cell, y1 = SZ_MIN(p->h, y0 + cell);
+        for (int gx = 0; gx < gw; gx++) {
+            int x0 = (win->x0 + gx) * cell, x1 = SZ_MIN(p->w, x0 + cell);
+            bool hit = false;
+            for (int y = y0; y < y1 && !hit; y++) hit = sz_skip_unset(asked + (size_t)y * p->w, x0, x1) < x1;
+            any[(size_t)gy * gw + gx] = hit;
         }
     }
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int gy = 0; gy < gh; gy++)
+        for (int gx = 0; gx < gw; gx++) {
+            bool near = false;
+            for (int y = SZ_MAX(0, gy - 1); y <= SZ_MIN(gh - 1, gy + 1) && !near; y++)
+                for (int x = SZ_MAX(0, gx - 1); x <= SZ_MIN(gw - 1, gx + 1) && !near; x++) near = any[(size_t)y * gw + x];
+            want[(size_t)gy * gw + gx] = near;
+        }
 }
 
 sz_status sz_shape_model_prob(sz_ctx *ctx, const sz_nn *nn, const sz_part *p, const uint8_t *inside,
@@ -146,9 +149,9 @@ sz_status sz_shape_model_prob(sz_ctx *ctx, const sz_nn *nn, const sz_part *p, co
     if (!plane) return SZ_OK;
     float *in = sz_malloc_array(ctx, plane, SZ_NN_INPUTS * sizeof *in);
     float *logit = sz_malloc_array(ctx, plane, SZ_NN_OUTPUTS * sizeof *logit);
-    uint8_t *want = asked ? sz_malloc(ctx, plane) : NULL;
+    uint8_t *want = asked ? sz_malloc(ctx, 2 * plane) : NULL;
     sz_status st = in && logit && (!asked || want) ? SZ_OK : SZ_ERR_NOMEM;
-    if (!st && asked) cells_asked(p, asked, &out->win, want);
+    if (!st && asked) cells_asked(ctx, p, asked, &out->win, want + plane, want);
     if (!st) sz_shape_model_inputs(ctx, p, inside, &out->win, in);
     if (!st) st = sz_nn_forward(ctx, nn, in, out->win.w, out->win.h, want, logit);
     free(want);
