@@ -25,12 +25,12 @@
  * s in runs of 8). */
 enum { RUN_PER_THREAD = 16 };
 
-/* Layers of less work than this run side by side, each on one thread:
- * four times the size that gains nothing from a second thread, since one
- * such layer works on two threads at about two thirds of their speed
- * (a 916 x 934 part completes in 0.30 s on one thread, 0.20 s on two),
- * and two of them side by side at nearly all of it. */
-#define SIDE_BY_SIDE_PIXELS (4 * (size_t)SZ_ONE_THREAD_PIXELS)
+/* Layers of less work than this run side by side, each on one thread,
+ * as each would alone.  (Four times as much, where one layer alone uses
+ * two threads at about two thirds of their speed, made a part of 505,000
+ * px of work beside its small occluder take 71-77 ms instead of 57 ms:
+ * the two went side by side, the part on one thread.) */
+#define SIDE_BY_SIDE_PIXELS ((size_t)SZ_ONE_THREAD_PIXELS)
 
 typedef struct logged {
     sz_log_level level;

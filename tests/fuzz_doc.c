@@ -64,6 +64,10 @@ static sz_status run_operation(sz_ctx *ctx, sz_doc *doc, uint32_t h)
         bool draws_lines = !strcmp(name, "complete") || !strcmp(name, "extend-lines");
         if (draws_lines && (h & 512)) sz_args_set(ctx, args, "repair-gaps", (h & 1024) ? "always" : "never");
     }
+    /* two threads: a document's small layers go through the stages that
+     * hold what each writes (layer_jobs.c); this build has no OpenMP, so
+     * they run one after another through them */
+    if (h & 2048) sz_ctx_set_threads(ctx, 2);
     sz_status st = sz_op_run(ctx, op, doc, args);
     sz_args_free(args);
     return st;
