@@ -86,6 +86,9 @@ static sz_status after_layer(sz_ctx *ctx, sz_status st, const sz_layer *l, const
 
 static bool small(const sz_doc *doc, const sz_layer *l, const sz_layer_work *work)
 {
+    /* (a work rectangle holds the layer's own: a large layer is known
+     * without a look at its pixels) */
+    if (l->image && (size_t)l->image->w * (size_t)l->image->h >= SIDE_BY_SIDE_PIXELS) return false;
     return sz_part_work_pixels(doc, l, work->src) < SIDE_BY_SIDE_PIXELS;
 }
 
