@@ -25,12 +25,14 @@
  * s in runs of 8). */
 enum { RUN_PER_THREAD = 16 };
 
-/* Layers of less work than this run side by side, each on one thread,
- * as each would alone.  (Four times as much, where one layer alone uses
- * two threads at about two thirds of their speed, made a part of 505,000
- * px of work beside its small occluder take 71-77 ms instead of 57 ms:
- * the two went side by side, the part on one thread.) */
-#define SIDE_BY_SIDE_PIXELS ((size_t)SZ_ONE_THREAD_PIXELS)
+/* Layers of less work than this would each run on one thread alone, so
+ * side by side they lose nothing.  Those of up to four times as much,
+ * which two threads work on at about two thirds of their speed, run side
+ * by side only in a run where none has more than a thread's share of the
+ * run's work: else the largest is left to one thread while the others
+ * wait. */
+#define SMALL_PIXELS ((size_t)SZ_ONE_THREAD_PIXELS)
+#define MIDDLING_PIXELS (4 * (size_t)SZ_ONE_THREAD_PIXELS)
 
 typedef struct logged {
     sz_log_level level;
@@ -84,24 +86,73 @@ static sz_status after_layer(sz_ctx *ctx, sz_status st, const sz_layer *l, const
     return sz_progress(ctx, work->name, (i + 1.0) / n);
 }
 
-static bool small(const sz_doc *doc, const sz_layer *l, const sz_layer_work *work)
+/* What is known of a layer's work before it is loaded: the pixels of
+ * its work rectangle, and whether a layer above covers any of it (a
+ * layer nothing covers has nothing hidden: only its strokes are looked
+ * at, which costs a small part of what filling does). */
+typedef struct layer_cost {
+    size_t pixels;
+    size_t cost;
+} layer_cost;
+
+static layer_cost cost_of(const sz_doc *doc, sz_layer *const *pix, int np, int at, const sz_layer_work *work)
 {
+    const sz_layer *l = pix[at];
+    layer_cost c = {0, 0};
+    int r[4];
     /* (a work rectangle holds the layer's own: a large layer is known
-     * without a look at its pixels) */
-    if (l->image && (size_t)l->image->w * (size_t)l->image->h >= SIDE_BY_SIDE_PIXELS) return false;
-    return sz_part_work_pixels(doc, l, work->src) < SIDE_BY_SIDE_PIXELS;
+     * without a look at its pixels for their bounds) */
+    if (l->image && (size_t)l->image->w * (size_t)l->image->h >= MIDDLING_PIXELS) {
+        c.pixels = c.cost = (size_t)l->image->w * (size_t)l->image->h;
+        return c;
+    }
+    if (!sz_part_work_rect(doc, l, work->src, r)) return c;
+    c.pixels = (size_t)(r[2] - r[0]) * (size_t)(r[3] - r[1]);
+    bool covered = work->src->mask != NULL;
+    for (int b = at + 1; b < np && !covered; b++) {
+        const sz_layer *o = pix[b];
+        covered = o->image && sz_layer_effectively_visible(o) && !sz_layer_is_generated(o) && o->x < r[2] &&
+                  o->x + o->image->w > r[0] && o->y < r[3] && o->y + o->image->h > r[1];
+    }
+    c.cost = covered ? c.pixels : c.pixels / 5;
+    return c;
+}
+
+/* Where the run of layers worked on side by side from layer i ends
+ * (i + 1 or less: layer i runs alone, on every thread); at[k], the
+ * index of layers[k] among the document's pixel layers. */
+static int run_end(const sz_doc *doc, sz_layer **layers, const int *at, sz_layer *const *pix, int np, int i, int n,
+                   int threads, const sz_layer_work *work)
+{
+    size_t total = 0, most = 0;
+    int end = i, small_end = i; /* (the run of small layers alone) */
+    while (end < n && end - i < RUN_PER_THREAD * threads) {
+        layer_cost c = at[end] >= 0 ? cost_of(doc, pix, np, at[end], work) : (layer_cost){0, 0};
+        if (c.pixels >= MIDDLING_PIXELS) break;
+        total += c.cost, most = SZ_MAX(most, c.cost);
+        if (++end - 1 == small_end && c.pixels < SMALL_PIXELS) small_end = end;
+    }
+    (void)layers;
+    return most * (size_t)threads <= total ? end : small_end;
 }
 
 sz_status sz_run_layers(sz_ctx *ctx, sz_doc *doc, sz_layer **layers, int n, const sz_layer_work *work)
 {
     int threads = work->side_by_side ? sz_threads(ctx) : 1;
     size_t op_work = sz_ctx_work(ctx); /* each part sets its own while it is worked on */
-    sz_status st = SZ_OK;
+    /* the document's pixel layers, bottom to top, and where each selected
+     * one stands among them (both lists are in that order) */
+    sz_layer **pix = NULL;
+    int np = 0, *at = NULL;
+    sz_status st = threads > 1 ? sz_doc_pixel_layers(ctx, doc, &pix, &np) : SZ_OK;
+    if (!st && threads > 1 && !(at = sz_malloc_array(ctx, (size_t)n + 1, sizeof *at))) st = SZ_ERR_NOMEM;
+    for (int k = 0, b = 0; !st && at && k < n; k++) {
+        while (b < np && pix[b] != layers[k]) b++;
+        at[k] = b < np ? b : -1;
+    }
     for (int i = 0; i < n && !st;) {
-        /* the run of small layers from layer i */
-        int end = i;
-        while (threads > 1 && end < n && end - i < RUN_PER_THREAD * threads && small(doc, layers[end], work)) end++;
-        if (end - i < 2) { /* a large layer, or a small one alone: on every thread */
+        int end = at ? run_end(doc, layers, at, pix, np, i, n, threads, work) : i;
+        if (end - i < 2) { /* a large layer, or a layer alone: on every thread */
             st = work->run(ctx, doc, layers[i], i, NULL, work->user);
             sz_ctx_set_work(ctx, op_work);
             st = after_layer(ctx, st, layers[i], work, i, n);
@@ -109,7 +160,10 @@ sz_status sz_run_layers(sz_ctx *ctx, sz_doc *doc, sz_layer **layers, int n, cons
             continue;
         }
         layer_job *jobs = sz_calloc(ctx, (size_t)(end - i), sizeof *jobs);
-        if (!jobs) return SZ_ERR_NOMEM;
+        if (!jobs) {
+            st = SZ_ERR_NOMEM;
+            break;
+        }
         /* (one layer at a time as threads come free: their sizes differ) */
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
         for (int k = i; k < end; k++) {
@@ -133,5 +187,6 @@ sz_status sz_run_layers(sz_ctx *ctx, sz_doc *doc, sz_layer **layers, int n, cons
         free(jobs);
         i = end;
     }
+    free(pix), free(at);
     return st;
 }

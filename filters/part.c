@@ -410,12 +410,11 @@ static bool work_rect(const sz_doc *doc, const sz_layer *layer, const sz_hidden_
     return true;
 }
 
-size_t sz_part_work_pixels(const sz_doc *doc, const sz_layer *layer, const sz_hidden_source *src)
+bool sz_part_work_rect(const sz_doc *doc, const sz_layer *layer, const sz_hidden_source *src, int rect[4])
 {
     static const int none[4] = {0};
-    int visible[4], near[4], reach, r[4];
-    if (!work_rect(doc, layer, src, none, visible, near, &reach, r)) return 0;
-    return (size_t)(r[2] - r[0]) * (size_t)(r[3] - r[1]);
+    int visible[4], near[4], reach;
+    return work_rect(doc, layer, src, none, visible, near, &reach, rect);
 }
 
 static sz_status part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_hidden_source *src,

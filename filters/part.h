@@ -116,9 +116,9 @@ SZ_INTERNAL sz_status sz_part_load_staged(sz_ctx *ctx, sz_doc *doc, sz_layer *la
  *  sz_part_store() and sz_part_new_layer() would have, and empties it. */
 SZ_INTERNAL sz_status sz_part_stage_commit(sz_ctx *ctx, sz_layer *layer, sz_part_stage *stage);
 SZ_INTERNAL void sz_part_stage_free(sz_part_stage *stage);
-/** The pixels of the work rectangle sz_part_load() would give `layer`
- *  (0 for an empty layer). */
-SZ_INTERNAL size_t sz_part_work_pixels(const sz_doc *doc, const sz_layer *layer, const sz_hidden_source *src);
+/** The work rectangle sz_part_load() would give `layer` (canvas
+ *  coordinates: x0, y0, x1, y1); false for an empty layer. */
+SZ_INTERNAL bool sz_part_work_rect(const sz_doc *doc, const sz_layer *layer, const sz_hidden_source *src, int rect[4]);
 SZ_INTERNAL void sz_part_free(sz_part *p);
 
 /** The sides (1 left, 2 right, 4 top, 8 bottom) of the work rectangle

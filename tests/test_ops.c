@@ -255,13 +255,15 @@ START_TEST(every_operation_is_thread_count_independent)
 }
 END_TEST
 
-/* A document of many small parts, each partly under those above it: a
- * disc of its own colour in a dark ring (its outline), placed by a fixed
- * little generator, one of them canvas-sized (worked on in place when
- * alone), and a large part at the bottom. */
+/* A document of many parts, each partly under those above it: a disc of
+ * its own colour in a dark ring (its outline), placed by a fixed little
+ * generator.  Most are small (each worked on one thread), four middling
+ * (over SZ_ONE_THREAD_PIXELS of work: side by side only in a run they do
+ * not dominate), one is canvas-sized (worked on in place when alone), and
+ * a large part lies at the bottom. */
 static sz_doc *many_parts_doc(sz_ctx *ctx)
 {
-    enum { W = 640, H = 480, PARTS = 14 };
+    enum { W = 1100, H = 800, PARTS = 14 };
     sz_doc *doc = sz_doc_new(ctx, W, H);
     sz_doc_set_depth(doc, 8);
     uint32_t rng = 7;
@@ -269,8 +271,8 @@ static sz_doc *many_parts_doc(sz_ctx *ctx)
         char name[32];
         snprintf(name, sizeof name, "part %d", k);
         sz_layer *l = sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, name);
-        bool large = k == 0, whole = k == 5;
-        int size = large ? 600 : whole ? W : 60 + (int)((rng = rng * 1103515245u + 12345u) >> 16) % 90;
+        bool large = k == 0, whole = k == 5, middling = k == 3 || k == 7 || k == 9 || k == 12;
+        int size = large ? 600 : whole ? W : middling ? 300 : 60 + (int)((rng = rng * 1103515245u + 12345u) >> 16) % 90;
         int ox = large || whole ? 0 : (int)((rng = rng * 1103515245u + 12345u) >> 16) % (W - size);
         int oy = large || whole ? 0 : (int)((rng = rng * 1103515245u + 12345u) >> 16) % (H - size);
         int iw = whole ? W : size, ih = whole ? H : size;
@@ -328,7 +330,7 @@ START_TEST(layers_side_by_side_give_what_one_after_another_gives)
         /* the parts were worked on: new layers, or new pixels in them */
         sz_layer *all[64];
         int n = sz_doc_flatten_tree(out[1], all, 64), added = n - 15;
-        ck_assert_msg(runs[r].kv == merge_args ? added == 0 : added >= 8, "%s: %d layers added", runs[r].op, added);
+        ck_assert_msg(runs[r].kv == merge_args ? added == 0 : added >= 5, "%s: %d layers added", runs[r].op, added);
         ck_assert_msg(docs_equal(out[0], out[1]), "%s (%s) differs side by side", runs[r].op,
                       runs[r].kv[0] ? runs[r].kv[0] : "");
         ck_assert_msg(!strcmp(log[0], log[1]), "%s: the messages differ side by side", runs[r].op);
