@@ -4,7 +4,8 @@
  * A document of a rig holds many small parts (eyes, brows, strands of
  * hair), each too small for a filter's parallel loops to pay: below
  * SZ_ONE_THREAD_PIXELS a part is worked on one thread.  So runs of such
- * layers are worked on side by side, one per processor.  The result is
+ * layers, and of middling ones none of which outweighs the rest, are
+ * worked on side by side, one per processor.  The result is
  * the document the layers would give one after another, bottom to top,
  * because a layer's work reads only its own pixels and those of the
  * layers above it (its occluders), which no layer before it changes: what
@@ -114,6 +115,8 @@ static layer_cost cost_of(const sz_doc *doc, sz_layer *const *pix, int np, int a
         covered = o->image && sz_layer_effectively_visible(o) && !sz_layer_is_generated(o) && o->x < r[2] &&
                   o->x + o->image->w > r[0] && o->y < r[3] && o->y + o->image->h > r[1];
     }
+    /* (a rough weight: the balance only has to tell such a layer from
+     * one that is filled) */
     c.cost = covered ? c.pixels : c.pixels / 5;
     return c;
 }
@@ -121,8 +124,8 @@ static layer_cost cost_of(const sz_doc *doc, sz_layer *const *pix, int np, int a
 /* Where the run of layers worked on side by side from layer i ends
  * (i + 1 or less: layer i runs alone, on every thread); at[k], the
  * index of layers[k] among the document's pixel layers. */
-static int run_end(const sz_doc *doc, sz_layer **layers, const int *at, sz_layer *const *pix, int np, int i, int n,
-                   int threads, const sz_layer_work *work)
+static int run_end(const sz_doc *doc, const int *at, sz_layer *const *pix, int np, int i, int n, int threads,
+                   const sz_layer_work *work)
 {
     size_t total = 0, most = 0;
     int end = i, small_end = i; /* (the run of small layers alone) */
@@ -132,7 +135,6 @@ static int run_end(const sz_doc *doc, sz_layer **layers, const int *at, sz_layer
         total += c.cost, most = SZ_MAX(most, c.cost);
         if (++end - 1 == small_end && c.pixels < SMALL_PIXELS) small_end = end;
     }
-    (void)layers;
     return most * (size_t)threads <= total ? end : small_end;
 }
 
@@ -151,7 +153,7 @@ sz_status sz_run_layers(sz_ctx *ctx, sz_doc *doc, sz_layer **layers, int n, cons
         at[k] = b < np ? b : -1;
     }
     for (int i = 0; i < n && !st;) {
-        int end = at ? run_end(doc, layers, at, pix, np, i, n, threads, work) : i;
+        int end = at ? run_end(doc, at, pix, np, i, n, threads, work) : i;
         if (end - i < 2) { /* a large layer, or a layer alone: on every thread */
             st = work->run(ctx, doc, layers[i], i, NULL, work->user);
             sz_ctx_set_work(ctx, op_work);
