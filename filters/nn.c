@@ -173,6 +173,12 @@ void sz_nn_conv(const sz_nn_layer *L, const float *in, int w, int h, float *out,
  * on a grid of a few dozen cells a side outweighs the sums, is paid once. */
 enum { CO_BLOCK = 4 };
 
+/* The cells of row y a pass computes (`rows` NULL: all w). */
+static inline sz_nn_span row_span(const sz_nn_span *rows, int y, int w)
+{
+    return rows ? rows[y] : (sz_nn_span){0, w};
+}
+
 /* Output channels c0 .. c0 + nc (at most CO_BLOCK) of sz_nn_conv_rows.
  * Built for AVX2 too (its eight lanes, without fused multiply-adds, so
  * every sum is rounded as in the default build: the same bits). */
@@ -183,8 +189,10 @@ SZ_AVX2_CLONE static void conv_block(const sz_nn_layer *L, const float *in, int 
     int k = L->k, r = k / 2;
     for (int c = 0; c < nc; c++) {
         float *o = out + (size_t)(c0 + c) * plane;
-        for (int y = 0; y < h; y++)
-            for (int x = rows ? rows[y].x0 : 0; x < (rows ? rows[y].x1 : w); x++) o[(size_t)y * w + x] = L->b[c0 + c];
+        for (int y = 0; y < h; y++) {
+            sz_nn_span span = row_span(rows, y, w);
+            for (int x = span.x0; x < span.x1; x++) o[(size_t)y * w + x] = L->b[c0 + c];
+        }
     }
     for (int ci = 0; ci < L->cin; ci++)
         for (int ky = 0; ky < k; ky++)
@@ -196,7 +204,8 @@ SZ_AVX2_CLONE static void conv_block(const sz_nn_layer *L, const float *in, int 
                 for (int y = y0; y < y1; y++) {
                     const float *restrict src = in + (size_t)ci * plane + (size_t)(y + dy) * w + dx;
                     size_t row = (size_t)y * w;
-                    int a = rows ? SZ_MAX(x0, rows[y].x0) : x0, b = rows ? SZ_MIN(x1, rows[y].x1) : x1;
+                    sz_nn_span span = row_span(rows, y, w);
+                    int a = SZ_MAX(x0, span.x0), b = SZ_MIN(x1, span.x1);
                     /* vectorised across x: each output keeps its own order of sums */
                     if (nc == CO_BLOCK) {
                         float *restrict d0 = out + (size_t)c0 * plane + row, *restrict d1 = d0 + plane;
@@ -219,7 +228,8 @@ SZ_AVX2_CLONE static void conv_block(const sz_nn_layer *L, const float *in, int 
         for (int c = 0; c < nc; c++)
             for (int y = 0; y < h; y++) {
                 float *o = out + (size_t)(c0 + c) * plane + (size_t)y * w;
-                for (int x = rows ? rows[y].x0 : 0; x < (rows ? rows[y].x1 : w); x++) o[x] = o[x] > 0 ? o[x] : 0;
+                sz_nn_span span = row_span(rows, y, w);
+                for (int x = span.x0; x < span.x1; x++) o[x] = o[x] > 0 ? o[x] : 0;
             }
 }
 

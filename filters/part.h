@@ -147,11 +147,12 @@ typedef struct sz_layer_work {
 /** Runs `work` on layers[0..n) (bottom to top), and the document comes
  *  out as if each had run in turn: a layer's work reads only the layer
  *  and those above it, which the layers before it leave as they were.
- *  So layers too small for more than one thread (SZ_ONE_THREAD_PIXELS)
- *  run side by side, each on one thread, what they write held until its
- *  turn and their messages given in turn; larger ones run one after
- *  another on every thread.  Errors are prefixed with the layer's name;
- *  progress is reported after each layer. */
+ *  So runs of small layers (under SZ_ONE_THREAD_PIXELS of work), with
+ *  middling ones none of which outweighs the rest of its run, go side by
+ *  side, each on one thread, what they write held until its turn and
+ *  their messages given in turn; the others run one after another on
+ *  every thread (layer_jobs.c).  Errors are prefixed with the layer's
+ *  name; progress is reported after each layer. */
 SZ_INTERNAL sz_status sz_run_layers(sz_ctx *ctx, sz_doc *doc, sz_layer **layers, int n, const sz_layer_work *work);
 
 /** The opacity (0..1) the part's pixel i of alpha `alpha16` had before the

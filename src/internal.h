@@ -19,7 +19,10 @@
 /* A hot loop of integer counts is also compiled for AVX2, and the
  * processor's own build is chosen when the library loads (an ifunc).
  * Integer sums come out the same in any order, so the result does not
- * depend on the processor; floating-point loops must not use this.
+ * depend on the processor.  A floating-point loop may use it only if
+ * each value is computed by the same operations in the same order in
+ * both builds: GCC's `avx2` target has no fused multiply-add to contract
+ * a product and a sum into (nn.c's convolution relies on this).
  * Not under ThreadSanitizer: the ifunc's chooser runs while the library
  * is relocated, before the sanitizer's runtime is up, and every program
  * crashed there. */
