@@ -23,7 +23,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <tiffio.h>
 #include <unistd.h>
 
 enum { EXIT_PROCESSING = 1, EXIT_USAGE = 2, EXIT_BAD_INPUT = 3 };
@@ -612,10 +611,6 @@ static int run_chain(sz_ctx *ctx, options *o)
 
 int main(int argc, char **argv)
 {
-    /* libtiff's process-wide handlers print to stderr; the library reports
-     * through its context instead, so silence them here. */
-    TIFFSetErrorHandler(NULL);
-    TIFFSetWarningHandler(NULL);
     sz_cli_reserve_heap();
 
     if (argc < 2) {

@@ -10,6 +10,9 @@
  *
  * Writing: one page per pixel layer, bottom first, RGBA with unassociated
  * alpha, deflate with horizontal prediction, ICC profile on every page.
+ *
+ * libtiff's functions are called through the table sz_libtiff, loaded
+ * when a stream is first opened (tiff_lib.c).
  */
 #include "internal.h"
 #include "color.h"
@@ -17,7 +20,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <tiffio.h>
+#include "tiff_lib.h"
 
 /* ------------------------------------------------------------------ */
 /* In-memory streams                                                   */
@@ -104,19 +107,20 @@ static int on_warning(TIFF *tif, void *user, const char *module, const char *fmt
 
 static TIFF *open_stream(sz_ctx *ctx, mem_stream *m, const char *mode)
 {
-    TIFFOpenOptions *o = TIFFOpenOptionsAlloc();
+    if (sz_libtiff_open(ctx)) return NULL;
+    TIFFOpenOptions *o = sz_libtiff.OpenOptionsAlloc();
     if (!o) {
         sz_fail(ctx, SZ_ERR_NOMEM, "out of memory");
         return NULL;
     }
     uint64_t cap = ctx->limits[SZ_LIMIT_LAYER_PIXELS] * 16;
     if (cap > ctx->limits[SZ_LIMIT_MEMORY]) cap = ctx->limits[SZ_LIMIT_MEMORY];
-    TIFFOpenOptionsSetMaxSingleMemAlloc(o, (tmsize_t)(cap > INT64_MAX ? INT64_MAX : cap));
-    TIFFOpenOptionsSetErrorHandlerExtR(o, on_error, ctx);
-    TIFFOpenOptionsSetWarningHandlerExtR(o, on_warning, ctx);
-    TIFF *t = TIFFClientOpenExt("memory", mode, m, mem_read, mem_write, mem_seek, mem_close, mem_size,
+    sz_libtiff.OpenOptionsSetMaxSingleMemAlloc(o, (tmsize_t)(cap > INT64_MAX ? INT64_MAX : cap));
+    sz_libtiff.OpenOptionsSetErrorHandlerExtR(o, on_error, ctx);
+    sz_libtiff.OpenOptionsSetWarningHandlerExtR(o, on_warning, ctx);
+    TIFF *t = sz_libtiff.ClientOpenExt("memory", mode, m, mem_read, mem_write, mem_seek, mem_close, mem_size,
                                 mem_map, mem_unmap, o);
-    TIFFOpenOptionsFree(o);
+    sz_libtiff.OpenOptionsFree(o);
     if (!t && ctx->status == SZ_OK) sz_fail(ctx, SZ_ERR_FORMAT, "not a readable TIFF file");
     return t;
 }
@@ -149,11 +153,11 @@ static sz_status read_raw(sz_ctx *ctx, TIFF *tif, const page_info *pi, uint8_t *
     if (!raw) return SZ_ERR_NOMEM;
     *row_bytes = (size_t)rb;
     sz_status st = SZ_OK;
-    if (TIFFIsTiled(tif)) {
+    if (sz_libtiff.IsTiled(tif)) {
         uint32_t tw = 0, th = 0;
-        TIFFGetField(tif, TIFFTAG_TILEWIDTH, &tw);
-        TIFFGetField(tif, TIFFTAG_TILELENGTH, &th);
-        tmsize_t tsize = TIFFTileSize(tif);
+        sz_libtiff.GetField(tif, TIFFTAG_TILEWIDTH, &tw);
+        sz_libtiff.GetField(tif, TIFFTAG_TILELENGTH, &th);
+        tmsize_t tsize = sz_libtiff.TileSize(tif);
         uint64_t trb = ((uint64_t)tw * per_plane * pi->bps + 7) / 8;
         if (!tw || !th || tsize <= 0 || trb * th > (uint64_t)tsize || ((uint64_t)tw * per_plane * pi->bps) % 8) {
             free(raw);
@@ -168,8 +172,8 @@ static sz_status read_raw(sz_ctx *ctx, TIFF *tif, const page_info *pi, uint8_t *
         for (int p = 0; p < planes && !st; p++)
             for (uint32_t ty = 0; ty < pi->h && !st; ty += th)
                 for (uint32_t tx = 0; tx < pi->w && !st; tx += tw) {
-                    ttile_t t = TIFFComputeTile(tif, tx, ty, 0, (uint16_t)p);
-                    if (TIFFReadEncodedTile(tif, t, tile, tsize) < 0) {
+                    ttile_t t = sz_libtiff.ComputeTile(tif, tx, ty, 0, (uint16_t)p);
+                    if (sz_libtiff.ReadEncodedTile(tif, t, tile, tsize) < 0) {
                         st = ctx->status ? ctx->status : sz_fail(ctx, SZ_ERR_FORMAT, "TIFF: bad tile");
                         break;
                     }
@@ -182,10 +186,10 @@ static sz_status read_raw(sz_ctx *ctx, TIFF *tif, const page_info *pi, uint8_t *
         free(tile);
     } else {
         uint32_t rps = pi->h;
-        TIFFGetFieldDefaulted(tif, TIFFTAG_ROWSPERSTRIP, &rps);
+        sz_libtiff.GetFieldDefaulted(tif, TIFFTAG_ROWSPERSTRIP, &rps);
         if (rps == 0 || rps > pi->h) rps = pi->h;
         uint32_t strips_per_plane = (pi->h + rps - 1) / rps;
-        tmsize_t ssize = TIFFStripSize(tif);
+        tmsize_t ssize = sz_libtiff.StripSize(tif);
         if (ssize <= 0) {
             free(raw);
             return sz_fail(ctx, SZ_ERR_FORMAT, "TIFF: bad strip layout");
@@ -198,8 +202,8 @@ static sz_status read_raw(sz_ctx *ctx, TIFF *tif, const page_info *pi, uint8_t *
         for (int p = 0; p < planes && !st; p++)
             for (uint32_t s = 0; s < strips_per_plane && !st; s++) {
                 uint32_t y0 = s * rps, rows = SZ_MIN(rps, pi->h - y0);
-                tstrip_t idx = TIFFComputeStrip(tif, y0, (uint16_t)p);
-                tmsize_t got = TIFFReadEncodedStrip(tif, idx, strip, ssize);
+                tstrip_t idx = sz_libtiff.ComputeStrip(tif, y0, (uint16_t)p);
+                tmsize_t got = sz_libtiff.ReadEncodedStrip(tif, idx, strip, ssize);
                 if (got < 0) {
                     st = ctx->status ? ctx->status : sz_fail(ctx, SZ_ERR_FORMAT, "TIFF: bad strip");
                     break;
@@ -331,7 +335,7 @@ static sz_status convert_native(sz_ctx *ctx, TIFF *tif, const page_info *pi, con
     int out16 = img->depth == 16;
     uint16_t *cmap[3] = {NULL, NULL, NULL};
     if (pi->photometric == PHOTOMETRIC_PALETTE &&
-        !TIFFGetField(tif, TIFFTAG_COLORMAP, &cmap[0], &cmap[1], &cmap[2]))
+        !sz_libtiff.GetField(tif, TIFFTAG_COLORMAP, &cmap[0], &cmap[1], &cmap[2]))
         return sz_fail(ctx, SZ_ERR_FORMAT, "TIFF: palette image without a colour map");
     unsigned maxv = out16 ? 65535u : 255u;
     sz_xform *cmyk = NULL;
@@ -399,11 +403,11 @@ static sz_status convert_native(sz_ctx *ctx, TIFF *tif, const page_info *pi, con
 static sz_status read_via_rgba(sz_ctx *ctx, TIFF *tif, const page_info *pi, sz_image **out)
 {
     char emsg[1024] = "";
-    if (!TIFFRGBAImageOK(tif, emsg))
+    if (!sz_libtiff.RGBAImageOK(tif, emsg))
         return sz_fail(ctx, SZ_ERR_UNSUPPORTED, "TIFF: unsupported image: %s", emsg);
     sz_image *img = sz_image_new(ctx, (int)pi->w, (int)pi->h, 8);
     if (!img) return ctx->status;
-    if (!TIFFReadRGBAImageOriented(tif, pi->w, pi->h, img->data, ORIENTATION_TOPLEFT, 0)) {
+    if (!sz_libtiff.ReadRGBAImageOriented(tif, pi->w, pi->h, img->data, ORIENTATION_TOPLEFT, 0)) {
         sz_image_free(img);
         return ctx->status ? ctx->status : sz_fail(ctx, SZ_ERR_FORMAT, "TIFF: cannot decode the image");
     }
@@ -426,17 +430,17 @@ static sz_status read_page(sz_ctx *ctx, TIFF *tif, sz_doc *doc, bool first, floa
                            float *xres_out)
 {
     page_info pi = {0};
-    TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &pi.w);
-    TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &pi.h);
-    TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &pi.spp);
-    TIFFGetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &pi.bps);
-    TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLEFORMAT, &pi.fmt);
-    TIFFGetFieldDefaulted(tif, TIFFTAG_PLANARCONFIG, &pi.planar);
-    TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &pi.compression);
-    TIFFGetFieldDefaulted(tif, TIFFTAG_ORIENTATION, &pi.orientation);
-    TIFFGetFieldDefaulted(tif, TIFFTAG_INKSET, &pi.inkset);
-    TIFFGetFieldDefaulted(tif, TIFFTAG_EXTRASAMPLES, &pi.extra_count, &pi.extra);
-    if (!TIFFGetField(tif, TIFFTAG_PHOTOMETRIC, &pi.photometric))
+    sz_libtiff.GetField(tif, TIFFTAG_IMAGEWIDTH, &pi.w);
+    sz_libtiff.GetField(tif, TIFFTAG_IMAGELENGTH, &pi.h);
+    sz_libtiff.GetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &pi.spp);
+    sz_libtiff.GetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &pi.bps);
+    sz_libtiff.GetFieldDefaulted(tif, TIFFTAG_SAMPLEFORMAT, &pi.fmt);
+    sz_libtiff.GetFieldDefaulted(tif, TIFFTAG_PLANARCONFIG, &pi.planar);
+    sz_libtiff.GetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &pi.compression);
+    sz_libtiff.GetFieldDefaulted(tif, TIFFTAG_ORIENTATION, &pi.orientation);
+    sz_libtiff.GetFieldDefaulted(tif, TIFFTAG_INKSET, &pi.inkset);
+    sz_libtiff.GetFieldDefaulted(tif, TIFFTAG_EXTRASAMPLES, &pi.extra_count, &pi.extra);
+    if (!sz_libtiff.GetField(tif, TIFFTAG_PHOTOMETRIC, &pi.photometric))
         pi.photometric = pi.spp >= 3 ? PHOTOMETRIC_RGB : PHOTOMETRIC_MINISBLACK;
     if (pi.w == 0 || pi.h == 0) return sz_fail(ctx, SZ_ERR_FORMAT, "TIFF: page of zero size");
     sz_status st = sz_check_layer_size(ctx, pi.w, pi.h);
@@ -445,7 +449,7 @@ static sz_status read_page(sz_ctx *ctx, TIFF *tif, sz_doc *doc, bool first, floa
         return sz_fail(ctx, SZ_ERR_FORMAT, "TIFF: invalid samples per pixel or bits per sample");
 
     if (pi.compression == COMPRESSION_JPEG && pi.photometric == PHOTOMETRIC_YCBCR) {
-        TIFFSetField(tif, TIFFTAG_JPEGCOLORMODE, JPEGCOLORMODE_RGB);
+        sz_libtiff.SetField(tif, TIFFTAG_JPEGCOLORMODE, JPEGCOLORMODE_RGB);
         pi.photometric = PHOTOMETRIC_RGB;
     }
     pi.color_samples = pi.photometric == PHOTOMETRIC_RGB ? 3 : pi.photometric == PHOTOMETRIC_SEPARATED ? 4 : 1;
@@ -463,7 +467,7 @@ static sz_status read_page(sz_ctx *ctx, TIFF *tif, sz_doc *doc, bool first, floa
 
     uint8_t *icc = NULL;
     uint32_t icc_len = 0;
-    TIFFGetField(tif, TIFFTAG_ICCPROFILE, &icc_len, &icc);
+    sz_libtiff.GetField(tif, TIFFTAG_ICCPROFILE, &icc_len, &icc);
     sz_colorspace icc_cs;
     if (icc && !sz_icc_space(icc, icc_len, &icc_cs)) icc = NULL, icc_len = 0;
 
@@ -475,7 +479,7 @@ static sz_status read_page(sz_ctx *ctx, TIFF *tif, sz_doc *doc, bool first, floa
         if (pi.photometric == PHOTOMETRIC_PALETTE) {
             uint16_t *cm[3];
             depth = 8;
-            if (TIFFGetField(tif, TIFFTAG_COLORMAP, &cm[0], &cm[1], &cm[2])) {
+            if (sz_libtiff.GetField(tif, TIFFTAG_COLORMAP, &cm[0], &cm[1], &cm[2])) {
                 size_t n = (size_t)1 << SZ_MIN(pi.bps, 16);
                 for (size_t i = 0; i < n && depth == 8; i++)
                     for (int c = 0; c < 3; c++)
@@ -529,8 +533,8 @@ static sz_status read_page(sz_ctx *ctx, TIFF *tif, sz_doc *doc, bool first, floa
         }
         float xr = 0, yr = 0;
         uint16_t unit = RESUNIT_INCH;
-        TIFFGetFieldDefaulted(tif, TIFFTAG_RESOLUTIONUNIT, &unit);
-        if (TIFFGetField(tif, TIFFTAG_XRESOLUTION, &xr) && xr > 0 && isfinite(xr))
+        sz_libtiff.GetFieldDefaulted(tif, TIFFTAG_RESOLUTIONUNIT, &unit);
+        if (sz_libtiff.GetField(tif, TIFFTAG_XRESOLUTION, &xr) && xr > 0 && isfinite(xr))
             doc->ppi = unit == RESUNIT_CENTIMETER ? xr * 2.54 : unit == RESUNIT_INCH ? xr : 0;
         (void)yr;
     }
@@ -541,8 +545,8 @@ static sz_status read_page(sz_ctx *ctx, TIFF *tif, sz_doc *doc, bool first, floa
 
     char *pname = NULL;
     char fallback[32];
-    if (!TIFFGetField(tif, TIFFTAG_PAGENAME, &pname) || !pname) {
-        snprintf(fallback, sizeof fallback, "page %d", (int)TIFFCurrentDirectory(tif) + 1);
+    if (!sz_libtiff.GetField(tif, TIFFTAG_PAGENAME, &pname) || !pname) {
+        snprintf(fallback, sizeof fallback, "page %d", (int)sz_libtiff.CurrentDirectory(tif) + 1);
         pname = fallback;
     }
     sz_layer *l = sz_layer_new(ctx, doc->root, SZ_LAYER_PIXEL, pname);
@@ -556,12 +560,12 @@ static sz_status read_page(sz_ctx *ctx, TIFF *tif, sz_doc *doc, bool first, floa
     *xpos = *ypos = 0;
     float xr = 0, yr = 0;
     uint16_t unit = RESUNIT_INCH;
-    TIFFGetFieldDefaulted(tif, TIFFTAG_RESOLUTIONUNIT, &unit);
-    TIFFGetField(tif, TIFFTAG_XRESOLUTION, &xr);
-    TIFFGetField(tif, TIFFTAG_YRESOLUTION, &yr);
+    sz_libtiff.GetFieldDefaulted(tif, TIFFTAG_RESOLUTIONUNIT, &unit);
+    sz_libtiff.GetField(tif, TIFFTAG_XRESOLUTION, &xr);
+    sz_libtiff.GetField(tif, TIFFTAG_YRESOLUTION, &yr);
     float xp = 0, yp = 0;
-    if (TIFFGetField(tif, TIFFTAG_XPOSITION, &xp) && xr > 0 && isfinite(xp * xr)) *xpos = xp * xr;
-    if (TIFFGetField(tif, TIFFTAG_YPOSITION, &yp) && yr > 0 && isfinite(yp * yr)) *ypos = yp * yr;
+    if (sz_libtiff.GetField(tif, TIFFTAG_XPOSITION, &xp) && xr > 0 && isfinite(xp * xr)) *xpos = xp * xr;
+    if (sz_libtiff.GetField(tif, TIFFTAG_YPOSITION, &yp) && yr > 0 && isfinite(yp * yr)) *ypos = yp * yr;
     if (fabsf(*xpos) > 1e7f || fabsf(*ypos) > 1e7f) *xpos = *ypos = 0;
     l->x = (int)lrintf(*xpos);
     l->y = (int)lrintf(*ypos);
@@ -576,8 +580,8 @@ sz_status sz_tiff_read(sz_ctx *ctx, const uint8_t *data, size_t len, sz_doc **ou
     TIFF *tif = open_stream(ctx, &m, "rm");
     if (!tif) return ctx->status;
     uint32_t full_w = 0, full_h = 0;
-    TIFFGetField(tif, TIFFTAG_PIXAR_IMAGEFULLWIDTH, &full_w);
-    TIFFGetField(tif, TIFFTAG_PIXAR_IMAGEFULLLENGTH, &full_h);
+    sz_libtiff.GetField(tif, TIFFTAG_PIXAR_IMAGEFULLWIDTH, &full_w);
+    sz_libtiff.GetField(tif, TIFFTAG_PIXAR_IMAGEFULLLENGTH, &full_h);
     sz_doc *doc = sz_doc_new(ctx, 1, 1);
     sz_status st = doc ? SZ_OK : ctx->status;
     if (doc) doc->source_format = SZ_FORMAT_TIFF;
@@ -585,7 +589,7 @@ sz_status sz_tiff_read(sz_ctx *ctx, const uint8_t *data, size_t len, sz_doc **ou
     int pages = 0;
     while (!st) {
         uint32_t subtype = 0;
-        TIFFGetField(tif, TIFFTAG_SUBFILETYPE, &subtype);
+        sz_libtiff.GetField(tif, TIFFTAG_SUBFILETYPE, &subtype);
         if (first || !(subtype & FILETYPE_REDUCEDIMAGE)) {
             float xp, yp, xr;
             st = sz_doc_check_layer_count(ctx, doc, 1);
@@ -597,13 +601,13 @@ sz_status sz_tiff_read(sz_ctx *ctx, const uint8_t *data, size_t len, sz_doc **ou
             first = false;
             pages++;
         }
-        if (!TIFFReadDirectory(tif)) {
+        if (!sz_libtiff.ReadDirectory(tif)) {
             /* End of the chain, or a broken/looping chain: libtiff said which. */
             if (ctx->status) st = ctx->status;
             break;
         }
     }
-    TIFFClose(tif);
+    sz_libtiff.Close(tif);
     if (st) {
         sz_doc_free(doc);
         return st;
@@ -649,50 +653,50 @@ static sz_status write_page(sz_ctx *ctx, TIFF *tif, const sz_doc *doc, const sz_
     }
     float res = doc->ppi > 0 ? (float)doc->ppi : 72.0f;
     uint16_t extra = EXTRASAMPLE_UNASSALPHA;
-    TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, (uint32_t)img->w);
-    TIFFSetField(tif, TIFFTAG_IMAGELENGTH, (uint32_t)img->h);
-    TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 4);
-    TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, depth);
-    TIFFSetField(tif, TIFFTAG_SAMPLEFORMAT, SAMPLEFORMAT_UINT);
-    TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
-    TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
-    TIFFSetField(tif, TIFFTAG_EXTRASAMPLES, 1, &extra);
-    TIFFSetField(tif, TIFFTAG_ORIENTATION, ORIENTATION_TOPLEFT);
-    TIFFSetField(tif, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE);
-    TIFFSetField(tif, TIFFTAG_PREDICTOR, PREDICTOR_HORIZONTAL);
-    TIFFSetField(tif, TIFFTAG_RESOLUTIONUNIT, RESUNIT_INCH);
-    TIFFSetField(tif, TIFFTAG_XRESOLUTION, res);
-    TIFFSetField(tif, TIFFTAG_YRESOLUTION, res);
-    TIFFSetField(tif, TIFFTAG_XPOSITION, x / res);
-    TIFFSetField(tif, TIFFTAG_YPOSITION, y / res);
-    TIFFSetField(tif, TIFFTAG_PIXAR_IMAGEFULLWIDTH, (uint32_t)doc->w);
-    TIFFSetField(tif, TIFFTAG_PIXAR_IMAGEFULLLENGTH, (uint32_t)doc->h);
+    sz_libtiff.SetField(tif, TIFFTAG_IMAGEWIDTH, (uint32_t)img->w);
+    sz_libtiff.SetField(tif, TIFFTAG_IMAGELENGTH, (uint32_t)img->h);
+    sz_libtiff.SetField(tif, TIFFTAG_SAMPLESPERPIXEL, 4);
+    sz_libtiff.SetField(tif, TIFFTAG_BITSPERSAMPLE, depth);
+    sz_libtiff.SetField(tif, TIFFTAG_SAMPLEFORMAT, SAMPLEFORMAT_UINT);
+    sz_libtiff.SetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
+    sz_libtiff.SetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+    sz_libtiff.SetField(tif, TIFFTAG_EXTRASAMPLES, 1, &extra);
+    sz_libtiff.SetField(tif, TIFFTAG_ORIENTATION, ORIENTATION_TOPLEFT);
+    sz_libtiff.SetField(tif, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE);
+    sz_libtiff.SetField(tif, TIFFTAG_PREDICTOR, PREDICTOR_HORIZONTAL);
+    sz_libtiff.SetField(tif, TIFFTAG_RESOLUTIONUNIT, RESUNIT_INCH);
+    sz_libtiff.SetField(tif, TIFFTAG_XRESOLUTION, res);
+    sz_libtiff.SetField(tif, TIFFTAG_YRESOLUTION, res);
+    sz_libtiff.SetField(tif, TIFFTAG_XPOSITION, x / res);
+    sz_libtiff.SetField(tif, TIFFTAG_YPOSITION, y / res);
+    sz_libtiff.SetField(tif, TIFFTAG_PIXAR_IMAGEFULLWIDTH, (uint32_t)doc->w);
+    sz_libtiff.SetField(tif, TIFFTAG_PIXAR_IMAGEFULLLENGTH, (uint32_t)doc->h);
     if (npages > 1) {
-        TIFFSetField(tif, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
-        TIFFSetField(tif, TIFFTAG_PAGENUMBER, (uint16_t)page, (uint16_t)npages);
+        sz_libtiff.SetField(tif, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
+        sz_libtiff.SetField(tif, TIFFTAG_PAGENUMBER, (uint16_t)page, (uint16_t)npages);
     }
-    TIFFSetField(tif, TIFFTAG_PAGENAME, l ? l->name : "image");
-    TIFFSetField(tif, TIFFTAG_SOFTWARE, "sozai " PACKAGE_VERSION);
+    sz_libtiff.SetField(tif, TIFFTAG_PAGENAME, l ? l->name : "image");
+    sz_libtiff.SetField(tif, TIFFTAG_SOFTWARE, "sozai " PACKAGE_VERSION);
     uint8_t *gen = NULL;
     size_t gen_len = 0;
     if (doc->icc) {
-        TIFFSetField(tif, TIFFTAG_ICCPROFILE, (uint32_t)doc->icc_len, doc->icc);
+        sz_libtiff.SetField(tif, TIFFTAG_ICCPROFILE, (uint32_t)doc->icc_len, doc->icc);
     } else if (doc->srgb_intent >= 0 && !sz_icc_srgb(ctx, &gen, &gen_len)) {
-        TIFFSetField(tif, TIFFTAG_ICCPROFILE, (uint32_t)gen_len, gen);
+        sz_libtiff.SetField(tif, TIFFTAG_ICCPROFILE, (uint32_t)gen_len, gen);
     }
     size_t rb = img->stride;
     uint32_t rps = (uint32_t)SZ_MAX((size_t)1, (size_t)(256 * 1024) / rb);
-    TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, rps);
+    sz_libtiff.SetField(tif, TIFFTAG_ROWSPERSTRIP, rps);
     sz_status st = SZ_OK;
     uint8_t *row = sz_malloc(ctx, rb);
     if (!row) st = SZ_ERR_NOMEM;
     for (int yy = 0; yy < img->h && !st; yy++) {
         memcpy(row, sz_row8(img, yy), rb); /* libtiff may modify the buffer (predictor) */
-        if (TIFFWriteScanline(tif, row, (uint32_t)yy, 0) < 0)
+        if (sz_libtiff.WriteScanline(tif, row, (uint32_t)yy, 0) < 0)
             st = ctx->status ? ctx->status : sz_fail(ctx, SZ_ERR_IO, "TIFF: cannot write a row");
     }
     free(row);
-    if (!st && !TIFFWriteDirectory(tif))
+    if (!st && !sz_libtiff.WriteDirectory(tif))
         st = ctx->status ? ctx->status : sz_fail(ctx, SZ_ERR_IO, "TIFF: cannot write a page");
     free(gen);
     sz_image_free(owned);
@@ -768,7 +772,7 @@ sz_status sz_tiff_write(sz_ctx *ctx, const sz_doc *doc, const sz_write_options *
         st = write_page(ctx, tif, doc, l, img, depth, x, y, page++, pages);
         sz_image_free(crop);
     }
-    TIFFClose(tif);
+    sz_libtiff.Close(tif);
     free(all);
     return st;
 }

@@ -5,7 +5,9 @@
  */
 #include "testutil.h"
 #include "color.h"
+#include "tiff_lib.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 static const char *corpus_dirs[] = {
@@ -26,6 +28,69 @@ static bool is_tiff_name(const char *n)
     size_t l = strlen(n);
     return (l > 4 && !strcmp(n + l - 4, ".tif")) || (l > 5 && !strcmp(n + l - 5, ".tiff"));
 }
+
+#ifdef SZ_LIBTIFF_SONAME
+/* Whether the process has mapped a shared object of that name (-1: no
+ * /proc to tell). */
+static int mapped(const char *soname)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f) return -1;
+    char line[4096];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f)) found = strstr(line, soname) != NULL;
+    fclose(f);
+    return found;
+}
+#endif
+
+/* libtiff is opened when a TIFF is first written or read, not at start:
+ * a program that reads PNG and PSD never loads it.  (The suite runs its
+ * tests in one process, this one first.) */
+START_TEST(libtiff_is_loaded_when_first_used)
+{
+#ifdef SZ_LIBTIFF_SONAME
+    if (mapped(SZ_LIBTIFF_SONAME) < 0) return;
+    ck_assert_msg(!mapped(SZ_LIBTIFF_SONAME), "%s is loaded before any TIFF was read", SZ_LIBTIFF_SONAME);
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = sz_doc_new(ctx, 3, 2);
+    sz_layer *l = sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "dot");
+    sz_layer_set_image(l, tu_random_image(ctx, 3, 2, 8, 7));
+    uint8_t *data;
+    size_t len;
+    ck_assert_int_eq(sz_doc_write_memory(ctx, doc, SZ_FORMAT_TIFF, NULL, &data, &len), SZ_OK);
+    ck_assert_int_eq(mapped(SZ_LIBTIFF_SONAME), 1);
+    sz_doc *back;
+    ck_assert_msg(sz_doc_read_memory(ctx, data, len, &back) == SZ_OK, "%s", sz_ctx_error(ctx));
+    ck_assert(tu_same_pixels(sz_layer_image(l), sz_layer_image(sz_layer_child(sz_doc_root(back), 0))));
+    free(data);
+    sz_doc_free(back);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+#endif
+}
+END_TEST
+
+/* The loader says which file it could not open, or which function the file
+ * lacks, and takes every function from libtiff itself. */
+START_TEST(libtiff_loader_says_what_is_missing)
+{
+    sz_libtiff_table t;
+    char why[512];
+    ck_assert(!sz_libtiff_load("libsozai-no-such-library.so.0", &t, why, sizeof why));
+    ck_assert_msg(strstr(why, "libsozai-no-such-library.so.0"), "%s", why);
+    /* zlib, which libpng loads anyway: a library, but not libtiff */
+    ck_assert(!sz_libtiff_load("libz.so.1", &t, why, sizeof why));
+    ck_assert_str_eq(why, "libz.so.1 has no TIFFOpenOptionsAlloc");
+#ifdef SZ_LIBTIFF_SONAME
+    memset(&t, 0, sizeof t);
+    ck_assert_msg(sz_libtiff_load(SZ_LIBTIFF_SONAME, &t, why, sizeof why), "%s", why);
+#define SZ_LIBTIFF_CHECK(name) ck_assert_msg(t.name != NULL, "TIFF" #name);
+    SZ_LIBTIFF_FUNCTIONS(SZ_LIBTIFF_CHECK)
+#undef SZ_LIBTIFF_CHECK
+#endif
+}
+END_TEST
 
 START_TEST(corpus_reads_or_fails_cleanly)
 {
@@ -352,6 +417,8 @@ int main(void)
     Suite *s = suite_create("tiff");
     TCase *tc = tcase_create("tiff");
     tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, libtiff_is_loaded_when_first_used); /* first: nothing has loaded libtiff yet */
+    tcase_add_test(tc, libtiff_loader_says_what_is_missing);
     tcase_add_test(tc, corpus_reads_or_fails_cleanly);
     tcase_add_test(tc, reference_decodes_match);
     tcase_add_test(tc, seq_variants_agree);
