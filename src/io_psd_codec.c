@@ -290,27 +290,83 @@ sz_status psd_decode_merged(sz_ctx *ctx, const uint8_t *data, size_t len, bool p
 /* Encoding                                                            */
 /* ------------------------------------------------------------------ */
 
+/* Eight bytes as one word, in memory order from its low byte. */
+static inline uint64_t load8(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+#ifdef WORDS_BIGENDIAN
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+/* The index of the first zero byte of a word, from its low byte; 8 if
+ * none.  (A borrow can mark a byte above a zero one, never below it, so
+ * the lowest mark is exact.) */
+static inline unsigned first_zero_byte(uint64_t v)
+{
+    uint64_t z = (v - 0x0101010101010101u) & ~v & 0x8080808080808080u;
+    return z ? (unsigned)__builtin_ctzll(z) / 8 : 8;
+}
+
+/* How many bytes from in[i] on repeat it, at most `cap`. */
+static size_t run_length(const uint8_t *in, size_t i, size_t cap)
+{
+    size_t run = 1;
+    uint64_t same = 0x0101010101010101u * in[i];
+    while (run + 8 <= cap) {
+        uint64_t diff = load8(in + i + run) ^ same;
+        if (diff) return run + (unsigned)__builtin_ctzll(diff) / 8;
+        run += 8;
+    }
+    while (run < cap && in[i + run] == in[i]) run++;
+    return run;
+}
+
+/* How many bytes from in[i] on go into a literal: up to the first place
+ * where three equal bytes begin (counted only where all three lie within
+ * the row), at most `cap`. */
+static size_t literal_length(const uint8_t *in, size_t i, size_t n, size_t cap)
+{
+    size_t lit = 0;
+    /* eight starting places at a time while all three bytes of each lie
+     * within the row */
+    while (lit + 8 <= cap && i + lit + 10 <= n) {
+        const uint8_t *q = in + i + lit;
+        uint64_t a = load8(q), b = load8(q + 1), c = load8(q + 2);
+        unsigned k = first_zero_byte((a ^ b) | (b ^ c));
+        if (k < 8) return lit + k;
+        lit += 8;
+    }
+    while (lit < cap) {
+        size_t j = i + lit;
+        if (j + 2 < n && in[j] == in[j + 1] && in[j] == in[j + 2]) break;
+        lit++;
+    }
+    return lit;
+}
+
 size_t psd_packbits(const uint8_t *in, size_t n, uint8_t *out)
 {
+    /* PackBits: a repeat of 3 to 128 bytes is two bytes (257 - count,
+     * value); anything else goes as literals of up to 128, each ending
+     * where a repeat of three begins.  Found eight bytes at a time: most
+     * of a layer's rows are long repeats (transparency, flat colour). */
     size_t i = 0, o = 0;
     while (i < n) {
-        size_t run = 1;
-        while (i + run < n && run < 128 && in[i + run] == in[i]) run++;
+        size_t run = run_length(in, i, SZ_MIN(n - i, (size_t)128));
         if (run >= 3) {
             out[o++] = (uint8_t)(257 - run);
             out[o++] = in[i];
             i += run;
             continue;
         }
-        size_t start = i, lit = 0;
-        while (i < n && lit < 128) {
-            if (i + 2 < n && in[i] == in[i + 1] && in[i] == in[i + 2]) break;
-            i++;
-            lit++;
-        }
+        size_t lit = literal_length(in, i, n, SZ_MIN(n - i, (size_t)128));
         out[o++] = (uint8_t)(lit - 1);
-        memcpy(out + o, in + start, lit);
+        memcpy(out + o, in + i, lit);
         o += lit;
+        i += lit;
     }
     return o;
 }

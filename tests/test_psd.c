@@ -4,6 +4,7 @@
  */
 #include "testutil.h"
 #include "color.h"
+#include "psd.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -118,6 +119,60 @@ static const char *doc_difference(sz_doc *a, sz_doc *b, char *why, size_t cap)
 }
 
 /* ------------------------------------------------------------------ */
+
+/* PackBits as the byte-by-byte textbook encoder writes it: a repeat of 3
+ * to 128 bytes as (257 - count, value), anything else as literals of up to
+ * 128 that end where a repeat of three begins. */
+static size_t packbits_by_bytes(const uint8_t *in, size_t n, uint8_t *out)
+{
+    size_t i = 0, o = 0;
+    while (i < n) {
+        size_t run = 1;
+        while (i + run < n && run < 128 && in[i + run] == in[i]) run++;
+        if (run >= 3) {
+            out[o++] = (uint8_t)(257 - run);
+            out[o++] = in[i];
+            i += run;
+            continue;
+        }
+        size_t start = i, lit = 0;
+        while (i < n && lit < 128) {
+            if (i + 2 < n && in[i] == in[i + 1] && in[i] == in[i + 2]) break;
+            i++, lit++;
+        }
+        out[o++] = (uint8_t)(lit - 1);
+        memcpy(out + o, in + start, lit);
+        o += lit;
+    }
+    return o;
+}
+
+/* The encoder looks eight bytes at a time and must write what the byte
+ * loop writes: rows of runs of every length from a few values (so that
+ * pairs, triples and repeats cut at 128 and at the row's end all occur),
+ * at lengths around the word and the 128-byte limits. */
+START_TEST(packbits_writes_what_the_byte_loop_writes)
+{
+    static const size_t lengths[] = {0, 1, 2, 3, 7, 8, 9, 10, 11, 16, 17, 127, 128, 129, 130, 131, 255, 256, 257, 1000};
+    uint8_t in[1000], a[1000 + 1000 / 128 + 2], b[sizeof a];
+    uint32_t seed = 12345;
+    int rows = 0;
+    for (int round = 0; round < 400; round++)
+        for (size_t li = 0; li < SZ_COUNTOF(lengths); li++) {
+            size_t n = lengths[li];
+            int values = 1 + round % 4, longest = 1 + (round * 7) % 300;
+            for (size_t i = 0; i < n;) {
+                seed = seed * 1664525u + 1013904223u;
+                size_t run = 1 + (seed >> 8) % (uint32_t)longest;
+                uint8_t v = (uint8_t)((seed >> 20) % (uint32_t)values * 85);
+                for (size_t k = 0; k < run && i < n; k++) in[i++] = v;
+            }
+            size_t la = psd_packbits(in, n, a), lb = packbits_by_bytes(in, n, b);
+            ck_assert_msg(la == lb && !memcmp(a, b, la), "row %d of %zu bytes: %zu bytes against %zu", rows, n, la, lb);
+            rows++;
+        }
+}
+END_TEST
 
 START_TEST(psd_tools_fixtures_read)
 {
@@ -636,6 +691,7 @@ int main(void)
     Suite *s = suite_create("psd");
     TCase *tc = tcase_create("psd");
     tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, packbits_writes_what_the_byte_loop_writes);
     tcase_add_test(tc, psd_tools_fixtures_read);
     tcase_add_test(tc, ag_psd_layer_pixels_match);
     tcase_add_test(tc, ag_psd_mask_matches);
