@@ -23,7 +23,7 @@ enum { STROKE_MAX = 14, STROKE_IN_PAINT = 8 };
 
 const char *const sz_ink_modes[] = {"auto", "alpha", "dark", NULL};
 const char *const sz_gap_modes[] = {"auto", "always", "never", NULL};
-static const char *const targets[] = {"same", "new", NULL};
+const char *const sz_line_targets[] = {"same", "new", NULL};
 
 void sz_line_params_from_args(const sz_args *args, sz_line_params *lp)
 {
@@ -49,6 +49,11 @@ void sz_line_params_from_args(const sz_args *args, sz_line_params *lp)
     lp->shape_model = NULL;
     lp->mirror = false;
     lp->mirror_axis = -1;
+}
+
+bool sz_lines_to_new_layer(const sz_args *args)
+{
+    return !strcmp(sz_arg_str(args, "to-layer"), "new");
 }
 
 sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_line_params *lp, bool new_layer,
@@ -162,7 +167,7 @@ static sz_status extend_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz_p
 
 static sz_status run(sz_ctx *ctx, sz_doc *doc, const sz_args *args)
 {
-    lines_run run = {.new_layer = !strcmp(sz_arg_str(args, "to-layer"), "new")};
+    lines_run run = {.new_layer = sz_lines_to_new_layer(args)};
     sz_line_params *lp = &run.lp;
     sz_line_params_from_args(args, lp);
     lp->shape_guide = !sz_arg_bool(args, "no-shape");
@@ -215,8 +220,7 @@ static const sz_param params[] = {
                                  "the occluder", NULL, 0, -1, NULL},
     {"square-borders", SZ_PARAM_BOOL, "Continue the solid blacks' borders square to the cut instead of at the "
                                       "slant at which they meet it", NULL, 0, -1, NULL},
-    {"to-layer", SZ_PARAM_CHOICE, "Draw into the layer itself (same) or onto a new layer above it (new)", "same",
-     0, -1, targets},
+    SZ_TO_LAYER_PARAM,
     {"debug", SZ_PARAM_PATH, "Write a picture of the ends found, the pairs chosen and the new strokes", NULL, 0, -1,
      NULL},
     {NULL, 0, NULL, NULL, 0, 0, NULL},

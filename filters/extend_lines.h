@@ -10,6 +10,14 @@
 
 SZ_INTERNAL extern const char *const sz_ink_modes[];
 SZ_INTERNAL extern const char *const sz_gap_modes[];
+SZ_INTERNAL extern const char *const sz_line_targets[];
+
+/* Where new strokes go, as an entry of an operation's sz_param table
+ * (extend-lines and complete): the artist can drop or edit a layer of
+ * their own without touching the part. */
+#define SZ_TO_LAYER_PARAM                                                                                           \
+    {"to-layer", SZ_PARAM_CHOICE, "Draw into the layer itself (same) or onto a new layer above it (new)", "same", \
+     0, -1, sz_line_targets}
 
 /* The line parameters, as entries of an operation's sz_param table. */
 #define SZ_LINE_PARAMS                                                                                              \
@@ -45,6 +53,9 @@ SZ_INTERNAL extern const char *const sz_gap_modes[];
 
 /** Reads the SZ_LINE_PARAMS arguments. */
 SZ_INTERNAL void sz_line_params_from_args(const sz_args *args, sz_line_params *lp);
+
+/** Whether SZ_TO_LAYER_PARAM asks for a layer of their own. */
+SZ_INTERNAL bool sz_lines_to_new_layer(const sz_args *args);
 
 /** Extends the lines of one prepared part: into the part itself, or onto
  *  a new layer above it.  *changed receives the pixels drawn. */

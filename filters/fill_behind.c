@@ -42,6 +42,7 @@ sz_status sz_mirror_args(sz_ctx *ctx, const sz_args *args, bool *mirror, double 
  * what each layer's work tells it back (by the layer's index). */
 typedef struct parts_run {
     bool lines, fill, merge;
+    bool lines_apart; /* new strokes on a layer of their own (--to-layer new) */
     sz_line_params lp;
     sz_fill_params fp;
     const sz_hidden_source *src;
@@ -69,7 +70,7 @@ static sz_status complete_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz
         long changed = 0;
         sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" is line art: nothing is filled behind it%s", name, l->name,
                lines ? ", its strokes are continued" : "");
-        if (lines) st = sz_extend_part_lines(ctx, doc, &p, &lp, false, run->debug, &changed);
+        if (lines) st = sz_extend_part_lines(ctx, doc, &p, &lp, run->lines_apart, run->debug, &changed);
         run->worked[i] = 1;
     } else if (!st && p.img && p.nhidden) {
         long changed = 0;
@@ -105,8 +106,8 @@ static sz_status complete_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz
             in_paint.max_width = lp.max_width_in_paint;
             in_paint.inside = in_paint.outline_shape = shape;
             in_paint.outline_walls = walls;
-            st = sz_extend_part_lines(ctx, doc, &p, &in_paint, false, run->debug, &changed);
-            stored = changed > 0;
+            st = sz_extend_part_lines(ctx, doc, &p, &in_paint, run->lines_apart, run->debug, &changed);
+            stored = changed > 0 && !run->lines_apart;
         }
         /* the fill takes its colours from what the artist drew, and
          * paints under what the mirror revealed */
@@ -120,7 +121,7 @@ static sz_status complete_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz
         run->worked[i] = 1;
     } else if (!st && p.img && !p.nhidden && lines) {
         long changed = 0; /* nothing hidden: complete still closes gaps */
-        st = sz_extend_part_lines(ctx, doc, &p, &lp, false, run->debug, &changed);
+        st = sz_extend_part_lines(ctx, doc, &p, &lp, run->lines_apart, run->debug, &changed);
     }
     if (!st && p.img && sz_part_fully_hidden(&p)) run->fully_hidden[i] = 1;
     sz_part_free(&p);
@@ -130,7 +131,7 @@ static sz_status complete_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz
 static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool lines, bool fill)
 {
     parts_run run = {.lines = lines, .fill = fill, .merge = sz_arg_bool(args, "merge")};
-    if (lines) sz_line_params_from_args(args, &run.lp);
+    if (lines) sz_line_params_from_args(args, &run.lp), run.lines_apart = sz_lines_to_new_layer(args);
     sz_fill_params_from_args(args, &run.fp);
     sz_status st = sz_mirror_args(ctx, args, &run.fp.mirror, &run.fp.mirror_axis);
     if (st) return st;
@@ -242,6 +243,7 @@ static const sz_param complete_params[] = {
     SZ_FILL_PARAMS,
     SZ_MODEL_PARAMS,
     {"no-lines", SZ_PARAM_BOOL, "Do not continue the line art (fill only)", NULL, 0, -1, NULL},
+    SZ_TO_LAYER_PARAM,
     {"debug", SZ_PARAM_PATH, "Write a picture of the hidden regions, stroke ends, new strokes and shapes", NULL,
      0, -1, NULL},
     {NULL, 0, NULL, NULL, 0, 0, NULL},
@@ -251,9 +253,10 @@ const sz_op sz_op_complete = {
     .name = "complete",
     .summary = "extend-lines then fill-behind: the one-command completion of every layer",
     .help = "For each selected layer: continues its strokes under the layers above it\n"
-            "(or under --mask) into the layer itself, as extend-lines does, then paints\n"
-            "the hidden part as fill-behind does, on a new layer under it (or into it\n"
-            "with --merge).  The shape is decided first: new strokes stay within it,\n"
+            "(or under --mask) into the layer itself, as extend-lines does (--to-layer\n"
+            "new: onto a new layer \"<name> (lines)\" above it), then paints the hidden\n"
+            "part as fill-behind does, on a new layer under it (or into it with\n"
+            "--merge).  The shape is decided first: new strokes stay within it,\n"
             "and a part whose visible edge has an outline gets it along the whole\n"
             "completed edge (--no-outline: the outline stays as drawn, and the other\n"
             "strokes go on).  A layer of line art gets its strokes continued and\n"

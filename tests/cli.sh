@@ -170,6 +170,7 @@ layers_after() { # OP ARGS...: the layer tree and a checksum of every layer afte
 }
 golden sample-extend-lines.txt layers_after extend-lines --to-layer new
 golden sample-complete.txt layers_after complete
+golden sample-complete-lines-apart.txt layers_after complete --to-layer new
 golden sample-fill-merge.txt layers_after fill-behind --merge --margin 4
 
 # --- the sample is reproducible from its generator ------------------------------------------

@@ -57,6 +57,7 @@ static sz_status run_operation(sz_ctx *ctx, sz_doc *doc, uint32_t h)
             if (h & 128) sz_args_set(ctx, args, "mirror-axis", "7.5");
             if (h & 256) sz_args_set(ctx, args, "fill-line-art", NULL);
         }
+        if (!strcmp(name, "complete") && (h & 4096)) sz_args_set(ctx, args, "to-layer", "new");
         if (!strcmp(name, "extend-lines")) {
             if (h & 16) sz_args_set(ctx, args, "to-layer", "new");
             if (h & 32) sz_args_set(ctx, args, "no-shape", NULL);

@@ -1459,6 +1459,80 @@ START_TEST(outline_follows_the_completed_edge)
 }
 END_TEST
 
+/* The layer named `name`, or NULL. */
+static sz_layer *layer_named(sz_doc *doc, const char *name)
+{
+    sz_layer *root = sz_doc_root(doc);
+    for (int i = 0; i < sz_layer_child_count(root); i++)
+        if (!strcmp(sz_layer_name(sz_layer_child(root, i)), name)) return sz_layer_child(root, i);
+    return NULL;
+}
+
+START_TEST(complete_can_put_new_strokes_on_a_layer_of_their_own)
+{
+    /* --to-layer new: the continued outline goes on "part (lines)" above
+     * the part, the fill under it, and the part keeps every pixel as
+     * drawn, hidden ones too; the picture is the one the strokes drawn
+     * into the part give */
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *into = part_under(ctx, outlined_disc, 100, 0, 200, 120);
+    sz_doc *apart = part_under(ctx, outlined_disc, 100, 0, 200, 120);
+    sz_image *drawn = sz_image_copy(ctx, sz_layer_image(layer_named(apart, "part")));
+    ck_assert_ptr_nonnull(drawn);
+    ck_assert_int_eq(tu_run_op(ctx, into, "complete", NULL), SZ_OK);
+    const char *const new_layer[] = {"to-layer", "new", NULL};
+    ck_assert_msg(tu_run_op(ctx, apart, "complete", new_layer) == SZ_OK, "%s", sz_ctx_error(ctx));
+    sz_layer *root = sz_doc_root(apart);
+    ck_assert_int_eq(sz_layer_child_count(root), 4);
+    static const char *const order[] = {"part (fill)", "part", "part (lines)", "cover"};
+    for (int i = 0; i < 4; i++) ck_assert_str_eq(sz_layer_name(sz_layer_child(root, i)), order[i]);
+    sz_layer *part = layer_named(apart, "part"), *lines = layer_named(apart, "part (lines)");
+    sz_image *kept = sz_layer_image(part);
+    ck_assert_int_eq(sz_layer_x(part), 0);
+    ck_assert_int_eq(sz_layer_y(part), 0);
+    ck_assert_int_eq(kept->w, drawn->w);
+    ck_assert_int_eq(kept->h, drawn->h);
+    for (int y = 0; y < drawn->h; y++)
+        for (int x = 0; x < drawn->w; x++) {
+            uint16_t a[4], b[4];
+            sz_get16(drawn, x, y, a);
+            sz_get16(kept, x, y, b);
+            ck_assert_msg(!memcmp(a, b, sizeof a), "the part changed at %d,%d", x, y);
+        }
+    /* the new strokes lie under the cover, and run along the hidden arc */
+    sz_image *ink = sz_layer_image(lines);
+    long inked = 0;
+    for (int y = 0; y < ink->h; y++)
+        for (int x = 0; x < ink->w; x++) {
+            uint16_t px[4];
+            sz_get16(ink, x, y, px);
+            if (!px[3]) continue;
+            inked++;
+            ck_assert_int_ge(x + sz_layer_x(lines), 100);
+        }
+    ck_assert_msg(inked > 100, "only %ld px of new strokes", inked);
+    /* the same picture as with the strokes in the part */
+    sz_image *a = sz_doc_composite(ctx, into), *b = sz_doc_composite(ctx, apart);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    int worst = 0;
+    for (int y = 0; y < a->h; y++)
+        for (int x = 0; x < a->w; x++) {
+            uint16_t pa[4], pb[4];
+            sz_get16(a, x, y, pa);
+            sz_get16(b, x, y, pb);
+            for (int c = 0; c < 4; c++) worst = SZ_MAX(worst, abs((int)pa[c] - (int)pb[c]));
+        }
+    ck_assert_msg(worst <= 257, "the pictures differ by %d of 65535", worst);
+    sz_image_free(a);
+    sz_image_free(b);
+    sz_image_free(drawn);
+    sz_doc_free(into);
+    sz_doc_free(apart);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 static void flat_rect(int x, int y, uint16_t px[4])
 {
     if (x >= 40 && x < 160 && y >= 20 && y < 100) px[0] = 60 * 257, px[1] = 120 * 257, px[2] = 200 * 257, px[3] = 65535;
@@ -2650,6 +2724,7 @@ int main(void)
     TCase *tc = tcase_create("fill");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, disc_half_under_a_bar_is_completed);
+    tcase_add_test(tc, complete_can_put_new_strokes_on_a_layer_of_their_own);
     tcase_add_test(tc, gradient_continues);
     tcase_add_test(tc, regions_split_by_a_line_do_not_bleed);
     tcase_add_test(tc, wide_dark_paint_is_filled_not_stroked);

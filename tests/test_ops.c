@@ -313,7 +313,8 @@ START_TEST(layers_side_by_side_give_what_one_after_another_gives)
     static const struct {
         const char *op;
         const char *const *kv;
-    } runs[] = {{"complete", complete_args}, {"complete", merge_args}, {"extend-lines", lines_args}};
+    } runs[] = {{"complete", complete_args}, {"complete", merge_args}, {"complete", lines_args},
+                {"extend-lines", lines_args}};
     for (size_t r = 0; r < SZ_COUNTOF(runs); r++) {
         sz_doc *out[2];
         char *log[2];
