@@ -638,12 +638,15 @@ static sz_status add_layer(sz_ctx *ctx, sz_layer *part, sz_image *img, int x, in
     l->y = y;
     l->visible = part->visible;
     int at = sz_layer_index(part);
+    /* a clipped part's new layers are clipped to its base too, right
+     * beside it: the chain of layers clipped to that base goes on through
+     * them, and what they hold shows only where the part could */
+    l->clipping = part->clipping;
     if (above) {
-        /* above the part and the layers clipped to it, not between them */
         at++;
-        while (at < parent->nchildren - 1 && parent->children[at]->clipping) at++;
-    } else {
-        l->clipping = part->clipping; /* under a clipped part: clipped to the same base */
+        /* above a base, above the layers clipped to it too, not between
+         * them and it */
+        while (!part->clipping && at < parent->nchildren - 1 && parent->children[at]->clipping) at++;
     }
     return sz_layer_move(ctx, l, parent, at);
 }

@@ -1533,6 +1533,65 @@ START_TEST(complete_can_put_new_strokes_on_a_layer_of_their_own)
 }
 END_TEST
 
+/* The names of the root's layers, bottom first, a clipped one marked
+ * with a leading '^', joined by commas into buf. */
+static const char *layer_order(sz_doc *doc, char *buf, size_t size)
+{
+    sz_layer *root = sz_doc_root(doc);
+    buf[0] = 0;
+    for (int i = 0; i < sz_layer_child_count(root); i++) {
+        sz_layer *l = sz_layer_child(root, i);
+        size_t n = strlen(buf);
+        snprintf(buf + n, size - n, "%s%s%s", i ? "," : "", sz_layer_clipping(l) ? "^" : "", sz_layer_name(l));
+    }
+    return buf;
+}
+
+START_TEST(new_layers_of_a_clipped_part_stay_in_its_clipping_group)
+{
+    /* "part" (an outlined disc, its right half under "cover") is clipped
+     * to "base", and so is "shade" above it: the part's fill and its
+     * strokes on a layer of their own are clipped to the base too, beside
+     * the part, so that the chain goes on to "shade" and the strokes show
+     * only where the part could.  Not clipped, the part's strokes go
+     * above the layers clipped to it. */
+    static const char *const ops[] = {"complete", "extend-lines"};
+    static const char *const want_clipped[] = {"base,^part (fill),^part,^part (lines),^shade,cover",
+                                               "base,^part,^part (lines),^shade,cover"};
+    static const char *const want_base[] = {"part (fill),part,^shade,part (lines),cover",
+                                            "part,^shade,part (lines),cover"};
+    for (int clipped = 0; clipped < 2; clipped++)
+        for (int k = 0; k < 2; k++) {
+            sz_ctx *ctx = sz_ctx_new();
+            sz_doc *doc = part_under(ctx, outlined_disc, 100, 0, 200, 120);
+            sz_layer *root = sz_doc_root(doc), *part = layer_named(doc, "part");
+            sz_layer *shade = sz_layer_new(ctx, root, SZ_LAYER_PIXEL, "shade");
+            sz_image *dab = sz_image_new(ctx, 8, 8, 8);
+            static const uint16_t grey[4] = {30000, 30000, 30000, 20000};
+            tu_fill_rect(dab, 0, 0, 8, 8, grey);
+            sz_layer_set_image(shade, dab); /* at the corner, where the part has nothing */
+            ck_assert_int_eq(sz_layer_move(ctx, shade, root, 1), SZ_OK);
+            sz_layer_set_clipping(shade, 1);
+            if (clipped) {
+                sz_layer *base = sz_layer_new(ctx, root, SZ_LAYER_PIXEL, "base");
+                sz_image *all = sz_image_new(ctx, W, H, 8);
+                static const uint16_t paper[4] = {60000, 60000, 60000, 65535};
+                tu_fill_rect(all, 0, 0, W, H, paper);
+                sz_layer_set_image(base, all);
+                ck_assert_int_eq(sz_layer_move(ctx, base, root, 0), SZ_OK);
+                sz_layer_set_clipping(part, 1);
+            }
+            const char *const new_layer[] = {"to-layer", "new", "layers", "part", NULL};
+            ck_assert_msg(tu_run_op(ctx, doc, ops[k], new_layer) == SZ_OK, "%s", sz_ctx_error(ctx));
+            char got[512];
+            const char *want = clipped ? want_clipped[k] : want_base[k];
+            ck_assert_msg(!strcmp(layer_order(doc, got, sizeof got), want), "%s: %s, not %s", ops[k], got, want);
+            sz_doc_free(doc);
+            sz_ctx_free(ctx);
+        }
+}
+END_TEST
+
 static void flat_rect(int x, int y, uint16_t px[4])
 {
     if (x >= 40 && x < 160 && y >= 20 && y < 100) px[0] = 60 * 257, px[1] = 120 * 257, px[2] = 200 * 257, px[3] = 65535;
@@ -2725,6 +2784,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, disc_half_under_a_bar_is_completed);
     tcase_add_test(tc, complete_can_put_new_strokes_on_a_layer_of_their_own);
+    tcase_add_test(tc, new_layers_of_a_clipped_part_stay_in_its_clipping_group);
     tcase_add_test(tc, gradient_continues);
     tcase_add_test(tc, regions_split_by_a_line_do_not_bleed);
     tcase_add_test(tc, wide_dark_paint_is_filled_not_stroked);
