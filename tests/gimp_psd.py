@@ -3,7 +3,7 @@
 
 Usage: gimp_psd.py SOZAI TESTDATA SAMPLE TMPDIR
 Several documents (the sample, groups, nesting, a mask, 16 bits) go
-through `sozai in -o out.psd`; one batch GIMP session loads every output
+through `sozai in -o out.psd`, and the sample through `complete`; one batch GIMP session loads every output
 and lists its layer tree (names, groups, offsets, sizes), which must be the
 tree `sozai out.psd info --json` describes.
 """
@@ -47,17 +47,19 @@ def expected(info):
 
 def main():
     sozai, data, sample, tmp = sys.argv[1:5]
-    inputs = [sample,
-              os.path.join(data, "psd/ag-psd/read/groups/src.psd"),
-              os.path.join(data, "psd/ag-psd/read/nested/src.psd"),
-              os.path.join(data, "psd/ag-psd/read/layer-mask/src.psd"),
-              os.path.join(data, "psd/ag-psd/read/16bits/src.psd"),
-              os.path.join(data, "psd/psd-tools/layers/group.psd")]
+    # (each as read and written; the sample also as `complete` leaves it,
+    # with the new strokes and the fills on layers of their own)
+    inputs = [(sample, []), (sample, ["complete", "--to-layer", "new"]),
+              (os.path.join(data, "psd/ag-psd/read/groups/src.psd"), []),
+              (os.path.join(data, "psd/ag-psd/read/nested/src.psd"), []),
+              (os.path.join(data, "psd/ag-psd/read/layer-mask/src.psd"), []),
+              (os.path.join(data, "psd/ag-psd/read/16bits/src.psd"), []),
+              (os.path.join(data, "psd/psd-tools/layers/group.psd"), [])]
     script = [SCHEME]
     jobs = []
-    for i, src in enumerate(inputs):
+    for i, (src, ops) in enumerate(inputs):
         out = os.path.join(tmp, f"g{i}.psd")
-        subprocess.run([sozai, src, "-q", "-o", out], check=True)
+        subprocess.run([sozai, src, *ops, "-q", "-o", out], check=True)
         info = json.loads(subprocess.run([sozai, out, "info", "--json"], capture_output=True, text=True, check=True).stdout)
         listing = os.path.join(tmp, f"g{i}.txt")
         script.append(f'(dump "{out}" "{listing}")')
