@@ -291,19 +291,40 @@ sz_status sz_part_is_line_art(sz_ctx *ctx, const sz_part *p, bool *line_art)
     return st;
 }
 
-/* Whether `l` is clipped to `base` (a clipping mask sitting on it). */
-static bool clipped_to(const sz_layer *l, const sz_layer *base)
+/* The layer a clipped layer is clipped to (the first below it, in its
+ * group, that is not clipped itself), or NULL for one not clipped. */
+static const sz_layer *clip_base(const sz_layer *l)
 {
-    if (!l->clipping || l->parent != base->parent) return false;
+    if (!l->clipping || !l->parent) return NULL;
     for (int i = sz_layer_index(l) - 1; i >= 0; i--) {
         const sz_layer *below = l->parent->children[i];
-        if (!below->clipping) return below == base;
+        if (!below->clipping) return below;
     }
-    return false;
+    return NULL;
 }
 
 /* The layers above `part` that hide it (those `spec` names, visible, not
  * clipped to it, not made by sozai), bottom to top; *n of them. */
+/* Whether occluder `o` hides anything of `part` that occ[0..n) (the
+ * occluders below it) do not.  A layer clipped to a base, itself or
+ * through a group around it, shows only where the base does and leaves
+ * the base's opacity as it was: clipped to the part, it is drawn on the
+ * part (its shading) and hides nothing of it; clipped to a base that
+ * hides the part, it hides nothing more, and its pixels beyond the base
+ * (shading painted loosely over the edge) nothing at all; and nothing of
+ * it shows when its base is hidden. */
+static bool hides_more(const sz_layer *o, const sz_layer *part, sz_layer *const *occ, int n)
+{
+    for (const sz_layer *l = o; l && l->parent; l = l->parent) {
+        const sz_layer *base = clip_base(l);
+        if (!base) continue;
+        if (base == part || !sz_layer_effectively_visible(base)) return false;
+        for (int k = 0; k < n; k++)
+            if (occ[k] == base) return false;
+    }
+    return true;
+}
+
 static sz_status occluders_of(sz_ctx *ctx, sz_doc *doc, const sz_part *p, const char *spec, sz_layer ***out, int *n)
 {
     *out = NULL, *n = 0;
@@ -322,10 +343,12 @@ static sz_status occluders_of(sz_ctx *ctx, sz_doc *doc, const sz_part *p, const 
         sz_layer *o = pix[i];
         bool chosen = false;
         for (int k = 0; k < nall && !chosen; k++) chosen = all[k] == o;
-        if (chosen && o->image && sz_layer_effectively_visible(o) && !clipped_to(o, p->layer) &&
-            !sz_layer_is_generated(o))
-            pix[kept++] = o;
+        if (chosen && o->image && sz_layer_effectively_visible(o) && !sz_layer_is_generated(o)) pix[kept++] = o;
     }
+    int counted = 0;
+    for (int i = 0; i < kept; i++)
+        if (hides_more(pix[i], p->layer, pix, counted)) pix[counted++] = pix[i];
+    kept = counted;
     free(all);
     *out = pix, *n = kept;
     return SZ_OK;
@@ -366,19 +389,54 @@ static uint8_t touch_of(float c)
     return c < 1.0f / 255 ? 0 : (uint8_t)SZ_CLAMP(lroundf(c * 255), 1, 255);
 }
 
+/* The base an occluder's coverage is cut to (a pixel layer it is clipped
+ * to that does not count itself: occluders_of left out the others), or
+ * NULL. */
+/* Whether an occluder shows less than its pixels say somewhere: through
+ * a user mask of its own or of a group around it, or clipped to a base
+ * that does not count itself (occluders_of left out the others). */
+static bool shows_in_part(const sz_layer *o)
+{
+    for (const sz_layer *l = o; l && l->parent; l = l->parent)
+        if (sz_user_mask_active(l->mask) || clip_base(l)) return true;
+    return false;
+}
+
+/* The share of an occluder's pixel at canvas (cx, cy) that shows: the
+ * values of its masks and its groups' there, and the opacity there (with
+ * its mask) of each base it or a group around it is clipped to.  (A group
+ * as a base is taken as opaque: what it holds is not composited here.) */
+static float shown_share(const sz_layer *o, int cx, int cy)
+{
+    float k = 1;
+    for (const sz_layer *l = o; l && l->parent; l = l->parent) {
+        if (sz_user_mask_active(l->mask)) k *= sz_user_mask_at(l->mask, cx, cy);
+        const sz_layer *base = clip_base(l);
+        if (base && base->image) {
+            int bx = cx - base->x, by = cy - base->y;
+            bool on = bx >= 0 && by >= 0 && bx < base->image->w && by < base->image->h;
+            k *= on ? sz_alpha16(base->image, bx, by) / 65535.0f : 0.0f;
+        }
+        if (base && sz_user_mask_active(base->mask)) k *= sz_user_mask_at(base->mask, cx, cy);
+    }
+    return k;
+}
+
 /* Adds the coverage of the occluders into cov (work rectangle). */
 static void occluder_cover(sz_ctx *ctx, const sz_part *p, sz_layer *const *occ, int n, float *cov)
 {
     for (int i = 0; i < n; i++) {
         const sz_layer *o = occ[i];
         float op = hiding_opacity(o);
+        bool part_shows = shows_in_part(o);
         int ox0 = SZ_MAX(o->x, p->x0), oy0 = SZ_MAX(o->y, p->y0);
         int ox1 = SZ_MIN(o->x + o->image->w, p->x0 + p->w), oy1 = SZ_MIN(o->y + o->image->h, p->y0 + p->h);
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
         for (int y = oy0; y < oy1; y++)
             for (int x = ox0; x < ox1; x++) {
                 float *c = &cov[(size_t)(y - p->y0) * p->w + (size_t)(x - p->x0)];
-                *c = cover_add(*c, cover_of(sz_alpha16(o->image, x - o->x, y - o->y), op));
+                float shown = part_shows ? op * shown_share(o, x, y) : op;
+                *c = cover_add(*c, cover_of(sz_alpha16(o->image, x - o->x, y - o->y), shown));
             }
     }
 }
@@ -452,8 +510,10 @@ static sz_status part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_h
     sz_layer **occ = NULL;
     int nocc = 0;
     if (p->img && p->hidden && p->touched && !m) st = occluders_of(ctx, doc, p, src->occluders, &occ, &nocc);
-    float *cov = m || nocc < 2 || st ? NULL : sz_calloc(ctx, n, sizeof *cov);
-    if (st || !p->img || !p->hidden || !p->touched || (nocc > 1 && !cov)) {
+    /* (one occluder whose pixels all show as they are needs no plane) */
+    bool plane = !m && !st && (nocc > 1 || (nocc == 1 && shows_in_part(occ[0])));
+    float *cov = plane ? sz_calloc(ctx, n, sizeof *cov) : NULL;
+    if (st || !p->img || !p->hidden || !p->touched || (plane && !cov)) {
         free(cov), free(occ);
         sz_part_free(p);
         return st ? st : ctx->status ? ctx->status : SZ_ERR_NOMEM;
@@ -463,7 +523,7 @@ static sz_status part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_h
      * the canvas.  From a mask or a single occluder the coverage depends
      * on one alpha alone: a table of the two answers per alpha is made
      * once, with the very arithmetic the plane of coverage would use. */
-    const sz_image *one = m ? m : nocc == 1 ? occ[0]->image : NULL;
+    const sz_image *one = m ? m : nocc == 1 && !cov ? occ[0]->image : NULL;
     int ox = m ? 0 : nocc == 1 ? occ[0]->x : 0, oy = m ? 0 : nocc == 1 ? occ[0]->y : 0;
     uint8_t *answer = one ? sz_malloc(ctx, 2 * 65536) : NULL, *touch = answer ? answer + 65536 : NULL;
     if (one && !answer) st = SZ_ERR_NOMEM;
@@ -637,6 +697,13 @@ static sz_status add_layer(sz_ctx *ctx, sz_layer *part, sz_image *img, int x, in
     l->x = x;
     l->y = y;
     l->visible = part->visible;
+    /* what the part's mask hides of it, it hides of its fill and strokes
+     * (painted into the part, with --merge or strokes drawn into it, they
+     * are hidden with it anyway) */
+    if (part->mask && !(l->mask = sz_user_mask_copy(ctx, part->mask))) {
+        sz_layer_delete(l);
+        return ctx->status;
+    }
     int at = sz_layer_index(part);
     /* a clipped part's new layers are clipped to its base too, right
      * beside it: the chain of layers clipped to that base goes on through

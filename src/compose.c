@@ -187,7 +187,7 @@ static inline void composite_px(uint16_t *d, const uint16_t s[4], float k, sz_bl
 
 /* ------------------------------------------------------------------ */
 
-static float mask_at(const sz_mask *m, int cx, int cy)
+float sz_user_mask_at(const sz_mask *m, int cx, int cy)
 {
     int mx = cx - m->x, my = cy - m->y;
     unsigned v;
@@ -204,7 +204,7 @@ static float mask_at(const sz_mask *m, int cx, int cy)
     return m->data[i] / 255.0f;
 }
 
-static bool mask_active(const sz_mask *m)
+bool sz_user_mask_active(const sz_mask *m)
 {
     return m && !(m->flags & 2);
 }
@@ -220,7 +220,7 @@ static void draw_image(sz_ctx *ctx, canvas *dst, const sz_image *img, const canv
     int x0 = SZ_MAX(ox, 0), y0 = SZ_MAX(oy, dst->y0);
     int x1 = SZ_MIN(ox + sw, dst->w), y1 = SZ_MIN(oy + sh, dst->y0 + dst->h);
     if (x1 <= x0 || y1 <= y0 || opacity <= 0) return;
-    bool use_mask = mask_active(mask);
+    bool use_mask = sz_user_mask_active(mask);
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
     for (int y = y0; y < y1; y++) {
         uint16_t *drow = dst->px + ((size_t)(y - dst->y0) * (size_t)dst->w) * 4;
@@ -231,7 +231,7 @@ static void draw_image(sz_ctx *ctx, canvas *dst, const sz_image *img, const canv
             else
                 memcpy(s, src_canvas->px + ((size_t)(y - oy) * (size_t)src_canvas->w + (size_t)(x - ox)) * 4, 8);
             float k = opacity;
-            if (use_mask) k *= mask_at(mask, x, y);
+            if (use_mask) k *= sz_user_mask_at(mask, x, y);
             composite_px(drow + 4 * (size_t)x, s, k, mode, atop);
         }
     }
@@ -248,7 +248,7 @@ static sz_status draw_node(sz_ctx *ctx, canvas *dst, const sz_layer *l, bool ato
         if (l->image) draw_image(ctx, dst, l->image, NULL, l->x, l->y, opacity, l->blend, l->mask, atop);
         return SZ_OK;
     }
-    if (l->blend == SZ_BLEND_PASS_THROUGH && l->opacity == 255 && !mask_active(l->mask) && !atop)
+    if (l->blend == SZ_BLEND_PASS_THROUGH && l->opacity == 255 && !sz_user_mask_active(l->mask) && !atop)
         return draw_children(ctx, dst, l);
     canvas iso;
     if (!canvas_init(ctx, &iso, dst->w, dst->h, dst->y0)) return SZ_ERR_NOMEM;
@@ -353,7 +353,7 @@ sz_layer *sz_doc_plain_layer(const sz_doc *doc)
     sz_layer *l = root->children[0];
     const sz_image *im = l->image;
     if (l->kind == SZ_LAYER_PIXEL && l->visible && im && l->x == 0 && l->y == 0 && im->w == doc->w &&
-        im->h == doc->h && l->opacity == 255 && l->fill_opacity == 255 && !mask_active(l->mask) &&
+        im->h == doc->h && l->opacity == 255 && l->fill_opacity == 255 && !sz_user_mask_active(l->mask) &&
         (l->blend == SZ_BLEND_NORMAL || l->blend == SZ_BLEND_DISSOLVE))
         return l;
     return NULL;

@@ -189,6 +189,17 @@ static sz_mask *mask_copy(sz_ctx *ctx, const sz_mask *m)
     return c;
 }
 
+sz_mask *sz_user_mask_copy(sz_ctx *ctx, const sz_mask *m)
+{
+    /* the mask alone: the rest of its record (a real mask whose channel
+     * stays with its layer, feathering parameters) and the flags that
+     * speak of it are left out */
+    sz_mask plain = *m;
+    plain.extra.data = NULL, plain.extra.len = 0;
+    plain.flags &= 7; /* position relative, disabled, inverted */
+    return mask_copy(ctx, &plain);
+}
+
 static sz_layer *layer_copy(sz_ctx *ctx, sz_doc *doc, const sz_layer *src)
 {
     sz_layer *l = layer_alloc(ctx, doc, src->kind, src->name);

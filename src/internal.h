@@ -274,6 +274,15 @@ typedef struct sz_mask {
     sz_blob extra;         /* remaining mask record bytes (real mask, params), verbatim */
 } sz_mask;
 
+/** A user mask's value, 0..1, at canvas point (cx, cy) (its default
+ *  colour outside its rectangle), and whether it is there and enabled. */
+SZ_INTERNAL float sz_user_mask_at(const sz_mask *m, int cx, int cy);
+SZ_INTERNAL bool sz_user_mask_active(const sz_mask *m);
+/** A copy of a user mask's pixels and rectangle (not the rest of its
+ *  record), for another layer to hide as the first does; NULL (the
+ *  context says why) when out of memory. */
+SZ_INTERNAL sz_mask *sz_user_mask_copy(sz_ctx *ctx, const sz_mask *m);
+
 struct sz_layer {
     sz_doc *doc;
     sz_layer *parent;

@@ -48,13 +48,15 @@ def expected(info):
 def main():
     sozai, data, sample, tmp = sys.argv[1:5]
     # (each as read and written; the sample also as `complete` leaves it,
-    # with the new strokes and the fills on layers of their own)
+    # with the new strokes and the fills on layers of their own, and
+    # layers with masks, whose fills take their masks)
     inputs = [(sample, []), (sample, ["complete", "--to-layer", "new"]),
               (os.path.join(data, "psd/ag-psd/read/groups/src.psd"), []),
               (os.path.join(data, "psd/ag-psd/read/nested/src.psd"), []),
               (os.path.join(data, "psd/ag-psd/read/layer-mask/src.psd"), []),
               (os.path.join(data, "psd/ag-psd/read/16bits/src.psd"), []),
-              (os.path.join(data, "psd/psd-tools/layers/group.psd"), [])]
+              (os.path.join(data, "psd/psd-tools/layers/group.psd"), []),
+              (os.path.join(data, "psd/psd-tools/layer_mask_data.psd"), ["complete"])]
     script = [SCHEME]
     jobs = []
     for i, (src, ops) in enumerate(inputs):

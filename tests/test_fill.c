@@ -6,6 +6,7 @@
 #include "testutil.h"
 #include "geom.h"
 #include "bits.h"
+#include "part.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -1846,6 +1847,168 @@ static void big_rect(int x, int y, uint16_t px[4])
     if (x >= 10 && x < 190 && y >= 10 && y < 110) px[0] = 200 * 257, px[1] = 200 * 257, px[2] = 60 * 257, px[3] = 65535;
 }
 
+/* A layer of the canvas's size filled with `c` over [x0, x1) x [y0, y1). */
+static sz_layer *rect_layer(sz_ctx *ctx, sz_doc *doc, const char *name, int x0, int y0, int x1, int y1,
+                            const uint16_t c[4])
+{
+    sz_layer *l = sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, name);
+    sz_image *im = sz_image_new(ctx, W, H, 8);
+    tu_fill_rect(im, x0, y0, x1, y1, c);
+    sz_layer_set_image(l, im);
+    return l;
+}
+
+/* Whether the part loaded from `layer` counts canvas pixel (x, y) as hidden. */
+static bool hidden_at(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, int x, int y)
+{
+    sz_hidden_source src = {0};
+    sz_part p;
+    ck_assert_int_eq(sz_part_load(ctx, doc, layer, &src, &p), SZ_OK);
+    int lx = x - p.x0, ly = y - p.y0;
+    ck_assert(lx >= 0 && ly >= 0 && lx < p.w && ly < p.h);
+    bool hidden = p.hidden[(size_t)ly * p.w + lx] != 0;
+    sz_part_free(&p);
+    return hidden;
+}
+
+START_TEST(hidden_region_is_what_the_picture_hides)
+{
+    /* Over "hair": "face", a disc; "shade", clipped to the face, painted
+     * loosely beyond it; "cover", whose user mask hides its left half.
+     * What hides the hair is what the picture shows over it: the face,
+     * and the cover's right half; not the shading beyond the face, nor
+     * the masked half, nor the shading once the face is hidden. */
+    static const uint16_t yellow[4] = {200 * 257, 200 * 257, 60 * 257, 65535},
+                          skin[4] = {250 * 257, 210 * 257, 180 * 257, 65535},
+                          shadow[4] = {120 * 257, 60 * 257, 60 * 257, 65535},
+                          sleeve[4] = {40 * 257, 60 * 257, 200 * 257, 65535}, none[4] = {0, 0, 0, 0};
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *hair_im = sz_image_new(ctx, W, H, 8);
+    tu_fill_rect(hair_im, 10, 10, 190, 110, yellow);
+    sz_image *face_im = sz_image_new(ctx, W, H, 8);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            if (disc_d(x, y, 60, 60) < 25) sz_put16(face_im, x, y, skin), sz_put16(hair_im, x, y, none);
+    tu_fill_rect(hair_im, 150, 20, 180, 100, none); /* cut where the cover shows */
+    sz_doc *doc = tu_doc_of(ctx, hair_im, "hair");
+    sz_layer *hair = sz_layer_child(sz_doc_root(doc), 0);
+    sz_layer *face = sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "face");
+    sz_layer_set_image(face, face_im);
+    sz_layer *shade = rect_layer(ctx, doc, "shade", 20, 20, 100, 100, shadow);
+    sz_layer_set_clipping(shade, 1);
+    sz_layer *cover = rect_layer(ctx, doc, "cover", 120, 20, 180, 100, sleeve);
+    sz_mask *m = calloc(1, sizeof *m);
+    ck_assert_ptr_nonnull(m);
+    m->id = -2, m->x = 120, m->y = 20, m->w = 60, m->h = 80, m->depth = 8;
+    m->data = malloc((size_t)m->w * m->h);
+    ck_assert_ptr_nonnull(m->data);
+    for (int y = 0; y < m->h; y++)
+        for (int x = 0; x < m->w; x++) m->data[y * m->w + x] = x < 30 ? 0 : 255;
+    cover->mask = m;
+    ck_assert(hidden_at(ctx, doc, hair, 60, 60));   /* under the face */
+    ck_assert(!hidden_at(ctx, doc, hair, 25, 25));  /* under the shading beyond it */
+    ck_assert(!hidden_at(ctx, doc, hair, 130, 60)); /* under the cover's masked half */
+    ck_assert(hidden_at(ctx, doc, hair, 165, 60));  /* under its shown half */
+    /* fill-behind paints what the face and the shown cover hid, and
+     * nothing under the masked half, where the hair shows as drawn */
+    ck_assert_msg(tu_run_op(ctx, doc, "fill-behind", (const char *const[]){"layers", "hair", NULL}) == SZ_OK, "%s",
+                  sz_ctx_error(ctx));
+    uint16_t px[4];
+    fill_at(doc, 60, 60, px);
+    ck_assert_uint_eq(px[3], 65535);
+    fill_at(doc, 165, 60, px);
+    ck_assert_uint_eq(px[3], 65535);
+    /* with the face hidden, its shading shows nowhere: nothing hides the
+     * hair there */
+    sz_layer_set_visible(face, 0);
+    ck_assert(!hidden_at(ctx, doc, hair, 60, 60));
+    ck_assert(!hidden_at(ctx, doc, hair, 25, 25));
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(layer_clipped_above_a_clipped_part_hides_it_within_the_base)
+{
+    /* "paper" (the left half) is the base of a clipping group: "hair"
+     * and, above it, "shade" are clipped to it.  The shade hides the hair
+     * where the paper lets it show, and not beyond. */
+    static const uint16_t white[4] = {60000, 60000, 60000, 65535}, yellow[4] = {200 * 257, 200 * 257, 60 * 257, 65535},
+                          shadow[4] = {120 * 257, 60 * 257, 60 * 257, 65535}, none[4] = {0, 0, 0, 0};
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *paper_im = sz_image_new(ctx, W, H, 8);
+    tu_fill_rect(paper_im, 0, 0, 100, H, white);
+    sz_doc *doc = tu_doc_of(ctx, paper_im, "paper");
+    sz_layer *hair = rect_layer(ctx, doc, "hair", 10, 10, 190, 110, yellow);
+    tu_fill_rect(sz_layer_image(hair), 80, 20, 100, 60, none); /* cut where the shade shows */
+    sz_layer_set_clipping(hair, 1);
+    sz_layer *shade = rect_layer(ctx, doc, "shade", 80, 20, 140, 60, shadow);
+    sz_layer_set_clipping(shade, 1);
+    ck_assert(hidden_at(ctx, doc, hair, 90, 40));
+    ck_assert(!hidden_at(ctx, doc, hair, 120, 40));
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(part_s_mask_hides_its_fill_and_strokes_too)
+{
+    /* An outlined disc under a see-through bar, its layer mask hiding
+     * every column from 70 on: its fill and its strokes on their own
+     * layers get the same mask, and where the mask hides the part, what
+     * shows through the bar stays as it was */
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under(ctx, outlined_disc, 60, 0, 80, 120);
+    sz_layer *part = layer_named(doc, "part"), *cover = layer_named(doc, "cover");
+    sz_image *bar = sz_layer_image(cover);
+    for (int y = 0; y < bar->h; y++)
+        for (int x = 0; x < bar->w; x++) {
+            uint16_t px[4];
+            sz_get16(bar, x, y, px);
+            px[3] = 40000; /* hides (more than half), and shows what lies under it */
+            sz_put16(bar, x, y, px);
+        }
+    sz_mask *m = calloc(1, sizeof *m);
+    ck_assert_ptr_nonnull(m);
+    m->id = -2, m->x = 0, m->y = 0, m->w = W, m->h = H, m->depth = 8;
+    m->data = malloc((size_t)W * H);
+    ck_assert_ptr_nonnull(m->data);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) m->data[y * W + x] = x < 70 ? 255 : 0;
+    part->mask = m;
+    sz_image *before = sz_doc_composite(ctx, doc);
+    /* (not from its mirror image: the outline is drawn as a stroke) */
+    const char *const new_layer[] = {"to-layer", "new", "layers", "part", "no-mirror", "true", NULL};
+    ck_assert_msg(tu_run_op(ctx, doc, "complete", new_layer) == SZ_OK, "%s", sz_ctx_error(ctx));
+    sz_image *after = sz_doc_composite(ctx, doc);
+    static const char *const made[] = {"part (fill)", "part (lines)"};
+    for (int k = 0; k < 2; k++) {
+        sz_layer *l = layer_named(doc, made[k]);
+        char got[256];
+        ck_assert_msg(l != NULL, "no layer \"%s\": %s", made[k], layer_order(doc, got, sizeof got));
+        ck_assert_msg(l->mask != NULL, "\"%s\" has no mask", made[k]);
+        ck_assert_int_eq(l->mask->w, W);
+        ck_assert_int_eq(l->mask->h, H);
+        ck_assert(!memcmp(l->mask->data, m->data, (size_t)W * H));
+    }
+    /* the fill went under the bar left of 70, where the part shows */
+    uint16_t px[4];
+    fill_at(doc, 65, 60, px);
+    ck_assert_uint_eq(px[3], 65535);
+    for (int y = 0; y < H; y++)
+        for (int x = 70; x < 80; x++) {
+            uint16_t a[4], b[4];
+            sz_get16(before, x, y, a);
+            sz_get16(after, x, y, b);
+            ck_assert_msg(!memcmp(a, b, sizeof a), "the picture changed where the mask hides the part, at %d,%d", x, y);
+        }
+    sz_image_free(before);
+    sz_image_free(after);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(stacked_layers_are_each_completed_from_those_above)
 {
     /* bottom: a large rectangle; middle: a disc; top: a bar.  Each layer
@@ -2785,6 +2948,9 @@ int main(void)
     tcase_add_test(tc, disc_half_under_a_bar_is_completed);
     tcase_add_test(tc, complete_can_put_new_strokes_on_a_layer_of_their_own);
     tcase_add_test(tc, new_layers_of_a_clipped_part_stay_in_its_clipping_group);
+    tcase_add_test(tc, hidden_region_is_what_the_picture_hides);
+    tcase_add_test(tc, part_s_mask_hides_its_fill_and_strokes_too);
+    tcase_add_test(tc, layer_clipped_above_a_clipped_part_hides_it_within_the_base);
     tcase_add_test(tc, gradient_continues);
     tcase_add_test(tc, regions_split_by_a_line_do_not_bleed);
     tcase_add_test(tc, wide_dark_paint_is_filled_not_stroked);
