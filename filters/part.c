@@ -305,6 +305,19 @@ static const sz_layer *clip_base(const sz_layer *l)
 
 /* The layers above `part` that hide it (those `spec` names, visible, not
  * clipped to it, not made by sozai), bottom to top; *n of them. */
+/* Whether a layer, and every group around it, is composited over what
+ * lies below (normal, or dissolve, or a group's pass-through): a layer
+ * that multiplies, screens or colours what is below shows the part
+ * through it, changed, and hides nothing of it. */
+static bool covers_what_is_below(const sz_layer *o)
+{
+    if (o->blend != SZ_BLEND_NORMAL && o->blend != SZ_BLEND_DISSOLVE) return false;
+    for (const sz_layer *g = o->parent; g && g->parent; g = g->parent)
+        if (g->blend != SZ_BLEND_NORMAL && g->blend != SZ_BLEND_DISSOLVE && g->blend != SZ_BLEND_PASS_THROUGH)
+            return false;
+    return true;
+}
+
 /* Whether occluder `o` hides anything of `part` that occ[0..n) (the
  * occluders below it) do not.  A layer clipped to a base, itself or
  * through a group around it, shows only where the base does and leaves
@@ -343,7 +356,9 @@ static sz_status occluders_of(sz_ctx *ctx, sz_doc *doc, const sz_part *p, const 
         sz_layer *o = pix[i];
         bool chosen = false;
         for (int k = 0; k < nall && !chosen; k++) chosen = all[k] == o;
-        if (chosen && o->image && sz_layer_effectively_visible(o) && !sz_layer_is_generated(o)) pix[kept++] = o;
+        if (chosen && o->image && sz_layer_effectively_visible(o) && covers_what_is_below(o) &&
+            !sz_layer_is_generated(o))
+            pix[kept++] = o;
     }
     int counted = 0;
     for (int i = 0; i < kept; i++)
@@ -354,10 +369,11 @@ static sz_status occluders_of(sz_ctx *ctx, sz_doc *doc, const sz_part *p, const 
     return SZ_OK;
 }
 
-/* The opacity an occluder hides with: its own and its groups'. */
+/* The opacity an occluder hides with: its own (and its fill opacity, as
+ * the compositor takes it) and its groups'. */
 static float hiding_opacity(const sz_layer *o)
 {
-    float op = o->opacity / 255.0f;
+    float op = o->opacity / 255.0f * (o->fill_opacity / 255.0f);
     for (const sz_layer *g = o->parent; g && g->parent; g = g->parent) op *= g->opacity / 255.0f;
     return op;
 }

@@ -1951,6 +1951,35 @@ START_TEST(layer_clipped_above_a_clipped_part_hides_it_within_the_base)
 }
 END_TEST
 
+START_TEST(layers_that_do_not_cover_hide_nothing)
+{
+    /* A bar over "hair" hides it when composited over it; not when it
+     * multiplies what is below, nor inside a group that screens it, nor
+     * at a fill opacity of 0 (only its effects would show) */
+    static const uint16_t yellow[4] = {200 * 257, 200 * 257, 60 * 257, 65535},
+                          shadow[4] = {120 * 257, 60 * 257, 60 * 257, 65535}, none[4] = {0, 0, 0, 0};
+    for (int how = 0; how < 4; how++) {
+        sz_ctx *ctx = sz_ctx_new();
+        sz_image *hair_im = sz_image_new(ctx, W, H, 8);
+        tu_fill_rect(hair_im, 10, 10, 190, 110, yellow);
+        tu_fill_rect(hair_im, 60, 0, 80, H, none);
+        sz_doc *doc = tu_doc_of(ctx, hair_im, "hair");
+        sz_layer *hair = sz_layer_child(sz_doc_root(doc), 0);
+        sz_layer *bar = rect_layer(ctx, doc, "bar", 60, 0, 80, H, shadow);
+        if (how == 1) sz_layer_set_blend(bar, SZ_BLEND_MULTIPLY);
+        if (how == 2) {
+            sz_layer *group = sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_GROUP, "light");
+            sz_layer_set_blend(group, SZ_BLEND_SCREEN);
+            ck_assert_int_eq(sz_layer_move(ctx, bar, group, 0), SZ_OK);
+        }
+        if (how == 3) sz_layer_set_fill_opacity(bar, 0);
+        ck_assert_msg(hidden_at(ctx, doc, hair, 70, 60) == (how == 0), "way %d", how);
+        sz_doc_free(doc);
+        sz_ctx_free(ctx);
+    }
+}
+END_TEST
+
 START_TEST(part_s_mask_hides_its_fill_and_strokes_too)
 {
     /* An outlined disc under a see-through bar, its layer mask hiding
@@ -2950,6 +2979,7 @@ int main(void)
     tcase_add_test(tc, new_layers_of_a_clipped_part_stay_in_its_clipping_group);
     tcase_add_test(tc, hidden_region_is_what_the_picture_hides);
     tcase_add_test(tc, part_s_mask_hides_its_fill_and_strokes_too);
+    tcase_add_test(tc, layers_that_do_not_cover_hide_nothing);
     tcase_add_test(tc, layer_clipped_above_a_clipped_part_hides_it_within_the_base);
     tcase_add_test(tc, gradient_continues);
     tcase_add_test(tc, regions_split_by_a_line_do_not_bleed);
