@@ -303,8 +303,6 @@ static const sz_layer *clip_base(const sz_layer *l)
     return NULL;
 }
 
-/* The layers above `part` that hide it (those `spec` names, visible, not
- * clipped to it, not made by sozai), bottom to top; *n of them. */
 /* Whether a layer, and every group around it, is composited over what
  * lies below (normal, or dissolve, or a group's pass-through): a layer
  * that multiplies, screens or colours what is below shows the part
@@ -338,6 +336,9 @@ static bool hides_more(const sz_layer *o, const sz_layer *part, sz_layer *const 
     return true;
 }
 
+/* The layers above `part` that hide it (those `spec` names that are
+ * visible, cover what lies below and hide something the others do not,
+ * and were not made by sozai), bottom to top; *n of them. */
 static sz_status occluders_of(sz_ctx *ctx, sz_doc *doc, const sz_part *p, const char *spec, sz_layer ***out, int *n)
 {
     *out = NULL, *n = 0;
@@ -405,9 +406,6 @@ static uint8_t touch_of(float c)
     return c < 1.0f / 255 ? 0 : (uint8_t)SZ_CLAMP(lroundf(c * 255), 1, 255);
 }
 
-/* The base an occluder's coverage is cut to (a pixel layer it is clipped
- * to that does not count itself: occluders_of left out the others), or
- * NULL. */
 /* Whether an occluder shows less than its pixels say somewhere: through
  * a user mask of its own or of a group around it, or clipped to a base
  * that does not count itself (occluders_of left out the others). */
