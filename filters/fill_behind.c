@@ -60,6 +60,20 @@ static sz_status complete_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz
     sz_line_params lp = run->lp;
     sz_fill_params fp = run->fp; /* (its symmetry is this layer's) */
     if (sz_layer_is_generated(l)) return SZ_OK;
+    /* Run again over its own output, an operation adds nothing twice (the
+     * fill or strokes made before may have been edited since): a part
+     * with its fill is left as it is, and one with its strokes on their
+     * own layer gets none drawn again. */
+    if (run->fill && sz_part_made_layer(l, "(fill)")) {
+        sz_log(ctx, SZ_LOG_WARNING, "%s: \"%s\" already has \"%s (fill)\" from an earlier run: left as it is "
+               "(delete that layer to %s it again)", name, l->name, l->name, lines ? "complete" : "fill");
+        return SZ_OK;
+    }
+    if (lines && run->lines_apart && sz_part_made_layer(l, "(lines)")) {
+        sz_log(ctx, SZ_LOG_WARNING, "%s: \"%s\" already has \"%s (lines)\" from an earlier run: its strokes are "
+               "left as they are", name, l->name, l->name);
+        lines = false;
+    }
     sz_part p;
     sz_status st = sz_part_load_staged(ctx, doc, l, run->src, stage, &p);
     bool line_art = false;

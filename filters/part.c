@@ -40,10 +40,16 @@ sz_status sz_load_mask(sz_ctx *ctx, const sz_doc *doc, const char *path, sz_imag
     return SZ_OK;
 }
 
-bool sz_layer_generated_for(const sz_layer *l, const sz_layer *part)
+const sz_layer *sz_part_made_layer(const sz_layer *part, const char *suffix)
 {
+    const sz_layer *group = part->parent;
     size_t n = strlen(part->name);
-    return !strncmp(l->name, part->name, n) && (!strcmp(l->name + n, " (fill)") || !strcmp(l->name + n, " (lines)"));
+    for (int i = 0; group && i < group->nchildren; i++) {
+        const sz_layer *l = group->children[i];
+        if (l != part && !strncmp(l->name, part->name, n) && l->name[n] == ' ' && !strcmp(l->name + n + 1, suffix))
+            return l;
+    }
+    return NULL;
 }
 
 bool sz_layer_is_generated(const sz_layer *l)

@@ -204,8 +204,9 @@ SZ_INTERNAL bool sz_part_fully_hidden(const sz_part *p);
  *  is nothing to fill behind it; its strokes are what continues. */
 SZ_INTERNAL sz_status sz_part_is_line_art(sz_ctx *ctx, const sz_part *p, bool *line_art);
 
-/** Whether `l` was made by sozai for `part` ("<part> (fill)", "(lines)"). */
-SZ_INTERNAL bool sz_layer_generated_for(const sz_layer *l, const sz_layer *part);
+/** The layer "<part> <suffix>" ("(fill)", "(lines)") beside `part`, in
+ *  its group: what an earlier run made for it, or NULL. */
+SZ_INTERNAL const sz_layer *sz_part_made_layer(const sz_layer *part, const char *suffix);
 
 /* A completed shape (sz_shape_complete): per work pixel, 0 where the
  * part does not continue, else a code of its coverage, so that the plane

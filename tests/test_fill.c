@@ -1951,6 +1951,54 @@ START_TEST(layer_clipped_above_a_clipped_part_hides_it_within_the_base)
 }
 END_TEST
 
+/* Appends each message to the string `user` points at. */
+static void keep_messages(void *user, sz_log_level level, const char *message)
+{
+    (void)level;
+    char *log = user;
+    size_t n = strlen(log);
+    snprintf(log + n, 4096 - n, "%s\n", message);
+}
+
+START_TEST(running_again_adds_nothing_twice)
+{
+    /* complete, run again over its own output, leaves the part and what
+     * it made as they are and says so; extend-lines --to-layer new the
+     * same; fill-behind after complete --to-layer new adds no second fill */
+    static const char *const runs[][2] = {{"complete", "same"}, {"complete", "new"}, {"extend-lines", "new"}};
+    for (size_t r = 0; r < SZ_COUNTOF(runs); r++) {
+        sz_ctx *ctx = sz_ctx_new();
+        char *log = calloc(4096, 1);
+        ck_assert_ptr_nonnull(log);
+        sz_ctx_set_log(ctx, keep_messages, log);
+        sz_doc *doc = part_under(ctx, outlined_disc, 100, 0, 200, 120);
+        const char *const kv[] = {"to-layer", runs[r][1], "no-mirror", "true", NULL};
+        ck_assert_msg(tu_run_op(ctx, doc, runs[r][0], kv) == SZ_OK, "%s", sz_ctx_error(ctx));
+        char first[256], again[256];
+        layer_order(doc, first, sizeof first);
+        sz_image *before = sz_doc_composite(ctx, doc);
+        log[0] = 0;
+        ck_assert_msg(tu_run_op(ctx, doc, runs[r][0], kv) == SZ_OK, "%s", sz_ctx_error(ctx));
+        ck_assert_str_eq(layer_order(doc, again, sizeof again), first);
+        ck_assert_msg(strstr(log, "already has") != NULL, "%s %s said nothing: %s", runs[r][0], runs[r][1], log);
+        if (!strcmp(runs[r][1], "new")) {
+            ck_assert_msg(tu_run_op(ctx, doc, "fill-behind", NULL) == SZ_OK, "%s", sz_ctx_error(ctx));
+            if (!strcmp(runs[r][0], "complete")) ck_assert_str_eq(layer_order(doc, again, sizeof again), first);
+        }
+        /* (extend-lines made no fill: fill-behind makes one, once) */
+        sz_image *after = sz_doc_composite(ctx, doc);
+        if (!strcmp(runs[r][0], "complete"))
+            ck_assert_msg(!memcmp(before->data, after->data, (size_t)before->stride * before->h),
+                          "%s %s: the picture changed when run again", runs[r][0], runs[r][1]);
+        sz_image_free(before);
+        sz_image_free(after);
+        free(log);
+        sz_doc_free(doc);
+        sz_ctx_free(ctx);
+    }
+}
+END_TEST
+
 START_TEST(layers_that_do_not_cover_hide_nothing)
 {
     /* A bar over "hair" hides it when composited over it; not when it
@@ -2980,6 +3028,7 @@ int main(void)
     tcase_add_test(tc, hidden_region_is_what_the_picture_hides);
     tcase_add_test(tc, part_s_mask_hides_its_fill_and_strokes_too);
     tcase_add_test(tc, layers_that_do_not_cover_hide_nothing);
+    tcase_add_test(tc, running_again_adds_nothing_twice);
     tcase_add_test(tc, layer_clipped_above_a_clipped_part_hides_it_within_the_base);
     tcase_add_test(tc, gradient_continues);
     tcase_add_test(tc, regions_split_by_a_line_do_not_bleed);
