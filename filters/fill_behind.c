@@ -246,7 +246,12 @@ const sz_op sz_op_fill_behind = {
             "the continued shape left empty (--no-mirror: neither; -v names the\n"
             "layers, --debug shows the axis).  --mirror-axis X mirrors the selected\n"
             "layers about the axis the artist gives, where the search declined (a\n"
-            "face lit from one side, or whose hair is not symmetric).",
+            "face lit from one side, or whose hair is not symmetric).\n"
+            "A layer covers what the picture shows over it: a layer clipped to another\n"
+            "only within that one, layer masks counted, and one that multiplies, screens\n"
+            "or otherwise mixes with what is below not at all.  The fill takes the\n"
+            "part's layer mask.  A part that already has its fill from an earlier run\n"
+            "is left as it is (delete that layer to fill it again).",
     .params = fill_params,
     .flags = SZ_OP_NEEDS_OUTPUT | SZ_OP_SELECTS_LAYERS,
     .run = run_fill,
@@ -275,7 +280,8 @@ const sz_op sz_op_complete = {
             "completed edge (--no-outline: the outline stays as drawn, and the other\n"
             "strokes go on).  A layer of line art gets its strokes continued and\n"
             "nothing behind it.  Every visible pixel stays as it was.  Options are those\n"
-            "of extend-lines and fill-behind.",
+            "of extend-lines and fill-behind; run again, it leaves a part that has its\n"
+            "fill as it is.",
     .params = complete_params,
     .flags = SZ_OP_NEEDS_OUTPUT | SZ_OP_SELECTS_LAYERS,
     .run = run_complete,
