@@ -422,43 +422,74 @@ static bool shows_in_part(const sz_layer *o)
     return false;
 }
 
+/* One factor of what shows of an occluder's pixel: a mask's value there,
+ * or, where `mask` is NULL, the opacity there of a base it is clipped to. */
+typedef struct share_factor {
+    const sz_mask *mask;
+    const sz_layer *base; /* a pixel layer */
+} share_factor;
+
+/* The factors of what shows of occluder o, gathered once for all its
+ * pixels (the walk up its groups and down each clipping chain would
+ * otherwise be taken pixel by pixel): from the layer up, at each level,
+ * its mask, the base it is clipped to (with an image: a group as a base
+ * is taken as opaque, what it holds not being composited here) and that
+ * base's mask, each when there and enabled.  *n gets how many; NULL on
+ * failure. */
+static share_factor *share_factors(sz_ctx *ctx, const sz_layer *o, int *n)
+{
+    int levels = 0;
+    for (const sz_layer *l = o; l && l->parent; l = l->parent) levels++;
+    share_factor *f = sz_malloc_array(ctx, 3 * (size_t)levels + 1, sizeof *f);
+    *n = 0;
+    for (const sz_layer *l = o; f && l && l->parent; l = l->parent) {
+        if (sz_user_mask_active(l->mask)) f[(*n)++] = (share_factor){.mask = l->mask};
+        const sz_layer *base = clip_base(l);
+        if (base && base->image) f[(*n)++] = (share_factor){.base = base};
+        if (base && sz_user_mask_active(base->mask)) f[(*n)++] = (share_factor){.mask = base->mask};
+    }
+    return f;
+}
+
 /* The share of an occluder's pixel at canvas (cx, cy) that shows: the
- * values of its masks and its groups' there, and the opacity there (with
- * its mask) of each base it or a group around it is clipped to.  (A group
- * as a base is taken as opaque: what it holds is not composited here.) */
-static float shown_share(const sz_layer *o, int cx, int cy)
+ * product of its factors there. */
+static float shown_share(const share_factor *f, int n, int cx, int cy)
 {
     float k = 1;
-    for (const sz_layer *l = o; l && l->parent; l = l->parent) {
-        if (sz_user_mask_active(l->mask)) k *= sz_user_mask_at(l->mask, cx, cy);
-        const sz_layer *base = clip_base(l);
-        if (base && base->image) {
-            int bx = cx - base->x, by = cy - base->y;
-            bool on = bx >= 0 && by >= 0 && bx < base->image->w && by < base->image->h;
-            k *= on ? sz_alpha16(base->image, bx, by) / 65535.0f : 0.0f;
+    for (int i = 0; i < n; i++) {
+        if (f[i].mask) {
+            k *= sz_user_mask_at(f[i].mask, cx, cy);
+            continue;
         }
-        if (base && sz_user_mask_active(base->mask)) k *= sz_user_mask_at(base->mask, cx, cy);
+        const sz_layer *base = f[i].base;
+        int bx = cx - base->x, by = cy - base->y;
+        bool on = bx >= 0 && by >= 0 && bx < base->image->w && by < base->image->h;
+        k *= on ? sz_alpha16(base->image, bx, by) / 65535.0f : 0.0f;
     }
     return k;
 }
 
 /* Adds the coverage of the occluders into cov (work rectangle). */
-static void occluder_cover(sz_ctx *ctx, const sz_part *p, sz_layer *const *occ, int n, float *cov)
+static sz_status occluder_cover(sz_ctx *ctx, const sz_part *p, sz_layer *const *occ, int n, float *cov)
 {
     for (int i = 0; i < n; i++) {
         const sz_layer *o = occ[i];
         float op = hiding_opacity(o);
-        bool part_shows = shows_in_part(o);
+        int nf;
+        share_factor *f = share_factors(ctx, o, &nf);
+        if (!f) return SZ_ERR_NOMEM;
         int ox0 = SZ_MAX(o->x, p->x0), oy0 = SZ_MAX(o->y, p->y0);
         int ox1 = SZ_MIN(o->x + o->image->w, p->x0 + p->w), oy1 = SZ_MIN(o->y + o->image->h, p->y0 + p->h);
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
         for (int y = oy0; y < oy1; y++)
             for (int x = ox0; x < ox1; x++) {
                 float *c = &cov[(size_t)(y - p->y0) * p->w + (size_t)(x - p->x0)];
-                float shown = part_shows ? op * shown_share(o, x, y) : op;
+                float shown = nf ? op * shown_share(f, nf, x, y) : op;
                 *c = cover_add(*c, cover_of(sz_alpha16(o->image, x - o->x, y - o->y), shown));
             }
+        free(f);
     }
+    return SZ_OK;
 }
 
 /* The work rectangle of `layer` (canvas coordinates): the bounds of its
@@ -538,7 +569,7 @@ static sz_status part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_h
         sz_part_free(p);
         return st ? st : ctx->status ? ctx->status : SZ_ERR_NOMEM;
     }
-    if (cov) occluder_cover(ctx, p, occ, nocc, cov);
+    if (cov) st = occluder_cover(ctx, p, occ, nocc, cov);
     /* Hidden: covered at least half; touched: at all (1/255); both only on
      * the canvas.  From a mask or a single occluder the coverage depends
      * on one alpha alone: a table of the two answers per alpha is made

@@ -1858,6 +1858,20 @@ static sz_layer *rect_layer(sz_ctx *ctx, sz_doc *doc, const char *name, int x0, 
     return l;
 }
 
+/* An 8-bit user mask over the canvas rectangle (x, y, w, h): `left` in
+ * its columns before `split`, `right` from there on. */
+static sz_mask *split_mask(int x, int y, int w, int h, int split, uint8_t left, uint8_t right)
+{
+    sz_mask *m = calloc(1, sizeof *m);
+    ck_assert_ptr_nonnull(m);
+    m->id = -2, m->x = x, m->y = y, m->w = w, m->h = h, m->depth = 8;
+    m->data = malloc((size_t)w * h);
+    ck_assert_ptr_nonnull(m->data);
+    for (int r = 0; r < h; r++)
+        for (int c = 0; c < w; c++) m->data[(size_t)r * w + c] = c < split ? left : right;
+    return m;
+}
+
 /* Whether the part loaded from `layer` counts canvas pixel (x, y) as hidden. */
 static bool hidden_at(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, int x, int y)
 {
@@ -1897,14 +1911,7 @@ START_TEST(hidden_region_is_what_the_picture_hides)
     sz_layer *shade = rect_layer(ctx, doc, "shade", 20, 20, 100, 100, shadow);
     sz_layer_set_clipping(shade, 1);
     sz_layer *cover = rect_layer(ctx, doc, "cover", 120, 20, 180, 100, sleeve);
-    sz_mask *m = calloc(1, sizeof *m);
-    ck_assert_ptr_nonnull(m);
-    m->id = -2, m->x = 120, m->y = 20, m->w = 60, m->h = 80, m->depth = 8;
-    m->data = malloc((size_t)m->w * m->h);
-    ck_assert_ptr_nonnull(m->data);
-    for (int y = 0; y < m->h; y++)
-        for (int x = 0; x < m->w; x++) m->data[y * m->w + x] = x < 30 ? 0 : 255;
-    cover->mask = m;
+    cover->mask = split_mask(120, 20, 60, 80, 30, 0, 255);
     ck_assert(hidden_at(ctx, doc, hair, 60, 60));   /* under the face */
     ck_assert(!hidden_at(ctx, doc, hair, 25, 25));  /* under the shading beyond it */
     ck_assert(!hidden_at(ctx, doc, hair, 130, 60)); /* under the cover's masked half */
@@ -2045,13 +2052,7 @@ START_TEST(part_s_mask_hides_its_fill_and_strokes_too)
             px[3] = 40000; /* hides (more than half), and shows what lies under it */
             sz_put16(bar, x, y, px);
         }
-    sz_mask *m = calloc(1, sizeof *m);
-    ck_assert_ptr_nonnull(m);
-    m->id = -2, m->x = 0, m->y = 0, m->w = W, m->h = H, m->depth = 8;
-    m->data = malloc((size_t)W * H);
-    ck_assert_ptr_nonnull(m->data);
-    for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++) m->data[y * W + x] = x < 70 ? 255 : 0;
+    sz_mask *m = split_mask(0, 0, W, H, 70, 255, 0);
     part->mask = m;
     sz_image *before = sz_doc_composite(ctx, doc);
     /* (not from its mirror image: the outline is drawn as a stroke) */
