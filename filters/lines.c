@@ -508,6 +508,13 @@ static bool eaten_end(const sz_part *p, const sz_lines *ln, vec2 tip, vec2 dir, 
     return true;
 }
 
+/* How much wider than the stroke behind it the ink at a painted part's
+ * skeleton end may be before the end is a patch's corner, not a stroke's
+ * cut end.  Chosen on the benchmark and seed 4242 from 1.2-1.6, each of
+ * which lowered de on all four measuring sets (DESIGN.md, "A patch's
+ * corner is no stroke end"). */
+#define BLOB_TIP 1.5f
+
 /* Describes the stroke behind one skeleton end; false for a spur or a
  * region too wide to be a stroke. */
 static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_lines *ln, const uint8_t *sk, int x,
@@ -561,6 +568,14 @@ static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_li
     memcpy(tmp, widths + back, (size_t)k1 * sizeof *tmp);
     float tip = median_of(tmp, k1);
     if (width > lp->max_width) return false;
+    /* In paint, a skeleton that ends in a blob half again as wide as the
+     * stroke behind it is the corner of a broader patch of dark paint,
+     * reached through a narrow neck, not a stroke the cover cut (a cut
+     * stroke is at most its own width there): run on, the neck's heading
+     * drew a hairline straight across the fill (the benchmark's case028).
+     * Line art keeps such ends: its strokes swell into solid blacks. */
+    float tip_blob = SZ_MAX(widths[0], SZ_MAX(widths[SZ_MIN(n - 1, 1)], widths[SZ_MIN(n - 1, 2)]));
+    if (!ln->line_art && tip_blob >= 5 && tip_blob >= BLOB_TIP * width) return false;
     /* a branch shorter than the stroke is wide is a thinning artefact */
     if (junction && n < SZ_MAX(4.0f, 1.5f * width)) return false;
     int kb = SZ_MIN(n - 1, SZ_MAX(4, (int)lroundf(1.5f * width + 3)));

@@ -1202,6 +1202,34 @@ START_TEST(lone_stroke_stops_at_the_completed_shape)
 }
 END_TEST
 
+/* A patch of dark paint that the cover cuts is no stroke end, even where
+ * a thin stroke leads into it: a skin disc crossed by a 3 px stroke that
+ * swells into a 10 px blob at x = 122-132, covered from x = 130, put
+ * through `complete` (where paint 10 px broad is a region for the fill,
+ * not a stroke).  The skeleton ends in the blob, three widths broad; run
+ * on along the thin stroke's heading, it drew a 3 px line across the
+ * hidden paint to the disc's edge (the benchmark's case028: a hairline
+ * 370 px down a face). */
+START_TEST(patch_of_paint_at_the_cut_is_not_run_on)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = blank(ctx);
+    skin_disc(im);
+    float neck[] = {70, 60.5f, 122, 60.5f}, blob[] = {122, 60.5f, 127, 60.5f};
+    tu_draw_polyline(im, neck, 2, 3, 3, black);
+    tu_draw_polyline(im, blob, 2, 10, 10, black);
+    sz_doc *doc = under_bar(ctx, im, 130, W);
+    static const char *const kv[] = {"no-mirror", "true", NULL};
+    ck_assert_int_eq(tu_run_op(ctx, doc, "complete", kv), SZ_OK);
+    sz_layer *part = sz_layer_child(sz_doc_root(doc), 1); /* above its fill */
+    ck_assert_str_eq(sz_layer_name(part), "lines");
+    for (int x = 138; x < W; x++)
+        for (int y = 50; y < 70; y++) ck_assert_msg(sz_alpha16(sz_layer_image(part), x, y) == 0, "ink at (%d,%d)", x, y);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* Five level strokes, 5 px wide, 20 px apart, under a "hair" layer that
  * covers a band 70 px wide along the rows, slanting by `run` px across per
  * px down (1: 45 degrees), hard edged: a hatching, or strands of hair,
@@ -1444,6 +1472,7 @@ int main(void)
     tcase_add_test(tc, no_outline_leaves_the_outline_and_continues_the_rest);
     tcase_add_test(tc, outline_end_is_known_where_the_completed_edge_turns);
     tcase_add_test(tc, lone_stroke_stops_at_the_completed_shape);
+    tcase_add_test(tc, patch_of_paint_at_the_cut_is_not_run_on);
     tcase_add_test(tc, corner_under_the_occluder_is_joined_only_near_its_ends);
     tcase_add_test(tc, new_layer_holds_only_the_new_ink);
     tcase_add_test(tc, mask_file_gives_the_hidden_region);
