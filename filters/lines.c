@@ -568,12 +568,13 @@ static bool describe_end(const sz_part *p, const sz_line_params *lp, const sz_li
     memcpy(tmp, widths + back, (size_t)k1 * sizeof *tmp);
     float tip = median_of(tmp, k1);
     if (width > lp->max_width) return false;
-    /* In paint, a skeleton that ends in a blob half again as wide as the
-     * stroke behind it is the corner of a broader patch of dark paint,
-     * reached through a narrow neck, not a stroke the cover cut (a cut
-     * stroke is at most its own width there): run on, the neck's heading
-     * drew a hairline straight across the fill (the benchmark's case028).
-     * Line art keeps such ends: its strokes swell into solid blacks. */
+    /* In paint, a skeleton that ends in a blob (5 px or more across) half
+     * again as wide as the stroke behind it is the corner of a broader
+     * patch of dark paint, reached through a narrow neck, not a stroke
+     * the cover cut (a cut stroke is at most its own width there): run
+     * on, the neck's heading drew a hairline straight across the fill
+     * (the benchmark's case028).  Line art keeps such ends: its strokes
+     * swell into solid blacks. */
     float tip_blob = SZ_MAX(widths[0], SZ_MAX(widths[SZ_MIN(n - 1, 1)], widths[SZ_MIN(n - 1, 2)]));
     if (!ln->line_art && tip_blob >= 5 && tip_blob >= BLOB_TIP * width) return false;
     /* a branch shorter than the stroke is wide is a thinning artefact */

@@ -267,7 +267,8 @@ static sz_status search(sz_ctx *ctx, const sz_part *p, bool by_colour, sz_mirror
     float support = s.opaque ? SZ_MIN(1.0f, (float)n.either / (float)s.opaque) : 0;
     free(s.code);
     if (k == -2) return sz_fail(ctx, SZ_ERR_NOMEM, "out of memory while looking for a mirror axis");
-    if (k < 0 || !peak || score < (by_colour ? MIN_AGREE : MIN_SILHOUETTE_AGREE) || !n.both || (float)n.alike < MIN_COLOUR * (float)n.both) return SZ_OK;
+    float least = by_colour ? MIN_AGREE : MIN_SILHOUETTE_AGREE;
+    if (k < 0 || !peak || score < least || !n.both || (float)n.alike < MIN_COLOUR * (float)n.both) return SZ_OK;
     long rim_pairs = 0;
     float rim = 0;
     st = rim_agreement(ctx, p, k, by_colour, &rim, &rim_pairs);
