@@ -154,13 +154,12 @@ static sz_status extend_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz_p
 {
     lines_run *run = user;
     if (sz_layer_is_generated(l)) return SZ_OK; /* (a fill or strokes made earlier is no part) */
-    if (run->new_layer && sz_part_made_layer(l, "(lines)")) {
-        /* run again over its own output, extend-lines adds nothing
-         * twice: the strokes made before may have been edited */
-        sz_log(ctx, SZ_LOG_WARNING, "extend-lines: \"%s\" already has \"%s (lines)\" from an earlier run: left "
-               "as it is (delete that layer to draw its strokes again)", l->name, l->name);
+    /* run again over its own output, extend-lines adds nothing twice:
+     * the strokes made before may have been edited */
+    if (run->new_layer &&
+        sz_part_made_before(ctx, "extend-lines", l, "(lines)",
+                            "left as it is (delete that layer to draw its strokes again)"))
         return SZ_OK;
-    }
     sz_part p;
     sz_status st = sz_part_load_staged(ctx, doc, l, run->src, stage, &p);
     if (!st && p.img) {

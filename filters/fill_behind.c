@@ -64,16 +64,13 @@ static sz_status complete_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz
      * fill or strokes made before may have been edited since): a part
      * with its fill is left as it is, and one with its strokes on their
      * own layer gets none drawn again. */
-    if (run->fill && sz_part_made_layer(l, "(fill)")) {
-        sz_log(ctx, SZ_LOG_WARNING, "%s: \"%s\" already has \"%s (fill)\" from an earlier run: left as it is "
-               "(delete that layer to %s it again)", name, l->name, l->name, lines ? "complete" : "fill");
+    if (run->fill && sz_part_made_before(ctx, name, l, "(fill)",
+                                         lines ? "left as it is (delete that layer to complete it again)"
+                                               : "left as it is (delete that layer to fill it again)"))
         return SZ_OK;
-    }
-    if (lines && run->lines_apart && sz_part_made_layer(l, "(lines)")) {
-        sz_log(ctx, SZ_LOG_WARNING, "%s: \"%s\" already has \"%s (lines)\" from an earlier run: its strokes are "
-               "left as they are", name, l->name, l->name);
+    if (lines && run->lines_apart &&
+        sz_part_made_before(ctx, name, l, "(lines)", "its strokes are left as they are"))
         lines = false;
-    }
     sz_part p;
     sz_status st = sz_part_load_staged(ctx, doc, l, run->src, stage, &p);
     bool line_art = false;

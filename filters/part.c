@@ -40,16 +40,25 @@ sz_status sz_load_mask(sz_ctx *ctx, const sz_doc *doc, const char *path, sz_imag
     return SZ_OK;
 }
 
-const sz_layer *sz_part_made_layer(const sz_layer *part, const char *suffix)
+/* Whether the layer "<part> <suffix>" lies beside `part`, in its group. */
+static bool has_made_layer(const sz_layer *part, const char *suffix)
 {
     const sz_layer *group = part->parent;
     size_t n = strlen(part->name);
     for (int i = 0; group && i < group->nchildren; i++) {
         const sz_layer *l = group->children[i];
         if (l != part && !strncmp(l->name, part->name, n) && l->name[n] == ' ' && !strcmp(l->name + n + 1, suffix))
-            return l;
+            return true;
     }
-    return NULL;
+    return false;
+}
+
+bool sz_part_made_before(sz_ctx *ctx, const char *op, const sz_layer *part, const char *suffix, const char *then)
+{
+    if (!has_made_layer(part, suffix)) return false;
+    sz_log(ctx, SZ_LOG_WARNING, "%s: \"%s\" already has \"%s %s\" from an earlier run: %s", op, part->name, part->name,
+           suffix, then);
+    return true;
 }
 
 bool sz_layer_is_generated(const sz_layer *l)

@@ -204,9 +204,11 @@ SZ_INTERNAL bool sz_part_fully_hidden(const sz_part *p);
  *  is nothing to fill behind it; its strokes are what continues. */
 SZ_INTERNAL sz_status sz_part_is_line_art(sz_ctx *ctx, const sz_part *p, bool *line_art);
 
-/** The layer "<part> <suffix>" ("(fill)", "(lines)") beside `part`, in
- *  its group: what an earlier run made for it, or NULL. */
-SZ_INTERNAL const sz_layer *sz_part_made_layer(const sz_layer *part, const char *suffix);
+/** Whether an earlier run made the layer "<part> <suffix>" ("(fill)",
+ *  "(lines)") beside `part`, in its group; if so, a warning from `op`
+ *  says so, ending with `then` (what is left as it is). */
+SZ_INTERNAL bool sz_part_made_before(sz_ctx *ctx, const char *op, const sz_layer *part, const char *suffix,
+                                     const char *then);
 
 /* A completed shape (sz_shape_complete): per work pixel, 0 where the
  * part does not continue, else a code of its coverage, so that the plane
