@@ -83,7 +83,7 @@ sz_status sz_extend_part_lines(sz_ctx *ctx, sz_doc *doc, sz_part *p, const sz_li
      * this already) */
     sz_mirror symmetry = {0};
     if (!st && lp->mirror && !lp->outline_shape && p->nhidden) {
-        st = sz_mirror_find(ctx, p, lp->mirror_axis, false, &symmetry);
+        st = sz_mirror_find(ctx, p, lp->mirror_axis, &symmetry);
         if (!st && symmetry.found) st = sz_mirror_reveal_ink(ctx, p, &symmetry, &ln);
         if (!st && symmetry.nrevealed) {
             sz_log(ctx, SZ_LOG_INFO, "extend-lines: \"%s\" is drawn symmetric about x = %.1f: %ld hidden px of ink "

@@ -25,6 +25,7 @@ typedef struct sz_fill_params {
     bool slant_borders;     /* borders of colour regions go on at the slant they meet the cut (fill_borders.c) */
     bool mirror;            /* paint hidden pixels from the part's mirror image where it is drawn symmetric */
     double mirror_axis;     /* the canvas axis the artist gave (--mirror-axis), or -1: search for one */
+    bool repeat;            /* paint hidden pixels from the pattern the part repeats, where it repeats one */
     const struct sz_mirror *symmetry; /* the pixels the part's mirror image revealed (mirror.h) while it is
                                        * worked on, or NULL */
 } sz_fill_params;
@@ -52,6 +53,8 @@ typedef struct sz_fill_params {
     {"no-mirror", SZ_PARAM_BOOL, "Do not paint hidden pixels from the part's mirror image, even where the part " \
                                  "is drawn symmetric about a vertical axis", NULL, 0, -1, NULL},                 \
     SZ_MIRROR_AXIS_PARAM,                                                                                          \
+    {"no-repeat", SZ_PARAM_BOOL, "Do not paint hidden pixels from the pattern the part repeats (a braid, a "     \
+                                 "frieze), even where it repeats one", NULL, 0, -1, NULL},                      \
     {"fill-line-art", SZ_PARAM_BOOL, "Fill behind a layer of line art too (by default a layer that is mostly "  \
                                      "strokes gets only its strokes continued)", NULL, 0, -1, NULL}
 

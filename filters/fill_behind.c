@@ -22,6 +22,7 @@ void sz_fill_params_from_args(const sz_args *args, sz_fill_params *fp)
     fp->slant_borders = !sz_arg_bool(args, "square-borders");
     fp->model = NULL;
     fp->mirror = true, fp->mirror_axis = -1; /* sz_mirror_args reads them */
+    fp->repeat = !sz_arg_bool(args, "no-repeat");
     fp->symmetry = NULL;
 }
 
@@ -94,14 +95,31 @@ static sz_status complete_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz
         /* then whether its other half shows what is hidden (over the
          * part's final work rectangle) */
         sz_mirror symmetry = {0};
-        if (!st && fp.mirror) st = sz_mirror_find(ctx, &p, fp.mirror_axis, true, &symmetry);
+        if (!st && fp.mirror) st = sz_mirror_find(ctx, &p, fp.mirror_axis, &symmetry);
+        /* or whether it repeats a pattern, which shows it a step along;
+         * or, the weakest evidence, whether its outline is symmetric */
+        if (!st && !symmetry.found && fp.repeat) st = sz_repeat_find(ctx, &p, &symmetry);
+        if (!st && !symmetry.found && fp.mirror) st = sz_mirror_find_outline(ctx, &p, &symmetry);
+        else if (!st && (symmetry.step_x || symmetry.step_y) && fp.mirror) {
+            /* a pattern does not say where a band ends; a symmetric
+             * outline does */
+            sz_mirror outline;
+            st = sz_mirror_find_outline(ctx, &p, &outline);
+            if (!st) sz_mirror_widen_shape(ctx, &p, &outline, shape);
+            sz_mirror_free(&outline);
+        }
         if (!st && symmetry.found) {
             /* what the mirror shows counts as seen from here on: strokes
              * continue from its strokes, and the fill goes around it */
             st = sz_mirror_reveal(ctx, &p, &symmetry, shape);
             sz_mirror_trim(ctx, &p, &symmetry, shape);
             fp.symmetry = &symmetry;
-            if (symmetry.given)
+            if (symmetry.step_x || symmetry.step_y)
+                sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" repeats a pattern every %d px across and %d down (%.0f%% of its "
+                       "edges alike a step along, %.0f%% more than half a step or one and a half): %ld hidden px "
+                       "taken from its repeats", name, l->name, symmetry.step_x, symmetry.step_y,
+                       100.0 * symmetry.agree, 100.0 * symmetry.peak, symmetry.nrevealed);
+            else if (symmetry.given)
                 sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" is mirrored about x = %.1f as asked: %ld hidden px taken "
                        "from its mirror image", name, l->name, p.x0 + symmetry.axis2 / 2.0, symmetry.nrevealed);
             else
@@ -243,7 +261,9 @@ const sz_op sz_op_fill_behind = {
             "the continued shape left empty (--no-mirror: neither; -v names the\n"
             "layers, --debug shows the axis).  --mirror-axis X mirrors the selected\n"
             "layers about the axis the artist gives, where the search declined (a\n"
-            "face lit from one side, or whose hair is not symmetric).\n"
+            "face lit from one side, or whose hair is not symmetric).  A part that\n"
+            "repeats a pattern (a braid, a frieze) takes each hidden pixel from the\n"
+            "pattern a step along (--no-repeat: it does not; -v reports the step).\n"
             "A layer covers what the picture shows over it: a layer clipped to another\n"
             "only within that one, layer masks counted, and one that multiplies, screens\n"
             "or otherwise mixes with what is below not at all.  The fill takes the\n"

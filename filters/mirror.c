@@ -26,6 +26,7 @@
 #include "geom.h"
 #include "lines.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,7 +283,7 @@ static sz_status search(sz_ctx *ctx, const sz_part *p, bool by_colour, sz_mirror
     return SZ_OK;
 }
 
-sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, double given_axis, bool silhouette, sz_mirror *m)
+sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, double given_axis, sz_mirror *m)
 {
     memset(m, 0, sizeof *m);
     if (given_axis >= 0) {
@@ -291,9 +292,14 @@ sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, double given_axis, bool 
         return SZ_OK;
     }
     if (!p->img || !p->nhidden || p->vx1 <= p->vx0) return SZ_OK;
-    sz_status st = search(ctx, p, true, m);
-    if (!st && !m->found && silhouette) st = search(ctx, p, false, m);
-    return st;
+    return search(ctx, p, true, m);
+}
+
+sz_status sz_mirror_find_outline(sz_ctx *ctx, const sz_part *p, sz_mirror *m)
+{
+    memset(m, 0, sizeof *m);
+    if (!p->img || !p->nhidden || p->vx1 <= p->vx0) return SZ_OK;
+    return search(ctx, p, false, m);
 }
 
 /* The work index of the pixel that (x, y) mirrors, when that pixel is in
@@ -314,8 +320,79 @@ static long mirror_source(const sz_part *p, const sz_mirror *m, int x, int y)
     return j >= 0 && sz_alpha16(p->img, (int)(j % p->w), y) ? j : -1;
 }
 
-/* Which hidden pixels take their mirror image (`j`, a visible pixel that
- * holds some of the part). */
+/* A repeat is looked for at most this many steps each way. */
+enum { MAX_STEPS = 16 };
+
+/* The nearest wholly visible repeats of (x, y), a whole number of steps
+ * on (*ahead) and back (*behind): work indices, or -1 where none is
+ * within MAX_STEPS. */
+static void repeats(const sz_part *p, const sz_mirror *m, int x, int y, long *ahead, long *behind)
+{
+    for (int way = 0; way < 2; way++) {
+        long *out = way ? behind : ahead;
+        *out = -1;
+        for (int k = 1; k <= MAX_STEPS; k++) {
+            long xs = x + (way ? -k : k) * (long)m->step_x, ys = y + (way ? -k : k) * (long)m->step_y;
+            if (xs < 0 || ys < 0 || xs >= p->w || ys >= p->h) break;
+            size_t j = (size_t)ys * p->w + (size_t)xs;
+            if (!p->touched[j] && !p->hidden[j]) {
+                *out = (long)j;
+                break;
+            }
+        }
+    }
+}
+
+/* What the pattern says of hidden pixel (x, y), from its nearest
+ * repeats on either side:
+ *   2: the part, shape and all (both hold the part: a band's teeth go on
+ *      as teeth), *from the nearer;
+ *   1: the part's body within the completed shape only (one holds the
+ *      body, the other is hidden or differs: a band's end may be hidden
+ *      there, and the pattern does not say where), *from that one;
+ *  -1: background (every repeat seen shows it: above a band's teeth, and
+ *      between them);
+ *   0: nothing (none is seen). */
+static int pattern_says(const sz_part *p, const sz_mirror *m, int x, int y, long *from)
+{
+    long ahead, behind;
+    repeats(p, m, x, y, &ahead, &behind);
+    unsigned a = ahead >= 0 ? sz_alpha16(p->img, (int)(ahead % p->w), (int)(ahead / p->w)) : 0;
+    unsigned b = behind >= 0 ? sz_alpha16(p->img, (int)(behind % p->w), (int)(behind / p->w)) : 0;
+    long da = ahead >= 0 ? labs(ahead % p->w - x) + labs(ahead / p->w - y) : LONG_MAX;
+    long db = behind >= 0 ? labs(behind % p->w - x) + labs(behind / p->w - y) : LONG_MAX;
+    if (a && b) {
+        *from = db < da ? behind : ahead;
+        return 2;
+    }
+    if (a >= 32768 && (b < 32768 || da <= db)) {
+        *from = ahead;
+        return 1;
+    }
+    if (b >= 32768) {
+        *from = behind;
+        return 1;
+    }
+    return (ahead >= 0 || behind >= 0) && !a && !b ? -1 : 0;
+}
+
+/* What a hidden pixel takes from the pattern (pattern_says), or -1. */
+static long repeat_source(const sz_part *p, const sz_mirror *m, const uint8_t *shape, int x, int y)
+{
+    long from = -1;
+    int says = pattern_says(p, m, x, y, &from);
+    return says == 2 || (says == 1 && shape[(size_t)y * p->w + x]) ? from : -1;
+}
+
+/* Where hidden pixel (x, y) is shown: its mirror image, or for a repeat
+ * (`what` is then the completed shape) what repeat_source says. */
+static long source_of(const sz_part *p, const sz_mirror *m, const void *what, int x, int y)
+{
+    return m->step_x || m->step_y ? repeat_source(p, m, what, x, y) : mirror_source(p, m, x, y);
+}
+
+/* Which hidden pixels take their mirror image or repeat (`j`, a visible
+ * pixel that holds some of the part). */
 typedef bool (*take_fn)(const sz_part *p, const void *what, int x, int y, size_t j);
 
 /* The fill's: all of the part the mirror image holds, its soft rim too,
@@ -336,17 +413,18 @@ static bool takes_ink(const sz_part *p, const void *lines, int x, int y, size_t 
 static sz_status reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, take_fn take, const void *what)
 {
     if (!m->found) return SZ_OK;
-    /* A pixel's mirror is in its own row and never hidden, so rows are
-     * independent and none is revealed from another revealed one: rows
-     * are counted, then revealed, in parallel, each into its own stretch
-     * of the list (in row order, whatever the number of threads). */
+    /* Which pixels take which is decided before any is painted, so that
+     * none is revealed from another revealed one whatever the order: rows
+     * are counted, then listed, in parallel, each into its own stretch of
+     * the lists (in row order, whatever the number of threads), and then
+     * painted. */
     long *first = sz_malloc_array(ctx, (size_t)p->h + 1, sizeof *first);
     if (!first) return SZ_ERR_NOMEM;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16)
     for (int y = 0; y < p->h; y++) {
         long n = 0;
         for (int x = sz_skip_unset(p->hidden + (size_t)y * p->w, 0, p->w); x < p->w; x++) {
-            long j = p->hidden[(size_t)y * p->w + x] ? mirror_source(p, m, x, y) : -1;
+            long j = p->hidden[(size_t)y * p->w + x] ? source_of(p, m, what, x, y) : -1;
             n += j >= 0 && take(p, what, x, y, (size_t)j);
         }
         first[y + 1] = n;
@@ -354,32 +432,41 @@ static sz_status reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, take_fn take, con
     first[0] = 0;
     for (int y = 0; y < p->h; y++) first[y + 1] += first[y];
     long n = first[p->h];
+    int32_t *source = NULL;
     if (n) {
         m->revealed = sz_malloc_array(ctx, (size_t)n, sizeof *m->revealed);
         m->was = sz_malloc_array(ctx, (size_t)n, sizeof *m->was);
         m->was_touched = sz_malloc(ctx, (size_t)n);
+        source = sz_malloc_array(ctx, (size_t)n, sizeof *source);
     }
-    if (n && (!m->revealed || !m->was || !m->was_touched)) {
-        free(first);
+    if (n && (!m->revealed || !m->was || !m->was_touched || !source)) {
+        free(first), free(source);
         return SZ_ERR_NOMEM;
     }
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 16)
     for (int y = 0; y < (n ? p->h : 0); y++) {
         long k = first[y];
         for (int x = sz_skip_unset(p->hidden + (size_t)y * p->w, 0, p->w); k < first[y + 1] && x < p->w; x++) {
-            size_t i = (size_t)y * p->w + x;
-            long j = p->hidden[i] ? mirror_source(p, m, x, y) : -1;
+            long j = p->hidden[(size_t)y * p->w + x] ? source_of(p, m, what, x, y) : -1;
             if (j < 0 || !take(p, what, x, y, (size_t)j)) continue;
-            uint16_t px[4];
-            sz_get16_at(p->img, (size_t)j, px);
-            sz_get16(p->img, x, y, m->was[k]);
-            m->was_touched[k] = p->touched[i];
-            m->revealed[k++] = (int32_t)i;
-            sz_put16(p->img, x, y, px);
-            p->hidden[i] = p->touched[i] = 0;
+            m->revealed[k] = (int32_t)((size_t)y * p->w + x);
+            source[k++] = (int32_t)j;
         }
     }
-    free(first);
+    /* each revealed pixel is written once, from a visible one, which no
+     * pixel's painting changes */
+#pragma omp parallel for num_threads(sz_threads(ctx))
+    for (long k = 0; k < n; k++) {
+        int32_t i = m->revealed[k];
+        int x = i % p->w, y = i / p->w;
+        uint16_t px[4];
+        sz_get16_at(p->img, (size_t)source[k], px);
+        sz_get16(p->img, x, y, m->was[k]);
+        m->was_touched[k] = p->touched[i];
+        sz_put16(p->img, x, y, px);
+        p->hidden[i] = p->touched[i] = 0;
+    }
+    free(first), free(source);
     m->nrevealed = n;
     p->nhidden -= (int)n;
     return SZ_OK;
@@ -401,8 +488,25 @@ sz_status sz_mirror_reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, const uint8_t 
     return reveal(ctx, p, m, m->silhouette_only ? takes_body_where_empty : takes_all, shape);
 }
 
+/* A repeat's: the hidden pixels where the pattern shows background. */
+static void repeat_trim(sz_ctx *ctx, const sz_part *p, const sz_mirror *m, uint8_t *shape)
+{
+#pragma omp parallel for num_threads(sz_threads(ctx))
+    for (int y = 0; y < p->h; y++)
+        for (int x = 0; x < p->w; x++) {
+            size_t i = (size_t)y * p->w + x;
+            if (!p->hidden[i] || !shape[i]) continue;
+            long from;
+            if (pattern_says(p, m, x, y, &from) < 0) shape[i] = 0;
+        }
+}
+
 void sz_mirror_trim(sz_ctx *ctx, const sz_part *p, const sz_mirror *m, uint8_t *shape)
 {
+    if (m->found && (m->step_x || m->step_y)) {
+        repeat_trim(ctx, p, m, shape);
+        return;
+    }
     if (!m->found || (!m->given && m->support < MIN_TRIM_SUPPORT)) return;
     /* each pixel reads the part and writes only its own shape code */
 #pragma omp parallel for num_threads(sz_threads(ctx))
@@ -412,6 +516,18 @@ void sz_mirror_trim(sz_ctx *ctx, const sz_part *p, const sz_mirror *m, uint8_t *
             if (!p->hidden[i] || !shape[i]) continue;
             long j = visible_mirror(p, m, x, y);
             if (j >= 0 && !sz_alpha16(p->img, (int)(j % p->w), y)) shape[i] = 0; /* it shows background */
+        }
+}
+
+void sz_mirror_widen_shape(sz_ctx *ctx, const sz_part *p, const sz_mirror *m, uint8_t *shape)
+{
+    if (!m->found) return;
+#pragma omp parallel for num_threads(sz_threads(ctx))
+    for (int y = 0; y < p->h; y++)
+        for (int x = 0; x < p->w; x++) {
+            size_t i = (size_t)y * p->w + x;
+            long j = p->hidden[i] && !shape[i] ? mirror_source(p, m, x, y) : -1;
+            if (j >= 0 && sz_alpha16(p->img, (int)(j % p->w), y) >= 32768) shape[i] = sz_shape_code(9, 9);
         }
 }
 

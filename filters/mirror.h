@@ -1,7 +1,9 @@
 /*
  * mirror.h — a part drawn symmetric about a vertical axis (a face, a figure
  * seen from the front, a vase) shows under its occluder what its other
- * half shows (mirror.c).
+ * half shows (mirror.c); a part that repeats a pattern (a braid, a
+ * frieze) shows it a step along (repeat.c), the other symmetry a drawing
+ * has.  Both are painted the same way.
  */
 #ifndef SOZAI_MIRROR_H
 #define SOZAI_MIRROR_H
@@ -11,8 +13,11 @@
 struct sz_lines;
 
 typedef struct sz_mirror {
-    bool found;   /* the part is symmetric enough to be mirrored */
+    bool found;   /* the part is symmetric enough to be mirrored, or repeats */
     int axis2;    /* twice the axis's x, work coordinates: pixel x mirrors to axis2 - x */
+    int step_x, step_y; /* a repeat's step (px): pixel (x, y) shows again at (x + k step_x, y + k step_y);
+                         * 0, 0 for a mirror */
+    float peak;   /* a repeat's agreement above that of half a step and one and a half */
     float agree;  /* of the visible pixel pairs the axis makes, where either is the part's: the share
                      where both are, in like colour */
     float rim;    /* the same share next to the hidden region, where the mirror is to be trusted */
@@ -31,11 +36,13 @@ typedef struct sz_mirror {
  *  Otherwise looks for the vertical axis about which the part's visible
  *  pixels are most alike, and keeps it (m->found) when the part as a
  *  whole and the visible rim of its hidden region both agree with their
- *  mirror image; with `silhouette`, when the colours do not agree, looks
- *  again comparing only where the part is (m->silhouette_only).  Linear
- *  in pixels (a coarse-to-fine search). */
-SZ_INTERNAL sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, double given_axis, bool silhouette,
-                                     sz_mirror *m);
+ *  mirror image.  Linear in pixels (a coarse-to-fine search). */
+SZ_INTERNAL sz_status sz_mirror_find(sz_ctx *ctx, const sz_part *p, double given_axis, sz_mirror *m);
+
+/** The same comparing only where the part is, for a part whose colours
+ *  are not symmetric (m->silhouette_only): the weaker evidence, looked at
+ *  last. */
+SZ_INTERNAL sz_status sz_mirror_find_outline(sz_ctx *ctx, const sz_part *p, sz_mirror *m);
 
 /** Paints each hidden pixel whose mirror image holds some of the part
  *  with that pixel, into the part's own image, and counts it seen from
@@ -49,6 +56,12 @@ SZ_INTERNAL sz_status sz_mirror_reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, co
  *  the visible half shows background, the hidden half has it too.  Called
  *  after sz_mirror_reveal. */
 SZ_INTERNAL void sz_mirror_trim(sz_ctx *ctx, const sz_part *p, const sz_mirror *m, uint8_t *shape);
+
+/** Adds to the completed shape the hidden pixels it leaves out whose
+ *  mirror image is the part's body: a silhouette's mirror (found by
+ *  sz_mirror_find_outline) lending its outline to a part that repeats a
+ *  pattern, whose colours come from the pattern. */
+SZ_INTERNAL void sz_mirror_widen_shape(sz_ctx *ctx, const sz_part *p, const sz_mirror *m, uint8_t *shape);
 
 /** The same for extend-lines: each hidden pixel whose mirror image is ink
  *  (sz_lines_ink over `ln`, made before); nothing from a silhouette
@@ -69,5 +82,15 @@ SZ_INTERNAL long sz_mirror_lay_over(const sz_part *p, const sz_mirror *m, sz_ima
 SZ_INTERNAL void sz_mirror_give_back(sz_part *p, const sz_mirror *m);
 
 SZ_INTERNAL void sz_mirror_free(sz_mirror *m);
+
+/** Looks for the step by which the part's visible pixels repeat a
+ *  pattern, and keeps it (m->found, m->step_x, m->step_y) when the
+ *  pattern's edges agree with themselves a step along and the step stands
+ *  out from half a step and one and a half (repeat.c).  The step found
+ *  is then painted as a mirror is, by sz_mirror_reveal (each hidden pixel
+ *  of the completed shape from the nearest visible repeat of it that
+ *  holds the part's body), sz_mirror_lay_over and the rest; sz_mirror_trim
+ *  does nothing. */
+SZ_INTERNAL sz_status sz_repeat_find(sz_ctx *ctx, const sz_part *p, sz_mirror *m);
 
 #endif

@@ -425,7 +425,9 @@ static double card_kept(sz_doc *doc, int x0, int x1, card_colour_fn colour, floa
  * the stripes turned square at the edge and met in a zigzag down the
  * cover's middle, right on 31-50% of the pixels at slants of 30-60
  * degrees.  The line along the stripes' borders is followed out of the
- * cover instead (94-99%); --square-borders asks for the old way. */
+ * cover instead (94-99%); --square-borders asks for the old way.  (The
+ * stripes repeat, and the pattern alone would carry them over as well:
+ * --no-repeat, so that the borders do it here.) */
 START_TEST(slanting_stripes_go_on_across_the_cover)
 {
     static const float slants[] = {0, 30, -45, 60};
@@ -435,8 +437,8 @@ START_TEST(slanting_stripes_go_on_across_the_cover)
         for (int square = 0; square < 2; square++) {
             sz_ctx *ctx = sz_ctx_new();
             sz_doc *doc = part_under(ctx, striped_card, 85, 0, 115, 120);
-            const char *kv[] = {"square-borders", "true", NULL};
-            run_keeping_picture(ctx, doc, "fill-behind", square ? kv : NULL);
+            const char *kv[] = {"no-repeat", "true", square ? "square-borders" : NULL, "true", NULL};
+            run_keeping_picture(ctx, doc, "fill-behind", kv);
             kept[square] = card_kept(doc, 85, 115, stripe_colour, off_stripe_border);
             sz_doc_free(doc);
             sz_ctx_free(ctx);
@@ -489,6 +491,119 @@ START_TEST(slanting_stripes_do_not_depend_on_the_thread_count)
     stripe_degrees = 30;
     assert_complete_alike_with_1_and_2_threads(striped_card, 85, 0, 115, 120);
     assert_complete_alike_with_1_and_2_threads(ringed_card, 75, 0, 125, 120);
+}
+END_TEST
+
+/* A braided band: a frieze of chevrons, cream on dark red, a step of
+ * 24 px, across x 10-189 and y 40-79, anti-aliased by 4x4 samples; and
+ * how far (px, across a chevron's arm) a point lies from a border. */
+static float along_braid(float x, float y)
+{
+    return fmodf(x + fabsf(y - 60), 24);
+}
+static int braid_colour(float x, float y, int k)
+{
+    static const int colour[2][3] = {{150, 30, 40}, {245, 240, 225}};
+    return colour[along_braid(x, y) < 10][k];
+}
+static float off_braid_border(float x, float y)
+{
+    float u = along_braid(x, y);
+    return SZ_MIN(SZ_MIN(u, fabsf(u - 10)), 24 - u) / sqrtf(2);
+}
+static void braided_band(int x, int y, uint16_t px[4])
+{
+    if (x < 10 || x >= 190 || y < 40 || y >= 80) return;
+    for (int k = 0; k < 3; k++) {
+        int sum = 0;
+        for (int sy = 0; sy < 4; sy++)
+            for (int sx = 0; sx < 4; sx++) sum += braid_colour(x + (sx + 0.5f) / 4, y + (sy + 0.5f) / 4, k);
+        px[k] = (uint16_t)(sum * 257 / 16);
+    }
+    px[3] = 65535;
+}
+
+/* Counts fill-behind's reports of a part found to repeat a pattern: any,
+ * and one every 24 px across. */
+static void note_any_repeat(void *user, sz_log_level level, const char *message)
+{
+    (void)level;
+    *(int *)user += strstr(message, "repeats a pattern") != NULL;
+}
+
+static void note_repeat(void *user, sz_log_level level, const char *message)
+{
+    (void)level;
+    *(int *)user += strstr(message, "repeats a pattern every 24 px across and 0 down") != NULL;
+}
+
+/* Of the braid's pixels under a cover over x 80-129, y 30-89, more than
+ * 1.5 px from a border, the share the fill paints in their colour; and
+ * whether the fill paints anything above or below the band. */
+static double braid_kept(const char *const *kv, int *reported, bool *spilled)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under(ctx, braided_band, 80, 30, 130, 90);
+    *reported = 0;
+    sz_ctx_set_log(ctx, note_repeat, reported);
+    run_keeping_picture(ctx, doc, "complete", kv);
+    sz_ctx_set_log(ctx, NULL, NULL);
+    long right = 0, total = 0;
+    *spilled = false;
+    for (int y = 30; y < 90; y++)
+        for (int x = 80; x < 130; x++) {
+            uint16_t px[4];
+            fill_at(doc, x, y, px);
+            if (y < 40 || y >= 80) {
+                *spilled = *spilled || px[3];
+                continue;
+            }
+            if (off_braid_border(x + 0.5f, y + 0.5f) < 1.5f) continue;
+            bool same = px[3] == 65535;
+            for (int k = 0; k < 3; k++) same = same && abs((int)(px[k] >> 8) - braid_colour(x + 0.5f, y + 0.5f, k)) <= 24;
+            right += same, total++;
+        }
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+    return (double)right / (double)total;
+}
+
+/* A part that repeats a pattern goes on repeating it under the cover.
+ * Continued from the nearest colours, the chevrons' arms run on straight
+ * from each side and meet as a zigzag; a step along, the visible braid
+ * shows each hidden pixel exactly. */
+START_TEST(repeating_pattern_goes_on_under_the_cover)
+{
+    int reported;
+    bool spilled;
+    double kept = braid_kept(NULL, &reported, &spilled);
+    ck_assert_int_eq(reported, 1);
+    ck_assert_msg(kept > 0.98, "%.3f of the hidden braid in its colour", kept);
+    ck_assert(!spilled);
+    const char *const kv[] = {"no-repeat", "true", NULL};
+    kept = braid_kept(kv, &reported, &spilled);
+    ck_assert_int_eq(reported, 0);
+    ck_assert_msg(kept < 0.8, "--no-repeat: %.3f of the hidden braid in its colour", kept);
+    assert_complete_alike_with_1_and_2_threads(braided_band, 80, 30, 130, 90);
+}
+END_TEST
+
+/* A part that repeats nothing is not taken for a pattern: two regions
+ * and rings (each alike under a move along a border, and under no step
+ * across), a gradient, an outlined disc. */
+START_TEST(part_without_a_pattern_is_not_repeated)
+{
+    paint_fn parts[] = {two_regions, ringed_card, vertical_gradient, stroked_disc};
+    for (int k = 0; k < 4; k++) {
+        sz_ctx *ctx = sz_ctx_new();
+        sz_doc *doc = part_under(ctx, parts[k], 108, 36, 150, 90);
+        int said = 0;
+        sz_ctx_set_log(ctx, note_any_repeat, &said);
+        run_keeping_picture(ctx, doc, "complete", NULL);
+        ck_assert_msg(said == 0, "part %d taken for a pattern", k);
+        sz_doc_free(doc);
+        sz_ctx_free(ctx);
+    }
 }
 END_TEST
 
@@ -3143,6 +3258,8 @@ int main(void)
     tcase_add_test(tc, slanting_stripes_go_on_across_the_cover);
     tcase_add_test(tc, curved_stripes_go_on_round_under_the_cover);
     tcase_add_test(tc, slanting_stripes_do_not_depend_on_the_thread_count);
+    tcase_add_test(tc, repeating_pattern_goes_on_under_the_cover);
+    tcase_add_test(tc, part_without_a_pattern_is_not_repeated);
     tcase_add_test(tc, border_meeting_the_cut_at_a_slant_goes_on_at_it);
     tcase_add_test(tc, stroke_cut_by_the_cover_goes_on_under_it_a_little);
     tcase_add_test(tc, symmetric_outline_gives_the_shape_not_the_colours);
