@@ -33,7 +33,8 @@
 
 /* Cells across the visible part's longer side. */
 enum { GRID_CELLS = 160 };
-/* Pixels read per cell side (the cell's colour is their mean). */
+/* Pixels read per cell side (the cell is the part's body if they all
+ * are). */
 enum { CELL_SAMPLES = 4 };
 /* Edges counted at most (picked from all of them), at the grid and at
  * full resolution. */
@@ -42,7 +43,7 @@ enum { MAX_GRID_EDGES = 512, MAX_PIXEL_EDGES = 8192 };
  * the pixel: the moves tried grow as the square of the cell size, and
  * the edges each move reads shrink to match (a braid's step stands out by
  * far more than the few hundred it leaves tell apart). */
-#define REFINE_READS 50000000L
+#define REFINE_READS 20000000L
 /* Fewer edge cells than this: no pattern to speak of. */
 enum { MIN_EDGES = 50 };
 /* The shortest step looked at (cells): a move of a cell or two makes any
@@ -62,8 +63,8 @@ enum { MIN_STEP = 3 };
 /* Moves that agree within this of the best are as good as it. */
 #define AS_GOOD 0.05f
 
-/* A cell of the grid: whether it is all visible body (and so judged), its
- * mean 8-bit colour, and whether it is an edge. */
+/* A cell of the grid: whether it is all visible body (and so judged), the
+ * 8-bit colour of its middle pixel, and whether it is an edge. */
 typedef struct cell {
     uint8_t body, edge;
     uint8_t rgb[3];
@@ -95,14 +96,17 @@ static bool picked(size_t i, long every)
 }
 
 /* Whether pixel (x, y) is an edge: visible body beside visible body of
- * another colour, right or below. */
+ * another colour (on either side: a step a pixel off lands a border's
+ * pixels on the same colours when only one side of it counts). */
 static bool edge_pixel(const sz_part *p, int x, int y)
 {
     uint8_t a[3], b[3];
     size_t i = (size_t)y * p->w + x;
     if (!body_pixel(p, i, a)) return false;
     return (x + 1 < p->w && body_pixel(p, i + 1, b) && !alike(a, b)) ||
-           (y + 1 < p->h && body_pixel(p, i + (size_t)p->w, b) && !alike(a, b));
+           (x > 0 && body_pixel(p, i - 1, b) && !alike(a, b)) ||
+           (y + 1 < p->h && body_pixel(p, i + (size_t)p->w, b) && !alike(a, b)) ||
+           (y > 0 && body_pixel(p, i - (size_t)p->w, b) && !alike(a, b));
 }
 
 /* The grid over the visible part's bounds, `size` px a cell: each cell
@@ -114,19 +118,23 @@ static void make_grid(sz_ctx *ctx, const sz_part *p, int size, int gw, int gh, c
     for (int cy = 0; cy < gh; cy++)
         for (int cx = 0; cx < gw; cx++) {
             cell *c = &g[(size_t)cy * gw + cx];
-            int sum[3] = {0, 0, 0}, n = 0;
+            int n = 0;
             bool body = true;
             for (int y = p->vy0 + cy * size; body && y < SZ_MIN(p->vy1, p->vy0 + (cy + 1) * size); y += stride)
                 for (int x = p->vx0 + cx * size; body && x < SZ_MIN(p->vx1, p->vx0 + (cx + 1) * size);
                      x += stride) {
                     uint8_t rgb[3];
                     body = body_pixel(p, (size_t)y * p->w + x, rgb);
-                    for (int k = 0; k < 3; k++) sum[k] += rgb[k];
                     n++;
                 }
-            c->body = body && n;
+            /* the colour of the cell's middle pixel, not the mean: a
+             * mean over a border depends on where the border crosses the
+             * cell, which is not the same a step along unless the step is
+             * a whole number of cells */
+            int mx = SZ_MIN(p->vx1 - 1, p->vx0 + cx * size + size / 2);
+            int my = SZ_MIN(p->vy1 - 1, p->vy0 + cy * size + size / 2);
+            c->body = body && n && body_pixel(p, (size_t)my * p->w + mx, c->rgb);
             c->edge = 0;
-            for (int k = 0; k < 3; k++) c->rgb[k] = c->body ? (uint8_t)(sum[k] / n) : 0;
         }
 #pragma omp parallel for num_threads(sz_threads(ctx))
     for (int cy = 0; cy < gh; cy++)
@@ -185,8 +193,8 @@ static float map_at(const float *map, int r, int dx, int dy)
 }
 
 /* The step at full resolution: of the moves within `slack` px of
- * (sx, sy), the one under which most sampled edge pixels land on pixels
- * of the part in like colour (the first found, nearest first, on a tie). */
+ * (sx, sy), the one under which most sampled edge pixels land on edge
+ * pixels of the part in like colour (the nearest on a tie). */
 static sz_status set_to_the_pixel(sz_ctx *ctx, const sz_part *p, int slack, int *sx, int *sy)
 {
     if (slack == 0) return SZ_OK;
@@ -219,7 +227,7 @@ static sz_status set_to_the_pixel(sz_ctx *ctx, const sz_part *p, int slack, int 
             uint8_t a[3], b[3];
             if (x < 0 || y < 0 || x >= p->w || y >= p->h) continue;
             body_pixel(p, (size_t)edges[e], a);
-            agree += body_pixel(p, (size_t)y * p->w + x, b) && alike(a, b);
+            agree += body_pixel(p, (size_t)y * p->w + x, b) && alike(a, b) && edge_pixel(p, x, y);
         }
         score[k] = agree;
     }

@@ -495,11 +495,14 @@ START_TEST(slanting_stripes_do_not_depend_on_the_thread_count)
 END_TEST
 
 /* A braided band: a frieze of chevrons, cream on dark red, a step of
- * 24 px, across x 10-189 and y 40-79, anti-aliased by 4x4 samples; and
- * how far (px, across a chevron's arm) a point lies from a border. */
+ * 24 px, across x 10-189 (braid_length px from x = 10) and y 40-79,
+ * anti-aliased by 4x4 samples; all of it braid_scale times as large.  And how far (px, across a chevron's
+ * arm) a point lies from a border. */
+static int braid_scale = 1, braid_length = 180, braid_cover_x0 = 80, braid_cover_x1 = 130;
+static bool braid_sharp; /* one sample a pixel, not anti-aliased */
 static float along_braid(float x, float y)
 {
-    return fmodf(x + fabsf(y - 60), 24);
+    return fmodf(x / braid_scale + fabsf(y / braid_scale - 60), 24);
 }
 static int braid_colour(float x, float y, int k)
 {
@@ -509,22 +512,24 @@ static int braid_colour(float x, float y, int k)
 static float off_braid_border(float x, float y)
 {
     float u = along_braid(x, y);
-    return SZ_MIN(SZ_MIN(u, fabsf(u - 10)), 24 - u) / sqrtf(2);
+    return SZ_MIN(SZ_MIN(u, fabsf(u - 10)), 24 - u) * braid_scale / sqrtf(2);
 }
 static void braided_band(int x, int y, uint16_t px[4])
 {
-    if (x < 10 || x >= 190 || y < 40 || y >= 80) return;
+    int s = braid_scale;
+    if (x < 10 * s || x >= (10 + braid_length) * s || y < 40 * s || y >= 80 * s) return;
+    int n = braid_sharp ? 1 : 4;
     for (int k = 0; k < 3; k++) {
         int sum = 0;
-        for (int sy = 0; sy < 4; sy++)
-            for (int sx = 0; sx < 4; sx++) sum += braid_colour(x + (sx + 0.5f) / 4, y + (sy + 0.5f) / 4, k);
-        px[k] = (uint16_t)(sum * 257 / 16);
+        for (int sy = 0; sy < n; sy++)
+            for (int sx = 0; sx < n; sx++) sum += braid_colour(x + (sx + 0.5f) / n, y + (sy + 0.5f) / n, k);
+        px[k] = (uint16_t)(sum * 257 / (n * n));
     }
     px[3] = 65535;
 }
 
 /* Counts fill-behind's reports of a part found to repeat a pattern: any,
- * and one every 24 px across. */
+ * and one every 24 braid_scale px across. */
 static void note_any_repeat(void *user, sz_log_level level, const char *message)
 {
     (void)level;
@@ -534,27 +539,32 @@ static void note_any_repeat(void *user, sz_log_level level, const char *message)
 static void note_repeat(void *user, sz_log_level level, const char *message)
 {
     (void)level;
-    *(int *)user += strstr(message, "repeats a pattern every 24 px across and 0 down") != NULL;
+    char step[64];
+    snprintf(step, sizeof step, "repeats a pattern every %d px across and 0 down", 24 * braid_scale);
+    *(int *)user += strstr(message, step) != NULL;
 }
 
-/* Of the braid's pixels under a cover over x 80-129, y 30-89, more than
- * 1.5 px from a border, the share the fill paints in their colour; and
- * whether the fill paints anything above or below the band. */
+/* Of the braid's pixels under a cover over x 80-129 (braid_cover_x0 to
+ * braid_cover_x1), y 30-89 (times braid_scale), more than 1.5 px from a border, the share the fill
+ * paints in their colour; and whether the fill paints anything above or
+ * below the band. */
 static double braid_kept(const char *const *kv, int *reported, bool *spilled)
 {
+    int s = braid_scale;
     sz_ctx *ctx = sz_ctx_new();
-    sz_doc *doc = part_under(ctx, braided_band, 80, 30, 130, 90);
+    int x0 = braid_cover_x0 * s, x1 = braid_cover_x1 * s;
+    sz_doc *doc = part_under_on(ctx, braided_band, (20 + braid_length) * s, H * s, x0, 30 * s, x1, 90 * s);
     *reported = 0;
     sz_ctx_set_log(ctx, note_repeat, reported);
     run_keeping_picture(ctx, doc, "complete", kv);
     sz_ctx_set_log(ctx, NULL, NULL);
     long right = 0, total = 0;
     *spilled = false;
-    for (int y = 30; y < 90; y++)
-        for (int x = 80; x < 130; x++) {
+    for (int y = 30 * s; y < 90 * s; y++)
+        for (int x = x0; x < x1; x++) {
             uint16_t px[4];
             fill_at(doc, x, y, px);
-            if (y < 40 || y >= 80) {
+            if (y < 40 * s || y >= 80 * s) {
                 *spilled = *spilled || px[3];
                 continue;
             }
@@ -576,6 +586,7 @@ START_TEST(repeating_pattern_goes_on_under_the_cover)
 {
     int reported;
     bool spilled;
+    braid_scale = 1;
     double kept = braid_kept(NULL, &reported, &spilled);
     ck_assert_int_eq(reported, 1);
     ck_assert_msg(kept > 0.98, "%.3f of the hidden braid in its colour", kept);
@@ -585,6 +596,25 @@ START_TEST(repeating_pattern_goes_on_under_the_cover)
     ck_assert_int_eq(reported, 0);
     ck_assert_msg(kept < 0.8, "--no-repeat: %.3f of the hidden braid in its colour", kept);
     assert_complete_alike_with_1_and_2_threads(braided_band, 80, 30, 130, 90);
+}
+END_TEST
+
+/* The same braid ten times as large and twice as long (3800 x 400 px),
+ * not anti-aliased, under a cover 1000 px wide: the step is 240 px, not
+ * three times that (which agrees as well), nor 239 across and 1 up (which
+ * lands every border's pixels on their own colours in the braid's upper
+ * half when a pixel counts as an edge only beside the pixel right of it
+ * or below it; half the lower half's chevrons then came out 2 px off). */
+START_TEST(large_repeating_pattern_is_stepped_exactly)
+{
+    int reported;
+    bool spilled;
+    braid_scale = 10, braid_length = 380, braid_cover_x0 = 150, braid_cover_x1 = 250, braid_sharp = true;
+    double kept = braid_kept(NULL, &reported, &spilled);
+    braid_scale = 1, braid_length = 180, braid_cover_x0 = 80, braid_cover_x1 = 130, braid_sharp = false;
+    ck_assert_int_eq(reported, 1);
+    ck_assert_msg(kept > 0.99, "%.3f of the hidden braid in its colour", kept);
+    ck_assert(!spilled);
 }
 END_TEST
 
@@ -3259,6 +3289,7 @@ int main(void)
     tcase_add_test(tc, curved_stripes_go_on_round_under_the_cover);
     tcase_add_test(tc, slanting_stripes_do_not_depend_on_the_thread_count);
     tcase_add_test(tc, repeating_pattern_goes_on_under_the_cover);
+    tcase_add_test(tc, large_repeating_pattern_is_stepped_exactly);
     tcase_add_test(tc, part_without_a_pattern_is_not_repeated);
     tcase_add_test(tc, border_meeting_the_cut_at_a_slant_goes_on_at_it);
     tcase_add_test(tc, stroke_cut_by_the_cover_goes_on_under_it_a_little);
