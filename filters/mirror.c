@@ -533,7 +533,9 @@ void sz_mirror_widen_shape(sz_ctx *ctx, const sz_part *p, const sz_mirror *m, ui
 
 sz_status sz_mirror_reveal_ink(sz_ctx *ctx, sz_part *p, sz_mirror *m, const sz_lines *ln)
 {
-    if (m->silhouette_only) return SZ_OK; /* its strokes are not known to be symmetric */
+    /* a silhouette's strokes are not known to be symmetric; a repeat is
+     * the fill's (its source is chosen by the completed shape) */
+    if (m->silhouette_only || m->step_x || m->step_y) return SZ_OK;
     return reveal(ctx, p, m, takes_ink, ln);
 }
 
