@@ -141,6 +141,7 @@ static sz_status complete_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz
         /* the fill takes its colours from what the artist drew, and
          * paints under what the mirror revealed */
         if (symmetry.nrevealed) sz_mirror_hide_again(&p, &symmetry);
+        if (symmetry.step_x || symmetry.step_y) sz_mirror_spare_the_fill(&p, &symmetry, shape);
         if (!st && run->fill) st = sz_fill_part(ctx, doc, &p, &fp, merge, shape, pairs, run->debug, &changed);
         /* on its own layer, the part gets its own pixels back */
         if (symmetry.nrevealed && !merge) sz_mirror_give_back(&p, &symmetry);

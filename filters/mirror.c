@@ -321,26 +321,60 @@ static long mirror_source(const sz_part *p, const sz_mirror *m, int x, int y)
 }
 
 /* A repeat is looked for at most this many steps each way. */
-enum { MAX_STEPS = 16 };
+enum { MAX_STEPS = 255 };
 
-/* The nearest wholly visible repeats of (x, y), a whole number of steps
- * on (*ahead) and back (*behind): work indices, or -1 where none is
- * within MAX_STEPS. */
-static void repeats(const sz_part *p, const sz_mirror *m, int x, int y, long *ahead, long *behind)
+/* Whether work pixel i is wholly visible: a repeat to take from. */
+static inline bool in_sight(const sz_part *p, size_t i)
 {
+    return !p->touched[i] && !p->hidden[i];
+}
+
+/* For a repeat: per work pixel the cover touches, how many steps on
+ * (m->ahead) and back (m->behind) its nearest wholly visible repeat lies
+ * (0: none within MAX_STEPS or the work rectangle).  Each is one more
+ * than its neighbour's a step along, so the pixels are taken in the
+ * order the steps run: O(1) a pixel, where looking along each pixel's
+ * line took 32 reads for every pixel deeper than 16 steps (a 4096 px
+ * part painted in stripes: 2.0 s against 1.0 s without the repeat). */
+static sz_status repeat_reach(sz_ctx *ctx, const sz_part *p, sz_mirror *m)
+{
+    size_t n = (size_t)p->w * p->h;
+    m->ahead = sz_calloc(ctx, n, 1);
+    m->behind = sz_calloc(ctx, n, 1);
+    if (!m->ahead || !m->behind) return SZ_ERR_NOMEM;
+    int w = p->w, h = p->h, sx = m->step_x, sy = m->step_y; /* sy > 0, or sy = 0 and sx > 0 */
     for (int way = 0; way < 2; way++) {
-        long *out = way ? behind : ahead;
-        *out = -1;
-        for (int k = 1; k <= MAX_STEPS; k++) {
-            long xs = x + (way ? -k : k) * (long)m->step_x, ys = y + (way ? -k : k) * (long)m->step_y;
-            if (xs < 0 || ys < 0 || xs >= p->w || ys >= p->h) break;
-            size_t j = (size_t)ys * p->w + (size_t)xs;
-            if (!p->touched[j] && !p->hidden[j]) {
-                *out = (long)j;
-                break;
-            }
+        uint8_t *steps = way ? m->behind : m->ahead;
+        int dx = way ? -sx : sx, dy = way ? -sy : sy;
+        /* a pixel's count needs its neighbour's (x + dx, y + dy) first:
+         * rows from the far end when the step goes down or up, else
+         * columns along the row from the far end */
+        for (int t = 0; t < (dy ? h : 1); t++) {
+            int y0 = dy ? (dy > 0 ? h - 1 - t : t) : 0, y1 = dy ? y0 + 1 : h;
+#pragma omp parallel for num_threads(sz_threads(ctx)) if (!dy)
+            for (int y = y0; y < y1; y++)
+                for (int u = 0; u < w; u++) {
+                    int x = dx > 0 ? w - 1 - u : u;
+                    size_t i = (size_t)y * w + x;
+                    if (!p->touched[i] && !p->hidden[i]) continue;
+                    int nx = x + dx, ny = y + dy;
+                    if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+                    size_t j = (size_t)ny * w + nx;
+                    steps[i] = in_sight(p, j) ? 1 : steps[j] && steps[j] < MAX_STEPS ? (uint8_t)(steps[j] + 1) : 0;
+                }
         }
     }
+    return SZ_OK;
+}
+
+/* The nearest wholly visible repeats of (x, y), a whole number of steps
+ * on (*ahead) and back (*behind): work indices, or -1 (repeat_reach). */
+static void repeats(const sz_part *p, const sz_mirror *m, int x, int y, long *ahead, long *behind)
+{
+    size_t i = (size_t)y * p->w + x;
+    int a = m->ahead[i], b = m->behind[i];
+    *ahead = a ? (long)(y + a * m->step_y) * p->w + (x + a * m->step_x) : -1;
+    *behind = b ? (long)(y - b * m->step_y) * p->w + (x - b * m->step_x) : -1;
 }
 
 /* What the pattern says of hidden pixel (x, y), from its nearest
@@ -485,6 +519,10 @@ static bool takes_body_where_empty(const sz_part *p, const void *shape, int x, i
 
 sz_status sz_mirror_reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, const uint8_t *shape)
 {
+    if (m->found && (m->step_x || m->step_y) && !m->ahead) {
+        sz_status st = repeat_reach(ctx, p, m);
+        if (st) return st;
+    }
     return reveal(ctx, p, m, m->silhouette_only ? takes_body_where_empty : takes_all, shape);
 }
 
@@ -574,6 +612,14 @@ long sz_mirror_lay_over(const sz_part *p, const sz_mirror *m, sz_image *layer)
     return added;
 }
 
+void sz_mirror_spare_the_fill(const sz_part *p, const sz_mirror *m, uint8_t *shape)
+{
+    for (long k = 0; k < m->nrevealed; k++) {
+        int32_t i = m->revealed[k];
+        if (sz_alpha16(p->img, i % p->w, i / p->w) == 65535) shape[i] = 0;
+    }
+}
+
 void sz_mirror_give_back(sz_part *p, const sz_mirror *m)
 {
     for (long k = 0; k < m->nrevealed; k++) {
@@ -584,6 +630,8 @@ void sz_mirror_give_back(sz_part *p, const sz_mirror *m)
 
 void sz_mirror_free(sz_mirror *m)
 {
+    free(m->ahead), free(m->behind);
+    m->ahead = m->behind = NULL;
     free(m->revealed);
     free(m->was), free(m->was_touched);
     m->revealed = NULL, m->was = NULL, m->was_touched = NULL, m->nrevealed = 0;

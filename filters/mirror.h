@@ -18,6 +18,8 @@ typedef struct sz_mirror {
     int step_x, step_y; /* a repeat's step (px): pixel (x, y) shows again at (x + k step_x, y + k step_y);
                          * 0, 0 for a mirror */
     float peak;   /* a repeat's agreement above that of half a step and one and a half */
+    uint8_t *ahead, *behind; /* a repeat's: per work pixel, the steps to its nearest visible repeat each way
+                              * (0: none), made when it is revealed */
     float agree;  /* of the visible pixel pairs the axis makes, where either is the part's: the share
                      where both are, in like colour */
     float rim;    /* the same share next to the hidden region, where the mirror is to be trusted */
@@ -77,6 +79,13 @@ SZ_INTERNAL void sz_mirror_hide_again(sz_part *p, const sz_mirror *m);
  *  layer (those it held nothing at), or, without a layer, how many were
  *  revealed into the part itself. */
 SZ_INTERNAL long sz_mirror_lay_over(const sz_part *p, const sz_mirror *m, sz_image *layer);
+
+/** Takes out of the completed shape the pixels revealed wholly opaque,
+ *  which the fill would paint under for nothing (a part painted in a
+ *  pattern all over has most of its hidden region revealed).  For a
+ *  repeat; a mirror's outputs are kept as they were (the fill's average
+ *  runs along stretches of filled pixels, which this would break). */
+SZ_INTERNAL void sz_mirror_spare_the_fill(const sz_part *p, const sz_mirror *m, uint8_t *shape);
 
 /** Gives the part back what it held where pixels were revealed. */
 SZ_INTERNAL void sz_mirror_give_back(sz_part *p, const sz_mirror *m);

@@ -43,7 +43,7 @@ enum { MAX_GRID_EDGES = 512, MAX_PIXEL_EDGES = 8192 };
  * the pixel: the moves tried grow as the square of the cell size, and
  * the edges each move reads shrink to match (a braid's step stands out by
  * far more than the few hundred it leaves tell apart). */
-#define REFINE_READS 20000000L
+#define REFINE_READS 5000000L
 /* Fewer edge cells than this: no pattern to speak of. */
 enum { MIN_EDGES = 50 };
 /* The shortest step looked at (cells): a move of a cell or two makes any
@@ -200,6 +200,7 @@ static sz_status set_to_the_pixel(sz_ctx *ctx, const sz_part *p, int slack, int 
     if (slack == 0) return SZ_OK;
     /* the edge pixels */
     long total = 0;
+#pragma omp parallel for num_threads(sz_threads(ctx)) reduction(+ : total)
     for (int y = p->vy0; y < p->vy1; y++)
         for (int x = p->vx0; x < p->vx1; x++) total += edge_pixel(p, x, y);
     if (!total) return SZ_OK;
@@ -216,7 +217,7 @@ static sz_status set_to_the_pixel(sz_ctx *ctx, const sz_part *p, int slack, int 
     for (int y = p->vy0; y < p->vy1 && n < most; y++)
         for (int x = p->vx0; x < p->vx1 && n < most; x++) {
             size_t i = (size_t)y * p->w + x;
-            if (edge_pixel(p, x, y) && picked(i, every)) edges[n++] = (int32_t)i;
+            if (picked(i, every) && edge_pixel(p, x, y)) edges[n++] = (int32_t)i; /* (the cheaper test first) */
         }
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 1)
     for (int k = 0; k < side * side; k++) {
@@ -292,6 +293,7 @@ sz_status sz_repeat_find(sz_ctx *ctx, const sz_part *p, sz_mirror *m)
     /* an edge cell a cell off its repeat still lies beside an edge there */
     sz_status st = set_to_the_pixel(ctx, p, size, &sx, &sy);
     if (st) return st;
+    if (sy < 0 || (sy == 0 && sx < 0)) sx = -sx, sy = -sy; /* one way of each pair: down, or right */
     m->found = sx || sy;
     m->step_x = sx, m->step_y = sy;
     m->agree = agree;
