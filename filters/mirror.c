@@ -334,8 +334,7 @@ static inline bool in_sight(const sz_part *p, size_t i)
  * (0: none within MAX_STEPS or the work rectangle).  Each is one more
  * than its neighbour's a step along, so the pixels are taken in the
  * order the steps run: O(1) a pixel, where looking along each pixel's
- * line took 32 reads for every pixel deeper than 16 steps (a 4096 px
- * part painted in stripes: 2.0 s against 1.0 s without the repeat). */
+ * line reads as many pixels as it takes steps, each way. */
 static sz_status repeat_reach(sz_ctx *ctx, const sz_part *p, sz_mirror *m)
 {
     size_t n = (size_t)p->w * p->h;
@@ -529,6 +528,7 @@ sz_status sz_mirror_reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, const uint8_t 
 /* A repeat's: the hidden pixels where the pattern shows background. */
 static void repeat_trim(sz_ctx *ctx, const sz_part *p, const sz_mirror *m, uint8_t *shape)
 {
+    if (!m->ahead) return; /* (counted by sz_mirror_reveal, which comes first) */
 #pragma omp parallel for num_threads(sz_threads(ctx))
     for (int y = 0; y < p->h; y++)
         for (int x = 0; x < p->w; x++) {
