@@ -52,6 +52,45 @@ typedef struct parts_run {
     uint8_t *worked, *fully_hidden;
 } parts_run;
 
+/* Whether the part shows its hidden pixels elsewhere (mirror.h): drawn
+ * symmetric in its colours; else repeating a pattern; else, the weakest
+ * evidence, symmetric in outline.  A pattern does not say where a band
+ * ends and a symmetric outline does, so that widens a repeat's shape. */
+static sz_status find_symmetry(sz_ctx *ctx, const sz_part *p, const sz_fill_params *fp, uint8_t *shape,
+                               sz_mirror *symmetry)
+{
+    sz_status st = fp->mirror ? sz_mirror_find(ctx, p, fp->mirror_axis, symmetry) : SZ_OK;
+    if (!st && !symmetry->found && fp->repeat) st = sz_repeat_find(ctx, p, symmetry);
+    if (st || !fp->mirror) return st;
+    if (!symmetry->found) return sz_mirror_find_outline(ctx, p, symmetry);
+    if (symmetry->step_x || symmetry->step_y) {
+        sz_mirror outline;
+        st = sz_mirror_find_outline(ctx, p, &outline);
+        if (!st) sz_mirror_widen_shape(ctx, p, &outline, shape);
+        sz_mirror_free(&outline);
+    }
+    return st;
+}
+
+/* -v: what the part was found to show, and how much it gave. */
+static void report_symmetry(sz_ctx *ctx, const char *name, const sz_layer *l, const sz_part *p,
+                            const sz_mirror *symmetry)
+{
+    if (symmetry->step_x || symmetry->step_y)
+        sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" repeats a pattern every %d px across and %d down (%.0f%% of its "
+               "edges alike a step along, %.0f%% more than half a step or one and a half): %ld hidden px "
+               "taken from its repeats", name, l->name, symmetry->step_x, symmetry->step_y,
+               100.0 * symmetry->agree, 100.0 * symmetry->peak, symmetry->nrevealed);
+    else if (symmetry->given)
+        sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" is mirrored about x = %.1f as asked: %ld hidden px taken "
+               "from its mirror image", name, l->name, p->x0 + symmetry->axis2 / 2.0, symmetry->nrevealed);
+    else
+        sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" is drawn symmetric%s about x = %.1f (%.0f%% alike, %.0f%% by "
+               "the hidden region, %.0f%% judged): %ld hidden px taken from its mirror image", name, l->name,
+               symmetry->silhouette_only ? " in outline" : "", p->x0 + symmetry->axis2 / 2.0,
+               100.0 * symmetry->agree, 100.0 * symmetry->rim, 100.0 * symmetry->support, symmetry->nrevealed);
+}
+
 /* One layer: its strokes continued and its hidden region filled. */
 static sz_status complete_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz_part_stage *stage, void *user)
 {
@@ -92,41 +131,17 @@ static sz_status complete_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz
         /* the shape first: continued strokes stay within it, and the
          * fill paints it */
         st = sz_part_shape(ctx, &p, &fp, &shape, &pairs, lines ? &walls : NULL);
-        /* then whether its other half shows what is hidden (over the
-         * part's final work rectangle) */
+        /* then whether its other half, or its pattern a step along,
+         * shows what is hidden (over the part's final work rectangle) */
         sz_mirror symmetry = {0};
-        if (!st && fp.mirror) st = sz_mirror_find(ctx, &p, fp.mirror_axis, &symmetry);
-        /* or whether it repeats a pattern, which shows it a step along;
-         * or, the weakest evidence, whether its outline is symmetric */
-        if (!st && !symmetry.found && fp.repeat) st = sz_repeat_find(ctx, &p, &symmetry);
-        if (!st && !symmetry.found && fp.mirror) st = sz_mirror_find_outline(ctx, &p, &symmetry);
-        else if (!st && (symmetry.step_x || symmetry.step_y) && fp.mirror) {
-            /* a pattern does not say where a band ends; a symmetric
-             * outline does */
-            sz_mirror outline;
-            st = sz_mirror_find_outline(ctx, &p, &outline);
-            if (!st) sz_mirror_widen_shape(ctx, &p, &outline, shape);
-            sz_mirror_free(&outline);
-        }
+        if (!st) st = find_symmetry(ctx, &p, &fp, shape, &symmetry);
         if (!st && symmetry.found) {
             /* what the mirror shows counts as seen from here on: strokes
              * continue from its strokes, and the fill goes around it */
             st = sz_mirror_reveal(ctx, &p, &symmetry, shape);
             sz_mirror_trim(ctx, &p, &symmetry, shape);
             fp.symmetry = &symmetry;
-            if (symmetry.step_x || symmetry.step_y)
-                sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" repeats a pattern every %d px across and %d down (%.0f%% of its "
-                       "edges alike a step along, %.0f%% more than half a step or one and a half): %ld hidden px "
-                       "taken from its repeats", name, l->name, symmetry.step_x, symmetry.step_y,
-                       100.0 * symmetry.agree, 100.0 * symmetry.peak, symmetry.nrevealed);
-            else if (symmetry.given)
-                sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" is mirrored about x = %.1f as asked: %ld hidden px taken "
-                       "from its mirror image", name, l->name, p.x0 + symmetry.axis2 / 2.0, symmetry.nrevealed);
-            else
-                sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" is drawn symmetric%s about x = %.1f (%.0f%% alike, %.0f%% by "
-                       "the hidden region, %.0f%% judged): %ld hidden px taken from its mirror image", name, l->name,
-                       symmetry.silhouette_only ? " in outline" : "", p.x0 + symmetry.axis2 / 2.0,
-                       100.0 * symmetry.agree, 100.0 * symmetry.rim, 100.0 * symmetry.support, symmetry.nrevealed);
+            report_symmetry(ctx, name, l, &p, &symmetry);
         }
         bool stored = false;
         if (!st && lines) {
