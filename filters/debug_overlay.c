@@ -48,7 +48,7 @@ void sz_overlay_mirror(sz_overlay *o, const sz_part *p, const sz_mirror *m, cons
         int32_t i = m->revealed[k];
         blend(o, i % p->w + p->x0, i / p->w + p->y0, rgb, 0.7f);
     }
-    if (m->step_x || m->step_y) return; /* a repeat has no axis */
+    if (sz_mirror_is_repeat(m)) return; /* a repeat has no axis */
     /* the axis lies on a pixel's centre or between two: mark the pixel
      * left of it */
     int x = (m->axis2 - (m->axis2 & 1)) / 2 + p->x0;

@@ -63,7 +63,7 @@ static sz_status find_symmetry(sz_ctx *ctx, const sz_part *p, const sz_fill_para
     if (!st && !symmetry->found && fp->repeat) st = sz_repeat_find(ctx, p, symmetry);
     if (st || !fp->mirror) return st;
     if (!symmetry->found) return sz_mirror_find_outline(ctx, p, symmetry);
-    if (symmetry->step_x || symmetry->step_y) {
+    if (sz_mirror_is_repeat(symmetry)) {
         sz_mirror outline;
         st = sz_mirror_find_outline(ctx, p, &outline);
         if (!st) sz_mirror_widen_shape(ctx, p, &outline, shape);
@@ -76,7 +76,7 @@ static sz_status find_symmetry(sz_ctx *ctx, const sz_part *p, const sz_fill_para
 static void report_symmetry(sz_ctx *ctx, const char *name, const sz_layer *l, const sz_part *p,
                             const sz_mirror *symmetry)
 {
-    if (symmetry->step_x || symmetry->step_y)
+    if (sz_mirror_is_repeat(symmetry))
         sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" repeats a pattern every %d px across and %d down (%.0f%% of its "
                "edges alike a step along, %.0f%% more than half a step or one and a half): %ld hidden px "
                "taken from its repeats", name, l->name, symmetry->step_x, symmetry->step_y,
@@ -156,7 +156,7 @@ static sz_status complete_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz
         /* the fill takes its colours from what the artist drew, and
          * paints under what the mirror revealed */
         if (symmetry.nrevealed) sz_mirror_hide_again(&p, &symmetry);
-        if (symmetry.step_x || symmetry.step_y) sz_mirror_spare_the_fill(&p, &symmetry, shape);
+        if (sz_mirror_is_repeat(&symmetry)) sz_mirror_spare_the_fill(&p, &symmetry, shape);
         if (!st && run->fill) st = sz_fill_part(ctx, doc, &p, &fp, merge, shape, pairs, run->debug, &changed);
         /* on its own layer, the part gets its own pixels back */
         if (symmetry.nrevealed && !merge) sz_mirror_give_back(&p, &symmetry);

@@ -26,7 +26,6 @@
 #include "geom.h"
 #include "lines.h"
 
-#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +36,6 @@
  * axis is tried, and at the finer ones, where three are. */
 #define COARSE_ROWS 128
 #define MAX_ROWS 512
-/* Two pixels are alike when their 8-bit colours differ by at most this
- * (sum of squares over R, G, B: 22 a channel). */
-#define LIKE_COLOUR (3 * 22 * 22)
 /* The rim: visible pixels within this many px of the hidden region. */
 #define RIM 3
 /* What the axis must show to be kept (chosen on the shared benchmark's
@@ -79,7 +75,7 @@ static uint32_t sample_code(const sz_part *p, size_t i)
     return OPAQUE | (uint32_t)(px[0] >> 8) << 16 | (uint32_t)(px[1] >> 8) << 8 | (uint32_t)(px[2] >> 8);
 }
 
-/* 1 when two sampled colours lie within LIKE_COLOUR of each other, else
+/* 1 when two sampled colours are alike (SZ_MIRROR_LIKE_COLOUR), else
  * 0: the sign bit of the difference, with no branch, so that the pair
  * count below vectorises. */
 static inline uint32_t near_colour(uint32_t a, uint32_t b)
@@ -87,7 +83,7 @@ static inline uint32_t near_colour(uint32_t a, uint32_t b)
     int dr = (int)(a >> 16 & 255) - (int)(b >> 16 & 255);
     int dg = (int)(a >> 8 & 255) - (int)(b >> 8 & 255);
     int db = (int)(a & 255) - (int)(b & 255);
-    return (uint32_t)(dr * dr + dg * dg + db * db - (LIKE_COLOUR + 1)) >> 31;
+    return (uint32_t)(dr * dr + dg * dg + db * db - (SZ_MIRROR_LIKE_COLOUR + 1)) >> 31;
 }
 
 /* Whether two sampled pixels of the part's body match: in like colour,
@@ -366,18 +362,14 @@ static sz_status repeat_reach(sz_ctx *ctx, const sz_part *p, sz_mirror *m)
     return SZ_OK;
 }
 
-/* The nearest wholly visible repeats of (x, y), a whole number of steps
- * on (*ahead) and back (*behind): work indices, or -1 (repeat_reach). */
-static void repeats(const sz_part *p, const sz_mirror *m, int x, int y, long *ahead, long *behind)
+/* The work index of the pixel k steps from (x, y) (back for k < 0). */
+static long steps_from(const sz_part *p, const sz_mirror *m, int x, int y, int k)
 {
-    size_t i = (size_t)y * p->w + x;
-    int a = m->ahead[i], b = m->behind[i];
-    *ahead = a ? (long)(y + a * m->step_y) * p->w + (x + a * m->step_x) : -1;
-    *behind = b ? (long)(y - b * m->step_y) * p->w + (x - b * m->step_x) : -1;
+    return (long)(y + k * m->step_y) * p->w + (x + k * m->step_x);
 }
 
-/* What the pattern says of hidden pixel (x, y), from its nearest
- * repeats on either side:
+/* What the pattern says of hidden pixel (x, y), from its nearest wholly
+ * visible repeats a whole number of steps on and back (repeat_reach):
  *   2: the part, shape and all (both hold the part: a band's teeth go on
  *      as teeth), *from the nearer;
  *   1: the part's body within the completed shape only (one holds the
@@ -388,17 +380,16 @@ static void repeats(const sz_part *p, const sz_mirror *m, int x, int y, long *ah
  *   0: nothing (none is seen). */
 static int pattern_says(const sz_part *p, const sz_mirror *m, int x, int y, long *from)
 {
-    long ahead, behind;
-    repeats(p, m, x, y, &ahead, &behind);
-    unsigned a = ahead >= 0 ? sz_alpha16(p->img, (int)(ahead % p->w), (int)(ahead / p->w)) : 0;
-    unsigned b = behind >= 0 ? sz_alpha16(p->img, (int)(behind % p->w), (int)(behind / p->w)) : 0;
-    long da = ahead >= 0 ? labs(ahead % p->w - x) + labs(ahead / p->w - y) : LONG_MAX;
-    long db = behind >= 0 ? labs(behind % p->w - x) + labs(behind / p->w - y) : LONG_MAX;
+    size_t i = (size_t)y * p->w + x;
+    int on = m->ahead[i], back = m->behind[i]; /* steps, 0 for none: the nearer is the fewer */
+    long ahead = on ? steps_from(p, m, x, y, on) : -1, behind = back ? steps_from(p, m, x, y, -back) : -1;
+    unsigned a = on ? sz_alpha16(p->img, (int)(ahead % p->w), (int)(ahead / p->w)) : 0;
+    unsigned b = back ? sz_alpha16(p->img, (int)(behind % p->w), (int)(behind / p->w)) : 0;
     if (a && b) {
-        *from = db < da ? behind : ahead;
+        *from = back < on ? behind : ahead;
         return 2;
     }
-    if (a >= 32768 && (b < 32768 || da <= db)) {
+    if (a >= 32768 && (b < 32768 || on <= back)) {
         *from = ahead;
         return 1;
     }
@@ -406,7 +397,7 @@ static int pattern_says(const sz_part *p, const sz_mirror *m, int x, int y, long
         *from = behind;
         return 1;
     }
-    return (ahead >= 0 || behind >= 0) && !a && !b ? -1 : 0;
+    return (on || back) && !a && !b ? -1 : 0;
 }
 
 /* What a hidden pixel takes from the pattern (pattern_says), or -1. */
@@ -421,7 +412,7 @@ static long repeat_source(const sz_part *p, const sz_mirror *m, const uint8_t *s
  * (`what` is then the completed shape) what repeat_source says. */
 static long source_of(const sz_part *p, const sz_mirror *m, const void *what, int x, int y)
 {
-    return m->step_x || m->step_y ? repeat_source(p, m, what, x, y) : mirror_source(p, m, x, y);
+    return sz_mirror_is_repeat(m) ? repeat_source(p, m, what, x, y) : mirror_source(p, m, x, y);
 }
 
 /* Which hidden pixels take their mirror image or repeat (`j`, a visible
@@ -518,7 +509,7 @@ static bool takes_body_where_empty(const sz_part *p, const void *shape, int x, i
 
 sz_status sz_mirror_reveal(sz_ctx *ctx, sz_part *p, sz_mirror *m, const uint8_t *shape)
 {
-    if (m->found && (m->step_x || m->step_y) && !m->ahead) {
+    if (m->found && (sz_mirror_is_repeat(m)) && !m->ahead) {
         sz_status st = repeat_reach(ctx, p, m);
         if (st) return st;
     }
@@ -541,7 +532,7 @@ static void repeat_trim(sz_ctx *ctx, const sz_part *p, const sz_mirror *m, uint8
 
 void sz_mirror_trim(sz_ctx *ctx, const sz_part *p, const sz_mirror *m, uint8_t *shape)
 {
-    if (m->found && (m->step_x || m->step_y)) {
+    if (m->found && (sz_mirror_is_repeat(m))) {
         repeat_trim(ctx, p, m, shape);
         return;
     }
@@ -573,7 +564,7 @@ sz_status sz_mirror_reveal_ink(sz_ctx *ctx, sz_part *p, sz_mirror *m, const sz_l
 {
     /* a silhouette's strokes are not known to be symmetric; a repeat is
      * the fill's (its source is chosen by the completed shape) */
-    if (m->silhouette_only || m->step_x || m->step_y) return SZ_OK;
+    if (m->silhouette_only || sz_mirror_is_repeat(m)) return SZ_OK;
     return reveal(ctx, p, m, takes_ink, ln);
 }
 

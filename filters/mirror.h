@@ -12,6 +12,10 @@
 
 struct sz_lines;
 
+/* Two 8-bit colours are alike, to the mirror and the repeat, when their
+ * R, G, B differ by at most this in all (sum of squares: 22 a channel). */
+#define SZ_MIRROR_LIKE_COLOUR (3 * 22 * 22)
+
 typedef struct sz_mirror {
     bool found;   /* the part is symmetric enough to be mirrored, or repeats */
     int axis2;    /* twice the axis's x, work coordinates: pixel x mirrors to axis2 - x */
@@ -31,6 +35,12 @@ typedef struct sz_mirror {
     uint8_t *was_touched; /* and how much the cover covered them (p->touched) */
     long nrevealed;
 } sz_mirror;
+
+/** Whether m is a repeat (repeat.c) rather than a mirror. */
+static inline bool sz_mirror_is_repeat(const sz_mirror *m)
+{
+    return m->step_x || m->step_y;
+}
 
 /** The part's mirror.  With `given_axis` >= 0, the canvas axis the artist
  *  gave (the pixel at canvas x = given_axis mirrors onto itself; N.5

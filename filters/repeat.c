@@ -49,9 +49,6 @@ enum { MIN_EDGES = 50 };
 /* The shortest step looked at (cells): a move of a cell or two makes any
  * edge agree with its neighbour. */
 enum { MIN_STEP = 3 };
-/* Two colours are alike within this (sum of squares of 8-bit R, G, B:
- * 22 a channel, as for the mirror). */
-#define LIKE_COLOUR (3 * 22 * 22)
 /* What the step must show to be kept: the share of edges it moves onto
  * an edge of like colour, among those it moves onto the part; how much
  * less half a step and one and a half must agree; and the share of the
@@ -70,10 +67,11 @@ typedef struct cell {
     uint8_t rgb[3];
 } cell;
 
+/* Whether two colours are alike, as to the mirror. */
 static bool alike(const uint8_t *a, const uint8_t *b)
 {
     int dr = a[0] - b[0], dg = a[1] - b[1], db = a[2] - b[2];
-    return dr * dr + dg * dg + db * db <= LIKE_COLOUR;
+    return dr * dr + dg * dg + db * db <= SZ_MIRROR_LIKE_COLOUR;
 }
 
 /* Whether work pixel i is visible body, and its colour. */
@@ -208,16 +206,19 @@ static sz_status set_to_the_pixel(sz_ctx *ctx, const sz_part *p, int slack, int 
     int most = (int)SZ_MAX(64, SZ_MIN(MAX_PIXEL_EDGES, REFINE_READS / ((long)side * side)));
     long every = (total + most - 1) / most;
     int32_t *edges = sz_malloc_array(ctx, (size_t)most, sizeof *edges);
+    uint8_t (*colour)[3] = sz_malloc_array(ctx, (size_t)most, sizeof *colour); /* each edge's, read once */
     long *score = sz_malloc_array(ctx, (size_t)side * side, sizeof *score);
-    if (!edges || !score) {
-        free(edges), free(score);
+    if (!edges || !colour || !score) {
+        free(edges), free(colour), free(score);
         return SZ_ERR_NOMEM;
     }
     int n = 0;
     for (int y = p->vy0; y < p->vy1 && n < most; y++)
         for (int x = p->vx0; x < p->vx1 && n < most; x++) {
             size_t i = (size_t)y * p->w + x;
-            if (picked(i, every) && edge_pixel(p, x, y)) edges[n++] = (int32_t)i; /* (the cheaper test first) */
+            if (!picked(i, every) || !edge_pixel(p, x, y)) continue; /* (the cheaper test first) */
+            body_pixel(p, i, colour[n]);
+            edges[n++] = (int32_t)i;
         }
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 1)
     for (int k = 0; k < side * side; k++) {
@@ -225,10 +226,9 @@ static sz_status set_to_the_pixel(sz_ctx *ctx, const sz_part *p, int slack, int 
         long agree = 0;
         for (int e = 0; e < n; e++) {
             int x = edges[e] % p->w + dx, y = edges[e] / p->w + dy;
-            uint8_t a[3], b[3];
+            uint8_t b[3];
             if (x < 0 || y < 0 || x >= p->w || y >= p->h) continue;
-            body_pixel(p, (size_t)edges[e], a);
-            agree += body_pixel(p, (size_t)y * p->w + x, b) && alike(a, b) && edge_pixel(p, x, y);
+            agree += body_pixel(p, (size_t)y * p->w + x, b) && alike(colour[e], b) && edge_pixel(p, x, y);
         }
         score[k] = agree;
     }
@@ -238,7 +238,7 @@ static sz_status set_to_the_pixel(sz_ctx *ctx, const sz_part *p, int slack, int 
         if (best < 0 || score[k] > score[best] || (score[k] == score[best] && d < best_d)) best = k, best_d = d;
     }
     *sx += best % side - slack, *sy += best / side - slack;
-    free(edges), free(score);
+    free(edges), free(colour), free(score);
     return SZ_OK;
 }
 
