@@ -23,6 +23,9 @@ typedef struct silhouette_end {
     vec2 line;     /* of a straight end, the direction of its straight run */
     int side;      /* +1: the part lies on the left of dir, -1: on the right */
     bool straight; /* the silhouette runs straight into the end */
+    bool polygonal; /* it runs straight into the end from far back, or from a corner: a
+                     * part drawn with corners, whose outline may meet another at one */
+    vec2 edge;      /* of a polygonal end, the direction of its straight run */
     bool used;
     float ahead; /* how far straight on from the end the unknown region ends, px */
 } silhouette_end;
@@ -57,25 +60,25 @@ static int hermite_path(const silhouette_end *a, const silhouette_end *b, vec2 *
 }
 
 /* The wall from a to b: where both silhouettes run straight into the
- * hidden region and their lines meet ahead of both inside it, they meet at
- * a corner (the part is a polygon there: a sign, a sleeve's hem); else the
+ * hidden region as a polygon's edges do and their lines meet ahead of both
+ * inside it, they meet at a corner (a sign, a sleeve's hem); else the
  * smooth curve. */
 static int wall_route(const sz_part *p, const uint8_t *unknown, const silhouette_end *a, const silhouette_end *b,
                       vec2 *pts, int cap)
 {
-    if (a->straight && b->straight) {
-        float den = v2_cross(a->line, b->line);
+    if (a->polygonal && b->polygonal) {
+        float den = v2_cross(a->edge, b->edge);
         vec2 ab = v2_sub(b->p, a->p);
         float chord = v2_len(ab);
         if (fabsf(den) > 0.2f) { /* not parallel: more than about 12 degrees apart */
-            float s = v2_cross(ab, b->line) / den, t = v2_cross(ab, a->line) / den;
-            vec2 corner = v2_add(a->p, v2_scale(a->line, s));
+            float s = v2_cross(ab, b->edge) / den, t = v2_cross(ab, a->edge) / den;
+            vec2 corner = v2_add(a->p, v2_scale(a->edge, s));
             int x = (int)lroundf(corner.x), y = (int)lroundf(corner.y);
             if (s > 2 && t > 2 && s < 2 * chord && t < 2 * chord && x >= 0 && y >= 0 && x < p->w && y < p->h &&
                 unknown[(size_t)y * p->w + x]) {
                 int na = SZ_CLAMP((int)(2 * s) + 1, 1, cap / 2), nb = SZ_CLAMP((int)(2 * t) + 1, 1, cap / 2);
                 int n = 0;
-                for (int i = 0; i < na; i++) pts[n++] = v2_add(a->p, v2_scale(a->line, s * (float)i / (float)na));
+                for (int i = 0; i < na; i++) pts[n++] = v2_add(a->p, v2_scale(a->edge, s * (float)i / (float)na));
                 for (int i = 0; i <= nb; i++) pts[n++] = v2_add(corner, v2_scale(v2_sub(b->p, corner), (float)i / (float)nb));
                 return n;
             }
@@ -170,6 +173,35 @@ static void wall_path(uint8_t *wall, int w, int h, const vec2 *pts, int n, int o
     }
 }
 
+/* Whether traced points from..to-1 keep within a pixel of the chord from
+ * the first to the last; *u gets the chord's direction, toward the first. */
+static bool runs_straight(const int *px, const int *py, int from, int to, vec2 *u)
+{
+    vec2 first = v2((float)px[from], (float)py[from]), last = v2((float)px[to - 1], (float)py[to - 1]);
+    *u = v2_norm(v2_sub(first, last));
+    for (int i = from + 1; i + 1 < to; i++)
+        if (fabsf(v2_cross(*u, v2_sub(v2((float)px[i], (float)py[i]), last))) > 1.0f) return false;
+    return true;
+}
+
+/* Whether a silhouette traced from its end (n points, up to `far` more
+ * behind them) runs straight into the end from a corner: a straight run of
+ * at least CORNER_RUN px, then, behind the corner, another as long that
+ * turns by 40 degrees or more.  *u gets the first run's direction, toward
+ * the end.  A curving outline looks straight over a few pixels and must
+ * not meet another at a corner (the smooth curve is right for it); a
+ * corner seen where the part shows says it is drawn with corners. */
+static bool straight_from_corner(const int *px, const int *py, int n, int far, vec2 *u)
+{
+    enum { CORNER_RUN = 10 };
+    const float TURN = 0.766f; /* cos 40 degrees */
+    int run = n;
+    while (run >= CORNER_RUN && !runs_straight(px, py, 0, run, u)) run--;
+    if (run < CORNER_RUN || run - 1 + CORNER_RUN > far) return false;
+    vec2 next;
+    return runs_straight(px, py, run - 1, run - 1 + CORNER_RUN, &next) && v2_dot(next, *u) <= TURN;
+}
+
 /* Finds the ends where the silhouette stops at the unknown region. */
 static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, const uint8_t *unknown,
                            silhouette_end **out, int *count)
@@ -211,9 +243,10 @@ static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, 
         for (int x = sz_skip_unset(sil + (size_t)y * w, 0, w); x < w; x = sz_skip_unset(sil + (size_t)y * w, x + 1, w)) {
             if (!sz_curve_is_end(sil, w, h, x, y)) continue;
             if (!sz_mask_near(p->hidden, w, h, x, y, END_NEAR)) continue; /* the occluder stopped it */
-            int px[FIT], py[FIT];
+            int px[2 * FIT], py[2 * FIT];
             bool junction;
-            int k = sz_curve_trace(sil, w, h, x, y, FIT, false, px, py, &junction);
+            int traced = sz_curve_trace(sil, w, h, x, y, 2 * FIT, false, px, py, &junction);
+            int k = SZ_MIN(traced, FIT);
             if (k < 4) continue;
             /* The direction out of the end.  A chord lags behind a curving
              * outline by half its turn, about the turn between its two
@@ -241,11 +274,10 @@ static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, 
             if (on_left == on_right) continue; /* a sliver: no side to tell */
             /* straight: a longer stretch of the silhouette keeps within a
              * pixel of its chord */
-            bool straight = k == FIT;
-            vec2 s0 = v2((float)px[0], (float)py[0]), s1 = v2((float)px[k - 1], (float)py[k - 1]);
-            vec2 su = v2_norm(v2_sub(s0, s1));
-            for (int i = 1; i + 1 < k && straight; i++)
-                straight = fabsf(v2_cross(su, v2_sub(v2((float)px[i], (float)py[i]), s1))) <= 1.0f;
+            vec2 su, edge;
+            bool straight = k == FIT && runs_straight(px, py, 0, k, &su);
+            bool polygonal = straight || straight_from_corner(px, py, k, traced, &edge);
+            if (straight) edge = su;
             if (m == cap) {
                 silhouette_end *v = sz_realloc_array(ctx, e, (size_t)(cap *= 2), sizeof *v);
                 if (!v) {
@@ -255,7 +287,7 @@ static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, 
                 e = v;
             }
             e[m++] = (silhouette_end){v2((float)x, (float)y), dir, straight ? su : dir, on_left > on_right ? 1 : -1,
-                                      straight, false, 0};
+                                      straight, polygonal, polygonal ? edge : dir, false, 0};
         }
     free(sil);
     if (st) {

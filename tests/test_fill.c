@@ -1810,6 +1810,42 @@ START_TEST(new_layers_of_a_clipped_part_stay_in_its_clipping_group)
 }
 END_TEST
 
+/* A sign: a diamond of radius 40 about (100, 60), its edges anti-aliased. */
+static void flat_diamond(int x, int y, uint16_t px[4])
+{
+    float off = (fabsf(x + 0.5f - 100) + fabsf(y + 0.5f - 60) - 40) * 0.7071f; /* signed distance to the edge */
+    float a = SZ_CLAMP(0.5f - off, 0.0f, 1.0f);
+    if (a > 0) px[0] = 250 * 257, px[1] = 220 * 257, px[2] = 0, px[3] = (uint16_t)lrintf(a * 65535);
+}
+
+START_TEST(short_straight_edges_from_corners_meet_at_one)
+{
+    /* the sign's top corner is hidden, and each edge shows for only 16 px
+     * between the cover and the next corner: too short to be told from a
+     * gentle curve by itself, but it runs straight from a corner, so the
+     * part is drawn with corners and the two edges meet at one */
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under(ctx, flat_diamond, 0, 0, W, 44);
+    run_keeping_picture(ctx, doc, "fill-behind", NULL);
+    int both = 0, either = 0;
+    for (int y = 0; y < 44; y++)
+        for (int x = 0; x < W; x++) {
+            uint16_t px[4], want[4] = {0, 0, 0, 0};
+            fill_at(doc, x, y, px);
+            flat_diamond(x, y, want);
+            bool got = px[3] > 32768, is = want[3] > 32768;
+            both += got && is, either += got || is;
+        }
+    double iou = (double)both / either;
+    ck_assert_msg(iou > 0.8, "the hidden corner came out %.3f like the sign's", iou);
+    uint16_t px[4];
+    fill_at(doc, 100, 23, px); /* 3 px below the corner */
+    ck_assert_msg(px[3] > 32768, "the corner is rounded off (alpha %u)", px[3]);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 static void flat_rect(int x, int y, uint16_t px[4])
 {
     if (x >= 40 && x < 160 && y >= 20 && y < 100) px[0] = 60 * 257, px[1] = 120 * 257, px[2] = 200 * 257, px[3] = 65535;
@@ -3266,6 +3302,7 @@ int main(void)
     tcase_add_test(tc, part_stays_inside_the_outline_that_closes_it);
     tcase_add_test(tc, outline_follows_the_completed_edge);
     tcase_add_test(tc, straight_edges_meet_at_a_corner);
+    tcase_add_test(tc, short_straight_edges_from_corners_meet_at_one);
     tcase_add_test(tc, a_hole_half_hidden_closes_on_itself);
     tcase_add_test(tc, line_art_gets_its_strokes_continued_and_nothing_behind);
     tcase_add_test(tc, line_art_drawn_large_is_told_by_its_pen);
