@@ -20,7 +20,6 @@
 
 typedef struct silhouette_end {
     vec2 p, dir;   /* end point; unit direction out of the silhouette, into the hidden region */
-    vec2 line;     /* of a straight end, the direction of its straight run */
     int side;      /* +1: the part lies on the left of dir, -1: on the right */
     bool straight; /* the silhouette runs straight into the end */
     bool polygonal; /* it runs straight into the end from far back, or from a corner: a
@@ -286,8 +285,8 @@ static sz_status find_ends(sz_ctx *ctx, const sz_part *p, const uint8_t *known, 
                 }
                 e = v;
             }
-            e[m++] = (silhouette_end){v2((float)x, (float)y), dir, straight ? su : dir, on_left > on_right ? 1 : -1,
-                                      straight, polygonal, polygonal ? edge : dir, false, 0};
+            e[m++] = (silhouette_end){v2((float)x, (float)y), dir, on_left > on_right ? 1 : -1, straight, polygonal,
+                                      polygonal ? edge : dir, false, 0};
         }
     free(sil);
     if (st) {
