@@ -149,35 +149,40 @@ static void make_grid(sz_ctx *ctx, const sz_part *p, int size, int gw, int gh, c
         }
 }
 
-/* Of the edges (cell indices) moved by (dx, dy): how many land on the
- * part's body, and of those how many on an edge of like colour; -1 when
- * too few land on the body to judge. */
-static float grid_agreement(const cell *g, int gw, int gh, const int32_t *edges, int n, int dx, int dy)
-{
-    int on_body = 0, agree = 0;
-    for (int k = 0; k < n; k++) {
-        int x = edges[k] % gw + dx, y = edges[k] / gw + dy;
-        if (x < 0 || y < 0 || x >= gw || y >= gh) continue;
-        const cell *a = &g[edges[k]], *b = &g[(size_t)y * gw + x];
-        on_body += b->body;
-        agree += b->edge && alike(a->rgb, b->rgb);
-    }
-    return on_body >= MIN_SUPPORT * n && on_body ? (float)agree / (float)on_body : -1;
-}
-
 /* The agreement of every move (dx, dy) with 0 <= dy <= r, |dx| <= r,
  * one way of each pair (dy > 0, or dy = 0 and dx > 0), no shorter than
- * MIN_STEP: map[dy][dx + r], -1 where not judged. */
+ * MIN_STEP: of the edges (cell indices) moved by it, how many land on the
+ * part's body, and of those how many on an edge of like colour; in
+ * map[dy][dx + r], -1 where too few land on the body to judge or the
+ * move is not looked at.  For each dy, every edge sweeps its row of
+ * moves at once: the cells it lands on lie side by side in one grid row,
+ * so the counts of a whole row of moves grow in one pass over memory
+ * (a move at a time read the grid at random, and was most of the time a
+ * small part took to complete). */
 static void agreement_map(sz_ctx *ctx, const cell *g, int gw, int gh, const int32_t *edges, int n, int r,
                           float *map)
 {
+    enum { MAX_SIDE = 2 * (GRID_CELLS / 3) + 1 }; /* r <= GRID_CELLS / 3 (sz_repeat_find) */
     int side = 2 * r + 1;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 1)
-    for (int dy = 0; dy <= r; dy++)
+    for (int dy = 0; dy <= r; dy++) {
+        int on_body[MAX_SIDE] = {0}, agree[MAX_SIDE] = {0};
+        for (int k = 0; k < n; k++) {
+            int ex = edges[k] % gw, y = edges[k] / gw + dy;
+            if (y >= gh) continue;
+            const cell *a = &g[edges[k]], *row = g + (size_t)y * gw + ex;
+            for (int dx = SZ_MAX(-r, -ex); dx <= SZ_MIN(r, gw - 1 - ex); dx++) {
+                on_body[dx + r] += row[dx].body;
+                agree[dx + r] += row[dx].edge && alike(a->rgb, row[dx].rgb);
+            }
+        }
         for (int dx = -r; dx <= r; dx++) {
             bool looked_at = (dy > 0 || dx > 0) && dx * dx + dy * dy >= MIN_STEP * MIN_STEP;
-            map[(size_t)dy * side + dx + r] = looked_at ? grid_agreement(g, gw, gh, edges, n, dx, dy) : -1;
+            int o = on_body[dx + r];
+            bool judged = looked_at && o >= MIN_SUPPORT * n && o;
+            map[(size_t)dy * side + dx + r] = judged ? (float)agree[dx + r] / (float)o : -1;
         }
+    }
 }
 
 /* The map's agreement of move (dx, dy), either way round; 0 where not
