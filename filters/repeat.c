@@ -33,6 +33,10 @@
 
 /* Cells across the visible part's longer side. */
 enum { GRID_CELLS = 160 };
+/* The longest move looked at, in cells: a third of the grid's longer
+ * side, which is at most GRID_CELLS (agreement_map counts each row of
+ * moves in arrays this bound sizes). */
+enum { MAX_MOVE = GRID_CELLS / 3 };
 /* Pixels read per cell side (the cell is the part's body if they all
  * are). */
 enum { CELL_SAMPLES = 4 };
@@ -162,7 +166,7 @@ static void make_grid(sz_ctx *ctx, const sz_part *p, int size, int gw, int gh, c
 static void agreement_map(sz_ctx *ctx, const cell *g, int gw, int gh, const int32_t *edges, int n, int r,
                           float *map)
 {
-    enum { MAX_SIDE = 2 * (GRID_CELLS / 3) + 1 }; /* r <= GRID_CELLS / 3 (sz_repeat_find) */
+    enum { MAX_SIDE = 2 * MAX_MOVE + 1 };
     int side = 2 * r + 1;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(dynamic, 1)
     for (int dy = 0; dy <= r; dy++) {
@@ -254,7 +258,7 @@ sz_status sz_repeat_find(sz_ctx *ctx, const sz_part *p, sz_mirror *m)
     int longer = SZ_MAX(p->vx1 - p->vx0, p->vy1 - p->vy0);
     int size = (longer + GRID_CELLS - 1) / GRID_CELLS;
     int gw = (p->vx1 - p->vx0 + size - 1) / size, gh = (p->vy1 - p->vy0 + size - 1) / size;
-    int r = longer / size / 3;
+    int r = longer / size / 3; /* <= MAX_MOVE, since longer / size <= GRID_CELLS */
     if (r < MIN_STEP) return SZ_OK;
     cell *g = sz_malloc_array(ctx, (size_t)gw * gh, sizeof *g);
     if (!g) return SZ_ERR_NOMEM;
