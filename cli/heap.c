@@ -37,6 +37,10 @@
 #define RESERVE_MAX ((size_t)1 << 30)
 #define HUGE_PAGE ((uintptr_t)2 << 20)
 
+/* the block under the reserve, kept for good (a pointer, so no leak checker
+ * counts it lost) */
+static void *heap_floor;
+
 void sz_cli_reserve_heap(void)
 {
     /* at most an eighth of the machine's memory, and of any limit on the
@@ -53,14 +57,26 @@ void sz_cli_reserve_heap(void)
     }
     mallopt(M_MMAP_THRESHOLD, 4 << 20); /* fixed: no creeping threshold */
     mallopt(M_TRIM_THRESHOLD, -1);      /* keep what was grown */
+    /* The block that makes the heap grow is placed to end just below a
+     * huge page's boundary, and kept: what the command allocates then
+     * comes from above it, on huge pages from the first byte.  Freed, it
+     * would be reused first, on small pages, and on a small document
+     * those faults were as many as all the rest of its work.  It is never
+     * touched past its header, so it costs address space, not memory. */
+    const size_t block = (size_t)1 << 20; /* more than the fresh heap holds: it grows */
+    const uintptr_t slack = 4096;         /* the headers malloc writes past its end */
+    uintptr_t now = (uintptr_t)sbrk(0);
+    if (now == (uintptr_t)-1) return;
+    uintptr_t boundary = (now + block + slack + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    if (sbrk((intptr_t)(boundary - block - slack - now)) == (void *)-1) return;
     mallopt(M_TOP_PAD, (int)reserve);
-    void *p = malloc((size_t)1 << 20); /* more than the fresh heap holds: it grows */
+    heap_floor = malloc(block);
     mallopt(M_TOP_PAD, 0);
-    if (!p) return;
-    uintptr_t start = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    if (!heap_floor) return;
+    /* the boundary above the block, wherever malloc put it */
+    uintptr_t start = ((uintptr_t)heap_floor + block + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
     uintptr_t end = (uintptr_t)sbrk(0) & ~(HUGE_PAGE - 1);
     if (end > start) (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
-    free(p);
 }
 #else
 void sz_cli_reserve_heap(void)
