@@ -41,8 +41,9 @@ static sz_status dilate_spans(sz_ctx *ctx, const sz_word *in, int w, int h, int 
     if (w <= 0 || h <= 0) return SZ_OK;
     int words = sz_row_words(w);
     /* the distinct spans (levels), ascending, and each row's level */
-    int *level = sz_malloc_array(ctx, 2 * ((size_t)reach + 1), sizeof *level), *spans = level + reach + 1;
+    int *level = sz_malloc_array(ctx, 2 * ((size_t)reach + 1), sizeof *level);
     if (!level) return SZ_ERR_NOMEM;
+    int *spans = level + reach + 1; /* (only once there is a block: an offset from NULL is undefined) */
     int levels = 0;
     for (int dy = reach; dy >= 0; dy--) {
         if (!levels || spans[levels - 1] != span[dy]) spans[levels++] = span[dy];
