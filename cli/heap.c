@@ -61,7 +61,7 @@ void sz_cli_reserve_heap(void)
     /* One arena for every thread: the layers of a document are worked on
      * side by side, and a worker's planes came from an arena of its own,
      * on small pages and outside the reserve (the sample document faulted
-     * 2,650 times instead of 330).  The filters allocate a few planes per
+     * 2,650 times instead of 323).  The filters allocate a few planes per
      * step, so the arena's lock is never contended for long. */
     mallopt(M_ARENA_MAX, 1);
     /* The block that makes the heap grow is placed to end just below a
