@@ -307,8 +307,10 @@ SZ_API sz_status sz_doc_write_memory(sz_ctx *ctx, const sz_doc *doc, sz_format f
                                      const sz_write_options *opt,
                                      uint8_t **data, size_t *len);
 /** Writes a document atomically: the file appears complete or not at all,
- *  and an existing file is replaced only on success.  "-" writes standard
- *  output.  fmt UNKNOWN takes the format from the file name. */
+ *  and an existing file is replaced only on success (through a symbolic
+ *  link, the file it names; a device or named pipe is written into, a
+ *  directory refused).  "-" writes standard output.  fmt UNKNOWN takes the
+ *  format from the file name. */
 SZ_API sz_status sz_doc_write_file(sz_ctx *ctx, const sz_doc *doc, const char *path,
                                    sz_format fmt, const sz_write_options *opt);
 

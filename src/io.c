@@ -212,24 +212,54 @@ static sz_status write_all(sz_ctx *ctx, int fd, const uint8_t *p, size_t n)
     return SZ_OK;
 }
 
+/* Writes into the existing file at `path` as it is: a device or a named
+ * pipe, which a rename would replace by a regular file. */
+static sz_status write_into(sz_ctx *ctx, const char *path, const void *data, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return sz_fail(ctx, SZ_ERR_IO, "cannot open: %s", strerror(errno));
+    sz_status st = write_all(ctx, fd, data, len);
+    if (close(fd) != 0 && !st) st = sz_fail(ctx, SZ_ERR_IO, "cannot close: %s", strerror(errno));
+    return st;
+}
+
 sz_status sz_write_atomic(sz_ctx *ctx, const char *path, const void *data, size_t len)
 {
     if (!strcmp(path, "-")) return write_all(ctx, STDOUT_FILENO, data, len);
+    const char *last = strrchr(path, '/');
+    if (!*(last ? last + 1 : path)) return sz_fail(ctx, SZ_ERR_ARG, "%s: not a file name", path);
+
+    /* What is there already decides how it is written.  A device or a named
+     * pipe (/dev/null, a pipe a script reads) is written into: renamed over,
+     * it was replaced by a regular file, /dev/null too when run as root.  A
+     * directory is refused before anything is written. */
+    struct stat there;
+    if (stat(path, &there) == 0) {
+        if (S_ISDIR(there.st_mode)) return sz_fail(ctx, SZ_ERR_IO, "is a directory");
+        if (!S_ISREG(there.st_mode)) return write_into(ctx, path, data, len);
+    }
+    /* A symbolic link is written through: the file it names is replaced and
+     * the link stays (a dangling link is replaced itself). */
+    char *resolved = NULL;
+    if (lstat(path, &there) == 0 && S_ISLNK(there.st_mode)) resolved = realpath(path, NULL);
+    if (resolved) path = resolved;
 
     /* The temporary file lives in the target's directory so that rename()
      * replaces the target atomically (same file system). */
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
     size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
-    if (!*base) return sz_fail(ctx, SZ_ERR_ARG, "%s: not a file name", path);
     size_t tlen = dirlen + strlen(base) + 16;
     char *tmp = sz_malloc(ctx, tlen);
-    if (!tmp) return SZ_ERR_NOMEM;
+    if (!tmp) {
+        free(resolved);
+        return SZ_ERR_NOMEM;
+    }
     snprintf(tmp, tlen, "%.*s.%s.XXXXXX", (int)dirlen, path, base);
     int fd = mkstemp(tmp);
     if (fd < 0) {
         sz_status st = sz_fail(ctx, SZ_ERR_IO, "cannot create a file beside it: %s", strerror(errno));
-        free(tmp);
+        free(tmp), free(resolved);
         return st;
     }
     mode_t mask = umask(0);
@@ -244,7 +274,7 @@ sz_status sz_write_atomic(sz_ctx *ctx, const char *path, const void *data, size_
     if (!st && rename(tmp, path) != 0)
         st = sz_fail(ctx, SZ_ERR_IO, "cannot rename into place: %s", strerror(errno));
     if (st) unlink(tmp);
-    free(tmp);
+    free(tmp), free(resolved);
     return st;
 }
 

@@ -67,6 +67,27 @@ expect_exit 2 "failing chain with an existing output" "$SOZAI" "$SAMPLE" bleed -
 if [ "$(cat "$TMP/old.png")" = "keep me" ]; then pass; else fail "an existing output was replaced on failure"; fi
 expect_exit 1 "unwritable directory" "$SOZAI" "$SAMPLE" -o /nonexistent-dir/x.png
 expect_grep "nonexistent-dir" "$TMP/stderr" "write error names the file"
+# An output that is a link is written through it; one that is a named pipe
+# or a device is written into.  Renamed over, the link or the pipe was
+# replaced by a regular file (as root, -o /dev/null replaced the device).
+"$SOZAI" "$SAMPLE" -q -o "$TMP/direct.png"
+printf 'old' >"$TMP/target.png"
+ln -s target.png "$TMP/out-link.png"
+expect_exit 0 "output through a link" "$SOZAI" "$SAMPLE" -q -o "$TMP/out-link.png"
+if [ -L "$TMP/out-link.png" ] && same_file "$TMP/direct.png" "$TMP/target.png"; then pass
+else fail "an output link was replaced, or its target not written"; fi
+mkfifo "$TMP/fifo.png"
+timeout 20 cat "$TMP/fifo.png" >"$TMP/from-fifo.png" &
+reader=$!
+expect_exit 0 "output to a named pipe" "$SOZAI" "$SAMPLE" -q -o "$TMP/fifo.png"
+wait "$reader"
+if [ -p "$TMP/fifo.png" ] && same_file "$TMP/direct.png" "$TMP/from-fifo.png"; then pass
+else fail "a named pipe as output was replaced, or did not get the image"; fi
+mkdir "$TMP/dir.png"
+expect_exit 1 "output that is a directory" "$SOZAI" "$SAMPLE" -q -o "$TMP/dir.png"
+expect_grep "dir.png: is a directory" "$TMP/stderr" "a directory as output is named"
+if [ -z "$(ls -A "$TMP/dir.png")" ] && [ -z "$(find "$TMP" -maxdepth 1 -name '.dir.png.*')" ]; then pass
+else fail "writing over a directory left files behind"; fi
 
 # --- formats, pipes ---------------------------------------------------------------------
 expect_exit 0 "PSD to PNG" "$SOZAI" "$SAMPLE" -q -o "$TMP/a.png"
