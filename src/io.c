@@ -26,6 +26,10 @@ sz_format sz_format_from_name(const char *path)
     return SZ_FORMAT_UNKNOWN;
 }
 
+/* The most bytes sz_format_sniff looks at, and what it says of others. */
+#define SNIFF_BYTES 8
+#define NOT_AN_IMAGE "not a PNG, TIFF, PSD or PAM file"
+
 sz_format sz_format_sniff(const void *data, size_t len)
 {
     const uint8_t *p = data;
@@ -78,7 +82,18 @@ sz_status sz_read_whole_file(sz_ctx *ctx, const char *path, uint8_t **data, size
     uint8_t *buf = sz_malloc(ctx, cap);
     size_t n = 0;
     sz_status st = buf ? SZ_OK : SZ_ERR_NOMEM;
+    /* The format is told by the first bytes, once they are in: a stream
+     * that is no image (/dev/zero, a wrong pipe) was read whole up to the
+     * memory limit, 16 GiB by default, before it was refused. */
+    bool sniffed = false;
     while (!st) {
+        if (!sniffed && n >= SNIFF_BYTES) {
+            if (sz_format_sniff(buf, n) == SZ_FORMAT_UNKNOWN) {
+                st = sz_fail(ctx, SZ_ERR_FORMAT, NOT_AN_IMAGE);
+                break;
+            }
+            sniffed = true;
+        }
         if (n == cap) {
             if ((uint64_t)cap * 2 > limit + 1) {
                 st = sz_fail(ctx, SZ_ERR_LIMIT, "input exceeds the memory limit");
@@ -122,7 +137,7 @@ sz_status sz_doc_read_memory(sz_ctx *ctx, const void *data, size_t len, sz_doc *
     case SZ_FORMAT_TIFF: return sz_tiff_read(ctx, data, len, out);
     case SZ_FORMAT_PSD: return sz_psd_read(ctx, data, len, out);
     case SZ_FORMAT_PAM: return sz_pam_read(ctx, data, len, out);
-    default: return sz_fail(ctx, SZ_ERR_FORMAT, "not a PNG, TIFF, PSD or PAM file");
+    default: return sz_fail(ctx, SZ_ERR_FORMAT, NOT_AN_IMAGE);
     }
 }
 

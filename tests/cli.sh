@@ -51,6 +51,10 @@ expect_grep "missing.png" "$TMP/stderr" "missing input is named"
 printf 'not an image' >"$TMP/junk.png"
 expect_exit 3 "not an image" "$SOZAI" "$TMP/junk.png" -o "$TMP/x.png"
 expect_grep "junk.png: not a PNG" "$TMP/stderr" "bad input message"
+# a stream that is no image is refused at its first bytes, not read whole
+# (the limit only bounds what a regression would read)
+expect_exit 3 "an endless stream that is no image" "$SOZAI" --limit-memory 67108864 /dev/zero info
+expect_grep "/dev/zero: not a PNG" "$TMP/stderr" "an endless stream is refused at its first bytes"
 expect_exit 3 "over the canvas limit" "$SOZAI" --limit-doc-pixels 1000 "$SAMPLE" -o "$TMP/x.png"
 expect_grep "limit" "$TMP/stderr" "limit message"
 if [ ! -e "$TMP/x.png" ]; then pass; else fail "bad input left an output file"; fi
