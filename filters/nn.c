@@ -152,11 +152,11 @@ sz_status sz_nn_load(sz_ctx *ctx, const char *path, sz_nn **out)
     if (!f) return sz_fail(ctx, SZ_ERR_IO, "%s: %s", path, strerror(errno));
     uint8_t *data = sz_malloc(ctx, MAX_FILE + 1);
     size_t len = data ? fread(data, 1, MAX_FILE + 1, f) : 0;
-    bool bad = data && ferror(f);
+    int err = data && ferror(f) ? (errno ? errno : EIO) : 0;
     fclose(f);
     if (!data) return SZ_ERR_NOMEM;
     sz_status st;
-    if (bad) st = sz_fail(ctx, SZ_ERR_IO, "%s: read error", path);
+    if (err) st = sz_fail(ctx, SZ_ERR_IO, "%s: cannot read: %s", path, strerror(err));
     else if (len > MAX_FILE) st = sz_fail(ctx, SZ_ERR_FORMAT, "%s: too large for a sozai model file", path);
     else if ((st = sz_nn_parse(ctx, data, len, out))) sz_error_prefix(ctx, "%s", path);
     free(data);

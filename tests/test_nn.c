@@ -244,6 +244,10 @@ START_TEST(missing_model_file_is_an_io_error)
     sz_nn *nn = NULL;
     ck_assert_int_eq(sz_nn_load(ctx, "/nonexistent/model.sznn", &nn), SZ_ERR_IO);
     ck_assert_ptr_null(nn);
+    /* a directory opens but cannot be read: the message says why */
+    ck_assert_int_eq(sz_nn_load(ctx, "/", &nn), SZ_ERR_IO);
+    ck_assert_ptr_null(nn);
+    ck_assert_msg(strstr(sz_ctx_error(ctx), "Is a directory"), "%s", sz_ctx_error(ctx));
     sz_ctx_free(ctx);
 }
 END_TEST
