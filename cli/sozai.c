@@ -197,7 +197,8 @@ static const char *type_word(sz_param_type t)
     case SZ_PARAM_INT: return " N";
     case SZ_PARAM_FLOAT: return " X";
     case SZ_PARAM_CHOICE: return " WORD";
-    case SZ_PARAM_PATH: return " FILE";
+    case SZ_PARAM_PATH:
+    case SZ_PARAM_OUTPUT_PATH: return " FILE";
     default: return " TEXT";
     }
 }
@@ -281,7 +282,7 @@ static void json_str(const char *s)
 
 static void json_params(const sz_param *(*get)(const void *, int), const void *src, int n)
 {
-    static const char *types[] = {"bool", "int", "float", "string", "choice", "path"};
+    static const char *types[] = {"bool", "int", "float", "string", "choice", "path", "output-path"};
     printf("[");
     for (int k = 0; k < n; k++) {
         const sz_param *p = get(src, k);
@@ -532,6 +533,52 @@ static bool same_file(const char *a, const char *b)
     return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* The value of step s's k-th option when it names a file the step writes
+ * (`written`) or reads, and was given; else NULL.  --mask and --model are
+ * read, --debug and export-layers' names written (sz_param_type). */
+static const char *step_file(const step *s, int k, bool written)
+{
+    const sz_param *p = step_param(s, k);
+    if (p->type != (written ? SZ_PARAM_OUTPUT_PATH : SZ_PARAM_PATH) || !sz_args_is_set(s->args, p->name)) return NULL;
+    return sz_args_text(s->args, p->name);
+}
+
+/* Whether writing `out` (by `writer`, the option that names it) would
+ * replace a file the chain reads; if so, says so.  The input may be
+ * replaced only by -o, with --overwrite-input. */
+static bool replaces_a_read_file(const options *o, const char *out, const char *writer)
+{
+    bool output = !strcmp(writer, "-o");
+    if (same_file(out, o->input) && !(output && o->overwrite_input)) {
+        usage_error("%s '%s' is the input too; refusing to overwrite it%s", writer, out,
+                    output ? " (add --overwrite-input)" : "");
+        return true;
+    }
+    for (int i = 0; i < o->nsteps; i++)
+        for (int k = 0; k < step_param_count(&o->steps[i]); k++) {
+            const char *in = step_file(&o->steps[i], k, false);
+            if (!in || !same_file(out, in)) continue;
+            usage_error("%s '%s' is what %s --%s reads; refusing to overwrite it", writer, out,
+                        sz_op_name(o->steps[i].op), step_param(&o->steps[i], k)->name);
+            return true;
+        }
+    return false;
+}
+
+/* Whether any file the chain writes is one it reads (said if so). */
+static bool overwrites_what_it_reads(const options *o)
+{
+    if (o->output && replaces_a_read_file(o, o->output, "-o")) return true;
+    for (int i = 0; i < o->nsteps; i++)
+        for (int k = 0; k < step_param_count(&o->steps[i]); k++) {
+            const char *out = step_file(&o->steps[i], k, true);
+            char writer[80];
+            snprintf(writer, sizeof writer, "%s --%s", sz_op_name(o->steps[i].op), step_param(&o->steps[i], k)->name);
+            if (out && replaces_a_read_file(o, out, writer)) return true;
+        }
+    return false;
+}
+
 static sz_format output_format(const options *o)
 {
     const char *f = o->format;
@@ -564,11 +611,8 @@ static int run_chain(sz_ctx *ctx, options *o)
             usage_error("cannot tell the output format of '%s': use .png, .tif, .psd, .psb, .pam or --format", o->output);
             return EXIT_USAGE;
         }
-        if (same_file(o->input, o->output) && !o->overwrite_input) {
-            usage_error("'%s' is the input too; refusing to overwrite it (add --overwrite-input)", o->output);
-            return EXIT_USAGE;
-        }
     }
+    if (overwrites_what_it_reads(o)) return EXIT_USAGE;
     sz_ctx_set_text_output(ctx, on_text, (o->output && !strncmp(o->output, "-", 1) &&
                                           (o->output[1] == '\0' || o->output[1] == '.')) ? stderr : stdout);
     sz_doc *doc = NULL;

@@ -108,6 +108,69 @@ static sz_status export_one(sz_ctx *ctx, const sz_doc *doc, const sz_layer *l, c
     return st;
 }
 
+/* A layer to write and its file. */
+typedef struct export_file {
+    sz_layer *layer;
+    int index; /* from the bottom, as %i gives it */
+    char *path;
+} export_file;
+
+static int by_path_then_index(const void *a, const void *b)
+{
+    const export_file *x = a, *y = b;
+    int c = strcmp(x->path, y->path);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* The files of the layers to write, in painting order, every name made
+ * before anything is written: two of them must not land in one file, and
+ * a clash found half way left the files before it written. */
+static sz_status name_files(sz_ctx *ctx, sz_doc *doc, const sz_args *args, const char *pat,
+                            export_file **out, int *count)
+{
+    *out = NULL;
+    *count = 0;
+    bool skip_hidden = sz_arg_bool(args, "skip-hidden");
+    sz_layer **all, **sel;
+    int nall, nsel;
+    sz_status st = sz_doc_pixel_layers(ctx, doc, &all, &nall);
+    if (st) return st;
+    st = sz_select_layers(ctx, doc, args, &sel, &nsel);
+    export_file *files = st ? NULL : sz_calloc(ctx, (size_t)(nsel ? nsel : 1), sizeof *files);
+    if (!st && !files) st = SZ_ERR_NOMEM;
+    int n = 0;
+    for (int i = 0, k = 0; i < nall && !st; i++) {
+        sz_layer *l = all[i];
+        if (k >= nsel || sel[k] != l) continue;
+        k++;
+        if ((skip_hidden && !sz_layer_effectively_visible(l)) || !l->image || !l->image->w || !l->image->h) continue;
+        files[n] = (export_file){.layer = l, .index = i};
+        st = expand(ctx, pat, l, i, &files[n].path);
+        if (!st) n++;
+    }
+    export_file *sorted = !st && n > 1 ? sz_malloc_array(ctx, (size_t)n, sizeof *sorted) : NULL;
+    if (!st && n > 1 && !sorted) st = SZ_ERR_NOMEM;
+    if (sorted) {
+        memcpy(sorted, files, (size_t)n * sizeof *sorted);
+        qsort(sorted, (size_t)n, sizeof *sorted, by_path_then_index);
+        for (int j = 1; j < n && !st; j++)
+            if (!strcmp(sorted[j - 1].path, sorted[j].path))
+                st = sz_fail(ctx, SZ_ERR_ARG, "layers %d and %d would both be written to %s (add %%i to the pattern)",
+                             sorted[j - 1].index, sorted[j].index, sorted[j].path);
+        free(sorted);
+    }
+    free(all);
+    free(sel);
+    if (st) {
+        for (int j = 0; j < n; j++) free(files[j].path);
+        free(files);
+        return st;
+    }
+    *out = files;
+    *count = n;
+    return SZ_OK;
+}
+
 static sz_status run(sz_ctx *ctx, sz_doc *doc, const sz_args *args)
 {
     const char *pat = sz_arg_str(args, "output");
@@ -116,53 +179,31 @@ static sz_status run(sz_ctx *ctx, sz_doc *doc, const sz_args *args)
         return sz_fail(ctx, SZ_ERR_ARG, "--output: the pattern must end in .png, .tif, .psd or .pam");
     const char *d = sz_arg_str(args, "depth");
     int depth = !strcmp(d, "8") ? 8 : !strcmp(d, "16") ? 16 : 0;
-    bool canvas = sz_arg_bool(args, "canvas"), skip_hidden = sz_arg_bool(args, "skip-hidden");
-    sz_layer **all, **sel;
-    int nall, nsel;
-    sz_status st = sz_doc_pixel_layers(ctx, doc, &all, &nall);
+    bool canvas = sz_arg_bool(args, "canvas");
+    export_file *files;
+    int n;
+    sz_status st = name_files(ctx, doc, args, pat, &files, &n);
     if (st) return st;
-    st = sz_select_layers(ctx, doc, args, &sel, &nsel);
-    if (st) {
-        free(all);
-        return st;
-    }
     int written = 0;
-    for (int i = 0, k = 0; i < nall && !st; i++) {
-        sz_layer *l = all[i];
-        if (k >= nsel || sel[k] != l) continue;
-        k++;
-        if ((skip_hidden && !sz_layer_effectively_visible(l)) || !l->image || !l->image->w || !l->image->h) continue;
-        char *path;
-        st = expand(ctx, pat, l, i, &path);
-        if (st) break;
-        for (int j = 0; j < i && !st; j++) { /* two layers must not land in one file */
-            char *other;
-            if (expand(ctx, pat, all[j], j, &other) == SZ_OK) {
-                if (!strcmp(other, path))
-                    st = sz_fail(ctx, SZ_ERR_ARG, "layers %d and %d would both be written to %s (add %%i to the pattern)",
-                                 j, i, path);
-                free(other);
-            }
-        }
-        if (!st) st = make_parents(ctx, path);
-        if (!st) st = export_one(ctx, doc, l, path, depth, canvas);
+    for (int j = 0; j < n && !st; j++) {
+        st = make_parents(ctx, files[j].path);
+        if (!st) st = export_one(ctx, doc, files[j].layer, files[j].path, depth, canvas);
         if (!st) {
-            sz_log(ctx, SZ_LOG_INFO, "wrote %s", path);
+            sz_log(ctx, SZ_LOG_INFO, "wrote %s", files[j].path);
             written++;
-            st = sz_progress(ctx, "export-layers", (i + 1.0) / nall);
+            st = sz_progress(ctx, "export-layers", (j + 1.0) / n);
         }
-        free(path);
     }
     if (!st) sz_emit(ctx, "export-layers: %d file(s) written\n", written);
-    free(all);
-    free(sel);
+    for (int j = 0; j < n; j++) free(files[j].path);
+    free(files);
     return st;
 }
 
 static const char *const depths[] = {"keep", "8", "16", NULL};
 
 static const sz_param params[] = {
-    {"output", SZ_PARAM_PATH, "File name pattern: %i index, %n name, %p group path, %% percent (also -o)",
+    {"output", SZ_PARAM_OUTPUT_PATH, "File name pattern: %i index, %n name, %p group path, %% percent (also -o)",
      NULL, 0, -1, NULL},
     {"canvas", SZ_PARAM_BOOL, "Write each layer at the canvas size and position instead of its own bounds",
      NULL, 0, -1, NULL},

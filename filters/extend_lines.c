@@ -227,7 +227,7 @@ static const sz_param params[] = {
     {"square-borders", SZ_PARAM_BOOL, "Continue the solid blacks' borders square to the cut instead of at the "
                                       "slant at which they meet it", NULL, 0, -1, NULL},
     SZ_TO_LAYER_PARAM,
-    {"debug", SZ_PARAM_PATH, "Write a picture of the ends found, the pairs chosen and the new strokes", NULL, 0, -1,
+    {"debug", SZ_PARAM_OUTPUT_PATH, "Write a picture of the ends found, the pairs chosen and the new strokes", NULL, 0, -1,
      NULL},
     {NULL, 0, NULL, NULL, 0, 0, NULL},
 };

@@ -240,7 +240,7 @@ static const sz_param fill_params[] = {
      0, -1, NULL},
     SZ_FILL_PARAMS,
     SZ_MODEL_PARAMS,
-    {"debug", SZ_PARAM_PATH, "Write a picture of the hidden regions and the completed shapes", NULL, 0, -1, NULL},
+    {"debug", SZ_PARAM_OUTPUT_PATH, "Write a picture of the hidden regions and the completed shapes", NULL, 0, -1, NULL},
     {NULL, 0, NULL, NULL, 0, 0, NULL},
 };
 
@@ -296,7 +296,7 @@ static const sz_param complete_params[] = {
     SZ_MODEL_PARAMS,
     {"no-lines", SZ_PARAM_BOOL, "Do not continue the line art (fill only)", NULL, 0, -1, NULL},
     SZ_TO_LAYER_PARAM,
-    {"debug", SZ_PARAM_PATH, "Write a picture of the hidden regions, stroke ends, new strokes and shapes", NULL,
+    {"debug", SZ_PARAM_OUTPUT_PATH, "Write a picture of the hidden regions, stroke ends, new strokes and shapes", NULL,
      0, -1, NULL},
     {NULL, 0, NULL, NULL, 0, 0, NULL},
 };

@@ -343,7 +343,8 @@ typedef enum sz_param_type {
     SZ_PARAM_FLOAT,
     SZ_PARAM_STRING,
     SZ_PARAM_CHOICE,   /* one of a fixed list of words */
-    SZ_PARAM_PATH      /* a file name (input or output, see help) */
+    SZ_PARAM_PATH,     /* a file name the operation reads */
+    SZ_PARAM_OUTPUT_PATH /* a file name (or name pattern) the operation writes */
 } sz_param_type;
 
 /** One parameter of an operation, as the registry declares it. */
@@ -380,6 +381,9 @@ SZ_API void sz_args_free(sz_args *args);
 SZ_API sz_status sz_args_set(sz_ctx *ctx, sz_args *args, const char *name, const char *value);
 /** Whether the user set the parameter (as opposed to its default). */
 SZ_API int sz_args_is_set(const sz_args *args, const char *name);
+/** The value of a text, choice or path parameter (its default when not
+ *  set; NULL when it has none), owned by `args`. */
+SZ_API const char *sz_args_text(const sz_args *args, const char *name);
 
 /** Receives text an operation reports (info's listing, ...). */
 typedef void (*sz_text_fn)(void *user, const char *text);

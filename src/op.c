@@ -162,8 +162,9 @@ static sz_status parse_value(sz_ctx *ctx, const char *opname, arg_value *a, cons
     }
         __attribute__((fallthrough)); /* keep the word */
     case SZ_PARAM_STRING:
-    case SZ_PARAM_PATH: {
-        if (!text || (p->type == SZ_PARAM_PATH && !*text))
+    case SZ_PARAM_PATH:
+    case SZ_PARAM_OUTPUT_PATH: {
+        if (!text || ((p->type == SZ_PARAM_PATH || p->type == SZ_PARAM_OUTPUT_PATH) && !*text))
             return sz_fail(ctx, SZ_ERR_ARG, "--%s needs a value", p->name);
         char *s = sz_strdup(ctx, text);
         if (!s) return SZ_ERR_NOMEM;
@@ -231,6 +232,11 @@ int sz_args_is_set(const sz_args *args, const char *name)
 {
     const arg_value *a = find_arg(args, name);
     return a && a->set;
+}
+
+const char *sz_args_text(const sz_args *args, const char *name)
+{
+    return sz_arg_str(args, name);
 }
 
 bool sz_arg_bool(const sz_args *a, const char *name)

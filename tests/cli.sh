@@ -66,6 +66,18 @@ if same_file "$SAMPLE" "$TMP/in.psd"; then pass; else fail "the input was overwr
 ln -s "$TMP/in.psd" "$TMP/link.psd"
 expect_exit 2 "output is the input through a link" "$SOZAI" "$TMP/in.psd" bleed -o "$TMP/link.psd"
 expect_exit 0 "--overwrite-input" "$SOZAI" "$TMP/in.psd" bleed --overwrite-input -o "$TMP/in.psd"
+# every file the chain reads is kept: a --mask is no output, nor is the
+# input a --debug picture
+"$SOZAI" "$SAMPLE" -q export-layers --layers face -o "$TMP/face.png" >/dev/null
+"$SOZAI" "$SAMPLE" -q export-layers --layers bangs -o "$TMP/cover.png" >/dev/null
+cp "$TMP/cover.png" "$TMP/cover.orig.png"
+expect_exit 2 "output is the mask" "$SOZAI" "$TMP/face.png" fill-behind --mask "$TMP/cover.png" -o "$TMP/cover.png"
+expect_grep "is what fill-behind --mask reads" "$TMP/stderr" "overwriting the mask is refused, and why"
+expect_exit 2 "debug picture over the input" "$SOZAI" "$TMP/face.png" complete --mask "$TMP/cover.png" \
+    --debug "$TMP/face.png" -o "$TMP/x.png"
+expect_grep "complete --debug .* is the input too" "$TMP/stderr" "a debug picture over the input is refused"
+if same_file "$TMP/cover.png" "$TMP/cover.orig.png" && [ ! -e "$TMP/x.png" ]; then pass
+else fail "a file the chain reads was overwritten, or an output written"; fi
 printf 'keep me' >"$TMP/old.png"
 expect_exit 2 "failing chain with an existing output" "$SOZAI" "$SAMPLE" bleed --layers nope -o "$TMP/old.png"
 if [ "$(cat "$TMP/old.png")" = "keep me" ]; then pass; else fail "an existing output was replaced on failure"; fi
@@ -166,6 +178,11 @@ expect_exit 0 "info of an exported layer" "$SOZAI" "$TMP/c/face.tif" info
 expect_grep "canvas: 480x600" "$TMP/stdout" "--canvas keeps the canvas size"
 expect_exit 2 "export-layers without a pattern" "$SOZAI" "$SAMPLE" export-layers
 expect_exit 2 "export-layers pattern without an index" "$SOZAI" "$SAMPLE" export-layers -o "$TMP/same.png"
+expect_grep "layers 0 and 1 would both be written" "$TMP/stderr" "the first clash is named"
+if [ ! -e "$TMP/same.png" ]; then pass; else fail "a clash of names left a file written"; fi
+# one layer selected: its fixed name clashes with no layer left out
+expect_exit 0 "export-layers of one layer to a fixed name" "$SOZAI" "$SAMPLE" export-layers --layers face -o "$TMP/one.png"
+expect_grep "1 file(s) written" "$TMP/stdout" "one layer to a fixed name is written"
 expect_exit 0 "PSD to PSB" "$SOZAI" "$SAMPLE" -o "$TMP/s.psb"
 expect_exit 0 "PSB to PSD, ZIP" "$SOZAI" "$TMP/s.psb" --compression zip -o "$TMP/s.psd"
 "$SOZAI" "$SAMPLE" info >"$TMP/i1"; "$SOZAI" "$TMP/s.psd" info >"$TMP/i2"
