@@ -613,6 +613,16 @@ static int run_chain(sz_ctx *ctx, options *o)
         }
     }
     if (overwrites_what_it_reads(o)) return EXIT_USAGE;
+    /* and what an operation names as it goes (export-layers' files) is
+     * checked by the library against the same files */
+    sz_status kept = o->overwrite_input ? SZ_OK : sz_ctx_keep_file(ctx, o->input);
+    for (int i = 0; i < o->nsteps && !kept; i++)
+        for (int k = 0; k < step_param_count(&o->steps[i]) && !kept; k++)
+            kept = sz_ctx_keep_file(ctx, step_file(&o->steps[i], k, false));
+    if (kept) {
+        fprintf(stderr, "%s: %s\n", prog, sz_ctx_error(ctx));
+        return EXIT_PROCESSING;
+    }
     sz_ctx_set_text_output(ctx, on_text, (o->output && !strncmp(o->output, "-", 1) &&
                                           (o->output[1] == '\0' || o->output[1] == '.')) ? stderr : stdout);
     sz_doc *doc = NULL;

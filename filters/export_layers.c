@@ -147,6 +147,9 @@ static sz_status name_files(sz_ctx *ctx, sz_doc *doc, const sz_args *args, const
         files[n] = (export_file){.layer = l, .index = i};
         st = expand(ctx, pat, l, i, &files[n].path);
         if (!st) n++;
+        if (!st && sz_file_is_kept(ctx, files[n - 1].path))
+            st = sz_fail(ctx, SZ_ERR_ARG, "layer %d would be written to %s, an input; refusing to overwrite it", i,
+                         files[n - 1].path);
     }
     export_file *sorted = !st && n > 1 ? sz_malloc_array(ctx, (size_t)n, sizeof *sorted) : NULL;
     if (!st && n > 1 && !sorted) st = SZ_ERR_NOMEM;

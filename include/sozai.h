@@ -112,6 +112,13 @@ SZ_API int sz_ctx_threads(const sz_ctx *ctx);
 SZ_API sz_status sz_ctx_set_limit(sz_ctx *ctx, sz_limit which, uint64_t value);
 SZ_API uint64_t sz_ctx_limit(const sz_ctx *ctx, sz_limit which);
 
+/** Keeps the file at `path` (by identity, whatever name or link reaches
+ *  it) from being replaced by any file written through this context:
+ *  sz_doc_write_file, export-layers' files, --debug pictures.  Such a
+ *  write fails with SZ_ERR_ARG before anything is written.  For a
+ *  program's inputs.  A path that names no file (or "-") is ignored. */
+SZ_API sz_status sz_ctx_keep_file(sz_ctx *ctx, const char *path);
+
 /* ------------------------------------------------------------------ */
 /* Images                                                              */
 /* ------------------------------------------------------------------ */

@@ -52,6 +52,7 @@ sz_ctx *sz_ctx_new(void)
 
 void sz_ctx_free(sz_ctx *ctx)
 {
+    if (ctx) free(ctx->kept);
     free(ctx);
 }
 

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/types.h>
 
 #define SZ_INTERNAL __attribute__((visibility("hidden")))
 #define SZ_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -61,7 +62,19 @@ struct sz_ctx {
     int threads;                 /* 0 = all processors */
     size_t work_pixels;          /* size of the work at hand (sz_ctx_set_work), 0 = unknown */
     uint64_t limits[SZ_LIMIT_COUNT_];
+    struct sz_kept_file *kept; /* files no write may replace (sz_ctx_keep_file) */
+    int nkept;
 };
+
+/** A file's identity: what a write through the context must not replace. */
+typedef struct sz_kept_file {
+    dev_t dev;
+    ino_t ino;
+} sz_kept_file;
+
+/** Whether `path` names a file kept with sz_ctx_keep_file (through any
+ *  link or other name). */
+SZ_INTERNAL bool sz_file_is_kept(const sz_ctx *ctx, const char *path);
 
 /** Records an error and returns `st`, so callers can `return sz_fail(...)`. */
 SZ_INTERNAL sz_status sz_fail(sz_ctx *ctx, sz_status st, const char *fmt, ...) SZ_PRINTF(3, 4);

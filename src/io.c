@@ -227,6 +227,27 @@ static sz_status write_all(sz_ctx *ctx, int fd, const uint8_t *p, size_t n)
     return SZ_OK;
 }
 
+sz_status sz_ctx_keep_file(sz_ctx *ctx, const char *path)
+{
+    struct stat sb;
+    if (!path || !strcmp(path, "-") || stat(path, &sb) != 0) return SZ_OK; /* nothing there to replace */
+    if (sz_file_is_kept(ctx, path)) return SZ_OK;
+    sz_kept_file *kept = realloc(ctx->kept, (size_t)(ctx->nkept + 1) * sizeof *kept);
+    if (!kept) return sz_fail(ctx, SZ_ERR_NOMEM, "out of memory");
+    kept[ctx->nkept++] = (sz_kept_file){.dev = sb.st_dev, .ino = sb.st_ino};
+    ctx->kept = kept;
+    return SZ_OK;
+}
+
+bool sz_file_is_kept(const sz_ctx *ctx, const char *path)
+{
+    struct stat sb;
+    if (!ctx->nkept || stat(path, &sb) != 0) return false;
+    for (int k = 0; k < ctx->nkept; k++)
+        if (ctx->kept[k].dev == sb.st_dev && ctx->kept[k].ino == sb.st_ino) return true;
+    return false;
+}
+
 /* Writes into the existing file at `path` as it is: a device or a named
  * pipe, which a rename would replace by a regular file. */
 static sz_status write_into(sz_ctx *ctx, const char *path, const void *data, size_t len)
@@ -243,6 +264,7 @@ sz_status sz_write_atomic(sz_ctx *ctx, const char *path, const void *data, size_
     if (!strcmp(path, "-")) return write_all(ctx, STDOUT_FILENO, data, len);
     const char *last = strrchr(path, '/');
     if (!*(last ? last + 1 : path)) return sz_fail(ctx, SZ_ERR_ARG, "%s: not a file name", path);
+    if (sz_file_is_kept(ctx, path)) return sz_fail(ctx, SZ_ERR_ARG, "is an input; refusing to overwrite it");
 
     /* What is there already decides how it is written.  A device or a named
      * pipe (/dev/null, a pipe a script reads) is written into: renamed over,

@@ -78,6 +78,13 @@ expect_exit 2 "debug picture over the input" "$SOZAI" "$TMP/face.png" complete -
 expect_grep "complete --debug .* is the input too" "$TMP/stderr" "a debug picture over the input is refused"
 if same_file "$TMP/cover.png" "$TMP/cover.orig.png" && [ ! -e "$TMP/x.png" ]; then pass
 else fail "a file the chain reads was overwritten, or an output written"; fi
+# nor may a file an operation names as it goes: export-layers' "%n.psd"
+# gives face.psd for the layer named face
+mkdir "$TMP/named" && cp "$SAMPLE" "$TMP/named/face.psd"
+expect_exit 2 "export-layers onto the input" "$SOZAI" "$TMP/named/face.psd" export-layers -o "$TMP/named/%n.psd"
+expect_grep "written to .*face.psd, an input" "$TMP/stderr" "export-layers onto the input is refused, and why"
+if same_file "$SAMPLE" "$TMP/named/face.psd" && [ ! -e "$TMP/named/bangs.psd" ]; then pass
+else fail "export-layers wrote over its input, or wrote other layers first"; fi
 printf 'keep me' >"$TMP/old.png"
 expect_exit 2 "failing chain with an existing output" "$SOZAI" "$SAMPLE" bleed --layers nope -o "$TMP/old.png"
 if [ "$(cat "$TMP/old.png")" = "keep me" ]; then pass; else fail "an existing output was replaced on failure"; fi

@@ -465,6 +465,53 @@ START_TEST(atomic_write_replaces_only_on_success)
 }
 END_TEST
 
+START_TEST(kept_file_is_never_replaced)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    char dir[] = "/tmp/sozai-test-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[256], link[256];
+    snprintf(path, sizeof path, "%s/in.png", dir);
+    snprintf(link, sizeof link, "%s/link.png", dir);
+    FILE *f = fopen(path, "w");
+    fputs("precious", f);
+    fclose(f);
+    ck_assert_int_eq(symlink("in.png", link), 0);
+    ck_assert_int_eq(sz_ctx_keep_file(ctx, path), SZ_OK);
+    ck_assert_int_eq(sz_ctx_keep_file(ctx, "-"), SZ_OK);            /* ignored */
+    ck_assert_int_eq(sz_ctx_keep_file(ctx, "/nonexistent"), SZ_OK); /* ignored */
+    sz_doc *doc = two_layer_doc(ctx, 8);
+    /* by its name and through a link: refused, the file as it was */
+    ck_assert_int_eq(sz_doc_write_file(ctx, doc, path, SZ_FORMAT_UNKNOWN, NULL), SZ_ERR_ARG);
+    ck_assert_ptr_nonnull(strstr(sz_ctx_error(ctx), "is an input"));
+    ck_assert_int_eq(sz_doc_write_file(ctx, doc, link, SZ_FORMAT_UNKNOWN, NULL), SZ_ERR_ARG);
+    size_t len;
+    uint8_t *d = tu_read_file(path, &len);
+    ck_assert_uint_eq(len, 8);
+    ck_assert_int_eq(memcmp(d, "precious", 8), 0);
+    free(d);
+    char **names;
+    ck_assert_int_eq(tu_list(dir, NULL, &names), 2); /* no temporaries */
+    tu_free_list(names, 2);
+    /* another file is written as ever, and a new context keeps nothing */
+    char other[256];
+    snprintf(other, sizeof other, "%s/out.png", dir);
+    ck_assert_int_eq(sz_doc_write_file(ctx, doc, other, SZ_FORMAT_UNKNOWN, NULL), SZ_OK);
+    sz_ctx *fresh = sz_ctx_new();
+    ck_assert_int_eq(sz_doc_write_file(fresh, doc, link, SZ_FORMAT_UNKNOWN, NULL), SZ_OK);
+    ck_assert_int_eq(readlink(link, other, sizeof other), 6); /* still the link, to in.png */
+    d = tu_read_file(path, &len);
+    ck_assert_int_eq(memcmp(d, "\x89PNG", 4), 0);
+    free(d);
+    sz_ctx_free(fresh);
+    snprintf(other, sizeof other, "%s/out.png", dir);
+    unlink(other), unlink(link), unlink(path);
+    rmdir(dir);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(pam_roundtrip_and_sniffing)
 {
     sz_ctx *ctx = sz_ctx_new();
@@ -517,6 +564,7 @@ int main(void)
     tcase_add_test(tc, arguments_are_validated);
     tcase_add_test(tc, layer_selection);
     tcase_add_test(tc, atomic_write_replaces_only_on_success);
+    tcase_add_test(tc, kept_file_is_never_replaced);
     tcase_add_test(tc, pam_roundtrip_and_sniffing);
     tcase_add_test(tc, small_work_runs_on_one_thread_unless_asked);
     suite_add_tcase(s, tc);
