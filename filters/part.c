@@ -501,6 +501,29 @@ static sz_status occluder_cover(sz_ctx *ctx, const sz_part *p, sz_layer *const *
     return SZ_OK;
 }
 
+/* What the layer has under the cover is the artist's drawing, not a hole:
+ * a face painted whole under the hair, a page under a page.  A pixel the
+ * cover cut keeps at most what the cover leaves of its opacity, 1 - c (a
+ * cut part is the picture's pixel times 1 - c); one more opaque than that
+ * by more than CUT_SLACK was not cut, and is no more hidden or touched than
+ * any pixel the layer shows.  Before, `complete` drew strokes over a line
+ * drawing complete under its cover (31,464 px on the benchmark's wolf,
+ * case046, whole) and filled behind every pixel of a fax page under the
+ * next one, in 26 s. */
+enum { CUT_SLACK = 4 * 257 }; /* the roundings of the cut and of touched */
+
+static void uncover_what_is_drawn(sz_ctx *ctx, sz_part *p)
+{
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    for (int y = 0; y < p->h; y++)
+        for (int x = 0; x < p->w; x++) {
+            size_t i = (size_t)y * p->w + x;
+            if (!p->touched[i]) continue;
+            unsigned left = (255u - p->touched[i]) * 257u; /* the most a cut pixel keeps */
+            if (sz_alpha16(p->img, x, y) > left + CUT_SLACK) p->hidden[i] = 0, p->touched[i] = 0;
+        }
+}
+
 /* The work rectangle of `layer` (canvas coordinates): the bounds of its
  * visible pixels grown by the reach (the neighbourhood, `near`), joined
  * with the layer's own rectangle and grown further on the sides in
@@ -621,6 +644,7 @@ static sz_status part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_h
     }
     free(answer);
     free(cov), free(occ);
+    if (!st) uncover_what_is_drawn(ctx, p);
     if (!st && src->margin > 0) {
         /* Rigs move parts: grow the region by the margin, into pixels where
          * this part shows nothing (its visible pixels stay). */

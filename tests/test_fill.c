@@ -1686,6 +1686,52 @@ static sz_layer *layer_named(sz_doc *doc, const char *name)
     return NULL;
 }
 
+/* The part `part_under` makes, painted whole under its cover: the
+ * artist's own 塗り足し. */
+static sz_doc *part_drawn_under(sz_ctx *ctx, paint_fn paint, int x0, int y0, int x1, int y1)
+{
+    sz_doc *doc = part_under(ctx, paint, x0, y0, x1, y1);
+    sz_image *im = sz_layer_image(layer_named(doc, "part"));
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++) {
+            uint16_t px[4] = {0, 0, 0, 0};
+            paint(x, y, px);
+            sz_put16(im, x, y, px);
+        }
+    return doc;
+}
+
+START_TEST(what_the_layer_draws_under_its_cover_is_left_as_it_is)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    /* the cover over the eyes and mouth only, all of it drawn: nothing to
+     * complete (before: a fill layer copied the face under itself) */
+    sz_doc *doc = part_drawn_under(ctx, face, 75, 40, 125, 90);
+    run_keeping_picture(ctx, doc, "complete", NULL);
+    ck_assert_int_eq(sz_layer_child_count(sz_doc_root(doc)), 2);
+    sz_doc_free(doc);
+    /* the cover across the face's edge: whatever is added lies where the
+     * face has nothing, never on or under its drawn pixels */
+    doc = part_drawn_under(ctx, face, 100, 0, W, H);
+    run_keeping_picture(ctx, doc, "complete", NULL);
+    sz_layer *part = layer_named(doc, "part"), *root = sz_doc_root(doc);
+    for (int i = 0; i < sz_layer_child_count(root); i++) {
+        sz_layer *l = sz_layer_child(root, i);
+        if (l == part || !strcmp(sz_layer_name(l), "cover")) continue;
+        for (int y = 0; y < H; y++)
+            for (int x = 100; x < W; x++) {
+                uint16_t own[4] = {0, 0, 0, 0}, added[4] = {0, 0, 0, 0};
+                layer_at(part, x, y, own);
+                layer_at(l, x, y, added);
+                ck_assert_msg(!own[3] || !added[3], "%s has paint at %d,%d, where the face is drawn",
+                              sz_layer_name(l), x, y);
+            }
+    }
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(complete_can_put_new_strokes_on_a_layer_of_their_own)
 {
     /* --to-layer new: the continued outline goes on "part (lines)" above
@@ -3309,6 +3355,7 @@ int main(void)
     tcase_add_test(tc, line_art_drawn_with_a_broad_pen_is_line_art_too);
     tcase_add_test(tc, thin_light_strand_is_paint_and_filled);
     tcase_add_test(tc, fully_hidden_part_is_a_no_op);
+    tcase_add_test(tc, what_the_layer_draws_under_its_cover_is_left_as_it_is);
     tcase_add_test(tc, stacked_layers_are_each_completed_from_those_above);
     tcase_add_test(tc, soft_edge_of_the_cut_is_sealed_on_request);
     tcase_add_test(tc, part_seen_through_a_veil_keeps_its_own_colours);
