@@ -505,12 +505,15 @@ static sz_status occluder_cover(sz_ctx *ctx, const sz_part *p, sz_layer *const *
  * a face painted whole under the hair, a page under a page.  A pixel the
  * cover cut keeps at most what the cover leaves of its opacity, 1 - c (a
  * cut part is the picture's pixel times 1 - c); one more opaque than that
- * by more than CUT_SLACK was not cut, and is no more hidden or touched than
- * any pixel the layer shows.  Before, `complete` drew strokes over a line
+ * by more than CUT_SLACK, and at least half opaque, was not cut, and is no
+ * more hidden or touched than any pixel the layer shows.  (A fainter one
+ * may be the cut's soft rim under a mask drawn harder than the cut, as a
+ * binary --mask is: it stays hidden, and the fill goes under it.)  Before, `complete` drew strokes over a line
  * drawing complete under its cover (31,464 px on the benchmark's wolf,
  * case046, whole) and filled behind every pixel of a fax page under the
  * next one, in 26 s. */
-enum { CUT_SLACK = 4 * 257 }; /* the roundings of the cut and of touched */
+enum { CUT_SLACK = 4 * 257, /* the roundings of the cut and of touched */
+       DRAWN_LEAST = 32768 };  /* half opaque: the body's edge (body_alpha) */
 
 static void uncover_what_is_drawn(sz_ctx *ctx, sz_part *p)
 {
@@ -520,7 +523,8 @@ static void uncover_what_is_drawn(sz_ctx *ctx, sz_part *p)
             size_t i = (size_t)y * p->w + x;
             if (!p->touched[i]) continue;
             unsigned left = (255u - p->touched[i]) * 257u; /* the most a cut pixel keeps */
-            if (sz_alpha16(p->img, x, y) > left + CUT_SLACK) p->hidden[i] = 0, p->touched[i] = 0;
+            unsigned a = sz_alpha16(p->img, x, y);
+            if (a > left + CUT_SLACK && a >= DRAWN_LEAST) p->hidden[i] = 0, p->touched[i] = 0;
         }
 }
 

@@ -1711,7 +1711,8 @@ START_TEST(what_the_layer_draws_under_its_cover_is_left_as_it_is)
     ck_assert_int_eq(sz_layer_child_count(sz_doc_root(doc)), 2);
     sz_doc_free(doc);
     /* the cover across the face's edge: whatever is added lies where the
-     * face has nothing, never on or under its drawn pixels */
+     * face has nothing, never on or under its drawn pixels (those at least
+     * half opaque: a fainter one may be a cut's soft rim) */
     doc = part_drawn_under(ctx, face, 100, 0, W, H);
     run_keeping_picture(ctx, doc, "complete", NULL);
     sz_layer *part = layer_named(doc, "part"), *root = sz_doc_root(doc);
@@ -1723,7 +1724,7 @@ START_TEST(what_the_layer_draws_under_its_cover_is_left_as_it_is)
                 uint16_t own[4] = {0, 0, 0, 0}, added[4] = {0, 0, 0, 0};
                 layer_at(part, x, y, own);
                 layer_at(l, x, y, added);
-                ck_assert_msg(!own[3] || !added[3], "%s has paint at %d,%d, where the face is drawn",
+                ck_assert_msg(own[3] < 32768 || !added[3], "%s has paint at %d,%d, where the face is drawn",
                               sz_layer_name(l), x, y);
             }
     }
