@@ -422,28 +422,42 @@ END_TEST
 
 /* ------------------------------------------------------------------ */
 
-START_TEST(atomic_write_replaces_only_on_success)
+/* A new temporary folder in dir (from a mkdtemp template) holding one
+ * file, `name`, that says "precious"; its path into path. */
+static void precious_file(char *dir, const char *name, char *path, size_t size)
 {
-    sz_ctx *ctx = sz_ctx_new();
-    char dir[] = "/tmp/sozai-test-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
-    char path[256];
-    snprintf(path, sizeof path, "%s/out.png", dir);
+    snprintf(path, size, "%s/%s", dir, name);
     FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
     fputs("precious", f);
     fclose(f);
-    sz_doc *doc = two_layer_doc(ctx, 8);
-    /* A failing encode (bad depth) leaves the old file and no temporaries. */
-    sz_write_options bad = {.depth = 12};
-    ck_assert_int_eq(sz_doc_write_file(ctx, doc, path, SZ_FORMAT_UNKNOWN, &bad), SZ_ERR_ARG);
+}
+
+/* That `path` still says "precious" and `dir` holds `entries` names (no
+ * temporary file was left beside it). */
+static void assert_still_precious(const char *path, const char *dir, int entries)
+{
     size_t len;
     uint8_t *d = tu_read_file(path, &len);
     ck_assert_uint_eq(len, 8);
     ck_assert_int_eq(memcmp(d, "precious", 8), 0);
     free(d);
     char **names;
-    ck_assert_int_eq(tu_list(dir, NULL, &names), 1);
-    tu_free_list(names, 1);
+    ck_assert_int_eq(tu_list(dir, NULL, &names), entries);
+    tu_free_list(names, entries);
+}
+
+START_TEST(atomic_write_replaces_only_on_success)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    char dir[] = "/tmp/sozai-test-XXXXXX", path[256];
+    precious_file(dir, "out.png", path, sizeof path);
+    sz_doc *doc = two_layer_doc(ctx, 8);
+    /* A failing encode (bad depth) leaves the old file and no temporaries. */
+    sz_write_options bad = {.depth = 12};
+    ck_assert_int_eq(sz_doc_write_file(ctx, doc, path, SZ_FORMAT_UNKNOWN, &bad), SZ_ERR_ARG);
+    assert_still_precious(path, dir, 1);
     /* Unknown extension: refused, nothing written. */
     char other[256];
     snprintf(other, sizeof other, "%s/out.xyz", dir);
@@ -453,9 +467,11 @@ START_TEST(atomic_write_replaces_only_on_success)
     ck_assert_int_eq(sz_doc_write_file(ctx, doc, "/nonexistent-dir/x.png", SZ_FORMAT_UNKNOWN, NULL), SZ_ERR_IO);
     /* Success replaces. */
     ck_assert_int_eq(sz_doc_write_file(ctx, doc, path, SZ_FORMAT_UNKNOWN, NULL), SZ_OK);
-    d = tu_read_file(path, &len);
+    size_t len;
+    uint8_t *d = tu_read_file(path, &len);
     ck_assert_int_eq(memcmp(d, "\x89PNG", 4), 0);
     free(d);
+    char **names;
     ck_assert_int_eq(tu_list(dir, NULL, &names), 1);
     tu_free_list(names, 1);
     unlink(path);
@@ -468,14 +484,9 @@ END_TEST
 START_TEST(kept_file_is_never_replaced)
 {
     sz_ctx *ctx = sz_ctx_new();
-    char dir[] = "/tmp/sozai-test-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char path[256], link[256];
-    snprintf(path, sizeof path, "%s/in.png", dir);
+    char dir[] = "/tmp/sozai-test-XXXXXX", path[256], link[256];
+    precious_file(dir, "in.png", path, sizeof path);
     snprintf(link, sizeof link, "%s/link.png", dir);
-    FILE *f = fopen(path, "w");
-    fputs("precious", f);
-    fclose(f);
     ck_assert_int_eq(symlink("in.png", link), 0);
     ck_assert_int_eq(sz_ctx_keep_file(ctx, path), SZ_OK);
     ck_assert_int_eq(sz_ctx_keep_file(ctx, "-"), SZ_OK);            /* ignored */
@@ -485,14 +496,7 @@ START_TEST(kept_file_is_never_replaced)
     ck_assert_int_eq(sz_doc_write_file(ctx, doc, path, SZ_FORMAT_UNKNOWN, NULL), SZ_ERR_ARG);
     ck_assert_ptr_nonnull(strstr(sz_ctx_error(ctx), "is an input"));
     ck_assert_int_eq(sz_doc_write_file(ctx, doc, link, SZ_FORMAT_UNKNOWN, NULL), SZ_ERR_ARG);
-    size_t len;
-    uint8_t *d = tu_read_file(path, &len);
-    ck_assert_uint_eq(len, 8);
-    ck_assert_int_eq(memcmp(d, "precious", 8), 0);
-    free(d);
-    char **names;
-    ck_assert_int_eq(tu_list(dir, NULL, &names), 2); /* no temporaries */
-    tu_free_list(names, 2);
+    assert_still_precious(path, dir, 2); /* (the file and the link) */
     /* another file is written as ever, and a new context keeps nothing */
     char other[256];
     snprintf(other, sizeof other, "%s/out.png", dir);
@@ -500,7 +504,8 @@ START_TEST(kept_file_is_never_replaced)
     sz_ctx *fresh = sz_ctx_new();
     ck_assert_int_eq(sz_doc_write_file(fresh, doc, link, SZ_FORMAT_UNKNOWN, NULL), SZ_OK);
     ck_assert_int_eq(readlink(link, other, sizeof other), 6); /* still the link, to in.png */
-    d = tu_read_file(path, &len);
+    size_t len;
+    uint8_t *d = tu_read_file(path, &len);
     ck_assert_int_eq(memcmp(d, "\x89PNG", 4), 0);
     free(d);
     sz_ctx_free(fresh);
