@@ -154,6 +154,7 @@ static sz_status extend_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz_p
 {
     lines_run *run = user;
     if (sz_layer_is_generated(l)) return SZ_OK; /* (a fill or strokes made earlier is no part) */
+    if (sz_part_is_live(ctx, "extend-lines", l)) return SZ_OK;
     /* run again over its own output, extend-lines adds nothing twice:
      * the strokes made before may have been edited */
     if (run->new_layer &&

@@ -99,7 +99,7 @@ static sz_status complete_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz
     const char *name = run->name;
     sz_line_params lp = run->lp;
     sz_fill_params fp = run->fp; /* (its symmetry is this layer's) */
-    if (sz_layer_is_generated(l)) return SZ_OK;
+    if (sz_layer_is_generated(l) || sz_part_is_live(ctx, name, l)) return SZ_OK;
     /* Run again over its own output, an operation adds nothing twice (the
      * fill or strokes made before may have been edited since): a part
      * with its fill is left as it is, and one with its strokes on their

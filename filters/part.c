@@ -61,6 +61,34 @@ bool sz_part_made_before(sz_ctx *ctx, const char *op, const sz_layer *part, cons
     return true;
 }
 
+/* The tagged blocks whose layer's pixels are drawn from a description,
+ * and what that description is. */
+static const struct {
+    char key[4];
+    const char *what;
+} live_blocks[] = {
+    {{'T', 'y', 'S', 'h'}, "a type layer, drawn from its text"},
+    {{'t', 'y', 'S', 'h'}, "a type layer, drawn from its text"},
+    {{'S', 'o', 'L', 'd'}, "a smart object, drawn from its contents"},
+    {{'S', 'o', 'L', 'E'}, "a smart object, drawn from its contents"},
+    {{'P', 'l', 'L', 'd'}, "a smart object, drawn from its contents"},
+    {{'p', 'l', 'L', 'd'}, "a smart object, drawn from its contents"},
+    {{'S', 'o', 'C', 'o'}, "a fill layer, drawn from its colour"},
+    {{'G', 'd', 'F', 'l'}, "a fill layer, drawn from its gradient"},
+    {{'P', 't', 'F', 'l'}, "a fill layer, drawn from its pattern"},
+};
+
+bool sz_part_is_live(sz_ctx *ctx, const char *op, const sz_layer *l)
+{
+    for (size_t k = 0; k < sizeof live_blocks / sizeof live_blocks[0]; k++)
+        if (sz_blob_list_find_key(&l->extra, live_blocks[k].key)) {
+            sz_log(ctx, SZ_LOG_WARNING, "%s: \"%s\" is %s: left as it is (rasterize it to complete it)", op,
+                   l->name, live_blocks[k].what);
+            return true;
+        }
+    return false;
+}
+
 bool sz_layer_is_generated(const sz_layer *l)
 {
     size_t n = strlen(l->name);

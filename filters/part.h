@@ -192,6 +192,13 @@ SZ_INTERNAL sz_status sz_part_new_layer(sz_ctx *ctx, sz_doc *doc, const sz_part 
 /** Whether `l` was made by sozai (named "<part> (fill)" or "(lines)"). */
 SZ_INTERNAL bool sz_layer_is_generated(const sz_layer *l);
 
+/** Whether `l`'s pixels are drawn by the paint program from a description
+ *  (a type layer, a smart object, a fill or shape layer): what sozai would
+ *  paint into them is lost, or clashes, when the program draws them again,
+ *  so they are no parts (they still hide what lies below).  Says so, as
+ *  operation `op`, when they are. */
+SZ_INTERNAL bool sz_part_is_live(sz_ctx *ctx, const char *op, const sz_layer *l);
+
 /** Whether every pixel the part had when loaded is hidden (nothing to
  *  continue from). */
 SZ_INTERNAL bool sz_part_fully_hidden(const sz_part *p);

@@ -1733,6 +1733,29 @@ START_TEST(what_the_layer_draws_under_its_cover_is_left_as_it_is)
 }
 END_TEST
 
+/* A type layer, a smart object or a fill layer is drawn by the paint
+ * program from its description: what sozai painted into it would be lost
+ * or clash when the program draws it again, so it is left as it is. */
+START_TEST(layer_drawn_from_a_description_is_no_part)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    static const char *const keys[] = {"TySh", "SoLd", "PtFl"};
+    for (int k = 0; k < 3; k++) {
+        sz_doc *doc = part_under(ctx, flat_disc, 100, 0, W, H);
+        sz_layer *part = layer_named(doc, "part");
+        static const uint8_t description[8] = {0, 0, 0, 1, 2, 3, 4, 5};
+        ck_assert_int_eq(sz_blob_list_add(ctx, &part->extra, "8BIM", keys[k], 0, NULL, description, 8), SZ_OK);
+        sz_image *before = sz_image_copy(ctx, sz_layer_image(part));
+        run_keeping_picture(ctx, doc, "complete", NULL);
+        ck_assert_msg(sz_layer_child_count(sz_doc_root(doc)) == 2, "a layer with %s was completed", keys[k]);
+        ck_assert_int_eq(memcmp(before->data, sz_layer_image(part)->data, (size_t)before->stride * before->h), 0);
+        sz_image_free(before);
+        sz_doc_free(doc);
+    }
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(complete_can_put_new_strokes_on_a_layer_of_their_own)
 {
     /* --to-layer new: the continued outline goes on "part (lines)" above
@@ -3357,6 +3380,7 @@ int main(void)
     tcase_add_test(tc, thin_light_strand_is_paint_and_filled);
     tcase_add_test(tc, fully_hidden_part_is_a_no_op);
     tcase_add_test(tc, what_the_layer_draws_under_its_cover_is_left_as_it_is);
+    tcase_add_test(tc, layer_drawn_from_a_description_is_no_part);
     tcase_add_test(tc, stacked_layers_are_each_completed_from_those_above);
     tcase_add_test(tc, soft_edge_of_the_cut_is_sealed_on_request);
     tcase_add_test(tc, part_seen_through_a_veil_keeps_its_own_colours);
