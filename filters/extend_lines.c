@@ -155,9 +155,10 @@ static sz_status extend_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz_p
     lines_run *run = user;
     if (sz_layer_is_generated(l)) return SZ_OK; /* (a fill or strokes made earlier is no part) */
     if (sz_part_is_live(ctx, "extend-lines", l)) return SZ_OK;
+    bool new_layer = run->new_layer || sz_layer_pixels_locked(l); /* (nothing painted into a locked layer) */
     /* run again over its own output, extend-lines adds nothing twice:
      * the strokes made before may have been edited */
-    if (run->new_layer &&
+    if (new_layer &&
         sz_part_made_before(ctx, "extend-lines", l, "(lines)",
                             "left as it is (delete that layer to draw its strokes again)"))
         return SZ_OK;
@@ -165,7 +166,7 @@ static sz_status extend_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz_p
     sz_status st = sz_part_load_staged(ctx, doc, l, run->src, stage, &p);
     if (!st && p.img) {
         long changed; /* (each part logs its own) */
-        st = sz_extend_part_lines(ctx, doc, &p, &run->lp, run->new_layer, run->debug, &changed);
+        st = sz_extend_part_lines(ctx, doc, &p, &run->lp, new_layer, run->debug, &changed);
         run->worked[i] = 1;
     }
     sz_part_free(&p);

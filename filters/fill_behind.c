@@ -95,7 +95,10 @@ static void report_symmetry(sz_ctx *ctx, const char *name, const sz_layer *l, co
 static sz_status complete_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz_part_stage *stage, void *user)
 {
     parts_run *run = user;
-    bool lines = run->lines, merge = run->merge;
+    /* a layer the artist locked gets nothing painted into it: its
+     * strokes, and its fill with --merge, go on layers of their own */
+    bool locked = sz_layer_pixels_locked(l);
+    bool lines = run->lines, merge = run->merge && !locked, lines_apart = run->lines_apart || locked;
     const char *name = run->name;
     sz_line_params lp = run->lp;
     sz_fill_params fp = run->fp; /* (its symmetry is this layer's) */
@@ -108,7 +111,7 @@ static sz_status complete_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz
                                          lines ? "left as it is (delete that layer to complete it again)"
                                                : "left as it is (delete that layer to fill it again)"))
         return SZ_OK;
-    if (lines && run->lines_apart &&
+    if (lines && lines_apart &&
         sz_part_made_before(ctx, name, l, "(lines)", "its strokes are left as they are"))
         lines = false;
     sz_part p;
@@ -121,7 +124,7 @@ static sz_status complete_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz
         long changed = 0;
         sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" is line art: nothing is filled behind it%s", name, l->name,
                lines ? ", its strokes are continued" : "");
-        if (lines) st = sz_extend_part_lines(ctx, doc, &p, &lp, run->lines_apart, run->debug, &changed);
+        if (lines) st = sz_extend_part_lines(ctx, doc, &p, &lp, lines_apart, run->debug, &changed);
         run->worked[i] = 1;
     } else if (!st && p.img && p.nhidden) {
         long changed = 0;
@@ -150,8 +153,8 @@ static sz_status complete_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz
             in_paint.max_width = lp.max_width_in_paint;
             in_paint.inside = in_paint.outline_shape = shape;
             in_paint.outline_walls = walls;
-            st = sz_extend_part_lines(ctx, doc, &p, &in_paint, run->lines_apart, run->debug, &changed);
-            stored = changed > 0 && !run->lines_apart;
+            st = sz_extend_part_lines(ctx, doc, &p, &in_paint, lines_apart, run->debug, &changed);
+            stored = changed > 0 && !lines_apart;
         }
         /* the fill takes its colours from what the artist drew, and
          * paints under what the mirror revealed */
@@ -166,7 +169,7 @@ static sz_status complete_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz
         run->worked[i] = 1;
     } else if (!st && p.img && !p.nhidden && lines) {
         long changed = 0; /* nothing hidden: complete still closes gaps */
-        st = sz_extend_part_lines(ctx, doc, &p, &lp, run->lines_apart, run->debug, &changed);
+        st = sz_extend_part_lines(ctx, doc, &p, &lp, lines_apart, run->debug, &changed);
     }
     if (!st && p.img && sz_part_fully_hidden(&p)) run->fully_hidden[i] = 1;
     sz_part_free(&p);

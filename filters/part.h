@@ -199,6 +199,11 @@ SZ_INTERNAL bool sz_layer_is_generated(const sz_layer *l);
  *  operation `op`, when they are. */
 SZ_INTERNAL bool sz_part_is_live(sz_ctx *ctx, const char *op, const sz_layer *l);
 
+/** Whether the artist locked `l`'s pixels or transparency (PSD 'lspf'):
+ *  nothing is painted into it then; its strokes go on a layer of their
+ *  own, and its fill too with --merge. */
+SZ_INTERNAL bool sz_layer_pixels_locked(const sz_layer *l);
+
 /** Whether every pixel the part had when loaded is hidden (nothing to
  *  continue from). */
 SZ_INTERNAL bool sz_part_fully_hidden(const sz_part *p);

@@ -1756,6 +1756,39 @@ START_TEST(layer_drawn_from_a_description_is_no_part)
 }
 END_TEST
 
+/* A layer whose pixels or transparency the artist locked (PSD 'lspf')
+ * gets nothing painted into it: its strokes go on a layer of their own,
+ * and its fill too under --merge. */
+START_TEST(locked_layer_gets_its_additions_on_layers_of_their_own)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    static const uint8_t lock_all[4] = {0x80, 0, 0, 0}, lock_transparency[4] = {0, 0, 0, 1};
+    const char *merge[] = {"merge", "true", NULL};
+    static const char *const ops[] = {"complete", "complete", "fill-behind", "fill-behind", "extend-lines"};
+    for (int k = 0; k < 5; k++) {
+        sz_doc *doc = part_under(ctx, stroked_disc, 0, 50, W, 70);
+        sz_layer *part = layer_named(doc, "part");
+        ck_assert_int_eq(sz_blob_list_add(ctx, &part->extra, "8BIM", "lspf", 0, NULL,
+                                          k % 2 ? lock_transparency : lock_all, 4), SZ_OK);
+        sz_image *before = sz_image_copy(ctx, sz_layer_image(part));
+        int x = sz_layer_x(part), y = sz_layer_y(part);
+        run_keeping_picture(ctx, doc, ops[k], k == 2 || k == 3 ? merge : NULL);
+        ck_assert_int_eq(sz_layer_x(part), x);
+        ck_assert_int_eq(sz_layer_y(part), y);
+        ck_assert_int_eq(sz_layer_image(part)->w, before->w);
+        ck_assert_int_eq(sz_layer_image(part)->h, before->h);
+        ck_assert_msg(!memcmp(before->data, sz_layer_image(part)->data, (size_t)before->stride * before->h),
+                      "a locked layer was painted into (case %d)", k);
+        /* what was made is there, on layers of their own */
+        if (k < 4) ck_assert_ptr_nonnull(layer_named(doc, "part (fill)"));
+        if (k < 2 || k == 4) ck_assert_ptr_nonnull(layer_named(doc, "part (lines)"));
+        sz_image_free(before);
+        sz_doc_free(doc);
+    }
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(complete_can_put_new_strokes_on_a_layer_of_their_own)
 {
     /* --to-layer new: the continued outline goes on "part (lines)" above
@@ -3381,6 +3414,7 @@ int main(void)
     tcase_add_test(tc, fully_hidden_part_is_a_no_op);
     tcase_add_test(tc, what_the_layer_draws_under_its_cover_is_left_as_it_is);
     tcase_add_test(tc, layer_drawn_from_a_description_is_no_part);
+    tcase_add_test(tc, locked_layer_gets_its_additions_on_layers_of_their_own);
     tcase_add_test(tc, stacked_layers_are_each_completed_from_those_above);
     tcase_add_test(tc, soft_edge_of_the_cut_is_sealed_on_request);
     tcase_add_test(tc, part_seen_through_a_veil_keeps_its_own_colours);
