@@ -227,11 +227,19 @@ static sz_status write_all(sz_ctx *ctx, int fd, const uint8_t *p, size_t n)
     return SZ_OK;
 }
 
+/* Whether the file that `sb` describes is kept. */
+static bool is_kept(const sz_ctx *ctx, const struct stat *sb)
+{
+    for (int k = 0; k < ctx->nkept; k++)
+        if (ctx->kept[k].dev == sb->st_dev && ctx->kept[k].ino == sb->st_ino) return true;
+    return false;
+}
+
 sz_status sz_ctx_keep_file(sz_ctx *ctx, const char *path)
 {
     struct stat sb;
     if (!path || !strcmp(path, "-") || stat(path, &sb) != 0) return SZ_OK; /* nothing there to replace */
-    if (sz_file_is_kept(ctx, path)) return SZ_OK;
+    if (is_kept(ctx, &sb)) return SZ_OK;
     sz_kept_file *kept = realloc(ctx->kept, (size_t)(ctx->nkept + 1) * sizeof *kept);
     if (!kept) return sz_fail(ctx, SZ_ERR_NOMEM, "out of memory");
     kept[ctx->nkept++] = (sz_kept_file){.dev = sb.st_dev, .ino = sb.st_ino};
@@ -242,10 +250,7 @@ sz_status sz_ctx_keep_file(sz_ctx *ctx, const char *path)
 bool sz_file_is_kept(const sz_ctx *ctx, const char *path)
 {
     struct stat sb;
-    if (!ctx->nkept || stat(path, &sb) != 0) return false;
-    for (int k = 0; k < ctx->nkept; k++)
-        if (ctx->kept[k].dev == sb.st_dev && ctx->kept[k].ino == sb.st_ino) return true;
-    return false;
+    return ctx->nkept && stat(path, &sb) == 0 && is_kept(ctx, &sb);
 }
 
 /* Writes into the existing file at `path` as it is: a device or a named
