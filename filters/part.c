@@ -89,13 +89,23 @@ bool sz_part_is_live(sz_ctx *ctx, const char *op, const sz_layer *l)
     return false;
 }
 
-bool sz_layer_pixels_locked(const sz_layer *l)
+/* Whether the layer's own 'lspf' locks its transparency (bit 0), its
+ * pixels (bit 1) or all of it (bit 31). */
+static bool locks_pixels(const sz_layer *l)
 {
-    /* 'lspf': bit 0 locks transparency, bit 1 the pixels, bit 31 all */
     const sz_blob *b = sz_blob_list_find_key(&l->extra, "lspf");
     if (!b || b->len < 4) return false;
     uint32_t flags = (uint32_t)b->data[0] << 24 | (uint32_t)b->data[1] << 16 | (uint32_t)b->data[2] << 8 | b->data[3];
     return (flags & 0x80000003u) != 0;
+}
+
+bool sz_layer_pixels_locked(const sz_layer *l)
+{
+    /* A group's lock holds for everything in it: the paint program shows
+     * its layers locked without setting their own flags. */
+    for (; l; l = l->parent)
+        if (locks_pixels(l)) return true;
+    return false;
 }
 
 bool sz_layer_is_generated(const sz_layer *l)

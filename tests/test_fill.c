@@ -1678,12 +1678,20 @@ START_TEST(outline_follows_the_completed_edge)
 END_TEST
 
 /* The layer named `name`, or NULL. */
+static sz_layer *layer_named_in(sz_layer *group, const char *name)
+{
+    for (int i = 0; i < sz_layer_child_count(group); i++) {
+        sz_layer *l = sz_layer_child(group, i), *found = NULL;
+        if (!strcmp(sz_layer_name(l), name)) return l;
+        if (sz_layer_get_kind(l) == SZ_LAYER_GROUP && (found = layer_named_in(l, name))) return found;
+    }
+    return NULL;
+}
+
+/* The layer of that name, wherever it is in the document. */
 static sz_layer *layer_named(sz_doc *doc, const char *name)
 {
-    sz_layer *root = sz_doc_root(doc);
-    for (int i = 0; i < sz_layer_child_count(root); i++)
-        if (!strcmp(sz_layer_name(sz_layer_child(root, i)), name)) return sz_layer_child(root, i);
-    return NULL;
+    return layer_named_in(sz_doc_root(doc), name);
 }
 
 /* The part `part_under` makes, painted whole under its cover: the
@@ -1756,23 +1764,29 @@ START_TEST(layer_drawn_from_a_description_is_no_part)
 }
 END_TEST
 
-/* A layer whose pixels or transparency the artist locked (PSD 'lspf')
- * gets nothing painted into it: its strokes go on a layer of their own,
- * and its fill too under --merge. */
+/* A layer whose pixels or transparency the artist locked (PSD 'lspf'),
+ * itself or through a group it is in, gets nothing painted into it: its
+ * strokes go on a layer of their own, and its fill too under --merge. */
 START_TEST(locked_layer_gets_its_additions_on_layers_of_their_own)
 {
     sz_ctx *ctx = sz_ctx_new();
     static const uint8_t lock_all[4] = {0x80, 0, 0, 0}, lock_transparency[4] = {0, 0, 0, 1};
     const char *merge[] = {"merge", "true", NULL};
-    static const char *const ops[] = {"complete", "complete", "fill-behind", "fill-behind", "extend-lines"};
-    for (int k = 0; k < 5; k++) {
+    static const char *const ops[] = {"complete", "complete", "fill-behind", "fill-behind", "extend-lines",
+                                      "complete", "fill-behind"};
+    for (int k = 0; k < 7; k++) {
         sz_doc *doc = part_under(ctx, stroked_disc, 0, 50, W, 70);
-        sz_layer *part = layer_named(doc, "part");
-        ck_assert_int_eq(sz_blob_list_add(ctx, &part->extra, "8BIM", "lspf", 0, NULL,
+        sz_layer *part = layer_named(doc, "part"), *locked = part;
+        if (k >= 5) { /* the lock is on a group around the part */
+            locked = sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_GROUP, "locked group");
+            ck_assert_int_eq(sz_layer_move(ctx, locked, sz_doc_root(doc), 0), SZ_OK);
+            ck_assert_int_eq(sz_layer_move(ctx, part, locked, 0), SZ_OK);
+        }
+        ck_assert_int_eq(sz_blob_list_add(ctx, &locked->extra, "8BIM", "lspf", 0, NULL,
                                           k % 2 ? lock_transparency : lock_all, 4), SZ_OK);
         sz_image *before = sz_image_copy(ctx, sz_layer_image(part));
         int x = sz_layer_x(part), y = sz_layer_y(part);
-        run_keeping_picture(ctx, doc, ops[k], k == 2 || k == 3 ? merge : NULL);
+        run_keeping_picture(ctx, doc, ops[k], k == 2 || k == 3 || k == 6 ? merge : NULL);
         ck_assert_int_eq(sz_layer_x(part), x);
         ck_assert_int_eq(sz_layer_y(part), y);
         ck_assert_int_eq(sz_layer_image(part)->w, before->w);
@@ -1780,8 +1794,8 @@ START_TEST(locked_layer_gets_its_additions_on_layers_of_their_own)
         ck_assert_msg(!memcmp(before->data, sz_layer_image(part)->data, (size_t)before->stride * before->h),
                       "a locked layer was painted into (case %d)", k);
         /* what was made is there, on layers of their own */
-        if (k < 4) ck_assert_ptr_nonnull(layer_named(doc, "part (fill)"));
-        if (k < 2 || k == 4) ck_assert_ptr_nonnull(layer_named(doc, "part (lines)"));
+        if (k != 4) ck_assert_ptr_nonnull(layer_named(doc, "part (fill)"));
+        if (k < 2 || k == 4 || k == 5) ck_assert_ptr_nonnull(layer_named(doc, "part (lines)"));
         sz_image_free(before);
         sz_doc_free(doc);
     }
