@@ -188,7 +188,9 @@ static sz_status run(sz_ctx *ctx, sz_doc *doc, const sz_args *args)
     st = sz_mask_and_model_from_args(ctx, doc, args, &mask, &model);
     if (st) return st;
     lp->shape_model = model;
-    sz_hidden_source src = {.mask = mask, .occluders = sz_arg_str(args, "occluders")};
+    sz_hidden_source src = {.mask = mask,
+                            .occluders = sz_arg_str(args, "occluders"),
+                            .painted_under = (int)sz_arg_int(args, "painted-under")};
     run.src = &src;
     const char *debug_path = sz_arg_str(args, "debug");
     sz_overlay debug = {0};
@@ -224,6 +226,7 @@ static const sz_param params[] = {
     {"no-mirror", SZ_PARAM_BOOL, "Do not take the hidden half of a symmetric part's strokes from its visible half",
      NULL, 0, -1, NULL},
     SZ_MIRROR_AXIS_PARAM,
+    SZ_PAINTED_UNDER_PARAM,
     {"no-solids", SZ_PARAM_BOOL, "Do not continue a painted part's solid blacks (ink broader than a stroke) under "
                                  "the occluder", NULL, 0, -1, NULL},
     {"square-borders", SZ_PARAM_BOOL, "Continue the solid blacks' borders square to the cut instead of at the "

@@ -53,6 +53,7 @@ typedef struct sz_fill_params {
     {"no-mirror", SZ_PARAM_BOOL, "Do not paint hidden pixels from the part's mirror image, even where the part " \
                                  "is drawn symmetric about a vertical axis", NULL, 0, -1, NULL},                 \
     SZ_MIRROR_AXIS_PARAM,                                                                                          \
+    SZ_PAINTED_UNDER_PARAM,                                                                                        \
     {"no-repeat", SZ_PARAM_BOOL, "Do not paint hidden pixels from the pattern the part repeats (a braid, a "     \
                                  "frieze), even where it repeats one", NULL, 0, -1, NULL},                      \
     {"fill-line-art", SZ_PARAM_BOOL, "Fill behind a layer of line art too (by default a layer that is mostly "  \

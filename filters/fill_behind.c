@@ -193,6 +193,7 @@ static sz_status run_parts(sz_ctx *ctx, sz_doc *doc, const sz_args *args, bool l
     sz_hidden_source src = {.mask = mask,
                             .occluders = sz_arg_str(args, "occluders"),
                             .margin = (int)sz_arg_int(args, "margin"),
+                            .painted_under = (int)sz_arg_int(args, "painted-under"),
                             .reach = (int)ceilf(run.fp.reach)};
     run.src = &src;
     const char *debug_path = sz_arg_str(args, "debug");
@@ -285,9 +286,11 @@ const sz_op sz_op_fill_behind = {
             "pattern a step along (--no-repeat: it does not; -v reports the step).\n"
             "A layer covers what the picture shows over it: a layer clipped to another\n"
             "only within that one, layer masks counted, and one that multiplies, screens\n"
-            "or otherwise mixes with what is below not at all.  The fill takes the\n"
-            "part's layer mask.  A part that already has its fill from an earlier run\n"
-            "is left as it is (delete that layer to fill it again).",
+            "or otherwise mixes with what is below not at all.  What a layer has drawn\n"
+            "under its cover stays as drawn, and past the edge of a layer painted whole\n"
+            "there (16 px or more under it, --painted-under) nothing is added.  The\n"
+            "fill takes the part's layer mask.  A part that already has its fill from\n"
+            "an earlier run is left as it is (delete that layer to fill it again).",
     .params = fill_params,
     .flags = SZ_OP_NEEDS_OUTPUT | SZ_OP_SELECTS_LAYERS,
     .run = run_fill,

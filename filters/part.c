@@ -562,17 +562,90 @@ static sz_status occluder_cover(sz_ctx *ctx, const sz_part *p, sz_layer *const *
 enum { CUT_SLACK = 4 * 257, /* the roundings of the cut and of touched */
        DRAWN_LEAST = 32768 };  /* half opaque: the body's edge (body_alpha) */
 
-static void uncover_what_is_drawn(sz_ctx *ctx, sz_part *p)
+static long uncover_what_is_drawn(sz_ctx *ctx, sz_part *p, uint8_t *drawn_under)
 {
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
+    long n = 0;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : n)
     for (int y = 0; y < p->h; y++)
         for (int x = 0; x < p->w; x++) {
             size_t i = (size_t)y * p->w + x;
+            drawn_under[i] = 0;
             if (!p->touched[i]) continue;
             unsigned left = (255u - p->touched[i]) * 257u; /* the most a cut pixel keeps */
             unsigned a = sz_alpha16(p->img, x, y);
-            if (a > left + CUT_SLACK && a >= DRAWN_LEAST) p->hidden[i] = 0, p->touched[i] = 0;
+            if (a > left + CUT_SLACK && a >= DRAWN_LEAST) p->hidden[i] = 0, p->touched[i] = 0, drawn_under[i] = 1, n++;
         }
+    return n;
+}
+
+/* A part painted whole under its cover ends there at its own drawn edge,
+ * and what lies past that edge under the cover is background the artist
+ * left empty, not a hole: before, the benchmark's 100 parts stacked whole
+ * got 647,699 px of fill bulging past their drawn edges.  Each connected
+ * region of hidden pixels is judged as one, by what it borders:
+ *  - the layer's drawn pixels under the cover (drawn edge), some of them
+ *    deep_px (--painted-under) or more from where the cover ends: a
+ *    drawing that goes on that far under the cover was painted there, not
+ *    left by a cut;
+ *  - or pixels the layer shows outside the cover (cut edge).
+ * A region bordered by a deep drawn edge at least DEEP_LEAST px long, and
+ * by a cut edge at most a quarter as long as its drawn edge (a drawn edge
+ * meets the cover's edge in a few pixels where it crosses it), is seen
+ * background.  A band of 塗り足し a few px wide stops short of deep_px
+ * and is completed beyond, as a cut part is; a cut part, whose pixels
+ * under the cover are only its soft rim, has no drawn edge at all.
+ * Covers only: an explicit --mask says itself what is hidden, and one
+ * painted with a broad brush lies deep over the part's pixels around the
+ * hole it is for. */
+enum { DEEP_LEAST = 16 };
+
+static sz_status unhide_past_drawn_edges(sz_ctx *ctx, sz_part *p, const uint8_t *drawn_under, int deep_px)
+{
+    int w = p->w, h = p->h;
+    size_t n = (size_t)w * h;
+    sz_runs runs = {0};
+    uint8_t *open = sz_malloc(ctx, n);
+    uint16_t *depth2 = sz_malloc_array(ctx, n, sizeof *depth2);
+    sz_status st = open && depth2 ? SZ_OK : SZ_ERR_NOMEM;
+    if (!st) {
+        /* where the cover hides less than half: depth under it is measured
+         * from there (a faint reach of the cover, a shadow, is no cover) */
+        for (size_t i = 0; i < n; i++) open[i] = !p->hidden[i] && !drawn_under[i];
+        st = sz_edt_bounded(ctx, open, w, h, deep_px, depth2);
+    }
+    int count = st ? 0 : sz_label_runs(ctx, p->hidden, w, h, false, &runs);
+    if (count < 0) st = SZ_ERR_NOMEM;
+    long *tally = count > 0 ? sz_calloc(ctx, (size_t)count + 1, 3 * sizeof *tally) : NULL;
+    if (count > 0 && !tally) st = SZ_ERR_NOMEM;
+    if (!st && tally) {
+        long *drawn = tally, *deep = tally + count + 1, *cut = tally + 2 * ((size_t)count + 1);
+        for (int y = 0; y < h; y++)
+            for (int32_t r = runs.row_start[y]; r < runs.row_start[y + 1]; r++)
+                for (int x = runs.x0[r]; x <= runs.x1[r]; x++) {
+                    static const int dx[4] = {-1, 1, 0, 0}, dy[4] = {0, 0, -1, 1};
+                    bool by_drawn = false, by_deep = false, by_cut = false;
+                    for (int k = 0; k < 4; k++) {
+                        int nx = x + dx[k], ny = y + dy[k];
+                        if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+                        size_t j = (size_t)ny * w + nx;
+                        if (drawn_under[j]) by_drawn = true, by_deep |= depth2[j] >= deep_px * deep_px;
+                        else if (!p->hidden[j] && sz_alpha16(p->img, nx, ny) >= DRAWN_LEAST) by_cut = true;
+                    }
+                    int32_t l = runs.label[r];
+                    drawn[l] += by_drawn, deep[l] += by_deep, cut[l] += by_cut && !by_drawn;
+                }
+        for (int32_t l = 1; l <= count; l++)
+            if (deep[l] >= DEEP_LEAST && 4 * cut[l] <= drawn[l]) deep[l] = -1; /* seen background */
+        for (int y = 0; y < h; y++)
+            for (int32_t r = runs.row_start[y]; r < runs.row_start[y + 1]; r++)
+                if (deep[runs.label[r]] < 0) {
+                    size_t i = (size_t)y * w + runs.x0[r], len = (size_t)(runs.x1[r] - runs.x0[r] + 1);
+                    memset(p->hidden + i, 0, len), memset(p->touched + i, 0, len);
+                }
+    }
+    free(tally), free(depth2), free(open);
+    sz_runs_free(&runs);
+    return st;
 }
 
 /* The work rectangle of `layer` (canvas coordinates): the bounds of its
@@ -695,7 +768,13 @@ static sz_status part_load(sz_ctx *ctx, sz_doc *doc, sz_layer *layer, const sz_h
     }
     free(answer);
     free(cov), free(occ);
-    if (!st) uncover_what_is_drawn(ctx, p);
+    if (!st) {
+        uint8_t *drawn_under = sz_malloc(ctx, n);
+        if (!drawn_under) st = SZ_ERR_NOMEM;
+        else if (uncover_what_is_drawn(ctx, p, drawn_under) && !src->mask && src->painted_under > 0)
+            st = unhide_past_drawn_edges(ctx, p, drawn_under, SZ_MIN(src->painted_under, SZ_EDT_BOUND_MAX));
+        free(drawn_under);
+    }
     if (!st && src->margin > 0) {
         /* Rigs move parts: grow the region by the margin, into pixels where
          * this part shows nothing (its visible pixels stay). */

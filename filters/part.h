@@ -96,7 +96,18 @@ struct sz_hidden_source {
     const char *occluders;    /* layer selection narrowing the occluders, or NULL */
     int margin;               /* grow the hidden region by this many px */
     int reach;                /* how far beyond its visible pixels the part may grow; 0 = automatic */
+    int painted_under;        /* a layer whose drawing goes this many px or more under its cover was
+                                 painted whole there: past its drawn edge is background (part.c,
+                                 unhide_past_drawn_edges); 0: every empty pixel under a cover is hidden */
 };
+
+/* --painted-under, as an entry of an operation's sz_param table. */
+#define SZ_PAINTED_UNDER_DEFAULT 16
+#define SZ_PAINTED_UNDER_PARAM                                                                                      \
+    {"painted-under", SZ_PARAM_INT, "A layer whose drawing goes this many px or more under its cover was painted " \
+                                    "whole there: nothing is added past the edge it is drawn to (0: every empty " \
+                                    "pixel under a cover is hidden; --mask: always)", "16", 0, SZ_EDT_BOUND_MAX,  \
+     NULL}
 
 /** Loads the mask image named by an operation's --mask argument (NULL when
  *  unset); the caller frees it. */

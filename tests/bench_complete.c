@@ -26,6 +26,7 @@
  * library runs under the C library's default heap (see DESIGN.md).
  */
 #include "sozai.h"
+#include "cut_parts.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -138,6 +139,15 @@ static const sz_op *op_or_die(const char *name)
 enum { RUNS = 3, TOP_ROUNDS = 7 };
 
 /* Runs `name` on doc; returns seconds. */
+/* The document's parts cut where those above cover them (cut_parts.h). */
+static void cut_or_die(sz_doc *doc)
+{
+    if (!cut_where_covered(doc)) {
+        fprintf(stderr, "bench_complete: out of memory\n");
+        exit(1);
+    }
+}
+
 static double timed(sz_ctx *ctx, sz_doc *doc, const char *name, const char *const *kv)
 {
     const sz_op *op = op_or_die(name);
@@ -420,7 +430,7 @@ static double work_pixels(const sz_image *im, int ox, int oy, int cw, int ch)
 }
 
 /* 60 parts of rig sizes on a 4000x6000 canvas, each partly under the
- * parts above it, completed in one run. */
+ * parts above it and cut there, completed in one run. */
 static int cmd_document(void)
 {
     rng = 11;
@@ -442,6 +452,7 @@ static int cmd_document(void)
         pixels += (double)n * n;
         work += work_pixels(im, ox, oy, W, H);
     }
+    cut_or_die(doc);
     double t = timed(ctx, doc, "complete", NULL);
     /* A layer is worked on with the neighbourhood its shape may reach
      * into, which the 4096x4096 part above has no room for on its canvas:
@@ -455,7 +466,8 @@ static int cmd_document(void)
 }
 
 /* The small parts of a rig (eyes, brows, strands, buttons): 150 parts of
- * 80 to 320 px on a 2048x2048 canvas, each partly under those above it.
+ * 80 to 320 px on a 2048x2048 canvas, each partly under those above it
+ * and cut there.
  * Each is too small for a filter's loops to gain from a second thread,
  * so what threads give here is layers worked on side by side. */
 static sz_doc *small_parts_doc(sz_ctx *ctx)
@@ -472,6 +484,7 @@ static sz_doc *small_parts_doc(sz_ctx *ctx)
         sz_layer_set_image(l, painted_part(ctx, n));
         sz_layer_set_offset(l, (int)((W - n) * frand()), (int)((H - n) * frand()));
     }
+    cut_or_die(doc);
     return doc;
 }
 

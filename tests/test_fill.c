@@ -1718,24 +1718,80 @@ START_TEST(what_the_layer_draws_under_its_cover_is_left_as_it_is)
     run_keeping_picture(ctx, doc, "complete", NULL);
     ck_assert_int_eq(sz_layer_child_count(sz_doc_root(doc)), 2);
     sz_doc_free(doc);
-    /* the cover across the face's edge: whatever is added lies where the
-     * face has nothing, never on or under its drawn pixels (those at least
-     * half opaque: a fainter one may be a cut's soft rim) */
+    /* the cover across the face's edge, the face drawn to its own edge
+     * under it: past that edge is background the artist left empty, and
+     * nothing bulges into it (before: a fill of about 900 px did) */
     doc = part_drawn_under(ctx, face, 100, 0, W, H);
     run_keeping_picture(ctx, doc, "complete", NULL);
-    sz_layer *part = layer_named(doc, "part"), *root = sz_doc_root(doc);
-    for (int i = 0; i < sz_layer_child_count(root); i++) {
-        sz_layer *l = sz_layer_child(root, i);
-        if (l == part || !strcmp(sz_layer_name(l), "cover")) continue;
-        for (int y = 0; y < H; y++)
-            for (int x = 100; x < W; x++) {
-                uint16_t own[4] = {0, 0, 0, 0}, added[4] = {0, 0, 0, 0};
-                layer_at(part, x, y, own);
-                layer_at(l, x, y, added);
-                ck_assert_msg(own[3] < 32768 || !added[3], "%s has paint at %d,%d, where the face is drawn",
-                              sz_layer_name(l), x, y);
-            }
-    }
+    ck_assert_msg(sz_layer_child_count(sz_doc_root(doc)) == 2, "a face drawn whole under its cover was added to");
+    sz_doc_free(doc);
+    /* --painted-under 0: every empty pixel under the cover is hidden, and
+     * the face is completed past its drawn edge, as a cut one would be */
+    doc = part_drawn_under(ctx, face, 100, 0, W, H);
+    const char *every_empty_pixel[] = {"painted-under", "0", NULL};
+    run_keeping_picture(ctx, doc, "complete", every_empty_pixel);
+    ck_assert_ptr_nonnull(layer_named(doc, "part (fill)"));
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+/* How many of the pixels in columns x0..x1-1 of the disc of `paint` (a
+ * part_under paint centred at 100,60, radius r) the fill layer covers at
+ * least half, and how many it paints beyond the disc by more than 2 px. */
+static void fill_in_disc(sz_doc *doc, int x0, int x1, float r, int *inside, int *of, int *outside)
+{
+    *inside = *of = *outside = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = x0; x < x1; x++) {
+            uint16_t px[4];
+            fill_at(doc, x, y, px);
+            float d = disc_d(x, y, 100, 60);
+            if (d < r - 1) *of += 1, *inside += px[3] >= 32768;
+            if (d > r + 2 && px[3]) *outside += 1;
+        }
+}
+
+/* 塗り足し only a few px wide (the artist painted a band past the cover's
+ * edge and stopped) is no part drawn whole: the rest is completed, as a
+ * cut part's would be.  And an explicit --mask says what is hidden: one
+ * painted broadly, over the part's pixels round the hole, still has the
+ * hole filled. */
+START_TEST(part_drawn_a_little_way_under_its_cover_is_completed_beyond)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    int inside, of, outside;
+    sz_doc *doc = part_under(ctx, flat_disc, 106, 0, W, H); /* cut from x = 106 */
+    sz_layer *cover = layer_named(doc, "cover");
+    sz_image *wide = sz_image_new(ctx, W - 100, H, 8);
+    static const uint16_t hair[4] = {20000, 10000, 5000, 65535};
+    tu_fill_rect(wide, 0, 0, W - 100, H, hair);
+    sz_layer_set_image(cover, wide); /* and covered from x = 100: a band of 6 px */
+    sz_layer_set_offset(cover, 100, 0);
+    run_keeping_picture(ctx, doc, "complete", NULL);
+    fill_in_disc(doc, 108, W, 40, &inside, &of, &outside);
+    ck_assert_msg(inside > of * 95 / 100, "past the band the disc was filled at %d px of %d", inside, of);
+    ck_assert_msg(outside < 40, "the fill spilled %d px past the disc", outside);
+    sz_doc_free(doc);
+
+    /* the hole: x >= 120; the mask from x = 100, over 20 columns of paint */
+    doc = part_under(ctx, flat_disc, 120, 0, W, H);
+    sz_image *broad = sz_image_new(ctx, W, H, 8);
+    static const uint16_t white[4] = {65535, 65535, 65535, 65535};
+    tu_fill_rect(broad, 100, 0, W, H, white);
+    sz_doc *md = tu_doc_of(ctx, broad, "mask");
+    char path[] = "/tmp/sozai-broadmask-XXXXXX.png";
+    int fd = mkstemps(path, 4);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_int_eq(sz_doc_write_file(ctx, md, path, SZ_FORMAT_PNG, NULL), SZ_OK);
+    sz_doc_free(md);
+    sz_layer_delete(layer_named(doc, "cover"));
+    const char *kv[] = {"mask", path, NULL};
+    ck_assert_int_eq(tu_run_op(ctx, doc, "complete", kv), SZ_OK); /* (nothing covers the fill: it shows) */
+    unlink(path);
+    fill_in_disc(doc, 122, W, 40, &inside, &of, &outside);
+    ck_assert_msg(inside > of * 95 / 100, "under a broad mask the hole was filled at %d px of %d", inside, of);
     sz_doc_free(doc);
     sz_ctx_free(ctx);
 }
@@ -3429,6 +3485,7 @@ int main(void)
     tcase_add_test(tc, what_the_layer_draws_under_its_cover_is_left_as_it_is);
     tcase_add_test(tc, layer_drawn_from_a_description_is_no_part);
     tcase_add_test(tc, locked_layer_gets_its_additions_on_layers_of_their_own);
+    tcase_add_test(tc, part_drawn_a_little_way_under_its_cover_is_completed_beyond);
     tcase_add_test(tc, stacked_layers_are_each_completed_from_those_above);
     tcase_add_test(tc, soft_edge_of_the_cut_is_sealed_on_request);
     tcase_add_test(tc, part_seen_through_a_veil_keeps_its_own_colours);

@@ -4,6 +4,7 @@
  * threads.
  */
 #include "testutil.h"
+#include "cut_parts.h"
 #include "op.h"
 
 #include <math.h>
@@ -255,12 +256,12 @@ START_TEST(every_operation_is_thread_count_independent)
 }
 END_TEST
 
-/* A document of many parts, each partly under those above it: a disc of
- * its own colour in a dark ring (its outline), placed by a fixed little
- * generator.  Most are small (each worked on one thread), four middling
- * (over SZ_ONE_THREAD_PIXELS of work: side by side only in a run they do
- * not dominate), one is canvas-sized (worked on in place when alone), and
- * a large part lies at the bottom. */
+/* A document of many parts, each partly under those above it and cut
+ * there: a disc of its own colour in a dark ring (its outline), placed by
+ * a fixed little generator.  Most are small (each worked on one thread),
+ * four middling (over SZ_ONE_THREAD_PIXELS of work: side by side only in
+ * a run they do not dominate), one is canvas-sized (worked on in place
+ * when alone), and a large part lies at the bottom. */
 static sz_doc *many_parts_doc(sz_ctx *ctx)
 {
     enum { W = 1100, H = 800, PARTS = 14 };
@@ -293,6 +294,7 @@ static sz_doc *many_parts_doc(sz_ctx *ctx)
         sz_layer_set_image(l, im);
         sz_layer_set_offset(l, ox, oy);
     }
+    ck_assert(cut_where_covered(doc));
     return doc;
 }
 
