@@ -1752,6 +1752,18 @@ static void fill_in_disc(sz_doc *doc, int x0, int x1, float r, int *inside, int 
         }
 }
 
+/* Writes `mask` (taken) as a PNG to a new file named after the template
+ * `path` (ending in XXXXXX.png), for --mask. */
+static void write_mask_file(sz_ctx *ctx, sz_image *mask, char *path)
+{
+    sz_doc *md = tu_doc_of(ctx, mask, "mask");
+    int fd = mkstemps(path, 4);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_int_eq(sz_doc_write_file(ctx, md, path, SZ_FORMAT_PNG, NULL), SZ_OK);
+    sz_doc_free(md);
+}
+
 /* 塗り足し only a few px wide (the artist painted a band past the cover's
  * edge and stopped) is no part drawn whole: the rest is completed, as a
  * cut part's would be.  And an explicit --mask says what is hidden: one
@@ -1779,13 +1791,8 @@ START_TEST(part_drawn_a_little_way_under_its_cover_is_completed_beyond)
     sz_image *broad = sz_image_new(ctx, W, H, 8);
     static const uint16_t white[4] = {65535, 65535, 65535, 65535};
     tu_fill_rect(broad, 100, 0, W, H, white);
-    sz_doc *md = tu_doc_of(ctx, broad, "mask");
     char path[] = "/tmp/sozai-broadmask-XXXXXX.png";
-    int fd = mkstemps(path, 4);
-    ck_assert_int_ge(fd, 0);
-    close(fd);
-    ck_assert_int_eq(sz_doc_write_file(ctx, md, path, SZ_FORMAT_PNG, NULL), SZ_OK);
-    sz_doc_free(md);
+    write_mask_file(ctx, broad, path);
     sz_layer_delete(layer_named(doc, "cover"));
     const char *kv[] = {"mask", path, NULL};
     ck_assert_int_eq(tu_run_op(ctx, doc, "complete", kv), SZ_OK); /* (nothing covers the fill: it shows) */
@@ -2823,13 +2830,8 @@ END_TEST
 START_TEST(mask_of_another_size_is_refused)
 {
     sz_ctx *ctx = sz_ctx_new();
-    sz_doc *md = tu_doc_of(ctx, sz_image_new(ctx, 10, 10, 8), "m");
     char path[] = "/tmp/sozai-fillmask-XXXXXX.png";
-    int fd = mkstemps(path, 4);
-    ck_assert_int_ge(fd, 0);
-    close(fd);
-    ck_assert_int_eq(sz_doc_write_file(ctx, md, path, SZ_FORMAT_PNG, NULL), SZ_OK);
-    sz_doc_free(md);
+    write_mask_file(ctx, sz_image_new(ctx, 10, 10, 8), path);
     sz_doc *doc = part_under(ctx, flat_disc, 100, 0, 200, 120);
     const char *kv[] = {"mask", path, NULL};
     ck_assert_int_eq(tu_run_op(ctx, doc, "fill-behind", kv), SZ_ERR_ARG);
