@@ -166,6 +166,7 @@ static sz_status extend_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz_p
     sz_status st = sz_part_load_staged(ctx, doc, l, run->src, stage, &p);
     if (!st && p.img) {
         long changed; /* (each part logs its own) */
+        sz_part_report_painted_under(ctx, "extend-lines", &p);
         st = sz_extend_part_lines(ctx, doc, &p, &run->lp, new_layer, run->debug, &changed);
         run->worked[i] = 1;
     }

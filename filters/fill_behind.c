@@ -116,6 +116,7 @@ static sz_status complete_layer(sz_ctx *ctx, sz_doc *doc, sz_layer *l, int i, sz
         lines = false;
     sz_part p;
     sz_status st = sz_part_load_staged(ctx, doc, l, run->src, stage, &p);
+    if (!st && p.img) sz_part_report_painted_under(ctx, name, &p);
     bool line_art = false;
     if (!st && p.img && p.nhidden && !fp.fill_line_art) st = sz_part_is_line_art(ctx, &p, &line_art);
     if (!st && line_art) {

@@ -108,6 +108,14 @@ bool sz_layer_pixels_locked(const sz_layer *l)
     return false;
 }
 
+void sz_part_report_painted_under(sz_ctx *ctx, const char *op, const sz_part *p)
+{
+    if (p->painted_past)
+        sz_log(ctx, SZ_LOG_INFO, "%s: \"%s\" is painted whole under its cover: %ld px past the edge it is "
+               "drawn to there are left empty (--painted-under 0 completes it there too)", op, p->layer->name,
+               p->painted_past);
+}
+
 bool sz_layer_is_generated(const sz_layer *l)
 {
     size_t n = strlen(l->name);
@@ -601,6 +609,7 @@ enum { DEEP_LEAST = 16 };
 
 static sz_status unhide_past_drawn_edges(sz_ctx *ctx, sz_part *p, const uint8_t *drawn_under, int deep_px)
 {
+    p->painted_past = 0;
     int w = p->w, h = p->h;
     size_t n = (size_t)w * h;
     sz_runs runs = {0};
@@ -641,6 +650,7 @@ static sz_status unhide_past_drawn_edges(sz_ctx *ctx, sz_part *p, const uint8_t 
                 if (deep[runs.label[r]] < 0) {
                     size_t i = (size_t)y * w + runs.x0[r], len = (size_t)(runs.x1[r] - runs.x0[r] + 1);
                     memset(p->hidden + i, 0, len), memset(p->touched + i, 0, len);
+                    p->painted_past += (long)len;
                 }
     }
     free(tally), free(depth2), free(open);

@@ -55,6 +55,8 @@ typedef struct sz_part {
                               block. */
     int nhidden;
     long nvisible;          /* pixels of the layer that show (alpha > 0, not hidden), as loaded */
+    long painted_past;      /* pixels under the cover past the edge of a layer painted whole there, left
+                               as background (unhide_past_drawn_edges; --painted-under) */
     int vx0, vy0, vx1, vy1; /* bounds of the visible pixels, work coordinates */
     int nx0, ny0, nx1, ny1; /* the part's neighbourhood: its pixels' bounds grown by the work margin, clipped to
                                the canvas, work coordinates (the work rectangle may be larger: the layer's own) */
@@ -218,6 +220,9 @@ SZ_INTERNAL bool sz_layer_pixels_locked(const sz_layer *l);
 /** Whether every pixel the part had when loaded is hidden (nothing to
  *  continue from). */
 SZ_INTERNAL bool sz_part_fully_hidden(const sz_part *p);
+/** -v: that the part was found painted whole under its cover somewhere,
+ *  and how many pixels past its drawn edge there are left empty. */
+SZ_INTERNAL void sz_part_report_painted_under(sz_ctx *ctx, const char *op, const sz_part *p);
 
 /** Luma or value (0..1) below which the median of a part's pixels is dark. */
 #define SZ_LINE_ART_DARK 0.3f

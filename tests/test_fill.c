@@ -175,22 +175,34 @@ static void face(int x, int y, uint16_t px[4])
     if (y >= 78 && y < 84 && x >= 88 && x < 112) px[0] = 200 * 257, px[1] = 40 * 257, px[2] = 50 * 257;
 }
 
-/* Counts fill-behind's reports of a part found symmetric. */
-static void note_symmetric(void *user, sz_log_level level, const char *message)
+/* Counts the messages that say something. */
+typedef struct {
+    const char *what;
+    int times;
+} saying;
+
+static void note_saying(void *user, sz_log_level level, const char *message)
 {
+    saying *s = user;
     (void)level;
-    *(int *)user += strstr(message, "drawn symmetric") != NULL;
+    s->times += strstr(message, s->what) != NULL;
 }
 
 /* Runs op over doc keeping its picture (run_keeping_picture): how many
- * parts it reported drawn symmetric. */
-static int symmetric_reports(sz_ctx *ctx, sz_doc *doc, const char *op, const char *const *kv)
+ * of its messages say `what`. */
+static int reports(sz_ctx *ctx, sz_doc *doc, const char *op, const char *const *kv, const char *what)
 {
-    int said = 0;
-    sz_ctx_set_log(ctx, note_symmetric, &said);
+    saying said = {what, 0};
+    sz_ctx_set_log(ctx, note_saying, &said);
     run_keeping_picture(ctx, doc, op, kv);
     sz_ctx_set_log(ctx, NULL, NULL);
-    return said;
+    return said.times;
+}
+
+/* How many parts op reported drawn symmetric. */
+static int symmetric_reports(sz_ctx *ctx, sz_doc *doc, const char *op, const char *const *kv)
+{
+    return reports(ctx, doc, op, kv, "drawn symmetric");
 }
 
 START_TEST(symmetric_part_shows_what_its_other_half_shows)
@@ -1722,7 +1734,7 @@ START_TEST(what_the_layer_draws_under_its_cover_is_left_as_it_is)
      * under it: past that edge is background the artist left empty, and
      * nothing bulges into it (before: a fill of about 900 px did) */
     doc = part_drawn_under(ctx, face, 100, 0, W, H);
-    run_keeping_picture(ctx, doc, "complete", NULL);
+    ck_assert_int_eq(reports(ctx, doc, "complete", NULL, "\"part\" is painted whole under its cover"), 1);
     ck_assert_msg(sz_layer_child_count(sz_doc_root(doc)) == 2, "a face drawn whole under its cover was added to");
     sz_doc_free(doc);
     /* --painted-under 0: every empty pixel under the cover is hidden, and
