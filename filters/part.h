@@ -104,7 +104,6 @@ struct sz_hidden_source {
 };
 
 /* --painted-under, as an entry of an operation's sz_param table. */
-#define SZ_PAINTED_UNDER_DEFAULT 16
 #define SZ_PAINTED_UNDER_PARAM                                                                                      \
     {"painted-under", SZ_PARAM_INT, "A layer whose drawing goes this many px or more under its cover was painted " \
                                     "whole there: nothing is added past the edge it is drawn to (0: every empty " \

@@ -138,7 +138,6 @@ static const sz_op *op_or_die(const char *name)
  * configurations. */
 enum { RUNS = 3, TOP_ROUNDS = 7 };
 
-/* Runs `name` on doc; returns seconds. */
 /* The document's parts cut where those above cover them (cut_parts.h). */
 static void cut_or_die(sz_doc *doc)
 {
@@ -148,6 +147,7 @@ static void cut_or_die(sz_doc *doc)
     }
 }
 
+/* Runs `name` on doc; returns seconds. */
 static double timed(sz_ctx *ctx, sz_doc *doc, const char *name, const char *const *kv)
 {
     const sz_op *op = op_or_die(name);

@@ -1748,9 +1748,9 @@ START_TEST(what_the_layer_draws_under_its_cover_is_left_as_it_is)
 }
 END_TEST
 
-/* How many of the pixels in columns x0..x1-1 of the disc of `paint` (a
- * part_under paint centred at 100,60, radius r) the fill layer covers at
- * least half, and how many it paints beyond the disc by more than 2 px. */
+/* How many of the pixels in columns x0..x1-1 of the disc centred at
+ * 100,60 of radius r the fill layer covers at least half, and how many it
+ * paints beyond the disc by more than 2 px. */
 static void fill_in_disc(sz_doc *doc, int x0, int x1, float r, int *inside, int *of, int *outside)
 {
     *inside = *of = *outside = 0;
