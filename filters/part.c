@@ -591,27 +591,83 @@ static long uncover_what_is_drawn(sz_ctx *ctx, sz_part *p, uint8_t *drawn_under)
  * left empty, not a hole: before, the benchmark's 100 parts stacked whole
  * got 647,699 px of fill bulging past their drawn edges.  Each connected
  * region of hidden pixels is judged as one, by what it borders:
- *  - the layer's drawn pixels under the cover (drawn edge), some of them
- *    deep_px (--painted-under) or more from where the cover ends: a
- *    drawing that goes on that far under the cover was painted there, not
- *    left by a cut;
+ *  - the layer's drawn pixels under the cover (drawn edge);
  *  - or pixels the layer shows outside the cover (cut edge).
- * A region bordered by a deep drawn edge at least DEEP_LEAST px long, and
- * by a cut edge at most a quarter as long as its drawn edge (a drawn edge
- * meets the cover's edge in a few pixels where it crosses it), is seen
- * background.  A band of 塗り足し a few px wide stops short of deep_px
- * and is completed beyond, as a cut part is; a cut part, whose pixels
- * under the cover are only its soft rim, has no drawn edge at all.
+ * With a cut edge at most a quarter as long as its drawn edge (a drawn
+ * edge meets the cover's edge in a few pixels where it crosses it), the
+ * region is seen background when its drawn edge shows the drawing goes
+ * on under the cover as the artist painted it, not as a cut left it:
+ *  - it lies deep_px (--painted-under) or more from where the cover ends
+ *    along at least DEEP_LEAST px;
+ *  - or it crosses a cover too narrow for that: it rises to the middle
+ *    of the cover (the deepest the region lies, within RIDGE_SHARE), at
+ *    least half of deep_px deep, and falls again, its depth changing
+ *    along it by at least RIDGE_SLOPE a px on average (a strand of hair
+ *    across the edge of a face painted whole).  A band painted the same
+ *    depth under both sides of a narrow cover runs along it, at a slope
+ *    near 0, and the gap between its sides is filled.
+ * A band of 塗り足し a few px wide stops short of both and is completed
+ * beyond, as a cut part is; a cut part, whose pixels under the cover are
+ * only its soft rim, has no drawn edge at all.
  * Covers only: an explicit --mask says itself what is hidden, and one
  * painted with a broad brush lies deep over the part's pixels around the
  * hole it is for. */
-enum { DEEP_LEAST = 16 };
+enum { DEEP_LEAST = 8 };
+#define RIDGE_SHARE 0.85f
+#define RIDGE_SLOPE 0.5f
+
+static const int dx4[4] = {-1, 1, 0, 0}, dy4[4] = {0, 0, -1, 1};
+
+/* Whether drawn pixel (x, y) borders a hidden one. */
+static bool on_drawn_edge(const sz_part *p, const uint8_t *drawn_under, int x, int y)
+{
+    if (!drawn_under[(size_t)y * p->w + x]) return false;
+    for (int k = 0; k < 4; k++) {
+        int nx = x + dx4[k], ny = y + dy4[k];
+        if (nx >= 0 && ny >= 0 && nx < p->w && ny < p->h && p->hidden[(size_t)ny * p->w + nx]) return true;
+    }
+    return false;
+}
+
+/* How fast the depth under the cover changes along the drawn edge at
+ * (x, y): the most, per px, towards any of its neighbours on the edge. */
+static float edge_slope(const sz_part *p, const uint8_t *drawn_under, const uint16_t *depth2, int x, int y)
+{
+    float d = sqrtf(depth2[(size_t)y * p->w + x]), most = 0;
+    for (int ny = SZ_MAX(y - 1, 0); ny <= SZ_MIN(y + 1, p->h - 1); ny++)
+        for (int nx = SZ_MAX(x - 1, 0); nx <= SZ_MIN(x + 1, p->w - 1); nx++) {
+            if ((nx == x && ny == y) || !on_drawn_edge(p, drawn_under, nx, ny)) continue;
+            float step = nx != x && ny != y ? 1.41421356f : 1.0f;
+            most = fmaxf(most, fabsf(sqrtf(depth2[(size_t)ny * p->w + nx]) - d) / step);
+        }
+    return most;
+}
+
+/* What a region of hidden pixels borders (see above). */
+typedef struct {
+    long drawn, deep, cut; /* pixels of the region by a drawn edge, a deep one, a cut edge only */
+    unsigned deepest_drawn2, deepest2; /* squared depths: of its drawn edge, of itself */
+    float slope;           /* summed over its pixels by a drawn edge */
+} region_borders;
+
+static bool seen_background(const region_borders *b, int deep_px)
+{
+    if (!b->drawn || 4 * b->cut > b->drawn) return false;
+    if (b->deep >= DEEP_LEAST) return true;
+    float deepest_drawn = sqrtf((float)b->deepest_drawn2), deepest = sqrtf((float)b->deepest2);
+    return 2 * deepest_drawn >= (float)deep_px && deepest_drawn >= RIDGE_SHARE * deepest &&
+           b->slope >= RIDGE_SLOPE * (float)b->drawn;
+}
 
 static sz_status unhide_past_drawn_edges(sz_ctx *ctx, sz_part *p, const uint8_t *drawn_under, int deep_px)
 {
     p->painted_past = 0;
     int w = p->w, h = p->h;
     size_t n = (size_t)w * h;
+    /* depths are told apart up to the bound: a deep drawn edge is judged
+     * by deep_px, and one crossing a cover is compared with the cover */
+    int bound = SZ_MIN(2 * deep_px, SZ_EDT_BOUND_MAX);
+    unsigned beyond = (unsigned)(bound + 1) * (unsigned)(bound + 1);
     sz_runs runs = {0};
     uint8_t *open = sz_malloc(ctx, n);
     uint16_t *depth2 = sz_malloc_array(ctx, n, sizeof *depth2);
@@ -620,34 +676,35 @@ static sz_status unhide_past_drawn_edges(sz_ctx *ctx, sz_part *p, const uint8_t 
         /* where the cover hides less than half: depth under it is measured
          * from there (a faint reach of the cover, a shadow, is no cover) */
         for (size_t i = 0; i < n; i++) open[i] = !p->hidden[i] && !drawn_under[i];
-        st = sz_edt_bounded(ctx, open, w, h, deep_px, depth2);
+        st = sz_edt_bounded(ctx, open, w, h, bound, depth2);
     }
     int count = st ? 0 : sz_label_runs(ctx, p->hidden, w, h, false, &runs);
     if (count < 0) st = SZ_ERR_NOMEM;
-    long *tally = count > 0 ? sz_calloc(ctx, (size_t)count + 1, 3 * sizeof *tally) : NULL;
+    region_borders *tally = count > 0 ? sz_calloc(ctx, (size_t)count + 1, sizeof *tally) : NULL;
     if (count > 0 && !tally) st = SZ_ERR_NOMEM;
     if (!st && tally) {
-        long *drawn = tally, *deep = tally + count + 1, *cut = tally + 2 * ((size_t)count + 1);
         for (int y = 0; y < h; y++)
             for (int32_t r = runs.row_start[y]; r < runs.row_start[y + 1]; r++)
                 for (int x = runs.x0[r]; x <= runs.x1[r]; x++) {
-                    static const int dx[4] = {-1, 1, 0, 0}, dy[4] = {0, 0, -1, 1};
+                    region_borders *b = &tally[runs.label[r]];
                     bool by_drawn = false, by_deep = false, by_cut = false;
+                    b->deepest2 = SZ_MAX(b->deepest2, SZ_MIN(depth2[(size_t)y * w + x], beyond));
                     for (int k = 0; k < 4; k++) {
-                        int nx = x + dx[k], ny = y + dy[k];
+                        int nx = x + dx4[k], ny = y + dy4[k];
                         if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
                         size_t j = (size_t)ny * w + nx;
-                        if (drawn_under[j]) by_drawn = true, by_deep |= depth2[j] >= deep_px * deep_px;
-                        else if (!p->hidden[j] && sz_alpha16(p->img, nx, ny) >= DRAWN_LEAST) by_cut = true;
+                        if (drawn_under[j]) {
+                            if (!by_drawn) b->slope += edge_slope(p, drawn_under, depth2, nx, ny);
+                            by_drawn = true, by_deep |= depth2[j] >= deep_px * deep_px;
+                            b->deepest_drawn2 = SZ_MAX(b->deepest_drawn2, SZ_MIN(depth2[j], beyond));
+                        } else if (!p->hidden[j] && sz_alpha16(p->img, nx, ny) >= DRAWN_LEAST)
+                            by_cut = true;
                     }
-                    int32_t l = runs.label[r];
-                    drawn[l] += by_drawn, deep[l] += by_deep, cut[l] += by_cut && !by_drawn;
+                    b->drawn += by_drawn, b->deep += by_deep, b->cut += by_cut && !by_drawn;
                 }
-        for (int32_t l = 1; l <= count; l++)
-            if (deep[l] >= DEEP_LEAST && 4 * cut[l] <= drawn[l]) deep[l] = -1; /* seen background */
         for (int y = 0; y < h; y++)
             for (int32_t r = runs.row_start[y]; r < runs.row_start[y + 1]; r++)
-                if (deep[runs.label[r]] < 0) {
+                if (seen_background(&tally[runs.label[r]], deep_px)) {
                     size_t i = (size_t)y * w + runs.x0[r], len = (size_t)(runs.x1[r] - runs.x0[r] + 1);
                     memset(p->hidden + i, 0, len), memset(p->touched + i, 0, len);
                     p->painted_past += (long)len;

@@ -1748,6 +1748,23 @@ START_TEST(what_the_layer_draws_under_its_cover_is_left_as_it_is)
 }
 END_TEST
 
+/* A strand of hair narrower than --painted-under across the edge of a
+ * face painted whole under it: the face's drawn edge runs into the strand,
+ * up to its middle and out again, where a band of 塗り足し would run along
+ * it.  Nothing is added (before: a wedge of fill on each side of the
+ * edge, 13,762 px over the benchmark's parts stacked whole). */
+START_TEST(strand_across_the_edge_of_a_part_drawn_whole_adds_nothing)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    /* 20 px wide, down from the top across the disc's edge */
+    sz_doc *doc = part_drawn_under(ctx, flat_disc, 90, 0, 110, 40);
+    ck_assert_int_eq(reports(ctx, doc, "complete", NULL, "\"part\" is painted whole under its cover"), 1);
+    ck_assert_msg(sz_layer_child_count(sz_doc_root(doc)) == 2, "a disc drawn whole under a strand was added to");
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* How many of the pixels in columns x0..x1-1 of the disc centred at
  * 100,60 of radius r the fill layer covers at least half, and how many it
  * paints beyond the disc by more than 2 px. */
@@ -1811,6 +1828,31 @@ START_TEST(part_drawn_a_little_way_under_its_cover_is_completed_beyond)
     unlink(path);
     fill_in_disc(doc, 122, W, 40, &inside, &of, &outside);
     ck_assert_msg(inside > of * 95 / 100, "under a broad mask the hole was filled at %d px of %d", inside, of);
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
+/* A band of 塗り足し painted a few px under both sides of a narrow
+ * cover, across the middle of a disc, reaches nearly to the cover's
+ * middle as a strand's drawn edge does, but runs along the cover: the gap
+ * between its sides is a hole, and is filled. */
+START_TEST(band_under_both_sides_of_a_narrow_cover_is_completed_between)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_under(ctx, flat_disc, 92, 0, 108, H); /* cut from x = 92 to 108 */
+    sz_image *im = sz_layer_image(layer_named(doc, "part"));
+    for (int y = 0; y < H; y++)
+        for (int x = 92; x < 108; x++) {
+            uint16_t px[4] = {0, 0, 0, 0};
+            flat_disc(x, y, px);
+            if (x < 99 || x >= 101) sz_put16(im, x, y, px); /* the bands: 7 px a side */
+        }
+    run_keeping_picture(ctx, doc, "complete", NULL);
+    int inside, of, outside;
+    fill_in_disc(doc, 99, 101, 40, &inside, &of, &outside);
+    ck_assert_msg(inside > of * 95 / 100, "between the bands the disc was filled at %d px of %d", inside, of);
+    ck_assert_msg(outside < 10, "the fill spilled %d px past the disc", outside);
     sz_doc_free(doc);
     sz_ctx_free(ctx);
 }
@@ -3500,6 +3542,8 @@ int main(void)
     tcase_add_test(tc, layer_drawn_from_a_description_is_no_part);
     tcase_add_test(tc, locked_layer_gets_its_additions_on_layers_of_their_own);
     tcase_add_test(tc, part_drawn_a_little_way_under_its_cover_is_completed_beyond);
+    tcase_add_test(tc, strand_across_the_edge_of_a_part_drawn_whole_adds_nothing);
+    tcase_add_test(tc, band_under_both_sides_of_a_narrow_cover_is_completed_between);
     tcase_add_test(tc, stacked_layers_are_each_completed_from_those_above);
     tcase_add_test(tc, soft_edge_of_the_cut_is_sealed_on_request);
     tcase_add_test(tc, part_seen_through_a_veil_keeps_its_own_colours);
