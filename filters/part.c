@@ -421,15 +421,18 @@ static sz_status occluders_of(sz_ctx *ctx, sz_doc *doc, const sz_part *p, const 
         free(all);
         return st;
     }
-    int at = 0, kept = 0;
+    /* `all` is `pix` with some layers left out, in the same order, so one
+     * walk along both tells which are chosen: searching `all` for each
+     * layer above made a document's parts cost the cube of its layers */
+    int at = 0, kept = 0, k = 0;
     while (at < np && pix[at] != p->layer) at++;
-    for (int i = at + 1; i < np; i++) {
+    for (int i = 0; i < np; i++) {
         sz_layer *o = pix[i];
-        bool chosen = false;
-        for (int k = 0; k < nall && !chosen; k++) chosen = all[k] == o;
-        if (chosen && o->image && sz_layer_effectively_visible(o) && covers_what_is_below(o) &&
+        bool chosen = k < nall && all[k] == o;
+        k += chosen;
+        if (i > at && chosen && o->image && sz_layer_effectively_visible(o) && covers_what_is_below(o) &&
             !sz_layer_is_generated(o))
-            pix[kept++] = o;
+            pix[kept++] = o; /* (kept <= i: pix[i] was read before) */
     }
     int counted = 0;
     for (int i = 0; i < kept; i++)

@@ -1858,6 +1858,58 @@ START_TEST(band_under_both_sides_of_a_narrow_cover_is_completed_between)
 }
 END_TEST
 
+/* How many pixels of the disc of test_fill's flat_disc in the rectangle
+ * x0,y0 - x1,y1 the fill layer covers at least half, of how many. */
+static int fill_in_disc_rect(sz_doc *doc, int x0, int y0, int x1, int y1, int *of)
+{
+    int in = 0;
+    *of = 0;
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++) {
+            uint16_t px[4];
+            fill_at(doc, x, y, px);
+            if (disc_d(x, y, 100, 60) < 39) *of += 1, in += px[3] >= 32768;
+        }
+    return in;
+}
+
+/* --occluders: only the layers named hide the part; the others' cut is
+ * the part's own edge, and a named layer below the part hides nothing. */
+START_TEST(only_the_named_occluders_hide_the_part)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    static const char *const named[3] = {"cover", "top", "backdrop,cover"};
+    for (int t = 0; t < 3; t++) {
+        sz_doc *doc = part_under(ctx, flat_disc, 130, 0, 150, H); /* "cover", over the disc's right edge */
+        sz_layer *part = layer_named(doc, "part"), *root = sz_doc_root(doc);
+        static const uint16_t none[4] = {0, 0, 0, 0}, hair[4] = {20000, 10000, 5000, 65535};
+        tu_fill_rect(sz_layer_image(part), 80, 10, 120, 30, none);
+        sz_layer *top = sz_layer_new(ctx, root, SZ_LAYER_PIXEL, "top"); /* and over its top */
+        sz_image *bar = sz_image_new(ctx, 40, 20, 8);
+        tu_fill_rect(bar, 0, 0, 40, 20, hair);
+        sz_layer_set_image(top, bar);
+        sz_layer_set_offset(top, 80, 10);
+        sz_layer *backdrop = sz_layer_new(ctx, root, SZ_LAYER_PIXEL, "backdrop"); /* below the part, apart */
+        sz_image *patch = sz_image_new(ctx, 20, 20, 8);
+        tu_fill_rect(patch, 0, 0, 20, 20, hair);
+        sz_layer_set_image(backdrop, patch);
+        ck_assert_int_eq(sz_layer_move(ctx, backdrop, root, 0), SZ_OK);
+        const char *kv[] = {"occluders", named[t], "layers", "part", NULL};
+        run_keeping_picture(ctx, doc, "complete", kv);
+        int right_of, top_of;
+        int right_in = fill_in_disc_rect(doc, 130, 0, 150, H, &right_of);
+        int top_in = fill_in_disc_rect(doc, 80, 10, 120, 30, &top_of);
+        bool right = t != 1;
+        ck_assert_msg(right ? right_in > right_of * 95 / 100 : right_in == 0,
+                      "--occluders %s: under the right bar %d px of %d filled", named[t], right_in, right_of);
+        ck_assert_msg(!right ? top_in > top_of * 95 / 100 : top_in == 0,
+                      "--occluders %s: under the top bar %d px of %d filled", named[t], top_in, top_of);
+        sz_doc_free(doc);
+    }
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* A type layer, a smart object or a fill layer is drawn by the paint
  * program from its description: what sozai painted into it would be lost
  * or clash when the program draws it again, so it is left as it is. */
@@ -3544,6 +3596,7 @@ int main(void)
     tcase_add_test(tc, part_drawn_a_little_way_under_its_cover_is_completed_beyond);
     tcase_add_test(tc, strand_across_the_edge_of_a_part_drawn_whole_adds_nothing);
     tcase_add_test(tc, band_under_both_sides_of_a_narrow_cover_is_completed_between);
+    tcase_add_test(tc, only_the_named_occluders_hide_the_part);
     tcase_add_test(tc, stacked_layers_are_each_completed_from_those_above);
     tcase_add_test(tc, soft_edge_of_the_cut_is_sealed_on_request);
     tcase_add_test(tc, part_seen_through_a_veil_keeps_its_own_colours);
