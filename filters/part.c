@@ -541,12 +541,16 @@ static sz_status occluder_cover(sz_ctx *ctx, const sz_part *p, sz_layer *const *
 {
     for (int i = 0; i < n; i++) {
         const sz_layer *o = occ[i];
+        int ox0 = SZ_MAX(o->x, p->x0), oy0 = SZ_MAX(o->y, p->y0);
+        int ox1 = SZ_MIN(o->x + o->image->w, p->x0 + p->w), oy1 = SZ_MIN(o->y + o->image->h, p->y0 + p->h);
+        /* most layers above a small part lie elsewhere: their factors and
+         * a team of threads for no row cost each part of a document of
+         * thousands of layers more than its own work */
+        if (ox0 >= ox1 || oy0 >= oy1) continue;
         float op = hiding_opacity(o);
         int nf;
         share_factor *f = share_factors(ctx, o, &nf);
         if (!f) return SZ_ERR_NOMEM;
-        int ox0 = SZ_MAX(o->x, p->x0), oy0 = SZ_MAX(o->y, p->y0);
-        int ox1 = SZ_MIN(o->x + o->image->w, p->x0 + p->w), oy1 = SZ_MIN(o->y + o->image->h, p->y0 + p->h);
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
         for (int y = oy0; y < oy1; y++)
             for (int x = ox0; x < ox1; x++) {
