@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* lcms2 reports errors through a per-context handler; we route them into
  * our own context's text instead of stderr. */
@@ -198,6 +199,34 @@ bool sz_icc_space(const uint8_t *icc, size_t len, sz_colorspace *space)
     return false;
 }
 
+/* A profile's creation date: six 16-bit numbers at this offset of its
+ * header, year to second. */
+enum { ICC_DATE = 24, ICC_DATE_LEN = 12, ICC_ID = 84, ICC_ID_LEN = 16 };
+
+/* The date a built sRGB profile carries: IEC 61966-2-1's, 1999-10-18. */
+static const uint8_t SRGB_DATE[ICC_DATE_LEN] = {0x07, 0xcf, 0, 10, 0, 18, 0, 0, 0, 0, 0, 0};
+
+/* Saves profile p (malloc'd) with the creation date `date` instead of
+ * the clock's that lcms2 writes, so that the same input gives the same
+ * bytes whenever it is converted (a pipeline's files, a diff, a cache).
+ * A profile ID, which the date is part of, would be left out. */
+static sz_status save_profile(sz_ctx *ctx, cmsHPROFILE p, const uint8_t date[ICC_DATE_LEN], uint8_t **out,
+                              size_t *out_len)
+{
+    cmsUInt32Number n = 0;
+    if (!cmsSaveProfileToMem(p, NULL, &n) || n < ICC_ID + ICC_ID_LEN) return SZ_ERR_COLOR;
+    uint8_t *icc = sz_malloc(ctx, n);
+    if (!icc) return SZ_ERR_NOMEM;
+    if (!cmsSaveProfileToMem(p, icc, &n)) {
+        free(icc);
+        return SZ_ERR_COLOR;
+    }
+    memcpy(icc + ICC_DATE, date, ICC_DATE_LEN);
+    memset(icc + ICC_ID, 0, ICC_ID_LEN);
+    *out = icc, *out_len = n;
+    return SZ_OK;
+}
+
 sz_status sz_icc_gray_to_rgb(sz_ctx *ctx, const uint8_t *icc, size_t len, uint8_t **out, size_t *out_len)
 {
     *out = NULL;
@@ -219,19 +248,7 @@ sz_status sz_icc_gray_to_rgb(sz_ctx *ctx, const uint8_t *icc, size_t len, uint8_
         cmsToneCurve *curves[3] = {(cmsToneCurve *)trc, (cmsToneCurve *)trc, (cmsToneCurve *)trc};
         rgb = cmsCreateRGBProfileTHR(lc, &white, &prim, curves);
     }
-    cmsUInt32Number n = 0;
-    if (rgb && cmsSaveProfileToMem(rgb, NULL, &n) && n) {
-        *out = sz_malloc(ctx, n);
-        if (*out && cmsSaveProfileToMem(rgb, *out, &n)) {
-            *out_len = n;
-            st = SZ_OK;
-        } else if (*out) {
-            free(*out);
-            *out = NULL;
-        } else {
-            st = SZ_ERR_NOMEM;
-        }
-    }
+    if (rgb) st = save_profile(ctx, rgb, icc + ICC_DATE, out, out_len); /* the gray profile's date */
     if (st == SZ_ERR_COLOR) sz_fail(ctx, SZ_ERR_COLOR, "cannot rebuild the gray ICC profile as RGB");
     if (rgb) cmsCloseProfile(rgb);
     if (gray) cmsCloseProfile(gray);
@@ -246,18 +263,8 @@ sz_status sz_icc_srgb(sz_ctx *ctx, uint8_t **out, size_t *out_len)
     cmsContext lc = lcms_context(ctx);
     if (!lc) return sz_fail(ctx, SZ_ERR_NOMEM, "cannot create a colour management context");
     cmsHPROFILE p = cmsCreate_sRGBProfileTHR(lc);
-    cmsUInt32Number n = 0;
-    sz_status st = SZ_ERR_COLOR;
-    if (p && cmsSaveProfileToMem(p, NULL, &n) && n && (*out = sz_malloc(ctx, n))) {
-        if (cmsSaveProfileToMem(p, *out, &n)) {
-            *out_len = n;
-            st = SZ_OK;
-        } else {
-            free(*out);
-            *out = NULL;
-        }
-    }
-    if (st) sz_fail(ctx, SZ_ERR_COLOR, "cannot build an sRGB profile");
+    sz_status st = p ? save_profile(ctx, p, SRGB_DATE, out, out_len) : SZ_ERR_COLOR;
+    if (st == SZ_ERR_COLOR) sz_fail(ctx, SZ_ERR_COLOR, "cannot build an sRGB profile");
     if (p) cmsCloseProfile(p);
     cmsDeleteContext(lc);
     return st;

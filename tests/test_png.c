@@ -236,6 +236,31 @@ START_TEST(roundtrip_8_and_16_bit_with_icc)
 }
 END_TEST
 
+/* The profiles sozai builds (sRGB for a converted document, RGB from a
+ * gray one) carry a fixed creation date, not the clock's: the same input
+ * gives the same bytes at any time. */
+START_TEST(built_profiles_carry_no_date_of_their_making)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    uint8_t *icc;
+    size_t len;
+    ck_assert_int_eq(sz_icc_srgb(ctx, &icc, &len), SZ_OK);
+    static const uint8_t srgb_date[12] = {0x07, 0xcf, 0, 10, 0, 18, 0, 0, 0, 0, 0, 0}; /* IEC 61966-2-1 */
+    ck_assert_uint_ge(len, 128);
+    ck_assert_int_eq(memcmp(icc + 24, srgb_date, 12), 0);
+    free(icc);
+    size_t gray_len;
+    uint8_t *gray = tu_read_file(tu_data_path("icc/compact-icc/sGrey-v4.icc"), &gray_len);
+    ck_assert_ptr_nonnull(gray);
+    ck_assert_int_eq(sz_icc_gray_to_rgb(ctx, gray, gray_len, &icc, &len), SZ_OK);
+    ck_assert_uint_ge(len, 128);
+    ck_assert_int_eq(memcmp(icc + 24, gray + 24, 12), 0); /* the gray profile's own date */
+    free(icc);
+    free(gray);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(roundtrip_every_pngsuite_image)
 {
     TU_SKIP_WITHOUT_DATA();
@@ -459,6 +484,7 @@ int main(void)
     tcase_add_test(tc, damaged_icc_profile_is_dropped_with_a_warning);
     tcase_add_test(tc, libpng_test_images_decode);
     tcase_add_test(tc, roundtrip_8_and_16_bit_with_icc);
+    tcase_add_test(tc, built_profiles_carry_no_date_of_their_making);
     tcase_add_test(tc, roundtrip_every_pngsuite_image);
     tcase_add_test(tc, depth_conversion_on_write);
     tcase_add_test(tc, opaque_images_are_written_without_alpha);
