@@ -465,21 +465,21 @@ static int cmd_document(void)
     return 0;
 }
 
-/* The small parts of a rig (eyes, brows, strands, buttons): 150 parts of
- * 80 to 320 px on a 2048x2048 canvas, each partly under those above it
- * and cut there.
+/* The small parts of a rig (eyes, brows, strands, buttons): `count` parts
+ * of 80 to 320 px, each partly under those above it and cut there, on a
+ * canvas as crowded as 150 of them on 2048x2048.
  * Each is too small for a filter's loops to gain from a second thread,
  * so what threads give here is layers worked on side by side. */
-static sz_doc *small_parts_doc(sz_ctx *ctx)
+static sz_doc *small_parts_doc(sz_ctx *ctx, int count)
 {
     rng = 23;
-    const int W = 2048, H = 2048, N = 150;
+    const int W = (int)lrint(2048 * sqrt(count / 150.0)), H = W;
     sz_doc *doc = sz_doc_new(ctx, W, H);
     sz_doc_set_depth(doc, 8);
-    for (int i = 0; i < N; i++) {
+    for (int i = 0; i < count; i++) {
         int n = 80 + (int)(240 * frand());
         char name[32];
-        snprintf(name, sizeof name, "part %03d", i);
+        snprintf(name, sizeof name, "part %04d", i);
         sz_layer *l = sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, name);
         sz_layer_set_image(l, painted_part(ctx, n));
         sz_layer_set_offset(l, (int)((W - n) * frand()), (int)((H - n) * frand()));
@@ -495,7 +495,7 @@ static int cmd_small_parts(void)
         for (int one = 0; one < 2; one++) {
             sz_ctx *ctx = sz_ctx_new();
             if (one) sz_ctx_set_threads(ctx, 1);
-            sz_doc *doc = small_parts_doc(ctx);
+            sz_doc *doc = small_parts_doc(ctx, 150);
             best[one] = fmin(best[one], timed(ctx, doc, "complete", NULL));
             sz_doc_free(doc);
             sz_ctx_free(ctx);
@@ -503,6 +503,25 @@ static int cmd_small_parts(void)
     printf("complete on a 2048x2048 document of 150 small parts (80-320 px): %.2f s, on one thread %.2f s "
            "(%.1fx; best of %d runs)\n",
            best[0], best[1], best[1] / best[0], RUNS);
+    return 0;
+}
+
+/* A rig's document of a thousand layers costs a thousand layers' work:
+ * the time a layer takes is the same with 150 and with 1000 of them
+ * (once each: the larger takes seconds). */
+static int cmd_many_parts(void)
+{
+    static const int counts[2] = {150, 1000};
+    double per_layer[2];
+    for (int k = 0; k < 2; k++) {
+        sz_ctx *ctx = sz_ctx_new();
+        sz_doc *doc = small_parts_doc(ctx, counts[k]);
+        per_layer[k] = timed(ctx, doc, "complete", NULL) / counts[k];
+        sz_doc_free(doc);
+        sz_ctx_free(ctx);
+    }
+    printf("complete per small part: %.1f ms in a document of %d, %.1f ms in one of %d (%.2fx)\n",
+           1e3 * per_layer[0], counts[0], 1e3 * per_layer[1], counts[1], per_layer[1] / per_layer[0]);
     return 0;
 }
 
@@ -577,10 +596,11 @@ int main(int argc, char **argv)
     if (argc >= 2 && !strcmp(argv[1], "complete")) return cmd_complete(argc > 2 ? argv[2] : NULL);
     if (argc == 2 && !strcmp(argv[1], "document")) return cmd_document();
     if (argc == 2 && !strcmp(argv[1], "small-parts")) return cmd_small_parts();
+    if (argc == 2 && !strcmp(argv[1], "many-parts")) return cmd_many_parts();
     if (argc == 2 && !strcmp(argv[1], "striped")) return cmd_striped();
     if (argc == 2 && !strcmp(argv[1], "speck")) return cmd_speck();
     if (argc == 2 && !strcmp(argv[1], "strands")) return cmd_strands();
     if (argc == 4 && !strcmp(argv[1], "part")) return cmd_part(atoi(argv[2]), argv[3]);
-    fprintf(stderr, "usage: bench_complete lines | complete DIR | document | small-parts | striped | speck | strands | part N DIR\n");
+    fprintf(stderr, "usage: bench_complete lines | complete DIR | document | small-parts | many-parts | striped | speck | strands | part N DIR\n");
     return 2;
 }
