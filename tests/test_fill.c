@@ -16,6 +16,19 @@ enum { W = 200, H = 120 };
 
 typedef void (*paint_fn)(int x, int y, uint16_t px[4]);
 
+/* An opaque layer named `name` over the rectangle [x0,x1) x [y0,y1), on
+ * top of the document. */
+static sz_layer *add_cover(sz_ctx *ctx, sz_doc *doc, const char *name, int x0, int y0, int x1, int y1)
+{
+    sz_layer *l = sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, name);
+    sz_image *bar = sz_image_new(ctx, x1 - x0, y1 - y0, 8);
+    static const uint16_t hair[4] = {20000, 10000, 5000, 65535};
+    tu_fill_rect(bar, 0, 0, x1 - x0, y1 - y0, hair);
+    sz_layer_set_image(l, bar);
+    sz_layer_set_offset(l, x0, y0);
+    return l;
+}
+
 /* A part painted by `paint` on a w x h canvas under an opaque "cover"
  * layer over the rectangle [x0,x1) x [y0,y1); the part is cut there. */
 static sz_doc *part_under_on(sz_ctx *ctx, paint_fn paint, int w, int h, int x0, int y0, int x1, int y1)
@@ -29,12 +42,7 @@ static sz_doc *part_under_on(sz_ctx *ctx, paint_fn paint, int w, int h, int x0, 
             sz_put16(im, x, y, px);
         }
     sz_doc *doc = tu_doc_of(ctx, im, "part");
-    sz_layer *top = sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "cover");
-    sz_image *bar = sz_image_new(ctx, x1 - x0, y1 - y0, 8);
-    static const uint16_t hair[4] = {20000, 10000, 5000, 65535};
-    tu_fill_rect(bar, 0, 0, x1 - x0, y1 - y0, hair);
-    sz_layer_set_image(top, bar);
-    sz_layer_set_offset(top, x0, y0);
+    add_cover(ctx, doc, "cover", x0, y0, x1, y1);
     return doc;
 }
 
@@ -1765,13 +1773,14 @@ START_TEST(strand_across_the_edge_of_a_part_drawn_whole_adds_nothing)
 }
 END_TEST
 
-/* How many of the pixels in columns x0..x1-1 of the disc centred at
- * 100,60 of radius r the fill layer covers at least half, and how many it
- * paints beyond the disc by more than 2 px. */
-static void fill_in_disc(sz_doc *doc, int x0, int x1, float r, int *inside, int *of, int *outside)
+/* How many of the pixels in the rectangle [x0,x1) x [y0,y1) of the disc
+ * centred at 100,60 of radius r the fill layer covers at least half, and
+ * how many it paints beyond the disc by more than 2 px. */
+static void fill_in_disc_rect(sz_doc *doc, int x0, int y0, int x1, int y1, float r, int *inside, int *of,
+                              int *outside)
 {
     *inside = *of = *outside = 0;
-    for (int y = 0; y < H; y++)
+    for (int y = y0; y < y1; y++)
         for (int x = x0; x < x1; x++) {
             uint16_t px[4];
             fill_at(doc, x, y, px);
@@ -1779,6 +1788,12 @@ static void fill_in_disc(sz_doc *doc, int x0, int x1, float r, int *inside, int 
             if (d < r - 1) *of += 1, *inside += px[3] >= 32768;
             if (d > r + 2 && px[3]) *outside += 1;
         }
+}
+
+/* The same over columns x0..x1-1. */
+static void fill_in_disc(sz_doc *doc, int x0, int x1, float r, int *inside, int *of, int *outside)
+{
+    fill_in_disc_rect(doc, x0, 0, x1, H, r, inside, of, outside);
 }
 
 /* Writes `mask` (taken) as a PNG to a new file named after the template
@@ -1802,13 +1817,9 @@ START_TEST(part_drawn_a_little_way_under_its_cover_is_completed_beyond)
 {
     sz_ctx *ctx = sz_ctx_new();
     int inside, of, outside;
-    sz_doc *doc = part_under(ctx, flat_disc, 106, 0, W, H); /* cut from x = 106 */
-    sz_layer *cover = layer_named(doc, "cover");
-    sz_image *wide = sz_image_new(ctx, W - 100, H, 8);
-    static const uint16_t hair[4] = {20000, 10000, 5000, 65535};
-    tu_fill_rect(wide, 0, 0, W - 100, H, hair);
-    sz_layer_set_image(cover, wide); /* and covered from x = 100: a band of 6 px */
-    sz_layer_set_offset(cover, 100, 0);
+    sz_doc *doc = part_drawn_under(ctx, flat_disc, 100, 0, W, H); /* covered from x = 100 */
+    static const uint16_t none[4] = {0, 0, 0, 0};
+    tu_fill_rect(sz_layer_image(layer_named(doc, "part")), 106, 0, W, H, none); /* cut from 106: a band of 6 px */
     run_keeping_picture(ctx, doc, "complete", NULL);
     fill_in_disc(doc, 108, W, 40, &inside, &of, &outside);
     ck_assert_msg(inside > of * 95 / 100, "past the band the disc was filled at %d px of %d", inside, of);
@@ -1840,14 +1851,9 @@ END_TEST
 START_TEST(band_under_both_sides_of_a_narrow_cover_is_completed_between)
 {
     sz_ctx *ctx = sz_ctx_new();
-    sz_doc *doc = part_under(ctx, flat_disc, 92, 0, 108, H); /* cut from x = 92 to 108 */
-    sz_image *im = sz_layer_image(layer_named(doc, "part"));
-    for (int y = 0; y < H; y++)
-        for (int x = 92; x < 108; x++) {
-            uint16_t px[4] = {0, 0, 0, 0};
-            flat_disc(x, y, px);
-            if (x < 99 || x >= 101) sz_put16(im, x, y, px); /* the bands: 7 px a side */
-        }
+    sz_doc *doc = part_drawn_under(ctx, flat_disc, 92, 0, 108, H); /* under a cover from x = 92 to 108 */
+    static const uint16_t none[4] = {0, 0, 0, 0};
+    tu_fill_rect(sz_layer_image(layer_named(doc, "part")), 99, 0, 101, H, none); /* the bands: 7 px a side */
     run_keeping_picture(ctx, doc, "complete", NULL);
     int inside, of, outside;
     fill_in_disc(doc, 99, 101, 40, &inside, &of, &outside);
@@ -1858,21 +1864,6 @@ START_TEST(band_under_both_sides_of_a_narrow_cover_is_completed_between)
 }
 END_TEST
 
-/* How many pixels of the disc of test_fill's flat_disc in the rectangle
- * x0,y0 - x1,y1 the fill layer covers at least half, of how many. */
-static int fill_in_disc_rect(sz_doc *doc, int x0, int y0, int x1, int y1, int *of)
-{
-    int in = 0;
-    *of = 0;
-    for (int y = y0; y < y1; y++)
-        for (int x = x0; x < x1; x++) {
-            uint16_t px[4];
-            fill_at(doc, x, y, px);
-            if (disc_d(x, y, 100, 60) < 39) *of += 1, in += px[3] >= 32768;
-        }
-    return in;
-}
-
 /* --occluders: only the layers named hide the part; the others' cut is
  * the part's own edge, and a named layer below the part hides nothing. */
 START_TEST(only_the_named_occluders_hide_the_part)
@@ -1881,24 +1872,16 @@ START_TEST(only_the_named_occluders_hide_the_part)
     static const char *const named[3] = {"cover", "top", "backdrop,cover"};
     for (int t = 0; t < 3; t++) {
         sz_doc *doc = part_under(ctx, flat_disc, 130, 0, 150, H); /* "cover", over the disc's right edge */
-        sz_layer *part = layer_named(doc, "part"), *root = sz_doc_root(doc);
-        static const uint16_t none[4] = {0, 0, 0, 0}, hair[4] = {20000, 10000, 5000, 65535};
-        tu_fill_rect(sz_layer_image(part), 80, 10, 120, 30, none);
-        sz_layer *top = sz_layer_new(ctx, root, SZ_LAYER_PIXEL, "top"); /* and over its top */
-        sz_image *bar = sz_image_new(ctx, 40, 20, 8);
-        tu_fill_rect(bar, 0, 0, 40, 20, hair);
-        sz_layer_set_image(top, bar);
-        sz_layer_set_offset(top, 80, 10);
-        sz_layer *backdrop = sz_layer_new(ctx, root, SZ_LAYER_PIXEL, "backdrop"); /* below the part, apart */
-        sz_image *patch = sz_image_new(ctx, 20, 20, 8);
-        tu_fill_rect(patch, 0, 0, 20, 20, hair);
-        sz_layer_set_image(backdrop, patch);
-        ck_assert_int_eq(sz_layer_move(ctx, backdrop, root, 0), SZ_OK);
+        static const uint16_t none[4] = {0, 0, 0, 0};
+        tu_fill_rect(sz_layer_image(layer_named(doc, "part")), 80, 10, 120, 30, none);
+        add_cover(ctx, doc, "top", 80, 10, 120, 30); /* and over its top */
+        sz_layer *backdrop = add_cover(ctx, doc, "backdrop", 0, 0, 20, 20); /* below the part, apart */
+        ck_assert_int_eq(sz_layer_move(ctx, backdrop, sz_doc_root(doc), 0), SZ_OK);
         const char *kv[] = {"occluders", named[t], "layers", "part", NULL};
         run_keeping_picture(ctx, doc, "complete", kv);
-        int right_of, top_of;
-        int right_in = fill_in_disc_rect(doc, 130, 0, 150, H, &right_of);
-        int top_in = fill_in_disc_rect(doc, 80, 10, 120, 30, &top_of);
+        int right_in, right_of, top_in, top_of, outside;
+        fill_in_disc_rect(doc, 130, 0, 150, H, 40, &right_in, &right_of, &outside);
+        fill_in_disc_rect(doc, 80, 10, 120, 30, 40, &top_in, &top_of, &outside);
         bool right = t != 1;
         ck_assert_msg(right ? right_in > right_of * 95 / 100 : right_in == 0,
                       "--occluders %s: under the right bar %d px of %d filled", named[t], right_in, right_of);
