@@ -655,6 +655,7 @@ typedef struct {
     long drawn, deep, cut; /* pixels of the region by a drawn edge, a deep one, a cut edge only */
     unsigned deepest_drawn2, deepest2; /* squared depths: of its drawn edge, of itself */
     float slope;           /* summed over its pixels by a drawn edge */
+    bool background;       /* the verdict, once all is counted */
 } region_borders;
 
 static bool seen_background(const region_borders *b, int deep_px)
@@ -709,9 +710,10 @@ static sz_status unhide_past_drawn_edges(sz_ctx *ctx, sz_part *p, const uint8_t 
                     }
                     b->drawn += by_drawn, b->deep += by_deep, b->cut += by_cut && !by_drawn;
                 }
+        for (int l = 0; l <= count; l++) tally[l].background = seen_background(&tally[l], deep_px);
         for (int y = 0; y < h; y++)
             for (int32_t r = runs.row_start[y]; r < runs.row_start[y + 1]; r++)
-                if (seen_background(&tally[runs.label[r]], deep_px)) {
+                if (tally[runs.label[r]].background) {
                     size_t i = (size_t)y * w + runs.x0[r], len = (size_t)(runs.x1[r] - runs.x0[r] + 1);
                     memset(p->hidden + i, 0, len), memset(p->touched + i, 0, len);
                     p->painted_past += (long)len;
