@@ -612,16 +612,23 @@ static long uncover_what_is_drawn(sz_ctx *ctx, sz_part *p, uint8_t *drawn_under)
  *    along it by at least RIDGE_SLOPE a px on average (a strand of hair
  *    across the edge of a face painted whole).  A band painted the same
  *    depth under both sides of a narrow cover runs along it, at a slope
- *    near 0, and the gap between its sides is filled.
- * A band of 塗り足し a few px wide stops short of both and is completed
+ *    near 0, and the gap between its sides is filled;
+ *  - or, at least CROSSING_DEEP px deep, it meets the cover's edge at a
+ *    steep angle along its length (a mean sine of CROSSING_SINE): a
+ *    silhouette going in under a strand too narrow for the rules above.
+ *    A band's edge runs along the cover's edge, even where its width
+ *    wanders (the slope above, taken pixel by pixel, cannot tell them
+ *    apart: a band's edge steps, and scores 0.6 or more).
+ * A band of 塗り足し a few px wide stops short of all three and is completed
  * beyond, as a cut part is; a cut part, whose pixels under the cover are
  * only its soft rim, has no drawn edge at all.
  * Covers only: an explicit --mask says itself what is hidden, and one
  * painted with a broad brush lies deep over the part's pixels around the
  * hole it is for. */
-enum { DEEP_LEAST = 8 };
+enum { DEEP_LEAST = 8, CROSSING_DEEP = 3 };
 #define RIDGE_SHARE 0.85f
 #define RIDGE_SLOPE 0.5f
+#define CROSSING_SINE 0.7f
 
 static const int dx4[4] = {-1, 1, 0, 0}, dy4[4] = {0, 0, -1, 1};
 
@@ -650,11 +657,31 @@ static float edge_slope(const sz_part *p, const uint8_t *drawn_under, const uint
     return most;
 }
 
+/* The sine of the angle at which the drawn edge at (x, y) meets the
+ * cover's edge: near 0 where it runs along it, as a band's edge does, 1
+ * where it runs straight in, as a silhouette crossing the cover does.
+ * Both directions are derivatives over 5 x 5 px, of the layer's opacity
+ * and of the depth under the cover: an edge has no direction at 1 px,
+ * where it steps. */
+static float edge_crossing(const sz_part *p, const uint16_t *depth2, unsigned beyond, int x, int y)
+{
+    float ax = 0, ay = 0, dx = 0, dy = 0;
+    for (int j = -2; j <= 2; j++)
+        for (int i = -2; i <= 2; i++) {
+            int u = SZ_MIN(SZ_MAX(x + i, 0), p->w - 1), v = SZ_MIN(SZ_MAX(y + j, 0), p->h - 1);
+            float a = (float)sz_alpha16(p->img, u, v);
+            float d = sqrtf((float)SZ_MIN(depth2[(size_t)v * p->w + u], beyond));
+            ax += (float)i * a, ay += (float)j * a, dx += (float)i * d, dy += (float)j * d;
+        }
+    float na = sqrtf(ax * ax + ay * ay), nd = sqrtf(dx * dx + dy * dy);
+    return na > 0 && nd > 0 ? fabsf(ax * dy - ay * dx) / (na * nd) : 0;
+}
+
 /* What a region of hidden pixels borders (see above). */
 typedef struct {
     long drawn, deep, cut; /* pixels of the region by a drawn edge, a deep one, a cut edge only */
     unsigned deepest_drawn2, deepest2; /* squared depths: of its drawn edge, of itself */
-    float slope;           /* summed over its pixels by a drawn edge */
+    float slope, crossing; /* summed over its pixels by a drawn edge */
     bool background;       /* the verdict, once all is counted */
 } region_borders;
 
@@ -663,6 +690,7 @@ static bool seen_background(const region_borders *b, int deep_px)
     if (!b->drawn || 4 * b->cut > b->drawn) return false;
     if (b->deep >= DEEP_LEAST) return true;
     float deepest_drawn = sqrtf((float)b->deepest_drawn2), deepest = sqrtf((float)b->deepest2);
+    if (deepest_drawn >= CROSSING_DEEP && b->crossing >= CROSSING_SINE * (float)b->drawn) return true;
     return 2 * deepest_drawn >= (float)deep_px && deepest_drawn >= RIDGE_SHARE * deepest &&
            b->slope >= RIDGE_SLOPE * (float)b->drawn;
 }
@@ -702,7 +730,9 @@ static sz_status unhide_past_drawn_edges(sz_ctx *ctx, sz_part *p, const uint8_t 
                         if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
                         size_t j = (size_t)ny * w + nx;
                         if (drawn_under[j]) {
-                            if (!by_drawn) b->slope += edge_slope(p, drawn_under, depth2, nx, ny);
+                            if (!by_drawn)
+                                b->slope += edge_slope(p, drawn_under, depth2, nx, ny),
+                                b->crossing += edge_crossing(p, depth2, beyond, nx, ny);
                             by_drawn = true, by_deep |= depth2[j] >= deep_px * deep_px;
                             b->deepest_drawn2 = SZ_MAX(b->deepest_drawn2, SZ_MIN(depth2[j], beyond));
                         } else if (!p->hidden[j] && sz_alpha16(p->img, nx, ny) >= DRAWN_LEAST)

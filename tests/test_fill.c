@@ -1764,11 +1764,17 @@ END_TEST
 START_TEST(strand_across_the_edge_of_a_part_drawn_whole_adds_nothing)
 {
     sz_ctx *ctx = sz_ctx_new();
-    /* 20 px wide, down from the top across the disc's edge */
-    sz_doc *doc = part_drawn_under(ctx, flat_disc, 90, 0, 110, 40);
-    ck_assert_int_eq(reports(ctx, doc, "complete", NULL, "\"part\" is painted whole under its cover"), 1);
-    ck_assert_msg(sz_layer_child_count(sz_doc_root(doc)) == 2, "a disc drawn whole under a strand was added to");
-    sz_doc_free(doc);
+    /* down from the top across the disc's edge: 20 px wide, and 12 and 8,
+     * whose middles lie less than half of --painted-under deep (before
+     * edge_crossing, they still had their wedges) */
+    static const int widths[3] = {20, 12, 8};
+    for (int k = 0; k < 3; k++) {
+        sz_doc *doc = part_drawn_under(ctx, flat_disc, 100 - widths[k] / 2, 0, 100 + widths[k] / 2, 40);
+        ck_assert_int_eq(reports(ctx, doc, "complete", NULL, "\"part\" is painted whole under its cover"), 1);
+        ck_assert_msg(sz_layer_child_count(sz_doc_root(doc)) == 2, "a disc drawn whole under a strand %d px wide was added to",
+                      widths[k]);
+        sz_doc_free(doc);
+    }
     sz_ctx_free(ctx);
 }
 END_TEST
