@@ -1729,6 +1729,14 @@ static sz_doc *part_drawn_under(sz_ctx *ctx, paint_fn paint, int x0, int y0, int
     return doc;
 }
 
+/* Erases the rectangle [x0,x1) x [y0,y1) of the layer "part": where the
+ * artist's painting under the cover stops. */
+static void erase_part(sz_doc *doc, int x0, int y0, int x1, int y1)
+{
+    static const uint16_t none[4] = {0, 0, 0, 0};
+    tu_fill_rect(sz_layer_image(layer_named(doc, "part")), x0, y0, x1, y1, none);
+}
+
 START_TEST(what_the_layer_draws_under_its_cover_is_left_as_it_is)
 {
     sz_ctx *ctx = sz_ctx_new();
@@ -1824,8 +1832,7 @@ START_TEST(part_drawn_a_little_way_under_its_cover_is_completed_beyond)
     sz_ctx *ctx = sz_ctx_new();
     int inside, of, outside;
     sz_doc *doc = part_drawn_under(ctx, flat_disc, 100, 0, W, H); /* covered from x = 100 */
-    static const uint16_t none[4] = {0, 0, 0, 0};
-    tu_fill_rect(sz_layer_image(layer_named(doc, "part")), 106, 0, W, H, none); /* cut from 106: a band of 6 px */
+    erase_part(doc, 106, 0, W, H); /* cut from 106: a band of 6 px */
     run_keeping_picture(ctx, doc, "complete", NULL);
     fill_in_disc(doc, 108, W, 40, &inside, &of, &outside);
     ck_assert_msg(inside > of * 95 / 100, "past the band the disc was filled at %d px of %d", inside, of);
@@ -1862,12 +1869,9 @@ START_TEST(band_of_changing_width_is_completed_beyond)
 {
     sz_ctx *ctx = sz_ctx_new();
     sz_doc *doc = part_drawn_under(ctx, flat_disc, 100, 0, W, H); /* covered from x = 100 */
-    sz_image *im = sz_layer_image(layer_named(doc, "part"));
-    static const uint16_t none[4] = {0, 0, 0, 0};
     for (int y = 0; y < H; y++) {
         float t = SZ_MIN(SZ_MAX((float)(y - 20) / 80.0f, 0.0f), 1.0f); /* down the disc */
-        int width = (int)lroundf(3.0f + 7.0f * t * t);
-        tu_fill_rect(im, 100 + width, y, W, y + 1, none);
+        erase_part(doc, 100 + (int)lroundf(3.0f + 7.0f * t * t), y, W, y + 1);
     }
     run_keeping_picture(ctx, doc, "complete", NULL);
     int inside, of, outside;
@@ -1887,8 +1891,7 @@ START_TEST(band_under_both_sides_of_a_narrow_cover_is_completed_between)
 {
     sz_ctx *ctx = sz_ctx_new();
     sz_doc *doc = part_drawn_under(ctx, flat_disc, 92, 0, 108, H); /* under a cover from x = 92 to 108 */
-    static const uint16_t none[4] = {0, 0, 0, 0};
-    tu_fill_rect(sz_layer_image(layer_named(doc, "part")), 99, 0, 101, H, none); /* the bands: 7 px a side */
+    erase_part(doc, 99, 0, 101, H); /* the bands: 7 px a side */
     run_keeping_picture(ctx, doc, "complete", NULL);
     int inside, of, outside;
     fill_in_disc(doc, 99, 101, 40, &inside, &of, &outside);
@@ -1907,8 +1910,7 @@ START_TEST(only_the_named_occluders_hide_the_part)
     static const char *const named[3] = {"cover", "top", "backdrop,cover"};
     for (int t = 0; t < 3; t++) {
         sz_doc *doc = part_under(ctx, flat_disc, 130, 0, 150, H); /* "cover", over the disc's right edge */
-        static const uint16_t none[4] = {0, 0, 0, 0};
-        tu_fill_rect(sz_layer_image(layer_named(doc, "part")), 80, 10, 120, 30, none);
+        erase_part(doc, 80, 10, 120, 30);
         add_cover(ctx, doc, "top", 80, 10, 120, 30); /* and over its top */
         sz_layer *backdrop = add_cover(ctx, doc, "backdrop", 0, 0, 20, 20); /* below the part, apart */
         ck_assert_int_eq(sz_layer_move(ctx, backdrop, sz_doc_root(doc), 0), SZ_OK);
