@@ -239,14 +239,15 @@ bool sz_part_fully_hidden(const sz_part *p)
     return p->nvisible == 0;
 }
 
-/* The median Rec. 601 luma (0..1) of the part's solid visible pixels. */
-static float median_luma(sz_ctx *ctx, const sz_part *p)
+/* The median Rec. 601 luma (0..1) of the part's visible pixels at least
+ * `least` opaque. */
+static float median_luma(sz_ctx *ctx, const sz_part *p, unsigned least)
 {
     long hist[256] = {0}, total = 0;
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : hist[:256], total)
     for (int y = 0; y < p->h; y++)
         for (int x = 0; x < p->w; x++) {
-            if (p->hidden[(size_t)y * p->w + x] || sz_alpha16(p->img, x, y) < p->solid) continue;
+            if (p->hidden[(size_t)y * p->w + x] || sz_alpha16(p->img, x, y) < least) continue;
             uint16_t c[4];
             sz_get16(p->img, x, y, c);
             hist[sz_luma8(c)]++;
@@ -353,7 +354,7 @@ sz_status sz_part_is_line_art(sz_ctx *ctx, const sz_part *p, bool *line_art)
      * drawing whose pen is broader than that is asked again with an
      * opening as broad as its pen (pen_half_opening). */
     *line_art = false;
-    if (median_luma(ctx, p) >= SZ_LINE_ART_DARK) return SZ_OK;
+    if (median_luma(ctx, p, p->solid) >= SZ_LINE_ART_DARK) return SZ_OK;
     sz_status st = mostly_strokes(ctx, p, STROKE_HALF, line_art);
     int half = STROKE_HALF;
     if (!st && !*line_art) st = pen_half_opening(ctx, p, &half);
@@ -618,17 +619,27 @@ static long uncover_what_is_drawn(sz_ctx *ctx, sz_part *p, uint8_t *drawn_under)
  *    silhouette going in under a strand too narrow for the rules above.
  *    A band's edge runs along the cover's edge, even where its width
  *    wanders (the slope above, taken pixel by pixel, cannot tell them
- *    apart: a band's edge steps, and scores 0.6 or more).
- * A band of 塗り足し a few px wide stops short of all three and is completed
+ *    apart: a band's edge steps, and scores 0.6 or more);
+ *  - or, along at least OUTLINED_LEAST px, it carries the part's outline
+ *    over at least OUTLINED_SHARE of its length: a part's own edge
+ *    running along the cover a few px under it, neither deep nor steep
+ *    (a limb outlined along an oval cover).  A band's edge ends in the
+ *    colour it fills with; where it cuts across dark features, it does
+ *    so in short stretches, and a short drawn edge is too little to go
+ *    on (the benchmark's parts with 6 px bands of 塗り足し lost part of a
+ *    head's hair past an edge of 12 px).
+ * A band of 塗り足し a few px wide stops short of all four and is completed
  * beyond, as a cut part is; a cut part, whose pixels under the cover are
  * only its soft rim, has no drawn edge at all.
  * Covers only: an explicit --mask says itself what is hidden, and one
  * painted with a broad brush lies deep over the part's pixels around the
  * hole it is for. */
-enum { DEEP_LEAST = 8, CROSSING_DEEP = 3 };
+enum { DEEP_LEAST = 8, CROSSING_DEEP = 3, OUTLINE_RIM = 2, OUTLINE_MOST = 12, OUTLINED_LEAST = 16 };
 #define RIDGE_SHARE 0.85f
 #define RIDGE_SLOPE 0.5f
 #define CROSSING_SINE 0.7f
+#define OUTLINED_SHARE 0.5f
+#define OUTLINE_DARK 0.6f /* of the median luma: extend-lines' --ink-threshold */
 
 static const int dx4[4] = {-1, 1, 0, 0}, dy4[4] = {0, 0, -1, 1};
 
@@ -657,24 +668,64 @@ static float edge_slope(const sz_part *p, const uint8_t *drawn_under, const uint
     return most;
 }
 
-/* The sine of the angle at which the drawn edge at (x, y) meets the
- * cover's edge: near 0 where it runs along it, as a band's edge does, 1
- * where it runs straight in, as a silhouette crossing the cover does.
- * Both directions are derivatives over 5 x 5 px, of the layer's opacity
- * and of the depth under the cover: an edge has no direction at 1 px,
- * where it steps. */
-static float edge_crossing(const sz_part *p, const uint16_t *depth2, unsigned beyond, int x, int y)
+/* The derivative of the layer's opacity over 5 x 5 px at (x, y): it
+ * points into the drawing, across its edge.  An edge has no direction at
+ * 1 px, where it steps. */
+static void opacity_gradient(const sz_part *p, int x, int y, float *gx, float *gy)
 {
-    float ax = 0, ay = 0, dx = 0, dy = 0;
+    float ax = 0, ay = 0;
     for (int j = -2; j <= 2; j++)
         for (int i = -2; i <= 2; i++) {
             int u = SZ_MIN(SZ_MAX(x + i, 0), p->w - 1), v = SZ_MIN(SZ_MAX(y + j, 0), p->h - 1);
             float a = (float)sz_alpha16(p->img, u, v);
+            ax += (float)i * a, ay += (float)j * a;
+        }
+    *gx = ax, *gy = ay;
+}
+
+/* The sine of the angle at which the drawn edge at (x, y) meets the
+ * cover's edge: near 0 where it runs along it, as a band's edge does, 1
+ * where it runs straight in, as a silhouette crossing the cover does.
+ * Both directions are derivatives over 5 x 5 px, of the layer's opacity
+ * and of the depth under the cover. */
+static float edge_crossing(const sz_part *p, const uint16_t *depth2, unsigned beyond, int x, int y)
+{
+    float ax, ay, dx = 0, dy = 0;
+    opacity_gradient(p, x, y, &ax, &ay);
+    for (int j = -2; j <= 2; j++)
+        for (int i = -2; i <= 2; i++) {
+            int u = SZ_MIN(SZ_MAX(x + i, 0), p->w - 1), v = SZ_MIN(SZ_MAX(y + j, 0), p->h - 1);
             float d = sqrtf((float)SZ_MIN(depth2[(size_t)v * p->w + u], beyond));
-            ax += (float)i * a, ay += (float)j * a, dx += (float)i * d, dy += (float)j * d;
+            dx += (float)i * d, dy += (float)j * d;
         }
     float na = sqrtf(ax * ax + ay * ay), nd = sqrtf(dx * dx + dy * dy);
     return na > 0 && nd > 0 ? fabsf(ax * dy - ay * dx) / (na * nd) : 0;
+}
+
+/* Whether the drawn edge at (x, y) carries an outline: ink (luma under
+ * `dark`) within OUTLINE_RIM px of it, and lighter paint behind the ink
+ * within OUTLINE_MOST px, into the drawing.  A part drawn with line art
+ * carries its outline down to its own edge; a band of 塗り足し ends in the
+ * colour it fills with, and a dark part's edge has no lighter paint
+ * behind it. */
+static bool outlined_edge(const sz_part *p, int x, int y, unsigned dark)
+{
+    float gx, gy;
+    opacity_gradient(p, x, y, &gx, &gy);
+    float len = sqrtf(gx * gx + gy * gy);
+    if (len == 0) return false;
+    gx /= len, gy /= len;
+    bool ink = false;
+    for (int t = 0; t <= OUTLINE_MOST; t++) {
+        int u = (int)lrintf((float)x + (float)t * gx), v = (int)lrintf((float)y + (float)t * gy);
+        if (u < 0 || v < 0 || u >= p->w || v >= p->h || sz_alpha16(p->img, u, v) < DRAWN_LEAST) return false;
+        uint16_t c[4];
+        sz_get16(p->img, u, v, c);
+        if (sz_luma8(c) < dark) ink = true;
+        else if (ink) return true;
+        else if (t >= OUTLINE_RIM) return false;
+    }
+    return false;
 }
 
 /* What a region of hidden pixels borders (see above). */
@@ -682,6 +733,7 @@ typedef struct {
     long drawn, deep, cut; /* pixels of the region by a drawn edge, a deep one, a cut edge only */
     unsigned deepest_drawn2, deepest2; /* squared depths: of its drawn edge, of itself */
     float slope, crossing; /* summed over its pixels by a drawn edge */
+    long outlined;         /* its pixels by a drawn edge that carries an outline */
     bool background;       /* the verdict, once all is counted */
 } region_borders;
 
@@ -691,6 +743,7 @@ static bool seen_background(const region_borders *b, int deep_px)
     if (b->deep >= DEEP_LEAST) return true;
     float deepest_drawn = sqrtf((float)b->deepest_drawn2), deepest = sqrtf((float)b->deepest2);
     if (deepest_drawn >= CROSSING_DEEP && b->crossing >= CROSSING_SINE * (float)b->drawn) return true;
+    if (b->drawn >= OUTLINED_LEAST && (float)b->outlined >= OUTLINED_SHARE * (float)b->drawn) return true;
     return 2 * deepest_drawn >= (float)deep_px && deepest_drawn >= RIDGE_SHARE * deepest &&
            b->slope >= RIDGE_SLOPE * (float)b->drawn;
 }
@@ -708,6 +761,7 @@ static sz_status unhide_past_drawn_edges(sz_ctx *ctx, sz_part *p, const uint8_t 
     uint8_t *open = sz_malloc(ctx, n);
     uint16_t *depth2 = sz_malloc_array(ctx, n, sizeof *depth2);
     sz_status st = open && depth2 ? SZ_OK : SZ_ERR_NOMEM;
+    unsigned dark = st ? 0 : (unsigned)lrintf(OUTLINE_DARK * 255.0f * median_luma(ctx, p, DRAWN_LEAST));
     if (!st) {
         /* where the cover hides less than half: depth under it is measured
          * from there (a faint reach of the cover, a shadow, is no cover) */
@@ -732,7 +786,8 @@ static sz_status unhide_past_drawn_edges(sz_ctx *ctx, sz_part *p, const uint8_t 
                         if (drawn_under[j]) {
                             if (!by_drawn)
                                 b->slope += edge_slope(p, drawn_under, depth2, nx, ny),
-                                b->crossing += edge_crossing(p, depth2, beyond, nx, ny);
+                                b->crossing += edge_crossing(p, depth2, beyond, nx, ny),
+                                b->outlined += outlined_edge(p, nx, ny, dark);
                             by_drawn = true, by_deep |= depth2[j] >= deep_px * deep_px;
                             b->deepest_drawn2 = SZ_MAX(b->deepest_drawn2, SZ_MIN(depth2[j], beyond));
                         } else if (!p->hidden[j] && sz_alpha16(p->img, nx, ny) >= DRAWN_LEAST)

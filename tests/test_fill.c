@@ -1787,6 +1787,24 @@ START_TEST(strand_across_the_edge_of_a_part_drawn_whole_adds_nothing)
 }
 END_TEST
 
+/* A cover whose edge runs along the edge of a part painted whole under
+ * it, a few px inside: the part's drawn edge neither goes deep under the
+ * cover nor crosses it steeply, as a band of 塗り足し would not.  But it
+ * carries the part's outline, which a band's edge does not: it is the
+ * part's own edge, and nothing is added past it (before: the cap of the
+ * disc 6 px under the cover was taken for a band and completed beyond,
+ * as a limb outlined along an oval cover was in the held-out art). */
+START_TEST(outlined_edge_along_the_cover_is_the_parts_own)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_doc *doc = part_drawn_under(ctx, outlined_disc, 134, 0, W, H); /* the disc's right cap, 6 px */
+    ck_assert_int_eq(reports(ctx, doc, "complete", NULL, "\"part\" is painted whole under its cover"), 1);
+    ck_assert_msg(sz_layer_child_count(sz_doc_root(doc)) == 2, "an outlined disc drawn whole under its cover was added to");
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* How many of the pixels in the rectangle [x0,x1) x [y0,y1) of the disc
  * centred at 100,60 of radius r the fill layer covers at least half, and
  * how many it paints beyond the disc by more than 2 px. */
@@ -3615,6 +3633,7 @@ int main(void)
     tcase_add_test(tc, locked_layer_gets_its_additions_on_layers_of_their_own);
     tcase_add_test(tc, part_drawn_a_little_way_under_its_cover_is_completed_beyond);
     tcase_add_test(tc, strand_across_the_edge_of_a_part_drawn_whole_adds_nothing);
+    tcase_add_test(tc, outlined_edge_along_the_cover_is_the_parts_own);
     tcase_add_test(tc, band_of_changing_width_is_completed_beyond);
     tcase_add_test(tc, band_under_both_sides_of_a_narrow_cover_is_completed_between);
     tcase_add_test(tc, only_the_named_occluders_hide_the_part);
