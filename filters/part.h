@@ -223,6 +223,18 @@ SZ_INTERNAL bool sz_part_fully_hidden(const sz_part *p);
  *  and how many pixels past its drawn edge there are left empty. */
 SZ_INTERNAL void sz_part_report_painted_under(sz_ctx *ctx, const char *op, const sz_part *p);
 
+/** What the layer has drawn under its cover is no hole: those pixels of
+ *  `p` are neither hidden nor touched.  And where such drawing ends at
+ *  the layer's own drawn edge, the hidden region past it is background
+ *  the artist left empty, and is taken out of the hidden region too
+ *  (p->painted_past counts it), unless `deep_px` (--painted-under) is 0
+ *  or less (part_painted_under.c). */
+SZ_INTERNAL sz_status sz_part_judge_painted_under(sz_ctx *ctx, sz_part *p, int deep_px);
+
+/** The median Rec. 601 luma (0..1) of the part's visible pixels at least
+ *  `least` opaque (of 65535). */
+SZ_INTERNAL float sz_part_median_luma(sz_ctx *ctx, const sz_part *p, unsigned least);
+
 /** Luma or value (0..1) below which the median of a part's pixels is dark. */
 #define SZ_LINE_ART_DARK 0.3f
 /** Whether the part is line art: most of what it shows is strokes (a line
