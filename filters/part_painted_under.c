@@ -67,21 +67,30 @@ static long uncover_what_is_drawn(sz_ctx *ctx, sz_part *p, uint8_t *drawn_under)
  *    A band's edge runs along the cover's edge, even where its width
  *    wanders (the slope above, taken pixel by pixel, cannot tell them
  *    apart: a band's edge steps, and scores 0.6 or more);
- *  - or, along at least OUTLINED_LEAST px, it carries the part's outline
+ *  - or, along at least EDGE_LEAST px, it carries the part's outline
  *    over at least OUTLINED_SHARE of its length: a part's own edge
  *    running along the cover a few px under it, neither deep nor steep
  *    (a limb outlined along an oval cover).  A band's edge ends in the
  *    colour it fills with; where it cuts across dark features, it does
  *    so in short stretches, and a short drawn edge is too little to go
  *    on (the benchmark's parts with 6 px bands of 塗り足し lost part of a
- *    head's hair past an edge of 12 px).
- * A band of 塗り足し a few px wide stops short of all four and is completed
+ *    head's hair past an edge of 12 px);
+ *  - or, along at least EDGE_LEAST px, it lies past the middle of the
+ *    cover: no pixel of the region is deeper under the cover than it.
+ *    The region is then a strip between the drawn edge and the cover's
+ *    far side, beyond which nothing of the part shows (there is no cut
+ *    edge): had the part gone on past its drawn edge, it would have
+ *    ended within the strip.  Past a band of 塗り足し the hidden part
+ *    goes on deeper than the band, to the cover's middle at least (a
+ *    gap between bands under both sides of a narrow cover is deeper
+ *    than either), or shows beyond the cover.
+ * A band of 塗り足し a few px wide stops short of all five and is completed
  * beyond, as a cut part is; a cut part, whose pixels under the cover are
  * only its soft rim, has no drawn edge at all.
  * Covers only: an explicit --mask says itself what is hidden, and one
  * painted with a broad brush lies deep over the part's pixels around the
  * hole it is for. */
-enum { DEEP_LEAST = 8, CROSSING_DEEP = 3, OUTLINE_RIM = 2, OUTLINE_MOST = 12, OUTLINED_LEAST = 16 };
+enum { DEEP_LEAST = 8, CROSSING_DEEP = 3, OUTLINE_RIM = 2, OUTLINE_MOST = 12, EDGE_LEAST = 16 };
 #define RIDGE_SHARE 0.85f
 #define RIDGE_SLOPE 0.5f
 #define CROSSING_SINE 0.7f
@@ -190,7 +199,8 @@ static bool seen_background(const region_borders *b, int deep_px)
     if (b->deep >= DEEP_LEAST) return true;
     float deepest_drawn = sqrtf((float)b->deepest_drawn2), deepest = sqrtf((float)b->deepest2);
     if (deepest_drawn >= CROSSING_DEEP && b->crossing >= CROSSING_SINE * (float)b->drawn) return true;
-    if (b->drawn >= OUTLINED_LEAST && (float)b->outlined >= OUTLINED_SHARE * (float)b->drawn) return true;
+    if (b->drawn >= EDGE_LEAST && (float)b->outlined >= OUTLINED_SHARE * (float)b->drawn) return true;
+    if (b->drawn >= EDGE_LEAST && b->deepest2 <= b->deepest_drawn2) return true;
     return 2 * deepest_drawn >= (float)deep_px && deepest_drawn >= RIDGE_SHARE * deepest &&
            b->slope >= RIDGE_SLOPE * (float)b->drawn;
 }

@@ -1805,6 +1805,36 @@ START_TEST(outlined_edge_along_the_cover_is_the_parts_own)
 }
 END_TEST
 
+/* A strand of hair curving along the side of a face painted whole under
+ * it: a ring's right half from 32 to 44 px round the disc's centre, so
+ * the disc's own edge runs along the strand's far half, 4 px from its
+ * far side: neither deep nor steep nor outlined.  Past that edge the
+ * strand is shallower, and nothing of the part shows beyond it: were the
+ * disc to go on, it would end within the strip, and nothing is added
+ * (before: a crescent of fill under the strand, past the disc's edge). */
+START_TEST(edge_along_a_strand_beside_it_adds_nothing)
+{
+    sz_ctx *ctx = sz_ctx_new();
+    sz_image *im = sz_image_new(ctx, W, H, 8), *strand = sz_image_new(ctx, W, H, 8);
+    static const uint16_t hair[4] = {20000, 10000, 5000, 65535};
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            uint16_t px[4] = {0, 0, 0, 0};
+            flat_disc(x, y, px);
+            sz_put16(im, x, y, px);
+            float d = disc_d(x, y, 100, 60);
+            if (x >= 100 && d >= 32 && d <= 44) sz_put16(strand, x, y, hair);
+        }
+    sz_doc *doc = tu_doc_of(ctx, im, "part");
+    sz_layer *l = sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "strand");
+    sz_layer_set_image(l, strand);
+    ck_assert_int_eq(reports(ctx, doc, "complete", NULL, "\"part\" is painted whole under its cover"), 1);
+    ck_assert_msg(sz_layer_child_count(sz_doc_root(doc)) == 2, "a disc drawn whole under a strand along its side was added to");
+    sz_doc_free(doc);
+    sz_ctx_free(ctx);
+}
+END_TEST
+
 /* How many of the pixels in the rectangle [x0,x1) x [y0,y1) of the disc
  * centred at 100,60 of radius r the fill layer covers at least half, and
  * how many it paints beyond the disc by more than 2 px. */
@@ -3634,6 +3664,7 @@ int main(void)
     tcase_add_test(tc, part_drawn_a_little_way_under_its_cover_is_completed_beyond);
     tcase_add_test(tc, strand_across_the_edge_of_a_part_drawn_whole_adds_nothing);
     tcase_add_test(tc, outlined_edge_along_the_cover_is_the_parts_own);
+    tcase_add_test(tc, edge_along_a_strand_beside_it_adds_nothing);
     tcase_add_test(tc, band_of_changing_width_is_completed_beyond);
     tcase_add_test(tc, band_under_both_sides_of_a_narrow_cover_is_completed_between);
     tcase_add_test(tc, only_the_named_occluders_hide_the_part);
