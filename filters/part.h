@@ -56,7 +56,7 @@ typedef struct sz_part {
     int nhidden;
     long nvisible;          /* pixels of the layer that show (alpha > 0, not hidden), as loaded */
     long painted_past;      /* pixels under the cover past the edge of a layer painted whole there, left
-                               as background (unhide_past_drawn_edges; --painted-under) */
+                               as background (part_painted_under.c; --painted-under) */
     int vx0, vy0, vx1, vy1; /* bounds of the visible pixels, work coordinates */
     int nx0, ny0, nx1, ny1; /* the part's neighbourhood: its pixels' bounds grown by the work margin, clipped to
                                the canvas, work coordinates (the work rectangle may be larger: the layer's own) */
@@ -99,8 +99,9 @@ struct sz_hidden_source {
     int margin;               /* grow the hidden region by this many px */
     int reach;                /* how far beyond its visible pixels the part may grow; 0 = automatic */
     int painted_under;        /* a layer whose drawing goes this many px or more under its cover was
-                                 painted whole there: past its drawn edge is background (part.c,
-                                 unhide_past_drawn_edges); 0: every empty pixel under a cover is hidden */
+                                 painted whole there: past its drawn edge is background (so are some
+                                 shallower edges: part_painted_under.c); 0: every empty pixel under a
+                                 cover is hidden */
 };
 
 /* --painted-under, as an entry of an operation's sz_param table. */
