@@ -193,14 +193,15 @@ typedef struct {
     bool background;       /* the verdict, once all is counted */
 } region_borders;
 
-static bool seen_background(const region_borders *b, int deep_px)
+static bool seen_background(const region_borders *b, int deep_px, unsigned beyond)
 {
     if (!b->drawn || 4 * b->cut > b->drawn) return false;
     if (b->deep >= DEEP_LEAST) return true;
     float deepest_drawn = sqrtf((float)b->deepest_drawn2), deepest = sqrtf((float)b->deepest2);
     if (deepest_drawn >= CROSSING_DEEP && b->crossing >= CROSSING_SINE * (float)b->drawn) return true;
     if (b->drawn >= EDGE_LEAST && (float)b->outlined >= OUTLINED_SHARE * (float)b->drawn) return true;
-    if (b->drawn >= EDGE_LEAST && b->deepest2 <= b->deepest_drawn2) return true;
+    /* (depths are told apart only below the bound) */
+    if (b->drawn >= EDGE_LEAST && b->deepest2 <= b->deepest_drawn2 && b->deepest_drawn2 < beyond) return true;
     return 2 * deepest_drawn >= (float)deep_px && deepest_drawn >= RIDGE_SHARE * deepest &&
            b->slope >= RIDGE_SLOPE * (float)b->drawn;
 }
@@ -252,7 +253,7 @@ static sz_status unhide_past_drawn_edges(sz_ctx *ctx, sz_part *p, const uint8_t 
                     }
                     b->drawn += by_drawn, b->deep += by_deep, b->cut += by_cut && !by_drawn;
                 }
-        for (int l = 0; l <= count; l++) tally[l].background = seen_background(&tally[l], deep_px);
+        for (int l = 0; l <= count; l++) tally[l].background = seen_background(&tally[l], deep_px, beyond);
         for (int y = 0; y < h; y++)
             for (int32_t r = runs.row_start[y]; r < runs.row_start[y + 1]; r++)
                 if (tally[runs.label[r]].background) {
