@@ -142,12 +142,11 @@ static void opacity_gradient(const sz_part *p, int x, int y, float *gx, float *g
 /* The sine of the angle at which the drawn edge at (x, y) meets the
  * cover's edge: near 0 where it runs along it, as a band's edge does, 1
  * where it runs straight in, as a silhouette crossing the cover does.
- * Both directions are derivatives over 5 x 5 px, of the layer's opacity
- * and of the depth under the cover. */
-static float edge_crossing(const sz_part *p, const uint16_t *depth2, unsigned beyond, int x, int y)
+ * Both directions are derivatives over 5 x 5 px: (ax, ay) the layer's
+ * opacity's there (opacity_gradient), and the depth's under the cover. */
+static float edge_crossing(const sz_part *p, const uint16_t *depth2, unsigned beyond, int x, int y, float ax, float ay)
 {
-    float ax, ay, dx = 0, dy = 0;
-    opacity_gradient(p, x, y, &ax, &ay);
+    float dx = 0, dy = 0;
     for (int j = -2; j <= 2; j++)
         for (int i = -2; i <= 2; i++) {
             int u = SZ_MIN(SZ_MAX(x + i, 0), p->w - 1), v = SZ_MIN(SZ_MAX(y + j, 0), p->h - 1);
@@ -158,16 +157,15 @@ static float edge_crossing(const sz_part *p, const uint16_t *depth2, unsigned be
     return na > 0 && nd > 0 ? fabsf(ax * dy - ay * dx) / (na * nd) : 0;
 }
 
-/* Whether the drawn edge at (x, y) carries an outline: ink (luma under
- * `dark`) within OUTLINE_RIM px of it, and lighter paint behind the ink
- * within OUTLINE_MOST px, into the drawing.  A part drawn with line art
+/* Whether the drawn edge at (x, y), whose opacity rises towards (gx, gy)
+ * (opacity_gradient), carries an outline: ink (luma under `dark`) within
+ * OUTLINE_RIM px of it, and lighter paint behind the ink within
+ * OUTLINE_MOST px, into the drawing.  A part drawn with line art
  * carries its outline down to its own edge; a band of 塗り足し ends in the
  * colour it fills with, and a dark part's edge has no lighter paint
  * behind it. */
-static bool outlined_edge(const sz_part *p, int x, int y, unsigned dark)
+static bool outlined_edge(const sz_part *p, int x, int y, float gx, float gy, unsigned dark)
 {
-    float gx, gy;
-    opacity_gradient(p, x, y, &gx, &gy);
     float len = sqrtf(gx * gx + gy * gy);
     if (len == 0) return false;
     gx /= len, gy /= len;
@@ -242,10 +240,13 @@ static sz_status unhide_past_drawn_edges(sz_ctx *ctx, sz_part *p, const uint8_t 
                         if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
                         size_t j = (size_t)ny * w + nx;
                         if (drawn_under[j]) {
-                            if (!by_drawn)
-                                b->slope += edge_slope(p, drawn_under, depth2, nx, ny),
-                                b->crossing += edge_crossing(p, depth2, beyond, nx, ny),
-                                b->outlined += outlined_edge(p, nx, ny, dark);
+                            if (!by_drawn) {
+                                float ax, ay; /* (one opacity gradient serves both tests) */
+                                opacity_gradient(p, nx, ny, &ax, &ay);
+                                b->slope += edge_slope(p, drawn_under, depth2, nx, ny);
+                                b->crossing += edge_crossing(p, depth2, beyond, nx, ny, ax, ay);
+                                b->outlined += outlined_edge(p, nx, ny, ax, ay, dark);
+                            }
                             by_drawn = true, by_deep |= depth2[j] >= deep_px * deep_px;
                             b->deepest_drawn2 = SZ_MAX(b->deepest_drawn2, SZ_MIN(depth2[j], beyond));
                         } else if (!p->hidden[j] && sz_alpha16(p->img, nx, ny) >= DRAWN_LEAST)
