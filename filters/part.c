@@ -238,6 +238,21 @@ bool sz_part_fully_hidden(const sz_part *p)
     return p->nvisible == 0;
 }
 
+float sz_part_median_luma(sz_ctx *ctx, const sz_part *p, unsigned least)
+{
+    long hist[256] = {0}, total = 0;
+#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : hist[:256], total)
+    for (int y = 0; y < p->h; y++)
+        for (int x = 0; x < p->w; x++) {
+            if (p->hidden[(size_t)y * p->w + x] || sz_alpha16(p->img, x, y) < least) continue;
+            uint16_t c[4];
+            sz_get16(p->img, x, y, c);
+            hist[sz_luma8(c)]++;
+            total++;
+        }
+    return sz_hist_percentile(hist, total, 50) / 255.0f;
+}
+
 /* The layer a clipped layer is clipped to (the first below it, in its
  * group, that is not clipped itself), or NULL for one not clipped. */
 static const sz_layer *clip_base(const sz_layer *l)

@@ -9,21 +9,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-float sz_part_median_luma(sz_ctx *ctx, const sz_part *p, unsigned least)
-{
-    long hist[256] = {0}, total = 0;
-#pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static) reduction(+ : hist[:256], total)
-    for (int y = 0; y < p->h; y++)
-        for (int x = 0; x < p->w; x++) {
-            if (p->hidden[(size_t)y * p->w + x] || sz_alpha16(p->img, x, y) < least) continue;
-            uint16_t c[4];
-            sz_get16(p->img, x, y, c);
-            hist[sz_luma8(c)]++;
-            total++;
-        }
-    return sz_hist_percentile(hist, total, 50) / 255.0f;
-}
-
 /* Line art drawn large has a broad pen: the same drawing at three times
  * the size has strokes three times as broad, and a fixed 7 px opening
  * took a 10 px pen for paint (and `complete` filled black wedges behind
