@@ -94,6 +94,7 @@ typedef struct sz_lines {
     uint8_t *solid;    /* ink coverage >= 0.3 */
     sz_runs comp;      /* connected pieces of solid ink, as runs (sz_lines_piece() finds a pixel's) */
     int32_t *comp_size;/* pixels per piece */
+    uint8_t *slit;     /* per piece: 1 where all of it shows only through a slit in the cover (lines.c) */
     sz_line_end *ends;
     int nends;
     ink_canvas drawn;  /* the new strokes */
@@ -108,6 +109,14 @@ typedef struct sz_lines {
 static inline int32_t sz_lines_piece(const sz_lines *ln, int x, int y)
 {
     return sz_runs_label_at(&ln->comp, x, y);
+}
+
+/** Whether the solid ink at work pixel (x, y) shows only through a slit in the
+ *  cover: it says nothing of where its stroke runs, and new strokes cross
+ *  it as they cross the cover. */
+static inline bool sz_lines_in_slit(const sz_lines *ln, int x, int y)
+{
+    return ln->slit && ln->slit[sz_lines_piece(ln, x, y)] != 0;
 }
 
 /** The ink coverage (0..1) of work pixel (x, y). */

@@ -180,6 +180,7 @@ static crossing cross(const sz_part *p, const sz_lines *ln, const sz_line_params
         if (along < skip) continue;
         if (p->hidden[j] && seen_paint(p, ln, x, y)) r.visible++;
         else if (p->hidden[j]) r.hidden++;
+        else if (ln->solid[j] && sz_lines_in_slit(ln, x, y)) r.hidden++; /* crossed as the cover is */
         else if (ln->solid[j]) r.ink++;
         else if (sz_alpha16(p->img, x, y) > 16384) r.visible++;
         else r.empty++;
@@ -351,6 +352,7 @@ static int march(const sz_part *p, const sz_lines *ln, const sz_line_params *lp,
         if (x < 0 || y < 0 || x >= p->w || y >= p->h) break;
         size_t j = (size_t)y * p->w + x;
         bool ink = ln->solid[j];
+        if (ink && in_hidden && sz_lines_in_slit(ln, x, y)) continue; /* crossed as the cover is */
         /* a stroke bridged across the gap is a stroke to join too: the
          * third end of a junction the gap took; under the cover, a run
          * meets a stroke drawn there as strokes meet in a T */

@@ -1020,6 +1020,56 @@ START_TEST(strokes_running_on_meet_instead_of_crossing)
 }
 END_TEST
 
+/* Ink seen only through a slit in the cover has no heading of its own.
+ * An 8 px stroke runs down the canvas under a band y 40..80 with a 2 px
+ * gap through it (a ring's gap, bench case088): across the stroke, or
+ * 25 degrees off its heading.  A sliver of the stroke shows in the gap,
+ * its ends pointing along the gap.  Those ends are not continued (the
+ * slanting sliver's ran on along the gap, strokes the artist never
+ * drew), and the stroke goes on across the band at its width, crossing
+ * the sliver as it crosses the band (before, it ran on from both sides
+ * into the sliver and pinched to the sliver's 2 px there).  The stroke is
+ * symmetric, so the mirror is turned off: it is not what is tested. */
+START_TEST(ink_seen_through_a_slit_is_not_run_along_it)
+{
+    static const uint16_t none[4] = {0, 0, 0, 0}, hair[4] = {40000, 20000, 10000, 65535};
+    static const char *const kv[] = {"no-mirror", "true", NULL};
+    static const int gap_angles[] = {25, 90}; /* the gap's heading, degrees off the stroke's */
+    for (int k = 0; k < 2; k++) {
+        int angle = gap_angles[k];
+        sz_ctx *ctx = sz_ctx_new();
+        sz_image *im = blank(ctx), *band = sz_image_new(ctx, W, 40, 8);
+        float pts[] = {100, 0, 100, H};
+        tu_draw_polyline(im, pts, 2, 8, 8, black);
+        /* the gap: within 1 px of the line through (100, 60) at that angle */
+        float a = (float)(angle * M_PI / 180);
+        for (int y = 40; y < 80; y++)
+            for (int x = 0; x < W; x++) {
+                float d = fabsf((x + 0.5f - 100) * cosf(a) - (y + 0.5f - 60) * sinf(a));
+                if (d < 1) continue;
+                sz_put16(im, x, y, none);
+                sz_put16(band, x, y - 40, hair);
+            }
+        ck_assert_uint_gt(max_alpha(im, 100, 60, 0), 200); /* the sliver in the gap */
+        sz_doc *doc = tu_doc_of(ctx, im, "lines");
+        sz_layer *top = sz_layer_new(ctx, sz_doc_root(doc), SZ_LAYER_PIXEL, "band");
+        sz_layer_set_image(top, band);
+        sz_layer_set_offset(top, 0, 40);
+        ck_assert_int_eq(tu_run_op(ctx, doc, "extend-lines", kv), SZ_OK);
+        sz_image *out = line_layer(doc);
+        for (int y = 40; y < 80; y++) {
+            for (int x = 98; x <= 101; x++)
+                ck_assert_msg(max_alpha(out, x, y, 0) > 200, "gap at %d degrees: no ink at (%d,%d)", angle, x, y);
+            for (int x = 0; x < W; x++)
+                if (x < 95 || x > 104)
+                    ck_assert_msg(sz_alpha16(out, x, y) == 0, "gap at %d degrees: ink at (%d,%d)", angle, x, y);
+        }
+        sz_doc_free(doc);
+        sz_ctx_free(ctx);
+    }
+}
+END_TEST
+
 /* Two strokes under the cover meet in a T; they do not cross in an X the
  * artist never drew.  A line runs across the bar; two legs come to it
  * from the left, converging.  The line's two ends pair (a straight
@@ -1484,6 +1534,7 @@ int main(void)
     tcase_add_test(tc, solid_blacks_continue_under_a_wide_occluder);
     tcase_add_test(tc, notches_in_thick_ink_close);
     tcase_add_test(tc, strokes_running_on_meet_instead_of_crossing);
+    tcase_add_test(tc, ink_seen_through_a_slit_is_not_run_along_it);
     tcase_add_test(tc, new_strokes_meet_in_a_t_instead_of_crossing);
     tcase_add_test(tc, stroke_running_on_stops_at_a_new_stroke);
     tcase_add_test(tc, stroke_running_on_turns_at_most_a_quarter_turn);
