@@ -35,7 +35,7 @@ typedef struct sz_fill_params {
     {"margin", SZ_PARAM_INT, "Grow the hidden region by this many px (rigs move parts beyond their drawn place)",  \
      "0", 0, 1000, NULL},                                                                                          \
     {"reach", SZ_PARAM_FLOAT, "How far (px) the shape may grow beyond the visible part; 0: automatic "          \
-                              "(three quarters of the square root of its area)", "0", 0, 100000, NULL},         \
+                              "(0.55 times the square root of its area)", "0", 0, 100000, NULL},                \
     {"shape-smoothness", SZ_PARAM_FLOAT, "Weight of bending when the outline is continued (0: shortest)", "1", \
      0, 10, NULL},                                                                                                 \
     {"colour-smoothness", SZ_PARAM_INT, "Radius (px) over which continued colour is averaged in linear light, "  \

@@ -18,6 +18,10 @@
 
 #include <stdlib.h>
 
+/* The automatic reach, as a share of the square root of the part's
+ * visible area (see sz_shape_complete). */
+#define REACH_SHARE 0.55f
+
 typedef struct silhouette_end {
     vec2 p, dir;   /* end point; unit direction out of the silhouette, into the hidden region */
     int side;      /* +1: the part lies on the left of dir, -1: on the right */
@@ -786,8 +790,13 @@ sz_status sz_shape_complete(sz_ctx *ctx, const sz_part *p, const sz_fill_params 
 #pragma omp parallel for num_threads(sz_threads(ctx)) schedule(static)
         for (long i = 0; i < (st ? 0 : (long)n); i++) enclosed[i] = unknown[i] && side[i] == BY_PART && !enclosed[i];
         /* distances matter only where the reach may cut, on rows where the
-         * part reached pixels its outline does not enclose */
-        float reach = fp->reach > 0 ? fp->reach : SZ_MAX(16.0f, 0.75f * sqrtf((float)nknown));
+         * part reached pixels its outline does not enclose.  The automatic
+         * reach, 0.55 of the square root of the visible area, was 0.75
+         * until 2026-12-07: over the eight measuring sets the shape's iou
+         * is as good (+.0004 in sum), and the colour deep under the cover,
+         * which nothing visible tells, is guessed less (de -.087; DESIGN.md,
+         * "A shorter automatic reach"). */
+        float reach = fp->reach > 0 ? fp->reach : SZ_MAX(16.0f, REACH_SHARE * sqrtf((float)nknown));
         bool cut = !st && reach_may_cut(ctx, w, h, known, unknown, enclosed, side, reach);
         uint8_t *want = !cut ? NULL : sz_malloc(ctx, (size_t)h);
         if (cut && !want) st = SZ_ERR_NOMEM;
